@@ -1,0 +1,83 @@
+/** Settings from the environment (flags override them in the CLI), with the same names everywhere. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { errors } from './errors.js';
+
+export interface BrokerPorts {
+  /** control -> broker (jobs in) */
+  jobsIn: number;
+  /** broker -> workers */
+  workers: number;
+  /** workers -> broker (results in) */
+  resultsIn: number;
+  /** broker -> sinks */
+  sinks: number;
+}
+
+export interface Settings {
+  redisUrl: string;
+  store: string;
+  zone: string;
+  brokerHost: string;
+  ports: BrokerPorts;
+  secretKey: string | undefined;
+  checksPath: string[];
+  actionsPath: string[];
+  dataDir: string;
+}
+
+/** Where `cloudroutes dev` records the Redis it started, so a CLI in another terminal finds it. */
+export function devStatePath(dataDir: string): string {
+  return resolve(dataDir, 'dev.json');
+}
+
+function devRedisUrl(dataDir: string): string | undefined {
+  try {
+    const state = JSON.parse(readFileSync(devStatePath(dataDir), 'utf8')) as { redisUrl?: string; pid?: number };
+    if (state.pid && state.redisUrl) {
+      process.kill(state.pid, 0);
+      return state.redisUrl;
+    }
+  } catch {
+    // no dev cluster running here
+  }
+  return undefined;
+}
+
+function int(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw errors.badSetting(name, value, 'expected a port number');
+  return n;
+}
+
+const ZONE = /^[a-z0-9][a-z0-9-]*$/;
+
+/** Reads settings from `env` (default process.env). */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const dataDir = resolve(env.CLOUDROUTES_DATA_DIR ?? 'data');
+  const zone = env.CLOUDROUTES_ZONE || 'default';
+  if (!ZONE.test(zone)) throw errors.badSetting('CLOUDROUTES_ZONE', zone, 'use lowercase letters, digits and dashes');
+  const base = int('CLOUDROUTES_BROKER_PORT_BASE', env.CLOUDROUTES_BROKER_PORT_BASE, 5555);
+  const store = env.CLOUDROUTES_STORE || `sqlite:${resolve(dataDir, 'cloudroutes.db')}`;
+  if (!/^(sqlite:|rethinkdb:\/\/)/.test(store)) {
+    throw errors.badSetting('CLOUDROUTES_STORE', store, 'expected sqlite:<path> or rethinkdb://host:28015/<db>');
+  }
+  const split = (v: string | undefined) => (v ? v.split(':').filter(Boolean).map((p) => resolve(p)) : []);
+  return {
+    redisUrl: env.REDIS_URL || devRedisUrl(dataDir) || 'redis://127.0.0.1:6379',
+    store,
+    zone,
+    brokerHost: env.CLOUDROUTES_BROKER || '127.0.0.1',
+    ports: { jobsIn: base, workers: base + 1, resultsIn: base + 2, sinks: base + 3 },
+    secretKey: env.CLOUDROUTES_SECRET_KEY || undefined,
+    checksPath: split(env.CLOUDROUTES_CHECKS_PATH),
+    actionsPath: split(env.CLOUDROUTES_ACTIONS_PATH),
+    dataDir,
+  };
+}
+
+/** tcp://host:port for a broker socket. */
+export function endpoint(host: string, port: number): string {
+  return `tcp://${host}:${port}`;
+}

@@ -1,0 +1,42 @@
+/** Redis key names; every key of a zone starts with `cr:<zone>:`. */
+export interface Keys {
+  /** ZSET: monitor id -> next due time (ms). */
+  schedule: string;
+  /** HASH: monitor id -> interval (ms). */
+  intervals: string;
+  /** SET of every monitor id in the zone. */
+  monitors: string;
+  /** STRING: monitor config JSON. */
+  monitor(id: string): string;
+  /** STRING: reaction config JSON. */
+  reaction(id: string): string;
+  /** HASH: status, failcount, lastCheck, latencyMs, lastChange, message, episode of one monitor. */
+  state(monitorId: string): string;
+  /** HASH: lastrun and lastEpisode of one reaction for one monitor. */
+  reactionState(monitorId: string, reactionId: string): string;
+  /** STREAM of every check result. */
+  history: string;
+  /** STREAM of status changes and reaction runs. */
+  events: string;
+  /** HASH: counters (bad messages, check outcomes, reaction outcomes) summed over processes. */
+  counters: string;
+  /** STRING: the last store change the bridge applied. */
+  bridgeCursor: string;
+}
+
+export function keys(zone: string): Keys {
+  const p = `cr:${zone}:`;
+  return {
+    schedule: `${p}schedule`,
+    intervals: `${p}intervals`,
+    monitors: `${p}monitors`,
+    monitor: (id) => `${p}monitor:${id}`,
+    reaction: (id) => `${p}reaction:${id}`,
+    state: (id) => `${p}state:${id}`,
+    reactionState: (m, r) => `${p}rstate:${m}:${r}`,
+    history: `${p}history`,
+    events: `${p}events`,
+    counters: `${p}counters`,
+    bridgeCursor: `${p}bridge:cursor`,
+  };
+}

@@ -1,0 +1,40 @@
+--[[
+  Pops the monitors that are due and re-schedules each at its next due time, atomically,
+  so two controls of one zone never dispatch the same slot.
+
+  KEYS[1] schedule  ZSET monitor id -> next due time (ms)
+  KEYS[2] intervals HASH monitor id -> interval (ms)
+  ARGV[1] now (ms)
+  ARGV[2] most monitors to pop
+
+  Returns { nextDue, missed, id1, due1, id2, due2, ... }
+    nextDue: due time of the earliest monitor left (ms), or -1 when the schedule is empty
+    missed:  slots skipped because the control was more than one interval late
+    dueN:    the slot being dispatched (the latest one not after now)
+  A monitor with no interval (removed) is dropped from the schedule.
+]]
+local now = tonumber(ARGV[1])
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+local out = { -1, 0 }
+local missed = 0
+for i = 1, #due, 2 do
+  local id = due[i]
+  local slot = tonumber(due[i + 1])
+  local interval = tonumber(redis.call('HGET', KEYS[2], id))
+  if interval == nil or interval <= 0 then
+    redis.call('ZREM', KEYS[1], id)
+  else
+    local behind = math.floor((now - slot) / interval)
+    if behind > 0 then
+      missed = missed + behind
+      slot = slot + behind * interval
+    end
+    redis.call('ZADD', KEYS[1], slot + interval, id)
+    out[#out + 1] = id
+    out[#out + 1] = tostring(slot)
+  end
+end
+out[2] = missed
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if first[2] then out[1] = first[2] end
+return out

@@ -1,0 +1,97 @@
+/** Loads and validates check (`checks/<ctype>`) and reaction (`actions/<rtype>`) plug-in modules. */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { errors } from './errors.js';
+import { schemaProblem, validate } from './schema.js';
+import type { CheckModule, PluginMeta, ReactionModule } from './types.js';
+
+export const MODULE_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+export type PluginKind = 'check' | 'reaction';
+
+const BUILT_IN: Record<PluginKind, string> = {
+  check: fileURLToPath(new URL('../../checks', import.meta.url)),
+  reaction: fileURLToPath(new URL('../../actions', import.meta.url)),
+};
+
+const ENTRY_FILES = ['index.js', 'index.mjs'];
+
+/** Finds, imports and validates plug-ins of one kind; each module is loaded once. */
+export class PluginLoader<M extends CheckModule | ReactionModule> {
+  private readonly cache = new Map<string, Promise<M>>();
+  readonly dirs: string[];
+
+  constructor(readonly kind: PluginKind, extraDirs: string[] = []) {
+    this.dirs = [BUILT_IN[kind], ...extraDirs];
+  }
+
+  /** Loads module `name`; refuses names that are not plain module names before touching any file. */
+  load(name: string): Promise<M> {
+    if (typeof name !== 'string' || !MODULE_NAME.test(name)) return Promise.reject(errors.badModuleName(this.kind, String(name)));
+    let loaded = this.cache.get(name);
+    if (!loaded) {
+      loaded = this.importModule(name);
+      this.cache.set(name, loaded);
+      loaded.catch(() => this.cache.delete(name));
+    }
+    return loaded;
+  }
+
+  /** Loads `name` and checks `data` against its schema; throws CR_BAD_DATA naming each problem. */
+  async validateData(name: string, data: unknown): Promise<M> {
+    const mod = await this.load(name);
+    const problems = validate(mod.meta.fields, data);
+    if (problems.length) throw errors.badData(`${this.kind} "${name}"`, problems);
+    return mod;
+  }
+
+  /** Names of every installed module of this kind, sorted. */
+  list(): string[] {
+    const names = new Set<string>();
+    for (const dir of this.dirs) {
+      if (!existsSync(dir)) continue;
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.isDirectory() && MODULE_NAME.test(entry.name) && this.entryFile(join(dir, entry.name))) names.add(entry.name);
+      }
+    }
+    return [...names].sort();
+  }
+
+  private entryFile(folder: string): string | undefined {
+    return ENTRY_FILES.map((f) => join(folder, f)).find((f) => existsSync(f));
+  }
+
+  private async importModule(name: string): Promise<M> {
+    // Later folders win, so an operator's module can replace a built-in one.
+    const file = [...this.dirs].reverse().map((d) => this.entryFile(join(d, name))).find(Boolean);
+    if (!file) throw errors.moduleNotFound(this.kind, name, this.dirs);
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    } catch (err) {
+      throw errors.moduleInvalid(this.kind, name, `importing ${file} failed: ${(err as Error).message}`);
+    }
+    const problem = this.contractProblem(mod);
+    if (problem) throw errors.moduleInvalid(this.kind, name, problem);
+    return mod as unknown as M;
+  }
+
+  private contractProblem(mod: Record<string, unknown>): string | undefined {
+    const fn = this.kind === 'check' ? 'check' : 'react';
+    if (typeof mod[fn] !== 'function') return `it must export an async function ${fn}()`;
+    const meta = mod.meta as PluginMeta | undefined;
+    if (!meta || typeof meta !== 'object') return 'it must export meta = { title, fields }';
+    if (typeof meta.title !== 'string' || !meta.title) return 'meta.title must be a non-empty string';
+    if (mod.shouldRun !== undefined && typeof mod.shouldRun !== 'function') return 'shouldRun, when exported, must be a function';
+    return schemaProblem(meta.fields);
+  }
+}
+
+export function checkLoader(extraDirs: string[] = []): PluginLoader<CheckModule> {
+  return new PluginLoader<CheckModule>('check', extraDirs);
+}
+
+export function reactionLoader(extraDirs: string[] = []): PluginLoader<ReactionModule> {
+  return new PluginLoader<ReactionModule>('reaction', extraDirs);
+}

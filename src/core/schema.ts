@@ -1,0 +1,65 @@
+/** Validates plug-in data against the JSON-Schema subset in FieldSchema; returns readable problems. */
+import type { FieldSchema } from './types.js';
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+function matchesType(expected: NonNullable<FieldSchema['type']>, value: unknown): boolean {
+  const actual = typeOf(value);
+  return actual === expected || (expected === 'number' && actual === 'integer');
+}
+
+/** Returns a list of problems (empty when `value` matches `schema`), each naming the field path. */
+export function validate(schema: FieldSchema, value: unknown, path = 'data'): string[] {
+  const problems: string[] = [];
+  if (schema.type && !matchesType(schema.type, value)) {
+    return [`${path} must be ${schema.type === 'array' || schema.type === 'object' || schema.type === 'integer' ? 'an' : 'a'} ${schema.type}, got ${typeOf(value)}`];
+  }
+  if (schema.enum && !schema.enum.some((e) => e === value)) {
+    problems.push(`${path} must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}`);
+  }
+  if (typeof value === 'number') {
+    if (schema.minimum !== undefined && value < schema.minimum) problems.push(`${path} must be >= ${schema.minimum}`);
+    if (schema.maximum !== undefined && value > schema.maximum) problems.push(`${path} must be <= ${schema.maximum}`);
+  }
+  if (typeof value === 'string') {
+    if (schema.minLength !== undefined && value.length < schema.minLength) problems.push(`${path} must have at least ${schema.minLength} characters`);
+    if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) problems.push(`${path} must match ${schema.pattern}`);
+  }
+  if (Array.isArray(value) && schema.items) {
+    value.forEach((item, i) => problems.push(...validate(schema.items!, item, `${path}[${i}]`)));
+  }
+  if (typeOf(value) === 'object') {
+    const obj = value as Record<string, unknown>;
+    for (const key of schema.required ?? []) {
+      if (obj[key] === undefined) problems.push(`${path}.${key} is required`);
+    }
+    for (const [key, v] of Object.entries(obj)) {
+      const sub = schema.properties?.[key];
+      if (sub) problems.push(...validate(sub, v, `${path}.${key}`));
+      else if (schema.additionalProperties === false) problems.push(`${path}.${key} is not a known field`);
+    }
+  }
+  return problems;
+}
+
+/** Top-level field names that the schema marks `secret: true`. */
+export function secretFields(schema: FieldSchema): string[] {
+  return Object.entries(schema.properties ?? {})
+    .filter(([, s]) => s.secret)
+    .map(([k]) => k);
+}
+
+/** Checks that a plug-in's `meta.fields` is a usable schema; returns the problem or undefined. */
+export function schemaProblem(schema: unknown): string | undefined {
+  if (typeof schema !== 'object' || schema === null) return 'meta.fields must be a JSON Schema object';
+  const s = schema as FieldSchema;
+  if (s.type !== undefined && s.type !== 'object') return 'meta.fields must describe an object (type: "object")';
+  if (s.properties !== undefined && (typeof s.properties !== 'object' || s.properties === null)) return 'meta.fields.properties must be an object';
+  if (s.required !== undefined && !Array.isArray(s.required)) return 'meta.fields.required must be an array of field names';
+  return undefined;
+}

@@ -1,0 +1,159 @@
+/** Shared shapes of CloudRoutes: configuration records, check results and reaction events. */
+import type { Logger } from 'pino';
+
+export type Status = 'healthy' | 'failed' | 'unknown';
+export type CallOn = 'failed' | 'healthy' | 'both';
+
+/** A monitor as stored in the store of record and in Redis (secret fields encrypted). */
+export interface Monitor {
+  id: string;
+  name: string;
+  ctype: string;
+  /** Seconds between checks, >= 1. */
+  interval: number;
+  data: Record<string, unknown>;
+  reactions: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A reaction as stored in the store of record and in Redis (secret fields encrypted). */
+export interface Reaction {
+  id: string;
+  name: string;
+  rtype: string;
+  /** Consecutive failing results before the reaction runs on a failed result. */
+  trigger: number;
+  /** Seconds that must pass between two runs for the same monitor. */
+  frequency: number;
+  callOn: CallOn;
+  /** Run at most once per episode (a stretch of the same status). */
+  once: boolean;
+  data: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What a check returns. `unknown` means the check could not run. */
+export interface CheckResult {
+  status: Status;
+  message?: string;
+  latencyMs?: number;
+  metrics?: Record<string, number>;
+}
+
+/** The job a check receives (data already decrypted). */
+export interface CheckJob {
+  monitorId: string;
+  name: string;
+  ctype: string;
+  data: Record<string, unknown>;
+  timeoutMs: number;
+  zone: string;
+}
+
+export interface CheckContext {
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+export type ReactionOutcome = 'ran' | 'failed' | 'skipped';
+
+/** What a reaction receives when it runs (reaction data already decrypted). */
+export interface ReactionEvent {
+  monitor: { id: string; name: string; ctype: string };
+  reaction: { id: string; name: string; rtype: string; data: Record<string, unknown> };
+  status: Status;
+  previousStatus: Status | null;
+  failcount: number;
+  zone: string;
+  /** Epoch milliseconds of the check. */
+  checkedAt: number;
+  message: string;
+}
+
+export interface ReactionContext {
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/** JSON-Schema subset used by plug-ins to describe their data; `secret: true` marks fields encrypted at rest. */
+export interface FieldSchema {
+  type?: 'object' | 'string' | 'number' | 'integer' | 'boolean' | 'array';
+  description?: string;
+  properties?: Record<string, FieldSchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  items?: FieldSchema;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  pattern?: string;
+  default?: unknown;
+  secret?: boolean;
+}
+
+export interface PluginMeta {
+  title: string;
+  description?: string;
+  fields: FieldSchema;
+}
+
+export interface CheckModule {
+  meta: PluginMeta;
+  check(job: CheckJob, ctx: CheckContext): Promise<CheckResult>;
+}
+
+export interface ReactionRuleInput {
+  reaction: Reaction;
+  status: Status;
+  failcount: number;
+}
+
+export interface ReactionModule {
+  meta: PluginMeta;
+  react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome>;
+  /** Overrides the sink's trigger / call-on rule; frequency and once still apply. */
+  shouldRun?(input: ReactionRuleInput): boolean;
+}
+
+/** One row of monitor history: every check result. */
+export interface HistoryRecord {
+  /** Unique per record: `<zone>:<stream entry id>`, so a batch written twice leaves one copy. */
+  id: string;
+  monitorId: string;
+  zone: string;
+  status: Status;
+  message: string;
+  latencyMs: number | null;
+  checkedAt: number;
+  /** Schedule due time of the check in epoch ms. */
+  due: number;
+}
+
+export type EventKind = 'status' | 'reaction';
+
+/** A status change or a reaction run. */
+export interface EventRecord {
+  id: string;
+  kind: EventKind;
+  monitorId: string;
+  zone: string;
+  at: number;
+  status: Status;
+  previousStatus: Status | null;
+  failcount: number;
+  reactionId?: string;
+  outcome?: ReactionOutcome;
+  message: string;
+}
+
+export interface MonitorState {
+  status: Status;
+  failcount: number;
+  lastCheck: number | null;
+  latencyMs: number | null;
+  lastChange: number | null;
+  message: string;
+}
