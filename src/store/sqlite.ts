@@ -1,0 +1,220 @@
+/** The embedded store of record: one SQLite file (WAL) with a change log written with every config change. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { errors } from '../core/errors.js';
+import type { EventRecord, HistoryRecord, Monitor, Reaction, Status } from '../core/types.js';
+import type { Change, EventQuery, HistoryQuery, Store } from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS monitors (id TEXT PRIMARY KEY, name TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reactions (id TEXT PRIMARY KEY, name TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, id TEXT NOT NULL, op TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS history (
+  id TEXT PRIMARY KEY, monitorId TEXT NOT NULL, zone TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL,
+  latencyMs REAL, checkedAt INTEGER NOT NULL, due INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS history_monitor_time ON history (monitorId, checkedAt);
+CREATE TABLE IF NOT EXISTS events (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, monitorId TEXT NOT NULL, zone TEXT NOT NULL, at INTEGER NOT NULL,
+  status TEXT NOT NULL, previousStatus TEXT, failcount INTEGER NOT NULL, reactionId TEXT, outcome TEXT, message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_monitor_time ON events (monitorId, at);
+`;
+
+const DEFAULT_LIMIT = 1000;
+
+interface EventRow extends Omit<EventRecord, 'reactionId' | 'outcome'> {
+  reactionId: string | null;
+  outcome: EventRecord['outcome'] | null;
+}
+
+export interface SqliteOptions {
+  /** How long a write waits for another connection's lock before failing (ms). */
+  busyTimeoutMs?: number;
+}
+
+/** Store of record in one SQLite file; `file` may be `:memory:`. */
+export class SqliteStore implements Store {
+  private db: Database.Database | undefined;
+
+  constructor(readonly file: string, private readonly opts: SqliteOptions = {}) {}
+
+  async init(): Promise<void> {
+    if (this.db) return;
+    if (this.file !== ':memory:') {
+      try {
+        mkdirSync(dirname(this.file), { recursive: true });
+      } catch (err) {
+        throw errors.store(`cannot create the folder of ${this.file} (${(err as Error).message}); set CLOUDROUTES_STORE=sqlite:<path> to a writable location`);
+      }
+    }
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(this.file);
+      db.pragma(`busy_timeout = ${this.opts.busyTimeoutMs ?? 5000}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+    } catch (err) {
+      db?.close();
+      throw this.failure('opening', err);
+    }
+    this.db = db;
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+  }
+
+  async putMonitor(m: Monitor): Promise<void> {
+    this.put('monitor', 'monitors', m.id, m.name, m);
+  }
+
+  async getMonitor(id: string): Promise<Monitor | undefined> {
+    return this.getRecord<Monitor>('monitors', id);
+  }
+
+  async listMonitors(): Promise<Monitor[]> {
+    return this.listRecords<Monitor>('monitors');
+  }
+
+  async deleteMonitor(id: string): Promise<boolean> {
+    return this.remove('monitor', 'monitors', id);
+  }
+
+  async putReaction(r: Reaction): Promise<void> {
+    this.put('reaction', 'reactions', r.id, r.name, r);
+  }
+
+  async getReaction(id: string): Promise<Reaction | undefined> {
+    return this.getRecord<Reaction>('reactions', id);
+  }
+
+  async listReactions(): Promise<Reaction[]> {
+    return this.listRecords<Reaction>('reactions');
+  }
+
+  async deleteReaction(id: string): Promise<boolean> {
+    return this.remove('reaction', 'reactions', id);
+  }
+
+  async changesSince(seq: number, limit = DEFAULT_LIMIT): Promise<Change[]> {
+    return this.run('reading the change log', (db) =>
+      db.prepare('SELECT seq, kind, id, op FROM changes WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as Change[]);
+  }
+
+  async lastChange(): Promise<number> {
+    return this.run('reading the change log', (db) =>
+      (db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM changes').get() as { seq: number }).seq);
+  }
+
+  async addHistory(records: HistoryRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    this.run('writing history', (db) => {
+      const insert = db.prepare(
+        `INSERT OR IGNORE INTO history (id, monitorId, zone, status, message, latencyMs, checkedAt, due)
+         VALUES (@id, @monitorId, @zone, @status, @message, @latencyMs, @checkedAt, @due)`);
+      db.transaction(() => {
+        for (const r of records) {
+          insert.run({ id: r.id, monitorId: r.monitorId, zone: r.zone, status: r.status, message: r.message,
+            latencyMs: r.latencyMs, checkedAt: r.checkedAt, due: r.due });
+        }
+      })();
+    });
+  }
+
+  async addEvents(records: EventRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    this.run('writing events', (db) => {
+      const insert = db.prepare(
+        `INSERT OR IGNORE INTO events (id, kind, monitorId, zone, at, status, previousStatus, failcount, reactionId, outcome, message)
+         VALUES (@id, @kind, @monitorId, @zone, @at, @status, @previousStatus, @failcount, @reactionId, @outcome, @message)`);
+      db.transaction(() => {
+        for (const e of records) {
+          insert.run({ id: e.id, kind: e.kind, monitorId: e.monitorId, zone: e.zone, at: e.at, status: e.status,
+            previousStatus: e.previousStatus, failcount: e.failcount, reactionId: e.reactionId ?? null,
+            outcome: e.outcome ?? null, message: e.message });
+        }
+      })();
+    });
+  }
+
+  async history(q: HistoryQuery): Promise<HistoryRecord[]> {
+    return this.run('reading history', (db) =>
+      db.prepare(
+        `SELECT id, monitorId, zone, status, message, latencyMs, checkedAt, due FROM history
+         WHERE monitorId = ? AND checkedAt >= ? AND checkedAt <= ? ORDER BY checkedAt DESC, rowid DESC LIMIT ?`,
+      ).all(q.monitorId, q.from ?? Number.MIN_SAFE_INTEGER, q.to ?? Number.MAX_SAFE_INTEGER, q.limit ?? DEFAULT_LIMIT) as HistoryRecord[]);
+  }
+
+  async events(q: EventQuery): Promise<EventRecord[]> {
+    const rows = this.run('reading events', (db) => {
+      const where = q.monitorId === undefined ? '' : 'WHERE monitorId = @monitorId';
+      return db.prepare(`SELECT * FROM events ${where} ORDER BY at DESC, rowid DESC LIMIT @limit`)
+        .all({ monitorId: q.monitorId, limit: q.limit ?? DEFAULT_LIMIT }) as EventRow[];
+    });
+    return rows.map(({ reactionId, outcome, ...e }) => ({
+      ...e,
+      previousStatus: (e.previousStatus ?? null) as Status | null,
+      ...(reactionId === null ? {} : { reactionId }),
+      ...(outcome === null ? {} : { outcome }),
+    }));
+  }
+
+  private put(kind: Change['kind'], table: string, id: string, name: string, record: Monitor | Reaction): void {
+    this.run(`saving ${kind} "${id}"`, (db) => {
+      db.transaction(() => {
+        db.prepare(`INSERT INTO ${table} (id, name, json) VALUES (?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET name = excluded.name, json = excluded.json`).run(id, name, JSON.stringify(record));
+        this.logChange(db, kind, id, 'upsert');
+      })();
+    });
+  }
+
+  private remove(kind: Change['kind'], table: string, id: string): boolean {
+    return this.run(`deleting ${kind} "${id}"`, (db) =>
+      db.transaction(() => {
+        const gone = db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id).changes > 0;
+        if (gone) this.logChange(db, kind, id, 'delete');
+        return gone;
+      })());
+  }
+
+  private logChange(db: Database.Database, kind: Change['kind'], id: string, op: Change['op']): void {
+    db.prepare('INSERT INTO changes (kind, id, op, at) VALUES (?, ?, ?, ?)').run(kind, id, op, Date.now());
+  }
+
+  private getRecord<T>(table: string, id: string): T | undefined {
+    const row = this.run(`reading ${table}`, (db) => db.prepare(`SELECT json FROM ${table} WHERE id = ?`).get(id) as { json: string } | undefined);
+    return row ? (JSON.parse(row.json) as T) : undefined;
+  }
+
+  private listRecords<T>(table: string): T[] {
+    const rows = this.run(`reading ${table}`, (db) => db.prepare(`SELECT json FROM ${table} ORDER BY name, id`).all() as { json: string }[]);
+    return rows.map((r) => JSON.parse(r.json) as T);
+  }
+
+  private run<T>(what: string, fn: (db: Database.Database) => T): T {
+    if (!this.db) throw errors.store(`${this.file} is not open; call init() first`);
+    try {
+      return fn(this.db);
+    } catch (err) {
+      throw this.failure(what, err);
+    }
+  }
+
+  private failure(what: string, err: unknown): Error {
+    const code = (err as { code?: string }).code ?? '';
+    const hint = code.startsWith('SQLITE_BUSY')
+      ? 'another process holds a lock on it; retry, or stop the other process'
+      : code === 'SQLITE_CANTOPEN'
+        ? 'check the path exists, is a file (not a folder) and is writable, or set CLOUDROUTES_STORE=sqlite:<path>'
+        : code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB'
+          ? 'the file is not a healthy SQLite database; restore it from a backup or point CLOUDROUTES_STORE elsewhere'
+          : 'check the file is writable and the disk is not full';
+    const e = errors.store(`${what} (SQLite file ${this.file}) failed (${code ? `${code}: ` : ''}${(err as Error).message}); ${hint}`);
+    (e as Error & { cause?: unknown }).cause = err;
+    return e;
+  }
+}
