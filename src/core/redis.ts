@@ -15,6 +15,11 @@ declare module 'ioredis' {
       monitorId: string, zone: string, status: string, message: string, latencyMs: string, checkedAt: number, due: number,
     ): Result<[string, string, number, number, number, number] | null, Context>;
     claimReaction(rstate: string, now: number, frequencyMs: number, once: string, episode: number): Result<number, Context>;
+    applyMonitor(
+      monitor: string, intervals: string, monitors: string, schedule: string,
+      monitorId: string, json: string, intervalMs: number, now: number, offsetMs: number,
+    ): Result<number, Context>;
+    removeMonitor(monitor: string, state: string, intervals: string, schedule: string, monitors: string, monitorId: string): Result<number, Context>;
   }
 }
 

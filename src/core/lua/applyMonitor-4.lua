@@ -1,0 +1,27 @@
+--[[
+  Applies one monitor config to the zone: stores its JSON and interval, adds it to the set of
+  monitors and gives it a schedule slot. A monitor that already has a slot keeps it unless its
+  interval changed, so an edit does not make it jump; a new one (or a new interval) starts at
+  now + offset, the offset being random inside the interval so load is spread, not bursty.
+
+  KEYS[1] monitor   STRING monitor config JSON
+  KEYS[2] intervals HASH monitor id -> interval (ms)
+  KEYS[3] monitors  SET of every monitor id in the zone
+  KEYS[4] schedule  ZSET monitor id -> next due time (ms)
+  ARGV[1] monitor id
+  ARGV[2] monitor config JSON (secret fields stay encrypted)
+  ARGV[3] interval (ms)
+  ARGV[4] now (ms)
+  ARGV[5] offset (ms), chosen by the caller in [0, interval)
+
+  Returns 0 when the monitor kept its slot, else its new due time (ms).
+]]
+local id, interval = ARGV[1], tonumber(ARGV[3])
+local previous = tonumber(redis.call('HGET', KEYS[2], id))
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[2], id, interval)
+redis.call('SADD', KEYS[3], id)
+if previous == interval and redis.call('ZSCORE', KEYS[4], id) then return 0 end
+local due = tonumber(ARGV[4]) + tonumber(ARGV[5])
+redis.call('ZADD', KEYS[4], due, id)
+return due
