@@ -42,6 +42,7 @@ export function validate(schema: FieldSchema, value: unknown, path = 'data'): st
       const sub = schema.properties?.[key];
       if (sub) problems.push(...validate(sub, v, `${path}.${key}`));
       else if (schema.additionalProperties === false) problems.push(`${path}.${key} is not a known field`);
+      else if (typeof schema.additionalProperties === 'object') problems.push(...validate(schema.additionalProperties, v, `${path}.${key}`));
     }
   }
   return problems;

@@ -83,7 +83,8 @@ export interface FieldSchema {
   description?: string;
   properties?: Record<string, FieldSchema>;
   required?: string[];
-  additionalProperties?: boolean;
+  /** false forbids unknown keys; a schema validates every key not in `properties` (a map such as headers). */
+  additionalProperties?: boolean | FieldSchema;
   items?: FieldSchema;
   enum?: unknown[];
   minimum?: number;
