@@ -40,3 +40,8 @@ export function keys(zone: string): Keys {
     bridgeCursor: `${p}bridge:cursor`,
   };
 }
+
+/** HASH of schedule lag buckets (send time minus due time, ms) summed over the zone's controls; field `max` is the largest. */
+export function lagKey(zone: string): string {
+  return `cr:${zone}:lag`;
+}

@@ -33,11 +33,16 @@ export interface ResultMessage {
   checkedAt: number;
 }
 
-/** worker -> broker: the worker can take `credit` more jobs. */
+/**
+ * worker -> broker: the worker has `free` slots and has received `received` jobs in all.
+ * The broker subtracts the jobs it sent that the worker has not yet received, so credit
+ * stays exact across lost messages and broker restarts.
+ */
 export interface CreditMessage {
   v: 1;
   type: 'credit';
-  credit: number;
+  free: number;
+  received: number;
 }
 
 export type Message = JobMessage | ResultMessage | CreditMessage;
@@ -66,7 +71,10 @@ const FIELDS: Record<Message['type'], Field[]> = {
     ['message', (v) => typeof v === 'string', 'a string'], ['latencyMs', (v) => v === null || num(v), 'a number or null'],
     ['due', num, 'a number'], ['checkedAt', num, 'a number'],
   ],
-  credit: [['credit', (v) => Number.isInteger(v) && (v as number) > 0, 'a positive integer']],
+  credit: [
+    ['free', (v) => Number.isInteger(v) && (v as number) >= 0, 'a non-negative integer'],
+    ['received', (v) => Number.isInteger(v) && (v as number) >= 0, 'a non-negative integer'],
+  ],
 };
 
 /** Parses and validates one message; `expect` lists the types this socket accepts. Throws BadMessage. */

@@ -1,0 +1,148 @@
+/** The broker: jobs from controls to workers that have credit, results from workers to sinks. */
+import { Pull, Push, Router } from 'zeromq';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import { Counters } from '../core/counters.js';
+import { keys } from '../core/keys.js';
+import { BadMessage, decode } from '../core/messages.js';
+import type { BrokerPorts } from '../core/config.js';
+import { CreditTable } from './credit-table.js';
+
+export interface BrokerOptions {
+  bind: string;
+  ports: BrokerPorts;
+  logger: Logger;
+  zone: string;
+  redis?: Redis;
+  /** Most jobs held while no worker has credit; beyond it the broker stops reading from controls. */
+  maxQueued?: number;
+  /** A worker silent for this long is forgotten. */
+  workerExpireMs?: number;
+}
+
+export interface Broker {
+  counters: Counters;
+  queued(): number;
+  stop(): Promise<void>;
+}
+
+/** Binds the four sockets and starts moving messages. */
+export async function startBroker(opts: BrokerOptions): Promise<Broker> {
+  const { logger, ports } = opts;
+  const counters = new Counters(opts.redis, keys(opts.zone).counters, 'broker');
+  counters.start();
+  const maxQueued = opts.maxQueued ?? 100_000;
+  const jobsIn = new Pull({ receiveHighWaterMark: 10_000 });
+  const workers = new Router({ mandatory: true, sendTimeout: 0, sendHighWaterMark: 100_000 });
+  const resultsIn = new Pull({ receiveHighWaterMark: 10_000 });
+  const sinks = new Push({ sendHighWaterMark: 10_000 });
+  const sockets = [jobsIn, workers, resultsIn, sinks];
+  const url = (port: number) => `tcp://${opts.bind}:${port}`;
+  await jobsIn.bind(url(ports.jobsIn));
+  await workers.bind(url(ports.workers));
+  await resultsIn.bind(url(ports.resultsIn));
+  await sinks.bind(url(ports.sinks));
+  logger.info({ bind: opts.bind, ports }, 'broker listening');
+
+  const credit = new CreditTable(opts.workerExpireMs ?? 5000);
+  const queue: Buffer[] = [];
+  let qHead = 0;
+  let spaceWaiter: (() => void) | undefined;
+  let stopped = false;
+  const queued = () => queue.length - qHead;
+
+  const refuse = (socket: string, err: unknown) => {
+    const reason = err instanceof BadMessage ? err.reason : 'error';
+    counters.inc(`bad_messages.${reason}`);
+    logger.warn({ socket, reason, err: (err as Error).message }, 'dropped a bad message');
+  };
+
+  const dispatch = () => {
+    while (queued() > 0) {
+      const id = credit.take();
+      if (!id) break;
+      const job = queue[qHead++]!;
+      counters.inc('jobs_dispatched');
+      // sendTimeout 0: a send either queues at once or rejects (EHOSTUNREACH for a gone worker), never waits.
+      workers.send([id, job]).catch((err: Error) => {
+        if (stopped) return;
+        credit.forget(id);
+        counters.inc('jobs_redispatched');
+        logger.warn({ worker: id.toString('hex'), err: err.message }, 'worker unreachable; forgot it and re-queued its job');
+        queue.push(job);
+        dispatch();
+      });
+    }
+    if (qHead > 4096 && qHead * 2 > queue.length) {
+      queue.splice(0, qHead);
+      qHead = 0;
+    }
+    if (spaceWaiter && queued() < maxQueued) {
+      spaceWaiter();
+      spaceWaiter = undefined;
+    }
+  };
+
+  const readJobs = async () => {
+    for await (const [msg] of jobsIn) {
+      try {
+        decode(msg!, ['job']);
+      } catch (err) {
+        refuse('jobs', err);
+        continue;
+      }
+      queue.push(msg!);
+      dispatch();
+      if (queued() >= maxQueued) await new Promise<void>((r) => (spaceWaiter = r));
+    }
+  };
+
+  const readCredit = async () => {
+    for await (const [id, msg] of workers) {
+      try {
+        const c = decode(msg!, ['credit']);
+        credit.report(Buffer.from(id!), c.free, c.received, Date.now());
+      } catch (err) {
+        refuse('workers', err);
+        continue;
+      }
+      dispatch();
+    }
+  };
+
+  const forwardResults = async () => {
+    for await (const [msg] of resultsIn) {
+      try {
+        decode(msg!, ['result']);
+      } catch (err) {
+        refuse('results', err);
+        continue;
+      }
+      // PUSH blocks while no sink is connected; waiting here holds results in ZeroMQ's queues, never drops them.
+      await sinks.send(msg!);
+      counters.inc('results_forwarded');
+    }
+  };
+
+  const loops = [readJobs(), readCredit(), forwardResults()].map((p) =>
+    p.catch((err) => {
+      if (!stopped) logger.error({ err: (err as Error).message }, 'broker loop ended unexpectedly');
+    }),
+  );
+  const sweeper = setInterval(() => {
+    const gone = credit.expire(Date.now());
+    if (gone) logger.warn({ workers: gone }, 'forgot silent workers');
+  }, 1000);
+
+  return {
+    counters,
+    queued,
+    async stop() {
+      stopped = true;
+      clearInterval(sweeper);
+      for (const s of sockets) s.close();
+      await Promise.all(loops);
+      await counters.stop();
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/** `cloudroutes monitor ...` and `cloudroutes reaction ...`. */
+import { Command, Option } from 'commander';
+import { isEncrypted } from '../core/crypto.js';
+import { errors } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+import { readStates } from '../manage/state.js';
+import type { CliContext } from './context.js';
+import { isoTime, parseJsonOption, printJson, printTable } from './output.js';
+
+type Run = (fn: (ctx: CliContext) => Promise<void>) => Promise<void>;
+
+/** Secret values stay encrypted; show them as such rather than as ciphertext. */
+function masked(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isEncrypted(v) ? '(secret)' : v]));
+}
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+/** Registers the monitor commands. */
+export function monitorCommands(program: Command, run: Run): void {
+  const monitor = program.command('monitor').description('add, list, show and remove monitors');
+
+  monitor
+    .command('add')
+    .description('add a monitor; the bridge carries it into the schedule within a second')
+    .requiredOption('--name <name>', 'a name for people')
+    .requiredOption('--ctype <ctype>', 'check module, e.g. http-get-statuscode (see "cloudroutes modules")')
+    .option('--interval <duration>', 'time between checks: 10s, 1m, 5m or seconds (at least 1s)', '30s')
+    .option('--data <json>', "the check's data as JSON", '{}')
+    .option('--reactions <ids>', 'comma-separated reaction ids to run on this monitor', list, [])
+    .option('--json', 'print {"id": ...}')
+    .addHelpText('after', `\nExample:\n  cloudroutes monitor add --name site --ctype http-get-statuscode --interval 10s \\\n    --data '{"url":"http://127.0.0.1:8080/","codes":["200"]}' --reactions r-abc`)
+    .action((o) =>
+      run(async (ctx) => {
+        const data = parseJsonOption(o.data, '--data');
+        const m = await (await ctx.config()).addMonitor({ name: o.name, ctype: o.ctype, interval: o.interval, data, reactions: o.reactions });
+        if (o.json) printJson({ id: m.id });
+        else console.log(m.id);
+      }),
+    );
+
+  monitor
+    .command('list')
+    .description('list monitors')
+    .option('--json', 'print a JSON array')
+    .action((o) =>
+      run(async (ctx) => {
+        const monitors = await (await ctx.store()).listMonitors();
+        if (o.json) return printJson(monitors.map((m) => ({ ...m, data: masked(m.data) })));
+        printTable(['ID', 'NAME', 'CTYPE', 'INTERVAL', 'REACTIONS'], monitors.map((m) => [m.id, m.name, m.ctype, formatDuration(m.interval), m.reactions.join(',')]));
+      }),
+    );
+
+  monitor
+    .command('show <id>')
+    .description('show a monitor: its config, its live state and recent events')
+    .option('--json', 'print one JSON object')
+    .option('--events <n>', 'how many recent events', (v) => Number(v), 10)
+    .action((id: string, o) =>
+      run(async (ctx) => {
+        const store = await ctx.store();
+        const m = await store.getMonitor(id);
+        if (!m) throw errors.noSuchMonitor(id);
+        const state = (await readStates(await ctx.redis(), ctx.settings.zone, [id])).get(id)!;
+        const events = await store.events({ monitorId: id, limit: o.events });
+        if (o.json) return printJson({ ...m, data: masked(m.data), state, events });
+        console.log(`${m.id}  ${m.name}\n  check     ${m.ctype} every ${formatDuration(m.interval)}\n  data      ${JSON.stringify(masked(m.data))}`);
+        console.log(`  reactions ${m.reactions.join(', ') || '-'}`);
+        console.log(`  status    ${state.status} (failcount ${state.failcount}, last check ${isoTime(state.lastCheck) ?? 'never'}, latency ${state.latencyMs ?? '-'} ms)`);
+        if (state.message) console.log(`  message   ${state.message}`);
+        console.log('\nRecent events:');
+        printTable(['AT', 'KIND', 'STATUS', 'FAILCOUNT', 'REACTION', 'OUTCOME', 'MESSAGE'],
+          events.map((e) => [isoTime(e.at), e.kind, e.kind === 'status' ? `${e.previousStatus ?? '-'} -> ${e.status}` : e.status, e.failcount, e.reactionId, e.outcome, e.message]));
+      }),
+    );
+
+  monitor
+    .command('rm <id>')
+    .description('remove a monitor (its history stays in the store)')
+    .option('--json', 'print {"removed": id}')
+    .action((id: string, o) =>
+      run(async (ctx) => {
+        await (await ctx.config()).removeMonitor(id);
+        if (o.json) printJson({ removed: id });
+        else console.log(`removed ${id}`);
+      }),
+    );
+}
+
+/** Registers the reaction commands. */
+export function reactionCommands(program: Command, run: Run): void {
+  const reaction = program.command('reaction').description('add, list, show and remove reactions');
+
+  reaction
+    .command('add')
+    .description('add a reaction; attach it to monitors with "monitor add --reactions"')
+    .requiredOption('--name <name>', 'a name for people')
+    .requiredOption('--rtype <rtype>', 'reaction module, e.g. webhook or log (see "cloudroutes modules")')
+    .option('--trigger <n>', 'consecutive failed results before it runs on failure', (v) => Number(v), 1)
+    .option('--frequency <duration>', 'least time between two runs for the same monitor, e.g. 5m', '0')
+    .addOption(new Option('--call-on <status>', 'which results it runs on').choices(['failed', 'healthy', 'both']).default('failed'))
+    .option('--once', 'run at most once per episode (a stretch of the same status)')
+    .option('--data <json>', "the reaction's data as JSON", '{}')
+    .option('--json', 'print {"id": ...}')
+    .addHelpText('after', `\nExample:\n  cloudroutes reaction add --name page-me --rtype webhook --call-on failed --trigger 3 --frequency 5m \\\n    --data '{"url":"http://127.0.0.1:9000/hook"}'`)
+    .action((o) =>
+      run(async (ctx) => {
+        const data = parseJsonOption(o.data, '--data');
+        const r = await (await ctx.config()).addReaction({
+          name: o.name, rtype: o.rtype, trigger: o.trigger, frequency: o.frequency, callOn: o.callOn, once: o.once === true, data,
+        });
+        if (o.json) printJson({ id: r.id });
+        else console.log(r.id);
+      }),
+    );
+
+  reaction
+    .command('list')
+    .description('list reactions')
+    .option('--json', 'print a JSON array')
+    .action((o) =>
+      run(async (ctx) => {
+        const reactions = await (await ctx.store()).listReactions();
+        if (o.json) return printJson(reactions.map((r) => ({ ...r, data: masked(r.data) })));
+        printTable(['ID', 'NAME', 'RTYPE', 'CALL-ON', 'TRIGGER', 'FREQUENCY', 'ONCE'],
+          reactions.map((r) => [r.id, r.name, r.rtype, r.callOn, r.trigger, formatDuration(r.frequency), r.once ? 'yes' : 'no']));
+      }),
+    );
+
+  reaction
+    .command('show <id>')
+    .description('show a reaction')
+    .option('--json', 'print one JSON object')
+    .action((id: string, o) =>
+      run(async (ctx) => {
+        const r = await (await ctx.store()).getReaction(id);
+        if (!r) throw errors.noSuchReaction(id);
+        if (o.json) return printJson({ ...r, data: masked(r.data) });
+        console.log(`${r.id}  ${r.name}\n  rtype     ${r.rtype}\n  call-on   ${r.callOn} (trigger ${r.trigger}, frequency ${formatDuration(r.frequency)}${r.once ? ', once per episode' : ''})`);
+        console.log(`  data      ${JSON.stringify(masked(r.data))}`);
+      }),
+    );
+
+  reaction
+    .command('rm <id>')
+    .description('remove a reaction that no monitor uses')
+    .option('--json', 'print {"removed": id}')
+    .action((id: string, o) =>
+      run(async (ctx) => {
+        await (await ctx.config()).removeReaction(id);
+        if (o.json) printJson({ removed: id });
+        else console.log(`removed ${id}`);
+      }),
+    );
+}

@@ -1,0 +1,103 @@
+/** `cloudroutes control | broker | worker | sink | bridge`: one long-running process each, stopped cleanly by SIGINT/SIGTERM. */
+import type { Command } from 'commander';
+import { endpoint, loadSettings, type Settings } from '../core/config.js';
+import { resolveSecretKey } from '../core/crypto.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { connectRedis } from '../core/redis.js';
+import { startBroker } from '../broker/broker.js';
+import { startControl } from '../control/control.js';
+import { startWorker } from '../worker/worker.js';
+import { startSink } from '../sink/sink.js';
+import { startBridge } from '../bridge/bridge.js';
+
+interface Running {
+  stop(): Promise<void>;
+}
+
+/** Starts a component and keeps the process up until a signal, then stops it and exits 0. */
+async function serve(name: string, start: (settings: Settings, logger: Logger) => Promise<Running>): Promise<void> {
+  const settings = loadSettings();
+  const logger = createLogger(name);
+  process.on('uncaughtException', (err) => logger.error({ err: err.message, stack: err.stack }, 'uncaught exception (kept running)'));
+  process.on('unhandledRejection', (err) => logger.error({ err: (err as Error)?.message ?? String(err) }, 'unhandled rejection (kept running)'));
+  const running = await start(settings, logger);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${name} stopping`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await running.stop().catch((err) => logger.error({ err: (err as Error).message }, 'error while stopping'));
+    logger.info(`${name} stopped`);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Wraps a component so stopping it also closes its Redis connection. */
+function withRedis<T extends Running>(settings: Settings, logger: Logger, start: (redis: ReturnType<typeof connectRedis>) => Promise<T>): Promise<Running> {
+  const redis = connectRedis(settings.redisUrl, logger);
+  return start(redis).then((c) => ({
+    async stop() {
+      await c.stop();
+      redis.disconnect();
+    },
+  }));
+}
+
+const host = (s: Settings) => s.brokerHost;
+
+/** Registers the five process commands. */
+export function processCommands(program: Command): void {
+  program
+    .command('broker')
+    .description('run a broker: jobs from controls to workers with free slots, results from workers to sinks')
+    .option('--bind <address>', 'address to listen on (0.0.0.0 for workers on other machines)', process.env.CLOUDROUTES_BROKER_BIND ?? '127.0.0.1')
+    .action((o) =>
+      serve('broker', (s, logger) => withRedis(s, logger, (redis) => startBroker({ bind: o.bind, ports: s.ports, logger, zone: s.zone, redis }))),
+    );
+
+  program
+    .command('control')
+    .description("run a control: dispatch due monitors of this zone's schedule to the broker")
+    .action(() =>
+      serve('control', (s, logger) => withRedis(s, logger, (redis) => startControl({ redis, zone: s.zone, brokers: [endpoint(host(s), s.ports.jobsIn)], logger }))),
+    );
+
+  program
+    .command('worker')
+    .description('run a worker: run checks (many at once) and send their results')
+    .option('--concurrency <n>', 'checks run at once', (v) => Number(v), Number(process.env.CLOUDROUTES_WORKER_CONCURRENCY ?? 256))
+    .action((o) =>
+      serve('worker', (s, logger) =>
+        withRedis(s, logger, (redis) =>
+          startWorker({
+            jobs: endpoint(host(s), s.ports.workers), results: endpoint(host(s), s.ports.resultsIn), zone: s.zone, logger, redis,
+            concurrency: o.concurrency, secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath,
+          }),
+        ),
+      ),
+    );
+
+  program
+    .command('sink')
+    .description('run a sink: record results in Redis and run the reactions whose rules hold')
+    .action(() =>
+      serve('sink', (s, logger) =>
+        withRedis(s, logger, (redis) =>
+          startSink({
+            results: endpoint(host(s), s.ports.sinks), redis, zone: s.zone, logger,
+            secretKey: resolveSecretKey(s.secretKey, s.dataDir), actionsPath: s.actionsPath,
+            reactionTimeoutMs: Number(process.env.CLOUDROUTES_REACTION_TIMEOUT_MS ?? 30_000),
+          }),
+        ),
+      ),
+    );
+
+  program
+    .command('bridge')
+    .description('run the bridge: carry config from the store into Redis, and history and events from Redis into the store')
+    .action(() => serve('bridge', (settings, logger) => startBridge({ settings, logger })));
+}

@@ -1,0 +1,103 @@
+/** `cloudroutes status`, `check`, `stats` and `modules`. */
+import type { Command } from 'commander';
+import { Histogram } from '../core/histogram.js';
+import { keys, lagKey } from '../core/keys.js';
+import { createLogger } from '../core/logger.js';
+import { validate } from '../core/schema.js';
+import { errors } from '../core/errors.js';
+import { readStates } from '../manage/state.js';
+import type { CliContext } from './context.js';
+import { isoTime, parseJsonOption, printJson, printTable } from './output.js';
+
+type Run = (fn: (ctx: CliContext) => Promise<void>) => Promise<void>;
+
+/** Registers status, check, stats and modules. */
+export function statusCommands(program: Command, run: Run): void {
+  program
+    .command('status')
+    .description('one row per monitor: status, consecutive fail count, last check and latency')
+    .option('--json', 'print a JSON array of {id, name, ctype, status, failcount, lastCheck, latencyMs}')
+    .action((o) =>
+      run(async (ctx) => {
+        const monitors = await (await ctx.store()).listMonitors();
+        const states = await readStates(await ctx.redis(), ctx.settings.zone, monitors.map((m) => m.id));
+        const rows = monitors.map((m) => {
+          const s = states.get(m.id)!;
+          return { id: m.id, name: m.name, ctype: m.ctype, status: s.status, failcount: s.failcount, lastCheck: isoTime(s.lastCheck), latencyMs: s.latencyMs };
+        });
+        if (o.json) return printJson(rows);
+        printTable(['ID', 'NAME', 'CTYPE', 'STATUS', 'FAILCOUNT', 'LAST CHECK', 'LATENCY'],
+          rows.map((r) => [r.id, r.name, r.ctype, r.status, r.failcount, r.lastCheck, r.latencyMs === null ? null : `${r.latencyMs} ms`]));
+      }),
+    );
+
+  program
+    .command('check <ctype>')
+    .description('run one check here and print its result (for plug-in authors)')
+    .option('--data <json>', "the check's data as JSON", '{}')
+    .option('--timeout <ms>', 'deadline for the check', (v) => Number(v), 10_000)
+    .option('--json', 'print the result as JSON')
+    .action((ctype: string, o) =>
+      run(async (ctx) => {
+        const data = parseJsonOption(o.data, '--data') as Record<string, unknown>;
+        const mod = await ctx.checks.load(ctype);
+        const problems = validate(mod.meta.fields, data);
+        if (problems.length) throw errors.badData(`check "${ctype}"`, problems);
+        const started = performance.now();
+        const result = await mod.check(
+          { monitorId: 'cli', name: 'cli', ctype, data, timeoutMs: o.timeout, zone: ctx.settings.zone },
+          { signal: AbortSignal.timeout(o.timeout), logger: createLogger(`check:${ctype}`) },
+        );
+        const out = { ...result, latencyMs: result.latencyMs ?? Math.round(performance.now() - started) };
+        if (o.json) return printJson(out);
+        console.log(`${out.status}${out.message ? `: ${out.message}` : ''} (${out.latencyMs} ms)`);
+        if (out.metrics) for (const [k, v] of Object.entries(out.metrics)) console.log(`  ${k} ${v}`);
+      }),
+    );
+
+  program
+    .command('stats')
+    .description("the zone's counters (checks, reactions, bad messages dropped) and schedule lag")
+    .option('--json', 'print one JSON object')
+    .action((o) =>
+      run(async (ctx) => {
+        const redis = await ctx.redis();
+        const counters = await redis.hgetall(keys(ctx.settings.zone).counters);
+        const lag = new Histogram();
+        lag.merge(await redis.hgetall(lagKey(ctx.settings.zone)));
+        const schedule = await redis.zcard(keys(ctx.settings.zone).schedule);
+        const out = {
+          zone: ctx.settings.zone, scheduled: schedule,
+          counters: Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, Number(v)]).sort()),
+          lag: { count: lag.count, p50Ms: lag.quantile(0.5), p99Ms: lag.quantile(0.99), maxMs: lag.max },
+        };
+        if (o.json) return printJson(out);
+        console.log(`zone ${out.zone}: ${schedule} monitors scheduled; schedule lag p50 ${out.lag.p50Ms} ms, p99 ${out.lag.p99Ms} ms, max ${out.lag.maxMs} ms over ${out.lag.count} jobs`);
+        printTable(['COUNTER', 'VALUE'], Object.entries(out.counters));
+      }),
+    );
+
+  program
+    .command('modules')
+    .description('list installed check and reaction modules with their schemas')
+    .option('--json', 'print {checks: [...], reactions: [...]} with each schema')
+    .action((o) =>
+      run(async (ctx) => {
+        const describe = async (loader: typeof ctx.checks | typeof ctx.actions) =>
+          Promise.all(loader.list().map(async (name) => {
+            try {
+              const m = await loader.load(name);
+              return { name, title: m.meta.title, description: m.meta.description ?? '', fields: m.meta.fields };
+            } catch (err) {
+              return { name, error: (err as Error).message };
+            }
+          }));
+        const out = { checks: await describe(ctx.checks), reactions: await describe(ctx.actions) };
+        if (o.json) return printJson(out);
+        for (const [kind, mods] of [['Checks', out.checks], ['Reactions', out.reactions]] as const) {
+          console.log(`${kind}:`);
+          for (const m of mods) console.log(`  ${m.name.padEnd(24)} ${'error' in m ? `BROKEN: ${m.error}` : m.title}`);
+        }
+      }),
+    );
+}

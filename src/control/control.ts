@@ -1,0 +1,149 @@
+/** The control: pops due monitors from the schedule, re-schedules them atomically and sends one job per monitor. */
+import { Push } from 'zeromq';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import { Counters } from '../core/counters.js';
+import { Histogram } from '../core/histogram.js';
+import { keys, lagKey } from '../core/keys.js';
+import { encode, type JobMessage } from '../core/messages.js';
+import { SendQueue } from '../core/send-queue.js';
+import type { Monitor } from '../core/types.js';
+
+export interface ControlOptions {
+  redis: Redis;
+  zone: string;
+  /** Broker endpoints (tcp://host:port) to push jobs to; jobs are spread over them. */
+  brokers: string[];
+  logger: Logger;
+  /** Most monitors popped per round trip. */
+  batch?: number;
+  /** Longest sleep between polls, so a monitor added with an early slot is not waited past. */
+  maxSleepMs?: number;
+  /** Default check timeout when the monitor's data has no timeoutMs. */
+  defaultTimeoutMs?: number;
+}
+
+export interface Control {
+  counters: Counters;
+  stop(): Promise<void>;
+}
+
+/** Starts the control loop. */
+export async function startControl(opts: ControlOptions): Promise<Control> {
+  const { redis, logger, zone } = opts;
+  const k = keys(zone);
+  const batch = opts.batch ?? 1000;
+  const maxSleep = opts.maxSleepMs ?? 200;
+  const defaultTimeout = opts.defaultTimeoutMs ?? 10_000;
+  const counters = new Counters(redis, k.counters, 'control');
+  counters.start();
+  const lag = new Histogram();
+
+  const push = new Push({ sendHighWaterMark: 20_000, linger: 2000 });
+  for (const b of opts.brokers) push.connect(b);
+  const out = new SendQueue<string>(push, 50_000, logger, 'jobs');
+  logger.info({ brokers: opts.brokers, zone }, 'control started');
+
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+
+  const flushLag = async () => {
+    if (lag.count === 0 || redis.status !== 'ready') return;
+    const p = redis.pipeline();
+    for (const [b, n] of lag.buckets) p.hincrby(lagKey(zone), String(b), n);
+    p.eval("local m = tonumber(redis.call('HGET', KEYS[1], 'max') or '0'); if tonumber(ARGV[1]) > m then redis.call('HSET', KEYS[1], 'max', ARGV[1]) end", 1, lagKey(zone), lag.max);
+    lag.clear();
+    await p.exec().catch(() => undefined);
+  };
+  const lagTimer = setInterval(() => void flushLag(), 1000);
+
+  const dispatch = (monitor: Monitor, due: number, now: number): boolean => {
+    const timeout = typeof monitor.data.timeoutMs === 'number' ? monitor.data.timeoutMs : defaultTimeout;
+    const job: JobMessage = {
+      v: 1, type: 'job', monitorId: monitor.id, name: monitor.name, ctype: monitor.ctype, data: monitor.data,
+      timeoutMs: Math.min(timeout, monitor.interval * 1000), zone, due, sent: now,
+    };
+    return out.push(encode(job));
+  };
+
+  const tick = async (): Promise<number> => {
+    const now = Date.now();
+    const popped = await redis.schedulePop(k.schedule, k.intervals, now, batch);
+    const nextDue = Number(popped[0]);
+    const missed = Number(popped[1]);
+    if (missed > 0) {
+      counters.inc('missed_checks', missed);
+      logger.warn({ missed }, 'control fell more than one interval behind; skipped slots');
+    }
+    const ids: string[] = [];
+    const dues: number[] = [];
+    for (let i = 2; i < popped.length; i += 2) {
+      ids.push(String(popped[i]));
+      dues.push(Number(popped[i + 1]));
+    }
+    if (ids.length) {
+      const configs = await redis.mget(ids.map((id) => k.monitor(id)));
+      const sentAt = Date.now();
+      configs.forEach((json, i) => {
+        const id = ids[i]!;
+        if (!json) return counters.inc('jobs_without_config');
+        let monitor: Monitor;
+        try {
+          monitor = JSON.parse(json) as Monitor;
+        } catch {
+          counters.inc('bad_configs');
+          return logger.error({ monitorId: id }, 'monitor config in Redis is not JSON; run "cloudroutes rebuild-redis"');
+        }
+        if (dispatch(monitor, dues[i]!, sentAt)) {
+          counters.inc('jobs_sent');
+          lag.add(sentAt - dues[i]!);
+        } else {
+          counters.inc('jobs_dropped_queue_full');
+          logger.warn({ monitorId: id }, 'job queue to the broker is full; check skipped (is a broker running?)');
+        }
+      });
+    }
+    if (ids.length >= batch) return 0;
+    return nextDue < 0 ? maxSleep : Math.max(0, Math.min(maxSleep, nextDue - Date.now()));
+  };
+
+  const loop = (async () => {
+    let failing = false;
+    while (!stopped) {
+      let wait: number;
+      try {
+        wait = await tick();
+        if (failing) logger.info('control resumed');
+        failing = false;
+      } catch (err) {
+        if (!failing) logger.error({ err: (err as Error).message }, 'control round failed; retrying');
+        failing = true;
+        wait = 500;
+      }
+      if (wait > 0 && !stopped) await sleep(wait);
+    }
+  })();
+
+  return {
+    counters,
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      clearInterval(lagTimer);
+      await flushLag();
+      await Promise.race([out.drained(), new Promise((r) => setTimeout(r, 1000))]);
+      out.close();
+      push.close();
+      await counters.stop();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/** A bounded queue in front of one ZeroMQ socket with a single send loop (only one send may wait per socket). */
+import type { Logger } from 'pino';
+
+interface Sendable {
+  send(msg: string | Buffer | (string | Buffer)[]): Promise<void>;
+}
+
+export class SendQueue<T extends string | Buffer | (string | Buffer)[]> {
+  private items: T[] = [];
+  private head = 0;
+  private running = false;
+  private closed = false;
+  private idle: (() => void)[] = [];
+
+  /**
+   * @param capacity most messages held before `push` refuses (the caller decides what a refusal means)
+   */
+  constructor(private readonly socket: Sendable, private readonly capacity: number, private readonly logger: Logger, private readonly what: string) {}
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Queues a message; returns false when the queue is full. */
+  push(msg: T): boolean {
+    if (this.closed || this.length >= this.capacity) return false;
+    this.items.push(msg);
+    if (!this.running) void this.loop();
+    return true;
+  }
+
+  /** Resolves when everything queued so far has been handed to the socket. */
+  drained(): Promise<void> {
+    if (this.length === 0 && !this.running) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.length > 0 && !this.closed) {
+        const msg = this.items[this.head]!;
+        try {
+          await this.socket.send(msg);
+        } catch (err) {
+          if (this.closed) break;
+          this.logger.warn({ err: (err as Error).message, socket: this.what }, 'send failed; retrying');
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        this.head++;
+        if (this.head > 1024 && this.head * 2 > this.items.length) {
+          this.items = this.items.slice(this.head);
+          this.head = 0;
+        }
+      }
+    } finally {
+      this.running = false;
+      for (const r of this.idle.splice(0)) r();
+    }
+  }
+}

@@ -1,0 +1,11 @@
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
+
+/** A short random id such as `m-7kq2x9ab4c`: `m` for monitors, `r` for reactions. */
+export function newId(prefix: 'm' | 'r'): string {
+  const bytes = randomBytes(10);
+  let out = '';
+  for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
+  return `${prefix}-${out}`;
+}

@@ -1,0 +1,28 @@
+/** Reads monitors' live state from the zone's Redis. */
+import type { Redis } from 'ioredis';
+import { keys } from '../core/keys.js';
+import type { MonitorState, Status } from '../core/types.js';
+
+const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
+
+/** State of each monitor id; a monitor not yet checked is `unknown` with no last check. */
+export async function readStates(redis: Redis, zone: string, ids: string[]): Promise<Map<string, MonitorState>> {
+  const k = keys(zone);
+  const p = redis.pipeline();
+  for (const id of ids) p.hgetall(k.state(id));
+  const replies = (await p.exec()) ?? [];
+  const out = new Map<string, MonitorState>();
+  ids.forEach((id, i) => {
+    const [err, h] = replies[i] ?? [null, {}];
+    const s = (err ? {} : h) as Record<string, string>;
+    out.set(id, {
+      status: (s.status as Status) || 'unknown',
+      failcount: Number(s.failcount ?? 0),
+      lastCheck: num(s.lastCheck),
+      latencyMs: num(s.latencyMs),
+      lastChange: num(s.lastChange),
+      message: s.message ?? '',
+    });
+  });
+  return out;
+}

@@ -1,0 +1,34 @@
+/** Runs one reaction module under a timeout; a throw or a hang is a `failed` outcome, never an escape. */
+import type { Logger } from 'pino';
+import { decryptFields } from '../core/crypto.js';
+import type { ReactionEvent, ReactionModule, ReactionOutcome } from '../core/types.js';
+
+const OUTCOMES = new Set(['ran', 'failed', 'skipped']);
+
+export interface ReactionRun {
+  outcome: ReactionOutcome;
+  message: string;
+  durationMs: number;
+}
+
+/** Calls `mod.react` with an AbortSignal that fires after `timeoutMs`. */
+export async function runReaction(mod: ReactionModule, event: ReactionEvent, timeoutMs: number, secretKey: Buffer | undefined, logger: Logger): Promise<ReactionRun> {
+  const started = performance.now();
+  const signal = AbortSignal.timeout(timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = () => Math.round(performance.now() - started);
+  const hang = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs + 50)));
+  try {
+    const data = decryptFields(secretKey, event.reaction.data);
+    const run = mod.react({ ...event, reaction: { ...event.reaction, data } }, { signal, logger });
+    const outcome = await Promise.race([run, hang]);
+    if (outcome === 'timeout') return { outcome: 'failed', message: `reaction timed out after ${timeoutMs} ms`, durationMs: elapsed() };
+    if (!OUTCOMES.has(outcome)) return { outcome: 'failed', message: `reaction returned ${JSON.stringify(outcome)}, not ran, failed or skipped`, durationMs: elapsed() };
+    return { outcome, message: '', durationMs: elapsed() };
+  } catch (err) {
+    const message = signal.aborted ? `reaction timed out after ${timeoutMs} ms` : `reaction threw: ${(err as Error).message}`;
+    return { outcome: 'failed', message, durationMs: elapsed() };
+  } finally {
+    clearTimeout(timer);
+  }
+}

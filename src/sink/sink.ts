@@ -1,0 +1,137 @@
+/** The sink: records each result in Redis atomically, then runs the monitor's reactions whose rules hold. */
+import { Pull } from 'zeromq';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import { Counters } from '../core/counters.js';
+import { keys } from '../core/keys.js';
+import { BadMessage, decode, type ResultMessage } from '../core/messages.js';
+import { reactionLoader } from '../core/plugins.js';
+import type { Monitor, Reaction, ReactionEvent, Status } from '../core/types.js';
+import { shouldRun } from './rules.js';
+import { runReaction } from './run-reaction.js';
+
+export interface SinkOptions {
+  /** Broker endpoint for results (tcp://host:5558). */
+  results: string;
+  redis: Redis;
+  zone: string;
+  logger: Logger;
+  secretKey?: Buffer;
+  actionsPath?: string[];
+  reactionTimeoutMs?: number;
+  /** Reactions running at once before the sink stops reading results. */
+  maxRunning?: number;
+}
+
+export interface Sink {
+  counters: Counters;
+  stop(): Promise<void>;
+}
+
+/** Connects to the broker and starts recording results. */
+export async function startSink(opts: SinkOptions): Promise<Sink> {
+  const { redis, logger, zone } = opts;
+  const k = keys(zone);
+  const counters = new Counters(redis, k.counters, 'sink');
+  counters.start();
+  const loader = reactionLoader(opts.actionsPath);
+  const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
+  const maxRunning = opts.maxRunning ?? 64;
+  const running = new Set<Promise<void>>();
+  const pull = new Pull({ receiveHighWaterMark: 10_000 });
+  pull.connect(opts.results);
+  let stopped = false;
+
+  const recordRun = async (event: ReactionEvent, reaction: Reaction, outcome: string, message: string) => {
+    await redis.xadd(k.events, '*', 'kind', 'reaction', 'monitorId', event.monitor.id, 'zone', zone, 'at', String(Date.now()),
+      'status', event.status, 'previousStatus', event.previousStatus ?? '', 'failcount', String(event.failcount),
+      'reactionId', reaction.id, 'outcome', outcome, 'message', message);
+  };
+
+  const react = async (reaction: Reaction, event: ReactionEvent, episode: number) => {
+    const log = logger.child({ monitorId: event.monitor.id, reactionId: reaction.id, rtype: reaction.rtype });
+    let mod;
+    try {
+      mod = await loader.load(reaction.rtype);
+    } catch (err) {
+      counters.inc('reactions.failed');
+      log.error({ err: (err as Error).message }, 'reaction module cannot be loaded');
+      return recordRun(event, reaction, 'failed', (err as Error).message);
+    }
+    if (!shouldRun(mod, { reaction, status: event.status, failcount: event.failcount })) return;
+    const claimed = await redis.claimReaction(k.reactionState(event.monitor.id, reaction.id), Date.now(), reaction.frequency * 1000, reaction.once ? '1' : '0', episode);
+    if (!claimed) return;
+    const run = (async () => {
+      const r = await runReaction(mod, event, timeoutMs, opts.secretKey, log);
+      counters.inc(`reactions.${r.outcome}`);
+      log[r.outcome === 'failed' ? 'warn' : 'info']({ outcome: r.outcome, durationMs: r.durationMs, reason: r.message || undefined }, 'reaction run');
+      await recordRun(event, reaction, r.outcome, r.message);
+    })().catch((err) => log.error({ err: (err as Error).message }, 'recording a reaction run failed'));
+    running.add(run);
+    void run.finally(() => running.delete(run));
+    if (running.size >= maxRunning) await Promise.race(running);
+  };
+
+  const handle = async (res: ResultMessage) => {
+    const recorded = await redis.recordResult(
+      k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId),
+      res.monitorId, res.zone, res.status, res.message, res.latencyMs === null ? '' : String(res.latencyMs), res.checkedAt, res.due,
+    );
+    counters.inc('results_recorded');
+    if (!recorded) return counters.inc('results_for_removed_monitors');
+    const [monitorJson, prev, failcount, episode, , stale] = recorded;
+    if (stale || res.status === 'unknown') return;
+    const monitor = JSON.parse(monitorJson) as Monitor;
+    if (!monitor.reactions?.length) return;
+    const configs = await redis.mget(monitor.reactions.map((id) => k.reaction(id)));
+    const event: Omit<ReactionEvent, 'reaction'> = {
+      monitor: { id: monitor.id, name: monitor.name, ctype: monitor.ctype },
+      status: res.status, previousStatus: (prev || null) as Status | null, failcount: Number(failcount),
+      zone: res.zone, checkedAt: res.checkedAt, message: res.message,
+    };
+    for (const [i, json] of configs.entries()) {
+      if (!json) {
+        counters.inc('missing_reactions');
+        logger.warn({ monitorId: monitor.id, reactionId: monitor.reactions[i] }, 'monitor names a reaction that does not exist; remove it from the monitor or add the reaction');
+        continue;
+      }
+      const reaction = JSON.parse(json) as Reaction;
+      const r = { id: reaction.id, name: reaction.name, rtype: reaction.rtype, data: reaction.data };
+      await react(reaction, { ...event, reaction: r }, Number(episode));
+    }
+  };
+
+  const loop = (async () => {
+    for await (const [msg] of pull) {
+      let res: ResultMessage;
+      try {
+        res = decode(msg!, ['result']);
+      } catch (err) {
+        const reason = err instanceof BadMessage ? err.reason : 'error';
+        counters.inc(`bad_messages.${reason}`);
+        logger.warn({ reason, err: (err as Error).message }, 'dropped a bad result message');
+        continue;
+      }
+      try {
+        await handle(res);
+      } catch (err) {
+        counters.inc('results_failed');
+        logger.error({ monitorId: res.monitorId, err: (err as Error).message }, 'recording a result failed');
+      }
+    }
+  })().catch((err) => {
+    if (!stopped) logger.error({ err: (err as Error).message }, 'sink receive loop ended unexpectedly');
+  });
+  logger.info({ results: opts.results, zone }, 'sink started');
+
+  return {
+    counters,
+    async stop() {
+      stopped = true;
+      pull.close();
+      await loop;
+      await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, timeoutMs))]);
+      await counters.stop();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/** Runs one check module under a deadline and turns anything it throws into an `unknown` result. */
+import type { Logger } from 'pino';
+import { decryptFields } from '../core/crypto.js';
+import type { PluginLoader } from '../core/plugins.js';
+import type { CheckModule, CheckResult } from '../core/types.js';
+import type { JobMessage } from '../core/messages.js';
+
+const STATUSES = new Set(['healthy', 'failed', 'unknown']);
+
+/** Runs the job's check; always resolves, by the deadline at the latest. */
+export async function runCheck(job: JobMessage, loader: PluginLoader<CheckModule>, secretKey: Buffer | undefined, logger: Logger): Promise<CheckResult> {
+  const started = performance.now();
+  const signal = AbortSignal.timeout(job.timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<CheckResult>((resolve) => {
+    // A module that ignores its signal is still cut off, a little after the signal fires.
+    timer = setTimeout(() => resolve({ status: 'unknown', message: `check timed out after ${job.timeoutMs} ms` }), job.timeoutMs + 50);
+  });
+  try {
+    const run = (async () => {
+      const mod = await loader.load(job.ctype);
+      const data = decryptFields(secretKey, job.data);
+      const log = logger.child({ monitorId: job.monitorId, ctype: job.ctype });
+      return mod.check({ monitorId: job.monitorId, name: job.name, ctype: job.ctype, data, timeoutMs: job.timeoutMs, zone: job.zone }, { signal, logger: log });
+    })();
+    const result = await Promise.race([run, deadline]);
+    if (!result || !STATUSES.has(result.status)) {
+      return { status: 'unknown', message: `check "${job.ctype}" returned no valid status (expected healthy, failed or unknown)` };
+    }
+    return { ...result, latencyMs: result.latencyMs ?? Math.round(performance.now() - started) };
+  } catch (err) {
+    const message = signal.aborted ? `check timed out after ${job.timeoutMs} ms` : `check "${job.ctype}" could not run: ${(err as Error).message}`;
+    return { status: 'unknown', message };
+  } finally {
+    clearTimeout(timer);
+  }
+}

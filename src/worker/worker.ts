@@ -1,0 +1,126 @@
+/** The worker: takes jobs from the broker as it has free slots, runs many checks at once, pushes one result per job. */
+import { Dealer, Push } from 'zeromq';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import { Counters } from '../core/counters.js';
+import { keys } from '../core/keys.js';
+import { BadMessage, decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
+import { checkLoader } from '../core/plugins.js';
+import { SendQueue } from '../core/send-queue.js';
+import { runCheck } from './run-check.js';
+
+export interface WorkerOptions {
+  /** Broker endpoint for jobs (tcp://host:5556). */
+  jobs: string;
+  /** Broker endpoint for results (tcp://host:5557). */
+  results: string;
+  zone: string;
+  logger: Logger;
+  redis?: Redis;
+  /** Checks run at once. */
+  concurrency?: number;
+  secretKey?: Buffer;
+  checksPath?: string[];
+}
+
+export interface Worker {
+  counters: Counters;
+  running(): number;
+  stop(): Promise<void>;
+}
+
+/** Connects to the broker and starts taking jobs. */
+export async function startWorker(opts: WorkerOptions): Promise<Worker> {
+  const { logger } = opts;
+  const concurrency = opts.concurrency ?? 256;
+  const counters = new Counters(opts.redis, keys(opts.zone).counters, 'worker');
+  counters.start();
+  const loader = checkLoader(opts.checksPath);
+  const dealer = new Dealer({ sendHighWaterMark: 1000, receiveHighWaterMark: concurrency * 2, linger: 0 });
+  const push = new Push({ sendHighWaterMark: 20_000, linger: 5000 });
+  dealer.connect(opts.jobs);
+  push.connect(opts.results);
+  const results = new SendQueue<string>(push, 100_000, logger, 'results');
+  const credits = new SendQueue<string>(dealer, 2, logger, 'credit');
+
+  let running = 0;
+  let received = 0;
+  let stopped = false;
+  let creditScheduled = false;
+  const waiting: JobMessage[] = [];
+
+  const sendCredit = () => {
+    creditScheduled = false;
+    const msg: CreditMessage = { v: 1, type: 'credit', free: Math.max(0, concurrency - running - waiting.length), received };
+    credits.push(encode(msg));
+  };
+  const creditSoon = () => {
+    if (creditScheduled || stopped) return;
+    creditScheduled = true;
+    setImmediate(sendCredit);
+  };
+  // Also a heartbeat: a broker that restarted learns of this worker within a second.
+  const heartbeat = setInterval(sendCredit, 1000);
+
+  const execute = async (job: JobMessage) => {
+    running++;
+    const result = await runCheck(job, loader, opts.secretKey, logger);
+    running--;
+    counters.inc(`checks.${result.status}`);
+    const msg: ResultMessage = {
+      v: 1, type: 'result', monitorId: job.monitorId, zone: job.zone, status: result.status, message: result.message ?? '',
+      latencyMs: result.latencyMs ?? null, due: job.due, checkedAt: Date.now(),
+      ...(result.metrics ? { metrics: result.metrics } : {}),
+    };
+    if (result.status === 'unknown') logger.warn({ monitorId: job.monitorId, ctype: job.ctype, reason: msg.message }, 'check could not run');
+    if (!results.push(encode(msg))) {
+      counters.inc('results_dropped_queue_full');
+      logger.error({ monitorId: job.monitorId }, 'result queue full (is the broker reachable?); result dropped');
+    }
+    const next = waiting.shift();
+    if (next) void execute(next);
+    else creditSoon();
+  };
+
+  const loop = (async () => {
+    for await (const [msg] of dealer) {
+      received++;
+      let job: JobMessage;
+      try {
+        job = decode(msg!, ['job']);
+      } catch (err) {
+        const reason = err instanceof BadMessage ? err.reason : 'error';
+        counters.inc(`bad_messages.${reason}`);
+        logger.warn({ reason, err: (err as Error).message }, 'dropped a bad job message');
+        creditSoon();
+        continue;
+      }
+      // Hand the job to the pool; never await the check here, so the socket keeps being read.
+      if (running < concurrency) void execute(job);
+      else waiting.push(job);
+    }
+  })().catch((err) => {
+    if (!stopped) logger.error({ err: (err as Error).message }, 'worker receive loop ended unexpectedly');
+  });
+
+  sendCredit();
+  logger.info({ jobs: opts.jobs, results: opts.results, concurrency }, 'worker started');
+
+  return {
+    counters,
+    running: () => running,
+    async stop() {
+      stopped = true;
+      clearInterval(heartbeat);
+      dealer.close();
+      await loop;
+      const deadline = Date.now() + 5000;
+      while ((running > 0 || waiting.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await Promise.race([results.drained(), new Promise((r) => setTimeout(r, 2000))]);
+      results.close();
+      credits.close();
+      push.close();
+      await counters.stop();
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Redis } from 'ioredis';
+import { keys } from '../src/core/keys.js';
+import { fieldsToObject } from '../src/core/redis.js';
+import type { Reaction, Status } from '../src/core/types.js';
+import { matchesRule, shouldRun } from '../src/sink/rules.js';
+import { RedisServer } from './helpers/redis-server.js';
+
+const server = new RedisServer();
+let redis: Redis;
+const k = keys('rules');
+
+test.before(async () => {
+  await server.start();
+  redis = server.client();
+});
+test.after(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+test.before.each(async () => {
+  await redis.flushall();
+  await redis.set(k.monitor('m1'), JSON.stringify({ id: 'm1', name: 'site', ctype: 'tcp-check', interval: 10, data: {}, reactions: [] }));
+});
+
+let clock = 1_000;
+function record(status: Status, message = '') {
+  clock += 10;
+  return redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), 'm1', 'rules', status, message, '12', clock, clock - 5);
+}
+
+const reaction = (over: Partial<Reaction>): Reaction => ({
+  id: 'r1', name: 'r', rtype: 'log', trigger: 1, frequency: 0, callOn: 'failed', once: false, data: {}, createdAt: 0, updatedAt: 0, ...over,
+});
+
+test('failcount counts consecutive failures and resets on healthy; unknown leaves it', async () => {
+  const counts: number[] = [];
+  for (const s of ['failed', 'failed', 'unknown', 'failed', 'healthy', 'failed'] as Status[]) counts.push(Number((await record(s))![2]));
+  assert.equal(counts, [1, 2, 2, 3, 0, 1]);
+  const state = await redis.hgetall(k.state('m1'));
+  assert.is(state.status, 'failed');
+  assert.is(state.failcount, '1');
+});
+
+test('every result goes to history; only status changes go to events', async () => {
+  for (const s of ['healthy', 'healthy', 'failed', 'failed', 'healthy'] as Status[]) await record(s, `was ${s}`);
+  assert.is(await redis.xlen(k.history), 5);
+  const events = await redis.xrange(k.events, '-', '+');
+  const changes = events.map(([, f]) => fieldsToObject(f)).map((e) => `${e.previousStatus}->${e.status}`);
+  assert.equal(changes, ['->healthy', 'healthy->failed', 'failed->healthy']);
+});
+
+test('episode increases when the status moves between healthy and failed, not through unknown', async () => {
+  const episodes: number[] = [];
+  for (const s of ['healthy', 'failed', 'unknown', 'failed', 'healthy'] as Status[]) episodes.push(Number((await record(s))![3]));
+  assert.equal(episodes, [1, 2, 2, 2, 3]);
+});
+
+test('a result for a removed monitor writes nothing', async () => {
+  await redis.del(k.monitor('m1'));
+  assert.is(await record('failed'), null);
+  assert.is(await redis.exists(k.state('m1'), k.history), 0);
+});
+
+test('a stale (older) result goes to history but does not change the state', async () => {
+  await record('failed');
+  const stale = await redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), 'm1', 'rules', 'healthy', '', '1', 5, 1);
+  assert.is(stale![5], 1);
+  assert.is((await redis.hgetall(k.state('m1'))).status, 'failed');
+  assert.is(await redis.xlen(k.history), 2);
+});
+
+test('rule: failed results need failcount >= trigger and call-on failed or both', () => {
+  assert.ok(matchesRule({ reaction: reaction({ trigger: 3 }), status: 'failed', failcount: 3 }));
+  assert.not.ok(matchesRule({ reaction: reaction({ trigger: 3 }), status: 'failed', failcount: 2 }));
+  assert.ok(matchesRule({ reaction: reaction({ callOn: 'both' }), status: 'failed', failcount: 1 }));
+  assert.not.ok(matchesRule({ reaction: reaction({ callOn: 'healthy' }), status: 'failed', failcount: 5 }));
+});
+
+test('rule: healthy results run healthy and both reactions; unknown runs nothing', () => {
+  assert.ok(matchesRule({ reaction: reaction({ callOn: 'healthy', trigger: 3 }), status: 'healthy', failcount: 0 }));
+  assert.ok(matchesRule({ reaction: reaction({ callOn: 'both' }), status: 'healthy', failcount: 0 }));
+  assert.not.ok(matchesRule({ reaction: reaction({ callOn: 'failed' }), status: 'healthy', failcount: 0 }));
+  const mod = { meta: { title: 't', fields: {} }, react: async () => 'ran' as const, shouldRun: () => true };
+  assert.not.ok(shouldRun(mod, { reaction: reaction({ callOn: 'both' }), status: 'unknown', failcount: 1 }));
+  assert.ok(shouldRun(mod, { reaction: reaction({ callOn: 'healthy' }), status: 'failed', failcount: 1 }), 'a module shouldRun overrides the rule');
+});
+
+test('claim: frequency holds between runs for the same monitor', async () => {
+  const key = k.reactionState('m1', 'r1');
+  assert.is(await redis.claimReaction(key, 10_000, 5000, '0', 1), 1);
+  assert.is(await redis.claimReaction(key, 12_000, 5000, '0', 1), 0);
+  assert.is(await redis.claimReaction(key, 15_000, 5000, '0', 1), 1);
+});
+
+test('claim: once runs at most once per episode', async () => {
+  const key = k.reactionState('m1', 'r1');
+  assert.is(await redis.claimReaction(key, 1, 0, '1', 4), 1);
+  assert.is(await redis.claimReaction(key, 2, 0, '1', 4), 0);
+  assert.is(await redis.claimReaction(key, 3, 0, '1', 5), 1);
+});
+
+test('claim: two sinks racing for the same run get it once', async () => {
+  const key = k.reactionState('m1', 'r1');
+  const results = await Promise.all(Array.from({ length: 20 }, () => redis.claimReaction(key, 50_000, 60_000, '0', 1)));
+  assert.is(results.filter((r) => r === 1).length, 1);
+});
+
+test.run();
