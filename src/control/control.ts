@@ -8,6 +8,7 @@ import { keys, lagKey } from '../core/keys.js';
 import { encode, type JobMessage } from '../core/messages.js';
 import { SendQueue } from '../core/send-queue.js';
 import type { Monitor } from '../core/types.js';
+import { settleWithin } from '../core/time.js';
 
 export interface ControlOptions {
   redis: Redis;
@@ -140,7 +141,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       await loop;
       clearInterval(lagTimer);
       await flushLag();
-      await Promise.race([out.drained(), new Promise((r) => setTimeout(r, 1000))]);
+      await settleWithin(out.drained(), 1000);
       out.close();
       push.close();
       await counters.stop();

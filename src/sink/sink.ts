@@ -9,6 +9,7 @@ import { reactionLoader } from '../core/plugins.js';
 import type { Monitor, Reaction, ReactionEvent, Status } from '../core/types.js';
 import { shouldRun } from './rules.js';
 import { runReaction } from './run-reaction.js';
+import { settleWithin } from '../core/time.js';
 
 export interface SinkOptions {
   /** Broker endpoint for results (tcp://host:5558). */
@@ -130,7 +131,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       stopped = true;
       pull.close();
       await loop;
-      await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, timeoutMs))]);
+      await settleWithin(Promise.allSettled([...running]), timeoutMs);
       await counters.stop();
     },
   };

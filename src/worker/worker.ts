@@ -8,6 +8,7 @@ import { BadMessage, decode, encode, type CreditMessage, type JobMessage, type R
 import { checkLoader } from '../core/plugins.js';
 import { SendQueue } from '../core/send-queue.js';
 import { runCheck } from './run-check.js';
+import { settleWithin } from '../core/time.js';
 
 export interface WorkerOptions {
   /** Broker endpoint for jobs (tcp://host:5556). */
@@ -116,7 +117,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       await loop;
       const deadline = Date.now() + 5000;
       while ((running > 0 || waiting.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      await Promise.race([results.drained(), new Promise((r) => setTimeout(r, 2000))]);
+      await settleWithin(results.drained(), 2000);
       results.close();
       credits.close();
       push.close();

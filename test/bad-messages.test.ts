@@ -1,0 +1,100 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Dealer, Pull, Push, Router } from 'zeromq';
+import type { Redis } from 'ioredis';
+import { keys } from '../src/core/keys.js';
+import { startBroker, type Broker } from '../src/broker/broker.js';
+import { startWorker } from '../src/worker/worker.js';
+import { startSink } from '../src/sink/sink.js';
+import { freePorts, putMonitor, silent, waitFor } from './helpers/cluster.js';
+import { freePort, RedisServer } from './helpers/redis-server.js';
+
+const zone = 'bad';
+const server = new RedisServer();
+let redis: Redis;
+const url = (p: number) => `tcp://127.0.0.1:${p}`;
+const BAD = ['{not json', '[1,2]', JSON.stringify({ v: 2, type: 'job' }), JSON.stringify({ v: 1, type: 'job', monitorId: 'x' }), JSON.stringify({ v: 1, type: 'nonsense' })];
+
+test.before(async () => {
+  await server.start();
+  redis = server.client();
+});
+test.after(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+const counted = (c: { get(n: string): number }) => ['malformed_json', 'unknown_version', 'missing_field', 'unexpected_type'].reduce((n, r) => n + c.get(`bad_messages.${r}`), 0);
+
+test('the broker drops and counts bad messages on each of its sockets and keeps working', async () => {
+  const ports = await freePorts();
+  const broker: Broker = await startBroker({ bind: '127.0.0.1', ports, logger: silent, zone, redis });
+  const jobs = new Push();
+  jobs.connect(url(ports.jobsIn));
+  const results = new Push();
+  results.connect(url(ports.resultsIn));
+  const worker = new Dealer();
+  worker.connect(url(ports.workers));
+  for (const m of BAD) {
+    await jobs.send(m);
+    await results.send(m);
+    await worker.send(m);
+  }
+  await waitFor(() => counted(broker.counters) === BAD.length * 3, 3000, 'all bad messages counted');
+  assert.is(broker.counters.get('bad_messages.malformed_json'), 6);
+  assert.is(broker.counters.get('bad_messages.unknown_version'), 3);
+
+  // Still works: a worker that gives credit gets a valid job.
+  await worker.send(JSON.stringify({ v: 1, type: 'credit', free: 1, received: 0 }));
+  const job = { v: 1, type: 'job', monitorId: 'm1', name: 'n', ctype: 'tcp-check', data: {}, timeoutMs: 100, zone, due: 1, sent: 2 };
+  await jobs.send(JSON.stringify(job));
+  const [got] = await worker.receive();
+  assert.equal(JSON.parse(got!.toString()), job);
+
+  await broker.counters.flush();
+  assert.is(Number(await redis.hget(keys(zone).counters, 'broker.bad_messages.malformed_json')), 6, 'counted in Redis for "cloudroutes stats"');
+  for (const s of [jobs, results, worker]) s.close();
+  await broker.stop();
+});
+
+test('the worker drops and counts bad jobs and still runs the next good one', async () => {
+  const jobsPort = await freePort();
+  const resultsPort = await freePort();
+  const fakeBroker = new Router();
+  await fakeBroker.bind(url(jobsPort));
+  const resultsIn = new Pull();
+  await resultsIn.bind(url(resultsPort));
+  const worker = await startWorker({ jobs: url(jobsPort), results: url(resultsPort), zone, logger: silent, concurrency: 4 });
+  const [id, credit] = await fakeBroker.receive();
+  assert.equal(JSON.parse(credit!.toString()), { v: 1, type: 'credit', free: 4, received: 0 });
+  for (const m of BAD) await fakeBroker.send([id!, m]);
+  await waitFor(() => counted(worker.counters) === BAD.length, 3000, 'bad jobs counted');
+  const job = { v: 1, type: 'job', monitorId: 'm2', name: 'n', ctype: 'no-such', data: {}, timeoutMs: 500, zone, due: Date.now(), sent: Date.now() };
+  await fakeBroker.send([id!, JSON.stringify(job)]);
+  const [res] = await resultsIn.receive();
+  const result = JSON.parse(res!.toString());
+  assert.is(result.monitorId, 'm2');
+  assert.is(result.status, 'unknown');
+  await worker.stop();
+  fakeBroker.close();
+  resultsIn.close();
+});
+
+test('the sink drops and counts bad results and still records the next good one', async () => {
+  const port = await freePort();
+  const fakeBroker = new Push();
+  await fakeBroker.bind(url(port));
+  const sink = await startSink({ results: url(port), redis, zone, logger: silent });
+  for (const m of [...BAD, JSON.stringify({ v: 1, type: 'result', monitorId: 'm3', zone, status: 'broken', message: '', latencyMs: 1, due: 1, checkedAt: 1 })]) {
+    await fakeBroker.send(m);
+  }
+  await waitFor(() => counted(sink.counters) === BAD.length + 1, 3000, 'bad results counted');
+  await putMonitor(redis, zone, { id: 'm3', ctype: 'tcp-check', data: {} }, 60_000);
+  await fakeBroker.send(JSON.stringify({ v: 1, type: 'result', monitorId: 'm3', zone, status: 'failed', message: 'down', latencyMs: 5, due: 1, checkedAt: Date.now() }));
+  const state = await waitFor(async () => (await redis.hget(keys(zone).state('m3'), 'status')) ?? null, 3000, 'good result recorded');
+  assert.is(state, 'failed');
+  await sink.stop();
+  fakeBroker.close();
+});
+
+test.run();

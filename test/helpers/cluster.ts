@@ -1,0 +1,113 @@
+/** Starts broker, control, worker and sink in this process on free ports, with real ZeroMQ sockets and a real Redis. */
+import { pino } from 'pino';
+import type { Redis } from 'ioredis';
+import { startBroker, type Broker } from '../../src/broker/broker.js';
+import type { BrokerPorts } from '../../src/core/config.js';
+import { keys } from '../../src/core/keys.js';
+import { connectRedis } from '../../src/core/redis.js';
+import type { Monitor, Reaction } from '../../src/core/types.js';
+import { startControl, type Control } from '../../src/control/control.js';
+import { startSink, type Sink } from '../../src/sink/sink.js';
+import { startWorker, type Worker } from '../../src/worker/worker.js';
+import { freePort } from './redis-server.js';
+
+export const silent = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export async function freePorts(): Promise<BrokerPorts> {
+  return { jobsIn: await freePort(), workers: await freePort(), resultsIn: await freePort(), sinks: await freePort() };
+}
+
+export interface ClusterOptions {
+  redisUrl: string;
+  zone: string;
+  checksPath?: string[];
+  actionsPath?: string[];
+  reactionTimeoutMs?: number;
+  concurrency?: number;
+}
+
+export class Cluster {
+  broker?: Broker;
+  control?: Control;
+  worker?: Worker;
+  sink?: Sink;
+  ports!: BrokerPorts;
+  readonly redis: Redis[] = [];
+
+  constructor(readonly opts: ClusterOptions) {}
+
+  url(port: number): string {
+    return `tcp://127.0.0.1:${port}`;
+  }
+
+  private conn(): Redis {
+    const r = connectRedis(this.opts.redisUrl, silent);
+    this.redis.push(r);
+    return r;
+  }
+
+  async start(): Promise<this> {
+    this.ports ??= await freePorts();
+    await this.startBroker();
+    await this.startWorker();
+    await this.startSink();
+    await this.startControl();
+    return this;
+  }
+
+  async startBroker(): Promise<void> {
+    this.broker = await startBroker({ bind: '127.0.0.1', ports: this.ports, logger: silent, zone: this.opts.zone, redis: this.conn() });
+  }
+
+  async startWorker(): Promise<void> {
+    this.worker = await startWorker({
+      jobs: this.url(this.ports.workers), results: this.url(this.ports.resultsIn), zone: this.opts.zone, logger: silent,
+      redis: this.conn(), checksPath: this.opts.checksPath, concurrency: this.opts.concurrency,
+    });
+  }
+
+  async startSink(): Promise<void> {
+    this.sink = await startSink({
+      results: this.url(this.ports.sinks), redis: this.conn(), zone: this.opts.zone, logger: silent,
+      actionsPath: this.opts.actionsPath, reactionTimeoutMs: this.opts.reactionTimeoutMs,
+    });
+  }
+
+  async startControl(): Promise<void> {
+    this.control = await startControl({ redis: this.conn(), zone: this.opts.zone, brokers: [this.url(this.ports.jobsIn)], logger: silent });
+  }
+
+  async stop(): Promise<void> {
+    await this.control?.stop();
+    await this.worker?.stop();
+    await this.sink?.stop();
+    await this.broker?.stop();
+    for (const r of this.redis) r.disconnect();
+  }
+}
+
+/** Puts a monitor into the zone's Redis as the bridge would, due `dueInMs` from now. */
+export async function putMonitor(redis: Redis, zone: string, m: Partial<Monitor> & Pick<Monitor, 'id' | 'ctype' | 'data'>, dueInMs = 0): Promise<Monitor> {
+  const monitor: Monitor = { name: m.id, interval: 1, reactions: [], createdAt: Date.now(), updatedAt: Date.now(), ...m };
+  const k = keys(zone);
+  await redis.applyMonitor(k.monitor(monitor.id), k.intervals, k.monitors, k.schedule, monitor.id, JSON.stringify(monitor), monitor.interval * 1000, Date.now(), dueInMs);
+  return monitor;
+}
+
+/** Puts a reaction into the zone's Redis as the bridge would. */
+export async function putReaction(redis: Redis, zone: string, r: Partial<Reaction> & Pick<Reaction, 'id' | 'rtype' | 'data'>): Promise<Reaction> {
+  const reaction: Reaction = { name: r.id, trigger: 1, frequency: 0, callOn: 'failed', once: false, createdAt: 0, updatedAt: 0, ...r };
+  await redis.set(keys(zone).reaction(reaction.id), JSON.stringify(reaction));
+  return reaction;
+}
+
+/** Polls `fn` until it returns a truthy value or `ms` pass. */
+export async function waitFor<T>(fn: () => Promise<T> | T, ms = 5000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
