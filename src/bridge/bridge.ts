@@ -1,0 +1,90 @@
+/** The bridge process: store of record -> Redis (config, schedule) and Redis streams -> store (history, events). */
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Settings } from '../core/config.js';
+import { Counters } from '../core/counters.js';
+import { keys } from '../core/keys.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { ConfigSync } from './config-sync.js';
+import { toEvent, toHistory } from './entries.js';
+import { StreamDrain } from './stream-drain.js';
+import { connectionFactory, sleep } from './support.js';
+
+export interface BridgeOptions {
+  settings: Settings;
+  logger: Logger;
+  /** The store of record; opened from settings.store (and closed on stop) when not given. */
+  store?: Store;
+  /** Template for the bridge's own connections (it duplicates it); connects to settings.redisUrl when not given. */
+  redis?: Redis;
+  /** Change log poll period (ms), default 200. */
+  pollMs?: number;
+  /** Entries pending this long with a dead consumer are taken over (ms), default 30 000. */
+  claimIdleMs?: number;
+  /** How long a stream read blocks (ms), default 500. */
+  blockMs?: number;
+  /** Stream entries per batch, default 500. */
+  batchSize?: number;
+  /** Consumer name in the streams' group, default hostname:pid. */
+  consumer?: string;
+}
+
+export interface Bridge {
+  /** Stops reading and following; entries read but not yet stored stay pending for the next start. */
+  stop(): Promise<void>;
+  /** Full resync of Redis from the store (what `cloudroutes rebuild-redis` runs). */
+  syncNow(): Promise<void>;
+  /** Resolves after the first full resync. */
+  ready: Promise<void>;
+  counters: Counters;
+}
+
+/** Starts the bridge for settings.zone; returns at once, the first resync runs in the background (see `ready`). */
+export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
+  const { settings, logger } = opts;
+  const store = opts.store ?? (await openStore(settings.store));
+  const k = keys(settings.zone);
+  const connect = connectionFactory(settings.redisUrl, logger, opts.redis);
+  const conns = [connect('config'), connect('history'), connect('events')] as const;
+  const [configConn, historyConn, eventsConn] = conns;
+  const counters = new Counters(configConn, k.counters, 'bridge');
+  counters.start();
+
+  const consumer = opts.consumer ?? `${hostname()}:${process.pid}`;
+  const drainOpts = { consumer, batchSize: opts.batchSize, blockMs: opts.blockMs, claimIdleMs: opts.claimIdleMs };
+  const sync = new ConfigSync(configConn, store, settings.zone, logger.child({ part: 'config' }), counters, { pollMs: opts.pollMs, batchSize: opts.batchSize });
+  const history = new StreamDrain(historyConn, k.history, 'history', (id, f) => toHistory(settings.zone, id, f),
+    (r) => store.addHistory(r), logger.child({ part: 'history' }), counters, drainOpts);
+  const events = new StreamDrain(eventsConn, k.events, 'events', (id, f) => toEvent(settings.zone, id, f),
+    (r) => store.addEvents(r), logger.child({ part: 'events' }), counters, drainOpts);
+
+  const abort = new AbortController();
+  const giveUp = new AbortController();
+  const loops = Promise.allSettled([
+    sync.run(abort.signal, giveUp.signal), history.run(abort.signal, giveUp.signal), events.run(abort.signal, giveUp.signal),
+  ]);
+  logger.info({ zone: settings.zone, consumer }, 'bridge started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    ready: sync.ready,
+    counters,
+    syncNow: () => sync.syncNow(),
+    stop() {
+      stopping ??= (async () => {
+        abort.abort();
+        // Loops end after their current step (a read blocks at most blockMs); one still waiting on a Redis that is down is cut off.
+        const grace = setTimeout(() => giveUp.abort(), (opts.blockMs ?? 500) + 1000);
+        await loops;
+        clearTimeout(grace);
+        await Promise.race([counters.stop(), sleep(500)]);
+        for (const c of conns) c.disconnect();
+        if (!opts.store) await store.close();
+        logger.info({ zone: settings.zone }, 'bridge stopped');
+      })();
+      return stopping;
+    },
+  };
+}

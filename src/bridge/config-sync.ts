@@ -1,0 +1,186 @@
+/** Down: monitor and reaction configs from the store of record into the zone's Redis and schedule. */
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Counters } from '../core/counters.js';
+import { keys, type Keys } from '../core/keys.js';
+import type { Monitor, Reaction } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import { Backoff, FailureLog, sleep, unlessAborted } from './support.js';
+
+const CHUNK = 1000;
+
+export interface ConfigSyncOptions {
+  /** How often the store's change log is polled (ms). */
+  pollMs?: number;
+  /** Most changes applied in one round. */
+  batchSize?: number;
+}
+
+/** Keeps Redis equal to the store's configuration: a full resync, then the store's change log. */
+export class ConfigSync {
+  private readonly k: Keys;
+  private cursor = 0;
+  private needResync = true;
+  private lock: Promise<unknown> = Promise.resolve();
+  private readonly failures: FailureLog;
+  private readonly backoff = new Backoff(200, 5000);
+  private resolveReady!: () => void;
+  /** Resolves after the first full resync. */
+  readonly ready = new Promise<void>((r) => (this.resolveReady = r));
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly store: Store,
+    zone: string,
+    private readonly logger: Logger,
+    private readonly counters: Counters,
+    private readonly opts: ConfigSyncOptions = {},
+  ) {
+    this.k = keys(zone);
+    this.failures = new FailureLog(logger, 'config sync', 'check the store of record and Redis are reachable');
+    // A Redis that restarted may have lost data, so every (re)connection gets a full resync.
+    redis.on('ready', () => (this.needResync = true));
+  }
+
+  /** Resyncs, then follows the change log until `signal` aborts; a round still waiting on Redis when `giveUp` aborts is abandoned. */
+  async run(signal: AbortSignal, giveUp: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let more = false;
+      try {
+        const round = this.exclusive(async () => {
+          if (this.needResync) {
+            await this.resync();
+            return false;
+          }
+          return this.follow();
+        });
+        more = await unlessAborted(round, giveUp);
+        this.failures.ok();
+        this.backoff.reset();
+      } catch (err) {
+        if (signal.aborted) break;
+        this.failures.failed(err, { cursor: this.cursor });
+        await sleep(this.backoff.next(), signal);
+        continue;
+      }
+      if (!more) await sleep(this.opts.pollMs ?? 200, signal);
+    }
+  }
+
+  /** Full resync now: applies every monitor and reaction, removes what the store no longer has. */
+  syncNow(): Promise<void> {
+    return this.exclusive(() => this.resync());
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(fn, fn);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  private async resync(): Promise<void> {
+    this.needResync = true;
+    // Read the seq first: a change committed while listing is then applied twice, which is harmless.
+    const seq = await this.store.lastChange();
+    const monitors = await this.store.listMonitors();
+    const reactions = await this.store.listReactions();
+    const now = Date.now();
+    await this.inChunks(monitors, (p, m) => this.queueApplyMonitor(p, m, now));
+    await this.inChunks(reactions, (p, r) => this.queueApplyReaction(p, r));
+
+    const wantedMonitors = new Set(monitors.map((m) => m.id));
+    const staleMonitors = [...(await this.monitorsInRedis())].filter((id) => !wantedMonitors.has(id));
+    await this.inChunks(staleMonitors, (p, id) => this.queueRemoveMonitor(p, id));
+    const wantedReactions = new Set(reactions.map((r) => r.id));
+    const staleReactions = (await this.idsOfKeys(this.k.reaction(''))).filter((id) => !wantedReactions.has(id));
+    await this.inChunks(staleReactions, (p, id) => p.del(this.k.reaction(id)));
+
+    await this.redis.set(this.k.bridgeCursor, String(seq));
+    this.cursor = seq;
+    this.needResync = false;
+    this.counters.inc('resyncs');
+    this.logger.info(
+      { monitors: monitors.length, reactions: reactions.length, removedMonitors: staleMonitors, removedReactions: staleReactions, cursor: seq },
+      'full resync of Redis from the store of record done',
+    );
+    this.resolveReady();
+  }
+
+  /** Applies the changes after the cursor; returns true when there may be more waiting. */
+  private async follow(): Promise<boolean> {
+    const limit = this.opts.batchSize ?? 500;
+    const changes = await this.store.changesSince(this.cursor, limit);
+    if (changes.length === 0) return false;
+    const monitorIds = new Set(changes.filter((c) => c.kind === 'monitor').map((c) => c.id));
+    const reactionIds = new Set(changes.filter((c) => c.kind === 'reaction').map((c) => c.id));
+    // Apply what the store holds now rather than each op, so a burst of edits collapses into one write.
+    const monitors = await Promise.all([...monitorIds].map(async (id) => [id, await this.store.getMonitor(id)] as const));
+    const reactions = await Promise.all([...reactionIds].map(async (id) => [id, await this.store.getReaction(id)] as const));
+    const now = Date.now();
+    const p = this.redis.multi();
+    for (const [id, m] of monitors) (m ? this.queueApplyMonitor(p, m, now) : this.queueRemoveMonitor(p, id));
+    for (const [id, r] of reactions) (r ? this.queueApplyReaction(p, r) : p.del(this.k.reaction(id)));
+    const seq = changes[changes.length - 1]!.seq;
+    p.set(this.k.bridgeCursor, String(seq));
+    await execOrThrow(p);
+    this.cursor = seq;
+    this.counters.inc('changes_applied', changes.length);
+    for (const [id, m] of monitors) this.logger.info({ monitorId: id, interval: m?.interval, seq }, m ? 'monitor applied to Redis' : 'monitor removed from Redis');
+    for (const [id, r] of reactions) this.logger.info({ reactionId: id, seq }, r ? 'reaction applied to Redis' : 'reaction removed from Redis');
+    return changes.length === limit;
+  }
+
+  private queueApplyMonitor(p: ChainableCommander, m: Monitor, now: number): void {
+    const intervalMs = Math.round(m.interval * 1000);
+    if (!Number.isFinite(intervalMs) || intervalMs < 1000) {
+      this.logger.error({ monitorId: m.id, interval: m.interval }, 'monitor has an invalid interval (must be >= 1 s); not applied, fix it in the store');
+      return;
+    }
+    const offset = Math.floor(Math.random() * intervalMs);
+    p.applyMonitor(this.k.monitor(m.id), this.k.intervals, this.k.monitors, this.k.schedule, m.id, JSON.stringify(m), intervalMs, now, offset);
+  }
+
+  private queueRemoveMonitor(p: ChainableCommander, id: string): void {
+    p.removeMonitor(this.k.monitor(id), this.k.state(id), this.k.intervals, this.k.schedule, this.k.monitors, id);
+  }
+
+  private queueApplyReaction(p: ChainableCommander, r: Reaction): void {
+    p.set(this.k.reaction(r.id), JSON.stringify(r));
+  }
+
+  /** Every monitor id Redis knows of in any of the monitor structures. */
+  private async monitorsInRedis(): Promise<Set<string>> {
+    const [members, scheduled, intervals] = await Promise.all([
+      this.redis.smembers(this.k.monitors),
+      this.redis.zrange(this.k.schedule, 0, -1),
+      this.redis.hkeys(this.k.intervals),
+    ]);
+    return new Set([...members, ...scheduled, ...intervals, ...(await this.idsOfKeys(this.k.monitor('')))]);
+  }
+
+  /** Ids of the keys `<prefix><id>`, found with SCAN. */
+  private async idsOfKeys(prefix: string): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of found) ids.push(key.slice(prefix.length));
+    } while (cursor !== '0');
+    return ids;
+  }
+
+  private async inChunks<T>(items: T[], queue: (p: ChainableCommander, item: T) => void): Promise<void> {
+    for (let i = 0; i < items.length; i += CHUNK) {
+      const p = this.redis.pipeline();
+      for (const item of items.slice(i, i + CHUNK)) queue(p, item);
+      await execOrThrow(p);
+    }
+  }
+}
+
+async function execOrThrow(p: ChainableCommander): Promise<void> {
+  const results = await p.exec();
+  const failed = results?.find(([err]) => err);
+  if (failed) throw failed[0];
+}

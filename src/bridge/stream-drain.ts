@@ -1,0 +1,175 @@
+/** Up: drains one Redis stream into the store of record, acknowledging entries only after the store committed. */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Counters } from '../core/counters.js';
+import { fieldsToObject } from '../core/redis.js';
+import { BadEntry } from './entries.js';
+import { Backoff, FailureLog, sleep, unlessAborted } from './support.js';
+
+export const GROUP = 'bridge';
+
+export interface DrainOptions {
+  /** Consumer name in the group; unique per bridge process. */
+  consumer: string;
+  /** Entries read per round. */
+  batchSize?: number;
+  /** How long one read waits for new entries (ms). */
+  blockMs?: number;
+  /** Entries pending this long with another consumer are taken over (ms). */
+  claimIdleMs?: number;
+}
+
+/** A stream entry as Redis returns it; fields are null for an entry deleted while pending. */
+type Entry = [id: string, fields: string[] | null];
+
+/** Reads `stream` with the `bridge` consumer group, turns entries into records and writes them to the store. */
+export class StreamDrain<R> {
+  private readonly storeFailures: FailureLog;
+  private readonly redisFailures: FailureLog;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly stream: string,
+    /** Counter prefix and log label: history or events. */
+    private readonly label: string,
+    private readonly parse: (entryId: string, fields: Record<string, string>) => R,
+    private readonly write: (records: R[]) => Promise<void>,
+    private readonly logger: Logger,
+    private readonly counters: Counters,
+    private readonly opts: DrainOptions,
+  ) {
+    this.storeFailures = new FailureLog(logger, `writing ${label} to the store of record`, `entries stay in the Redis stream ${stream} until it works`);
+    this.redisFailures = new FailureLog(logger, `reading the Redis stream ${stream}`, 'check Redis');
+  }
+
+  private giveUp = new AbortController().signal;
+
+  /**
+   * Own pending entries first, then entries stuck with dead consumers, then new ones, until `signal` aborts;
+   * a Redis call still unanswered when `giveUp` aborts is abandoned.
+   */
+  async run(signal: AbortSignal, giveUp: AbortSignal): Promise<void> {
+    this.giveUp = giveUp;
+    const claimEveryMs = Math.min(Math.max(this.opts.claimIdleMs ?? 30_000, 100), 30_000);
+    const backoff = new Backoff();
+    let phase: 'own' | 'claim' | 'new' = 'own';
+    let lastClaim = 0;
+    await this.ensureGroup().catch(() => undefined);
+    while (!signal.aborted) {
+      try {
+        if (phase === 'own') {
+          const entries = await this.read('0', 0);
+          if (entries.length === 0) phase = 'claim';
+          else await this.handle(entries, signal);
+        } else if (phase === 'claim' || Date.now() - lastClaim >= claimEveryMs) {
+          await this.claimAll(signal);
+          lastClaim = Date.now();
+          phase = 'new';
+        } else {
+          const entries = await this.read('>', this.opts.blockMs ?? 500);
+          if (entries.length) await this.handle(entries, signal);
+        }
+        this.redisFailures.ok();
+        backoff.reset();
+      } catch (err) {
+        if (signal.aborted) break;
+        if (/NOGROUP/.test((err as Error).message)) {
+          // The stream or group vanished (Redis lost its data or someone deleted it): make them again.
+          await this.ensureGroup().catch(() => undefined);
+          continue;
+        }
+        this.redisFailures.failed(err);
+        await sleep(backoff.next(), signal);
+      }
+    }
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.call(this.redis.xgroup('CREATE', this.stream, GROUP, '0', 'MKSTREAM'));
+      this.logger.info({ stream: this.stream, group: GROUP }, 'consumer group created');
+    } catch (err) {
+      if (!/BUSYGROUP/.test((err as Error).message)) throw err;
+    }
+  }
+
+  private async read(from: '0' | '>', blockMs: number): Promise<Entry[]> {
+    const { consumer, batchSize = 500 } = this.opts;
+    const reply = (await this.call(blockMs > 0
+      ? this.redis.xreadgroup('GROUP', GROUP, consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', this.stream, from)
+      : this.redis.xreadgroup('GROUP', GROUP, consumer, 'COUNT', batchSize, 'STREAMS', this.stream, from))) as [string, Entry[]][] | null;
+    return reply?.[0]?.[1] ?? [];
+  }
+
+  /** Takes over every entry idle for longer than claimIdleMs with other (presumably dead) consumers. */
+  private async claimAll(signal: AbortSignal): Promise<void> {
+    const idle = this.opts.claimIdleMs ?? 30_000;
+    let cursor = '0-0';
+    do {
+      const [next, entries, deleted] = (await this.call(this.redis.xautoclaim(
+        this.stream, GROUP, this.opts.consumer, idle, cursor, 'COUNT', this.opts.batchSize ?? 500,
+      ))) as [string, Entry[], string[] | undefined];
+      cursor = next;
+      if (entries.length) {
+        this.logger.warn({ stream: this.stream, count: entries.length, first: entries[0]![0] }, 'took over entries left unacknowledged by another bridge');
+        this.counters.inc(`${this.label}_claimed`, entries.length);
+        await this.handle(entries, signal);
+      }
+      if (deleted?.length) this.logger.debug({ stream: this.stream, deleted }, 'pending entries were already deleted');
+    } while (cursor !== '0-0' && !signal.aborted);
+    await this.forgetIdleConsumers(Math.max(idle, 60_000));
+  }
+
+  /** Removes consumers with nothing pending that have not read for a while, so the group does not fill with dead pids. */
+  private async forgetIdleConsumers(idleMs: number): Promise<void> {
+    const consumers = (await this.call(this.redis.xinfo('CONSUMERS', this.stream, GROUP))) as (string | number)[][];
+    for (const c of consumers) {
+      const info = fieldsToObject(c.map(String));
+      if (info.name !== this.opts.consumer && Number(info.pending) === 0 && Number(info.idle) > idleMs) {
+        await this.call(this.redis.xgroup('DELCONSUMER', this.stream, GROUP, info.name!));
+      }
+    }
+  }
+
+  /** Writes a batch to the store (retrying until it works or the bridge stops), then acks and deletes it. */
+  private async handle(entries: Entry[], signal: AbortSignal): Promise<void> {
+    const records: R[] = [];
+    let bad = 0;
+    for (const [id, fields] of entries) {
+      if (!fields) continue;
+      const f = fieldsToObject(fields);
+      try {
+        records.push(this.parse(id, f));
+      } catch (err) {
+        if (!(err instanceof BadEntry)) throw err;
+        bad++;
+        this.logger.warn({ stream: this.stream, entryId: id, monitorId: f.monitorId, problem: err.message, fields: f }, 'malformed stream entry skipped');
+      }
+    }
+    if (bad) this.counters.inc('bad_entries', bad);
+    const backoff = new Backoff();
+    while (records.length) {
+      try {
+        await this.write(records);
+        this.storeFailures.ok({ stream: this.stream });
+        break;
+      } catch (err) {
+        this.counters.inc('store_errors');
+        this.storeFailures.failed(err, { stream: this.stream, pending: entries.length });
+        // Stopping now leaves the entries pending; the next start reads them again.
+        if (signal.aborted) return;
+        await sleep(backoff.next(), signal);
+        if (signal.aborted) return;
+      }
+    }
+    const ids = entries.map(([id]) => id);
+    const acked = await this.call(this.redis.multi().xack(this.stream, GROUP, ...ids).xdel(this.stream, ...ids).exec());
+    const failed = acked?.find(([err]) => err);
+    if (failed) throw failed[0];
+    if (records.length) this.counters.inc(`${this.label}_written`, records.length);
+  }
+
+  private call<T>(p: Promise<T>): Promise<T> {
+    return unlessAborted(p, this.giveUp);
+  }
+}
