@@ -79,7 +79,17 @@ export class ConfigSync {
   }
 
   private async resync(): Promise<void> {
-    this.needResync = true;
+    // Cleared first, so a Redis reconnection during this resync asks for another one.
+    this.needResync = false;
+    try {
+      await this.resyncOnce();
+    } catch (err) {
+      this.needResync = true;
+      throw err;
+    }
+  }
+
+  private async resyncOnce(): Promise<void> {
     // Read the seq first: a change committed while listing is then applied twice, which is harmless.
     const seq = await this.store.lastChange();
     const monitors = await this.store.listMonitors();
@@ -97,7 +107,6 @@ export class ConfigSync {
 
     await this.redis.set(this.k.bridgeCursor, String(seq));
     this.cursor = seq;
-    this.needResync = false;
     this.counters.inc('resyncs');
     this.logger.info(
       { monitors: monitors.length, reactions: reactions.length, removedMonitors: staleMonitors, removedReactions: staleReactions, cursor: seq },

@@ -53,7 +53,6 @@ export class SqliteStore implements Store {
       db = new Database(this.file);
       db.pragma(`busy_timeout = ${this.opts.busyTimeoutMs ?? 5000}`);
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
       db.exec(SCHEMA);
     } catch (err) {
       db?.close();
