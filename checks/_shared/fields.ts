@@ -1,0 +1,45 @@
+/** Schema pieces and data readers shared by the built-in checks. */
+import type { CheckJob, FieldSchema } from '../../src/core/types.js';
+
+export const urlField: FieldSchema = {
+  type: 'string',
+  description: 'Address to request, http:// or https:// (redirects are not followed).',
+  pattern: '^https?://[^\\s/]+',
+};
+
+export const headersField: FieldSchema = {
+  type: 'object',
+  description: 'Extra request headers, name to value (e.g. {"authorization": "Bearer ..."}); stored encrypted.',
+  additionalProperties: { type: 'string' },
+  secret: true,
+};
+
+export const timeoutField: FieldSchema = {
+  type: 'integer',
+  description: "Milliseconds before the check gives up; the job's own deadline still applies when it is shorter.",
+  minimum: 1,
+  maximum: 300_000,
+};
+
+/** The check's time limit: data.timeoutMs when set, capped by the job's deadline. */
+export function timeLimit(job: CheckJob): number {
+  const own = job.data.timeoutMs;
+  return typeof own === 'number' && own > 0 ? Math.min(own, job.timeoutMs) : job.timeoutMs;
+}
+
+/** Parses data.url, or returns undefined when it is not an http(s) URL. */
+export function httpUrl(job: CheckJob): URL | undefined {
+  const raw = job.data.url;
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const url = new URL(raw);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The result for a URL the check cannot use: the check could not run. */
+export function badUrl(job: CheckJob): { status: 'unknown'; message: string } {
+  return { status: 'unknown', message: `monitor "${job.name}": data.url ${JSON.stringify(job.data.url)} is not an http:// or https:// URL` };
+}
