@@ -31,6 +31,7 @@ export interface ProbeResult {
 const USER_AGENT = 'CloudRoutes-monitor/0.1';
 const TRUNCATED = new Error('body limit reached');
 const TIMED_OUT = new Error('check deadline reached');
+const DONE = Object.assign(new Error('probe complete'), { code: 'UND_ERR_INFO' });
 
 /** Runs one probe; never rejects for network problems, they come back in `error`. */
 export function probe(opts: ProbeOptions): Promise<ProbeResult> {
@@ -133,6 +134,8 @@ class Probe implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    // Closing our socket first spares undici's own close, which builds and formats a stack trace (~7% of a probe's CPU).
+    this.socket?.destroy(DONE);
     this.finish(undefined);
   }
 
