@@ -1,4 +1,5 @@
 /** `cloudroutes control | broker | worker | sink | bridge`: one long-running process each, stopped cleanly by SIGINT/SIGTERM. */
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { endpoint, loadSettings, type Settings } from '../core/config.js';
 import { resolveSecretKey } from '../core/crypto.js';
@@ -99,5 +100,6 @@ export function processCommands(program: Command): void {
   program
     .command('bridge')
     .description('run the bridge: carry config from the store into Redis, and history and events from Redis into the store')
-    .action(() => serve('bridge', (settings, logger) => startBridge({ settings, logger })));
+    // A stable consumer name: a bridge restarted after kill -9 re-reads what it had read but not stored, at once.
+    .action(() => serve('bridge', (settings, logger) => startBridge({ settings, logger, consumer: `${hostname()}:bridge` })));
 }

@@ -60,6 +60,8 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       return recordRun(event, reaction, 'failed', (err as Error).message);
     }
     if (!shouldRun(mod, { reaction, status: event.status, failcount: event.failcount })) return;
+    // A monitor whose first status is healthy has not recovered from anything: no once-per-episode "back up" run.
+    if (reaction.once && event.status === 'healthy' && episode === 1) return;
     const claimed = await redis.claimReaction(k.reactionState(event.monitor.id, reaction.id), Date.now(), reaction.frequency * 1000, reaction.once ? '1' : '0', episode);
     if (!claimed) return;
     const run = (async () => {

@@ -1,0 +1,141 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore } from '../src/store/open.js';
+import { cli, type CliResult } from './helpers/procs.js';
+import { freePort, RedisServer } from './helpers/redis-server.js';
+
+const FIXTURE_ACTIONS = fileURLToPath(new URL('../../test/fixtures/actions', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'cr-cli-'));
+const redis = new RedisServer();
+const env: NodeJS.ProcessEnv = {};
+const run = (...args: string[]) => cli(args, env, dir);
+const id = (r: CliResult) => (JSON.parse(r.stdout) as { id: string }).id;
+
+test.before(async () => {
+  await redis.start();
+  Object.assign(env, {
+    REDIS_URL: redis.url, CLOUDROUTES_STORE: `sqlite:${join(dir, 'cr.db')}`, CLOUDROUTES_DATA_DIR: join(dir, 'data'),
+    CLOUDROUTES_SECRET_KEY: 'ab'.repeat(32), CLOUDROUTES_ACTIONS_PATH: FIXTURE_ACTIONS, LOG_LEVEL: 'silent',
+  });
+});
+test.after(async () => {
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function assertUsageError(r: CliResult, code: string, pattern: RegExp) {
+  assert.is(r.code, 2, `exit status 2 expected, got ${r.code}: ${r.stderr}`);
+  assert.ok(r.stderr.includes(`[${code}]`), r.stderr);
+  assert.match(r.stderr, pattern);
+  assert.is(r.stdout, '');
+}
+
+const MON = ['monitor', 'add', '--name', 'site', '--interval', '10s'];
+
+test('monitor add refuses bad input with exit status 2 and a message naming the problem', async () => {
+  assertUsageError(await run(...MON, '--ctype', 'tcp-check', '--data', '{bad'), 'CR_BAD_JSON', /--data is not valid JSON/);
+  assertUsageError(await run(...MON, '--ctype', '../x', '--data', '{}'), 'CR_BAD_MODULE_NAME', /"\.\.\/x" is not a plain module name/);
+  assertUsageError(await run(...MON, '--ctype', 'a/b', '--data', '{}'), 'CR_BAD_MODULE_NAME', /"a\/b"/);
+  assertUsageError(await run(...MON, '--ctype', 'no-such-check', '--data', '{}'), 'CR_MODULE_NOT_FOUND', /check "no-such-check" is not installed/);
+  assertUsageError(await run(...MON, '--ctype', 'tcp-check', '--data', '{"host":"127.0.0.1","port":"x"}'), 'CR_BAD_DATA', /data\.port must be/);
+  assertUsageError(await run(...MON, '--ctype', 'tcp-check', '--data', '{"port":80}'), 'CR_BAD_DATA', /data\.host is required/);
+  const ok = JSON.stringify({ host: '127.0.0.1', port: 80 });
+  assertUsageError(await run('monitor', 'add', '--name', 's', '--ctype', 'tcp-check', '--interval', '500ms', '--data', ok), 'CR_BAD_INTERVAL', /at least 1s/);
+  assertUsageError(await run('monitor', 'add', '--name', 's', '--ctype', 'tcp-check', '--interval', 'often', '--data', ok), 'CR_BAD_INTERVAL', /"often"/);
+  assertUsageError(await run(...MON, '--ctype', 'tcp-check', '--data', ok, '--reactions', 'r-nope'), 'CR_NO_SUCH_REACTION', /reaction "r-nope" does not exist/);
+  const missing = await run('monitor', 'add', '--ctype', 'tcp-check');
+  assert.is(missing.code, 2);
+  assert.match(missing.stderr, /--name/);
+  const list = await run('monitor', 'list', '--json');
+  assert.equal(JSON.parse(list.stdout), [], 'nothing was stored');
+});
+
+test('reaction add refuses bad input with exit status 2', async () => {
+  assertUsageError(await run('reaction', 'add', '--name', 'x', '--rtype', '../../bin', '--data', '{}'), 'CR_BAD_MODULE_NAME', /not a plain module name/);
+  assertUsageError(await run('reaction', 'add', '--name', 'x', '--rtype', 'webhook', '--data', '{"url": 3}'), 'CR_BAD_DATA', /data\.url/);
+  assertUsageError(await run('reaction', 'add', '--name', 'x', '--rtype', 'log', '--trigger', '0'), 'CR_BAD_SETTING', /trigger/);
+  assertUsageError(await run('reaction', 'add', '--name', 'x', '--rtype', 'log', '--frequency', 'soon'), 'CR_BAD_SETTING', /frequency/);
+  const callOn = await run('reaction', 'add', '--name', 'x', '--rtype', 'log', '--call-on', 'sometimes');
+  assert.is(callOn.code, 2);
+  assert.match(callOn.stderr, /failed, healthy, both/);
+});
+
+test('add, list, show and rm with --json; secrets are encrypted in the store and masked in output', async () => {
+  const hook = await run('reaction', 'add', '--name', 'hook', '--rtype', 'secretive', '--data', '{"token":"s3cret","file":"/tmp/x"}', '--trigger', '2', '--frequency', '5m', '--json');
+  assert.is(hook.code, 0, hook.stderr);
+  const rid = id(hook);
+  assert.match(rid, /^r-[a-z0-9]{10}$/);
+  const port = await freePort();
+  const mon = await run(...MON, '--ctype', 'tcp-check', '--data', JSON.stringify({ host: '127.0.0.1', port }), '--reactions', rid, '--json');
+  assert.is(mon.code, 0, mon.stderr);
+  const mid = id(mon);
+  const plain = await run(...MON, '--ctype', 'tcp-check', '--data', JSON.stringify({ host: '127.0.0.1', port }));
+  assert.match(plain.stdout.trim(), /^m-[a-z0-9]{10}$/, 'without --json: just the id');
+
+  const shown = JSON.parse((await run('reaction', 'show', rid, '--json')).stdout);
+  assert.is(shown.data.token, '(secret)');
+  assert.is(shown.trigger, 2);
+  assert.is(shown.frequency, 300);
+  const store = await openStore(env.CLOUDROUTES_STORE!);
+  const raw = await store.getReaction(rid);
+  await store.close();
+  assert.match(String(raw!.data.token), /^enc:v1:/, 'stored encrypted');
+  assert.not.ok(JSON.stringify(raw).includes('s3cret'));
+
+  const monitors = JSON.parse((await run('monitor', 'list', '--json')).stdout) as { id: string; interval: number; reactions: string[] }[];
+  assert.equal(monitors.map((m) => m.id).sort(), [mid, plain.stdout.trim()].sort());
+  const table = (await run('monitor', 'list')).stdout;
+  assert.match(table, /ID\s+NAME\s+CTYPE\s+INTERVAL/);
+  assert.match(table, new RegExp(`${mid}\\s+site\\s+tcp-check\\s+10s\\s+${rid}`));
+  const show = JSON.parse((await run('monitor', 'show', mid, '--json')).stdout);
+  assert.is(show.state.status, 'unknown');
+  assert.equal(show.reactions, [rid]);
+
+  const inUse = await run('reaction', 'rm', rid);
+  assertUsageError(inUse, 'CR_REACTION_IN_USE', new RegExp(mid));
+  assert.is((await run('monitor', 'rm', mid)).code, 0);
+  assert.is((await run('reaction', 'rm', rid, '--json')).stdout.trim().replace(/\s+/g, ''), `{"removed":"${rid}"}`);
+  assertUsageError(await run('monitor', 'show', mid), 'CR_NO_SUCH_MONITOR', /does not exist/);
+  assertUsageError(await run('monitor', 'rm', 'm-nothere'), 'CR_NO_SUCH_MONITOR', /m-nothere/);
+});
+
+test('status --json lists every monitor with its fields', async () => {
+  const rows = JSON.parse((await run('status', '--json')).stdout) as Record<string, unknown>[];
+  assert.ok(rows.length >= 1);
+  assert.equal(Object.keys(rows[0]!).sort(), ['ctype', 'failcount', 'id', 'lastCheck', 'latencyMs', 'name', 'status']);
+  assert.is(rows[0]!.status, 'unknown');
+  const table = (await run('status')).stdout;
+  assert.match(table, /ID\s+NAME\s+CTYPE\s+STATUS\s+FAILCOUNT\s+LAST CHECK\s+LATENCY/);
+});
+
+test('check runs one check here and prints its result', async () => {
+  const srv: Server = createServer(() => undefined);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  const up = await run('check', 'tcp-check', '--data', JSON.stringify({ host: '127.0.0.1', port }), '--json');
+  srv.close();
+  assert.is(up.code, 0, up.stderr);
+  assert.is(JSON.parse(up.stdout).status, 'healthy');
+  const down = await run('check', 'tcp-check', '--data', JSON.stringify({ host: '127.0.0.1', port: await freePort() }));
+  assert.match(down.stdout, /^failed: /);
+  assertUsageError(await run('check', '../x'), 'CR_BAD_MODULE_NAME', /not a plain module name/);
+});
+
+test('an unreachable Redis is a clear error, not a hang', async () => {
+  const r = await cli(['status'], { ...env, REDIS_URL: `redis://127.0.0.1:${await freePort()}` }, dir);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /Redis at redis:\/\/127\.0\.0\.1:\d+ is unreachable/);
+});
+
+test('bad settings are refused with the setting named', async () => {
+  const r = await cli(['monitor', 'list'], { ...env, CLOUDROUTES_STORE: 'mysql://x' }, dir);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /CLOUDROUTES_STORE="mysql:\/\/x" is invalid/);
+});
+
+test.run();

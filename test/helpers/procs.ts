@@ -1,0 +1,56 @@
+/** Runs the real `cloudroutes` command: one-shot CLI calls and long-running Procfile processes. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `cloudroutes ...args` to completion. */
+export function cli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A long-running `cloudroutes <name>` process whose output is kept for assertions. */
+export class Proc {
+  child!: ChildProcess;
+  output = '';
+
+  constructor(readonly args: string[], readonly env: NodeJS.ProcessEnv, readonly cwd?: string) {}
+
+  start(): this {
+    this.output = '';
+    this.child = spawn(process.execPath, [MAIN, ...this.args], { env: { ...process.env, LOG_LEVEL: 'info', ...this.env }, cwd: this.cwd });
+    this.child.stdout!.on('data', (c: Buffer) => (this.output += c));
+    this.child.stderr!.on('data', (c: Buffer) => (this.output += c));
+    return this;
+  }
+
+  /** Resolves when the output contains `text`. */
+  async waitFor(text: string | RegExp, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!(typeof text === 'string' ? this.output.includes(text) : text.test(this.output))) {
+      if (Date.now() > deadline) throw new Error(`"${this.args.join(' ')}" did not print ${text} within ${ms} ms; it printed:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Sends `signal` and waits for the process to exit. */
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
+    this.child.kill(signal);
+    return exited;
+  }
+}
