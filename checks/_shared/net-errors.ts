@@ -7,7 +7,7 @@ export function describeNetError(err: unknown, host: string, port: number): stri
   const e = err as NodeJS.ErrnoException & { errors?: NodeJS.ErrnoException[] };
   // Happy-eyeballs connects (several addresses) fail with an AggregateError; the first attempt says why.
   const code = e?.code ?? e?.errors?.[0]?.code ?? '';
-  const target = `${host}:${port}`;
+  const target = hostPort(host, port);
   switch (code) {
     case 'ECONNREFUSED':
       return `connection refused by ${target}`;
@@ -29,6 +29,11 @@ export function describeNetError(err: unknown, host: string, port: number): stri
   if (code.startsWith('HPE_')) return `invalid HTTP response from ${target}: ${e.message}`;
   if (TLS_CODE.test(code)) return `TLS error with ${target}: ${e.message} (${code})`;
   return `${code || e?.name || 'error'} with ${target}: ${e?.message ?? String(err)}`;
+}
+
+/** host:port, with brackets around an IPv6 address. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Rounds milliseconds to 0.01 ms for results and metrics. */

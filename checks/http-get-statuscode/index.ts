@@ -50,6 +50,7 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
   const headers = job.data.headers as Record<string, string> | undefined;
   const res = await probe({ url, headers, maxBodyBytes: MAX_BODY, keepBody: false, timeoutMs: timeLimit(job), signal: ctx.signal });
   const { latencyMs, metrics } = res;
+  if (res.unusable) return { status: 'unknown', message: `monitor "${job.name}": ${res.error}`, latencyMs, metrics };
   if (res.error) return { status: 'failed', message: res.error, latencyMs, metrics };
   if (codes.some((c) => codeMatches(c, res.statusCode))) return { status: 'healthy', message: `HTTP ${res.statusCode}`, latencyMs, metrics };
   return { status: 'failed', message: `got HTTP ${res.statusCode}, expected ${codes.join(' or ')}`, latencyMs, metrics };

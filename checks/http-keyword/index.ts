@@ -38,6 +38,7 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
   const headers = job.data.headers as Record<string, string> | undefined;
   const res = await probe({ url, headers, maxBodyBytes: MAX_BODY, keepBody: true, timeoutMs: timeLimit(job), signal: ctx.signal });
   const { latencyMs, metrics } = res;
+  if (res.unusable) return { status: 'unknown', message: `monitor "${job.name}": ${res.error}`, latencyMs, metrics };
   if (res.error || !res.body) return { status: 'failed', message: res.error ?? 'no body', latencyMs, metrics };
   const found = res.body.includes(keyword);
   const where = `HTTP ${res.statusCode}, ${res.truncated ? 'first 1 MiB of the body' : `${res.body.length} bytes of body`}`;

@@ -2,7 +2,7 @@
 import { connect, isIP } from 'node:net';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
 import { timeLimit, timeoutField } from '../_shared/fields.js';
-import { describeNetError, ms } from '../_shared/net-errors.js';
+import { describeNetError, hostPort, ms } from '../_shared/net-errors.js';
 
 export const meta: PluginMeta = {
   title: 'TCP connect',
@@ -24,8 +24,8 @@ export const meta: PluginMeta = {
 
 /** Connects to data.host:data.port; healthy when the connection is established. */
 export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResult> {
-  const { host, port } = job.data;
-  if (typeof host !== 'string' || !host || !Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) {
+  const { host, port } = job.data as { host: unknown; port: number };
+  if (typeof host !== 'string' || !host || !Number.isInteger(port) || port < 1 || port > 65535) {
     return { status: 'unknown', message: `monitor "${job.name}": data.host must be a host name and data.port an integer 1-65535` };
   }
   return new Promise((resolve) => {
@@ -46,13 +46,13 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
       resolve({ ...result, latencyMs: ms(end - t0), metrics });
     };
     const onDeadline = (): void => {
-      const phase = !tLookup && !isIP(host) ? `resolving ${host}` : `connecting to ${host}:${port}`;
+      const phase = !tLookup && !isIP(host) ? `resolving ${host}` : `connecting to ${hostPort(host, port)}`;
       finish({ status: 'failed', message: `timed out after ${Math.round(performance.now() - t0)} ms ${phase}` });
     };
-    const socket = connect({ host, port: port as number });
+    const socket = connect({ host, port });
     socket.once('lookup', () => (tLookup = performance.now()));
-    socket.once('connect', () => finish({ status: 'healthy', message: `connected to ${host}:${port}` }));
-    socket.on('error', (err) => finish({ status: 'failed', message: describeNetError(err, host, port as number) }));
+    socket.once('connect', () => finish({ status: 'healthy', message: `connected to ${hostPort(host, port)}` }));
+    socket.on('error', (err) => finish({ status: 'failed', message: describeNetError(err, host, port) }));
     const timer = limit > 0 ? setTimeout(onDeadline, limit) : undefined;
     if (ctx.signal.aborted) onDeadline();
     else ctx.signal.addEventListener('abort', onDeadline, { once: true });

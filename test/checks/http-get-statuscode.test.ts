@@ -162,6 +162,12 @@ test('an untrusted TLS certificate fails with a TLS error (the handshake is veri
   }
 });
 
+test('a header undici refuses gives unknown (the check could not run), not a throw', async () => {
+  const r = await run({ url: `${peer.url}/`, headers: { 'bad header': 'x' } });
+  assert.is(r.status, 'unknown');
+  assert.match(r.message!, 'invalid header key');
+});
+
 test('a URL the check cannot use gives unknown, naming the field', async () => {
   const r = await run({ url: 'not a url' });
   assert.is(r.status, 'unknown');
