@@ -55,7 +55,7 @@ const ZONE = /^[a-z0-9][a-z0-9-]*$/;
 
 /** Reads settings from `env` (default process.env). */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const dataDir = resolve(env.CLOUDROUTES_DATA_DIR ?? 'data');
+  const dataDir = resolve(env.CLOUDROUTES_DATA_DIR || 'data');
   const zone = env.CLOUDROUTES_ZONE || 'default';
   if (!ZONE.test(zone)) throw errors.badSetting('CLOUDROUTES_ZONE', zone, 'use lowercase letters, digits and dashes');
   const base = int('CLOUDROUTES_BROKER_PORT_BASE', env.CLOUDROUTES_BROKER_PORT_BASE, 5555);
