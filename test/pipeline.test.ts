@@ -2,6 +2,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encryptFields } from '../src/core/crypto.js';
 import type { Redis } from 'ioredis';
 import { keys } from '../src/core/keys.js';
 import { fieldsToObject } from '../src/core/redis.js';
@@ -10,6 +15,7 @@ import { RedisServer } from './helpers/redis-server.js';
 
 const FIXTURE_ACTIONS = fileURLToPath(new URL('../../test/fixtures/actions', import.meta.url));
 const zone = 'pipe';
+const KEY = randomBytes(32);
 const k = keys(zone);
 const server = new RedisServer();
 let redis: Redis;
@@ -31,7 +37,11 @@ let hookServer: Server;
 test.before(async () => {
   await server.start();
   redis = server.client();
-  [target, targetUrl] = await listen((_req, res) => {
+  [target, targetUrl] = await listen((req, res) => {
+    if (req.url === '/private') {
+      res.statusCode = req.headers.authorization === 'Bearer t0ken' ? 200 : 401;
+      return res.end();
+    }
     res.statusCode = targetStatus;
     res.end('hello');
   });
@@ -43,7 +53,7 @@ test.before(async () => {
       res.end('ok');
     });
   });
-  cluster = await new Cluster({ redisUrl: server.url, zone, actionsPath: [FIXTURE_ACTIONS], reactionTimeoutMs: 300 }).start();
+  cluster = await new Cluster({ redisUrl: server.url, zone, actionsPath: [FIXTURE_ACTIONS], reactionTimeoutMs: 300, secretKey: KEY }).start();
 });
 test.after(async () => {
   await cluster.stop();
@@ -124,6 +134,19 @@ test('a check that exceeds its timeout is unknown, not failed', async () => {
   slow.close();
   assert.ok(s.status === 'unknown' || s.status === 'failed', s.status);
   assert.match(s.message!, /time/i);
+});
+
+test('secret fields stay encrypted in Redis; the worker and the sink decrypt them to use them', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'cr-secret-')), 'runs.jsonl');
+  const r = await putReaction(redis, zone, { id: 'r-secret', rtype: 'secretive', callOn: 'both', frequency: 60, data: encryptFields(KEY, { token: 'hunter2', file }, ['token']) });
+  const data = encryptFields(KEY, { url: `${targetUrl}private`, headers: { authorization: 'Bearer t0ken' } }, ['headers']);
+  await putMonitor(redis, zone, { id: 'm-secret', ctype: 'http-get-statuscode', interval: 1, data, reactions: [r.id] });
+  assert.not.ok((await redis.get(k.monitor('m-secret')))!.includes('t0ken'), 'encrypted in Redis');
+  assert.not.ok((await redis.get(k.reaction('r-secret')))!.includes('hunter2'), 'encrypted in Redis');
+  const s = await waitFor(async () => ((await state('m-secret')).status ? state('m-secret') : null), 3000, 'result');
+  assert.is(s.status, 'healthy', 'the worker sent the decrypted header');
+  const runs = await waitFor(() => { try { return readFileSync(file, 'utf8'); } catch { return ''; } }, 3000, 'reaction run');
+  assert.equal(JSON.parse(runs.split('\n')[0]!), { token: 'hunter2', status: 'healthy' });
 });
 
 test('counters show checks run by outcome', async () => {

@@ -24,6 +24,7 @@ export interface ClusterOptions {
   actionsPath?: string[];
   reactionTimeoutMs?: number;
   concurrency?: number;
+  secretKey?: Buffer;
 }
 
 export class Cluster {
@@ -62,14 +63,14 @@ export class Cluster {
   async startWorker(): Promise<void> {
     this.worker = await startWorker({
       jobs: this.url(this.ports.workers), results: this.url(this.ports.resultsIn), zone: this.opts.zone, logger: silent,
-      redis: this.conn(), checksPath: this.opts.checksPath, concurrency: this.opts.concurrency,
+      redis: this.conn(), checksPath: this.opts.checksPath, concurrency: this.opts.concurrency, secretKey: this.opts.secretKey,
     });
   }
 
   async startSink(): Promise<void> {
     this.sink = await startSink({
       results: this.url(this.ports.sinks), redis: this.conn(), zone: this.opts.zone, logger: silent,
-      actionsPath: this.opts.actionsPath, reactionTimeoutMs: this.opts.reactionTimeoutMs,
+      actionsPath: this.opts.actionsPath, reactionTimeoutMs: this.opts.reactionTimeoutMs, secretKey: this.opts.secretKey,
     });
   }
 
