@@ -1,34 +1,24 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Dealer, Pull, Push, Router } from 'zeromq';
-import type { Redis } from 'ioredis';
 import { keys } from '../src/core/keys.js';
 import { startBroker, type Broker } from '../src/broker/broker.js';
 import { startWorker } from '../src/worker/worker.js';
 import { startSink } from '../src/sink/sink.js';
 import { freePorts, putMonitor, silent, waitFor } from './helpers/cluster.js';
-import { freePort, RedisServer } from './helpers/redis-server.js';
+import { freePort, useRedis } from './helpers/redis-server.js';
 
 const zone = 'bad';
-const server = new RedisServer();
-let redis: Redis;
+const fx = useRedis(test);
 const url = (p: number) => `tcp://127.0.0.1:${p}`;
 const BAD = ['{not json', '[1,2]', JSON.stringify({ v: 2, type: 'job' }), JSON.stringify({ v: 1, type: 'job', monitorId: 'x' }), JSON.stringify({ v: 1, type: 'nonsense' })];
 
-test.before(async () => {
-  await server.start();
-  redis = server.client();
-});
-test.after(async () => {
-  redis.disconnect();
-  await server.stop();
-});
 
 const counted = (c: { get(n: string): number }) => ['malformed_json', 'unknown_version', 'missing_field', 'unexpected_type'].reduce((n, r) => n + c.get(`bad_messages.${r}`), 0);
 
 test('the broker drops and counts bad messages on each of its sockets and keeps working', async () => {
   const ports = await freePorts();
-  const broker: Broker = await startBroker({ bind: '127.0.0.1', ports, logger: silent, zone, redis });
+  const broker: Broker = await startBroker({ bind: '127.0.0.1', ports, logger: silent, zone, redis: fx.redis });
   const jobs = new Push();
   jobs.connect(url(ports.jobsIn));
   const results = new Push();
@@ -52,7 +42,7 @@ test('the broker drops and counts bad messages on each of its sockets and keeps 
   assert.equal(JSON.parse(got!.toString()), job);
 
   await broker.counters.flush();
-  assert.is(Number(await redis.hget(keys(zone).counters, 'broker.bad_messages.malformed_json')), 6, 'counted in Redis for "cloudroutes stats"');
+  assert.is(Number(await fx.redis.hget(keys(zone).counters, 'broker.bad_messages.malformed_json')), 6, 'counted in Redis for "cloudroutes stats"');
   for (const s of [jobs, results, worker]) s.close();
   await broker.stop();
 });
@@ -84,14 +74,14 @@ test('the sink drops and counts bad results and still records the next good one'
   const port = await freePort();
   const fakeBroker = new Push();
   await fakeBroker.bind(url(port));
-  const sink = await startSink({ results: url(port), redis, zone, logger: silent });
+  const sink = await startSink({ results: url(port), redis: fx.redis, zone, logger: silent });
   for (const m of [...BAD, JSON.stringify({ v: 1, type: 'result', monitorId: 'm3', zone, status: 'broken', message: '', latencyMs: 1, due: 1, checkedAt: 1 })]) {
     await fakeBroker.send(m);
   }
   await waitFor(() => counted(sink.counters) === BAD.length + 1, 3000, 'bad results counted');
-  await putMonitor(redis, zone, { id: 'm3', ctype: 'tcp-check', data: {} }, 60_000);
+  await putMonitor(fx.redis, zone, { id: 'm3', ctype: 'tcp-check', data: {} }, 60_000);
   await fakeBroker.send(JSON.stringify({ v: 1, type: 'result', monitorId: 'm3', zone, status: 'failed', message: 'down', latencyMs: 5, due: 1, checkedAt: Date.now() }));
-  const state = await waitFor(async () => (await redis.hget(keys(zone).state('m3'), 'status')) ?? null, 3000, 'good result recorded');
+  const state = await waitFor(async () => (await fx.redis.hget(keys(zone).state('m3'), 'status')) ?? null, 3000, 'good result recorded');
   assert.is(state, 'failed');
   await sink.stop();
   fakeBroker.close();

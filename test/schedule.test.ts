@@ -1,28 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Redis } from 'ioredis';
 import { keys } from '../src/core/keys.js';
-import { RedisServer } from './helpers/redis-server.js';
+import { useRedis } from './helpers/redis-server.js';
 
-const server = new RedisServer();
-let redis: Redis;
+const fx = useRedis(test, true);
 const k = keys('sched');
 
-test.before(async () => {
-  await server.start();
-  redis = server.client();
-});
-test.after(async () => {
-  redis.disconnect();
-  await server.stop();
-});
-test.before.each(async () => {
-  await redis.flushall();
-});
 
 async function schedule(id: string, intervalMs: number, due: number) {
-  await redis.hset(k.intervals, id, intervalMs);
-  await redis.zadd(k.schedule, due, id);
+  await fx.redis.hset(k.intervals, id, intervalMs);
+  await fx.redis.zadd(k.schedule, due, id);
 }
 
 function parse(out: (string | number)[]) {
@@ -36,20 +23,20 @@ test('pops only due monitors and re-schedules each one interval later', async ()
   await schedule('a', 10_000, now - 5);
   await schedule('b', 60_000, now);
   await schedule('c', 10_000, now + 1);
-  const r = parse(await redis.schedulePop(k.schedule, k.intervals, now, 100));
+  const r = parse(await fx.redis.schedulePop(k.schedule, k.intervals, now, 100));
   assert.equal(r.ids.sort(), [['a', now - 5], ['b', now]]);
   assert.is(r.missed, 0);
   assert.is(r.nextDue, now + 1, 'next due is the earliest left, so the control sleeps exactly until then');
-  assert.is(Number(await redis.zscore(k.schedule, 'a')), now - 5 + 10_000);
-  assert.is(Number(await redis.zscore(k.schedule, 'b')), now + 60_000);
+  assert.is(Number(await fx.redis.zscore(k.schedule, 'a')), now - 5 + 10_000);
+  assert.is(Number(await fx.redis.zscore(k.schedule, 'b')), now + 60_000);
 });
 
 test('a second pop at the same time dispatches nothing: no slot twice', async () => {
   const now = 2_000_000;
   for (let i = 0; i < 50; i++) await schedule(`m${i}`, 30_000, now - i);
   const [one, two] = await Promise.all([
-    redis.schedulePop(k.schedule, k.intervals, now, 1000),
-    redis.schedulePop(k.schedule, k.intervals, now, 1000),
+    fx.redis.schedulePop(k.schedule, k.intervals, now, 1000),
+    fx.redis.schedulePop(k.schedule, k.intervals, now, 1000),
   ]);
   const all = [...parse(one).ids, ...parse(two).ids].map(([id]) => id);
   assert.is(all.length, 50);
@@ -59,25 +46,25 @@ test('a second pop at the same time dispatches nothing: no slot twice', async ()
 test('respects the batch limit', async () => {
   const now = 3_000_000;
   for (let i = 0; i < 30; i++) await schedule(`m${i}`, 30_000, now - 100 + i);
-  const r = parse(await redis.schedulePop(k.schedule, k.intervals, now, 10));
+  const r = parse(await fx.redis.schedulePop(k.schedule, k.intervals, now, 10));
   assert.is(r.ids.length, 10);
-  assert.is(await redis.zcount(k.schedule, '-inf', now), 20);
+  assert.is(await fx.redis.zcount(k.schedule, '-inf', now), 20);
 });
 
 test('a control more than one interval late skips the missed slots and counts them', async () => {
   const now = 4_000_000;
   await schedule('late', 1000, now - 3500);
-  const r = parse(await redis.schedulePop(k.schedule, k.intervals, now, 10));
+  const r = parse(await fx.redis.schedulePop(k.schedule, k.intervals, now, 10));
   assert.equal(r.ids, [['late', now - 500]]);
   assert.is(r.missed, 3);
-  assert.is(Number(await redis.zscore(k.schedule, 'late')), now + 500);
+  assert.is(Number(await fx.redis.zscore(k.schedule, 'late')), now + 500);
 });
 
 test('a monitor without an interval (removed) is dropped from the schedule', async () => {
-  await redis.zadd(k.schedule, 10, 'ghost');
-  const r = parse(await redis.schedulePop(k.schedule, k.intervals, 100, 10));
+  await fx.redis.zadd(k.schedule, 10, 'ghost');
+  const r = parse(await fx.redis.schedulePop(k.schedule, k.intervals, 100, 10));
   assert.equal(r.ids, []);
-  assert.is(await redis.zscore(k.schedule, 'ghost'), null);
+  assert.is(await fx.redis.zscore(k.schedule, 'ghost'), null);
   assert.is(r.nextDue, -1);
 });
 

@@ -1,33 +1,22 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Redis } from 'ioredis';
 import { keys } from '../src/core/keys.js';
 import { fieldsToObject } from '../src/core/redis.js';
 import type { Reaction, Status } from '../src/core/types.js';
 import { matchesRule, shouldRun } from '../src/sink/rules.js';
-import { RedisServer } from './helpers/redis-server.js';
+import { useRedis } from './helpers/redis-server.js';
 
-const server = new RedisServer();
-let redis: Redis;
+const fx = useRedis(test, true);
 const k = keys('rules');
 
-test.before(async () => {
-  await server.start();
-  redis = server.client();
-});
-test.after(async () => {
-  redis.disconnect();
-  await server.stop();
-});
 test.before.each(async () => {
-  await redis.flushall();
-  await redis.set(k.monitor('m1'), JSON.stringify({ id: 'm1', name: 'site', ctype: 'tcp-check', interval: 10, data: {}, reactions: [] }));
+  await fx.redis.set(k.monitor('m1'), JSON.stringify({ id: 'm1', name: 'site', ctype: 'tcp-check', interval: 10, data: {}, reactions: [] }));
 });
 
 let clock = 1_000;
 function record(status: Status, message = '') {
   clock += 10;
-  return redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), 'm1', 'rules', status, message, '12', clock, clock - 5);
+  return fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), 'm1', 'rules', status, message, '12', clock, clock - 5);
 }
 
 const reaction = (over: Partial<Reaction>): Reaction => ({
@@ -38,15 +27,15 @@ test('failcount counts consecutive failures and resets on healthy; unknown leave
   const counts: number[] = [];
   for (const s of ['failed', 'failed', 'unknown', 'failed', 'healthy', 'failed'] as Status[]) counts.push(Number((await record(s))![2]));
   assert.equal(counts, [1, 2, 2, 3, 0, 1]);
-  const state = await redis.hgetall(k.state('m1'));
+  const state = await fx.redis.hgetall(k.state('m1'));
   assert.is(state.status, 'failed');
   assert.is(state.failcount, '1');
 });
 
 test('every result goes to history; only status changes go to events', async () => {
   for (const s of ['healthy', 'healthy', 'failed', 'failed', 'healthy'] as Status[]) await record(s, `was ${s}`);
-  assert.is(await redis.xlen(k.history), 5);
-  const events = await redis.xrange(k.events, '-', '+');
+  assert.is(await fx.redis.xlen(k.history), 5);
+  const events = await fx.redis.xrange(k.events, '-', '+');
   const changes = events.map(([, f]) => fieldsToObject(f)).map((e) => `${e.previousStatus}->${e.status}`);
   assert.equal(changes, ['->healthy', 'healthy->failed', 'failed->healthy']);
 });
@@ -58,17 +47,17 @@ test('episode increases when the status moves between healthy and failed, not th
 });
 
 test('a result for a removed monitor writes nothing', async () => {
-  await redis.del(k.monitor('m1'));
+  await fx.redis.del(k.monitor('m1'));
   assert.is(await record('failed'), null);
-  assert.is(await redis.exists(k.state('m1'), k.history), 0);
+  assert.is(await fx.redis.exists(k.state('m1'), k.history), 0);
 });
 
 test('a stale (older) result goes to history but does not change the state', async () => {
   await record('failed');
-  const stale = await redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), 'm1', 'rules', 'healthy', '', '1', 5, 1);
+  const stale = await fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), 'm1', 'rules', 'healthy', '', '1', 5, 1);
   assert.is(stale![5], 1);
-  assert.is((await redis.hgetall(k.state('m1'))).status, 'failed');
-  assert.is(await redis.xlen(k.history), 2);
+  assert.is((await fx.redis.hgetall(k.state('m1'))).status, 'failed');
+  assert.is(await fx.redis.xlen(k.history), 2);
 });
 
 test('rule: failed results need failcount >= trigger and call-on failed or both', () => {
@@ -89,21 +78,21 @@ test('rule: healthy results run healthy and both reactions; unknown runs nothing
 
 test('claim: frequency holds between runs for the same monitor', async () => {
   const key = k.reactionState('m1', 'r1');
-  assert.is(await redis.claimReaction(key, 10_000, 5000, '0', 1), 1);
-  assert.is(await redis.claimReaction(key, 12_000, 5000, '0', 1), 0);
-  assert.is(await redis.claimReaction(key, 15_000, 5000, '0', 1), 1);
+  assert.is(await fx.redis.claimReaction(key, 10_000, 5000, '0', 1), 1);
+  assert.is(await fx.redis.claimReaction(key, 12_000, 5000, '0', 1), 0);
+  assert.is(await fx.redis.claimReaction(key, 15_000, 5000, '0', 1), 1);
 });
 
 test('claim: once runs at most once per episode', async () => {
   const key = k.reactionState('m1', 'r1');
-  assert.is(await redis.claimReaction(key, 1, 0, '1', 4), 1);
-  assert.is(await redis.claimReaction(key, 2, 0, '1', 4), 0);
-  assert.is(await redis.claimReaction(key, 3, 0, '1', 5), 1);
+  assert.is(await fx.redis.claimReaction(key, 1, 0, '1', 4), 1);
+  assert.is(await fx.redis.claimReaction(key, 2, 0, '1', 4), 0);
+  assert.is(await fx.redis.claimReaction(key, 3, 0, '1', 5), 1);
 });
 
 test('claim: two sinks racing for the same run get it once', async () => {
   const key = k.reactionState('m1', 'r1');
-  const results = await Promise.all(Array.from({ length: 20 }, () => redis.claimReaction(key, 50_000, 60_000, '0', 1)));
+  const results = await Promise.all(Array.from({ length: 20 }, () => fx.redis.claimReaction(key, 50_000, 60_000, '0', 1)));
   assert.is(results.filter((r) => r === 1).length, 1);
 });
 

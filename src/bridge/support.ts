@@ -1,7 +1,7 @@
 /** Small helpers of the bridge: abortable sleep, backoff, a "log once per state change" flag, owned Redis connections. */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { connectRedis, defineScripts } from '../core/redis.js';
+import { connectRedis, defineScripts, logConnectionState } from '../core/redis.js';
 
 /** Resolves after `ms`, or at once when `signal` aborts; never rejects. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -73,16 +73,7 @@ export function connectionFactory(url: string, logger: Logger, template?: Redis)
   return (label) => {
     const redis = template.duplicate();
     defineScripts(redis);
-    let down = false;
-    redis.on('error', (err: Error) => {
-      if (down) return;
-      down = true;
-      logger.error({ conn: label, err: err.message }, 'Redis unreachable; retrying with backoff (check REDIS_URL and that redis-server runs)');
-    });
-    redis.on('ready', () => {
-      if (down) logger.info({ conn: label }, 'Redis reachable again');
-      down = false;
-    });
+    logConnectionState(redis, logger, { conn: label });
     return redis;
   };
 }

@@ -37,7 +37,6 @@ export function defineScripts(redis: Redis): void {
  * connection is lost and once when it is back, not at every attempt.
  */
 export function connectRedis(url: string, logger: Logger, opts: { lazy?: boolean; maxRetriesPerRequest?: number | null } = {}): Redis {
-  let down = false;
   const redis = new Redis(url, {
     lazyConnect: opts.lazy ?? false,
     maxRetriesPerRequest: opts.maxRetriesPerRequest === undefined ? null : opts.maxRetriesPerRequest,
@@ -45,16 +44,22 @@ export function connectRedis(url: string, logger: Logger, opts: { lazy?: boolean
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   });
   defineScripts(redis);
+  logConnectionState(redis, logger, { redis: url });
+  return redis;
+}
+
+/** Logs once when the connection is lost and once when it is back, not at every retry. */
+export function logConnectionState(redis: Redis, logger: Logger, fields: Record<string, unknown>): void {
+  let down = false;
   redis.on('error', (err: Error) => {
     if (down) return;
     down = true;
-    logger.error({ redis: url, err: err.message }, 'Redis unreachable; retrying with backoff (check REDIS_URL and that redis-server runs)');
+    logger.error({ ...fields, err: err.message }, 'Redis unreachable; retrying with backoff (check REDIS_URL and that redis-server runs)');
   });
   redis.on('ready', () => {
-    if (down) logger.info({ redis: url }, 'Redis reachable again');
+    if (down) logger.info(fields, 'Redis reachable again');
     down = false;
   });
-  return redis;
 }
 
 /** Parses a flat [field, value, ...] stream entry into an object. */

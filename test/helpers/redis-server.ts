@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type { Test } from 'uvu';
 import { defineScripts } from '../../src/core/redis.js';
 
 /** A free TCP port on 127.0.0.1. */
@@ -89,4 +90,25 @@ export async function freePortRange(n: number): Promise<number> {
     if (ok) return base;
   }
   throw new Error(`no ${n} consecutive free ports found`);
+}
+
+/** A redis-server and a client for one test file, started before its tests and stopped after. */
+export interface RedisFixture {
+  server: RedisServer;
+  redis: Redis;
+}
+
+/** Registers before/after hooks on `suite`; with `flush`, the database is emptied before each test. */
+export function useRedis(suite: Test, flush = false): RedisFixture {
+  const fx = { server: new RedisServer() } as RedisFixture;
+  suite.before(async () => {
+    await fx.server.start();
+    fx.redis = fx.server.client();
+  });
+  suite.after(async () => {
+    fx.redis.disconnect();
+    await fx.server.stop();
+  });
+  if (flush) suite.before.each(async () => void (await fx.redis.flushall()));
+  return fx;
 }
