@@ -19,8 +19,6 @@ export interface BridgeOptions {
   store?: Store;
   /** Template for the bridge's own connections (it duplicates it); connects to settings.redisUrl when not given. */
   redis?: Redis;
-  /** Change log poll period (ms), default 200. */
-  pollMs?: number;
   /** Entries pending this long with a dead consumer are taken over (ms), default 30 000. */
   claimIdleMs?: number;
   /** How long a stream read blocks (ms), default 500. */
@@ -54,7 +52,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
 
   const consumer = opts.consumer ?? `${hostname()}:${process.pid}`;
   const drainOpts = { consumer, batchSize: opts.batchSize, blockMs: opts.blockMs, claimIdleMs: opts.claimIdleMs };
-  const sync = new ConfigSync(configConn, store, settings.zone, logger.child({ part: 'config' }), counters, { pollMs: opts.pollMs, batchSize: opts.batchSize });
+  const sync = new ConfigSync(configConn, store, settings.zone, logger.child({ part: 'config' }), counters, { batchSize: opts.batchSize });
   const history = new StreamDrain(historyConn, k.history, 'history', (id, f) => toHistory(settings.zone, id, f),
     (r) => store.addHistory(r), logger.child({ part: 'history' }), counters, drainOpts);
   const events = new StreamDrain(eventsConn, k.events, 'events', (id, f) => toEvent(settings.zone, id, f),

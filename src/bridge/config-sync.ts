@@ -4,26 +4,22 @@ import type { Logger } from 'pino';
 import type { Counters } from '../core/counters.js';
 import { keys, type Keys } from '../core/keys.js';
 import type { Monitor, Reaction } from '../core/types.js';
-import type { Store } from '../store/store.js';
+import type { ChangeFeed, ConfigChange, Store } from '../store/store.js';
 import { Backoff, FailureLog, sleep, unlessAborted } from './support.js';
 
-const CHUNK = 1000;
 
 export interface ConfigSyncOptions {
-  /** How often the store's change log is polled (ms). */
-  pollMs?: number;
-  /** Most changes applied in one round. */
+  /** Most monitors or reactions written to Redis in one pipeline. */
   batchSize?: number;
 }
 
-/** Keeps Redis equal to the store's configuration: a full resync, then the store's change log. */
+/** Keeps Redis equal to the store's configuration: open the store's change feed, resync fully, then follow the feed. */
 export class ConfigSync {
   private readonly k: Keys;
-  private cursor = 0;
-  private needResync = true;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly failures: FailureLog;
   private readonly backoff = new Backoff(200, 5000);
+  private connectedOnce = false;
   private resolveReady!: () => void;
   /** Resolves after the first full resync. */
   readonly ready = new Promise<void>((r) => (this.resolveReady = r));
@@ -38,32 +34,41 @@ export class ConfigSync {
   ) {
     this.k = keys(zone);
     this.failures = new FailureLog(logger, 'config sync', 'check the store of record and Redis are reachable');
-    // A Redis that restarted may have lost data, so every (re)connection gets a full resync.
-    redis.on('ready', () => (this.needResync = true));
+    // A Redis that restarted may have lost data, so every reconnection gets a full resync.
+    redis.on('ready', () => {
+      if (this.connectedOnce) void this.syncNow().catch((err) => this.failures.failed(err, { after: 'Redis reconnection' }));
+      this.connectedOnce = true;
+    });
   }
 
-  /** Resyncs, then follows the change log until `signal` aborts; a round still waiting on Redis when `giveUp` aborts is abandoned. */
+  /**
+   * Until `signal` aborts: opens the change feed, resyncs, applies the feed's batches; when the
+   * feed or a write breaks, backs off and starts over, so nothing changed meanwhile is missed.
+   * A step still waiting on Redis when `giveUp` aborts is abandoned.
+   */
   async run(signal: AbortSignal, giveUp: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      let more = false;
+      let feed: ChangeFeed | undefined;
+      const closeFeed = () => void feed?.close();
+      signal.addEventListener('abort', closeFeed);
       try {
-        const round = this.exclusive(async () => {
-          if (this.needResync) {
-            await this.resync();
-            return false;
-          }
-          return this.follow();
-        });
-        more = await unlessAborted(round, giveUp);
+        feed = await unlessAborted(this.store.follow(), giveUp);
+        await unlessAborted(this.syncNow(), giveUp);
         this.failures.ok();
         this.backoff.reset();
+        for await (const batch of feed) {
+          if (signal.aborted) break;
+          await unlessAborted(this.exclusive(() => this.apply(batch)), giveUp);
+          this.failures.ok();
+        }
       } catch (err) {
         if (signal.aborted) break;
-        this.failures.failed(err, { cursor: this.cursor });
+        this.failures.failed(err);
         await sleep(this.backoff.next(), signal);
-        continue;
+      } finally {
+        signal.removeEventListener('abort', closeFeed);
+        await feed?.close();
       }
-      if (!more) await sleep(this.opts.pollMs ?? 200, signal);
     }
   }
 
@@ -79,19 +84,6 @@ export class ConfigSync {
   }
 
   private async resync(): Promise<void> {
-    // Cleared first, so a Redis reconnection during this resync asks for another one.
-    this.needResync = false;
-    try {
-      await this.resyncOnce();
-    } catch (err) {
-      this.needResync = true;
-      throw err;
-    }
-  }
-
-  private async resyncOnce(): Promise<void> {
-    // Read the seq first: a change committed while listing is then applied twice, which is harmless.
-    const seq = await this.store.lastChange();
     const monitors = await this.store.listMonitors();
     const reactions = await this.store.listReactions();
     const now = Date.now();
@@ -105,21 +97,16 @@ export class ConfigSync {
     const staleReactions = (await this.idsOfKeys(this.k.reaction(''))).filter((id) => !wantedReactions.has(id));
     await this.inChunks(staleReactions, (p, id) => p.del(this.k.reaction(id)));
 
-    await this.redis.set(this.k.bridgeCursor, String(seq));
-    this.cursor = seq;
     this.counters.inc('resyncs');
     this.logger.info(
-      { monitors: monitors.length, reactions: reactions.length, removedMonitors: staleMonitors, removedReactions: staleReactions, cursor: seq },
+      { monitors: monitors.length, reactions: reactions.length, removedMonitors: staleMonitors, removedReactions: staleReactions },
       'full resync of Redis from the store of record done',
     );
     this.resolveReady();
   }
 
-  /** Applies the changes after the cursor; returns true when there may be more waiting. */
-  private async follow(): Promise<boolean> {
-    const limit = this.opts.batchSize ?? 500;
-    const changes = await this.store.changesSince(this.cursor, limit);
-    if (changes.length === 0) return false;
+  /** Applies one batch of changes from the feed. */
+  private async apply(changes: ConfigChange[]): Promise<void> {
     const monitorIds = new Set(changes.filter((c) => c.kind === 'monitor').map((c) => c.id));
     const reactionIds = new Set(changes.filter((c) => c.kind === 'reaction').map((c) => c.id));
     // Apply what the store holds now rather than each op, so a burst of edits collapses into one write.
@@ -129,14 +116,10 @@ export class ConfigSync {
     const p = this.redis.multi();
     for (const [id, m] of monitors) (m ? this.queueApplyMonitor(p, m, now) : this.queueRemoveMonitor(p, id));
     for (const [id, r] of reactions) (r ? this.queueApplyReaction(p, r) : p.del(this.k.reaction(id)));
-    const seq = changes[changes.length - 1]!.seq;
-    p.set(this.k.bridgeCursor, String(seq));
     await execOrThrow(p);
-    this.cursor = seq;
     this.counters.inc('changes_applied', changes.length);
-    for (const [id, m] of monitors) this.logger.info({ monitorId: id, interval: m?.interval, seq }, m ? 'monitor applied to Redis' : 'monitor removed from Redis');
-    for (const [id, r] of reactions) this.logger.info({ reactionId: id, seq }, r ? 'reaction applied to Redis' : 'reaction removed from Redis');
-    return changes.length === limit;
+    for (const [id, m] of monitors) this.logger.info({ monitorId: id, interval: m?.interval }, m ? 'monitor applied to Redis' : 'monitor removed from Redis');
+    for (const [id, r] of reactions) this.logger.info({ reactionId: id }, r ? 'reaction applied to Redis' : 'reaction removed from Redis');
   }
 
   private queueApplyMonitor(p: ChainableCommander, m: Monitor, now: number): void {
@@ -180,9 +163,10 @@ export class ConfigSync {
   }
 
   private async inChunks<T>(items: T[], queue: (p: ChainableCommander, item: T) => void): Promise<void> {
-    for (let i = 0; i < items.length; i += CHUNK) {
+    const chunk = this.opts.batchSize ?? 1000;
+    for (let i = 0; i < items.length; i += chunk) {
       const p = this.redis.pipeline();
-      for (const item of items.slice(i, i + CHUNK)) queue(p, item);
+      for (const item of items.slice(i, i + chunk)) queue(p, item);
       await execOrThrow(p);
     }
   }

@@ -20,8 +20,6 @@ export interface Keys {
   events: string;
   /** HASH: counters (bad messages, check outcomes, reaction outcomes) summed over processes. */
   counters: string;
-  /** STRING: the last store change the bridge applied. */
-  bridgeCursor: string;
 }
 
 export function keys(zone: string): Keys {
@@ -37,7 +35,6 @@ export function keys(zone: string): Keys {
     history: `${p}history`,
     events: `${p}events`,
     counters: `${p}counters`,
-    bridgeCursor: `${p}bridge:cursor`,
   };
 }
 

@@ -4,7 +4,16 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { errors } from '../core/errors.js';
 import type { EventRecord, HistoryRecord, Monitor, Reaction, Status } from '../core/types.js';
-import type { Change, EventQuery, HistoryQuery, Store } from './store.js';
+import { pollingFeed } from './polling-feed.js';
+import type { ChangeFeed, EventQuery, HistoryQuery, Store } from './store.js';
+
+/** One row of the change log, written in the same transaction as the change. */
+export interface Change {
+  seq: number;
+  kind: 'monitor' | 'reaction';
+  id: string;
+  op: 'upsert' | 'delete';
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS monitors (id TEXT PRIMARY KEY, name TEXT NOT NULL, json TEXT NOT NULL);
@@ -31,6 +40,8 @@ interface EventRow extends Omit<EventRecord, 'reactionId' | 'outcome'> {
 export interface SqliteOptions {
   /** How long a write waits for another connection's lock before failing (ms). */
   busyTimeoutMs?: number;
+  /** How often a change feed polls the change log (ms). */
+  pollMs?: number;
 }
 
 /** Store of record in one SQLite file; `file` may be `:memory:`. */
@@ -59,6 +70,20 @@ export class SqliteStore implements Store {
       throw this.failure('opening', err);
     }
     this.db = db;
+  }
+
+  /** The embedded store creates its schema on init(); nothing else can be missing. */
+  async verify(): Promise<void> {
+    this.run('checking the schema', () => undefined);
+  }
+
+  async follow(): Promise<ChangeFeed> {
+    let cursor = await this.lastChange();
+    return pollingFeed(async () => {
+      const changes = await this.changesSince(cursor);
+      if (changes.length) cursor = changes[changes.length - 1]!.seq;
+      return changes.map(({ kind, id }) => ({ kind, id }));
+    }, this.opts.pollMs ?? 200);
   }
 
   async close(): Promise<void> {

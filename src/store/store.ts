@@ -1,12 +1,19 @@
 /** The store of record: configuration (monitors, reactions) and the history and events drained from Redis. */
 import type { EventRecord, HistoryRecord, Monitor, Reaction } from '../core/types.js';
 
-/** One configuration change, in the order the store committed it. */
-export interface Change {
-  seq: number;
+/** A monitor or reaction that was created, edited or removed; the reader fetches its current value. */
+export interface ConfigChange {
   kind: 'monitor' | 'reaction';
   id: string;
-  op: 'upsert' | 'delete';
+}
+
+/**
+ * Configuration changes in commit order, in batches, from the moment the feed opened.
+ * Iterating throws when the feed breaks (the reader then resyncs and follows again);
+ * it ends after close().
+ */
+export interface ChangeFeed extends AsyncIterable<ConfigChange[]> {
+  close(): Promise<void>;
 }
 
 export interface HistoryQuery {
@@ -24,8 +31,10 @@ export interface EventQuery {
 }
 
 export interface Store {
-  /** Creates what the store needs (tables, indexes); safe to run again. */
+  /** Creates what the store needs (database, tables, indexes); safe to run again. */
   init(): Promise<void>;
+  /** Checks that what init() creates is there; throws CR_STORE naming what is missing and what to run. */
+  verify(): Promise<void>;
   close(): Promise<void>;
 
   putMonitor(m: Monitor): Promise<void>;
@@ -39,10 +48,8 @@ export interface Store {
   listReactions(): Promise<Reaction[]>;
   deleteReaction(id: string): Promise<boolean>;
 
-  /** Configuration changes after `seq`, oldest first (the embedded store's changefeed). */
-  changesSince(seq: number, limit?: number): Promise<Change[]>;
-  /** The newest change's seq (0 when none). */
-  lastChange(): Promise<number>;
+  /** Opens a feed of configuration changes; every change committed after it resolves is delivered. */
+  follow(): Promise<ChangeFeed>;
 
   /** Writes history records; a record whose id is already stored is left as it is. */
   addHistory(records: HistoryRecord[]): Promise<void>;

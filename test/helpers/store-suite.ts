@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EventRecord, HistoryRecord, Monitor, Reaction } from '../../src/core/types.js';
-import type { Store } from '../../src/store/store.js';
+import type { ConfigChange, Store } from '../../src/store/store.js';
 
 /** A monitor record for tests. */
 export function monitor(id: string, over: Partial<Monitor> = {}): Monitor {
@@ -16,6 +16,25 @@ export function reaction(id: string, over: Partial<Reaction> = {}): Reaction {
 
 function hist(id: string, monitorId: string, checkedAt: number): HistoryRecord {
   return { id, monitorId, zone: 'z1', status: 'healthy', message: `ok ${id}`, latencyMs: 12.5, checkedAt, due: checkedAt - 3 };
+}
+
+/** Resolves `p`, or throws naming `what` after `ms`. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** True when `p` has not settled after `ms`. */
+async function quiet(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([p.then(() => false), new Promise<boolean>((res) => (timer = setTimeout(() => res(true), ms)))]);
+  clearTimeout(timer);
+  return r;
 }
 
 /** Registers and runs the Store contract suite; `open` must return a fresh, initialised, empty store. */
@@ -55,25 +74,23 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.equal((await store.listReactions()).map((r) => r.id), ['r2']);
   });
 
-  s('change log lists every put and delete in commit order', async ({ store }) => {
-    assert.is(await store.lastChange(), 0);
-    assert.equal(await store.changesSince(0), []);
+  s('follow delivers every create, edit and delete committed after it opened, in order', async ({ store }) => {
+    await store.putMonitor(monitor('before'));
+    const feed = await store.follow();
+    const it = feed[Symbol.asyncIterator]();
     await store.putMonitor(monitor('m1'));
     await store.putReaction(reaction('r1'));
     await store.putMonitor(monitor('m1', { interval: 20 }));
     await store.deleteMonitor('m1');
     await store.deleteMonitor('m1');
     await store.deleteReaction('r1');
-    const all = await store.changesSince(0);
-    assert.equal(all.map(({ kind, id, op }) => [kind, id, op]), [
-      ['monitor', 'm1', 'upsert'], ['reaction', 'r1', 'upsert'], ['monitor', 'm1', 'upsert'],
-      ['monitor', 'm1', 'delete'], ['reaction', 'r1', 'delete'],
-    ]);
-    for (let i = 1; i < all.length; i++) assert.ok(all[i]!.seq > all[i - 1]!.seq, 'seq increases');
-    assert.is(await store.lastChange(), all[4]!.seq);
-    assert.equal(await store.changesSince(all[2]!.seq), all.slice(3));
-    assert.equal(await store.changesSince(0, 2), all.slice(0, 2));
-    assert.equal(await store.changesSince(all[4]!.seq), []);
+    const got: ConfigChange[] = [];
+    while (got.length < 5) got.push(...(await within(it.next(), 3000, 'a change')).value!);
+    assert.equal(got.filter((c) => c.kind === 'monitor').map((c) => c.id), ['m1', 'm1', 'm1'], 'create, edit, delete; deleting nothing is no change');
+    assert.equal(got.filter((c) => c.kind === 'reaction').map((c) => c.id), ['r1', 'r1']);
+    assert.is(await quiet(it.next(), 300), true, 'nothing more');
+    await feed.close();
+    assert.is((await within(it.next(), 3000, 'the end of the feed')).done, true, 'ends after close()');
   });
 
   s('addHistory is idempotent and history is per monitor, newest first, within a time range', async ({ store }) => {
@@ -107,8 +124,12 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
   });
 
   s('history and config are separate: history writes add no config changes', async ({ store }) => {
+    const feed = await store.follow();
+    const next = feed[Symbol.asyncIterator]().next();
     await store.addHistory([hist('z1:9-0', 'a', 1)]);
-    assert.is(await store.lastChange(), 0);
+    await store.addEvents([{ id: 'z1:9-1', kind: 'status', monitorId: 'a', zone: 'z1', at: 1, status: 'failed', previousStatus: 'healthy', failcount: 1, message: '' }]);
+    assert.is(await quiet(next, 500), true);
+    await feed.close();
   });
 
   s.run();
