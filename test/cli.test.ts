@@ -113,6 +113,18 @@ test('status --json lists every monitor with its fields', async () => {
   assert.match(table, /ID\s+NAME\s+CTYPE\s+STATUS\s+FAILCOUNT\s+LAST CHECK\s+LATENCY/);
 });
 
+test('rebuild-redis writes every monitor and reaction of the store into Redis and drops the rest', async () => {
+  const client = redis.client();
+  await client.set('cr:default:monitor:m-stale', '{}');
+  const r = await run('rebuild-redis', '--json');
+  assert.is(r.code, 0, r.stderr);
+  const ids = (JSON.parse((await run('monitor', 'list', '--json')).stdout) as { id: string }[]).map((m) => m.id);
+  assert.equal(JSON.parse(r.stdout).monitors, ids.length);
+  assert.equal((await client.zrange('cr:default:schedule', 0, -1)).sort(), ids.sort());
+  assert.is(await client.exists('cr:default:monitor:m-stale'), 0);
+  client.disconnect();
+});
+
 test('check runs one check here and prints its result', async () => {
   const srv: Server = createServer(() => undefined);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));

@@ -5,6 +5,7 @@ import { CloudRoutesError } from '../core/errors.js';
 import { CliContext } from './context.js';
 import { monitorCommands, reactionCommands } from './config-commands.js';
 import { statusCommands } from './status-commands.js';
+import { storeCommands } from './store-commands.js';
 import { processCommands } from './process-commands.js';
 import { runDev } from './dev.js';
 
@@ -56,6 +57,7 @@ processCommands(program);
 monitorCommands(program, run);
 reactionCommands(program, run);
 statusCommands(program, run);
+storeCommands(program, run);
 
 try {
   await program.parseAsync(process.argv);
