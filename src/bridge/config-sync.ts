@@ -3,7 +3,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Counters } from '../core/counters.js';
 import { keys, type Keys } from '../core/keys.js';
-import type { Monitor, Reaction } from '../core/types.js';
+import { runsIn, type Monitor, type Reaction } from '../core/types.js';
 import type { ChangeFeed, ConfigChange, Store } from '../store/store.js';
 import { Backoff, FailureLog, sleep, unlessAborted } from './support.js';
 
@@ -27,7 +27,7 @@ export class ConfigSync {
   constructor(
     private readonly redis: Redis,
     private readonly store: Store,
-    zone: string,
+    private readonly zone: string,
     private readonly logger: Logger,
     private readonly counters: Counters,
     private readonly opts: ConfigSyncOptions = {},
@@ -84,7 +84,7 @@ export class ConfigSync {
   }
 
   private async resync(): Promise<void> {
-    const monitors = await this.store.listMonitors();
+    const monitors = (await this.store.listMonitors()).filter((m) => runsIn(m, this.zone));
     const reactions = await this.store.listReactions();
     const now = Date.now();
     await this.inChunks(monitors, (p, m) => this.queueApplyMonitor(p, m, now));
@@ -114,7 +114,8 @@ export class ConfigSync {
     const reactions = await Promise.all([...reactionIds].map(async (id) => [id, await this.store.getReaction(id)] as const));
     const now = Date.now();
     const p = this.redis.multi();
-    for (const [id, m] of monitors) (m ? this.queueApplyMonitor(p, m, now) : this.queueRemoveMonitor(p, id));
+    // A monitor moved out of this zone is removed here like a deleted one.
+    for (const [id, m] of monitors) (m && runsIn(m, this.zone) ? this.queueApplyMonitor(p, m, now) : this.queueRemoveMonitor(p, id));
     for (const [id, r] of reactions) (r ? this.queueApplyReaction(p, r) : p.del(this.k.reaction(id)));
     await execOrThrow(p);
     this.counters.inc('changes_applied', changes.length);

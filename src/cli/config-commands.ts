@@ -28,12 +28,16 @@ export function monitorCommands(program: Command, run: Run): void {
     .option('--interval <duration>', 'time between checks: 10s, 1m, 5m or seconds (at least 1s)', '30s')
     .option('--data <json>', "the check's data as JSON", '{}')
     .option('--reactions <ids>', 'comma-separated reaction ids to run on this monitor', list, [])
+    .option('--zones <zones>', 'comma-separated zones that check it (default: every zone)', list, [])
+    .option('--quorum <n>', 'zones that must see it failed within one interval before it is failed', (v) => Number(v), 1)
     .option('--json', 'print {"id": ...}')
     .addHelpText('after', `\nExample:\n  cloudroutes monitor add --name site --ctype http-get-statuscode --interval 10s \\\n    --data '{"url":"http://127.0.0.1:8080/","codes":["200"]}' --reactions r-abc`)
     .action((o) =>
       run(async (ctx) => {
         const data = parseJsonOption(o.data, '--data');
-        const m = await (await ctx.config()).addMonitor({ name: o.name, ctype: o.ctype, interval: o.interval, data, reactions: o.reactions });
+        const m = await (await ctx.config()).addMonitor({
+          name: o.name, ctype: o.ctype, interval: o.interval, data, reactions: o.reactions, zones: o.zones, quorum: o.quorum,
+        });
         if (o.json) printJson({ id: m.id });
         else console.log(m.id);
       }),
@@ -66,6 +70,7 @@ export function monitorCommands(program: Command, run: Run): void {
         if (o.json) return printJson({ ...m, data: masked(m.data), state, events });
         console.log(`${m.id}  ${m.name}\n  check     ${m.ctype} every ${formatDuration(m.interval)}\n  data      ${JSON.stringify(masked(m.data))}`);
         console.log(`  reactions ${m.reactions.join(', ') || '-'}`);
+        console.log(`  zones     ${m.zones?.join(', ') || 'every zone'}${(m.quorum ?? 1) > 1 ? ` (failed when ${m.quorum} zones see it failed)` : ''}`);
         console.log(`  status    ${state.status} (failcount ${state.failcount}, last check ${isoTime(state.lastCheck) ?? 'never'}, latency ${state.latencyMs ?? '-'} ms)`);
         if (state.message) console.log(`  message   ${state.message}`);
         console.log('\nRecent events:');

@@ -13,8 +13,17 @@ export interface Monitor {
   interval: number;
   data: Record<string, unknown>;
   reactions: string[];
+  /** Zones that check this monitor; absent or empty: every zone. */
+  zones?: string[];
+  /** Zones that must report it failed within one interval before its status is failed (default 1). */
+  quorum?: number;
   createdAt: number;
   updatedAt: number;
+}
+
+/** Whether a monitor is checked from `zone`. */
+export function runsIn(monitor: Pick<Monitor, 'zones'>, zone: string): boolean {
+  return !monitor.zones?.length || monitor.zones.includes(zone);
 }
 
 /** A reaction as stored in the store of record and in Redis (secret fields encrypted). */

@@ -14,6 +14,8 @@ export interface MonitorInput {
   interval: string | number;
   data: unknown;
   reactions?: string[];
+  zones?: string[];
+  quorum?: number;
 }
 
 export interface ReactionInput {
@@ -27,6 +29,7 @@ export interface ReactionInput {
 }
 
 const CALL_ON: CallOn[] = ['failed', 'healthy', 'both'];
+const ZONE = /^[a-z0-9][a-z0-9-]*$/;
 
 function requireName(name: unknown, what: string): string {
   if (typeof name !== 'string' || !name.trim()) throw errors.badSetting(`${what} name`, String(name ?? ''), 'give a non-empty --name');
@@ -68,9 +71,14 @@ export class ConfigService {
     for (const id of reactions) {
       if (!(await this.store.getReaction(id))) throw errors.noSuchReaction(id);
     }
+    const zones = [...new Set(input.zones ?? [])];
+    for (const z of zones) if (!ZONE.test(z)) throw errors.badSetting('zones', z, 'zone names use lowercase letters, digits and dashes');
+    const quorum = input.quorum ?? 1;
+    if (!Number.isInteger(quorum) || quorum < 1) throw errors.badSetting('quorum', String(input.quorum), 'a whole number of zones, 1 or more');
+    if (zones.length && quorum > zones.length) throw errors.badSetting('quorum', String(quorum), `at most the number of zones listed (${zones.length})`);
     const now = Date.now();
     const monitor: Monitor = {
-      id: newId('m'), name, ctype: input.ctype, interval, reactions,
+      id: newId('m'), name, ctype: input.ctype, interval, reactions, ...(zones.length ? { zones } : {}), ...(quorum > 1 ? { quorum } : {}),
       data: encryptFields(this.secretKey, data, secretFields(mod.meta.fields)), createdAt: now, updatedAt: now,
     };
     await this.store.putMonitor(monitor);
