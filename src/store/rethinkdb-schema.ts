@@ -1,0 +1,81 @@
+/** What the RethinkDB store needs in its database (tables, secondary indexes), created by init and checked by verify. */
+import { r, type RDatum } from 'rethinkdb-ts';
+import { errors } from '../core/errors.js';
+import type { RethinkPool } from './rethinkdb-pool.js';
+
+export const TABLES = ['monitors', 'reactions', 'history', 'events'] as const;
+export type TableName = (typeof TABLES)[number];
+
+export interface IndexSpec {
+  table: TableName;
+  name: string;
+  fields: string[];
+}
+
+/** history by monitor and time, events by monitor and time, and events by time. */
+export const INDEXES: IndexSpec[] = [
+  { table: 'history', name: 'monitor_checkedAt', fields: ['monitorId', 'checkedAt'] },
+  { table: 'events', name: 'monitor_at', fields: ['monitorId', 'at'] },
+  { table: 'events', name: 'at', fields: ['at'] },
+];
+
+/** Waiting for tables and index builds may take longer than one ordinary query. */
+const BUILD_TIMEOUT_MS = 120_000;
+
+/** Creates the database, tables and indexes that are missing and waits until they are ready; safe to run again and concurrently. */
+export async function createSchema(pool: RethinkPool, db: string): Promise<void> {
+  const dbs = await pool.run('listing databases', r.dbList());
+  if (!dbs.includes(db)) await unlessExists(pool.run(`creating database ${db}`, r.dbCreate(db)));
+  const tables = await pool.run(`listing the tables of ${db}`, r.db(db).tableList());
+  for (const t of TABLES) {
+    if (!tables.includes(t)) await unlessExists(pool.run(`creating table ${db}.${t}`, r.db(db).tableCreate(t)));
+  }
+  for (const t of TABLES) {
+    await pool.run(`waiting for table ${db}.${t}`, r.db(db).table(t).wait({ waitFor: 'ready_for_writes' }), {}, BUILD_TIMEOUT_MS);
+  }
+  for (const t of new Set(INDEXES.map((i) => i.table))) {
+    const table = r.db(db).table(t);
+    const have = await pool.run(`listing the indexes of ${db}.${t}`, table.indexList());
+    const wanted = INDEXES.filter((i) => i.table === t);
+    for (const { name, fields } of wanted) {
+      if (have.includes(name)) continue;
+      const create = fields.length === 1
+        ? table.indexCreate(name, (row: RDatum) => row(fields[0]!))
+        : table.indexCreate(name, (row: RDatum) => fields.map((f) => row(f)));
+      await unlessExists(pool.run(`creating index ${name} on ${db}.${t}`, create));
+    }
+    await pool.run(`waiting for the indexes of ${db}.${t}`, table.indexWait(...wanted.map((i) => i.name)), {}, BUILD_TIMEOUT_MS);
+  }
+}
+
+/** What createSchema would create, as readable names ("table history", "index events.at"); empty when all is there. */
+export async function missingSchema(pool: RethinkPool, db: string): Promise<string[]> {
+  const dbs = await pool.run('listing databases', r.dbList());
+  if (!dbs.includes(db)) return [`database ${db}`];
+  const tables = await pool.run(`listing the tables of ${db}`, r.db(db).tableList());
+  const missing: string[] = TABLES.filter((t) => !tables.includes(t)).map((t) => `table ${t}`);
+  for (const t of new Set(INDEXES.map((i) => i.table))) {
+    if (!tables.includes(t)) continue;
+    const have = await pool.run(`listing the indexes of ${db}.${t}`, r.db(db).table(t).indexList());
+    for (const i of INDEXES) if (i.table === t && !have.includes(i.name)) missing.push(`index ${t}.${i.name}`);
+  }
+  return missing;
+}
+
+/** Throws CR_STORE naming what is missing and saying to run "cloudroutes store init". */
+export async function checkSchema(pool: RethinkPool, db: string): Promise<void> {
+  const missing = await missingSchema(pool, db);
+  if (missing.length === 0) return;
+  throw errors.store(
+    `RethinkDB ${pool.where} database ${db} is not set up: missing ${missing.join(', ')}; ` +
+    'run "cloudroutes store init" once (with the same CLOUDROUTES_STORE) to create it');
+}
+
+/** Another process creating the same thing at the same time is fine. */
+async function unlessExists(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!/already exists/.test((err as Error).message)) throw err;
+  }
+}

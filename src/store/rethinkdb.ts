@@ -1,0 +1,143 @@
+/** The store of record in RethinkDB (a single server or a cluster): documents keyed by id, changefeeds for config. */
+import { r, type RCursor, type WriteResult } from 'rethinkdb-ts';
+import { errors } from '../core/errors.js';
+import type { EventRecord, HistoryRecord, Monitor, Reaction } from '../core/types.js';
+import { MergedFeed, type FeedSource } from './rethinkdb-feed.js';
+import { RethinkPool, type PoolOptions } from './rethinkdb-pool.js';
+import { checkSchema, createSchema, type TableName } from './rethinkdb-schema.js';
+import { describeTarget, type RethinkTarget } from './rethinkdb-url.js';
+import type { ChangeFeed, EventQuery, HistoryQuery, Store } from './store.js';
+
+const DEFAULT_LIMIT = 1000;
+
+/** Store of record on RethinkDB; call connect() before anything else. */
+export class RethinkStore implements Store {
+  private readonly pool: RethinkPool;
+  private readonly db: string;
+
+  constructor(readonly target: RethinkTarget, opts: PoolOptions = {}) {
+    this.pool = new RethinkPool(target, opts);
+    this.db = target.db;
+  }
+
+  /** host:port[,...]/db, for messages. */
+  get description(): string {
+    return describeTarget(this.target);
+  }
+
+  /** Connects to the servers; throws CR_STORE naming each server and why when none can be reached. */
+  async connect(): Promise<void> {
+    await this.pool.open();
+  }
+
+  async init(): Promise<void> {
+    await createSchema(this.pool, this.db);
+  }
+
+  async verify(): Promise<void> {
+    await checkSchema(this.pool, this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  async putMonitor(m: Monitor): Promise<void> {
+    await this.write(`saving monitor "${m.id}"`, this.table<Monitor>('monitors').insert(m, { conflict: 'replace' }));
+  }
+
+  async getMonitor(id: string): Promise<Monitor | undefined> {
+    return (await this.pool.run(`reading monitor "${id}"`, this.table<Monitor>('monitors').get(id))) ?? undefined;
+  }
+
+  async listMonitors(): Promise<Monitor[]> {
+    return byNameThenId(await this.pool.run('listing monitors', this.table<Monitor>('monitors')));
+  }
+
+  async deleteMonitor(id: string): Promise<boolean> {
+    return (await this.write(`deleting monitor "${id}"`, this.table('monitors').get(id).delete())).deleted > 0;
+  }
+
+  async putReaction(rec: Reaction): Promise<void> {
+    await this.write(`saving reaction "${rec.id}"`, this.table<Reaction>('reactions').insert(rec, { conflict: 'replace' }));
+  }
+
+  async getReaction(id: string): Promise<Reaction | undefined> {
+    return (await this.pool.run(`reading reaction "${id}"`, this.table<Reaction>('reactions').get(id))) ?? undefined;
+  }
+
+  async listReactions(): Promise<Reaction[]> {
+    return byNameThenId(await this.pool.run('listing reactions', this.table<Reaction>('reactions')));
+  }
+
+  async deleteReaction(id: string): Promise<boolean> {
+    return (await this.write(`deleting reaction "${id}"`, this.table('reactions').get(id).delete())).deleted > 0;
+  }
+
+  /** Opens a changefeed on monitors and on reactions and resolves once the server has answered both. */
+  async follow(): Promise<ChangeFeed> {
+    const open = async (kind: FeedSource['kind'], table: TableName): Promise<FeedSource> => {
+      const { result, server } = await this.pool.runOn(`opening the change feed of ${this.db}.${table}`, this.table(table).changes());
+      return { kind, table, server, cursor: result as RCursor };
+    };
+    const opened = await Promise.allSettled([open('monitor', 'monitors'), open('reaction', 'reactions')]);
+    const sources = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      await Promise.all(sources.map((s) => s.cursor.close().catch(() => undefined)));
+      throw failed.reason;
+    }
+    return new MergedFeed(sources);
+  }
+
+  /** Inserts the batch in one query; a record whose id is stored already keeps its stored value. */
+  async addHistory(records: HistoryRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.write(`writing ${records.length} history records`, this.table<HistoryRecord>('history').insert(records, { conflict: (_id, old) => old }));
+  }
+
+  async addEvents(records: EventRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.write(`writing ${records.length} events`, this.table<EventRecord>('events').insert(records, { conflict: (_id, old) => old }));
+  }
+
+  async history(q: HistoryQuery): Promise<HistoryRecord[]> {
+    const index = 'monitor_checkedAt';
+    const query = this.table<HistoryRecord>('history')
+      .between([q.monitorId, q.from ?? r.minval], [q.monitorId, q.to ?? r.maxval], { index, leftBound: 'closed', rightBound: 'closed' })
+      .orderBy({ index: r.desc(index) })
+      .limit(q.limit ?? DEFAULT_LIMIT);
+    return this.pool.run(`reading the history of monitor "${q.monitorId}"`, query);
+  }
+
+  async events(q: EventQuery): Promise<EventRecord[]> {
+    const table = this.table<EventRecord>('events');
+    const limit = q.limit ?? DEFAULT_LIMIT;
+    if (q.monitorId === undefined) return this.pool.run('reading events', table.orderBy({ index: r.desc('at') }).limit(limit));
+    const index = 'monitor_at';
+    const query = table
+      .between([q.monitorId, r.minval], [q.monitorId, r.maxval], { index, leftBound: 'closed', rightBound: 'closed' })
+      .orderBy({ index: r.desc(index) })
+      .limit(limit);
+    return this.pool.run(`reading the events of monitor "${q.monitorId}"`, query);
+  }
+
+  private table<T = unknown>(name: TableName) {
+    return r.db(this.db).table<T>(name);
+  }
+
+  /** Runs a write and turns the per-document errors RethinkDB reports in its result into CR_STORE. */
+  private async write(op: string, q: Parameters<RethinkPool['run']>[1]): Promise<WriteResult> {
+    const result = (await this.pool.run(op, q)) as WriteResult;
+    if (result.errors > 0) {
+      throw errors.store(`${op} on RethinkDB ${this.pool.where} failed for ${result.errors} record(s) (${result.first_error ?? 'no reason given'}); check the RethinkDB server logs`);
+    }
+    return result;
+  }
+}
+
+/** SQLite lists by name then id; RethinkDB has no order without an index, so sort here (config tables are small). */
+function byNameThenId<T extends { name: string; id: string }>(rows: T[]): T[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return rows.sort((a, b) => cmp(a.name, b.name) || cmp(a.id, b.id));
+}
