@@ -16,6 +16,12 @@ export interface PoolOptions {
   queryTimeoutMs?: number;
   /** First delay before reconnecting to a server (ms), doubled up to 10 s while it stays down; default 500. */
   retryMs?: number;
+  /**
+   * Every this many ms each connection runs a trivial query; one not answered before the next is
+   * due closes the connection (a server cut off without a TCP reset would otherwise hang queries and
+   * feeds). Default 5000; 0 turns it off.
+   */
+  heartbeatMs?: number;
   logger?: Logger;
 }
 
@@ -26,6 +32,7 @@ interface Slot {
   lastError?: unknown;
   retry?: NodeJS.Timeout;
   backoffMs: number;
+  pinging?: boolean;
 }
 
 const MAX_BACKOFF_MS = 10_000;
@@ -37,6 +44,7 @@ export class RethinkPool {
   private readonly slots: Slot[];
   private closed = false;
   private turn = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly target: RethinkTarget, private readonly opts: PoolOptions = {}) {
     this.slots = target.servers.map((server) => ({ server, name: serverName(server), backoffMs: opts.retryMs ?? 500 }));
@@ -53,6 +61,8 @@ export class RethinkPool {
       }));
     try {
       await Promise.any(attempts);
+      const every = this.opts.heartbeatMs ?? 5000;
+      if (every > 0) this.heartbeat = setInterval(() => this.slots.forEach((slot) => void this.ping(slot, every)), every).unref();
     } catch {
       await this.close();
       const first = this.slots[0]!.lastError;
@@ -87,6 +97,7 @@ export class RethinkPool {
   /** Closes every connection and stops reconnecting. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.heartbeat);
     await Promise.all(this.slots.map(async (slot) => {
       clearTimeout(slot.retry);
       const conn = slot.conn;
@@ -136,6 +147,27 @@ export class RethinkPool {
       this.scheduleRetry(slot);
     });
     return conn;
+  }
+
+  private async ping(slot: Slot, withinMs: number): Promise<void> {
+    const conn = slot.conn;
+    if (!conn?.open || slot.pinging) return;
+    slot.pinging = true;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      r.expr(1).run(conn).then(() => true, () => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), withinMs))),
+    ]);
+    clearTimeout(timer);
+    slot.pinging = false;
+    if (answered || slot.conn !== conn || this.closed) return;
+    slot.conn = undefined;
+    slot.lastError = new Error(`no answer to a heartbeat within ${withinMs} ms`);
+    this.opts.logger?.warn({ server: slot.name }, `RethinkDB did not answer a heartbeat within ${withinMs} ms; reconnecting`);
+    conn.removeAllListeners();
+    conn.on('error', () => undefined);
+    void conn.close().catch(() => undefined);
+    this.scheduleRetry(slot);
   }
 
   private scheduleRetry(slot: Slot): void {
