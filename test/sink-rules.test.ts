@@ -16,7 +16,7 @@ test.before.each(async () => {
 let clock = 1_000;
 function record(status: Status, message = '') {
   clock += 10;
-  return fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), 'm1', 'rules', status, message, '12', clock, clock - 5);
+  return fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), 'm1', 'rules', status, message, '12', clock, clock - 5);
 }
 
 const reaction = (over: Partial<Reaction>): Reaction => ({
@@ -54,10 +54,38 @@ test('a result for a removed monitor writes nothing', async () => {
 
 test('a stale (older) result goes to history but does not change the state', async () => {
   await record('failed');
-  const stale = await fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), 'm1', 'rules', 'healthy', '', '1', 5, 1);
+  const stale = await fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), 'm1', 'rules', 'healthy', '', '1', 5, 1);
   assert.is(stale![5], 1);
   assert.is((await fx.redis.hgetall(k.state('m1'))).status, 'failed');
   assert.is(await fx.redis.xlen(k.history), 2);
+});
+
+test('quorum 2: one zone failing alone leaves the status healthy; a fresh failure seen by another zone makes it failed', async () => {
+  await fx.redis.set(k.monitor('m1'), JSON.stringify({ id: 'm1', name: 'site', ctype: 'tcp-check', interval: 10, quorum: 2, data: {}, reactions: [] }));
+  assert.is((await record('healthy'))![6], 'healthy');
+  const alone = await record('failed');
+  assert.is(alone![6], 'healthy', 'not failed: only this zone sees it');
+  let state = await fx.redis.hgetall(k.state('m1'));
+  assert.is(state.zoneStatus, 'failed', "this zone's own view is kept");
+  assert.is(state.failcount, '0');
+
+  await fx.redis.hset(k.views('m1'), 'eu', `failed|${clock - 60_000}|4`);
+  assert.is((await record('failed'))![6], 'healthy', 'a failure another zone saw a minute ago is too old for a 10 s interval');
+  await fx.redis.hset(k.views('m1'), 'eu', `failed|${clock}|5`);
+  const both = await record('failed');
+  assert.is(both![6], 'failed');
+  assert.is(both![2], 1, 'failcount counts failed statuses');
+  assert.is(both![4], 1, 'a status change');
+  state = await fx.redis.hgetall(k.state('m1'));
+  assert.is(state.status, 'failed');
+  await fx.redis.hset(k.views('m1'), 'eu', `healthy|${clock}|0`);
+  assert.is((await record('failed'))![6], 'healthy', 'once the other zone sees it healthy, fewer than 2 zones see it failed');
+});
+
+test('history records each zone result with its own consecutive fail count', async () => {
+  for (const s of ['failed', 'failed', 'unknown', 'healthy'] as Status[]) await record(s);
+  const counts = (await fx.redis.xrange(k.history, '-', '+')).map(([, f]) => fieldsToObject(f).failcount);
+  assert.equal(counts, ['1', '2', '2', '0']);
 });
 
 test('rule: failed results need failcount >= trigger and call-on failed or both', () => {

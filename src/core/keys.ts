@@ -12,6 +12,8 @@ export interface Keys {
   reaction(id: string): string;
   /** HASH: status, failcount, lastCheck, latencyMs, lastChange, message, episode of one monitor. */
   state(monitorId: string): string;
+  /** HASH: other zone -> "status|checkedAt|failcount", that zone's latest result for one monitor (quorum). */
+  views(monitorId: string): string;
   /** HASH: lastrun and lastEpisode of one reaction for one monitor. */
   reactionState(monitorId: string, reactionId: string): string;
   /** STREAM of every check result. */
@@ -31,6 +33,7 @@ export function keys(zone: string): Keys {
     monitor: (id) => `${p}monitor:${id}`,
     reaction: (id) => `${p}reaction:${id}`,
     state: (id) => `${p}state:${id}`,
+    views: (id) => `${p}views:${id}`,
     reactionState: (m, r) => `${p}rstate:${m}:${r}`,
     history: `${p}history`,
     events: `${p}events`,

@@ -11,9 +11,9 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     schedulePop(schedule: string, intervals: string, now: number, limit: number): Result<(string | number)[], Context>;
     recordResult(
-      state: string, history: string, events: string, monitor: string,
+      state: string, history: string, events: string, monitor: string, views: string,
       monitorId: string, zone: string, status: string, message: string, latencyMs: string, checkedAt: number, due: number,
-    ): Result<[string, string, number, number, number, number] | null, Context>;
+    ): Result<[string, string, number, number, number, number, string, number] | null, Context>;
     claimReaction(rstate: string, now: number, frequencyMs: number, once: string, episode: number): Result<number, Context>;
     applyMonitor(
       monitor: string, intervals: string, monitors: string, schedule: string,

@@ -9,6 +9,7 @@ import { reactionLoader } from '../core/plugins.js';
 import type { Monitor, Reaction, ReactionEvent, Status } from '../core/types.js';
 import { shouldRun } from './rules.js';
 import { runReaction } from './run-reaction.js';
+import { claimAcrossZones, type ReactionClaims } from './cross-zone.js';
 import { settleWithin } from '../core/time.js';
 
 export interface SinkOptions {
@@ -22,6 +23,10 @@ export interface SinkOptions {
   reactionTimeoutMs?: number;
   /** Reactions running at once before the sink stops reading results. */
   maxRunning?: number;
+  /** Every configured zone (a monitor without zones runs in all of them). */
+  zones?: string[];
+  /** Claims in the shared store, so a monitor checked from several zones runs a reaction once. */
+  claims?: ReactionClaims;
 }
 
 export interface Sink {
@@ -36,6 +41,8 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const counters = new Counters(redis, k.counters, 'sink');
   counters.start();
   const loader = reactionLoader(opts.actionsPath);
+  const claims = opts.claims;
+  const zoneCount = (m: Monitor) => (m.zones?.length ? m.zones.length : (opts.zones?.length ?? 1));
   const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
   const maxRunning = opts.maxRunning ?? 64;
   const running = new Set<Promise<void>>();
@@ -49,7 +56,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       'reactionId', reaction.id, 'outcome', outcome, 'message', message);
   };
 
-  const react = async (reaction: Reaction, event: ReactionEvent, episode: number) => {
+  const react = async (reaction: Reaction, event: ReactionEvent, episode: number, episodeStart: number, monitor: Monitor) => {
     const log = logger.child({ monitorId: event.monitor.id, reactionId: reaction.id, rtype: reaction.rtype });
     let mod;
     try {
@@ -62,8 +69,10 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     if (!shouldRun(mod, { reaction, status: event.status, failcount: event.failcount })) return;
     // A monitor whose first status is healthy has not recovered from anything: no once-per-episode "back up" run.
     if (reaction.once && event.status === 'healthy' && episode === 1) return;
-    const claimed = await redis.claimReaction(k.reactionState(event.monitor.id, reaction.id), Date.now(), reaction.frequency * 1000, reaction.once ? '1' : '0', episode);
+    const now = Date.now();
+    const claimed = await redis.claimReaction(k.reactionState(event.monitor.id, reaction.id), now, reaction.frequency * 1000, reaction.once ? '1' : '0', episode);
     if (!claimed) return;
+    if (claims && zoneCount(monitor) > 1 && !(await claimAcrossZones(claims, reaction, event, now, episodeStart, log))) return;
     const run = (async () => {
       const r = await runReaction(mod, event, timeoutMs, opts.secretKey, log);
       counters.inc(`reactions.${r.outcome}`);
@@ -77,19 +86,19 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
 
   const handle = async (res: ResultMessage) => {
     const recorded = await redis.recordResult(
-      k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId),
+      k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId), k.views(res.monitorId),
       res.monitorId, res.zone, res.status, res.message, res.latencyMs === null ? '' : String(res.latencyMs), res.checkedAt, res.due,
     );
     counters.inc('results_recorded');
     if (!recorded) return counters.inc('results_for_removed_monitors');
-    const [monitorJson, prev, failcount, episode, , stale] = recorded;
-    if (stale || res.status === 'unknown') return;
+    const [monitorJson, prev, failcount, episode, , stale, status, episodeStart] = recorded;
+    if (stale || status === 'unknown') return;
     const monitor = JSON.parse(monitorJson) as Monitor;
     if (!monitor.reactions?.length) return;
     const configs = await redis.mget(monitor.reactions.map((id) => k.reaction(id)));
     const event: Omit<ReactionEvent, 'reaction'> = {
       monitor: { id: monitor.id, name: monitor.name, ctype: monitor.ctype },
-      status: res.status, previousStatus: (prev || null) as Status | null, failcount: Number(failcount),
+      status: status as Status, previousStatus: (prev || null) as Status | null, failcount: Number(failcount),
       zone: res.zone, checkedAt: res.checkedAt, message: res.message,
     };
     for (const [i, json] of configs.entries()) {
@@ -100,7 +109,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       }
       const reaction = JSON.parse(json) as Reaction;
       const r = { id: reaction.id, name: reaction.name, rtype: reaction.rtype, data: reaction.data };
-      await react(reaction, { ...event, reaction: r }, Number(episode));
+      await react(reaction, { ...event, reaction: r }, Number(episode), Number(episodeStart), monitor);
     }
   };
 

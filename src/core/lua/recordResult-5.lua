@@ -1,0 +1,73 @@
+--[[
+  Records one check result: updates the monitor's state, appends the result to the history
+  stream and, when the monitor's status changed, appends a status event. All or nothing.
+
+  KEYS[1] state    HASH of the monitor's state
+  KEYS[2] history  STREAM of results
+  KEYS[3] events   STREAM of events
+  KEYS[4] monitor  STRING monitor config JSON
+  KEYS[5] views    HASH other zone -> "status|checkedAt ms|failcount", that zone's latest result (filled by the bridge)
+  ARGV[1] monitor id   ARGV[2] zone        ARGV[3] status of this zone's check (healthy|failed|unknown)
+  ARGV[4] message      ARGV[5] latency ms ('' when none)
+  ARGV[6] checkedAt ms ARGV[7] due ms
+
+  The monitor's status is this zone's result, except with a quorum above 1 (a monitor setting):
+  then it is failed only when at least `quorum` zones, this one included, saw it failed within
+  one interval (plus 5 s for the views to travel), and healthy otherwise. `zoneStatus` keeps
+  this zone's own view.
+
+  Returns
+    false when the monitor no longer exists (nothing is written), else
+    { monitorJson, previousStatus ('' if none), failcount, episode, changed (0|1), stale (0|1), status, episodeStart }
+  A result older than the last one recorded (stale) goes to history only.
+  failcount counts consecutive failed statuses; healthy resets it, unknown leaves it.
+  episode increases whenever the status moves between healthy and failed; episodeStart is when.
+]]
+local monitor = redis.call('GET', KEYS[4])
+if not monitor then return false end
+
+local own, checkedAt = ARGV[3], tonumber(ARGV[6])
+local s = redis.call('HMGET', KEYS[1], 'status', 'failcount', 'episode', 'definite', 'lastCheck', 'episodeStart', 'zoneFailcount')
+local prev, failcount, episode, definite = s[1] or '', tonumber(s[2]) or 0, tonumber(s[3]) or 0, s[4] or ''
+local episodeStart = tonumber(s[6]) or 0
+local stale = s[5] and tonumber(s[5]) > checkedAt
+local zoneFailcount = tonumber(s[7]) or 0
+if own == 'failed' then zoneFailcount = zoneFailcount + 1 elseif own == 'healthy' then zoneFailcount = 0 end
+
+local status = own
+local ok, config = pcall(cjson.decode, monitor)
+local quorum = (ok and type(config.quorum) == 'number') and config.quorum or 1
+if quorum > 1 and own ~= 'unknown' then
+  local fresh = ((ok and tonumber(config.interval)) or 60) * 1000 + 5000
+  local failedZones = own == 'failed' and 1 or 0
+  local views = redis.call('HGETALL', KEYS[5])
+  for i = 1, #views, 2 do
+    if views[i] ~= ARGV[2] then
+      local vstatus, vat = string.match(views[i + 1], '^(%a+)|(%d+)')
+      if vstatus == 'failed' and checkedAt - tonumber(vat) <= fresh then failedZones = failedZones + 1 end
+    end
+  end
+  status = failedZones >= quorum and 'failed' or 'healthy'
+end
+
+redis.call('XADD', KEYS[2], '*', 'monitorId', ARGV[1], 'zone', ARGV[2], 'status', own,
+  'message', ARGV[4], 'latencyMs', ARGV[5], 'checkedAt', ARGV[6], 'due', ARGV[7], 'failcount', zoneFailcount)
+if stale then
+  return { monitor, prev, failcount, episode, 0, 1, prev, episodeStart }
+end
+
+if status == 'failed' then failcount = failcount + 1 elseif status == 'healthy' then failcount = 0 end
+if status ~= 'unknown' and status ~= definite then
+  episode = episode + 1
+  episodeStart = checkedAt
+  redis.call('HSET', KEYS[1], 'definite', status, 'episodeStart', checkedAt)
+end
+local changed = prev ~= status
+redis.call('HSET', KEYS[1], 'status', status, 'failcount', failcount, 'episode', episode, 'zoneStatus', own,
+  'zoneFailcount', zoneFailcount, 'lastCheck', ARGV[6], 'latencyMs', ARGV[5], 'message', ARGV[4])
+if changed then
+  redis.call('HSET', KEYS[1], 'lastChange', ARGV[6], 'previousStatus', prev)
+  redis.call('XADD', KEYS[3], '*', 'kind', 'status', 'monitorId', ARGV[1], 'zone', ARGV[2],
+    'at', ARGV[6], 'status', status, 'previousStatus', prev, 'failcount', failcount, 'message', ARGV[4])
+end
+return { monitor, prev, failcount, episode, changed and 1 or 0, 0, status, episodeStart }
