@@ -1,0 +1,53 @@
+/** Starts the monitoring path as the Procfile runs it: one `node dist/src/cli/main.js <process>` per process. */
+import { openSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { startChild, type Child } from './children.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface ClusterOptions {
+  redisUrl: string;
+  zone: string;
+  brokerPortBase: number;
+  workers: number;
+  sinks: number;
+  /** Worker concurrency (CLOUDROUTES_WORKER_CONCURRENCY); the worker's own default when undefined. */
+  concurrency: number | undefined;
+  /** Where each process writes its log (stdout and stderr). */
+  logDir: string;
+  /** Run each process with --cpu-prof into this folder. */
+  cpuProfDir: string | undefined;
+}
+
+/** Spawns broker, control, workers and sinks; returns them in that order. */
+export function startCluster(o: ClusterOptions): Child[] {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: o.redisUrl,
+    CLOUDROUTES_ZONE: o.zone,
+    CLOUDROUTES_BROKER_PORT_BASE: String(o.brokerPortBase),
+    CLOUDROUTES_DATA_DIR: o.logDir,
+    LOG_LEVEL: 'warn',
+  };
+  if (o.concurrency !== undefined) env.CLOUDROUTES_WORKER_CONCURRENCY = String(o.concurrency);
+  const names = ['broker', 'control', ...Array.from({ length: o.workers }, (_, i) => `worker-${i + 1}`), ...Array.from({ length: o.sinks }, (_, i) => `sink-${i + 1}`)];
+  return names.map((name) => {
+    const log = openSync(join(o.logDir, `${name}.log`), 'a');
+    const flags = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+    return startChild(name, 'cloudroutes', process.execPath, [...flags, MAIN, name.replace(/-\d+$/, '')], { env, stdio: ['ignore', log, log] });
+  });
+}
+
+/** Waits until `count` clients besides the caller are connected to Redis (every process opens one connection). */
+export async function waitForClients(redis: Redis, count: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const list = (await redis.client('LIST')) as string;
+    const others = list.split('\n').filter((l) => l.trim()).length - 1;
+    if (others >= count) return;
+    if (Date.now() > deadline) throw new Error(`only ${others} of ${count} CloudRoutes processes connected to Redis within ${ms} ms; see their logs`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

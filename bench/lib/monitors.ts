@@ -1,0 +1,42 @@
+/** Loads bench monitors straight into Redis with the applyMonitor command, as the bridge would. */
+import type { Redis } from 'ioredis';
+import { keys } from '../../src/core/keys.js';
+import type { Monitor } from '../../src/core/types.js';
+import { targetUrl } from './addresses.js';
+
+export interface LoadOptions {
+  zone: string;
+  monitors: number;
+  intervalSec: number;
+  port: number;
+  addresses: number;
+  batch: number;
+}
+
+/** Monitor id of the i-th bench monitor. */
+export const monitorId = (i: number): string => `bench-${String(i).padStart(7, '0')}`;
+
+/** Writes every monitor, `batch` per pipeline; each starts at a random offset inside its interval. Returns each one's first due time. */
+export async function loadMonitors(redis: Redis, o: LoadOptions): Promise<Float64Array> {
+  const k = keys(o.zone);
+  const intervalMs = o.intervalSec * 1000;
+  const dues = new Float64Array(o.monitors);
+  for (let from = 0; from < o.monitors; from += o.batch) {
+    const p = redis.pipeline();
+    const now = Date.now();
+    for (let i = from; i < Math.min(from + o.batch, o.monitors); i++) {
+      const id = monitorId(i);
+      const monitor: Monitor = {
+        id, name: `bench ${i}`, ctype: 'http-get-statuscode', interval: o.intervalSec,
+        data: { url: targetUrl(i, o.addresses, o.port), codes: ['200'] }, reactions: [], createdAt: now, updatedAt: now,
+      };
+      p.applyMonitor(k.monitor(id), k.intervals, k.monitors, k.schedule, id, JSON.stringify(monitor), intervalMs, now, Math.floor(Math.random() * intervalMs));
+    }
+    const replies = (await p.exec()) ?? [];
+    replies.forEach(([err, due], j) => {
+      if (err) throw new Error(`applyMonitor failed while loading monitors: ${err.message}`);
+      dues[from + j] = Number(due);
+    });
+  }
+  return dues;
+}

@@ -1,0 +1,310 @@
+/**
+ * The pipeline benchmark: a real cluster (broker, control, workers, sinks as separate processes),
+ * a real redis-server and an HTTP target, N monitors loaded into Redis, then checks/s, schedule
+ * lag, result latency, missed checks, CPU and memory measured over a window, next to the raw
+ * rate of one undici process making fresh-connection requests against the same target.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { lagKey } from '../src/core/keys.js';
+import { firstJsonLine, killAllNow, startChild, stopAll, stopChild, watchExits, type Child } from './lib/children.js';
+import { startCluster, waitForClients } from './lib/cluster.js';
+import { readCounters, readHistory, readLag, slotsIn } from './lib/measure.js';
+import { loadMonitors, monitorId } from './lib/monitors.js';
+import { freePortRange } from './lib/ports.js';
+import { machineCpu, sampleProc, type ProcSample } from './lib/procstat.js';
+import { startRedis, type BenchRedis } from './lib/redis.js';
+import { formatReport, type ProcRow, type Report } from './lib/report.js';
+
+const TARGET = fileURLToPath(new URL('./lib/target-server.js', import.meta.url));
+const RAW = fileURLToPath(new URL('./lib/raw-client.js', import.meta.url));
+const ZONE = 'bench';
+const GRACE_MS = 5000;
+
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+const nonNegative = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be an integer >= 0`);
+  return n;
+};
+
+const program = new Command('npm run bench --')
+  .description(
+    'Benchmarks the monitoring path end to end on this machine: starts redis-server, an HTTP target (node:http, own process)\n' +
+      'and broker, control, worker(s) and sink(s) as separate processes (as the Procfile runs them), loads N\n' +
+      'http-get-statuscode monitors straight into Redis, and after a warm-up measures checks/s, schedule lag, result\n' +
+      'latency, missed checks, CPU and RSS per process. Before the cluster starts it measures the raw rate of one undici\n' +
+      'process making fresh-connection GETs against the same target, and prints achieved / raw.',
+  )
+  .option('--monitors <n>', 'monitors to load', positive('--monitors'), 100_000)
+  .option('--interval <s>', 'check interval of every monitor, seconds', positive('--interval'), 60)
+  .option('--duration <s>', 'measured window, seconds (after the warm-up)', positive('--duration'), 120)
+  .option('--warmup <s>', 'seconds run before the window, excluded (default: the interval or 10 s, whichever is smaller)', nonNegative('--warmup'))
+  .option('--workers <n>', 'worker processes; 2, one per core, had the highest capacity here (1 falls behind sooner, 3 costs ~150 MB more for less)', positive('--workers'), 2)
+  .option('--sinks <n>', 'sink processes', positive('--sinks'), 1)
+  .option('--concurrency <n>', "checks each worker runs at once (default: the worker's own default)", positive('--concurrency'))
+  .option('--addresses <n>', 'loopback addresses 127.a.b.c the monitors are spread over', positive('--addresses'), 4096)
+  .option('--raw-seconds <s>', 'length of the raw undici baseline, seconds (0 skips it)', nonNegative('--raw-seconds'), 10)
+  .option('--raw-concurrency <n>', 'requests in flight in the raw baseline', positive('--raw-concurrency'), 256)
+  .option('--batch <n>', 'applyMonitor commands per Redis pipeline while loading', positive('--batch'), 1000)
+  .option('--cpu-prof <dir>', 'run every CloudRoutes process with node --cpu-prof, writing <process>.cpuprofile into <dir>')
+  .option('--keep-logs', "keep the processes' logs in a new temp dir and print where (deleted otherwise)")
+  .option('--json', 'also print every figure as one JSON object on the last line of stdout')
+  .addHelpText('after', `
+Examples:
+  npm run bench -- --monitors 1000 --interval 10 --duration 20
+  npm run bench -- --monitors 100000 --interval 60 --duration 120 --json
+
+Progress goes to stderr; the report (and the JSON line) to stdout. Every child process and temp dir is
+removed at the end, also on Ctrl-C or error. Linux only (reads /proc for CPU and memory).`)
+  .showHelpAfterError();
+
+interface Options {
+  monitors: number;
+  interval: number;
+  duration: number;
+  warmup?: number;
+  workers: number;
+  sinks: number;
+  concurrency?: number;
+  addresses: number;
+  rawSeconds: number;
+  rawConcurrency: number;
+  batch: number;
+  cpuProf?: string;
+  keepLogs?: boolean;
+  json?: boolean;
+}
+
+const progress = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+let tmp: string | undefined;
+let redis: BenchRedis | undefined;
+let failure: ((err: Error) => void) | undefined;
+/** Rejects when a child dies on its own while the bench runs. */
+const crashed = new Promise<never>((_, reject) => (failure = reject));
+crashed.catch(() => undefined);
+
+async function cleanup(): Promise<void> {
+  redis?.client.disconnect();
+  await stopAll('cloudroutes', 8000);
+  await stopAll(undefined, 2000);
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  tmp = undefined;
+}
+
+function logTail(name: string, lines = 5): string {
+  if (!tmp) return '';
+  try {
+    const text = readFileSync(join(tmp, `${name}.log`), 'utf8').trim().split('\n').slice(-lines).join('\n    ');
+    return text ? `\n    ${text}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Sleeps `seconds` while printing progress every 5 s from the counters hash; fails fast if a child died. */
+async function runFor(seconds: number, label: string): Promise<void> {
+  const end = Date.now() + seconds * 1000;
+  let last = await readCounters(redis!.client, ZONE);
+  let lastAt = Date.now();
+  while (Date.now() < end) {
+    await Promise.race([sleep(Math.min(5000, end - Date.now())), crashed]);
+    const now = await readCounters(redis!.client, ZONE);
+    const secs = (Date.now() - lastAt) / 1000;
+    const rate = (name: string) => ((now[name] ?? 0) - (last[name] ?? 0)) / secs;
+    const lag = await readLag(redis!.client, ZONE);
+    progress(
+      `${label} ${Math.max(0, Math.round((end - Date.now()) / 1000))} s left: sent ${rate('control.jobs_sent').toFixed(0)} jobs/s, ` +
+        `recorded ${rate('sink.results_recorded').toFixed(0)} results/s, missed slots so far ${now['control.missed_checks'] ?? 0}, ` +
+        `lag p99 ${lag.quantile(0.99)} ms max ${lag.max} ms`,
+    );
+    last = now;
+    lastAt = Date.now();
+  }
+}
+
+function procRows(children: Child[], start: Map<number, ProcSample>, end: Map<number, ProcSample>): ProcRow[] {
+  return children.map((c) => {
+    const e = end.get(c.pid) ?? { cpuSec: 0, rssMb: 0, peakRssMb: 0 };
+    const s = start.get(c.pid) ?? e;
+    return { name: c.name, role: c.role, pid: c.pid, cpuSec: e.cpuSec, windowCpuSec: e.cpuSec - s.cpuSec, peakRssMb: e.peakRssMb, rssMb: e.rssMb };
+  });
+}
+
+interface Served {
+  served: number;
+  connections: number;
+}
+
+/** Asks the target how many requests and connections it has had; NaNs when it does not answer within 2 s. */
+async function targetServed(target: Child): Promise<Served> {
+  const answer = new Promise<Served>((resolve) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      const m = /\{"served":(\d+),"connections":(\d+)\}/.exec(buf);
+      if (m) {
+        target.proc.stdout!.off('data', onData);
+        resolve({ served: Number(m[1]), connections: Number(m[2]) });
+      }
+    };
+    target.proc.stdout!.on('data', onData);
+  });
+  target.proc.stdout!.resume();
+  target.proc.stdin!.write('count\n');
+  return Promise.race([answer, sleep(2000).then(() => ({ served: NaN, connections: NaN }))]);
+}
+
+async function main(o: Options): Promise<void> {
+  const warmup = o.warmup ?? Math.min(o.interval, 10);
+  const intervalMs = o.interval * 1000;
+  tmp = mkdtempSync(join(tmpdir(), 'cr-bench-'));
+  // On Ctrl-C the terminal signals the children too; their exits are then expected.
+  watchExits((c, how) => interrupted || failure?.(new Error(`${c.name} (pid ${c.pid}) exited unexpectedly (${how})${logTail(c.name)}`)));
+
+  redis = await startRedis(tmp);
+  progress(`redis-server ${redis.url} (pid ${redis.child.pid})`);
+  const target = startChild('target', 'target', process.execPath, [TARGET], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const { port } = await firstJsonLine<{ port: number }>(target, 10_000);
+  progress(`HTTP target on 0.0.0.0:${port} (pid ${target.pid})`);
+
+  let raw: { requests: number; errors: number; firstError: string; perSec: number; cpuSec: number } | undefined;
+  if (o.rawSeconds > 0) {
+    progress(`raw baseline: one undici process, fresh connection per request, ${o.rawConcurrency} in flight, ${o.rawSeconds} s...`);
+    const child = startChild('raw-client', 'baseline', process.execPath, [RAW, String(port), String(o.addresses), String(o.rawSeconds), String(o.rawConcurrency)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.stopping = true; // it exits by itself once it has printed its figures
+    raw = await Promise.race([firstJsonLine<typeof raw & object>(child, (o.rawSeconds + 60) * 1000), crashed]);
+    await stopChild(child);
+    progress(`raw baseline: ${raw.perSec.toFixed(0)} req/s (${raw.errors} errors${raw.firstError ? `, e.g. ${raw.firstError}` : ''})`);
+    await sleep(1000);
+  }
+
+  const brokerPortBase = await freePortRange(4);
+  const cluster = startCluster({
+    redisUrl: redis.url, zone: ZONE, brokerPortBase, workers: o.workers, sinks: o.sinks, concurrency: o.concurrency,
+    logDir: tmp, cpuProfDir: o.cpuProf,
+  });
+  progress(`cluster: ${cluster.map((c) => `${c.name} ${c.pid}`).join(', ')}; broker ports ${brokerPortBase}-${brokerPortBase + 3}`);
+  await Promise.race([waitForClients(redis.client, cluster.length, 20_000), crashed]);
+  await Promise.race([sleep(1000), crashed]);
+
+  progress(`loading ${o.monitors} monitors (interval ${o.interval} s, random offset inside it)...`);
+  const loadStart = Date.now();
+  const dues = await loadMonitors(redis.client, { zone: ZONE, monitors: o.monitors, intervalSec: o.interval, port, addresses: o.addresses, batch: o.batch });
+  const loadSec = (Date.now() - loadStart) / 1000;
+  progress(`loaded in ${loadSec.toFixed(1)} s; warm-up ${warmup} s (excluded)`);
+  await runFor(warmup, 'warm-up');
+
+  // The window: lag histogram reset, counters, CPU and the target's count sampled at its start and end.
+  const all = () => [...cluster, redis!.child, target];
+  await redis.client.del(lagKey(ZONE));
+  const windowStart = Date.now();
+  const c0 = await readCounters(redis.client, ZONE);
+  const s0 = new Map(all().map((c) => [c.pid, sampleProc(c.pid)!]));
+  const m0 = machineCpu();
+  const own0 = process.cpuUsage();
+  const served0 = await targetServed(target);
+  progress(`measuring for ${o.duration} s`);
+  await runFor(o.duration, 'window');
+  const windowEnd = Date.now();
+  const c1 = await readCounters(redis.client, ZONE);
+  const lag = await readLag(redis.client, ZONE);
+  const s1 = new Map(all().map((c) => [c.pid, sampleProc(c.pid)!]));
+  const m1 = machineCpu();
+  const own = process.cpuUsage(own0);
+  const served1 = await targetServed(target);
+  // Slots due at the very end of the window get GRACE_MS to be recorded before the cluster stops.
+  progress(`window done; ${GRACE_MS / 1000} s for the last results, then stopping the cluster and reading the history stream`);
+  await Promise.race([sleep(GRACE_MS - (Date.now() - windowEnd)), crashed]);
+  await stopAll('cloudroutes', 8000);
+  if (o.cpuProf) progress(`CPU profiles: ${readdirSync(o.cpuProf).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(o.cpuProf!, f)).join(', ')}`);
+
+  const history = await readHistory(redis.client, ZONE, windowStart, windowEnd);
+  let expectedInWindow = 0;
+  let unanswered = 0;
+  for (let i = 0; i < o.monitors; i++) {
+    const d0 = dues[i]!;
+    expectedInWindow += slotsIn(d0, intervalMs, windowStart, windowEnd);
+    for (let k = Math.max(0, Math.ceil((windowStart - d0) / intervalMs)); d0 + k * intervalMs < windowEnd; k++) {
+      if (!history.answered.has(`${monitorId(i)}:${d0 + k * intervalMs}`)) unanswered++;
+    }
+  }
+
+  const windowSec = (windowEnd - windowStart) / 1000;
+  const counter = (name: string) => (c1[name] ?? 0) - (c0[name] ?? 0);
+  const controlMissed = counter('control.missed_checks');
+  const rows = procRows(all(), s0, s1);
+  const ours = rows.filter((r) => r.role === 'cloudroutes');
+  const achievedPerSec = history.recorded / windowSec;
+  const pct = (cpuSec: number) => (100 * cpuSec) / windowSec;
+  const machineBusy = m1.busySec - m0.busySec;
+  const benchCpu = (own.user + own.system) / 1e6;
+  const childCpu = rows.reduce((s, r) => s + r.windowCpuSec, 0);
+  const report: Report = {
+    monitors: o.monitors, intervalSec: o.interval, durationSec: o.duration, windowSec, warmupSec: warmup, workers: o.workers, sinks: o.sinks,
+    workerConcurrency: o.concurrency ?? 'default', addresses: o.addresses, loadSec,
+    expectedPerSec: o.monitors / o.interval, expectedInWindow,
+    achievedPerSec, recordedInWindow: history.recorded, sinkCounterInWindow: counter('sink.results_recorded'),
+    lagP50Ms: lag.quantile(0.5), lagP99Ms: lag.quantile(0.99), lagMaxMs: lag.max, lagSamples: lag.count,
+    resultLatencyP50Ms: history.dueToSink.quantile(0.5), resultLatencyP99Ms: history.dueToSink.quantile(0.99), resultLatencyMaxMs: history.dueToSink.max(),
+    checkedLatencyP50Ms: history.dueToChecked.quantile(0.5), checkedLatencyP99Ms: history.dueToChecked.quantile(0.99),
+    missed: controlMissed + unanswered, controlMissedSlots: controlMissed, unanswered, graceMs: GRACE_MS,
+    statuses: history.statuses, problems: Object.fromEntries(history.problems),
+    targetServedInWindow: Number.isFinite(served1.served - served0.served) ? served1.served - served0.served : null,
+    targetConnectionsInWindow: Number.isFinite(served1.connections - served0.connections) ? served1.connections - served0.connections : null,
+    cpus: m1.cpus, machineBusyPct: pct(machineBusy), benchCpuPct: pct(benchCpu), otherCpuPct: pct(Math.max(0, machineBusy - childCpu - benchCpu)),
+    rawPerSec: raw ? raw.perSec : null, rawErrors: raw ? raw.errors : null,
+    rawCpuMsPerRequest: raw && raw.requests ? (1000 * raw.cpuSec) / raw.requests : null,
+    ratio: raw && raw.perSec > 0 ? achievedPerSec / raw.perSec : null,
+    cpuMsPerCheck: history.recorded ? (1000 * ours.reduce((s, r) => s + r.windowCpuSec, 0)) / history.recorded : 0,
+    processes: rows,
+    rssTotalMb: ours.reduce((s, r) => s + r.peakRssMb, 0),
+    rssTotalNowMb: ours.reduce((s, r) => s + r.rssMb, 0),
+    redisPeakRssMb: rows.find((r) => r.role === 'redis')?.peakRssMb ?? 0,
+    targetPeakRssMb: rows.find((r) => r.role === 'target')?.peakRssMb ?? 0,
+  };
+  if (o.keepLogs) {
+    const keep = mkdtempSync(join(tmpdir(), 'cr-bench-logs-'));
+    for (const f of readdirSync(tmp).filter((n) => n.endsWith('.log'))) copyFileSync(join(tmp, f), join(keep, f));
+    progress(`logs kept in ${keep}`);
+  }
+  await cleanup();
+  process.stdout.write(formatReport(report) + '\n');
+  if (o.json) process.stdout.write(JSON.stringify(report) + '\n');
+}
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    progress(`${signal}: stopping every child process and removing temp files`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+process.on('exit', () => {
+  killAllNow();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+program.action(async (o: Options) => {
+  try {
+    await main(o);
+  } catch (err) {
+    progress(`failed: ${(err as Error).message}`);
+    await cleanup();
+    process.exitCode = 1;
+  }
+});
+await program.parseAsync(process.argv);
