@@ -1,23 +1,10 @@
 /** One run of a reaction across zones: a claim in the shared store of record, skipped (run locally) when it is down. */
 import type { Logger } from 'pino';
-import type { Reaction, ReactionEvent, Status } from '../core/types.js';
+import type { Reaction, ReactionEvent } from '../core/types.js';
+import type { Store } from '../store/store.js';
 
-/** A claim on running `reactionId` for `monitorId` now, decided atomically by the store of record. */
-export interface ReactionClaim {
-  monitorId: string;
-  reactionId: string;
-  now: number;
-  frequencyMs: number;
-  once: boolean;
-  status: Status;
-  /** When this zone's current episode began; a once-reaction that ran after it (in any zone) does not run again. */
-  episodeStart: number;
-}
-
-export interface ReactionClaims {
-  /** True when this run may go ahead (and records it); false when another zone ran it within the rules. */
-  claimReaction(claim: ReactionClaim): Promise<boolean>;
-}
+/** What the sink needs of the store: the cross-zone claim. */
+export type ReactionClaims = Pick<Store, 'claimReaction'>;
 
 /** Zones see a status change at slightly different times: a run this long before our episode began is the same episode. */
 export const EPISODE_SKEW_MS = 30_000;

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { errors } from '../core/errors.js';
 import type { EventRecord, HistoryRecord, Monitor, Reaction, Status } from '../core/types.js';
 import { pollingFeed } from './polling-feed.js';
-import type { ChangeFeed, EventQuery, HistoryQuery, Store } from './store.js';
+import type { ChangeFeed, EventQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
 
 /** One row of the change log, written in the same transaction as the change. */
 export interface Change {
@@ -28,6 +28,13 @@ CREATE TABLE IF NOT EXISTS events (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, monitorId TEXT NOT NULL, zone TEXT NOT NULL, at INTEGER NOT NULL,
   status TEXT NOT NULL, previousStatus TEXT, failcount INTEGER NOT NULL, reactionId TEXT, outcome TEXT, message TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_monitor_time ON events (monitorId, at);
+CREATE TABLE IF NOT EXISTS zone_views (
+  monitorId TEXT NOT NULL, zone TEXT NOT NULL, status TEXT NOT NULL, failcount INTEGER NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (monitorId, zone));
+CREATE INDEX IF NOT EXISTS zone_views_at ON zone_views (at);
+CREATE TABLE IF NOT EXISTS reaction_runs (
+  monitorId TEXT NOT NULL, reactionId TEXT NOT NULL, lastrun INTEGER NOT NULL, status TEXT NOT NULL,
+  PRIMARY KEY (monitorId, reactionId));
 `;
 
 const DEFAULT_LIMIT = 1000;
@@ -131,6 +138,38 @@ export class SqliteStore implements Store {
   async lastChange(): Promise<number> {
     return this.run('reading the change log', (db) =>
       (db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM changes').get() as { seq: number }).seq);
+  }
+
+  async putZoneViews(views: ZoneView[]): Promise<void> {
+    if (views.length === 0) return;
+    this.run('writing zone views', (db) => {
+      const upsert = db.prepare(
+        `INSERT INTO zone_views (monitorId, zone, status, failcount, at) VALUES (@monitorId, @zone, @status, @failcount, @at)
+         ON CONFLICT (monitorId, zone) DO UPDATE SET status = excluded.status, failcount = excluded.failcount, at = excluded.at
+         WHERE excluded.at > zone_views.at`);
+      db.transaction(() => {
+        for (const v of views) upsert.run(v);
+      })();
+    });
+  }
+
+  async zoneViews(q: { since?: number; monitorId?: string }): Promise<ZoneView[]> {
+    return this.run('reading zone views', (db) =>
+      (q.monitorId
+        ? db.prepare('SELECT * FROM zone_views WHERE monitorId = ? AND at >= ?').all(q.monitorId, q.since ?? 0)
+        : db.prepare('SELECT * FROM zone_views WHERE at >= ?').all(q.since ?? 0)) as ZoneView[]);
+  }
+
+  async claimReaction(c: ReactionClaim): Promise<boolean> {
+    return this.run('claiming a reaction run', (db) => {
+      // One statement: the row is written only when the rules allow, so two zones cannot both win.
+      const r = db.prepare(
+        `INSERT INTO reaction_runs (monitorId, reactionId, lastrun, status) VALUES (@monitorId, @reactionId, @now, @status)
+         ON CONFLICT (monitorId, reactionId) DO UPDATE SET lastrun = excluded.lastrun, status = excluded.status
+         WHERE reaction_runs.lastrun <= @now - @frequencyMs AND (@once = 0 OR reaction_runs.lastrun < @episodeStart)`,
+      ).run({ monitorId: c.monitorId, reactionId: c.reactionId, now: c.now, status: c.status, frequencyMs: c.frequencyMs, once: c.once ? 1 : 0, episodeStart: c.episodeStart });
+      return r.changes === 1;
+    });
   }
 
   async addHistory(records: HistoryRecord[]): Promise<void> {

@@ -1,5 +1,28 @@
 /** The store of record: configuration (monitors, reactions) and the history and events drained from Redis. */
-import type { EventRecord, HistoryRecord, Monitor, Reaction } from '../core/types.js';
+import type { EventRecord, HistoryRecord, Monitor, Reaction, Status } from '../core/types.js';
+
+/** A claim on running `reactionId` for `monitorId` now, decided by the store across zones. */
+export interface ReactionClaim {
+  monitorId: string;
+  reactionId: string;
+  now: number;
+  frequencyMs: number;
+  once: boolean;
+  status: Status;
+  /** A once-reaction that ran (in any zone) at or after this time does not run again in this episode. */
+  episodeStart: number;
+}
+
+/** One zone's latest result for one monitor, shared through the store so other zones can apply a quorum. */
+export interface ZoneView {
+  monitorId: string;
+  zone: string;
+  status: Status;
+  /** This zone's consecutive failed results. */
+  failcount: number;
+  /** When the zone checked (epoch ms). */
+  at: number;
+}
 
 /** A monitor or reaction that was created, edited or removed; the reader fetches its current value. */
 export interface ConfigChange {
@@ -59,4 +82,15 @@ export interface Store {
   history(q: HistoryQuery): Promise<HistoryRecord[]>;
   /** Events, newest first. */
   events(q: EventQuery): Promise<EventRecord[]>;
+
+  /** Saves zones' latest views; for each monitor and zone the view with the newer `at` wins. */
+  putZoneViews(views: ZoneView[]): Promise<void>;
+  /** Views with `at` >= since (default all), optionally of one monitor, any order. */
+  zoneViews(q: { since?: number; monitorId?: string }): Promise<ZoneView[]>;
+  /**
+   * Atomically decides whether a reaction runs now for a monitor, across every zone: it does when it
+   * has not run within `frequencyMs`, and, for a once-reaction, not since `episodeStart`; a run that
+   * goes ahead is recorded (lastrun = now). Two zones claiming at once: exactly one gets true.
+   */
+  claimReaction(claim: ReactionClaim): Promise<boolean>;
 }

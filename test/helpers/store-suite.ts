@@ -123,6 +123,38 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     await store.addEvents([]);
   });
 
+  s('zone views: the newer view of a monitor in a zone wins; views since a time', async ({ store }) => {
+    await store.putZoneViews([
+      { monitorId: 'm1', zone: 'eu', status: 'failed', failcount: 2, at: 2000 },
+      { monitorId: 'm1', zone: 'us', status: 'healthy', failcount: 0, at: 1000 },
+      { monitorId: 'm2', zone: 'eu', status: 'healthy', failcount: 0, at: 1500 },
+    ]);
+    await store.putZoneViews([
+      { monitorId: 'm1', zone: 'eu', status: 'healthy', failcount: 0, at: 1900 },
+      { monitorId: 'm1', zone: 'us', status: 'failed', failcount: 1, at: 3000 },
+    ]);
+    const byKey = (vs: { monitorId: string; zone: string }[]) => [...vs].sort((a, b) => `${a.monitorId}${a.zone}`.localeCompare(`${b.monitorId}${b.zone}`));
+    assert.equal(byKey(await store.zoneViews({ monitorId: 'm1' })), [
+      { monitorId: 'm1', zone: 'eu', status: 'failed', failcount: 2, at: 2000 },
+      { monitorId: 'm1', zone: 'us', status: 'failed', failcount: 1, at: 3000 },
+    ]);
+    assert.equal(byKey(await store.zoneViews({ since: 1600 })).map((v) => `${v.monitorId}/${v.zone}`), ['m1/eu', 'm1/us']);
+    await store.putZoneViews([]);
+  });
+
+  s('claimReaction: frequency and once-per-episode hold, and of simultaneous claims exactly one wins', async ({ store }) => {
+    const claim = { monitorId: 'm1', reactionId: 'r1', frequencyMs: 60_000, once: false, status: 'failed' as const, episodeStart: 0 };
+    assert.is(await store.claimReaction({ ...claim, now: 100_000 }), true);
+    assert.is(await store.claimReaction({ ...claim, now: 130_000 }), false, 'within the frequency');
+    assert.is(await store.claimReaction({ ...claim, now: 160_000 }), true);
+    const once = { ...claim, reactionId: 'r2', frequencyMs: 0, once: true };
+    assert.is(await store.claimReaction({ ...once, now: 200_000, episodeStart: 190_000 }), true);
+    assert.is(await store.claimReaction({ ...once, now: 201_000, episodeStart: 190_500 }), false, 'same episode, another zone');
+    assert.is(await store.claimReaction({ ...once, now: 300_000, episodeStart: 250_000 }), true, 'a new episode');
+    const racing = await Promise.all(Array.from({ length: 10 }, () => store.claimReaction({ ...claim, reactionId: 'r3', now: 500_000 })));
+    assert.is(racing.filter(Boolean).length, 1);
+  });
+
   s('history and config are separate: history writes add no config changes', async ({ store }) => {
     const feed = await store.follow();
     const next = feed[Symbol.asyncIterator]().next();
