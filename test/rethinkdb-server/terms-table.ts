@@ -1,0 +1,224 @@
+/** Databases, tables, secondary indexes, and the reads that start from a table: get, get_all, between. */
+import { randomUUID } from 'node:crypto';
+import { funcParams, isDeterministic, render } from './compile.js';
+import { asString, compare, type Datum, type DObject, equal, truncPretty } from './datum.js';
+import { type Call, defineTerms, fieldFn, type TermDef } from './evaluator.js';
+import { logicError, nonExistence, notImplemented, opFailed } from './errors.js';
+import { T } from './protocol.js';
+import { checkPrimaryKey, Table } from './store.js';
+import { asDb, asTable, datumVal, type Fn, seqVal, type Val } from './values.js';
+
+const def = (name: string, min: number, max: number, optargs: string[], run: (c: Call) => Val): TermDef => ({
+  type: T[name],
+  min,
+  max,
+  optargs,
+  run,
+});
+
+const SYSTEM_DB = 'rethinkdb';
+const SERVER_NAME = 'rethinkdb_test_server';
+
+/** Database and table names: A-Z, a-z, 0-9, _ and - only. */
+function name(c: Call, i: number, kind: 'Database' | 'Table'): string {
+  const n = asString(c.datum(i));
+  if (!/^[A-Za-z0-9_-]+$/.test(n)) throw logicError(`${kind} name \`${n}\` invalid (Use A-Z, a-z, 0-9, _ and - only).`);
+  return n;
+}
+
+/** TABLE, TABLE_CREATE, ... take an optional leading DB; without it the `db` (global) optarg applies. */
+function dbAndName(c: Call, withDbArgs: number): { db: string; tableName: string } {
+  if (c.n === withDbArgs) return { db: asDb(c.arg(0)), tableName: name(c, 1, 'Table') };
+  const dbv = c.opt('db');
+  return { db: dbv === undefined ? 'test' : dbv.t === 'db' ? dbv.name : asString(asDbOrName(dbv)), tableName: name(c, 0, 'Table') };
+}
+
+// The driver sends the run option `db` as a plain string; the server then expects a DB term there.
+function asDbOrName(v: Val): Datum {
+  if (v.t === 'datum' && typeof v.v === 'string') return v.v;
+  return asDb(v);
+}
+
+function tableConfig(t: Table): DObject {
+  return {
+    db: t.db,
+    durability: 'hard',
+    id: t.id,
+    indexes: [...t.indexes.keys()].sort(),
+    name: t.name,
+    primary_key: t.pk,
+    shards: [{ nonvoting_replicas: [], primary_replica: SERVER_NAME, replicas: [SERVER_NAME] }],
+    write_acks: 'majority',
+    write_hook: null,
+  };
+}
+
+function indexStatus(t: Table, index: string): DObject {
+  const d = t.indexes.get(index)!;
+  return {
+    function: { $reql_type$: 'BINARY', data: Buffer.from(d.source).toString('base64') },
+    geo: false,
+    index,
+    multi: d.multi,
+    outdated: false,
+    query: `indexCreate('${index}', ${d.source})`,
+    ready: true,
+  };
+}
+
+function indexStatuses(c: Call): Datum[] {
+  const t = asTable(c.arg(0));
+  const wanted = Array.from({ length: c.n - 1 }, (_, i) => asString(c.datum(i + 1)));
+  for (const w of wanted) if (!t.indexes.has(w)) throw opFailed(`Index \`${w}\` was not found on table \`${t.display}\`.`);
+  return [...t.indexes.keys()].sort().filter((i) => wanted.length === 0 || wanted.includes(i)).map((i) => indexStatus(t, i));
+}
+
+function openBound(c: Call, key: string, fallback: boolean): boolean {
+  const v = c.optDatum(key);
+  if (v === undefined) return fallback;
+  if (v === 'open') return true;
+  if (v === 'closed') return false;
+  throw logicError(`Expected \`open\` or \`closed\` for optarg \`${key}\` (got \`${truncPretty(v)}\`).`);
+}
+
+function between(c: Call): Val {
+  const v = c.arg(0);
+  if (v.t !== 'slice') throw logicError(`Expected type TABLE_SLICE but found ${v.t === 'seq' ? 'SELECTION' : 'DATUM'}.`);
+  const bound = (i: number): Datum => {
+    const d = c.datum(i);
+    if (d === null) throw logicError('Cannot use `null` in BETWEEN, use `r.minval` or `r.maxval` to denote unboundedness.');
+    return d;
+  };
+  const left = bound(1);
+  const right = bound(2);
+  const index = c.optDatum('index') === undefined ? v.index : asString(c.optDatum('index')!);
+  if (index !== v.table.pk && !v.table.indexes.has(index)) throw opFailed(`Index \`${index}\` was not found on table \`${v.table.display}\`.`);
+  const bounds = { left, right, leftOpen: openBound(c, 'left_bound', false), rightOpen: openBound(c, 'right_bound', true) };
+  return { t: 'slice', table: v.table, index, bounds, order: v.order };
+}
+
+function getAll(c: Call): Val {
+  const t = asTable(c.arg(0));
+  const index = c.optDatum('index') === undefined ? t.pk : asString(c.optDatum('index')!);
+  if (index !== t.pk && !t.indexes.has(index)) throw opFailed(`Index \`${index}\` was not found on table \`${t.display}\`.`);
+  const keys: Datum[] = [];
+  for (let i = 1; i < c.n; i++) {
+    const k = c.datum(i);
+    if (k === null) throw nonExistence('Keys cannot be NULL.');
+    keys.push(k);
+  }
+  // Keys are looked up in key order; a key given twice returns its rows twice.
+  keys.sort(compare);
+  let rows: DObject[];
+  if (index === t.pk) {
+    rows = keys.map((k) => t.get(k)).filter((r): r is DObject => r !== null);
+  } else {
+    const entries = t.indexEntries(index);
+    rows = keys.flatMap((k) => entries.filter((e) => equal(e.value, k)).map((e) => e.row));
+  }
+  const transform = (row: DObject): Datum | undefined => {
+    const values = index === t.pk ? [row[t.pk]] : t.indexValues(index, row);
+    return values.some((v) => keys.some((k) => equal(v, k))) ? row : undefined;
+  };
+  return seqVal({ rows, stream: true, table: t, feed: { table: t, transform } });
+}
+
+/** The index function and a readable rendering of it (the real server prints it as JavaScript). */
+function indexFn(c: Call, index: string): { fn: Fn; source: string } {
+  if (c.n < 3) return { fn: fieldFn(index), source: `function(var1) { return var1(${JSON.stringify(index)}); }` };
+  const raw = c.rawArg(2);
+  if (raw?.type !== T.FUNC) throw notImplemented('Index functions given as BINARY');
+  if (!isDeterministic(raw.args[1], false)) throw logicError('Index functions must be deterministic.');
+  const params = funcParams(raw).map((p) => `var${p}`);
+  return { fn: c.ev.lambda(raw, c.scope), source: `function(${params.join(', ')}) { return ${render(raw.args[1])}; }` };
+}
+
+export const tableTerms: TermDef[] = [
+  def('DB', 1, 1, [], (c) => {
+    const db = name(c, 0, 'Database');
+    if (db !== SYSTEM_DB) c.ev.store.dbTables(db);
+    return { t: 'db', name: db };
+  }),
+  def('TABLE', 1, 2, ['read_mode', 'identifier_format'], (c) => {
+    const { db, tableName } = dbAndName(c, 2);
+    if (db === SYSTEM_DB) throw notImplemented(`The system table \`rethinkdb.${tableName}\``);
+    return { t: 'slice', table: c.ev.store.table(db, tableName), index: c.ev.store.table(db, tableName).pk };
+  }),
+  def('GET', 2, 2, [], (c) => {
+    const t = asTable(c.arg(0));
+    const key = c.datum(1);
+    checkPrimaryKey(key);
+    return { t: 'single', table: t, key, row: t.get(key) };
+  }),
+  def('GET_ALL', 1, -1, ['index'], getAll),
+  def('BETWEEN', 3, 3, ['index', 'left_bound', 'right_bound'], between),
+  def('DB_CREATE', 1, 1, [], (c) => {
+    const db = name(c, 0, 'Database');
+    const { dbs, dbIds } = c.ev.store;
+    if (db === SYSTEM_DB || dbs.has(db)) throw opFailed(`Database \`${db}\` already exists.`);
+    dbs.set(db, new Map());
+    dbIds.set(db, randomUUID());
+    return datumVal({ config_changes: [{ new_val: { id: dbIds.get(db)!, name: db }, old_val: null }], dbs_created: 1 });
+  }),
+  def('DB_DROP', 1, 1, [], (c) => {
+    const db = name(c, 0, 'Database');
+    if (db === SYSTEM_DB) throw opFailed(`Database \`${db}\` is special; you can't delete it.`);
+    const tables = c.ev.store.dbTables(db);
+    for (const t of tables.values()) t.abortListeners('Changefeed aborted (unavailable).');
+    const id = c.ev.store.dbIds.get(db)!;
+    c.ev.store.dbs.delete(db);
+    c.ev.store.dbIds.delete(db);
+    return datumVal({ config_changes: [{ new_val: null, old_val: { id, name: db } }], dbs_dropped: 1, tables_dropped: tables.size });
+  }),
+  def('DB_LIST', 0, 0, [], (c) => datumVal([SYSTEM_DB, ...c.ev.store.dbs.keys()].sort())),
+  def('TABLE_CREATE', 1, 2, ['primary_key', 'shards', 'replicas', 'nonvoting_replica_tags', 'primary_replica_tag', 'durability'], (c) => {
+    const { db, tableName } = dbAndName(c, 2);
+    if (db === SYSTEM_DB) throw opFailed(`Database \`${db}\` is special; you can't create new tables in it.`);
+    const tables = c.ev.store.dbTables(db);
+    if (tables.has(tableName)) throw opFailed(`Table \`${db}.${tableName}\` already exists.`);
+    const pk = c.optDatum('primary_key');
+    const table = new Table(db, tableName, pk === undefined ? 'id' : asString(pk));
+    tables.set(tableName, table);
+    return datumVal({ config_changes: [{ new_val: tableConfig(table), old_val: null }], tables_created: 1 });
+  }),
+  def('TABLE_DROP', 1, 2, [], (c) => {
+    const { db, tableName } = dbAndName(c, 2);
+    if (db === SYSTEM_DB) throw opFailed(`Database \`${db}\` is special; you can't drop tables in it.`);
+    const table = c.ev.store.table(db, tableName);
+    const config = tableConfig(table);
+    c.ev.store.dbTables(db).delete(tableName);
+    table.abortListeners('Changefeed aborted (unavailable).');
+    return datumVal({ config_changes: [{ new_val: null, old_val: config }], tables_dropped: 1 });
+  }),
+  def('TABLE_LIST', 0, 1, [], (c) => {
+    const db = c.n === 1 ? asDb(c.arg(0)) : String(asDbOrName(c.opt('db') ?? datumVal('test')));
+    if (db === SYSTEM_DB) {
+      return datumVal(
+        'cluster_config current_issues db_config jobs logs permissions server_config server_status stats table_config table_status users'.split(' '),
+      );
+    }
+    return datumVal([...c.ev.store.dbTables(db).keys()].sort());
+  }),
+  def('INDEX_CREATE', 2, 3, ['multi', 'geo'], (c) => {
+    const t = asTable(c.arg(0));
+    const index = asString(c.datum(1));
+    if (index === t.pk) throw logicError(`Index name conflict: \`${index}\` is the name of the primary key.`);
+    const { fn, source } = indexFn(c, index);
+    if (c.optBool('geo', false)) throw notImplemented('Geospatial indexes');
+    if (t.indexes.has(index)) throw opFailed(`Index \`${index}\` already exists on table \`${t.display}\`.`);
+    // The real server builds indexes in the background (index_wait waits for that); here they are ready at once.
+    t.indexes.set(index, { name: index, multi: c.optBool('multi', false), fn: (row) => fn.call([row]), source });
+    return datumVal({ created: 1 });
+  }),
+  def('INDEX_DROP', 2, 2, [], (c) => {
+    const t = asTable(c.arg(0));
+    const index = asString(c.datum(1));
+    if (!t.indexes.delete(index)) throw opFailed(`Index \`${index}\` does not exist on table \`${t.display}\`.`);
+    return datumVal({ dropped: 1 });
+  }),
+  def('INDEX_LIST', 1, 1, [], (c) => datumVal([...asTable(c.arg(0)).indexes.keys()].sort())),
+  def('INDEX_STATUS', 1, -1, [], (c) => datumVal(indexStatuses(c))),
+  def('INDEX_WAIT', 1, -1, [], (c) => datumVal(indexStatuses(c))),
+];
+
+defineTerms(tableTerms);
