@@ -8,7 +8,8 @@ import { keys } from '../core/keys.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { ConfigSync } from './config-sync.js';
-import { toEvent, toHistory } from './entries.js';
+import { toEvent } from './entries.js';
+import { latestViews, toHistoryItem, ViewPull } from './zone-views.js';
 import { StreamDrain } from './stream-drain.js';
 import { connectionFactory, sleep } from './support.js';
 
@@ -25,6 +26,8 @@ export interface BridgeOptions {
   blockMs?: number;
   /** Stream entries per batch, default 500. */
   batchSize?: number;
+  /** How often other zones' views are read from the store (ms), default 1000. */
+  viewPollMs?: number;
   /** Consumer name in the streams' group, default hostname:pid. */
   consumer?: string;
 }
@@ -53,8 +56,12 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const consumer = opts.consumer ?? `${hostname()}:${process.pid}`;
   const drainOpts = { consumer, batchSize: opts.batchSize, blockMs: opts.blockMs, claimIdleMs: opts.claimIdleMs };
   const sync = new ConfigSync(configConn, store, settings.zone, logger.child({ part: 'config' }), counters, { batchSize: opts.batchSize });
-  const history = new StreamDrain(historyConn, k.history, 'history', (id, f) => toHistory(settings.zone, id, f),
-    (r) => store.addHistory(r), logger.child({ part: 'history' }), counters, drainOpts);
+  const history = new StreamDrain(historyConn, k.history, 'history', (id, f) => toHistoryItem(settings.zone, id, f),
+    async (items) => {
+      await store.addHistory(items.map((i) => i.record));
+      await store.putZoneViews(latestViews(items));
+    }, logger.child({ part: 'history' }), counters, drainOpts);
+  const views = new ViewPull(configConn, store, settings.zone, logger.child({ part: 'views' }), counters, opts.viewPollMs);
   const events = new StreamDrain(eventsConn, k.events, 'events', (id, f) => toEvent(settings.zone, id, f),
     (r) => store.addEvents(r), logger.child({ part: 'events' }), counters, drainOpts);
 
@@ -62,6 +69,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const giveUp = new AbortController();
   const loops = Promise.allSettled([
     sync.run(abort.signal, giveUp.signal), history.run(abort.signal, giveUp.signal), events.run(abort.signal, giveUp.signal),
+    views.run(abort.signal),
   ]);
   logger.info({ zone: settings.zone, consumer }, 'bridge started');
 

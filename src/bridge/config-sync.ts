@@ -6,6 +6,7 @@ import { keys, type Keys } from '../core/keys.js';
 import { runsIn, type Monitor, type Reaction } from '../core/types.js';
 import type { ChangeFeed, ConfigChange, Store } from '../store/store.js';
 import { Backoff, FailureLog, sleep, unlessAborted } from './support.js';
+import { seedStates } from './zone-views.js';
 
 
 export interface ConfigSyncOptions {
@@ -97,9 +98,10 @@ export class ConfigSync {
     const staleReactions = (await this.idsOfKeys(this.k.reaction(''))).filter((id) => !wantedReactions.has(id));
     await this.inChunks(staleReactions, (p, id) => p.del(this.k.reaction(id)));
 
+    const seeded = await seedStates(this.redis, this.store, this.zone, wantedMonitors);
     this.counters.inc('resyncs');
     this.logger.info(
-      { monitors: monitors.length, reactions: reactions.length, removedMonitors: staleMonitors, removedReactions: staleReactions },
+      { monitors: monitors.length, reactions: reactions.length, removedMonitors: staleMonitors, removedReactions: staleReactions, statesRestored: seeded },
       'full resync of Redis from the store of record done',
     );
     this.resolveReady();
@@ -134,7 +136,7 @@ export class ConfigSync {
   }
 
   private queueRemoveMonitor(p: ChainableCommander, id: string): void {
-    p.removeMonitor(this.k.monitor(id), this.k.state(id), this.k.intervals, this.k.schedule, this.k.monitors, id);
+    p.removeMonitor(this.k.monitor(id), this.k.state(id), this.k.intervals, this.k.schedule, this.k.monitors, this.k.views(id), id);
   }
 
   private queueApplyReaction(p: ChainableCommander, r: Reaction): void {

@@ -10,6 +10,7 @@ import { startControl } from '../control/control.js';
 import { startWorker } from '../worker/worker.js';
 import { startSink } from '../sink/sink.js';
 import { startBridge } from '../bridge/bridge.js';
+import { LazyStore } from '../store/lazy-store.js';
 
 interface Running {
   stop(): Promise<void>;
@@ -86,15 +87,18 @@ export function processCommands(program: Command): void {
     .command('sink')
     .description('run a sink: record results in Redis and run the reactions whose rules hold')
     .action(() =>
-      serve('sink', (s, logger) =>
-        withRedis(s, logger, (redis) =>
-          startSink({
+      serve('sink', (s, logger) => {
+        const store = new LazyStore(s.store);
+        return withRedis(s, logger, async (redis) => {
+          const sink = await startSink({
             results: endpoint(host(s), s.ports.sinks), redis, zone: s.zone, logger,
             secretKey: resolveSecretKey(s.secretKey, s.dataDir), actionsPath: s.actionsPath,
             reactionTimeoutMs: Number(process.env.CLOUDROUTES_REACTION_TIMEOUT_MS ?? 30_000),
-          }),
-        ),
-      ),
+            claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) },
+          });
+          return { stop: async () => { await sink.stop(); await store.close(); } };
+        });
+      }),
     );
 
   program

@@ -14,12 +14,13 @@ declare module 'ioredis' {
       state: string, history: string, events: string, monitor: string, views: string,
       monitorId: string, zone: string, status: string, message: string, latencyMs: string, checkedAt: number, due: number,
     ): Result<[string, string, number, number, number, number, string, number] | null, Context>;
+    seedState(state: string, status: string, failcount: number, checkedAt: number): Result<number, Context>;
     claimReaction(rstate: string, now: number, frequencyMs: number, once: string, episode: number): Result<number, Context>;
     applyMonitor(
       monitor: string, intervals: string, monitors: string, schedule: string,
       monitorId: string, json: string, intervalMs: number, now: number, offsetMs: number,
     ): Result<number, Context>;
-    removeMonitor(monitor: string, state: string, intervals: string, schedule: string, monitors: string, monitorId: string): Result<number, Context>;
+    removeMonitor(monitor: string, state: string, intervals: string, schedule: string, monitors: string, views: string, monitorId: string): Result<number, Context>;
   }
 }
 

@@ -23,8 +23,6 @@ export interface SinkOptions {
   reactionTimeoutMs?: number;
   /** Reactions running at once before the sink stops reading results. */
   maxRunning?: number;
-  /** Every configured zone (a monitor without zones runs in all of them). */
-  zones?: string[];
   /** Claims in the shared store, so a monitor checked from several zones runs a reaction once. */
   claims?: ReactionClaims;
 }
@@ -42,7 +40,6 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   counters.start();
   const loader = reactionLoader(opts.actionsPath);
   const claims = opts.claims;
-  const zoneCount = (m: Monitor) => (m.zones?.length ? m.zones.length : (opts.zones?.length ?? 1));
   const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
   const maxRunning = opts.maxRunning ?? 64;
   const running = new Set<Promise<void>>();
@@ -56,7 +53,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       'reactionId', reaction.id, 'outcome', outcome, 'message', message);
   };
 
-  const react = async (reaction: Reaction, event: ReactionEvent, episode: number, episodeStart: number, monitor: Monitor) => {
+  const react = async (reaction: Reaction, event: ReactionEvent, episode: number, episodeStart: number) => {
     const log = logger.child({ monitorId: event.monitor.id, reactionId: reaction.id, rtype: reaction.rtype });
     let mod;
     try {
@@ -72,7 +69,8 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     const now = Date.now();
     const claimed = await redis.claimReaction(k.reactionState(event.monitor.id, reaction.id), now, reaction.frequency * 1000, reaction.once ? '1' : '0', episode);
     if (!claimed) return;
-    if (claims && zoneCount(monitor) > 1 && !(await claimAcrossZones(claims, reaction, event, now, episodeStart, log))) return;
+    // The store's claim holds across zones and survives a Redis that lost its data.
+    if (claims && !(await claimAcrossZones(claims, reaction, event, now, episodeStart, log))) return;
     const run = (async () => {
       const r = await runReaction(mod, event, timeoutMs, opts.secretKey, log);
       counters.inc(`reactions.${r.outcome}`);
@@ -109,7 +107,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       }
       const reaction = JSON.parse(json) as Reaction;
       const r = { id: reaction.id, name: reaction.name, rtype: reaction.rtype, data: reaction.data };
-      await react(reaction, { ...event, reaction: r }, Number(episode), Number(episodeStart), monitor);
+      await react(reaction, { ...event, reaction: r }, Number(episode), Number(episodeStart));
     }
   };
 

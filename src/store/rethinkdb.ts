@@ -6,7 +6,8 @@ import { MergedFeed, type FeedSource } from './rethinkdb-feed.js';
 import { RethinkPool, type PoolOptions } from './rethinkdb-pool.js';
 import { checkSchema, createSchema, type TableName } from './rethinkdb-schema.js';
 import { describeTarget, type RethinkTarget } from './rethinkdb-url.js';
-import type { ChangeFeed, EventQuery, HistoryQuery, Store } from './store.js';
+import { claimReaction, putZoneViews, zoneViews } from './rethinkdb-zones.js';
+import type { ChangeFeed, EventQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
 
 const DEFAULT_LIMIT = 1000;
 
@@ -120,6 +121,18 @@ export class RethinkStore implements Store {
       .orderBy({ index: r.desc(index) })
       .limit(limit);
     return this.pool.run(`reading the events of monitor "${q.monitorId}"`, query);
+  }
+
+  async putZoneViews(views: ZoneView[]): Promise<void> {
+    await putZoneViews(this.pool, this.db, views);
+  }
+
+  async zoneViews(q: { since?: number; monitorId?: string }): Promise<ZoneView[]> {
+    return zoneViews(this.pool, this.db, q);
+  }
+
+  async claimReaction(claim: ReactionClaim): Promise<boolean> {
+    return claimReaction(this.pool, this.db, claim);
   }
 
   private table<T = unknown>(name: TableName) {

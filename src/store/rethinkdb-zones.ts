@@ -1,0 +1,61 @@
+/** Cross-zone state in RethinkDB: each zone's latest view of a monitor, and the atomic claim on a reaction run. */
+import { randomUUID } from 'node:crypto';
+import { r, type RDatum, type WriteResult } from 'rethinkdb-ts';
+import { errors } from '../core/errors.js';
+import type { RethinkPool } from './rethinkdb-pool.js';
+import type { ReactionClaim, ZoneView } from './store.js';
+
+interface ViewDoc extends ZoneView {
+  id: string;
+}
+
+interface RunDoc {
+  id: string;
+  monitorId: string;
+  reactionId: string;
+  lastrun: number;
+  status: string;
+  /** New on every granted claim, so a granted claim always changes the document (and counts as replaced). */
+  claim: string;
+}
+
+/** Primary key of a (monitor, zone) or (monitor, reaction) pair; JSON keeps any id unambiguous. */
+const pairKey = (a: string, b: string) => JSON.stringify([a, b]);
+
+/** Saves views in one query; per monitor and zone the stored view is replaced only by a newer `at`. */
+export async function putZoneViews(pool: RethinkPool, db: string, views: ZoneView[]): Promise<void> {
+  if (views.length === 0) return;
+  const docs: ViewDoc[] = views.map((v) => ({ ...v, id: pairKey(v.monitorId, v.zone) }));
+  const q = r.db(db).table<ViewDoc>('zone_views').insert(docs, {
+    conflict: (_id: RDatum, old: RDatum, next: RDatum) => r.branch(next('at').gt(old('at')), next, old),
+  });
+  const result = (await pool.run(`writing ${views.length} zone views`, q)) as WriteResult;
+  if (result.errors > 0) throw errors.store(`writing zone views on RethinkDB ${pool.where} failed (${result.first_error}); check the RethinkDB server logs`);
+}
+
+/** Views with at >= since (all by default), optionally of one monitor, through the at / monitor_at indexes. */
+export async function zoneViews(pool: RethinkPool, db: string, q: { since?: number; monitorId?: string }): Promise<ZoneView[]> {
+  const table = r.db(db).table<ViewDoc>('zone_views');
+  const query = q.monitorId === undefined
+    ? table.between(q.since ?? r.minval, r.maxval, { index: 'at', rightBound: 'closed' })
+    : table.between([q.monitorId, q.since ?? r.minval], [q.monitorId, r.maxval], { index: 'monitor_at', rightBound: 'closed' });
+  const docs = await pool.run(q.monitorId === undefined ? 'reading zone views' : `reading the zone views of monitor "${q.monitorId}"`, query);
+  return docs.map(({ id: _id, ...view }) => view);
+}
+
+/**
+ * One atomic read-modify-write of the (monitor, reaction) run record: granted when the last run is at
+ * least frequencyMs ago and, for a once-reaction, before episodeStart; a granted claim records now.
+ */
+export async function claimReaction(pool: RethinkPool, db: string, c: ReactionClaim): Promise<boolean> {
+  const doc: RunDoc = { id: pairKey(c.monitorId, c.reactionId), monitorId: c.monitorId, reactionId: c.reactionId, lastrun: c.now, status: c.status, claim: randomUUID() };
+  const allowed = (old: RDatum) => {
+    const due = old('lastrun').le(c.now - c.frequencyMs);
+    return c.once ? due.and(old('lastrun').lt(c.episodeStart)) : due;
+  };
+  const q = r.db(db).table<RunDoc>('reaction_runs').get(doc.id)
+    .replace((old: RDatum) => r.branch(old.eq(null), doc, allowed(old), doc, old));
+  const result = (await pool.run(`claiming reaction "${c.reactionId}" for monitor "${c.monitorId}"`, q)) as WriteResult;
+  if (result.errors > 0) throw errors.store(`claiming a reaction run on RethinkDB ${pool.where} failed (${result.first_error}); check the RethinkDB server logs`);
+  return result.inserted + result.replaced === 1;
+}
