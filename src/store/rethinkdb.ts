@@ -1,5 +1,5 @@
 /** The store of record in RethinkDB (a single server or a cluster): documents keyed by id, changefeeds for config. */
-import { r, type RCursor, type WriteResult } from 'rethinkdb-ts';
+import { r, type RCursor, type RDatum, type WriteResult } from 'rethinkdb-ts';
 import { errors } from '../core/errors.js';
 import type { EventRecord, HistoryRecord, Monitor, Reaction } from '../core/types.js';
 import { MergedFeed, type FeedSource } from './rethinkdb-feed.js';
@@ -10,6 +10,8 @@ import { claimReaction, putZoneViews, zoneViews } from './rethinkdb-zones.js';
 import type { ChangeFeed, EventQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
 
 const DEFAULT_LIMIT = 1000;
+/** Insert conflict rule: a record already stored stays as it is (RethinkDB wants all three arguments). */
+const keepStored = (_id: RDatum, stored: RDatum, _incoming: RDatum) => stored;
 
 /** Store of record on RethinkDB; call connect() before anything else. */
 export class RethinkStore implements Store {
@@ -94,12 +96,12 @@ export class RethinkStore implements Store {
   /** Inserts the batch in one query; a record whose id is stored already keeps its stored value. */
   async addHistory(records: HistoryRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await this.write(`writing ${records.length} history records`, this.table<HistoryRecord>('history').insert(records, { conflict: (_id, old) => old }));
+    await this.write(`writing ${records.length} history records`, this.table<HistoryRecord>('history').insert(records, { conflict: keepStored }));
   }
 
   async addEvents(records: EventRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await this.write(`writing ${records.length} events`, this.table<EventRecord>('events').insert(records, { conflict: (_id, old) => old }));
+    await this.write(`writing ${records.length} events`, this.table<EventRecord>('events').insert(records, { conflict: keepStored }));
   }
 
   async history(q: HistoryQuery): Promise<HistoryRecord[]> {
