@@ -26,3 +26,24 @@ export async function readStates(redis: Redis, zone: string, ids: string[]): Pro
   });
   return out;
 }
+
+export interface ZoneViewState {
+  status: Status;
+  failcount: number;
+  lastCheck: number | null;
+}
+
+/** Each zone's own latest result of a monitor: this zone's from its state, others' as the bridge last copied them. */
+export async function readZoneViews(redis: Redis, zone: string, id: string): Promise<Record<string, ZoneViewState>> {
+  const k = keys(zone);
+  const [own, others] = await Promise.all([redis.hgetall(k.state(id)), redis.hgetall(k.views(id))]);
+  const out: Record<string, ZoneViewState> = {};
+  for (const [z, v] of Object.entries(others)) {
+    const [status, at, failcount] = v.split('|');
+    out[z] = { status: status as Status, failcount: Number(failcount ?? 0), lastCheck: num(at) };
+  }
+  if (own.lastCheck) {
+    out[zone] = { status: (own.zoneStatus ?? own.status) as Status, failcount: Number(own.zoneFailcount ?? own.failcount ?? 0), lastCheck: num(own.lastCheck) };
+  }
+  return out;
+}
