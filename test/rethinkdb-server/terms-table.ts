@@ -219,6 +219,19 @@ export const tableTerms: TermDef[] = [
   def('INDEX_LIST', 1, 1, [], (c) => datumVal([...asTable(c.arg(0)).indexes.keys()].sort())),
   def('INDEX_STATUS', 1, -1, [], (c) => datumVal(indexStatuses(c))),
   def('INDEX_WAIT', 1, -1, [], (c) => datumVal(indexStatuses(c))),
+  def('WAIT', 0, 1, ['timeout', 'wait_for'], (c) => {
+    if (c.n === 0) throw logicError('`wait` can only be called on a table or database.');
+    const states = ['ready_for_outdated_reads', 'ready_for_reads', 'ready_for_writes', 'all_replicas_ready'];
+    const waitFor = c.optDatum('wait_for');
+    if (waitFor !== undefined && !states.includes(asString(waitFor))) {
+      throw logicError(`Unknown table readiness state: '${asString(waitFor)}', must be one of '${states.slice(0, 3).join("', '")}', or '${states[3]}'`);
+    }
+    // Tables here are always ready; the real server answers {ready: 1} for a table, {ready: N tables} for a db.
+    const v = c.arg(0);
+    if (v.t === 'db') return datumVal({ ready: c.ev.store.dbTables(v.name).size });
+    asTable(v);
+    return datumVal({ ready: 1 });
+  }),
 ];
 
 defineTerms(tableTerms);
