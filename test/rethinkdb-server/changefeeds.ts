@@ -13,7 +13,7 @@
  *   and the next batch is one {error: "Changefeed cache over array size limit, skipped N elements."}.
  * - Nothing is replayed: changes made while no feed was open are gone.
  */
-import { asInt, type Datum, type DObject, equal, truthy } from './datum.js';
+import { asInt, type Datum, type DObject, equal, toJson, truthy } from './datum.js';
 import { type Call, defineTerms, type TermDef } from './evaluator.js';
 import { logicError, notImplemented, opFailed, type ReqlError } from './errors.js';
 import { ResponseNote, T } from './protocol.js';
@@ -22,6 +22,7 @@ import { asSeq, type FeedOptions, type FeedRequest, isSequence, type Val } from 
 
 // The server's default changefeed queue size (the `changefeed_queue_size` optarg changes it).
 const QUEUE_SIZE = 100000;
+const BATCH_BYTES = 1024 * 1024;
 
 function options(c: Call): FeedOptions {
   const squash = c.optDatum('squash') ?? false;
@@ -73,8 +74,9 @@ interface Change {
 
 /** A live feed on one connection: queues the table's changes until the client asks for them. */
 export class FeedSubscription implements TableListener {
-  /** States and initial values, sent before any change. */
+  /** States and initial values, sent before any change (from `readyPos` on). */
   private readonly ready: Datum[] = [];
+  private readyPos = 0;
   private changes: Change[] = [];
   /** With squash: the pending change of each document, by primary key. */
   private pendingByKey = new Map<string, Change>();
@@ -148,7 +150,7 @@ export class FeedSubscription implements TableListener {
   }
 
   private get empty(): boolean {
-    return this.ready.length === 0 && this.changes.length === 0 && this.skipped === 0 && !this.error;
+    return this.readyPos === this.ready.length && this.changes.length === 0 && this.skipped === 0 && !this.error;
   }
 
   /** The next batch: at once for the first, otherwise when there is something to send ([] once closed). */
@@ -158,6 +160,7 @@ export class FeedSubscription implements TableListener {
       if (typeof squash === 'number' && squash > 0) await new Promise((r) => setTimeout(r, squash * 1000));
       while (this.empty && !this.closed) await new Promise<void>((r) => (this.waiter = r));
     }
+    const first = !this.started;
     this.started = true;
     if (this.closed) return [];
     if (this.error) throw this.error;
@@ -166,7 +169,16 @@ export class FeedSubscription implements TableListener {
       this.skipped = 0;
       return [{ error: `Changefeed cache over array size limit, skipped ${n} elements.` }];
     }
-    const out = this.ready.splice(0, this.ready.length);
+    // Initial values go out in batches of at most 1 MiB (the first a quarter of that), before any change.
+    const out: Datum[] = [];
+    let bytes = 0;
+    const limit = first ? BATCH_BYTES / 4 : BATCH_BYTES;
+    while (this.readyPos < this.ready.length && (out.length === 0 || bytes < limit)) {
+      const d = this.ready[this.readyPos++];
+      bytes += toJson(d).length;
+      out.push(d);
+    }
+    if (this.readyPos < this.ready.length) return out;
     for (const c of this.changes) {
       if (c.old === null && c.new === null) continue;
       if (c.old !== null && c.new !== null && equal(c.old, c.new)) continue;

@@ -171,6 +171,27 @@ export function funcParams(node: Node): number[] {
   return raw as number[];
 }
 
+/** The run options (global optargs) the server accepts; any other is a COMPILE_ERROR. */
+const GLOBAL_OPTARGS = new Set(
+  `_EVAL_FLAGS_ _NO_RECURSE_ _SHORTCUT_ array_limit attempts auth base binary_format changefeed_queue_size conflict data
+  db default default_timezone dry_run durability emergency_repair emit fill final_emit first_batch_scaledown_factor float
+  geo geo_system group_format header identifier_format ignore_write_hook include_initial include_offsets include_states
+  include_types index interleave ordered left_bound max_batch_bytes max_batch_rows max_batch_seconds max_dist max_results
+  method min_batch_rows multi non_atomic nonvoting_replica_tags noreply num_vertices overwrite page page_limit params
+  primary_key primary_replica_tag profile read_mode redirects replicas result_format return_changes return_vals
+  right_bound shards squash time_format timeout unit use_outdated verify wait_for`.split(/\s+/),
+);
+
+/** Compiles the run options; each is an expression evaluated where a term falls back to it. */
+export function compileGlobalOptargs(raw: Record<string, unknown>, specs: Map<number, TermSpec>): Map<string, Node> {
+  const out = new Map<string, Node>();
+  for (const [name, value] of Object.entries(raw)) {
+    if (!GLOBAL_OPTARGS.has(name)) throw compileError(`Unrecognized global optional argument \`${name}\`.`);
+    out.set(name, compile(value, specs, []));
+  }
+  return out;
+}
+
 /** Compiles a query term (or a global optarg) against the terms this server implements. */
 export function compile(raw: unknown, specs: Map<number, TermSpec>, bt: Frame[] = []): Node {
   const node = walk(raw, bt, undefined, true);

@@ -1,7 +1,7 @@
 /** One client connection: the V1_0 handshake, then queries by token (several in flight), cursors and feeds. */
 import type { Socket } from 'node:net';
 import { FeedSubscription } from './changefeeds.js';
-import { compile, type Node } from './compile.js';
+import { compile, compileGlobalOptargs } from './compile.js';
 import { asInt, type Datum, toJson } from './datum.js';
 import { clientError, logicError, ReqlError, runtimeError } from './errors.js';
 import { EMPTY_SCOPE, Evaluator, termSpecs } from './evaluator.js';
@@ -216,8 +216,7 @@ export class ClientConnection {
     const noreply = nr === true || (Array.isArray(nr) && nr[0] === 1 && nr[1] === true);
     try {
       const specs = termSpecs();
-      const globals = new Map<string, Node>();
-      for (const [k, v] of Object.entries(globalRaw)) globals.set(k, compile(v, specs, []));
+      const globals = compileGlobalOptargs(globalRaw, specs);
       const node = compile(term, specs);
       const ev = new Evaluator(this.state.store, globals, Date.now());
       const val = ev.eval(node, EMPTY_SCOPE);
