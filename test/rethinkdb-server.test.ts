@@ -223,6 +223,33 @@ test('filtered, point and include_initial changefeeds', async () => {
   await point.close();
 });
 
+test('changefeed options: include_states/include_types, squash, and the queue size limit', async () => {
+  await r.db(DB).tableCreate('feed3').run(conn);
+  await tbl('feed3').insert({ id: 1 }).run(conn);
+  const typed = await tbl('feed3').changes({ includeInitial: true, includeStates: true, includeTypes: true }).run(conn);
+  assert.equal(await typed.next(), { state: 'initializing', type: 'state' });
+  assert.equal(await typed.next(), { new_val: { id: 1 }, type: 'initial' });
+  assert.equal(await typed.next(), { state: 'ready', type: 'state' });
+  await tbl('feed3').get(1).delete().run(conn);
+  assert.equal(await typed.next(), { new_val: null, old_val: { id: 1 }, type: 'remove' });
+  await typed.close();
+
+  const squashed = await tbl('feed3').changes({ squash: true }).run(conn);
+  await tbl('feed3').insert({ id: 2, v: 1 }).run(conn);
+  await tbl('feed3').get(2).update({ v: 2 }).run(conn);
+  await tbl('feed3').get(2).update({ v: 3 }).run(conn);
+  assert.equal(await squashed.next(), { new_val: { id: 2, v: 3 }, old_val: null });
+  await squashed.close();
+
+  // Past changefeed_queue_size waiting changes, the queue is dropped and the client is told how many were skipped.
+  const small = await tbl('feed3').changes({ changefeedQueueSize: 2 }).run(conn);
+  await tbl('feed3').insert([{ id: 10 }, { id: 11 }, { id: 12 }, { id: 13 }, { id: 14 }]).run(conn);
+  assert.equal(await small.next(), { error: 'Changefeed cache over array size limit, skipped 3 elements.' });
+  assert.equal(await small.next(), { new_val: { id: 13 }, old_val: null });
+  assert.equal(await small.next(), { new_val: { id: 14 }, old_val: null });
+  await small.close();
+});
+
 test('errors: missing table and database, unknown term, unknown token', async () => {
   const table = await failure(tbl('nope').run(conn));
   assert.is(table.name, 'ReqlOpFailedError');
