@@ -23,9 +23,10 @@ for (const file of files) {
   const out = (r.stdout ?? '') + (r.stderr ?? '');
   const p = /Passed:\s+(\d+)/.exec(out);
   const t = /Total:\s+(\d+)/.exec(out);
-  const ok = r.status === 0;
   const fileTotal = t ? Number(t[1]) : 0;
   const filePassed = p ? Number(p[1]) : 0;
+  // A file that exits 0 without its summary, or with fewer passed than run, did not pass.
+  const ok = r.status === 0 && t !== null && filePassed === fileTotal && fileTotal > 0;
   passed += filePassed;
   failed += ok ? fileTotal - filePassed : Math.max(1, fileTotal - filePassed);
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${file} (${filePassed}/${fileTotal}, ${((Date.now() - started) / 1000).toFixed(1)}s)`);
