@@ -31,11 +31,6 @@ export function redactUrl(spec: string): string {
   return `${m[1]}${authority.slice(0, colon)}:***${authority.slice(at)}${m[3]}`;
 }
 
-/** host:port[,host:port...]/db, for messages. */
-export function describeTarget(t: RethinkTarget): string {
-  return `${t.servers.map(serverName).join(',')}/${t.db}`;
-}
-
 /** host:port, with IPv6 hosts in brackets. */
 export function serverName(s: RethinkServer): string {
   return `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`;

@@ -5,7 +5,7 @@ import type { EventRecord, HistoryRecord, Monitor, Reaction } from '../core/type
 import { MergedFeed, type FeedSource } from './rethinkdb-feed.js';
 import { RethinkPool, type PoolOptions } from './rethinkdb-pool.js';
 import { checkSchema, createSchema, type TableName } from './rethinkdb-schema.js';
-import { describeTarget, type RethinkTarget } from './rethinkdb-url.js';
+import type { RethinkTarget } from './rethinkdb-url.js';
 import { claimReaction, putZoneViews, zoneViews } from './rethinkdb-zones.js';
 import type { ChangeFeed, EventQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
 
@@ -21,11 +21,6 @@ export class RethinkStore implements Store {
   constructor(readonly target: RethinkTarget, opts: PoolOptions = {}) {
     this.pool = new RethinkPool(target, opts);
     this.db = target.db;
-  }
-
-  /** host:port[,...]/db, for messages. */
-  get description(): string {
-    return describeTarget(this.target);
   }
 
   /** Connects to the servers; throws CR_STORE naming each server and why when none can be reached. */
