@@ -275,7 +275,7 @@ test('errors: missing table and database, unknown term, unknown token', async ()
     assert.equal(cont.r, ['Token 77 not in stream cache.']);
     const bad = await raw.query(token(4), [7, [1]]);
     assert.is(bad.t, 16);
-    assert.equal(bad.r, ['Unrecognized QueryType: 7.']);
+    assert.equal(bad.r, ['Server could not parse query: Unrecognized QueryType: 7.']);
   } finally {
     raw.close();
   }

@@ -53,6 +53,27 @@ function errorJson(e: unknown): string {
   return responseJson(err.responseType, JSON.stringify([err.message]), extra);
 }
 
+function jsonKind(v: unknown): string {
+  if (v === null) return 'NULL';
+  if (Array.isArray(v)) return 'ARRAY';
+  if (typeof v === 'object') return 'OBJECT';
+  return typeof v === 'number' ? 'NUMBER' : typeof v === 'string' ? 'STRING' : 'BOOL';
+}
+
+/** The server's checks of a query's outer shape; failures are CLIENT_ERRORs prefixed "Server could not parse query". */
+function checkQueryShape(query: unknown): number {
+  const fail = (msg: string): never => {
+    throw clientError(`Server could not parse query: ${msg}`);
+  };
+  if (!Array.isArray(query)) return fail(`Expected a query to be an array, but found ${jsonKind(query)}.`);
+  if (query.length === 0 || query.length > 3) fail(`Expected 1 to 3 elements in the top-level query, but found ${query.length}.`);
+  const type: unknown = query[0];
+  if (typeof type !== 'number') return fail(`Expected a query type as a number, but found ${jsonKind(type)}.`);
+  if (!(Object.values(QueryType) as number[]).includes(type)) fail(`Unrecognized QueryType: ${type}.`);
+  if (query.length === 3 && jsonKind(query[2]) !== 'OBJECT') fail(`Expected global optargs as an object, but found ${jsonKind(query[2])}.`);
+  return type;
+}
+
 export class ClientConnection {
   private readonly reader = new WireReader();
   private phase: 'magic' | 'auth-first' | 'auth-final' | 'queries' | 'closed' = 'magic';
@@ -182,18 +203,11 @@ export class ClientConnection {
 
   private dispatch(token: Buffer, query: unknown): void {
     const key = token.toString('hex');
-    const kind = (v: unknown): string => (v === null ? 'NULL' : Array.isArray(v) ? 'ARRAY' : typeof v === 'object' ? 'OBJECT' : typeof v === 'number' ? 'NUMBER' : typeof v === 'string' ? 'STRING' : 'BOOL');
-    if (!Array.isArray(query)) throw clientError(`Expected a query to be an array, but found ${kind(query)}.`);
-    if (query.length === 0 || query.length > 3) throw clientError(`Expected 1 to 3 elements in the top-level query, but found ${query.length}.`);
-    const type: unknown = query[0];
-    if (typeof type !== 'number') throw clientError(`Expected a query type as a number, but found ${kind(type)}.`);
-    if (query.length === 3 && (query[2] === null || typeof query[2] !== 'object' || Array.isArray(query[2]))) {
-      throw clientError(`Expected global optargs as an object, but found ${kind(query[2])}.`);
-    }
+    const type = checkQueryShape(query);
     switch (type) {
       case QueryType.START:
         if (this.running.has(key)) throw clientError(`ERROR: duplicate token ${tokenText(token)}`);
-        return this.start(token, query[1], (query[2] ?? {}) as Record<string, unknown>);
+        return this.start(token, (query as unknown[])[1], ((query as unknown[])[2] ?? {}) as Record<string, unknown>);
       case QueryType.CONTINUE:
         return this.continueQuery(token);
       case QueryType.STOP:
@@ -205,8 +219,6 @@ export class ClientConnection {
         const info = { id: this.state.store.serverId, name: 'rethinkdb_test_server', proxy: false };
         return this.reply(token, responseJson(ResponseType.SERVER_INFO, `[${toJson(info)}]`));
       }
-      default:
-        throw clientError(`Unrecognized QueryType: ${type}.`);
     }
   }
 

@@ -110,6 +110,7 @@ function orderBy(c: Call): Val {
     if (index !== v.table.pk && !v.table.indexes.has(index)) {
       throw opFailed(`Index \`${index}\` was not found on table \`${v.table.display}\`.`);
     }
+    if (v.order) throw logicError('Cannot perform multiple indexed ORDER_BYs on the same table.');
     if (v.bounds && v.index !== index) {
       throw logicError(`Cannot order by index \`${index}\` after calling BETWEEN on index \`${v.index}\`.`);
     }

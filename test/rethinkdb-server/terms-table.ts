@@ -92,6 +92,8 @@ function between(c: Call): Val {
   const left = bound(1);
   const right = bound(2);
   const index = c.optDatum('index') === undefined ? v.index : asString(c.optDatum('index')!);
+  if (v.bounds) throw logicError('Cannot perform multiple BETWEENs on the same table.');
+  if (v.order && index !== v.index) throw logicError(`Cannot call BETWEEN on index \`${index}\` after ordering on index \`${v.index}\`.`);
   if (index !== v.table.pk && !v.table.indexes.has(index)) throw opFailed(`Index \`${index}\` was not found on table \`${v.table.display}\`.`);
   const bounds = { left, right, leftOpen: openBound(c, 'left_bound', false), rightOpen: openBound(c, 'right_bound', true) };
   return { t: 'slice', table: v.table, index, bounds, order: v.order };
