@@ -45,7 +45,8 @@ export interface Bridge {
 /** Starts the bridge for settings.zone; returns at once, the first resync runs in the background (see `ready`). */
 export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const { settings, logger } = opts;
-  const store = opts.store ?? (await openStore(settings.store));
+  // A short lock wait: SQLite blocks the whole process while it waits, and a failed write is retried anyway.
+  const store = opts.store ?? (await openStore(settings.store, { busyTimeoutMs: 1000, logger }));
   const k = keys(settings.zone);
   const connect = connectionFactory(settings.redisUrl, logger, opts.redis);
   const conns = [connect('config'), connect('history'), connect('events')] as const;

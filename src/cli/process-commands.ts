@@ -11,6 +11,7 @@ import { startWorker } from '../worker/worker.js';
 import { startSink } from '../sink/sink.js';
 import { startBridge } from '../bridge/bridge.js';
 import { LazyStore } from '../store/lazy-store.js';
+import { openStoreRetrying } from '../store/open.js';
 
 interface Running {
   stop(): Promise<void>;
@@ -88,7 +89,8 @@ export function processCommands(program: Command): void {
     .description('run a sink: record results in Redis and run the reactions whose rules hold')
     .action(() =>
       serve('sink', (s, logger) => {
-        const store = new LazyStore(s.store);
+        // A short lock wait: SQLite blocks the whole process while it waits.
+        const store = new LazyStore(s.store, { busyTimeoutMs: 100, logger });
         return withRedis(s, logger, async (redis) => {
           const sink = await startSink({
             results: endpoint(host(s), s.ports.sinks), redis, zone: s.zone, logger,
@@ -105,5 +107,11 @@ export function processCommands(program: Command): void {
     .command('bridge')
     .description('run the bridge: carry config from the store into Redis, and history and events from Redis into the store')
     // A stable consumer name: a bridge restarted after kill -9 re-reads what it had read but not stored, at once.
-    .action(() => serve('bridge', (settings, logger) => startBridge({ settings, logger, consumer: `${hostname()}:bridge` })));
+    .action(() =>
+      serve('bridge', async (settings, logger) => {
+        const store = await openStoreRetrying(settings.store, { busyTimeoutMs: 1000, logger });
+        const bridge = await startBridge({ settings, logger, store, consumer: `${hostname()}:bridge` });
+        return { stop: async () => { await bridge.stop(); await store.close(); } };
+      }),
+    );
 }

@@ -69,9 +69,10 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     const now = Date.now();
     const claimed = await redis.claimReaction(k.reactionState(event.monitor.id, reaction.id), now, reaction.frequency * 1000, reaction.once ? '1' : '0', episode);
     if (!claimed) return;
-    // The store's claim holds across zones and survives a Redis that lost its data.
-    if (claims && !(await claimAcrossZones(claims, reaction, event, now, episodeStart, log))) return;
     const run = (async () => {
+      // The store's claim holds across zones and survives a Redis that lost its data; it runs off the
+      // result loop, so a slow or dead store never holds up recording results.
+      if (claims && !(await claimAcrossZones(claims, reaction, event, now, episodeStart, log))) return;
       const r = await runReaction(mod, event, timeoutMs, opts.secretKey, log);
       counters.inc(`reactions.${r.outcome}`);
       log[r.outcome === 'failed' ? 'warn' : 'info']({ outcome: r.outcome, durationMs: r.durationMs, reason: r.message || undefined }, 'reaction run');

@@ -12,6 +12,8 @@ export interface OpenStoreOptions {
   init?: boolean;
   /** Receives the store's connection messages (RethinkDB: lost, reconnected). */
   logger?: Logger;
+  /** SQLite: how long a write waits for another process's lock (ms); it blocks the event loop meanwhile. */
+  busyTimeoutMs?: number;
 }
 
 /**
@@ -23,7 +25,7 @@ export async function openStore(spec: string, opts: OpenStoreOptions = {}): Prom
   if (spec.startsWith('sqlite:')) {
     const path = spec.slice('sqlite:'.length);
     if (!path) throw errors.badSetting('CLOUDROUTES_STORE', spec, 'expected sqlite:<path>, e.g. sqlite:data/cloudroutes.db');
-    const store = new SqliteStore(path === ':memory:' ? path : resolve(path));
+    const store = new SqliteStore(path === ':memory:' ? path : resolve(path), { busyTimeoutMs: opts.busyTimeoutMs });
     await store.init();
     return store;
   }
@@ -39,4 +41,22 @@ export async function openStore(spec: string, opts: OpenStoreOptions = {}): Prom
     return store;
   }
   throw errors.badSetting('CLOUDROUTES_STORE', spec, 'expected sqlite:<path> or rethinkdb://host:28015/<db>');
+}
+
+/** Opens the store, retrying with backoff (logged once, and once more when it works) until it opens. */
+export async function openStoreRetrying(spec: string, opts: OpenStoreOptions & { logger: Logger }): Promise<Store> {
+  let delay = 500;
+  let said = false;
+  for (;;) {
+    try {
+      const store = await openStore(spec, opts);
+      if (said) opts.logger.info({ store: spec }, 'store of record reachable');
+      return store;
+    } catch (err) {
+      if (!said) opts.logger.error({ store: spec, err: (err as Error).message }, 'store of record unreachable; retrying with backoff');
+      said = true;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
 }
