@@ -1,6 +1,6 @@
 /** In-memory databases, tables, rows and secondary indexes, with change notification for changefeeds. */
 import { randomUUID } from 'node:crypto';
-import { type Datum, type DObject, compare, isObject, reqlType, toJson, typeName, truncPretty } from './datum.js';
+import { type Datum, type DObject, compare, isObject, reqlType, toJson, typeError, typeName, truncPretty } from './datum.js';
 import { logicError, opFailed } from './errors.js';
 
 export interface IndexDef {
@@ -112,9 +112,7 @@ export class Table {
 export function checkPrimaryKey(key: Datum): void {
   const t = typeName(key);
   if (t === 'NULL' || t === 'OBJECT' || t === 'MINVAL' || t === 'MAXVAL' || (isObject(key) && reqlType(key) === 'LITERAL')) {
-    throw logicError(
-      `Primary keys must be either a number, string, bool, pseudotype or array (got type ${t}):\n${truncPretty(key)}`,
-    );
+    throw typeError(key, `Primary keys must be either a number, string, bool, pseudotype or array (got type ${t}):\n${truncPretty(key)}`);
   }
   // The server's B-tree keys hold at most 127 bytes of encoded primary key.
   if (typeof key === 'string' && Buffer.byteLength(key) > 127) {
