@@ -3,12 +3,13 @@ import type { Socket } from 'node:net';
 import { FeedSubscription } from './changefeeds.js';
 import { compile, compileGlobalOptargs } from './compile.js';
 import { asInt, type Datum, toJson } from './datum.js';
-import { clientError, logicError, ReqlError, runtimeError } from './errors.js';
+import { clientError, logicError } from './errors.js';
 import { EMPTY_SCOPE, Evaluator, termSpecs } from './evaluator.js';
 import { encodeHandshake, encodeResponse, QUERY_SIZE_LIMIT, type QueryFrame, tokenText, WireReader } from './framing.js';
-import { ErrorType, MAGIC_V1_0, QueryType, ResponseType } from './protocol.js';
+import { MAGIC_V1_0, QueryType, ResponseType } from './protocol.js';
 import { HandshakeError, ScramExchange, type StoredUser } from './scram.js';
 import type { Store } from './store.js';
+import { errorJson, responseJson } from './responses.js';
 import { asDatum, asSeq, type Val } from './values.js';
 
 export interface ServerState {
@@ -35,22 +36,6 @@ interface Feed {
   /** CONTINUEs of one feed are answered in order. */
   chain: Promise<void>;
   stopped: boolean;
-}
-
-/** Response body: {t, e?, r, b?, n?}, in the order the server writes them. */
-function responseJson(t: number, r: string, extra: { e?: number; b?: unknown[]; n?: number[] } = {}): string {
-  let s = `{"t":${t}`;
-  if (extra.e !== undefined) s += `,"e":${extra.e}`;
-  s += `,"r":${r}`;
-  if (extra.b) s += `,"b":${JSON.stringify(extra.b)}`;
-  if (t === ResponseType.SUCCESS_PARTIAL || t === ResponseType.SUCCESS_SEQUENCE) s += `,"n":${JSON.stringify(extra.n ?? [])}`;
-  return `${s}}`;
-}
-
-function errorJson(e: unknown): string {
-  const err = e instanceof ReqlError ? e : runtimeError(ErrorType.INTERNAL, `Unexpected exception: ${String(e)}`);
-  const extra = { e: err.responseType === ResponseType.RUNTIME_ERROR ? err.errorType : undefined, b: err.backtrace ?? [] };
-  return responseJson(err.responseType, JSON.stringify([err.message]), extra);
 }
 
 function jsonKind(v: unknown): string {

@@ -139,11 +139,10 @@ function nonNegative(c: Call, i: number, name: string): number {
   return n;
 }
 
-function window(c: Call, from: number, to: number | undefined, name: string): Val {
+/** limit/skip/slice keep a selection a selection (so `.limit(1).delete()` works) but cannot be followed by changes. */
+function window(c: Call, from: number, to: number | undefined): Val {
   const seq = asSeq(c.arg(0));
-  const feed = `Cannot call \`changes\` on this stream.`;
-  void name;
-  return seqVal({ rows: seq.rows.slice(from, to), stream: seq.stream, table: seq.table, feed });
+  return seqVal({ rows: seq.rows.slice(from, to), stream: seq.stream, table: seq.table, feed: 'Cannot call `changes` on this stream.' });
 }
 
 function count(c: Call): Val {
@@ -171,14 +170,14 @@ function union(c: Call): Val {
 export const seqTerms: TermDef[] = [
   def('FILTER', 2, 2, ['default'], filter),
   def('ORDER_BY', 1, -1, ['index'], orderBy),
-  def('LIMIT', 2, 2, [], (c) => window(c, 0, nonNegative(c, 1, 'LIMIT'), 'limit')),
-  def('SKIP', 2, 2, [], (c) => window(c, nonNegative(c, 1, 'SKIP'), undefined, 'skip')),
+  def('LIMIT', 2, 2, [], (c) => window(c, 0, nonNegative(c, 1, 'LIMIT'))),
+  def('SKIP', 2, 2, [], (c) => window(c, nonNegative(c, 1, 'SKIP'), undefined)),
   def('SLICE', 1, 3, ['left_bound', 'right_bound'], (c) => {
     const start = c.n > 1 ? asInt(c.datum(1)) : 0;
     const end = c.n > 2 ? asInt(c.datum(2)) : undefined;
     const leftOpen = c.optDatum('left_bound') === 'open';
     const rightClosed = c.optDatum('right_bound') === 'closed';
-    return window(c, start + (leftOpen ? 1 : 0), end === undefined ? undefined : end + (rightClosed ? 1 : 0), 'slice');
+    return window(c, start + (leftOpen ? 1 : 0), end === undefined ? undefined : end + (rightClosed ? 1 : 0));
   }),
   def('COUNT', 1, 2, [], count),
   def('IS_EMPTY', 1, 1, [], (c) => datumVal(asSeq(c.arg(0)).rows.length === 0)),
