@@ -77,6 +77,12 @@ test('with the store locked, checks and reactions go on; afterwards every result
     const said = bridge.output.match(new RegExp(`writing ${part} to the store of record failed`, 'g')) ?? [];
     assert.is(said.length, 1, `the bridge logs the ${part} outage once, not per attempt`);
   }
+  const status = await cli(['status'], { ...env, LOG_LEVEL: 'silent' });
+  assert.match(status.stderr, /note: the store of record has been unreachable since .*cache only/);
+  assert.match(status.stdout, new RegExp(`${id}\\s+svc\\s+zone-flag\\s+healthy`));
+  assert.is(await redis.hget(k.state(id), 'cacheOnly'), '1', 'the sink marks what it records while the store is down');
+  const marked = (await redis.xrange(k.history, '-', '+')).map(([, f]) => f[f.indexOf('cacheOnly') + 1]);
+  assert.ok(marked.includes('1'), 'history entries recorded during the outage are marked cache-only');
   assert.ok((await redis.xlen(k.history)) >= 4, 'results wait in Redis');
   assert.ok((await redis.xlen(k.events)) >= 4, 'events wait in Redis');
   lock.exec('COMMIT');
@@ -84,6 +90,7 @@ test('with the store locked, checks and reactions go on; afterwards every result
 
   await waitFor(async () => (await redis.xlen(k.history)) === 0 && (await redis.xlen(k.events)) === 0, 15_000, 'backlog drained');
   await bridge.waitFor('writing history to the store of record works again', 3000);
+  await waitFor(async () => (await redis.hget(k.state(id), 'cacheOnly')) === '', 3000, 'results no longer marked cache-only');
   for (const p of procs) await p.kill();
   const store = await openStore(`sqlite:${file}`);
   const history = await store.history({ monitorId: id, limit: 1_000_000 });

@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import { ConfigSync } from './config-sync.js';
 import { toEvent } from './entries.js';
 import { latestViews, toHistoryItem, ViewPull } from './zone-views.js';
+import { StoreHealth } from './store-health.js';
 import { StreamDrain } from './stream-drain.js';
 import { connectionFactory, sleep } from './support.js';
 
@@ -57,11 +58,12 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const consumer = opts.consumer ?? `${hostname()}:${process.pid}`;
   const drainOpts = { consumer, batchSize: opts.batchSize, blockMs: opts.blockMs, claimIdleMs: opts.claimIdleMs };
   const sync = new ConfigSync(configConn, store, settings.zone, logger.child({ part: 'config' }), counters, { batchSize: opts.batchSize });
+  const health = new StoreHealth(configConn, settings.zone);
   const history = new StreamDrain(historyConn, k.history, 'history', (id, f) => toHistoryItem(settings.zone, id, f),
-    async (items) => {
+    (items) => health.track(async () => {
       await store.addHistory(items.map((i) => i.record));
       await store.putZoneViews(latestViews(items));
-    }, logger.child({ part: 'history' }), counters, drainOpts);
+    }), logger.child({ part: 'history' }), counters, drainOpts);
   const views = new ViewPull(configConn, store, settings.zone, logger.child({ part: 'views' }), counters, opts.viewPollMs);
   const events = new StreamDrain(eventsConn, k.events, 'events', (id, f) => toEvent(settings.zone, id, f),
     (r) => store.addEvents(r), logger.child({ part: 'events' }), counters, drainOpts);

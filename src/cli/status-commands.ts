@@ -5,7 +5,8 @@ import { keys, lagKey } from '../core/keys.js';
 import { createLogger } from '../core/logger.js';
 import { validate } from '../core/schema.js';
 import { errors } from '../core/errors.js';
-import { readStates } from '../manage/state.js';
+import { monitorsInRedis, readStates, storeOutageNote } from '../manage/state.js';
+import type { Monitor } from '../core/types.js';
 import type { CliContext } from './context.js';
 import { isoTime, parseJsonOption, printJson, printTable } from './output.js';
 
@@ -19,8 +20,17 @@ export function statusCommands(program: Command, run: Run): void {
     .option('--json', 'print a JSON array of {id, name, ctype, status, failcount, lastCheck, latencyMs}')
     .action((o) =>
       run(async (ctx) => {
-        const monitors = await (await ctx.store()).listMonitors();
-        const states = await readStates(await ctx.redis(), ctx.settings.zone, monitors.map((m) => m.id));
+        const redis = await ctx.redis();
+        let monitors: Monitor[];
+        try {
+          monitors = await (await ctx.store()).listMonitors();
+        } catch (err) {
+          console.error(`warning: ${(err as Error).message}; showing the monitors this zone's Redis runs`);
+          monitors = await monitorsInRedis(redis, ctx.settings.zone);
+        }
+        const note = await storeOutageNote(redis, ctx.settings.zone);
+        if (note) console.error(`note: ${note}`);
+        const states = await readStates(redis, ctx.settings.zone, monitors.map((m) => m.id));
         const rows = monitors.map((m) => {
           const s = states.get(m.id)!;
           return { id: m.id, name: m.name, ctype: m.ctype, status: s.status, failcount: s.failcount, lastCheck: isoTime(s.lastCheck), latencyMs: s.latencyMs };

@@ -20,6 +20,8 @@ export interface Keys {
   history: string;
   /** STREAM of status changes and reaction runs. */
   events: string;
+  /** STRING: JSON {up, since, error?}: whether the bridge can write to the store of record. */
+  storeHealth: string;
   /** HASH: counters (bad messages, check outcomes, reaction outcomes) summed over processes. */
   counters: string;
 }
@@ -38,6 +40,7 @@ export function keys(zone: string): Keys {
     history: `${p}history`,
     events: `${p}events`,
     counters: `${p}counters`,
+    storeHealth: `${p}store-health`,
   };
 }
 

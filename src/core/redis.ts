@@ -12,7 +12,7 @@ declare module 'ioredis' {
     schedulePop(schedule: string, intervals: string, now: number, limit: number): Result<(string | number)[], Context>;
     recordResult(
       state: string, history: string, events: string, monitor: string, views: string,
-      monitorId: string, zone: string, status: string, message: string, latencyMs: string, checkedAt: number, due: number,
+      monitorId: string, zone: string, status: string, message: string, latencyMs: string, checkedAt: number, due: number, cacheOnly: string,
     ): Result<[string, string, number, number, number, number, string, number] | null, Context>;
     seedState(state: string, status: string, failcount: number, checkedAt: number): Result<number, Context>;
     claimReaction(rstate: string, now: number, frequencyMs: number, once: string, episode: number): Result<number, Context>;

@@ -1,7 +1,7 @@
 /** Reads monitors' live state from the zone's Redis. */
 import type { Redis } from 'ioredis';
 import { keys } from '../core/keys.js';
-import type { MonitorState, Status } from '../core/types.js';
+import type { Monitor, MonitorState, Status } from '../core/types.js';
 
 const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
 
@@ -46,4 +46,24 @@ export async function readZoneViews(redis: Redis, zone: string, id: string): Pro
     out[zone] = { status: (own.zoneStatus ?? own.status) as Status, failcount: Number(own.zoneFailcount ?? own.failcount ?? 0), lastCheck: num(own.lastCheck) };
   }
   return out;
+}
+
+/** The monitors the zone's Redis holds (what the monitoring path runs), for when the store cannot answer. */
+export async function monitorsInRedis(redis: Redis, zone: string): Promise<Monitor[]> {
+  const k = keys(zone);
+  const ids = await redis.smembers(k.monitors);
+  if (ids.length === 0) return [];
+  const configs = await redis.mget(ids.map((id) => k.monitor(id)));
+  return configs.filter((c): c is string => c !== null).map((c) => JSON.parse(c) as Monitor).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A note for people when the bridge cannot write to the store, or undefined. */
+export async function storeOutageNote(redis: Redis, zone: string): Promise<string | undefined> {
+  const k = keys(zone);
+  const json = await redis.get(k.storeHealth);
+  const health = json ? (JSON.parse(json) as { up: boolean; since: number; error?: string }) : undefined;
+  if (!health || health.up) return undefined;
+  const waiting = (await redis.xlen(k.history)) + (await redis.xlen(k.events));
+  return `the store of record has been unreachable since ${new Date(health.since).toISOString()} (${health.error ?? 'unknown error'}); ` +
+    `${waiting} results and events are kept in Redis (cache only) and reach the store when it is back`;
 }

@@ -46,6 +46,14 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const pull = new Pull({ receiveHighWaterMark: 10_000 });
   pull.connect(opts.results);
   let stopped = false;
+  // What the bridge last said of the store of record; results recorded while it is down are marked cache-only.
+  let storeDown = false;
+  const readStoreHealth = async () => {
+    const json = await redis.get(k.storeHealth).catch(() => null);
+    storeDown = json ? (JSON.parse(json) as { up: boolean }).up === false : false;
+  };
+  const healthTimer = setInterval(() => void readStoreHealth(), 1000);
+  void readStoreHealth();
 
   const recordRun = async (event: ReactionEvent, reaction: Reaction, outcome: string, message: string) => {
     await redis.xadd(k.events, '*', 'kind', 'reaction', 'monitorId', event.monitor.id, 'zone', zone, 'at', String(Date.now()),
@@ -87,6 +95,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     const recorded = await redis.recordResult(
       k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId), k.views(res.monitorId),
       res.monitorId, res.zone, res.status, res.message, res.latencyMs === null ? '' : String(res.latencyMs), res.checkedAt, res.due,
+      storeDown ? '1' : '',
     );
     counters.inc('results_recorded');
     if (!recorded) return counters.inc('results_for_removed_monitors');
@@ -139,6 +148,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     counters,
     async stop() {
       stopped = true;
+      clearInterval(healthTimer);
       pull.close();
       await loop;
       await settleWithin(Promise.allSettled([...running]), timeoutMs);

@@ -10,6 +10,7 @@
   ARGV[1] monitor id   ARGV[2] zone        ARGV[3] status of this zone's check (healthy|failed|unknown)
   ARGV[4] message      ARGV[5] latency ms ('' when none)
   ARGV[6] checkedAt ms ARGV[7] due ms
+  ARGV[8] '1' when the store of record is down: the result is marked cache-only (in Redis alone for now)
 
   The monitor's status is this zone's result, except with a quorum above 1 (a monitor setting):
   then it is failed only when at least `quorum` zones, this one included, saw it failed within
@@ -51,7 +52,8 @@ if quorum > 1 and own ~= 'unknown' then
 end
 
 redis.call('XADD', KEYS[2], '*', 'monitorId', ARGV[1], 'zone', ARGV[2], 'status', own,
-  'message', ARGV[4], 'latencyMs', ARGV[5], 'checkedAt', ARGV[6], 'due', ARGV[7], 'failcount', zoneFailcount)
+  'message', ARGV[4], 'latencyMs', ARGV[5], 'checkedAt', ARGV[6], 'due', ARGV[7], 'failcount', zoneFailcount,
+  'cacheOnly', ARGV[8])
 if stale then
   return { monitor, prev, failcount, episode, 0, 1, prev, episodeStart }
 end
@@ -64,7 +66,7 @@ if status ~= 'unknown' and status ~= definite then
 end
 local changed = prev ~= status
 redis.call('HSET', KEYS[1], 'status', status, 'failcount', failcount, 'episode', episode, 'zoneStatus', own,
-  'zoneFailcount', zoneFailcount, 'lastCheck', ARGV[6], 'latencyMs', ARGV[5], 'message', ARGV[4])
+  'zoneFailcount', zoneFailcount, 'lastCheck', ARGV[6], 'latencyMs', ARGV[5], 'message', ARGV[4], 'cacheOnly', ARGV[8])
 if changed then
   redis.call('HSET', KEYS[1], 'lastChange', ARGV[6], 'previousStatus', prev)
   redis.call('XADD', KEYS[3], '*', 'kind', 'status', 'monitorId', ARGV[1], 'zone', ARGV[2],
