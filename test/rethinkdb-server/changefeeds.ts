@@ -4,8 +4,9 @@
  *   (ATOM_FEED for `get(k).changes()`); every CONTINUE is answered with SUCCESS_PARTIAL, held until there is
  *   something to send; a STOP ends it with an empty SUCCESS_SEQUENCE.
  * - include_initial sends the current rows first as {new_val} (a point feed sends {new_val: null} for a
- *   missing row); include_states wraps them in {state: 'initializing'} ... {state: 'ready'}; include_types
- *   adds `type` (initial, add, change, remove, state).
+ *   missing row); include_states wraps them in {state: 'initializing'} ... {state: 'ready'} (just
+ *   {state: 'ready'} without include_initial); include_types adds `type` (initial, add, change, remove, state).
+ * - orderBy({index}).changes() is an ordinary feed; a limit (without order) or skip before changes is refused.
  * - A change is {new_val, old_val}, after the feed's filter/map: a row leaving a filter gives new_val null,
  *   a change outside the selection gives nothing.
  * - squash: true merges the pending changes of each document; a number also waits that many seconds first.
@@ -51,8 +52,9 @@ function changes(c: Call): Val {
   }
   if (!isSequence(v)) throw logicError(`Expected type SEQUENCE but found ${v.t.toUpperCase()}.`);
   const seq = asSeq(v);
-  if (typeof seq.feed !== 'object') throw logicError(seq.feed ?? 'Cannot call `changes` on this stream.');
-  const request: FeedRequest = { kind: 'range', table: seq.feed.table, transform: seq.feed.transform, initial: seq.rows, options: opts };
+  const feed = seq.feed;
+  if (typeof feed !== 'object') return c.blame(0, () => { throw logicError(feed ?? 'Cannot call `changes` on this stream.'); });
+  const request: FeedRequest = { kind: 'range', table: feed.table, transform: feed.transform, initial: seq.rows, options: opts };
   return { t: 'feed', feed: request };
 }
 
@@ -77,6 +79,7 @@ export class FeedSubscription implements TableListener {
   /** States and initial values, sent before any change (from `readyPos` on). */
   private readonly ready: Datum[] = [];
   private readyPos = 0;
+  private deferredReady: Datum | undefined;
   private changes: Change[] = [];
   /** With squash: the pending change of each document, by primary key. */
   private pendingByKey = new Map<string, Change>();
@@ -92,12 +95,15 @@ export class FeedSubscription implements TableListener {
     this.notes = [req.kind === 'point' ? ResponseNote.ATOM_FEED : ResponseNote.SEQUENCE_FEED];
     if (o.includeStates) this.notes.push(ResponseNote.INCLUDES_STATES);
     const withType = (d: DObject, type: string): DObject => (o.includeTypes ? { ...d, type } : d);
-    if (o.includeStates) this.ready.push(withType({ state: 'initializing' }, 'state'));
+    const ready = withType({ state: 'ready' }, 'state');
+    if (o.includeStates && o.includeInitial) this.ready.push(withType({ state: 'initializing' }, 'state'));
     if (req.kind === 'point' && o.includeInitial) this.ready.push(withType({ new_val: req.initial[0] ?? null }, 'initial'));
     if (req.kind === 'range' && o.includeInitial) {
       for (const row of req.initial) this.ready.push(withType({ new_val: row }, 'initial'));
     }
-    if (o.includeStates) this.ready.push(withType({ state: 'ready' }, 'state'));
+    // A range feed reports `ready` in the batch after its initial values; a point feed in the same batch.
+    if (o.includeStates && req.kind === 'range' && o.includeInitial) this.deferredReady = ready;
+    else if (o.includeStates) this.ready.push(ready);
     req.table.listeners.add(this);
   }
 
@@ -179,6 +185,11 @@ export class FeedSubscription implements TableListener {
       out.push(d);
     }
     if (this.readyPos < this.ready.length) return out;
+    if (this.deferredReady !== undefined) {
+      this.ready.push(this.deferredReady);
+      this.deferredReady = undefined;
+      return out;
+    }
     for (const c of this.changes) {
       if (c.old === null && c.new === null) continue;
       if (c.old !== null && c.new !== null && equal(c.old, c.new)) continue;

@@ -211,7 +211,7 @@ export function isDeterministic(node: Node, allowNow: boolean): boolean {
 /** A short readable rendering of a term, e.g. `GET_FIELD(VAR(1), "name")`. */
 export function render(node: Node): string {
   if (node.type === T.DATUM) return JSON.stringify(node.datum ?? null);
-  if (node.type === T.VAR) return `var${String(node.args[0]?.datum)}`;
+  if (node.type === T.VAR) return `_var${String(node.args[0]?.datum)}`;
   if (node.type === T.MAKE_OBJ) return `{${[...node.optargs].map(([k, v]) => `${JSON.stringify(k)}: ${render(v)}`).join(', ')}}`;
   if (node.type === T.MAKE_ARRAY) return `[${node.args.map(render).join(', ')}]`;
   return `${TERM_NAMES.get(node.type)}(${node.args.map(render).join(', ')})`;

@@ -26,7 +26,6 @@ const FIRST_BATCH_SCALEDOWN = 4;
 interface Cursor {
   kind: 'cursor';
   rows: string[];
-  maxRows: number;
   maxBytes: number;
 }
 
@@ -242,10 +241,10 @@ export class ClientConnection {
         return n ? asInt(asDatum(ev.eval(n, EMPTY_SCOPE))) : undefined;
       };
       const maxBytes = opt('max_batch_bytes') ?? BATCH_BYTES;
+      // max_batch_rows is not applied: a 2.4.4 server asked for batches of 1 row still sent a 6-row table at once.
       const cursor: Cursor = {
         kind: 'cursor',
         rows: asSeq(val).rows.map(toJson),
-        maxRows: opt('max_batch_rows') ?? Infinity,
         maxBytes: Math.max(1, Math.floor(maxBytes / (opt('first_batch_scaledown_factor') ?? FIRST_BATCH_SCALEDOWN))),
       };
       this.cursorBatch(token, cursor, maxBytes);
@@ -259,7 +258,7 @@ export class ClientConnection {
     const key = token.toString('hex');
     let bytes = 0;
     let n = 0;
-    while (n < cursor.rows.length && n < cursor.maxRows && (n === 0 || bytes + cursor.rows[n].length <= cursor.maxBytes)) {
+    while (n < cursor.rows.length && (n === 0 || bytes + cursor.rows[n].length <= cursor.maxBytes)) {
       bytes += cursor.rows[n].length;
       n++;
     }

@@ -145,7 +145,7 @@ export function toJson(d: Datum): string {
     .join(',')}}`;
 }
 
-/** The server's `print()`: rapidjson's pretty writer with tab indentation, used inside error messages. */
+/** The server's `print()`, used inside error messages: rapidjson's pretty writer indenting with tabs (and a tab after each key's colon). */
 export function pretty(d: Datum, indent = ''): string {
   if (d instanceof Extremum) return d.max ? 'r.maxval' : 'r.minval';
   if (d === null || typeof d !== 'object') return JSON.stringify(d);
@@ -156,7 +156,7 @@ export function pretty(d: Datum, indent = ''): string {
   }
   const keys = sortedKeys(d);
   if (keys.length === 0) return '{}';
-  return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${pretty(d[k], inner)}`).join(',\n')}\n${indent}}`;
+  return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}:\t${pretty(d[k], inner)}`).join(',\n')}\n${indent}}`;
 }
 
 /** `pretty` cut to 300 characters, as the server does for values quoted in type errors. */

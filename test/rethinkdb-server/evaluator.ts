@@ -1,10 +1,10 @@
 /** The evaluation core: term registry, scopes, lambdas, optargs (with global fallback) and r.args splicing. */
 import { checkArgCount, funcParams, type Node, type TermSpec } from './compile.js';
-import { type Datum, type DObject, expectType, isObject, pretty, truncPretty, typeError } from './datum.js';
+import { asString, type Datum, type DObject, expectType, isObject, pretty, truncPretty, typeError } from './datum.js';
 import { logicError, ReqlError, nonExistence } from './errors.js';
 import { T } from './protocol.js';
 import type { Store } from './store.js';
-import { asDatum, asFunc, datumVal, type Fn, type Val } from './values.js';
+import { asDatum, asFunc, asSeq, datumVal, type Fn, type Seq, type Val } from './values.js';
 
 export interface Scope {
   vars: Map<number, Datum>;
@@ -131,7 +131,31 @@ export class Call {
   }
 
   datum(i: number): Datum {
-    return asDatum(this.arg(i));
+    const v = this.arg(i);
+    return this.blame(i, () => asDatum(v));
+  }
+
+  /** Runs `fn`, attributing errors it raises without a backtrace to argument i (or optarg `i`), as the server does. */
+  blame<T>(i: number | string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      const at = typeof i === 'number' ? this.rawArg(i) : this.node.optargs.get(i);
+      if (e instanceof ReqlError && e.backtrace === undefined && at) e.backtrace = at.bt;
+      throw e;
+    }
+  }
+
+  /** Argument i as a sequence. */
+  seq(i: number): Seq {
+    const v = this.arg(i);
+    return this.blame(i, () => asSeq(v));
+  }
+
+  /** Argument i as a string. */
+  str(i: number): string {
+    const d = this.datum(i);
+    return this.blame(i, () => asString(d));
   }
 
   /** Argument i as a function, accepting the datum shortcuts this term allows. */

@@ -27,11 +27,10 @@ const def = (name: string, min: number, max: number, optargs: string[], run: (c:
 function objOrSeq(c: Call, name: string, f: (o: DObject) => Datum | undefined): Val {
   const v = c.arg(0);
   if (isSequence(v)) {
-    return { t: 'seq', seq: mapSeq(asSeq(v), (row) => f(asObj(row, name))) };
+    return { t: 'seq', seq: mapSeq(c.seq(0), (row) => f(asObj(row, name))) };
   }
-  const d = asDatum(v);
-  if (!isObject(d)) throw typeError(d, `Cannot perform ${name} on a non-object non-sequence \`${truncPretty(d)}\`.`);
-  return datumVal(f(d) ?? null);
+  const d = c.datum(0);
+  return datumVal(f(c.blame(0, () => asObj(d, name))) ?? null);
 }
 
 function asObj(d: Datum, name: string): DObject {
@@ -139,7 +138,8 @@ function getFieldTerm(c: Call, name: string, key: string): Val {
       }),
     };
   }
-  return datumVal(getField(asObj(asDatum(v), name), key));
+  const d = c.datum(0);
+  return datumVal(getField(c.blame(0, () => asObj(d, name)), key));
 }
 
 export const objectTerms: TermDef[] = [
@@ -154,7 +154,7 @@ export const objectTerms: TermDef[] = [
     if (typeof key !== 'string') throw logicError(`Expected NUMBER or STRING as second argument to \`bracket\` but found ${truncPretty(key)}.`);
     return getFieldTerm(c, 'bracket', key);
   }),
-  def('NTH', 2, 2, [], (c) => datumVal(nth(asSeq(c.arg(0)).rows, asInt(c.datum(1))))),
+  def('NTH', 2, 2, [], (c) => datumVal(nth(c.seq(0).rows, asInt(c.datum(1))))),
   def('PLUCK', 1, -1, [], (c) => objOrSeq(c, 'pluck', (o) => pluck(o, restArgs(c)))),
   def('WITHOUT', 1, -1, [], (c) => objOrSeq(c, 'without', (o) => without(o, restArgs(c)))),
   def('HAS_FIELDS', 1, -1, [], (c) => {

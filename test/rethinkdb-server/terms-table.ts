@@ -21,8 +21,12 @@ const SERVER_NAME = 'rethinkdb_test_server';
 
 /** Database and table names: A-Z, a-z, 0-9, _ and - only. */
 function name(c: Call, i: number, kind: 'Database' | 'Table'): string {
-  const n = asString(c.datum(i));
-  if (!/^[A-Za-z0-9_-]+$/.test(n)) throw logicError(`${kind} name \`${n}\` invalid (Use A-Z, a-z, 0-9, _ and - only).`);
+  const n = c.str(i);
+  if (!/^[A-Za-z0-9_-]+$/.test(n)) {
+    c.blame(i, () => {
+      throw logicError(`${kind} name \`${n}\` invalid (Use A-Z, a-z, 0-9, _ and - only).`);
+    });
+  }
   return n;
 }
 
@@ -86,7 +90,7 @@ function between(c: Call): Val {
   if (v.t !== 'slice') throw logicError(`Expected type TABLE_SLICE but found ${v.t === 'seq' ? 'SELECTION' : 'DATUM'}.`);
   const bound = (i: number): Datum => {
     const d = c.datum(i);
-    if (d === null) throw logicError('Cannot use `null` in BETWEEN, use `r.minval` or `r.maxval` to denote unboundedness.');
+    if (d === null) c.blame(i, () => { throw logicError('Cannot use `null` in BETWEEN, use `r.minval` or `r.maxval` to denote unboundedness.'); });
     return d;
   };
   const left = bound(1);
@@ -95,7 +99,9 @@ function between(c: Call): Val {
   if (v.bounds) throw logicError('Cannot perform multiple BETWEENs on the same table.');
   if (v.order && index !== v.index) throw logicError(`Cannot call BETWEEN on index \`${index}\` after ordering on index \`${v.index}\`.`);
   if (index !== v.table.pk && !v.table.indexes.has(index)) throw opFailed(`Index \`${index}\` was not found on table \`${v.table.display}\`.`);
-  const bounds = { left, right, leftOpen: openBound(c, 'left_bound', false), rightOpen: openBound(c, 'right_bound', true) };
+  const leftOpen = c.blame('left_bound', () => openBound(c, 'left_bound', false));
+  const rightOpen = c.blame('right_bound', () => openBound(c, 'right_bound', true));
+  const bounds = { left, right, leftOpen, rightOpen };
   return { t: 'slice', table: v.table, index, bounds, order: v.order };
 }
 
@@ -106,7 +112,7 @@ function getAll(c: Call): Val {
   const keys: Datum[] = [];
   for (let i = 1; i < c.n; i++) {
     const k = c.datum(i);
-    if (k === null) throw nonExistence('Keys cannot be NULL.');
+    if (k === null) c.blame(i, () => { throw nonExistence('Keys cannot be NULL.'); });
     keys.push(k);
   }
   // Keys are looked up in key order; a key given twice returns its rows twice.
@@ -118,6 +124,7 @@ function getAll(c: Call): Val {
     const entries = t.indexEntries(index);
     rows = keys.flatMap((k) => entries.filter((e) => equal(e.value, k)).map((e) => e.row));
   }
+  rows = t.unordered(rows, (row) => row);
   const transform = (row: DObject): Datum | undefined => {
     const values = index === t.pk ? [row[t.pk]] : t.indexValues(index, row);
     return values.some((v) => keys.some((k) => equal(v, k))) ? row : undefined;
@@ -127,11 +134,15 @@ function getAll(c: Call): Val {
 
 /** The index function and a readable rendering of it (the real server prints it as JavaScript). */
 function indexFn(c: Call, index: string): { fn: Fn; source: string } {
-  if (c.n < 3) return { fn: fieldFn(index), source: `function(var1) { return var1(${JSON.stringify(index)}); }` };
+  if (c.n < 3) return { fn: fieldFn(index), source: `function(_var1) { return _var1.getField(${JSON.stringify(index)}); }` };
   const raw = c.rawArg(2);
   if (raw?.type !== T.FUNC) throw notImplemented('Index functions given as BINARY');
-  if (!isDeterministic(raw.args[1], false)) throw logicError('Index functions must be deterministic.');
-  const params = funcParams(raw).map((p) => `var${p}`);
+  if (!isDeterministic(raw.args[1], false)) {
+    const e = logicError('Could not prove function deterministic.  Index functions must be deterministic.');
+    e.backtrace = raw.args[1].bt;
+    throw e;
+  }
+  const params = funcParams(raw).map((p) => `_var${p}`);
   return { fn: c.ev.lambda(raw, c.scope), source: `function(${params.join(', ')}) { return ${render(raw.args[1])}; }` };
 }
 

@@ -39,11 +39,12 @@ class Stats {
     if (returnChanges !== 'no') this.changes = [];
   }
 
-  error(message: string, oldVal: Datum, newVal: Datum | undefined): void {
+  error(message: string, oldVal: Datum): void {
     this.errors++;
     this.firstError ??= message;
     if (this.returnChanges === 'always') {
-      this.changes!.push({ error: message, fake_new_val: newVal ?? oldVal, new_val: oldVal, old_val: oldVal });
+      // The server's source adds a `fake_new_val` here, but 2.4.4 answers without it.
+      this.changes!.push({ error: message, new_val: oldVal, old_val: oldVal });
     }
   }
 
@@ -111,28 +112,36 @@ function insert(c: Call): Val {
   const conflictFn: Fn | undefined = conflictVal?.t === 'func' ? conflictVal.fn : undefined;
   const conflict = conflictFn ? 'function' : conflictVal === undefined ? 'error' : asString(conflictVal.t === 'datum' ? conflictVal.v : null);
   if (!['error', 'replace', 'update', 'function'].includes(conflict)) {
-    throw logicError(`Conflict option \`${conflict}\` unrecognized (options are "error", "replace" and "update").`);
+    c.blame('conflict', () => {
+      throw logicError(`Conflict option \`${conflict}\` unrecognized (options are "error", "replace" and "update").`);
+    });
   }
   const v = c.arg(1);
   const docs = v.t === 'datum' && isObject(v.v) ? [v.v] : asSeq(v).rows;
+  const rows: DObject[] = [];
   for (const doc of docs) {
     if (!isObject(doc)) {
-      stats.error(`Expected type OBJECT but found ${typeName(doc)}.`, null, undefined);
+      stats.error(`Expected type OBJECT but found ${typeName(doc)}.`, null);
       continue;
     }
-    let row = doc;
-    if (!Object.prototype.hasOwnProperty.call(row, t.pk)) {
+    if (Object.prototype.hasOwnProperty.call(doc, t.pk)) rows.push(doc);
+    else {
       const key = randomUUID();
-      row = { ...row, [t.pk]: key };
+      rows.push({ ...doc, [t.pk]: key });
       stats.generatedKeys.push(key);
     }
+  }
+  // The real server writes a batch per hash shard, so its rows (and their changefeed events) come in no set order.
+  const valid = rows.filter((row) => row[t.pk] !== null && !isObject(row[t.pk]));
+  const ordered = [...t.unordered(valid, (row) => row), ...rows.filter((row) => !valid.includes(row))];
+  for (const row of ordered) {
     try {
       checkPrimaryKey(row[t.pk]);
       const old = t.get(row[t.pk]);
       let next: Datum = row;
       if (old !== null) {
         if (conflict === 'error') {
-          stats.error(`Duplicate primary key \`${t.pk}\`:\n${pretty(old)}\n${pretty(row)}`, old, row);
+          stats.error(`Duplicate primary key \`${t.pk}\`:\n${pretty(old)}\n${pretty(row)}`, old);
           continue;
         }
         if (conflict === 'update') next = merge(old, row);
@@ -143,7 +152,7 @@ function insert(c: Call): Val {
       stats.change(old, checked);
     } catch (e) {
       if (!(e instanceof ReqlError)) throw e;
-      stats.error(e.message, null, row);
+      stats.error(e.message, null);
     }
   }
   return datumVal(stats.toDatum());
@@ -175,7 +184,7 @@ function rewrite(c: Call, f: (old: DObject | null) => Datum, stats: Stats): Val 
       stats.change(old, checked);
     } catch (e) {
       if (!(e instanceof ReqlError)) throw e;
-      stats.error(e.message, old, next);
+      stats.error(e.message, old);
     }
   }
   return datumVal(stats.toDatum());
@@ -196,8 +205,16 @@ export const writeTerms: TermDef[] = [
   def('INSERT', 2, 2, ['conflict', 'durability', 'return_changes', 'ignore_write_hook'], insert),
   def('UPDATE', 2, 2, WRITE_OPTS, (c) => {
     const fn = writeFn(c);
-    // A missing row is skipped; otherwise the function's object is merged into the row.
-    return rewrite(c, (old) => (old === null ? null : merge(old, fn.call([old]))), new Stats(returnChanges(c)));
+    // A missing row is skipped; a null from the function leaves the row unchanged.
+    return rewrite(
+      c,
+      (old) => {
+        if (old === null) return null;
+        const patch = fn.call([old]);
+        return patch === null ? old : merge(old, patch);
+      },
+      new Stats(returnChanges(c)),
+    );
   }),
   def('REPLACE', 2, 2, WRITE_OPTS, (c) => {
     const fn = writeFn(c);

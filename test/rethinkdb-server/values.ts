@@ -129,17 +129,19 @@ export function isSequence(v: Val): boolean {
   return v.t === 'slice' || v.t === 'seq' || (v.t === 'datum' && Array.isArray(v.v));
 }
 
-/** Rows of a table slice in index order (ties by primary key), restricted to its bounds. */
+/** Rows of a table slice: in index order (ties by primary key) when ordered, else in the unordered read order. */
 export function sliceRows(v: Extract<Val, { t: 'slice' }>): DObject[] {
   const { table, index, bounds, order } = v;
-  let rows: DObject[];
   if (index === table.pk) {
-    rows = table.sorted();
+    let rows = table.sorted();
     if (bounds) rows = rows.filter((r) => inBounds(r[table.pk], bounds));
-  } else {
-    rows = table.indexEntries(index).filter((e) => !bounds || inBounds(e.value, bounds)).map((e) => e.row);
+    if (!order) return table.unordered(rows, (r) => r);
+    return order === 'desc' ? rows.slice().reverse() : rows;
   }
-  return order === 'desc' ? rows.slice().reverse() : rows;
+  const entries = table.indexEntries(index).filter((e) => !bounds || inBounds(e.value, bounds));
+  if (!order) return table.unordered(entries, (e) => e.row).map((e) => e.row);
+  const rows = entries.map((e) => e.row);
+  return order === 'desc' ? rows.reverse() : rows;
 }
 
 export function inBounds(value: Datum, b: Bounds): boolean {
@@ -154,7 +156,8 @@ export function asSeq(v: Val): Seq {
   if (v.t === 'slice') {
     const slice = v;
     const transform = (row: DObject): Datum | undefined => (sliceContains(slice, row) ? row : undefined);
-    const feed = slice.order ? 'Cannot call `changes` on this stream.' : { table: slice.table, transform };
+    // An ordered slice still gives a plain SEQUENCE_FEED: the order does not apply to changes.
+    const feed = { table: slice.table, transform };
     return { rows: sliceRows(slice), stream: true, table: slice.table, feed };
   }
   if (v.t === 'datum') {
