@@ -53,7 +53,12 @@ function changes(c: Call): Val {
   if (!isSequence(v)) throw logicError(`Expected type SEQUENCE but found ${v.t.toUpperCase()}.`);
   const seq = asSeq(v);
   const feed = seq.feed;
-  if (typeof feed !== 'object') return c.blame(0, () => { throw logicError(feed ?? 'Cannot call `changes` on this stream.'); });
+  if (typeof feed !== 'object') {
+    const e = logicError(feed ?? 'Cannot call `changes` on this stream.');
+    // The server blames the eager sequence itself, but reports the other refusals on `changes`.
+    if (feed?.includes('eager')) e.backtrace = c.node.args[0]?.bt;
+    throw e;
+  }
   const request: FeedRequest = { kind: 'range', table: feed.table, transform: feed.transform, initial: seq.rows, options: opts };
   return { t: 'feed', feed: request };
 }

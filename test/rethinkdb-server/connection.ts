@@ -200,7 +200,7 @@ export class ClientConnection {
         // Every query here finishes before the next frame is read, so earlier noreply queries are done.
         return this.reply(token, responseJson(ResponseType.WAIT_COMPLETE, '[]'));
       case QueryType.SERVER_INFO: {
-        const info = { id: this.state.store.serverId, name: 'rethinkdb_test_server', proxy: false };
+        const info = { id: this.state.store.serverId, name: this.state.store.serverName, proxy: false };
         return this.reply(token, responseJson(ResponseType.SERVER_INFO, `[${toJson(info)}]`));
       }
     }

@@ -1,5 +1,6 @@
 /** In-memory databases, tables, rows and secondary indexes, with change notification for changefeeds. */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { type Datum, type DObject, compare, isObject, reqlType, toJson, typeError, typeName, truncPretty } from './datum.js';
 import { logicError, opFailed } from './errors.js';
 
@@ -146,6 +147,8 @@ export class Store {
   readonly dbs = new Map<string, Map<string, Table>>([['test', new Map()]]);
   readonly dbIds = new Map<string, string>([['test', randomUUID()]]);
   readonly serverId = randomUUID();
+  /** Like a real server's default name: the host name (A-Z, a-z, 0-9, _ only) and a random number, e.g. `vm_454`. */
+  readonly serverName = `${hostname().replace(/[^A-Za-z0-9_]/g, '_')}_${Math.floor(Math.random() * 1000)}`;
 
   dbTables(db: string): Map<string, Table> {
     const tables = this.dbs.get(db);

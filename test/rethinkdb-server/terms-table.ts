@@ -17,7 +17,6 @@ const def = (name: string, min: number, max: number, optargs: string[], run: (c:
 });
 
 const SYSTEM_DB = 'rethinkdb';
-const SERVER_NAME = 'rethinkdb_test_server';
 
 /** Database and table names: A-Z, a-z, 0-9, _ and - only. */
 function name(c: Call, i: number, kind: 'Database' | 'Table'): string {
@@ -43,7 +42,7 @@ function asDbOrName(v: Val): Datum {
   return asDb(v);
 }
 
-function tableConfig(t: Table): DObject {
+function tableConfig(t: Table, server: string): DObject {
   return {
     db: t.db,
     durability: 'hard',
@@ -51,7 +50,7 @@ function tableConfig(t: Table): DObject {
     indexes: [...t.indexes.keys()].sort(),
     name: t.name,
     primary_key: t.pk,
-    shards: [{ nonvoting_replicas: [], primary_replica: SERVER_NAME, replicas: [SERVER_NAME] }],
+    shards: [{ nonvoting_replicas: [], primary_replica: server, replicas: [server] }],
     write_acks: 'majority',
     write_hook: null,
   };
@@ -99,9 +98,7 @@ function between(c: Call): Val {
   if (v.bounds) throw logicError('Cannot perform multiple BETWEENs on the same table.');
   if (v.order && index !== v.index) throw logicError(`Cannot call BETWEEN on index \`${index}\` after ordering on index \`${v.index}\`.`);
   if (index !== v.table.pk && !v.table.indexes.has(index)) throw opFailed(`Index \`${index}\` was not found on table \`${v.table.display}\`.`);
-  const leftOpen = c.blame('left_bound', () => openBound(c, 'left_bound', false));
-  const rightOpen = c.blame('right_bound', () => openBound(c, 'right_bound', true));
-  const bounds = { left, right, leftOpen, rightOpen };
+  const bounds = { left, right, leftOpen: openBound(c, 'left_bound', false), rightOpen: openBound(c, 'right_bound', true) };
   return { t: 'slice', table: v.table, index, bounds, order: v.order };
 }
 
@@ -192,13 +189,13 @@ export const tableTerms: TermDef[] = [
     const pk = c.optDatum('primary_key');
     const table = new Table(db, tableName, pk === undefined ? 'id' : asString(pk));
     tables.set(tableName, table);
-    return datumVal({ config_changes: [{ new_val: tableConfig(table), old_val: null }], tables_created: 1 });
+    return datumVal({ config_changes: [{ new_val: tableConfig(table, c.ev.store.serverName), old_val: null }], tables_created: 1 });
   }),
   def('TABLE_DROP', 1, 2, [], (c) => {
     const { db, tableName } = dbAndName(c, 2);
     if (db === SYSTEM_DB) throw opFailed(`Database \`${db}\` is special; you can't drop tables in it.`);
     const table = c.ev.store.table(db, tableName);
-    const config = tableConfig(table);
+    const config = tableConfig(table, c.ev.store.serverName);
     c.ev.store.dbTables(db).delete(tableName);
     table.abortListeners('Changefeed aborted (unavailable).');
     return datumVal({ config_changes: [{ new_val: null, old_val: config }], tables_dropped: 1 });
