@@ -7,7 +7,7 @@ import { RethinkPool, type PoolOptions } from './rethinkdb-pool.js';
 import { checkSchema, createSchema, type TableName } from './rethinkdb-schema.js';
 import type { RethinkTarget } from './rethinkdb-url.js';
 import { claimReaction, putZoneViews, zoneViews } from './rethinkdb-zones.js';
-import type { ChangeFeed, EventQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
+import type { ApiKey, ChangeFeed, EventQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
 
 const DEFAULT_LIMIT = 1000;
 /** Insert conflict rule: a record already stored stays as it is (RethinkDB wants all three arguments). */
@@ -130,6 +130,23 @@ export class RethinkStore implements Store {
 
   async claimReaction(claim: ReactionClaim): Promise<boolean> {
     return claimReaction(this.pool, this.db, claim);
+  }
+
+  async putApiKey(key: ApiKey): Promise<void> {
+    await this.write(`saving API key "${key.id}"`, this.table<ApiKey>('api_keys').insert(key, { conflict: 'replace' }));
+  }
+
+  async apiKeyByHash(hash: string): Promise<ApiKey | undefined> {
+    const found = await this.pool.run('looking up an API key', this.table<ApiKey>('api_keys').getAll(hash, { index: 'hash' }).limit(1));
+    return found[0];
+  }
+
+  async listApiKeys(): Promise<ApiKey[]> {
+    return byNameThenId(await this.pool.run('listing API keys', this.table<ApiKey>('api_keys')));
+  }
+
+  async deleteApiKey(id: string): Promise<boolean> {
+    return (await this.write(`deleting API key "${id}"`, this.table('api_keys').get(id).delete())).deleted > 0;
   }
 
   private table<T = unknown>(name: TableName) {

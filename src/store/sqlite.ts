@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { errors } from '../core/errors.js';
 import type { EventRecord, HistoryRecord, Monitor, Reaction, Status } from '../core/types.js';
 import { pollingFeed } from './polling-feed.js';
-import type { ChangeFeed, EventQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
+import type { ApiKey, ChangeFeed, EventQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
 
 /** One row of the change log, written in the same transaction as the change. */
 export interface Change {
@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS zone_views (
   monitorId TEXT NOT NULL, zone TEXT NOT NULL, status TEXT NOT NULL, failcount INTEGER NOT NULL, at INTEGER NOT NULL,
   PRIMARY KEY (monitorId, zone));
 CREATE INDEX IF NOT EXISTS zone_views_at ON zone_views (at);
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, readOnly INTEGER NOT NULL, createdAt INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS reaction_runs (
   monitorId TEXT NOT NULL, reactionId TEXT NOT NULL, lastrun INTEGER NOT NULL, status TEXT NOT NULL,
   PRIMARY KEY (monitorId, reactionId));
@@ -170,6 +172,25 @@ export class SqliteStore implements Store {
       ).run({ monitorId: c.monitorId, reactionId: c.reactionId, now: c.now, status: c.status, frequencyMs: c.frequencyMs, once: c.once ? 1 : 0, episodeStart: c.episodeStart });
       return r.changes === 1;
     });
+  }
+
+  async putApiKey(k: ApiKey): Promise<void> {
+    this.run('saving an API key', (db) =>
+      db.prepare('INSERT OR REPLACE INTO api_keys (id, name, hash, readOnly, createdAt) VALUES (?, ?, ?, ?, ?)').run(k.id, k.name, k.hash, k.readOnly ? 1 : 0, k.createdAt));
+  }
+
+  async apiKeyByHash(hash: string): Promise<ApiKey | undefined> {
+    const row = this.run('reading an API key', (db) => db.prepare('SELECT * FROM api_keys WHERE hash = ?').get(hash)) as (Omit<ApiKey, 'readOnly'> & { readOnly: number }) | undefined;
+    return row && { ...row, readOnly: row.readOnly === 1 };
+  }
+
+  async listApiKeys(): Promise<ApiKey[]> {
+    const rows = this.run('listing API keys', (db) => db.prepare('SELECT * FROM api_keys ORDER BY name, id').all()) as (Omit<ApiKey, 'readOnly'> & { readOnly: number })[];
+    return rows.map((row) => ({ ...row, readOnly: row.readOnly === 1 }));
+  }
+
+  async deleteApiKey(id: string): Promise<boolean> {
+    return this.run('deleting an API key', (db) => db.prepare('DELETE FROM api_keys WHERE id = ?').run(id).changes === 1);
   }
 
   async addHistory(records: HistoryRecord[]): Promise<void> {

@@ -39,6 +39,16 @@ export interface ChangeFeed extends AsyncIterable<ConfigChange[]> {
   close(): Promise<void>;
 }
 
+/** An API key; only a hash of the key itself is stored. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  /** SHA-256 of the key, hex. */
+  hash: string;
+  readOnly: boolean;
+  createdAt: number;
+}
+
 export interface HistoryQuery {
   monitorId: string;
   /** Epoch ms, inclusive. */
@@ -93,4 +103,11 @@ export interface Store {
    * goes ahead is recorded (lastrun = now). Two zones claiming at once: exactly one gets true.
    */
   claimReaction(claim: ReactionClaim): Promise<boolean>;
+
+  putApiKey(key: ApiKey): Promise<void>;
+  /** The key whose hash is `hash`, or undefined. */
+  apiKeyByHash(hash: string): Promise<ApiKey | undefined>;
+  listApiKeys(): Promise<ApiKey[]>;
+  /** Returns false when there was no such key. */
+  deleteApiKey(id: string): Promise<boolean>;
 }

@@ -155,6 +155,18 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.is(racing.filter(Boolean).length, 1);
   });
 
+  s('API keys: put, find by hash, list, delete', async ({ store }) => {
+    const key = { id: 'k1', name: 'ci', hash: 'a'.repeat(64), readOnly: true, createdAt: 5 };
+    await store.putApiKey(key);
+    await store.putApiKey({ id: 'k2', name: 'admin', hash: 'b'.repeat(64), readOnly: false, createdAt: 6 });
+    assert.equal(await store.apiKeyByHash('a'.repeat(64)), key);
+    assert.is(await store.apiKeyByHash('c'.repeat(64)), undefined);
+    assert.equal((await store.listApiKeys()).map((k) => k.id), ['k2', 'k1'], 'by name');
+    assert.is(await store.deleteApiKey('k1'), true);
+    assert.is(await store.deleteApiKey('k1'), false);
+    assert.is(await store.apiKeyByHash('a'.repeat(64)), undefined);
+  });
+
   s('history and config are separate: history writes add no config changes', async ({ store }) => {
     const feed = await store.follow();
     const next = feed[Symbol.asyncIterator]().next();
