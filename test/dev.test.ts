@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './helpers/cluster.js';
 import { cli, Proc } from './helpers/procs.js';
-import { freePortRange } from './helpers/redis-server.js';
+import { freePort, freePortRange } from './helpers/redis-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cr-dev-'));
 let env: NodeJS.ProcessEnv;
 let dev: Proc | undefined;
 
 test.before(async () => {
-  env = { REDIS_URL: '', CLOUDROUTES_STORE: '', CLOUDROUTES_SECRET_KEY: '', CLOUDROUTES_DATA_DIR: '', CLOUDROUTES_BROKER_PORT_BASE: String(await freePortRange(4)), LOG_LEVEL: 'warn' };
+  env = { REDIS_URL: '', CLOUDROUTES_STORE: '', CLOUDROUTES_SECRET_KEY: '', CLOUDROUTES_DATA_DIR: '', CLOUDROUTES_BROKER_PORT_BASE: String(await freePortRange(4)), CLOUDROUTES_WEB_PORT: String(await freePort()), LOG_LEVEL: 'warn' };
 });
 test.after(async () => {
   await dev?.kill('SIGKILL');
@@ -26,7 +26,8 @@ test('dev starts redis-server and every process, a CLI in another terminal finds
   await dev.waitFor('CloudRoutes is running', 15_000);
   assert.match(dev.output, /started redis-server redis:\/\/127\.0\.0\.1:\d+ \(data: .*data\/redis, append-only file on\)/);
   assert.match(dev.output, /store of record: sqlite:.*data\/cloudroutes\.db/);
-  assert.match(dev.output, /processes: broker, bridge, control, worker, sink/);
+  assert.match(dev.output, /processes: broker, bridge, control, worker, sink, web/);
+  assert.match(dev.output, new RegExp(`web: http://127.0.0.1:${env.CLOUDROUTES_WEB_PORT}/`));
   assert.ok(existsSync(join(dir, 'data', 'secret.key')));
 
   const srv: Server = createServer(() => undefined);

@@ -11,7 +11,7 @@ import { secretKeyPath } from '../core/crypto.js';
 import { errors } from '../core/errors.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
-const PROCESSES = ['broker', 'bridge', 'control', 'worker', 'sink'] as const;
+const PROCESSES = ['broker', 'bridge', 'control', 'worker', 'sink', 'web'] as const;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -97,6 +97,7 @@ export async function runDev(): Promise<void> {
   for (const name of PROCESSES) launch(name);
   console.log(`store of record: ${settings.store}`);
   console.log(`broker ${settings.brokerHost} ports ${Object.values(settings.ports).join(', ')}; processes: ${PROCESSES.join(', ')} (pids ${[...children.values()].map((c) => c.pid).join(', ')})`);
+  console.log(`web: http://127.0.0.1:${process.env.CLOUDROUTES_WEB_PORT || 8080}/ (dashboard and API; create a key with "npx cloudroutes apikey create --name me")`);
   console.log('CloudRoutes is running. In another terminal: npx cloudroutes --help, npx cloudroutes status. Ctrl-C stops everything.');
 
   const stop = async () => {

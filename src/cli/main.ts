@@ -6,6 +6,7 @@ import { CliContext } from './context.js';
 import { monitorCommands, reactionCommands } from './config-commands.js';
 import { statusCommands } from './status-commands.js';
 import { storeCommands } from './store-commands.js';
+import { apikeyCommands } from './apikey-commands.js';
 import { processCommands } from './process-commands.js';
 import { runDev } from './dev.js';
 
@@ -58,6 +59,7 @@ monitorCommands(program, run);
 reactionCommands(program, run);
 statusCommands(program, run);
 storeCommands(program, run);
+apikeyCommands(program, run);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,6 +10,7 @@ import { startControl } from '../control/control.js';
 import { startWorker } from '../worker/worker.js';
 import { startSink } from '../sink/sink.js';
 import { startBridge } from '../bridge/bridge.js';
+import { startWeb } from '../web/start.js';
 import { LazyStore } from '../store/lazy-store.js';
 import { openStoreRetrying } from '../store/open.js';
 
@@ -52,7 +53,7 @@ function withRedis<T extends Running>(settings: Settings, logger: Logger, start:
 
 const host = (s: Settings) => s.brokerHost;
 
-/** Registers the five process commands. */
+/** Registers the process commands. */
 export function processCommands(program: Command): void {
   program
     .command('broker')
@@ -102,6 +103,14 @@ export function processCommands(program: Command): void {
         });
       }),
     );
+
+  program
+    .command('web')
+    .description('run the web process: REST API, webhook and heartbeat monitors, dashboard, /health and /metrics')
+    .option('--port <port>', 'port to listen on (env CLOUDROUTES_WEB_PORT)', (v) => Number(v), Number(process.env.CLOUDROUTES_WEB_PORT || 8080))
+    .option('--host <address>', 'address to listen on (0.0.0.0 for other machines; env CLOUDROUTES_WEB_HOST)', process.env.CLOUDROUTES_WEB_HOST || '127.0.0.1')
+    .option('--metrics-need-key', 'make /metrics require an API key (env CLOUDROUTES_METRICS_NEED_KEY=1)', process.env.CLOUDROUTES_METRICS_NEED_KEY === '1')
+    .action((o) => serve('web', (settings, logger) => startWeb({ settings, logger, host: o.host, port: o.port, metricsNeedKey: o.metricsNeedKey })));
 
   program
     .command('bridge')

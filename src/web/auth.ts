@@ -1,0 +1,64 @@
+/** Who may do what: every route says its access; API keys by bearer header or the dashboard's cookie; failures throttled. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKey } from '../store/store.js';
+import { ApiKeyCache } from './api-keys.js';
+import type { WebDeps } from './deps.js';
+import { HttpError } from './errors.js';
+import { AuthThrottle } from './throttle.js';
+
+/** public: anyone; token: the route checks its own token (and reports failures through `throttle`); read / write: an API key. */
+export type Access = 'public' | 'token' | 'read' | 'write';
+
+export const SESSION_COOKIE = 'cr_session';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    apiKey?: ApiKey;
+  }
+  interface FastifyInstance {
+    throttle: AuthThrottle;
+    /** Counts a failed authentication from the request's source and throws 401 (or 429 when it starts a cool-down). */
+    authFailed(request: FastifyRequest, reason: string): never;
+  }
+}
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  const cookie = request.headers.cookie?.split(/;\s*/).find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  return cookie ? decodeURIComponent(cookie.slice(SESSION_COOKIE.length + 1)) : undefined;
+}
+
+/** Installs the access check on every route (default: read for GET and HEAD, write for the rest). */
+export function installAuth(app: FastifyInstance, deps: WebDeps): void {
+  const throttle = new AuthThrottle(10, 60_000, deps.authCooldownMs ?? 300_000);
+  const keys = new ApiKeyCache(deps.store);
+  app.decorate('throttle', throttle);
+  app.decorate('authFailed', function authFailed(request: FastifyRequest, reason: string): never {
+    if (throttle.fail(request.ip)) {
+      deps.logger.warn({ source: request.ip, cooldownMs: throttle.cooldownMs }, 'too many failed authentications; source refused for a cool-down');
+      throw new HttpError(429, 'CR_THROTTLED', `too many failed authentications from ${request.ip}; try again in ${Math.ceil(throttle.cooldownMs / 1000)} s`);
+    }
+    throw new HttpError(401, 'CR_UNAUTHORIZED', reason);
+  });
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const access = request.routeOptions.config.access ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
+    if (access === 'public') return;
+    const wait = throttle.retryAfter(request.ip);
+    if (wait > 0) {
+      reply.header('retry-after', Math.ceil(wait / 1000));
+      throw new HttpError(429, 'CR_THROTTLED', `too many failed authentications from ${request.ip}; try again in ${Math.ceil(wait / 1000)} s`);
+    }
+    if (access === 'token') return;
+    const presented = presentedKey(request);
+    if (!presented) app.authFailed(request, 'an API key is needed: send "Authorization: Bearer <key>" (create one with "cloudroutes apikey create")');
+    const key = await keys.find(presented);
+    if (!key) app.authFailed(request, 'the API key is not valid');
+    if (access === 'write' && key.readOnly) throw new HttpError(403, 'CR_READ_ONLY', `API key "${key.name}" is read-only; this call changes configuration`);
+    request.apiKey = key;
+  });
+}

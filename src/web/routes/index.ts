@@ -1,0 +1,8 @@
+/** Every route group of the web process, registered in this order. */
+import type { FastifyInstance } from 'fastify';
+import type { WebDeps } from '../deps.js';
+import { modulesRoutes } from './modules.js';
+
+export type RouteGroup = (app: FastifyInstance, deps: WebDeps) => Promise<void>;
+
+export const ROUTES: RouteGroup[] = [modulesRoutes];

@@ -1,0 +1,27 @@
+/** The web process: REST API v1, webhook and heartbeat ingest, dashboard, /health and /metrics, on fastify. */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { installAuth } from './auth.js';
+import type { WebDeps } from './deps.js';
+import { toHttp } from './errors.js';
+import { ROUTES } from './routes/index.js';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+/** Builds the server with every route group; call listen() on it. */
+export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT, trustProxy: process.env.CLOUDROUTES_TRUST_PROXY === '1',
+    // A line per request would drown the log at heartbeat rates; errors are logged by the handler below.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body } = toHttp(err);
+    if (status >= 500) deps.logger.error({ err: (err as Error).message, url: request.url }, 'request failed');
+    void reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: { code: 'CR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}; see /api/v1/openapi.json` } });
+  });
+  installAuth(app, deps);
+  for (const routes of ROUTES) await app.register(async (instance) => routes(instance, deps));
+  return app;
+}

@@ -1,0 +1,63 @@
+/** Starts the web process: its Redis, the store (opened lazily), a socket into the monitoring path, and the server. */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Push } from 'zeromq';
+import { endpoint, type Settings } from '../core/config.js';
+import { resolveSecretKey } from '../core/crypto.js';
+import { encode } from '../core/messages.js';
+import { checkLoader, reactionLoader } from '../core/plugins.js';
+import { connectRedis } from '../core/redis.js';
+import { SendQueue } from '../core/send-queue.js';
+import { LazyStore } from '../store/lazy-store.js';
+import type { WebDeps } from './deps.js';
+import { buildWebServer } from './server.js';
+
+export interface WebOptions {
+  settings: Settings;
+  logger: Logger;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  metricsNeedKey?: boolean;
+  authCooldownMs?: number;
+}
+
+export interface Web {
+  app: FastifyInstance;
+  deps: WebDeps;
+  /** http://host:port */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startWeb(opts: WebOptions): Promise<Web> {
+  const { settings, logger } = opts;
+  const redis = connectRedis(settings.redisUrl, logger);
+  const store = new LazyStore(settings.store, { busyTimeoutMs: 200, logger });
+  const push = new Push({ sendHighWaterMark: 10_000, linger: 2000 });
+  push.connect(endpoint(settings.brokerHost, settings.ports.resultsIn));
+  const results = new SendQueue<string>(push, 50_000, logger, 'results');
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const deps: WebDeps = {
+    settings, logger, redis, store: () => store.get(),
+    checks: checkLoader(settings.checksPath), actions: reactionLoader(settings.actionsPath),
+    secretKey: resolveSecretKey(settings.secretKey, settings.dataDir),
+    pushResult: (msg) => results.push(encode(msg)),
+    metrics, metricsNeedKey: opts.metricsNeedKey, authCooldownMs: opts.authCooldownMs,
+  };
+  const app = await buildWebServer(deps);
+  const address = await app.listen({ host: opts.host, port: opts.port });
+  logger.info({ url: address }, 'web listening');
+  return {
+    app, deps, url: address,
+    async stop() {
+      await app.close();
+      results.close();
+      push.close();
+      redis.disconnect();
+      await store.close();
+    },
+  };
+}
