@@ -56,7 +56,7 @@ export function statusCommands(program: Command, run: Run): void {
         const started = performance.now();
         const result = await mod.check(
           { monitorId: 'cli', name: 'cli', ctype, data, timeoutMs: o.timeout, zone: ctx.settings.zone },
-          { signal: AbortSignal.timeout(o.timeout), logger: createLogger(`check:${ctype}`) },
+          { signal: AbortSignal.timeout(o.timeout), logger: createLogger(`check:${ctype}`), lastSignal: async () => null },
         );
         const out = { ...result, latencyMs: result.latencyMs ?? Math.round(performance.now() - started) };
         if (o.json) return printJson(out);

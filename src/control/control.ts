@@ -70,7 +70,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
     const timeout = typeof monitor.data.timeoutMs === 'number' ? monitor.data.timeoutMs : defaultTimeout;
     const job: JobMessage = {
       v: 1, type: 'job', monitorId: monitor.id, name: monitor.name, ctype: monitor.ctype, data: monitor.data,
-      timeoutMs: Math.min(timeout, monitor.interval * 1000), zone, due, sent: now,
+      timeoutMs: Math.min(timeout, monitor.interval * 1000), zone, due, sent: now, interval: monitor.interval, createdAt: monitor.createdAt,
     };
     return out.push(encode(job));
   };

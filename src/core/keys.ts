@@ -14,6 +14,8 @@ export interface Keys {
   state(monitorId: string): string;
   /** HASH: other zone -> "status|checkedAt|failcount", that zone's latest result for one monitor (quorum). */
   views(monitorId: string): string;
+  /** STRING: JSON {at, status, message?}: the last signal a webhook or heartbeat monitor was told through the web process. */
+  signal(monitorId: string): string;
   /** HASH: lastrun and lastEpisode of one reaction for one monitor. */
   reactionState(monitorId: string, reactionId: string): string;
   /** STREAM of every check result. */
@@ -36,6 +38,7 @@ export function keys(zone: string): Keys {
     reaction: (id) => `${p}reaction:${id}`,
     state: (id) => `${p}state:${id}`,
     views: (id) => `${p}views:${id}`,
+    signal: (id) => `${p}signal:${id}`,
     reactionState: (m, r) => `${p}rstate:${m}:${r}`,
     history: `${p}history`,
     events: `${p}events`,

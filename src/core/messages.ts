@@ -17,6 +17,9 @@ export interface JobMessage {
   due: number;
   /** When the control sent it, epoch ms. */
   sent: number;
+  /** The monitor's interval in seconds and creation time (epoch ms), for checks that judge time since a signal. */
+  interval?: number;
+  createdAt?: number;
 }
 
 /** worker -> broker -> sink: the outcome of one job. */

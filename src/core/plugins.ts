@@ -84,6 +84,7 @@ export class PluginLoader<M extends CheckModule | ReactionModule> {
     if (!meta || typeof meta !== 'object') return 'it must export meta = { title, fields }';
     if (typeof meta.title !== 'string' || !meta.title) return 'meta.title must be a non-empty string';
     if (mod.shouldRun !== undefined && typeof mod.shouldRun !== 'function') return 'shouldRun, when exported, must be a function';
+    if (mod.prepareData !== undefined && typeof mod.prepareData !== 'function') return 'prepareData, when exported, must be a function';
     return schemaProblem(meta.fields);
   }
 }

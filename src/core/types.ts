@@ -59,11 +59,25 @@ export interface CheckJob {
   data: Record<string, unknown>;
   timeoutMs: number;
   zone: string;
+  /** The monitor's interval in seconds (absent when run by hand with `cloudroutes check`). */
+  interval?: number;
+  /** When the monitor was created, epoch ms (absent when run by hand). */
+  createdAt?: number;
+}
+
+/** What a webhook or heartbeat monitor was last told through the web process. */
+export interface Signal {
+  /** Epoch ms. */
+  at: number;
+  status: Status;
+  message?: string;
 }
 
 export interface CheckContext {
   signal: AbortSignal;
   logger: Logger;
+  /** The last signal recorded for this job's monitor, or null when none came yet (given by the worker and `cloudroutes check`). */
+  lastSignal?(): Promise<Signal | null>;
 }
 
 export type ReactionOutcome = 'ran' | 'failed' | 'skipped';
@@ -113,6 +127,8 @@ export interface PluginMeta {
 export interface CheckModule {
   meta: PluginMeta;
   check(job: CheckJob, ctx: CheckContext): Promise<CheckResult>;
+  /** Completes a new monitor's data before it is validated and stored (e.g. generates its secret token). */
+  prepareData?(data: Record<string, unknown>, monitor: { id: string }): Record<string, unknown>;
 }
 
 export interface ReactionRuleInput {

@@ -65,7 +65,11 @@ export class ConfigService {
   async addMonitor(input: MonitorInput): Promise<Monitor> {
     const name = requireName(input.name, 'monitor');
     const interval = parseInterval(input.interval);
-    const data = asObject(input.data, `check "${input.ctype}"`);
+    const monitorId = newId('m');
+    let data = asObject(input.data, `check "${input.ctype}"`);
+    const prepare = (await this.checks.load(input.ctype)).prepareData;
+    // A module may complete the data first, e.g. generate the token of a webhook or heartbeat monitor.
+    if (prepare) data = prepare(data, { id: monitorId });
     const mod = await this.checks.validateData(input.ctype, data);
     const reactions = [...new Set(input.reactions ?? [])];
     for (const id of reactions) {
@@ -78,7 +82,7 @@ export class ConfigService {
     if (zones.length && quorum > zones.length) throw errors.badSetting('quorum', String(quorum), `at most the number of zones listed (${zones.length})`);
     const now = Date.now();
     const monitor: Monitor = {
-      id: newId('m'), name, ctype: input.ctype, interval, reactions, ...(zones.length ? { zones } : {}), ...(quorum > 1 ? { quorum } : {}),
+      id: monitorId, name, ctype: input.ctype, interval, reactions, ...(zones.length ? { zones } : {}), ...(quorum > 1 ? { quorum } : {}),
       data: encryptFields(this.secretKey, data, secretFields(mod.meta.fields)), createdAt: now, updatedAt: now,
     };
     await this.store.putMonitor(monitor);

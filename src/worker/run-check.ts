@@ -2,13 +2,16 @@
 import type { Logger } from 'pino';
 import { decryptFields } from '../core/crypto.js';
 import type { PluginLoader } from '../core/plugins.js';
-import type { CheckModule, CheckResult } from '../core/types.js';
+import type { CheckContext, CheckModule, CheckResult, Signal } from '../core/types.js';
 import type { JobMessage } from '../core/messages.js';
+
+/** Reads a monitor's last webhook or heartbeat signal. */
+export type SignalReader = (monitorId: string) => Promise<Signal | null>;
 
 const STATUSES = new Set(['healthy', 'failed', 'unknown']);
 
-/** Runs the job's check; always resolves, by the deadline at the latest. */
-export async function runCheck(job: JobMessage, loader: PluginLoader<CheckModule>, secretKey: Buffer | undefined, logger: Logger): Promise<CheckResult> {
+/** Runs the job's check; always resolves, by the deadline at the latest. Without `signals`, ctx.lastSignal rejects. */
+export async function runCheck(job: JobMessage, loader: PluginLoader<CheckModule>, secretKey: Buffer | undefined, logger: Logger, signals?: SignalReader): Promise<CheckResult> {
   const started = performance.now();
   const signal = AbortSignal.timeout(job.timeoutMs);
   let timer: NodeJS.Timeout | undefined;
@@ -21,7 +24,12 @@ export async function runCheck(job: JobMessage, loader: PluginLoader<CheckModule
       const mod = await loader.load(job.ctype);
       const data = decryptFields(secretKey, job.data);
       const log = logger.child({ monitorId: job.monitorId, ctype: job.ctype });
-      return mod.check({ monitorId: job.monitorId, name: job.name, ctype: job.ctype, data, timeoutMs: job.timeoutMs, zone: job.zone }, { signal, logger: log });
+      const ctx: CheckContext = {
+        signal, logger: log,
+        lastSignal: () => (signals ? signals(job.monitorId) : Promise.reject(new Error('this worker has no Redis connection to read signals from'))),
+      };
+      const { interval, createdAt } = job;
+      return mod.check({ monitorId: job.monitorId, name: job.name, ctype: job.ctype, data, timeoutMs: job.timeoutMs, zone: job.zone, interval, createdAt }, ctx);
     })();
     const result = await Promise.race([run, deadline]);
     if (!result || !STATUSES.has(result.status)) {

@@ -7,7 +7,8 @@ import { keys } from '../core/keys.js';
 import { BadMessage, decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
 import { checkLoader } from '../core/plugins.js';
 import { SendQueue } from '../core/send-queue.js';
-import { runCheck } from './run-check.js';
+import { readSignal } from '../core/signals.js';
+import { runCheck, type SignalReader } from './run-check.js';
 import { settleWithin } from '../core/time.js';
 
 export interface WorkerOptions {
@@ -37,6 +38,8 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const counters = new Counters(opts.redis, keys(opts.zone).counters, 'worker');
   counters.start();
   const loader = checkLoader(opts.checksPath);
+  const redis = opts.redis;
+  const signals: SignalReader | undefined = redis ? (id) => readSignal(redis, opts.zone, id) : undefined;
   const dealer = new Dealer({ sendHighWaterMark: 1000, receiveHighWaterMark: concurrency * 2, linger: 0 });
   const push = new Push({ sendHighWaterMark: 20_000, linger: 5000 });
   dealer.connect(opts.jobs);
@@ -65,7 +68,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
 
   const execute = async (job: JobMessage) => {
     running++;
-    const result = await runCheck(job, loader, opts.secretKey, logger);
+    const result = await runCheck(job, loader, opts.secretKey, logger, signals);
     running--;
     counters.inc(`checks.${result.status}`);
     const msg: ResultMessage = {
