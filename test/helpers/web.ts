@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSettings } from '../../src/core/config.js';
+import { loadSettings, type BrokerPorts } from '../../src/core/config.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { createApiKey } from '../../src/web/api-keys.js';
@@ -22,12 +22,16 @@ export interface WebFixture {
 }
 
 /** Starts the web process for `redisUrl` with a fresh SQLite store in a temp dir. */
-export async function startWebFixture(redisUrl: string, env: Record<string, string> = {}, opts: { authCooldownMs?: number; metricsNeedKey?: boolean } = {}): Promise<WebFixture> {
+export async function startWebFixture(
+  redisUrl: string, env: Record<string, string> = {},
+  { ports, ...opts }: { authCooldownMs?: number; metricsNeedKey?: boolean; /** the broker ports of a test cluster, so pushed results reach its sink */ ports?: BrokerPorts } = {},
+): Promise<WebFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'cr-web-'));
   const settings = loadSettings({
     REDIS_URL: redisUrl, CLOUDROUTES_STORE: `sqlite:${join(dir, 'store.db')}`, CLOUDROUTES_DATA_DIR: join(dir, 'data'),
     CLOUDROUTES_BROKER_PORT_BASE: String(await freePortRange(4)), CLOUDROUTES_SECRET_KEY: '12'.repeat(32), ...env,
   });
+  if (ports) settings.ports = ports;
   const store = await openStore(settings.store);
   const { key } = await createApiKey(store, 'tests', false);
   const { key: readKey } = await createApiKey(store, 'reader', true);

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebDeps } from '../deps.js';
 import { modulesRoutes } from './modules.js';
+import { toldRoutes } from './told.js';
 
 export type RouteGroup = (app: FastifyInstance, deps: WebDeps) => Promise<void>;
 
-export const ROUTES: RouteGroup[] = [modulesRoutes];
+export const ROUTES: RouteGroup[] = [modulesRoutes, toldRoutes];

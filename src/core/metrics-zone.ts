@@ -1,0 +1,118 @@
+/** The zone's metrics as the web process's /metrics shows them, read from the zone's Redis at scrape time. */
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { Histogram } from './histogram.js';
+import { keys, lagKey } from './keys.js';
+import { counterEntries, histogramSamples, registerCounterFamilies, scrapeMetric, within, type Sample } from './metrics.js';
+
+export interface MonitorRow {
+  id: string;
+  name: string;
+  status: string;
+  failcount: number;
+  lastCheck: number | null;
+  latencyMs: number | null;
+}
+
+export interface ZoneSnapshot {
+  monitors: MonitorRow[];
+  /** `<process>.<name>` -> total, summed over the zone's processes. */
+  counters: Record<string, string>;
+  lag: Histogram;
+}
+
+const STATE_FIELDS = ['status', 'failcount', 'lastCheck', 'latencyMs'] as const;
+const num = (v: string | null) => (v === null || v === '' ? null : Number(v));
+
+/** Reads the zone's monitors, their states, counters and lag in one pipeline, at most once per `ttlMs`. */
+export class ZoneReader {
+  private cached: { at: number; snap: Promise<ZoneSnapshot> } | undefined;
+
+  constructor(private readonly redis: Redis, private readonly zone: string, private readonly ttlMs = 1000, private readonly timeoutMs = 2000) {}
+
+  /** The snapshot, shared by every scrape within `ttlMs`; rejects when Redis is not connected or too slow. */
+  read(): Promise<ZoneSnapshot> {
+    const now = Date.now();
+    if (this.cached && now - this.cached.at < this.ttlMs) return this.cached.snap;
+    const snap = this.fetch();
+    this.cached = { at: now, snap };
+    // A failed read is not kept: the next scrape asks again.
+    snap.catch(() => {
+      if (this.cached?.snap === snap) this.cached = undefined;
+    });
+    return snap;
+  }
+
+  private async fetch(): Promise<ZoneSnapshot> {
+    // Commands sent while disconnected would wait in ioredis's queue until Redis is back.
+    if (this.redis.status !== 'ready') throw new Error(`Redis is not connected (${this.redis.status})`);
+    const k = keys(this.zone);
+    const p = `cr:${this.zone}:`;
+    // SORT ... GET reads every monitor's config and state fields in one command.
+    const gets = ['#', `${p}monitor:*`, ...STATE_FIELDS.map((f) => `${p}state:*->${f}`)].flatMap((g) => ['GET', g]);
+    const replies = await within(
+      this.redis.pipeline().sort(k.monitors, 'BY', 'nosort', ...gets).hgetall(k.counters).hgetall(lagKey(this.zone)).exec(),
+      this.timeoutMs, 'Redis',
+    );
+    for (const [err] of replies ?? []) if (err) throw err;
+    const [[, rows], [, counters], [, lagHash]] = replies as [[null, (string | null)[]], [null, Record<string, string>], [null, Record<string, string>]];
+    const width = 2 + STATE_FIELDS.length;
+    const monitors: MonitorRow[] = [];
+    for (let i = 0; i + width <= rows.length; i += width) {
+      const [id, config, status, failcount, lastCheck, latencyMs] = rows.slice(i, i + width);
+      if (!id || !config) continue;
+      let name = id;
+      try {
+        name = (JSON.parse(config) as { name?: string }).name ?? id;
+      } catch {
+        // a broken config still has a state worth showing; the control reports the config
+      }
+      monitors.push({ id, name, status: status || 'unknown', failcount: Number(failcount ?? 0), lastCheck: num(lastCheck ?? null), latencyMs: num(latencyMs ?? null) });
+    }
+    const lag = new Histogram();
+    lag.merge(lagHash);
+    return { monitors, counters, lag };
+  }
+}
+
+const STATUS_VALUE: Record<string, number> = { failed: 1, healthy: 0, unknown: -1 };
+
+/** Registers the zone's metrics (cloudroutes_monitor_*, cloudroutes_zone_*, cloudroutes_redis_up) on `registry`. */
+export function registerZoneMetrics(registry: Registry, reader: ZoneReader): void {
+  // A scrape while Redis is down still answers: the zone's metrics are left out and cloudroutes_redis_up says 0.
+  const snap = () => reader.read().catch(() => undefined);
+  const perMonitor = (value: (m: MonitorRow) => number | null) => async (): Promise<Sample[]> =>
+    ((await snap())?.monitors ?? []).flatMap((m) => {
+      const v = value(m);
+      return v === null ? [] : [{ labels: { monitor_id: m.id, monitor_name: m.name }, value: v }];
+    });
+
+  scrapeMetric(registry, 'cloudroutes_redis_up', "1 when the zone's Redis answered this scrape, else 0 (and the zone's metrics are left out)", 'gauge',
+    async () => [{ value: (await snap()) ? 1 : 0 }]);
+  scrapeMetric(registry, 'cloudroutes_monitors', 'Monitors checked from this zone, by status', 'gauge', async () => {
+    const s = await snap();
+    if (!s) return [];
+    const by: Record<string, number> = { healthy: 0, failed: 0, unknown: 0 };
+    for (const m of s.monitors) by[m.status] = (by[m.status] ?? 0) + 1;
+    return Object.entries(by).map(([status, value]) => ({ labels: { status }, value }));
+  });
+  scrapeMetric(registry, 'cloudroutes_monitor_status', 'Status of each monitor: 1 failed, 0 healthy, -1 unknown (not checked yet, or the check could not run)', 'gauge',
+    perMonitor((m) => STATUS_VALUE[m.status] ?? -1));
+  scrapeMetric(registry, 'cloudroutes_monitor_failcount', 'Consecutive failed results of each monitor', 'gauge', perMonitor((m) => m.failcount));
+  scrapeMetric(registry, 'cloudroutes_monitor_last_latency_seconds', "Latency of each monitor's latest check (the sinks' /metrics have the histogram)", 'gauge',
+    perMonitor((m) => (m.latencyMs === null ? null : m.latencyMs / 1000)));
+  scrapeMetric(registry, 'cloudroutes_monitor_last_check_timestamp_seconds', "When each monitor's latest result was checked (Unix time)", 'gauge',
+    perMonitor((m) => (m.lastCheck === null ? null : m.lastCheck / 1000)));
+  registerCounterFamilies(registry, 'cloudroutes_zone_', " (summed over the zone's processes, from Redis)", async () => {
+    const s = await snap();
+    return s ? counterEntries(s.counters) : [];
+  });
+  scrapeMetric(registry, 'cloudroutes_zone_schedule_lag_seconds', "Time from a monitor being due to its job being sent, over the zone's controls", 'histogram', async () => {
+    const s = await snap();
+    return s ? histogramSamples('cloudroutes_zone_schedule_lag_seconds', s.lag) : [];
+  });
+  scrapeMetric(registry, 'cloudroutes_zone_schedule_lag_max_seconds', "Largest schedule lag seen by the zone's controls", 'gauge', async () => {
+    const s = await snap();
+    return s ? [{ value: s.lag.max / 1000 }] : [];
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * GET /health: 200 when the zone's Redis and the store of record answer and results are being
+ * recorded; 503 with `down` naming what is not (load balancers and uptime checks read the status).
+ */
+import type { FastifyInstance } from 'fastify';
+import { parseDuration } from '../../core/duration.js';
+import { errors } from '../../core/errors.js';
+import { keys } from '../../core/keys.js';
+import { within } from '../../core/metrics.js';
+import type { WebDeps } from '../deps.js';
+
+const REDIS_TIMEOUT_MS = 1000;
+const STORE_TIMEOUT_MS = 2000;
+const INTERVALS_TTL_MS = 30_000;
+
+export interface HealthReport {
+  status: 'ok' | 'down';
+  /** What is down: "redis", "store", "results". */
+  down: string[];
+  zone: string;
+  redis: { up: boolean; latencyMs?: number; error?: string };
+  store: { up: boolean; latencyMs?: number; error?: string; bridge?: { up: boolean; since: number; error?: string }; waiting?: number };
+  lastResult: { at: number | null; ageMs: number | null; monitors: number | null; staleAfterMs?: number; note?: string; error?: string };
+}
+
+/** Credentials in URLs (rethinkdb://admin:secret@host) never reach a public answer. */
+const redact = (message: string) => message.replace(/:\/\/[^/@\s]*@/g, '://***@');
+
+/** The newest history entry's time (its stream id), from XINFO STREAM's flat reply; null when none was ever added. */
+function lastGeneratedMs(info: unknown): number | null {
+  if (!Array.isArray(info)) return null;
+  const i = info.indexOf('last-generated-id');
+  const ms = i >= 0 ? Number(String(info[i + 1]).split('-')[0]) : 0;
+  return ms > 0 ? ms : null;
+}
+
+/** Runs the probes; concurrent requests share one run. */
+export class HealthProbe {
+  private running: Promise<HealthReport> | undefined;
+  private lastRedisError: string | undefined;
+  private minInterval: { ms: number; at: number } | undefined;
+  /** Redis time of the first look and of the last look that found no monitors: a window of grace starts there. */
+  private graceFrom: number | undefined;
+
+  /** `resultAgeMs` overrides how old the newest result may be (default: two intervals of the most frequent monitor plus 30 s). */
+  constructor(private readonly deps: Pick<WebDeps, 'redis' | 'store' | 'settings'>, private readonly resultAgeMs?: number) {
+    deps.redis.on('error', (err: Error) => (this.lastRedisError = err.message));
+  }
+
+  check(): Promise<HealthReport> {
+    this.running ??= this.probe().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async probe(): Promise<HealthReport> {
+    const [redisPart, store] = await Promise.all([this.probeRedis(), this.probeStore()]);
+    const down: string[] = [];
+    if (!redisPart.redis.up) down.push('redis');
+    if (!store.up) down.push('store');
+    if (redisPart.lastResult.error) down.push('results');
+    return {
+      status: down.length ? 'down' : 'ok', down, zone: this.deps.settings.zone,
+      redis: redisPart.redis, store: { ...store, ...redisPart.store }, lastResult: redisPart.lastResult,
+    };
+  }
+
+  private async probeStore(): Promise<HealthReport['store']> {
+    const started = performance.now();
+    try {
+      // A primary-key read of a monitor that does not exist: the cheapest call every store answers.
+      await within(this.deps.store().then((s) => s.getMonitor('m-health-probe')), STORE_TIMEOUT_MS, 'the store of record');
+      return { up: true, latencyMs: Math.round(performance.now() - started) };
+    } catch (err) {
+      return { up: false, error: redact((err as Error).message) };
+    }
+  }
+
+  private async probeRedis(): Promise<Pick<HealthReport, 'redis' | 'lastResult'> & { store: Partial<HealthReport['store']> }> {
+    const { redis } = this.deps;
+    const unknown = { at: null, ageMs: null, monitors: null, note: 'not known while Redis is down' };
+    // Commands sent while disconnected would wait in ioredis's queue until Redis is back: only a
+    // connection being made (a web process just started) is waited for, briefly.
+    if (redis.status === 'wait' || redis.status === 'connecting' || redis.status === 'connect') {
+      let onReady: () => void = () => undefined;
+      const ready = new Promise<void>((resolve) => redis.once('ready', (onReady = resolve)));
+      await within(ready, REDIS_TIMEOUT_MS, 'Redis').catch(() => redis.off('ready', onReady));
+    }
+    if (redis.status !== 'ready') {
+      const error = `Redis is not connected (${redis.status}${this.lastRedisError ? `: ${redact(this.lastRedisError)}` : ''})`;
+      return { redis: { up: false, error }, lastResult: unknown, store: {} };
+    }
+    const k = keys(this.deps.settings.zone);
+    const started = performance.now();
+    const wantIntervals = !this.minInterval || Date.now() - this.minInterval.at > INTERVALS_TTL_MS;
+    let replies: [Error | null, unknown][];
+    try {
+      const p = redis.pipeline().time().scard(k.monitors).xinfo('STREAM', k.history).get(k.storeHealth).xlen(k.history).xlen(k.events);
+      if (wantIntervals) p.hvals(k.intervals);
+      replies = ((await within(p.exec(), REDIS_TIMEOUT_MS, 'Redis')) ?? []) as [Error | null, unknown][];
+    } catch (err) {
+      return { redis: { up: false, error: redact((err as Error).message) }, lastResult: unknown, store: {} };
+    }
+    const latencyMs = Math.round(performance.now() - started);
+    const failed = replies.find(([err], i) => err && i !== 2); // XINFO fails when no result was ever recorded
+    if (failed) return { redis: { up: false, error: redact(failed[0]!.message) }, lastResult: unknown, store: {} };
+    const value = (i: number) => replies[i]![1];
+    const [secs, micros] = value(0) as [string, string];
+    const now = Number(secs) * 1000 + Math.floor(Number(micros) / 1000);
+    if (wantIntervals) {
+      const ms = (value(6) as string[]).map(Number).filter((n) => n > 0);
+      this.minInterval = { ms: ms.length ? Math.min(...ms) : 0, at: Date.now() };
+    }
+    const healthJson = value(3) as string | null;
+    const store = {
+      ...(healthJson ? { bridge: JSON.parse(healthJson) as NonNullable<HealthReport['store']['bridge']> } : {}),
+      waiting: Number(value(4)) + Number(value(5)),
+    };
+    return { redis: { up: true, latencyMs }, store, lastResult: this.judgeResults(now, Number(value(1)), lastGeneratedMs(value(2))) };
+  }
+
+  /** Whether results still arrive; an empty zone has nothing to record and is healthy. */
+  private judgeResults(now: number, monitors: number, at: number | null): HealthReport['lastResult'] {
+    const ageMs = at === null ? null : Math.max(0, now - at);
+    if (monitors === 0) {
+      this.graceFrom = now;
+      return { at, ageMs, monitors, note: 'no monitors are checked from this zone' };
+    }
+    this.graceFrom ??= now;
+    const staleAfterMs = this.resultAgeMs ?? 2 * (this.minInterval?.ms ?? 0) + 30_000;
+    // A web process that just started, or monitors just added to an empty zone, get one window before results are expected.
+    const since = Math.max(at ?? 0, this.graceFrom);
+    if (now - since <= staleAfterMs) return { at, ageMs, monitors, staleAfterMs };
+    const what = at === null ? 'no result has been recorded yet' : `the newest result was recorded ${Math.round(ageMs! / 1000)} s ago`;
+    const error = `${what}, and one was expected within ${Math.round(staleAfterMs / 1000)} s; check that the control, broker, worker and sink of zone ` +
+      `"${this.deps.settings.zone}" run ("cloudroutes stats" shows their counters)`;
+    return { at, ageMs, monitors, staleAfterMs, error };
+  }
+}
+
+/** How old the newest result may be before /health says "results" are down (env CLOUDROUTES_HEALTH_RESULT_AGE, e.g. 90s). */
+function resultAgeSetting(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.CLOUDROUTES_HEALTH_RESULT_AGE;
+  if (!v) return undefined;
+  try {
+    return parseDuration(v) * 1000;
+  } catch (err) {
+    throw errors.badSetting('CLOUDROUTES_HEALTH_RESULT_AGE', v, (err as Error).message);
+  }
+}
+
+export async function healthRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
+  const probe = new HealthProbe(deps, resultAgeSetting());
+  app.get('/health', { config: { access: 'public' } }, async (_request, reply) => {
+    const report = await probe.check();
+    return reply.code(report.status === 'ok' ? 200 : 503).header('cache-control', 'no-store').send(report);
+  });
+}
