@@ -4,6 +4,7 @@ import { isEncrypted } from '../core/crypto.js';
 import { errors } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { readStates, readZoneViews } from '../manage/state.js';
+import { toldEndpoint, type ToldEndpoint } from '../manage/told-urls.js';
 import type { CliContext } from './context.js';
 import { isoTime, parseJsonOption, printJson, printTable } from './output.js';
 
@@ -12,6 +13,12 @@ type Run = (fn: (ctx: CliContext) => Promise<void>) => Promise<void>;
 /** Secret values stay encrypted; show them as such rather than as ciphertext. */
 function masked(data: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isEncrypted(v) ? '(secret)' : v]));
+}
+
+/** Says where a monitor that is told, not polled, is pinged or called; the token is printed only here. */
+function printToldEndpoint(t: ToldEndpoint): void {
+  if (t.failUrl) return console.log(`ping   ${t.url}   (GET or POST)\nfail   ${t.failUrl}`);
+  console.log(`post   ${t.url}\ntoken  ${t.token}   (header X-CloudRoutes-Token, or ?token=)`);
 }
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -30,7 +37,7 @@ export function monitorCommands(program: Command, run: Run): void {
     .option('--reactions <ids>', 'comma-separated reaction ids to run on this monitor', list, [])
     .option('--zones <zones>', 'comma-separated zones that check it (default: every zone)', list, [])
     .option('--quorum <n>', 'zones that must see it failed within one interval before it is failed', (v) => Number(v), 1)
-    .option('--json', 'print {"id": ...}')
+    .option('--json', 'print {"id": ...} (heartbeat and webhook monitors: also "token", "url" and for heartbeats "failUrl")')
     .addHelpText('after', `\nExample:\n  cloudroutes monitor add --name site --ctype http-get-statuscode --interval 10s \\\n    --data '{"url":"http://127.0.0.1:8080/","codes":["200"]}' --reactions r-abc`)
     .action((o) =>
       run(async (ctx) => {
@@ -38,8 +45,10 @@ export function monitorCommands(program: Command, run: Run): void {
         const m = await (await ctx.config()).addMonitor({
           name: o.name, ctype: o.ctype, interval: o.interval, data, reactions: o.reactions, zones: o.zones, quorum: o.quorum,
         });
-        if (o.json) printJson({ id: m.id });
+        const told = toldEndpoint(m, ctx.secretKey);
+        if (o.json) printJson({ id: m.id, ...told });
         else console.log(m.id);
+        if (told && !o.json) printToldEndpoint(told);
       }),
     );
 
