@@ -103,7 +103,7 @@ export function registerZoneMetrics(registry: Registry, reader: ZoneReader): voi
     perMonitor((m) => (m.latencyMs === null ? null : m.latencyMs / 1000)));
   scrapeMetric(registry, 'cloudroutes_monitor_last_check_timestamp_seconds', "When each monitor's latest result was checked (Unix time)", 'gauge',
     perMonitor((m) => (m.lastCheck === null ? null : m.lastCheck / 1000)));
-  registerCounterFamilies(registry, 'cloudroutes_zone_', " (summed over the zone's processes, from Redis)", async () => {
+  registerCounterFamilies(registry, 'cloudroutes_zone_', "; summed over the zone's processes, from Redis", async () => {
     const s = await snap();
     return s ? counterEntries(s.counters) : [];
   });
