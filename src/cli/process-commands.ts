@@ -11,6 +11,7 @@ import { startWorker } from '../worker/worker.js';
 import { startSink } from '../sink/sink.js';
 import { startBridge } from '../bridge/bridge.js';
 import { startWeb } from '../web/start.js';
+import { parseMetricsPort, withMetrics, type MetricsFlags } from '../core/metrics-server.js';
 import { LazyStore } from '../store/lazy-store.js';
 import { openStoreRetrying } from '../store/open.js';
 
@@ -53,6 +54,13 @@ function withRedis<T extends Running>(settings: Settings, logger: Logger, start:
 
 const host = (s: Settings) => s.brokerHost;
 
+/** --metrics-port and --metrics-host of the control, worker and sink. */
+function metricsOptions(cmd: Command): Command {
+  return cmd
+    .option('--metrics-port <port>', "serve this process's /metrics on this port (env CLOUDROUTES_METRICS_PORT; 0: a free one, logged)", (v) => parseMetricsPort(v))
+    .option('--metrics-host <address>', 'address /metrics listens on (env CLOUDROUTES_METRICS_HOST)', process.env.CLOUDROUTES_METRICS_HOST || '127.0.0.1');
+}
+
 /** Registers the process commands. */
 export function processCommands(program: Command): void {
   program
@@ -63,44 +71,42 @@ export function processCommands(program: Command): void {
       serve('broker', (s, logger) => withRedis(s, logger, (redis) => startBroker({ bind: o.bind, ports: s.ports, logger, zone: s.zone, redis }))),
     );
 
-  program
-    .command('control')
+  metricsOptions(program.command('control'))
     .description("run a control: dispatch due monitors of this zone's schedule to the broker")
-    .action(() =>
-      serve('control', (s, logger) => withRedis(s, logger, (redis) => startControl({ redis, zone: s.zone, brokers: [endpoint(host(s), s.ports.jobsIn)], logger }))),
+    .action((o: MetricsFlags) =>
+      serve('control', (s, logger) => withMetrics('control', o, logger, (metrics) =>
+        withRedis(s, logger, (redis) => startControl({ redis, zone: s.zone, brokers: [endpoint(host(s), s.ports.jobsIn)], logger, metrics })))),
     );
 
-  program
-    .command('worker')
+  metricsOptions(program.command('worker'))
     .description('run a worker: run checks (many at once) and send their results')
     .option('--concurrency <n>', 'checks run at once', (v) => Number(v), Number(process.env.CLOUDROUTES_WORKER_CONCURRENCY ?? 256))
     .action((o) =>
       serve('worker', (s, logger) =>
-        withRedis(s, logger, (redis) =>
+        withMetrics('worker', o, logger, (metrics) => withRedis(s, logger, (redis) =>
           startWorker({
             jobs: endpoint(host(s), s.ports.workers), results: endpoint(host(s), s.ports.resultsIn), zone: s.zone, logger, redis,
-            concurrency: o.concurrency, secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath,
+            concurrency: o.concurrency, secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath, metrics,
           }),
-        ),
+        )),
       ),
     );
 
-  program
-    .command('sink')
+  metricsOptions(program.command('sink'))
     .description('run a sink: record results in Redis and run the reactions whose rules hold')
-    .action(() =>
+    .action((o: MetricsFlags) =>
       serve('sink', (s, logger) => {
         // A short lock wait: SQLite blocks the whole process while it waits.
         const store = new LazyStore(s.store, { busyTimeoutMs: 100, logger });
-        return withRedis(s, logger, async (redis) => {
+        return withMetrics('sink', o, logger, (metrics) => withRedis(s, logger, async (redis) => {
           const sink = await startSink({
             results: endpoint(host(s), s.ports.sinks), redis, zone: s.zone, logger,
             secretKey: resolveSecretKey(s.secretKey, s.dataDir), actionsPath: s.actionsPath,
             reactionTimeoutMs: Number(process.env.CLOUDROUTES_REACTION_TIMEOUT_MS ?? 30_000),
-            claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) },
+            claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) }, metrics,
           });
           return { stop: async () => { await sink.stop(); await store.close(); } };
-        });
+        }));
       }),
     );
 

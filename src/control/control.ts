@@ -2,9 +2,11 @@
 import { Push } from 'zeromq';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
 import { Histogram } from '../core/histogram.js';
 import { keys, lagKey } from '../core/keys.js';
+import { controlMetrics } from '../core/metrics-process.js';
 import { encode, type JobMessage } from '../core/messages.js';
 import { SendQueue } from '../core/send-queue.js';
 import type { Monitor } from '../core/types.js';
@@ -22,6 +24,8 @@ export interface ControlOptions {
   maxSleepMs?: number;
   /** Default check timeout when the monitor's data has no timeoutMs. */
   defaultTimeoutMs?: number;
+  /** Registry of this process's /metrics (--metrics-port): schedule lag and counters. */
+  metrics?: Registry;
 }
 
 export interface Control {
@@ -39,6 +43,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   const counters = new Counters(redis, k.counters, 'control');
   counters.start();
   const lag = new Histogram();
+  const prom = opts.metrics && controlMetrics(opts.metrics, counters);
 
   const push = new Push({ sendHighWaterMark: 20_000, linger: 2000 });
   for (const b of opts.brokers) push.connect(b);
@@ -106,6 +111,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
         if (dispatch(monitor, dues[i]!, sentAt)) {
           counters.inc('jobs_sent');
           lag.add(sentAt - dues[i]!);
+          prom?.lag(sentAt - dues[i]!);
         } else {
           counters.inc('jobs_dropped_queue_full');
           logger.warn({ monitorId: id }, 'job queue to the broker is full; check skipped (is a broker running?)');

@@ -2,8 +2,10 @@
 import { Pull } from 'zeromq';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
 import { keys } from '../core/keys.js';
+import { sinkMetrics } from '../core/metrics-process.js';
 import { BadMessage, decode, type ResultMessage } from '../core/messages.js';
 import { reactionLoader } from '../core/plugins.js';
 import type { Monitor, Reaction, ReactionEvent, Status } from '../core/types.js';
@@ -25,6 +27,8 @@ export interface SinkOptions {
   maxRunning?: number;
   /** Claims in the shared store, so a monitor checked from several zones runs a reaction once. */
   claims?: ReactionClaims;
+  /** Registry of this process's /metrics (--metrics-port): latency per monitor, results, reactions, counters. */
+  metrics?: Registry;
 }
 
 export interface Sink {
@@ -38,6 +42,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const k = keys(zone);
   const counters = new Counters(redis, k.counters, 'sink');
   counters.start();
+  const prom = opts.metrics && sinkMetrics(opts.metrics, counters);
   const loader = reactionLoader(opts.actionsPath);
   const claims = opts.claims;
   const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
@@ -99,6 +104,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     );
     counters.inc('results_recorded');
     if (!recorded) return counters.inc('results_for_removed_monitors');
+    if (res.latencyMs !== null) prom?.latency(res.monitorId, res.latencyMs);
     const [monitorJson, prev, failcount, episode, , stale, status, episodeStart] = recorded;
     if (stale || status === 'unknown') return;
     const monitor = JSON.parse(monitorJson) as Monitor;

@@ -2,8 +2,10 @@
 import { Dealer, Push } from 'zeromq';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
 import { keys } from '../core/keys.js';
+import { workerMetrics } from '../core/metrics-process.js';
 import { BadMessage, decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
 import { checkLoader } from '../core/plugins.js';
 import { SendQueue } from '../core/send-queue.js';
@@ -23,6 +25,8 @@ export interface WorkerOptions {
   concurrency?: number;
   secretKey?: Buffer;
   checksPath?: string[];
+  /** Registry of this process's /metrics (--metrics-port): checks by result and duration, running checks, counters. */
+  metrics?: Registry;
 }
 
 export interface Worker {
@@ -52,6 +56,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   let stopped = false;
   let creditScheduled = false;
   const waiting: JobMessage[] = [];
+  const prom = opts.metrics && workerMetrics(opts.metrics, counters, () => running);
 
   const sendCredit = () => {
     creditScheduled = false;
@@ -68,9 +73,11 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
 
   const execute = async (job: JobMessage) => {
     running++;
+    const started = performance.now();
     const result = await runCheck(job, loader, opts.secretKey, logger, signals);
     running--;
     counters.inc(`checks.${result.status}`);
+    prom?.checked(job.ctype, result.status, performance.now() - started);
     const msg: ResultMessage = {
       v: 1, type: 'result', monitorId: job.monitorId, zone: job.zone, status: result.status, message: result.message ?? '',
       latencyMs: result.latencyMs ?? null, due: job.due, checkedAt: Date.now(),
