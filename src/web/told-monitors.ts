@@ -15,6 +15,8 @@ export interface ToldMonitor {
   /** Non-secret data fields (grace, warn, noData, …). */
   options: Record<string, unknown>;
   tokenHash: Buffer;
+  /** The token as stored (encrypted): while it is unchanged, a reload need not decrypt it again. */
+  stored: unknown;
   /** When this process last pushed an immediate result for it (ms), to push a recovery once, not once per ping. */
   pushedAt: number;
 }
@@ -68,10 +70,14 @@ export class ToldMonitors {
     const json = await this.redis.get(this.k.monitor(id));
     if (!json) return undefined;
     const config = JSON.parse(json) as Monitor;
-    const data = decryptFields(this.secretKey, config.data ?? {});
-    if (typeof data.token !== 'string' || !data.token) return undefined;
-    const options = Object.fromEntries(Object.entries(config.data ?? {}).filter(([f]) => f !== 'token'));
-    const pushedAt = (await previous?.catch(() => undefined))?.pushedAt ?? 0;
-    return { id, name: config.name, ctype: config.ctype, interval: config.interval, options, tokenHash: sha256(data.token), pushedAt };
+    const { token: stored, ...options } = config.data ?? {};
+    const before = await previous?.catch(() => undefined);
+    let tokenHash = before && before.stored === stored ? before.tokenHash : undefined;
+    if (!tokenHash) {
+      const { token } = decryptFields(this.secretKey, { token: stored });
+      if (typeof token !== 'string' || !token) return undefined;
+      tokenHash = sha256(token);
+    }
+    return { id, name: config.name, ctype: config.ctype, interval: config.interval, options, tokenHash, stored, pushedAt: before?.pushedAt ?? 0 };
   }
 }
