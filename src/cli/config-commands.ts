@@ -1,6 +1,6 @@
 /** `cloudroutes monitor ...` and `cloudroutes reaction ...`. */
 import { Command, Option } from 'commander';
-import { isEncrypted } from '../core/crypto.js';
+import { maskSecrets } from '../core/crypto.js';
 import { errors } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { readStates, readZoneViews } from '../manage/state.js';
@@ -9,11 +9,6 @@ import type { CliContext } from './context.js';
 import { isoTime, parseJsonOption, printJson, printTable } from './output.js';
 
 type Run = (fn: (ctx: CliContext) => Promise<void>) => Promise<void>;
-
-/** Secret values stay encrypted; show them as such rather than as ciphertext. */
-function masked(data: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isEncrypted(v) ? '(secret)' : v]));
-}
 
 /** Says where a monitor that is told, not polled, is pinged or called; the token is printed only here. */
 function printToldEndpoint(t: ToldEndpoint): void {
@@ -59,7 +54,7 @@ export function monitorCommands(program: Command, run: Run): void {
     .action((o) =>
       run(async (ctx) => {
         const monitors = await (await ctx.store()).listMonitors();
-        if (o.json) return printJson(monitors.map((m) => ({ ...m, data: masked(m.data) })));
+        if (o.json) return printJson(monitors.map((m) => ({ ...m, data: maskSecrets(m.data) })));
         printTable(['ID', 'NAME', 'CTYPE', 'INTERVAL', 'REACTIONS'], monitors.map((m) => [m.id, m.name, m.ctype, formatDuration(m.interval), m.reactions.join(',')]));
       }),
     );
@@ -78,8 +73,8 @@ export function monitorCommands(program: Command, run: Run): void {
         const state = (await readStates(redis, ctx.settings.zone, [id])).get(id)!;
         const zones = await readZoneViews(redis, ctx.settings.zone, id);
         const events = await store.events({ monitorId: id, limit: o.events });
-        if (o.json) return printJson({ ...m, data: masked(m.data), state, zones, events });
-        console.log(`${m.id}  ${m.name}\n  check     ${m.ctype} every ${formatDuration(m.interval)}\n  data      ${JSON.stringify(masked(m.data))}`);
+        if (o.json) return printJson({ ...m, data: maskSecrets(m.data), state, zones, events });
+        console.log(`${m.id}  ${m.name}\n  check     ${m.ctype} every ${formatDuration(m.interval)}\n  data      ${JSON.stringify(maskSecrets(m.data))}`);
         console.log(`  reactions ${m.reactions.join(', ') || '-'}`);
         console.log(`  zones     ${m.zones?.join(', ') || 'every zone'}${(m.quorum ?? 1) > 1 ? ` (failed when ${m.quorum} zones see it failed)` : ''}`);
         console.log(`  status    ${state.status} (failcount ${state.failcount}, last check ${isoTime(state.lastCheck) ?? 'never'}, latency ${state.latencyMs ?? '-'} ms)`);
@@ -88,6 +83,32 @@ export function monitorCommands(program: Command, run: Run): void {
         console.log('\nRecent events:');
         printTable(['AT', 'KIND', 'STATUS', 'FAILCOUNT', 'REACTION', 'OUTCOME', 'MESSAGE'],
           events.map((e) => [isoTime(e.at), e.kind, e.kind === 'status' ? `${e.previousStatus ?? '-'} -> ${e.status}` : e.status, e.failcount, e.reactionId, e.outcome, e.message]));
+      }),
+    );
+
+  monitor
+    .command('edit <id>')
+    .description('change a monitor: the options given replace those fields, the others stay as they are')
+    .option('--name <name>', 'a name for people')
+    .option('--ctype <ctype>', 'check module (give its --data too)')
+    .option('--interval <duration>', 'time between checks: 10s, 1m, 5m or seconds (at least 1s)')
+    .option('--data <json>', 'the check\'s whole data as JSON; a secret field given as "(secret)" keeps its value')
+    .option('--reactions <ids>', 'comma-separated reaction ids ("" for none)', list)
+    .option('--zones <zones>', 'comma-separated zones that check it ("" for every zone)', list)
+    .option('--quorum <n>', 'zones that must see it failed within one interval before it is failed', (v) => Number(v))
+    .option('--json', 'print the monitor as JSON')
+    .addHelpText('after', `\nExample:\n  cloudroutes monitor edit m-abc --interval 1m --reactions r-abc,r-def`)
+    .action((id: string, o) =>
+      run(async (ctx) => {
+        const m = await (await ctx.store()).getMonitor(id);
+        if (!m) throw errors.noSuchMonitor(id);
+        const updated = await (await ctx.config()).updateMonitor(id, {
+          name: o.name ?? m.name, ctype: o.ctype ?? m.ctype, interval: o.interval ?? m.interval,
+          data: o.data === undefined ? m.data : parseJsonOption(o.data, '--data'),
+          reactions: o.reactions ?? m.reactions, zones: o.zones ?? m.zones, quorum: o.quorum ?? m.quorum,
+        });
+        if (o.json) printJson({ ...updated, data: maskSecrets(updated.data) });
+        else console.log(`updated ${id}`);
       }),
     );
 
@@ -138,7 +159,7 @@ export function reactionCommands(program: Command, run: Run): void {
     .action((o) =>
       run(async (ctx) => {
         const reactions = await (await ctx.store()).listReactions();
-        if (o.json) return printJson(reactions.map((r) => ({ ...r, data: masked(r.data) })));
+        if (o.json) return printJson(reactions.map((r) => ({ ...r, data: maskSecrets(r.data) })));
         printTable(['ID', 'NAME', 'RTYPE', 'CALL-ON', 'TRIGGER', 'FREQUENCY', 'ONCE'],
           reactions.map((r) => [r.id, r.name, r.rtype, r.callOn, r.trigger, formatDuration(r.frequency), r.once ? 'yes' : 'no']));
       }),
@@ -152,9 +173,34 @@ export function reactionCommands(program: Command, run: Run): void {
       run(async (ctx) => {
         const r = await (await ctx.store()).getReaction(id);
         if (!r) throw errors.noSuchReaction(id);
-        if (o.json) return printJson({ ...r, data: masked(r.data) });
+        if (o.json) return printJson({ ...r, data: maskSecrets(r.data) });
         console.log(`${r.id}  ${r.name}\n  rtype     ${r.rtype}\n  call-on   ${r.callOn} (trigger ${r.trigger}, frequency ${formatDuration(r.frequency)}${r.once ? ', once per episode' : ''})`);
-        console.log(`  data      ${JSON.stringify(masked(r.data))}`);
+        console.log(`  data      ${JSON.stringify(maskSecrets(r.data))}`);
+      }),
+    );
+
+  reaction
+    .command('edit <id>')
+    .description('change a reaction: the options given replace those fields, the others stay as they are')
+    .option('--name <name>', 'a name for people')
+    .option('--rtype <rtype>', 'reaction module (give its --data too)')
+    .option('--trigger <n>', 'consecutive failed results before it runs on failure', (v) => Number(v))
+    .option('--frequency <duration>', 'least time between two runs for the same monitor, e.g. 5m')
+    .addOption(new Option('--call-on <status>', 'which results it runs on').choices(['failed', 'healthy', 'both']))
+    .option('--once', 'run at most once per episode')
+    .option('--no-once', 'run whenever its rules hold')
+    .option('--data <json>', 'the reaction\'s whole data as JSON; a secret field given as "(secret)" keeps its value')
+    .option('--json', 'print the reaction as JSON')
+    .action((id: string, o) =>
+      run(async (ctx) => {
+        const r = await (await ctx.store()).getReaction(id);
+        if (!r) throw errors.noSuchReaction(id);
+        const updated = await (await ctx.config()).updateReaction(id, {
+          name: o.name ?? r.name, rtype: o.rtype ?? r.rtype, trigger: o.trigger ?? r.trigger, frequency: o.frequency ?? r.frequency,
+          callOn: o.callOn ?? r.callOn, once: o.once ?? r.once, data: o.data === undefined ? r.data : parseJsonOption(o.data, '--data'),
+        });
+        if (o.json) printJson({ ...updated, data: maskSecrets(updated.data) });
+        else console.log(`updated ${id}`);
       }),
     );
 

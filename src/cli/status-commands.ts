@@ -5,10 +5,10 @@ import { keys, lagKey } from '../core/keys.js';
 import { createLogger } from '../core/logger.js';
 import { validate } from '../core/schema.js';
 import { errors } from '../core/errors.js';
-import { monitorsInRedis, readStates, storeOutageNote } from '../manage/state.js';
+import { monitorsInRedis, statusRows, storeOutageNote } from '../manage/state.js';
 import type { Monitor } from '../core/types.js';
 import type { CliContext } from './context.js';
-import { isoTime, parseJsonOption, printJson, printTable } from './output.js';
+import { parseJsonOption, printJson, printTable } from './output.js';
 
 type Run = (fn: (ctx: CliContext) => Promise<void>) => Promise<void>;
 
@@ -30,11 +30,7 @@ export function statusCommands(program: Command, run: Run): void {
         }
         const note = await storeOutageNote(redis, ctx.settings.zone);
         if (note) console.error(`note: ${note}`);
-        const states = await readStates(redis, ctx.settings.zone, monitors.map((m) => m.id));
-        const rows = monitors.map((m) => {
-          const s = states.get(m.id)!;
-          return { id: m.id, name: m.name, ctype: m.ctype, status: s.status, failcount: s.failcount, lastCheck: isoTime(s.lastCheck), latencyMs: s.latencyMs };
-        });
+        const rows = await statusRows(redis, ctx.settings.zone, monitors);
         if (o.json) return printJson(rows);
         printTable(['ID', 'NAME', 'CTYPE', 'STATUS', 'FAILCOUNT', 'LAST CHECK', 'LATENCY'],
           rows.map((r) => [r.id, r.name, r.ctype, r.status, r.failcount, r.lastCheck, r.latencyMs === null ? null : `${r.latencyMs} ms`]));

@@ -29,6 +29,14 @@ export function isEncrypted(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(PREFIX);
 }
 
+/** How a stored secret is shown to people and API clients; sent back in an edit, it keeps the stored value. */
+export const SECRET_MASK = '(secret)';
+
+/** A copy of `data` with encrypted values shown as SECRET_MASK rather than as ciphertext. */
+export function maskSecrets(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isEncrypted(v) ? SECRET_MASK : v]));
+}
+
 export function encryptValue(key: Buffer, value: unknown): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'CR_NO_SUCH_MONITOR'
   | 'CR_NO_SUCH_REACTION'
   | 'CR_REACTION_IN_USE'
+  | 'CR_BAD_DOCUMENT'
   | 'CR_SECRET_KEY'
   | 'CR_STORE'
   | 'CR_REDIS_MISSING';
@@ -19,6 +20,8 @@ export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
   /** Usage errors make the CLI exit with status 2. */
   readonly usage: boolean;
+  /** The input field at fault (`interval`, `data.port`, `monitors[2].ctype`), when known. */
+  field?: string;
   constructor(code: ErrorCode, message: string, usage = true) {
     super(message);
     this.name = 'CloudRoutesError';
@@ -48,6 +51,8 @@ export const errors = {
     new CloudRoutesError('CR_NO_SUCH_REACTION', `reaction "${id}" does not exist; create it first with "cloudroutes reaction add" or check "cloudroutes reaction list"`),
   reactionInUse: (id: string, monitors: string[]) =>
     new CloudRoutesError('CR_REACTION_IN_USE', `reaction "${id}" is used by monitor(s) ${monitors.join(', ')}; remove it from them first`),
+  badDocument: (problems: string[]) =>
+    new CloudRoutesError('CR_BAD_DOCUMENT', `the configuration document is invalid, nothing was changed: ${problems.join('; ')}`),
   secretKey: (reason: string) =>
     new CloudRoutesError('CR_SECRET_KEY', `CLOUDROUTES_SECRET_KEY ${reason}; set it to 64 hex characters (e.g. the output of "openssl rand -hex 32")`, false),
   store: (reason: string) => new CloudRoutesError('CR_STORE', `store of record: ${reason}`, false),

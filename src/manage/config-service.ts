@@ -1,9 +1,9 @@
-/** Validated creation and removal of monitors and reactions in the store of record (used by the CLI and the API). */
-import { encryptFields } from '../core/crypto.js';
-import { errors } from '../core/errors.js';
+/** Validated creation, update and removal of monitors and reactions in the store of record (used by the CLI, the API and apply). */
+import { SECRET_MASK, decryptValue, encryptFields, isEncrypted } from '../core/crypto.js';
+import { CloudRoutesError, errors } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import type { PluginLoader } from '../core/plugins.js';
-import { secretFields } from '../core/schema.js';
+import { secretFields, validate } from '../core/schema.js';
 import type { CallOn, CheckModule, Monitor, Reaction, ReactionModule } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import { newId } from './ids.js';
@@ -28,8 +28,37 @@ export interface ReactionInput {
   data: unknown;
 }
 
+/** A monitor's configuration as stored (secret fields encrypted), without its id and times. */
+export type MonitorFields = Omit<Monitor, 'id' | 'createdAt' | 'updatedAt'>;
+/** A reaction's configuration as stored, without its id and times. */
+export type ReactionFields = Omit<Reaction, 'id' | 'createdAt' | 'updatedAt'>;
+
+export interface MonitorCheck {
+  /** The monitor's id (new or existing), for modules that complete their data with it. */
+  id: string;
+  /** The monitor being replaced: secret fields sent as "(secret)" keep its values. */
+  existing?: Monitor;
+  /** Whether a reaction id may be used; default: it is in the store. */
+  reactionExists?: (id: string) => boolean | Promise<boolean>;
+}
+
 const CALL_ON: CallOn[] = ['failed', 'healthy', 'both'];
 const ZONE = /^[a-z0-9][a-z0-9-]*$/;
+
+/** Marks `err` as caused by input field `field` unless it names a field already. */
+function withField<E extends CloudRoutesError>(err: E, field: string): E {
+  err.field ??= field;
+  return err;
+}
+
+/** Runs `fn`; a CloudRoutesError it throws is marked as caused by input field `field`. */
+async function at<T>(field: string, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw err instanceof CloudRoutesError ? withField(err, field) : err;
+  }
+}
 
 function requireName(name: unknown, what: string): string {
   if (typeof name !== 'string' || !name.trim()) throw errors.badSetting(`${what} name`, String(name ?? ''), 'give a non-empty --name');
@@ -39,6 +68,13 @@ function requireName(name: unknown, what: string): string {
 function asObject(data: unknown, what: string): Record<string, unknown> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw errors.badData(what, ['data must be a JSON object']);
   return data as Record<string, unknown>;
+}
+
+/** A list of strings without repeats (absent: empty). */
+function stringList(value: unknown, name: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw errors.badSetting(name, JSON.stringify(value), 'a list of strings');
+  return [...new Set(value as string[])];
 }
 
 /** Parses an interval (>= 1 s) into whole seconds or throws CR_BAD_INTERVAL. */
@@ -61,54 +97,87 @@ export class ConfigService {
     private readonly secretKey: Buffer | undefined,
   ) {}
 
+  /** Validates a monitor as the CLI and API take it; returns it as it would be stored. Errors name the field at fault. */
+  async checkMonitor(input: MonitorInput, opts: MonitorCheck): Promise<MonitorFields> {
+    const name = await at('name', () => requireName(input.name, 'monitor'));
+    const interval = await at('interval', () => parseInterval(input.interval));
+    const previous = opts.existing && { type: opts.existing.ctype, data: opts.existing.data };
+    // A module may complete the data first, e.g. generate the token of a webhook or heartbeat monitor.
+    const data = await this.storedData(this.checks, input.ctype, 'ctype', input.data, previous, (mod, d) => mod.prepareData?.(d, { id: opts.id }) ?? d);
+    const reactions = await at('reactions', () => stringList(input.reactions, 'reactions'));
+    const exists = opts.reactionExists ?? (async (id: string) => (await this.store.getReaction(id)) !== undefined);
+    for (const id of reactions) if (!(await exists(id))) throw withField(errors.noSuchReaction(id), 'reactions');
+    const zones = await at('zones', () => stringList(input.zones, 'zones'));
+    for (const z of zones) if (!ZONE.test(z)) throw withField(errors.badSetting('zones', z, 'zone names use lowercase letters, digits and dashes'), 'zones');
+    const quorum = await at('quorum', () => {
+      const q = input.quorum ?? 1;
+      if (!Number.isInteger(q) || q < 1) throw errors.badSetting('quorum', String(input.quorum), 'a whole number of zones, 1 or more');
+      if (zones.length && q > zones.length) throw errors.badSetting('quorum', String(q), `at most the number of zones listed (${zones.length})`);
+      return q;
+    });
+    return { name, ctype: input.ctype, interval, reactions, ...(zones.length ? { zones } : {}), ...(quorum > 1 ? { quorum } : {}), data };
+  }
+
+  /** Validates a reaction; returns it as it would be stored. `existing`: the reaction being replaced. */
+  async checkReaction(input: ReactionInput, existing?: Reaction): Promise<ReactionFields> {
+    const name = await at('name', () => requireName(input.name, 'reaction'));
+    const previous = existing && { type: existing.rtype, data: existing.data };
+    const data = await this.storedData(this.actions, input.rtype, 'rtype', input.data, previous);
+    const trigger = await at('trigger', () => {
+      const t = input.trigger ?? 1;
+      if (!Number.isInteger(t) || t < 1) throw errors.badSetting('trigger', String(input.trigger), 'a whole number of consecutive failures, 1 or more');
+      return t;
+    });
+    const frequency = await at('frequency', () => {
+      try {
+        return parseDuration(input.frequency ?? 0);
+      } catch {
+        throw errors.badSetting('frequency', String(input.frequency), 'a duration such as 30s or 5m');
+      }
+    });
+    const callOn = (input.callOn ?? 'failed') as CallOn;
+    if (!CALL_ON.includes(callOn)) throw withField(errors.badSetting('call-on', String(input.callOn), 'one of failed, healthy, both'), 'callOn');
+    if (input.once !== undefined && typeof input.once !== 'boolean') throw withField(errors.badSetting('once', String(input.once), 'true or false'), 'once');
+    return { name, rtype: input.rtype, trigger, frequency, callOn, once: input.once === true, data };
+  }
+
   /** Validates and stores a new monitor; the bridge carries it to Redis. */
   async addMonitor(input: MonitorInput): Promise<Monitor> {
-    const name = requireName(input.name, 'monitor');
-    const interval = parseInterval(input.interval);
-    const monitorId = newId('m');
-    let data = asObject(input.data, `check "${input.ctype}"`);
-    const prepare = (await this.checks.load(input.ctype)).prepareData;
-    // A module may complete the data first, e.g. generate the token of a webhook or heartbeat monitor.
-    if (prepare) data = prepare(data, { id: monitorId });
-    const mod = await this.checks.validateData(input.ctype, data);
-    const reactions = [...new Set(input.reactions ?? [])];
-    for (const id of reactions) {
-      if (!(await this.store.getReaction(id))) throw errors.noSuchReaction(id);
-    }
-    const zones = [...new Set(input.zones ?? [])];
-    for (const z of zones) if (!ZONE.test(z)) throw errors.badSetting('zones', z, 'zone names use lowercase letters, digits and dashes');
-    const quorum = input.quorum ?? 1;
-    if (!Number.isInteger(quorum) || quorum < 1) throw errors.badSetting('quorum', String(input.quorum), 'a whole number of zones, 1 or more');
-    if (zones.length && quorum > zones.length) throw errors.badSetting('quorum', String(quorum), `at most the number of zones listed (${zones.length})`);
+    const id = newId('m');
+    return this.saveMonitor(id, await this.checkMonitor(input, { id }));
+  }
+
+  /** Validates and stores a monitor in place of monitor `id`, keeping its id and creation time. */
+  async updateMonitor(id: string, input: MonitorInput): Promise<Monitor> {
+    const existing = await this.store.getMonitor(id);
+    if (!existing) throw errors.noSuchMonitor(id);
+    return this.saveMonitor(id, await this.checkMonitor(input, { id, existing }), existing);
+  }
+
+  /** Stores checked fields as monitor `id`; `existing` keeps its creation time. */
+  async saveMonitor(id: string, fields: MonitorFields, existing?: Monitor): Promise<Monitor> {
     const now = Date.now();
-    const monitor: Monitor = {
-      id: monitorId, name, ctype: input.ctype, interval, reactions, ...(zones.length ? { zones } : {}), ...(quorum > 1 ? { quorum } : {}),
-      data: encryptFields(this.secretKey, data, secretFields(mod.meta.fields)), createdAt: now, updatedAt: now,
-    };
+    const monitor: Monitor = { id, ...fields, createdAt: existing?.createdAt ?? now, updatedAt: now };
     await this.store.putMonitor(monitor);
     return monitor;
   }
 
   /** Validates and stores a new reaction. */
   async addReaction(input: ReactionInput): Promise<Reaction> {
-    const name = requireName(input.name, 'reaction');
-    const data = asObject(input.data, `reaction "${input.rtype}"`);
-    const mod = await this.actions.validateData(input.rtype, data);
-    const trigger = input.trigger ?? 1;
-    if (!Number.isInteger(trigger) || trigger < 1) throw errors.badSetting('trigger', String(input.trigger), 'a whole number of consecutive failures, 1 or more');
-    let frequency = 0;
-    try {
-      frequency = parseDuration(input.frequency ?? 0);
-    } catch {
-      throw errors.badSetting('frequency', String(input.frequency), 'a duration such as 30s or 5m');
-    }
-    const callOn = (input.callOn ?? 'failed') as CallOn;
-    if (!CALL_ON.includes(callOn)) throw errors.badSetting('call-on', String(input.callOn), 'one of failed, healthy, both');
+    return this.saveReaction(newId('r'), await this.checkReaction(input));
+  }
+
+  /** Validates and stores a reaction in place of reaction `id`, keeping its id and creation time. */
+  async updateReaction(id: string, input: ReactionInput): Promise<Reaction> {
+    const existing = await this.store.getReaction(id);
+    if (!existing) throw errors.noSuchReaction(id);
+    return this.saveReaction(id, await this.checkReaction(input, existing), existing);
+  }
+
+  /** Stores checked fields as reaction `id`; `existing` keeps its creation time. */
+  async saveReaction(id: string, fields: ReactionFields, existing?: Reaction): Promise<Reaction> {
     const now = Date.now();
-    const reaction: Reaction = {
-      id: newId('r'), name, rtype: input.rtype, trigger, frequency, callOn, once: input.once === true,
-      data: encryptFields(this.secretKey, data, secretFields(mod.meta.fields)), createdAt: now, updatedAt: now,
-    };
+    const reaction: Reaction = { id, ...fields, createdAt: existing?.createdAt ?? now, updatedAt: now };
     await this.store.putReaction(reaction);
     return reaction;
   }
@@ -123,5 +192,50 @@ export class ConfigService {
     const users = (await this.store.listMonitors()).filter((m) => m.reactions.includes(id)).map((m) => m.id);
     if (users.length) throw errors.reactionInUse(id, users);
     await this.store.deleteReaction(id);
+  }
+
+  /** Data with every encrypted value decrypted: what a check or reaction would see. */
+  plainData(data: Record<string, unknown>, what = 'data'): Record<string, unknown> {
+    const out = { ...data };
+    for (const [field, value] of Object.entries(data)) {
+      if (!isEncrypted(value)) continue;
+      if (!this.secretKey) throw errors.secretKey(`is not set, and field "${field}" is encrypted`);
+      try {
+        out[field] = decryptValue(this.secretKey, value);
+      } catch (err) {
+        throw withField(errors.badData(what, [`data.${field} cannot be decrypted with this CLOUDROUTES_SECRET_KEY (${(err as Error).message})`]), `data.${field}`);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Checks `input` against module `type`'s schema (secret values decrypted to be checked) and returns it
+   * as stored: secrets encrypted, values already encrypted kept as they are, "(secret)" replaced by `previous`'s value.
+   */
+  private async storedData<M extends CheckModule | ReactionModule>(
+    loader: PluginLoader<M>, type: string, typeField: string, input: unknown,
+    previous?: { type: string; data: Record<string, unknown> }, prepare?: (mod: M, data: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const what = `${loader.kind} "${type}"`;
+    let data = await at('data', () => asObject(input, what));
+    const mod = await at(typeField, () => loader.load(type));
+    const secrets = secretFields(mod.meta.fields);
+    data = { ...data };
+    for (const f of secrets) {
+      if (data[f] !== SECRET_MASK) continue;
+      if (previous?.type !== type || previous.data[f] === undefined) {
+        throw withField(errors.badData(what, [`data.${f} is "${SECRET_MASK}", which only stands for a value already stored: give the value itself`]), `data.${f}`);
+      }
+      data[f] = previous.data[f];
+    }
+    try {
+      if (prepare) data = prepare(mod, data);
+      const problems = validate(mod.meta.fields, this.plainData(data, what));
+      if (problems.length) throw errors.badData(what, problems);
+    } catch (err) {
+      throw err instanceof CloudRoutesError ? withField(err, /schema: (data(?:\.[\w-]+|\[\d+\])*)/.exec(err.message)?.[1] ?? 'data') : err;
+    }
+    return encryptFields(this.secretKey, data, secrets);
   }
 }

@@ -27,6 +27,27 @@ export async function readStates(redis: Redis, zone: string, ids: string[]): Pro
   return out;
 }
 
+/** A monitor's line in `cloudroutes status --json` and GET /api/v1/status. */
+export interface StatusRow {
+  id: string;
+  name: string;
+  ctype: string;
+  status: Status;
+  failcount: number;
+  /** ISO 8601, or null before the first check. */
+  lastCheck: string | null;
+  latencyMs: number | null;
+}
+
+/** One row per monitor with its live state. */
+export async function statusRows(redis: Redis, zone: string, monitors: Monitor[]): Promise<StatusRow[]> {
+  const states = await readStates(redis, zone, monitors.map((m) => m.id));
+  return monitors.map((m) => {
+    const s = states.get(m.id)!;
+    return { id: m.id, name: m.name, ctype: m.ctype, status: s.status, failcount: s.failcount, lastCheck: s.lastCheck ? new Date(s.lastCheck).toISOString() : null, latencyMs: s.latencyMs };
+  });
+}
+
 export interface ZoneViewState {
   status: Status;
   failcount: number;
