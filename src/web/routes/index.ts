@@ -1,6 +1,7 @@
 /** Every route group of the web process, registered in this order. */
 import type { FastifyInstance } from 'fastify';
 import type { WebDeps } from '../deps.js';
+import { dashboardRoutes } from './dashboard.js';
 import { healthRoutes } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { modulesRoutes } from './modules.js';
@@ -8,4 +9,4 @@ import { toldRoutes } from './told.js';
 
 export type RouteGroup = (app: FastifyInstance, deps: WebDeps) => Promise<void>;
 
-export const ROUTES: RouteGroup[] = [modulesRoutes, healthRoutes, metricsRoutes, toldRoutes];
+export const ROUTES: RouteGroup[] = [modulesRoutes, healthRoutes, metricsRoutes, toldRoutes, dashboardRoutes];
