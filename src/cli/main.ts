@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { CloudRoutesError } from '../core/errors.js';
 import { CliContext } from './context.js';
 import { monitorCommands, reactionCommands } from './config-commands.js';
+import { configIoCommands } from './config-io-commands.js';
 import { statusCommands } from './status-commands.js';
 import { storeCommands } from './store-commands.js';
 import { apikeyCommands } from './apikey-commands.js';
@@ -57,6 +58,7 @@ program
 processCommands(program);
 monitorCommands(program, run);
 reactionCommands(program, run);
+configIoCommands(program, run);
 statusCommands(program, run);
 storeCommands(program, run);
 apikeyCommands(program, run);

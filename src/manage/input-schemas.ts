@@ -1,0 +1,71 @@
+/**
+ * JSON Schemas of a monitor and a reaction as clients send them (the API's request bodies, the items of a
+ * configuration document). They check shape and types only; ConfigService checks the meaning.
+ * Written in the subset OpenAPI 3.0 shares with JSON Schema, so the API's OpenAPI document can show them.
+ */
+
+const duration = (description: string) => ({
+  anyOf: [{ type: 'string', maxLength: 32 }, { type: 'number', minimum: 0 }],
+  description,
+});
+
+const ids = (description: string) => ({ type: 'array', items: { type: 'string', maxLength: 100 }, maxItems: 1000, description });
+
+const data = (what: string) => ({
+  type: 'object',
+  additionalProperties: true,
+  description: `the ${what}'s data, as its module's schema describes (GET /api/v1/modules); secret fields may be sent as "(secret)" to keep the stored value`,
+});
+
+export const monitorInputSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200, description: 'a name for people' },
+    ctype: { type: 'string', maxLength: 100, description: 'check module, e.g. http-get-statuscode' },
+    interval: duration('time between checks: 10s, 1m, 5m or a number of seconds (at least 1)'),
+    data: data('check'),
+    reactions: ids('reaction ids to run on this monitor'),
+    zones: ids('zones that check it (default: every zone)'),
+    quorum: { type: 'integer', minimum: 1, description: 'zones that must see it failed within one interval before it is failed' },
+  },
+  required: ['name', 'ctype', 'interval', 'data'],
+  additionalProperties: false,
+} as const;
+
+export const reactionInputSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200, description: 'a name for people' },
+    rtype: { type: 'string', maxLength: 100, description: 'reaction module, e.g. webhook' },
+    trigger: { type: 'integer', minimum: 1, description: 'consecutive failed results before it runs on failure (default 1)' },
+    frequency: duration('least time between two runs for the same monitor, e.g. 5m (default 0)'),
+    callOn: { type: 'string', enum: ['failed', 'healthy', 'both'], description: 'which results it runs on (default failed)' },
+    once: { type: 'boolean', description: 'run at most once per episode (default false)' },
+    data: data('reaction'),
+  },
+  required: ['name', 'rtype', 'data'],
+  additionalProperties: false,
+} as const;
+
+/** Ids of monitors (`m-…`) and reactions (`r-…`): generated ones, or chosen in a configuration document. */
+export const ID_PATTERN = { monitor: '^m-[a-z0-9][a-z0-9-]{0,62}$', reaction: '^r-[a-z0-9][a-z0-9-]{0,62}$' } as const;
+
+const withId = <S extends { properties: object }>(schema: S, kind: keyof typeof ID_PATTERN) => ({
+  ...schema,
+  properties: {
+    id: { type: 'string', pattern: ID_PATTERN[kind], description: `the ${kind}'s id; absent: the ${kind} of that name, or a new one` },
+    ...schema.properties,
+  },
+});
+
+/** The whole configuration as `cloudroutes export` writes it and `cloudroutes apply` reads it. */
+export const configDocumentSchema = {
+  type: 'object',
+  properties: {
+    version: { type: 'integer', enum: [1] },
+    note: { type: 'string', description: 'ignored; export says here how secrets are written' },
+    reactions: { type: 'array', items: withId(reactionInputSchema, 'reaction'), maxItems: 100_000 },
+    monitors: { type: 'array', items: withId(monitorInputSchema, 'monitor'), maxItems: 100_000 },
+  },
+  additionalProperties: false,
+} as const;
