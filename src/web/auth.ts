@@ -25,6 +25,11 @@ declare module 'fastify' {
   }
 }
 
+/** The access a route needs: its own `access`, else read for GET and HEAD and write for the rest. */
+export function routeAccess(method: string, access: Access | undefined): Access {
+  return access ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
+}
+
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim();
@@ -46,7 +51,7 @@ export function installAuth(app: FastifyInstance, deps: WebDeps): void {
   });
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const access = request.routeOptions.config.access ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
+    const access = routeAccess(request.method, request.routeOptions.config.access);
     if (access === 'public') return;
     const wait = throttle.retryAfter(request.ip);
     if (wait > 0) {

@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { installAuth } from './auth.js';
 import type { WebDeps } from './deps.js';
 import { toHttp } from './errors.js';
+import { collectApiRoutes } from './openapi.js';
 import { ROUTES } from './routes/index.js';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -22,6 +23,7 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
     void reply.code(404).send({ error: { code: 'CR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}; see /api/v1/openapi.json` } });
   });
   installAuth(app, deps);
+  collectApiRoutes(app);
   for (const routes of ROUTES) await app.register(async (instance) => routes(instance, deps));
   return app;
 }

@@ -1,0 +1,52 @@
+/** /api/v1/config: the whole configuration as one YAML or JSON document, and apply of such a document. */
+import type { FastifyInstance } from 'fastify';
+import { applyDocument, exportDocument, parseDocument, renderDocument, type DocumentFormat } from '../../manage/config-io.js';
+import { configDocumentSchema } from '../../manage/input-schemas.js';
+import { configService, type WebDeps } from '../deps.js';
+import { applyReportSchema, errorResponses } from './api-schemas.js';
+
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+const MEDIA: Record<DocumentFormat, string> = { json: 'application/json; charset=utf-8', yaml: 'application/yaml; charset=utf-8' };
+
+export async function configRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
+  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseDocument(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  app.get<{ Querystring: { format: DocumentFormat } }>('/api/v1/config', {
+    schema: {
+      summary: 'Export the whole configuration', tags: ['config'],
+      description: 'Reactions and monitors with their ids, as "cloudroutes export" writes them; secret values stay encrypted (enc:v1:…) and work with the same CLOUDROUTES_SECRET_KEY.',
+      querystring: { type: 'object', properties: { format: { type: 'string', enum: ['json', 'yaml'], default: 'json' } }, additionalProperties: false },
+      response: {
+        200: { description: 'the document', content: { 'application/json': { schema: configDocumentSchema }, 'application/yaml': { schema: { type: 'string' } } } },
+        ...errorResponses,
+      },
+    },
+  }, async (request, reply) => {
+    const { format } = request.query;
+    return reply.type(MEDIA[format]).send(renderDocument(await exportDocument(await deps.store()), format));
+  });
+
+  app.post<{ Querystring: { prune: boolean; dryRun: boolean } }>('/api/v1/config', {
+    schema: {
+      summary: 'Apply a configuration document', tags: ['config'],
+      description: 'Creates what is missing, updates what differs, leaves what is the same; with prune, removes what the document does not list. ' +
+        'The whole document is checked first: with any problem nothing changes (400 naming the item and field).',
+      querystring: {
+        type: 'object',
+        properties: {
+          prune: { type: 'boolean', default: false, description: 'remove the monitors and reactions the document does not list' },
+          dryRun: { type: 'boolean', default: false, description: 'only report what would change' },
+        },
+        additionalProperties: false,
+      },
+      body: { content: { 'application/json': { schema: configDocumentSchema }, 'application/yaml': { schema: configDocumentSchema } } },
+      response: { 200: applyReportSchema, ...errorResponses },
+    },
+  }, async (request) => applyDocument(await configService(deps), await deps.store(), request.body, request.query));
+}
