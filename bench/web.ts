@@ -4,35 +4,30 @@
  * (GET /ping/<token>) and webhook calls (POST /api/v1/webhook/<id>) at a fixed concurrency from a separate undici
  * process, and the same load against a minimal node:http server (the baseline) in the same run.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { encryptFields } from '../src/core/crypto.js';
 import { keys } from '../src/core/keys.js';
 import { checkLoader } from '../src/core/plugins.js';
 import { secretFields } from '../src/core/schema.js';
 import type { Monitor } from '../src/core/types.js';
-import { firstJsonLine, killAllNow, startChild, stopAll, stopChild, watchExits, type Child } from './lib/children.js';
+import { firstJsonLine, startChild, stopChild, type Child } from './lib/children.js';
+import { positiveInt as positive, progressTo, runBench, type BenchRun } from './lib/lifecycle.js';
 import { freePort, freePortRange } from './lib/ports.js';
 import { sampleProc } from './lib/procstat.js';
-import { startRedis, type BenchRedis } from './lib/redis.js';
+import type { Redis } from 'ioredis';
+import { startRedis } from './lib/redis.js';
 import type { LoadConfig, LoadRequest, LoadResult } from './lib/web-load.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const LOAD = fileURLToPath(new URL('./lib/web-load.js', import.meta.url));
 const TARGET = fileURLToPath(new URL('./lib/target-server.js', import.meta.url));
 const ZONE = 'bench';
-
-const positive = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
-  return n;
-};
 
 const program = new Command('npm run bench:web --')
   .description(
@@ -66,25 +61,11 @@ interface Phase extends LoadResult {
   serverCpuPct: number;
 }
 
-const progress = (msg: string) => process.stderr.write(`[bench:web ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const progress = progressTo('bench:web');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-let tmp: string | undefined;
-let redis: BenchRedis | undefined;
-let failure: ((err: Error) => void) | undefined;
-const crashed = new Promise<never>((_, reject) => (failure = reject));
-crashed.catch(() => undefined);
-
-async function cleanup(): Promise<void> {
-  redis?.client.disconnect();
-  await stopAll('cloudroutes', 8000);
-  await stopAll(undefined, 2000);
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-  tmp = undefined;
-}
-
 /** Resolves once something accepts TCP connections on 127.0.0.1:port. */
-async function listening(port: number, ms: number): Promise<void> {
+async function listening(port: number, ms: number, run: BenchRun): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -93,17 +74,17 @@ async function listening(port: number, ms: number): Promise<void> {
     });
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${ms} ms`);
-    await Promise.race([sleep(100), crashed]);
+    await Promise.race([sleep(100), run.crashed]);
   }
 }
 
 /** Puts `n` monitors of `ctype` into Redis as the bridge would (nothing due for an hour); returns each one's token. */
-async function putTold(ctype: string, n: number, key: Buffer): Promise<{ id: string; token: string }[]> {
+async function putTold(redis: Redis, ctype: string, n: number, key: Buffer): Promise<{ id: string; token: string }[]> {
   const mod = await checkLoader().load(ctype);
   const k = keys(ZONE);
   const out: { id: string; token: string }[] = [];
   for (let from = 0; from < n; from += 1000) {
-    const p = redis!.client.pipeline();
+    const p = redis.pipeline();
     const now = Date.now();
     for (let i = from; i < Math.min(n, from + 1000); i++) {
       const id = `m-${ctype[0]}${String(i).padStart(8, '0')}`;
@@ -117,23 +98,22 @@ async function putTold(ctype: string, n: number, key: Buffer): Promise<{ id: str
   return out;
 }
 
-/** Runs one load child against `origin` and measures `server`'s CPU meanwhile. */
-async function load(name: string, origin: string, reqs: LoadRequest[], server: Child, o: Options): Promise<Phase> {
-  const file = join(tmp!, `${name}.json`);
+/** Runs one load child against `origin` and measures `server`'s CPU during its window. */
+async function load(run: BenchRun, name: string, origin: string, reqs: LoadRequest[], server: Child, o: Options): Promise<Phase> {
+  const file = join(run.tmp!, `${name}.json`);
   writeFileSync(file, JSON.stringify(reqs));
   const config: LoadConfig = { origin, requestsFile: file, concurrency: o.concurrency, warmupSeconds: o.warmup, seconds: o.duration };
   progress(`${name}: ${o.concurrency} in flight, ${o.warmup} s warm-up + ${o.duration} s...`);
   const child = startChild(`load-${name}`, 'baseline', process.execPath, [LOAD, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
   child.stopping = true; // it exits by itself once it has printed its figures
-  await Promise.race([sleep(o.warmup * 1000), crashed]);
+  await Promise.race([sleep(o.warmup * 1000), run.crashed]);
   const c0 = sampleProc(server.pid)!;
   const t0 = Date.now();
-  const r = await Promise.race([firstJsonLine<LoadResult>(child, (o.warmup + o.duration + 60) * 1000), crashed]);
+  const r = await Promise.race([firstJsonLine<LoadResult>(child, (o.warmup + o.duration + 60) * 1000), run.crashed]);
   const cpu = sampleProc(server.pid)!.cpuSec - c0.cpuSec;
   await stopChild(child);
-  const phase = { name, ...r, serverCpuPct: (100 * cpu) / ((Date.now() - t0) / 1000) };
   progress(`${name}: ${r.perSec.toFixed(0)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms (${r.errors} errors${r.firstError ? `, e.g. ${r.firstError}` : ''}; statuses ${JSON.stringify(r.statuses)})`);
-  return phase;
+  return { name, ...r, serverCpuPct: (100 * cpu) / ((Date.now() - t0) / 1000) };
 }
 
 function table(rows: string[][]): string {
@@ -141,10 +121,31 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
-async function main(o: Options): Promise<void> {
-  tmp = mkdtempSync(join(tmpdir(), 'cr-bench-web-'));
-  watchExits((c, how) => interrupted || failure?.(new Error(`${c.name} (pid ${c.pid}) exited unexpectedly (${how}); ${readFileSync(join(tmp!, `${c.name}.log`), 'utf8').trim().split('\n').slice(-5).join(' | ')}`)));
-  redis = await startRedis(tmp);
+function report(o: Options, ping: Phase, webhook: Phase, baseline: Phase, sink: { recorded: number; accepted: number }): void {
+  const ratio = (p: Phase) => p.perSec / baseline.perSec;
+  const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+  const rows = [['load', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'server CPU %', 'ours/baseline'],
+    ...[ping, webhook, baseline].map((p) => [p.name, fmt(p.perSec), fmt(p.p50Ms, 2), fmt(p.p99Ms, 2), fmt(p.maxMs, 1), String(p.errors), fmt(p.serverCpuPct), p === baseline ? '' : fmt(ratio(p), 2)])];
+  const out = [
+    `web ingest, ${o.monitors} heartbeat + ${o.monitors} webhook monitors, ${o.concurrency} in flight (keep-alive), ${o.duration} s each after ${o.warmup} s warm-up`,
+    table(rows),
+    'ping = GET /ping/<token>; webhook = POST /api/v1/webhook/<id> (each one pushed to the broker); baseline = a node:http server answering 200 to the same GETs',
+    `the sink had recorded ${sink.recorded} of the ${sink.accepted} accepted webhook calls (warm-up included) 3 s after the load`,
+    `target 5,000 pings/s with p99 < 50 ms: ${ping.perSec >= 5000 && ping.p99Ms < 50 ? 'met' : 'not met'}`,
+  ];
+  if (o.json) {
+    const pick = ({ name: _, ...p }: Phase) => p;
+    out.push(JSON.stringify({
+      monitors: o.monitors, concurrency: o.concurrency, durationSec: o.duration, warmupSec: o.warmup,
+      ping: pick(ping), webhook: pick(webhook), baseline: pick(baseline), pingRatio: ratio(ping), webhookRatio: ratio(webhook), sink,
+    }));
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+async function main(o: Options, run: BenchRun): Promise<void> {
+  const tmp = (run.tmp = mkdtempSync(join(tmpdir(), 'cr-bench-web-')));
+  const redis = await startRedis(tmp);
   const key = randomBytes(32);
   const webPort = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -152,7 +153,7 @@ async function main(o: Options): Promise<void> {
     CLOUDROUTES_DATA_DIR: tmp, CLOUDROUTES_STORE: `sqlite:${join(tmp, 'cr.db')}`, CLOUDROUTES_SECRET_KEY: key.toString('hex'), LOG_LEVEL: 'warn',
   };
   const spawnCr = (name: string, args: string[], flags: string[] = []) => {
-    const log = openSync(join(tmp!, `${name}.log`), 'a');
+    const log = openSync(join(tmp, `${name}.log`), 'a');
     return startChild(name, 'cloudroutes', process.execPath, [...flags, MAIN, ...args], { env, stdio: ['ignore', log, log] });
   };
   spawnCr('broker', ['broker']);
@@ -160,11 +161,11 @@ async function main(o: Options): Promise<void> {
   const prof = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, '--cpu-prof-name=web.cpuprofile'] : [];
   const web = spawnCr('web', ['web', '--port', String(webPort)], prof);
   const origin = `http://127.0.0.1:${webPort}`;
-  await listening(webPort, 20_000);
+  await listening(webPort, 20_000, run);
   progress(`redis ${redis.url}, broker, sink ${sink.pid} and web ${web.pid} on ${origin} (real processes)`);
 
-  const heartbeats = await putTold('heartbeat', o.monitors, key);
-  const webhooks = await putTold('webhook', o.monitors, key);
+  const heartbeats = await putTold(redis.client, 'heartbeat', o.monitors, key);
+  const webhooks = await putTold(redis.client, 'webhook', o.monitors, key);
   progress(`${o.monitors} heartbeat and ${o.monitors} webhook monitors in Redis`);
   const pings: LoadRequest[] = heartbeats.map((m) => ({ path: `/ping/${m.token}`, method: 'GET' }));
   const calls: LoadRequest[] = webhooks.map((m, i) => ({
@@ -172,59 +173,18 @@ async function main(o: Options): Promise<void> {
     body: JSON.stringify({ status: 'healthy', message: `call ${i}` }),
   }));
   const history0 = await redis.client.xlen(keys(ZONE).history);
-  const ping = await load('ping', origin, pings, web, o);
-  const webhook = await load('webhook', origin, calls, web, o);
-  // Every webhook call (warm-up included) is one result for the sink; give it a moment to catch up.
-  const sent = (webhook.statuses['202'] ?? 0);
+  const ping = await load(run, 'ping', origin, pings, web, o);
+  const webhook = await load(run, 'webhook', origin, calls, web, o);
   await sleep(3000);
   const recorded = (await redis.client.xlen(keys(ZONE).history)) - history0;
   if (o.cpuProf) await stopChild(web, 8000);
 
   const target = startChild('baseline-server', 'target', process.execPath, [TARGET], { stdio: ['pipe', 'pipe', 'inherit'] });
   const { port } = await firstJsonLine<{ port: number }>(target, 10_000);
-  const baseline = await load('baseline', `http://127.0.0.1:${port}`, pings.map((p) => ({ ...p })), target, o);
-  await cleanup();
-
-  const ratio = (p: Phase) => p.perSec / baseline.perSec;
-  const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-  const rows = [['load', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'server CPU %', 'ours/baseline'],
-    ...[ping, webhook, baseline].map((p) => [p.name, fmt(p.perSec), fmt(p.p50Ms, 2), fmt(p.p99Ms, 2), fmt(p.maxMs, 1), String(p.errors), fmt(p.serverCpuPct), p === baseline ? '' : fmt(ratio(p), 2)])];
-  process.stdout.write(`web ingest, ${o.monitors} heartbeat + ${o.monitors} webhook monitors, ${o.concurrency} in flight (keep-alive), ${o.duration} s each after ${o.warmup} s warm-up\n`);
-  process.stdout.write(`${table(rows)}\n`);
-  process.stdout.write(`ping = GET /ping/<token>; webhook = POST /api/v1/webhook/<id> (each pushed to the broker); baseline = node:http answering 200 to the same GETs\n`);
-  process.stdout.write(`sink recorded ${recorded} results for ${sent} accepted webhook calls in the window (+ warm-up calls), 3 s after the load\n`);
-  process.stdout.write(`target: 5,000 pings/s with p99 < 50 ms: ${ping.perSec >= 5000 && ping.p99Ms < 50 ? 'met' : 'not met'}\n`);
-  if (o.json) {
-    const pick = ({ name, statuses, firstError, ...p }: Phase) => ({ ...p, ...(firstError ? { firstError } : {}), statuses, name });
-    process.stdout.write(JSON.stringify({
-      monitors: o.monitors, concurrency: o.concurrency, durationSec: o.duration, warmupSec: o.warmup,
-      ping: pick(ping), webhook: pick(webhook), baseline: pick(baseline), pingRatio: ratio(ping), webhookRatio: ratio(webhook),
-      sinkRecorded: recorded, webhookAccepted: sent,
-    }) + '\n');
-  }
+  const baseline = await load(run, 'baseline', `http://127.0.0.1:${port}`, pings, target, o);
+  redis.client.disconnect();
+  await run.stop();
+  report(o, ping, webhook, baseline, { recorded, accepted: webhook.warmupOk + (webhook.statuses['202'] ?? 0) });
 }
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    progress(`${signal}: stopping every child process and removing temp files`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-process.on('exit', () => {
-  killAllNow();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
-program.action(async (o: Options) => {
-  try {
-    await main(o);
-  } catch (err) {
-    progress(`failed: ${(err as Error).message}`);
-    await cleanup();
-    process.exitCode = 1;
-  }
-});
-await program.parseAsync(process.argv);
+await runBench<Options>(program, progress, main);

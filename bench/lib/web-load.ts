@@ -1,7 +1,7 @@
 /**
  * Bench child: a fixed-concurrency HTTP load from its own process. One undici Pool with keep-alive connections, one
  * request in flight per connection; a warm-up, then a measured window. Reads its requests from a JSON file.
- * Prints one JSON line: { requests, errors, firstError, seconds, perSec, p50Ms, p99Ms, maxMs, statuses, cpuSec }.
+ * Prints one JSON line: { warmupOk, requests, errors, firstError, seconds, perSec, p50Ms, p99Ms, maxMs, statuses, cpuSec }.
  */
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
@@ -22,6 +22,8 @@ export interface LoadConfig {
 }
 
 export interface LoadResult {
+  /** 2xx answers during the warm-up (not in the figures). */
+  warmupOk: number;
   requests: number;
   errors: number;
   firstError: string;
@@ -40,6 +42,7 @@ const pool = new Pool(config.origin, { connections: config.concurrency, pipelini
 
 let next = 0;
 let measuring = false;
+let warmupOk = 0;
 let errors = 0;
 let firstError = '';
 const latencies: number[] = [];
@@ -51,7 +54,10 @@ async function one(): Promise<void> {
   try {
     const res = await pool.request({ path: r.path, method: r.method, headers: r.headers, body: r.body });
     await res.body.dump();
-    if (!measuring) return;
+    if (!measuring) {
+      if (res.statusCode < 300) warmupOk++;
+      return;
+    }
     latencies.push(performance.now() - t0);
     statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
     if (res.statusCode >= 300) errors++;
@@ -81,7 +87,7 @@ latencies.sort((a, b) => a - b);
 const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! : NaN);
 const round = (ms: number) => Math.round(ms * 100) / 100;
 const result: LoadResult = {
-  requests: latencies.length, errors, firstError, seconds, perSec: (latencies.length - errors) / seconds,
+  warmupOk, requests: latencies.length, errors, firstError, seconds, perSec: (latencies.length - errors) / seconds,
   p50Ms: round(q(0.5)), p99Ms: round(q(0.99)), maxMs: round(latencies[latencies.length - 1] ?? NaN), statuses, cpuSec: (cpu.user + cpu.system) / 1e6,
 };
 process.stdout.write(JSON.stringify(result) + '\n');
