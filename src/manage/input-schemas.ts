@@ -47,8 +47,11 @@ export const reactionInputSchema = {
   additionalProperties: false,
 } as const;
 
-/** Ids of monitors (`m-…`) and reactions (`r-…`): generated ones, or chosen in a configuration document. */
-export const ID_PATTERN = { monitor: '^m-[a-z0-9][a-z0-9-]{0,62}$', reaction: '^r-[a-z0-9][a-z0-9-]{0,62}$' } as const;
+/**
+ * Ids of monitors (`m-…`) and reactions (`r-…`): generated ones, or chosen in a configuration document. No dashes
+ * after the prefix: a told monitor's token is "<monitor id>.<secret>", read back by the same rule.
+ */
+export const ID_PATTERN = { monitor: '^m-[a-z0-9]{1,40}$', reaction: '^r-[a-z0-9]{1,40}$' } as const;
 
 const withId = <S extends { properties: object }>(schema: S, kind: keyof typeof ID_PATTERN) => ({
   ...schema,

@@ -48,6 +48,18 @@ export const monitorSchema = {
   required: ['id', 'name', 'ctype', 'interval', 'data', 'reactions', 'createdAt', 'updatedAt'],
 } as const;
 
+export const createdMonitorSchema = {
+  ...monitorSchema,
+  properties: {
+    ...monitorSchema.properties,
+    endpoint: {
+      type: 'object',
+      description: 'heartbeat and webhook monitors only, and only in this answer: the token (also the secret data.token) and where to call',
+      properties: { token: { type: 'string' }, url: { type: 'string' }, failUrl: { type: 'string' } },
+    },
+  },
+} as const;
+
 const stateSchema = {
   type: 'object',
   description: "the monitor's live state in this zone's Redis",

@@ -1,5 +1,5 @@
 /** List, create, read, replace and remove for one kind of configuration record (monitors, reactions). */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { maskSecrets } from '../../core/crypto.js';
 import type { CloudRoutesError } from '../../core/errors.js';
 import type { Monitor, Reaction } from '../../core/types.js';
@@ -27,6 +27,10 @@ export interface Resource<T extends Monitor | Reaction, I> {
   remove(service: ConfigService, id: string): Promise<void>;
   /** What GET of one record adds (the monitor's live state). */
   details?(record: T): Promise<Record<string, unknown>>;
+  /** The answer to a create, when it shows more than `output`. */
+  createdOutput?: object;
+  /** What the answer to a create adds (a told monitor's token, shown only then). */
+  created?(record: T, request: FastifyRequest): Record<string, unknown> | undefined;
 }
 
 /** A record as clients see it: secret values masked. */
@@ -45,11 +49,11 @@ export function crudRoutes<T extends Monitor | Reaction, I>(app: FastifyInstance
   }, async () => (await r.list(await deps.store())).map(shown));
 
   app.post<{ Body: I }>(r.path, {
-    schema: { summary: `Create a ${r.kind}`, description: 'Validated as the CLI validates; secret fields are encrypted before they are stored.', tags, body: r.input, response: { 201: r.output, ...errorResponses } },
+    schema: { summary: `Create a ${r.kind}`, description: 'Validated as the CLI validates; secret fields are encrypted before they are stored.', tags, body: r.input, response: { 201: r.createdOutput ?? r.output, ...errorResponses } },
   }, async (request, reply) => {
     const record = await r.add(await configService(deps), request.body as I);
     reply.code(201);
-    return shown(record);
+    return { ...shown(record), ...r.created?.(record, request) };
   });
 
   app.get<ById>(`${r.path}/:id`, {

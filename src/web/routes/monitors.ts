@@ -5,9 +5,10 @@ import type { Monitor } from '../../core/types.js';
 import type { MonitorInput } from '../../manage/config-service.js';
 import { monitorInputSchema } from '../../manage/input-schemas.js';
 import { readStates, readZoneViews } from '../../manage/state.js';
+import { toldEndpoint, webBaseUrl } from '../../manage/told-urls.js';
 import type { WebDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
-import { errorResponses, historySchema, idParams, limitQuery, monitorSchema, monitorWithStateSchema } from './api-schemas.js';
+import { createdMonitorSchema, errorResponses, historySchema, idParams, limitQuery, monitorSchema, monitorWithStateSchema } from './api-schemas.js';
 import { crudRoutes } from './crud.js';
 
 const TIME = /^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -34,6 +35,12 @@ export async function monitorRoutes(app: FastifyInstance, deps: WebDeps): Promis
       state: (await readStates(deps.redis, deps.settings.zone, [m.id])).get(m.id),
       zoneViews: await readZoneViews(deps.redis, deps.settings.zone, m.id),
     }),
+    createdOutput: createdMonitorSchema,
+    created: (m, request) => {
+      // The URL as this client reached us, unless CLOUDROUTES_WEB_URL says how callers reach the web process.
+      const endpoint = toldEndpoint(m, deps.secretKey, process.env.CLOUDROUTES_WEB_URL ? webBaseUrl() : `${request.protocol}://${request.host}`);
+      return endpoint && { endpoint };
+    },
   });
 
   app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string; limit: number } }>('/api/v1/monitors/:id/history', {
