@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { keys, type Keys } from '../core/keys.js';
 import type { ResultMessage } from '../core/messages.js';
-import { signalTtl } from '../core/signals.js';
+import { parseSignal, signalTtl } from '../core/signals.js';
 import type { Signal, Status } from '../core/types.js';
 import type { WebDeps } from './deps.js';
 import { HttpError } from './errors.js';
@@ -39,11 +39,17 @@ export class Ingest {
     throw new HttpError(409, 'CR_WRONG_ENDPOINT', `monitor "${monitor.id}" is a ${monitor.ctype} monitor, not a ${ctype} one${where ? `: use ${where}` : ''}`);
   }
 
-  /** Records a heartbeat ping; a ping to a monitor that is failed also pushes a healthy result, so it recovers at once. */
+  /**
+   * Records a heartbeat ping. A ping to a monitor that is failed, or whose last signal was a failure not yet recorded
+   * by the sink, also pushes a healthy result (at most once a second), so it recovers at once.
+   */
   async ping(monitor: ToldMonitor): Promise<void> {
     const now = Date.now();
-    const [, status] = await Promise.all([this.record(monitor, { at: now, status: 'healthy' }), this.deps.redis.hget(this.k.state(monitor.id), 'status')]);
-    if (status === 'failed' && now - monitor.pushedAt > 1000) this.push(monitor, 'healthy', 'ping received: the job ran again', now);
+    const [previous, status] = await Promise.all([this.record(monitor, { at: now, status: 'healthy' }), this.deps.redis.hget(this.k.state(monitor.id), 'status')]);
+    if ((status === 'failed' || parseSignal(previous)?.status === 'failed') && now - monitor.recoveredAt > 1000) {
+      this.push(monitor, 'healthy', 'ping received: the job ran again', now);
+      monitor.recoveredAt = now;
+    }
   }
 
   /** Records a signal and pushes it as a result at once, so the sink and the reactions see it without waiting for the schedule. */
@@ -53,9 +59,10 @@ export class Ingest {
     this.push(monitor, status, message, now);
   }
 
-  private record(monitor: ToldMonitor, signal: Signal): Promise<unknown> {
+  /** Writes the monitor's signal; resolves to the one it replaced (JSON), if any. */
+  private record(monitor: ToldMonitor, signal: Signal): Promise<string | null> {
     const grace = typeof monitor.options.grace === 'number' ? monitor.options.grace : 0;
-    return this.deps.redis.set(this.k.signal(monitor.id), JSON.stringify(signal), 'EX', signalTtl(monitor.interval, grace));
+    return this.deps.redis.set(this.k.signal(monitor.id), JSON.stringify(signal), 'EX', signalTtl(monitor.interval, grace), 'GET');
   }
 
   private push(monitor: ToldMonitor, status: Status, message: string, now: number): void {
@@ -64,6 +71,5 @@ export class Ingest {
       this.deps.logger.error({ monitorId: monitor.id }, 'result queue to the broker is full; told result not sent (is the broker running?)');
       throw new HttpError(503, 'CR_BUSY', `the result for monitor "${monitor.id}" was recorded but could not be sent on: the queue to the broker is full; retry shortly`);
     }
-    monitor.pushedAt = now;
   }
 }

@@ -17,8 +17,8 @@ export interface ToldMonitor {
   tokenHash: Buffer;
   /** The token as stored (encrypted): while it is unchanged, a reload need not decrypt it again. */
   stored: unknown;
-  /** When this process last pushed an immediate result for it (ms), to push a recovery once, not once per ping. */
-  pushedAt: number;
+  /** When this process last pushed a recovery for it (ms), so a burst of pings pushes one, not one each. */
+  recoveredAt: number;
 }
 
 const MONITOR_ID = /^[a-z]-[a-z0-9]{1,40}$/;
@@ -78,6 +78,6 @@ export class ToldMonitors {
       if (typeof token !== 'string' || !token) return undefined;
       tokenHash = sha256(token);
     }
-    return { id, name: config.name, ctype: config.ctype, interval: config.interval, options, tokenHash, stored, pushedAt: before?.pushedAt ?? 0 };
+    return { id, name: config.name, ctype: config.ctype, interval: config.interval, options, tokenHash, stored, recoveredAt: before?.recoveredAt ?? 0 };
   }
 }
