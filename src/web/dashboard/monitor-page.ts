@@ -6,7 +6,8 @@ import { readStates, readZoneViews, storeOutageNote } from '../../manage/state.j
 import type { Store } from '../../store/store.js';
 import type { WebDeps } from '../deps.js';
 import { CHART_LIMIT, pendingEvents, pendingHistory, recentEvents, recentHistory, secretsOf, tryStore } from './data.js';
-import { ago, badge, iso, latency, MASK, masked, when } from './format.js';
+import { SECRET_MASK } from '../../core/crypto.js';
+import { ago, badge, iso, latency, masked, when } from './format.js';
 import { html, type Html } from './html.js';
 import { chartSpan, chartZone, notesHtml, points } from './overview.js';
 import { chart, sparkline } from './sparkline.js';
@@ -97,7 +98,7 @@ ${recent.map((h) => html`<tr><td>${when(h.checkedAt, now)}</td><td>${h.zone}</td
 /** Each field of a monitor's data on a line: strings as they are, other values as JSON, secrets masked. */
 function dataList(data: Record<string, unknown>): Html {
   return html`<dl class="data">${Object.entries(data).map(([k, v]) =>
-    html`<dt>${k}</dt><dd>${v === MASK ? html`<span class="muted">${MASK}</span>` : html`<code>${typeof v === 'string' ? v : JSON.stringify(v)}</code>`}</dd>`)}</dl>`;
+    html`<dt>${k}</dt><dd>${v === SECRET_MASK ? html`<span class="muted">${SECRET_MASK}</span>` : html`<code>${typeof v === 'string' ? v : JSON.stringify(v)}</code>`}</dd>`)}</dl>`;
 }
 
 /** When a reaction runs, in words: "on failed, from 3 failures, at most every 5m, once per episode". */
