@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { loadSettings } from '../src/core/config.js';
 import { keys } from '../src/core/keys.js';
 import { startWeb, type Web } from '../src/web/start.js';
-import type { HealthReport } from '../src/web/routes/health.js';
+import { HealthProbe, type HealthReport } from '../src/web/routes/health.js';
 import { Cluster, putMonitor, silent, waitFor } from './helpers/cluster.js';
 import { httpPeer, silentPeer, type Peer } from './helpers/peers.js';
 import { RedisServer, freePort, freePortRange } from './helpers/redis-server.js';
@@ -91,6 +91,16 @@ test('with monitors checked: 200 with the newest result; when results stop: 503 
   assert.is(stopped.body.store.up, true);
   assert.ok(stopped.body.lastResult.ageMs! > 3000);
   assert.match(stopped.body.lastResult.error!, /newest result was recorded \d+ s ago.*control, broker, worker and sink of zone "default"/);
+});
+
+test('by default a result is expected within two intervals of the most frequent monitor plus 30 s', async () => {
+  await putMonitor(redis, 'slow', { id: 'm-slow', interval: 45, ctype: 'http-get-statuscode', data: { url: `${target.url}/`, codes: ['200'] } }, 3_600_000);
+  await putMonitor(redis, 'slow', { id: 'm-slower', interval: 300, ctype: 'http-get-statuscode', data: { url: `${target.url}/`, codes: ['200'] } }, 3_600_000);
+  const probe = new HealthProbe({ redis, store: async () => w.store, settings: { ...w.web.deps.settings, zone: 'slow' } });
+  const report = await probe.check();
+  assert.is(report.status, 'ok', 'never checked, but the web process only just looked');
+  assert.is(report.lastResult.staleAfterMs, 2 * 45_000 + 30_000);
+  assert.is(report.lastResult.monitors, 2);
 });
 
 test('a store that cannot be reached: 503 naming the store, without its password', async () => {

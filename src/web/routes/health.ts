@@ -38,13 +38,15 @@ function lastGeneratedMs(info: unknown): number | null {
 export class HealthProbe {
   private running: Promise<HealthReport> | undefined;
   private lastRedisError: string | undefined;
-  private minInterval: { ms: number; at: number } | undefined;
+  /** The shortest interval of the zone's monitors, read again every 30 s or when their number changed. */
+  private minInterval: { ms: number; at: number; monitors: number } | undefined;
   /** Redis time of the first look and of the last look that found no monitors: a window of grace starts there. */
   private graceFrom: number | undefined;
 
   /** `resultAgeMs` overrides how old the newest result may be (default: two intervals of the most frequent monitor plus 30 s). */
   constructor(private readonly deps: Pick<WebDeps, 'redis' | 'store' | 'settings'>, private readonly resultAgeMs?: number) {
     deps.redis.on('error', (err: Error) => (this.lastRedisError = err.message));
+    deps.redis.on('ready', () => (this.lastRedisError = undefined));
   }
 
   check(): Promise<HealthReport> {
@@ -108,8 +110,9 @@ export class HealthProbe {
     const now = Number(secs) * 1000 + Math.floor(Number(micros) / 1000);
     if (wantIntervals) {
       const ms = (value(6) as string[]).map(Number).filter((n) => n > 0);
-      this.minInterval = { ms: ms.length ? Math.min(...ms) : 0, at: Date.now() };
+      this.minInterval = { ms: ms.reduce((a, b) => Math.min(a, b), Infinity), at: Date.now(), monitors: ms.length };
     }
+    if (this.minInterval && this.minInterval.monitors !== Number(value(1))) this.minInterval.at = 0;
     const healthJson = value(3) as string | null;
     const store = {
       ...(healthJson ? { bridge: JSON.parse(healthJson) as NonNullable<HealthReport['store']['bridge']> } : {}),
@@ -126,7 +129,8 @@ export class HealthProbe {
       return { at, ageMs, monitors, note: 'no monitors are checked from this zone' };
     }
     this.graceFrom ??= now;
-    const staleAfterMs = this.resultAgeMs ?? 2 * (this.minInterval?.ms ?? 0) + 30_000;
+    const shortest = this.minInterval && Number.isFinite(this.minInterval.ms) ? this.minInterval.ms : 0;
+    const staleAfterMs = this.resultAgeMs ?? 2 * shortest + 30_000;
     // A web process that just started, or monitors just added to an empty zone, get one window before results are expected.
     const since = Math.max(at ?? 0, this.graceFrom);
     if (now - since <= staleAfterMs) return { at, ageMs, monitors, staleAfterMs };
