@@ -8,6 +8,7 @@ import { monitorRoutes } from './monitors.js';
 import { reactionRoutes } from './reactions.js';
 import { recordRoutes } from './records.js';
 
+/** Registers the API v1 route groups with strict body validation, and the OpenAPI document. */
 export async function apiRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
   app.setValidatorCompiler(apiValidatorCompiler);
   await monitorRoutes(app, deps);

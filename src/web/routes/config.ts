@@ -8,6 +8,7 @@ import { applyReportSchema, errorResponses } from './api-schemas.js';
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 const MEDIA: Record<DocumentFormat, string> = { json: 'application/json; charset=utf-8', yaml: 'application/yaml; charset=utf-8' };
 
+/** Registers GET and POST /api/v1/config and, for them only, a YAML body parser. */
 export async function configRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => {
     try {

@@ -22,6 +22,7 @@ export function parseTime(value: string | undefined, field: string): number | un
   return ms;
 }
 
+/** Registers the monitor routes. */
 export async function monitorRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
   crudRoutes<Monitor, MonitorInput>(app, deps, {
     kind: 'monitor', path: '/api/v1/monitors', input: monitorInputSchema, output: monitorSchema, detailed: monitorWithStateSchema,

@@ -8,6 +8,7 @@ import type { WebDeps } from '../deps.js';
 import { reactionSchema } from './api-schemas.js';
 import { crudRoutes } from './crud.js';
 
+/** Registers the reaction routes. */
 export async function reactionRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
   crudRoutes<Reaction, ReactionInput>(app, deps, {
     kind: 'reaction', path: '/api/v1/reactions', input: reactionInputSchema, output: reactionSchema,

@@ -5,6 +5,7 @@ import { monitorsInRedis, statusRows } from '../../manage/state.js';
 import type { WebDeps } from '../deps.js';
 import { errorResponses, eventSchema, limitQuery, statusRowSchema } from './api-schemas.js';
 
+/** Registers /api/v1/events and /api/v1/status. */
 export async function recordRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
   app.get<{ Querystring: { monitorId?: string; limit: number } }>('/api/v1/events', {
     schema: {
