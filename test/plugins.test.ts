@@ -98,7 +98,7 @@ test('validateData refuses bad data with CR_BAD_DATA naming the field', async ()
 });
 
 test('list() lists the built-ins (not the shared helpers folder) and extra modules', () => {
-  assert.equal(checkLoader().list(), ['http-get-statuscode', 'http-keyword', 'tcp-check']);
+  assert.equal(checkLoader().list(), ['datadog-webhook', 'heartbeat', 'http-get-statuscode', 'http-keyword', 'tcp-check', 'webhook']);
   assert.equal(reactionLoader().list(), ['log', 'webhook']);
   const withExtra = checkLoader([extra]).list();
   assert.ok(withExtra.includes('my-check') && withExtra.includes('tcp-check'));

@@ -62,7 +62,8 @@ export class ToldMonitors {
     if (this.cache.size >= this.max) this.cache.clear();
     this.cache.set(id, { at: now, monitor });
     // Unknown monitors are not remembered: one added a moment ago must work as soon as the bridge carried it.
-    monitor.then((m) => { if (!m) this.cache.delete(id); }, () => this.cache.delete(id));
+    const forget = () => { if (this.cache.get(id)?.monitor === monitor) this.cache.delete(id); };
+    monitor.then((m) => { if (!m) forget(); }, forget);
     return monitor;
   }
 
