@@ -71,15 +71,15 @@ export function monitorCommands(program: Command, run: Run): void {
         if (!m) throw errors.noSuchMonitor(id);
         const redis = await ctx.redis();
         const state = (await readStates(redis, ctx.settings.zone, [id])).get(id)!;
-        const zones = await readZoneViews(redis, ctx.settings.zone, id);
+        const zoneViews = await readZoneViews(redis, ctx.settings.zone, id);
         const events = await store.events({ monitorId: id, limit: o.events });
-        if (o.json) return printJson({ ...m, data: maskSecrets(m.data), state, zones, events });
+        if (o.json) return printJson({ ...m, data: maskSecrets(m.data), state, zoneViews, events });
         console.log(`${m.id}  ${m.name}\n  check     ${m.ctype} every ${formatDuration(m.interval)}\n  data      ${JSON.stringify(maskSecrets(m.data))}`);
         console.log(`  reactions ${m.reactions.join(', ') || '-'}`);
         console.log(`  zones     ${m.zones?.join(', ') || 'every zone'}${(m.quorum ?? 1) > 1 ? ` (failed when ${m.quorum} zones see it failed)` : ''}`);
         console.log(`  status    ${state.status} (failcount ${state.failcount}, last check ${isoTime(state.lastCheck) ?? 'never'}, latency ${state.latencyMs ?? '-'} ms)`);
         if (state.message) console.log(`  message   ${state.message}`);
-        for (const [z, v] of Object.entries(zones)) console.log(`  zone ${z.padEnd(8)} ${v.status} (failcount ${v.failcount}, last check ${isoTime(v.lastCheck) ?? 'never'})`);
+        for (const [z, v] of Object.entries(zoneViews)) console.log(`  zone ${z.padEnd(8)} ${v.status} (failcount ${v.failcount}, last check ${isoTime(v.lastCheck) ?? 'never'})`);
         console.log('\nRecent events:');
         printTable(['AT', 'KIND', 'STATUS', 'FAILCOUNT', 'REACTION', 'OUTCOME', 'MESSAGE'],
           events.map((e) => [isoTime(e.at), e.kind, e.kind === 'status' ? `${e.previousStatus ?? '-'} -> ${e.status}` : e.status, e.failcount, e.reactionId, e.outcome, e.message]));
