@@ -38,7 +38,7 @@ export class Proc {
   }
 
   /** Resolves when the output contains `text`. */
-  async waitFor(text: string | RegExp, ms = 10_000): Promise<void> {
+  async waitFor(text: string | RegExp, ms = 30_000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!(typeof text === 'string' ? this.output.includes(text) : text.test(this.output))) {
       if (Date.now() > deadline) throw new Error(`"${this.args.join(' ')}" did not print ${text} within ${ms} ms; it printed:\n${this.output}`);
