@@ -116,6 +116,8 @@ export interface FieldSchema {
   pattern?: string;
   default?: unknown;
   secret?: boolean;
+  /** A message template: `{{monitor.name}}` and the other event fields, checked when a reaction is saved (see core/template). */
+  template?: boolean;
 }
 
 export interface PluginMeta {

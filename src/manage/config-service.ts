@@ -4,6 +4,7 @@ import { CloudRoutesError, errors } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import type { PluginLoader } from '../core/plugins.js';
 import { secretFields, validate } from '../core/schema.js';
+import { templateProblems } from '../core/template.js';
 import type { CallOn, CheckModule, Monitor, Reaction, ReactionModule } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import { newId } from './ids.js';
@@ -231,7 +232,9 @@ export class ConfigService {
     }
     try {
       if (prepare) data = prepare(mod, data);
-      const problems = validate(mod.meta.fields, this.plainData(data, what));
+      const plain = this.plainData(data, what);
+      const problems = validate(mod.meta.fields, plain);
+      if (!problems.length) problems.push(...templateProblems(mod.meta.fields, plain));
       if (problems.length) throw errors.badData(what, problems);
     } catch (err) {
       throw err instanceof CloudRoutesError ? withField(err, /schema: (data(?:\.[\w-]+|\[\d+\])*)/.exec(err.message)?.[1] ?? 'data') : err;

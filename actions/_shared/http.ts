@@ -1,0 +1,57 @@
+/** One HTTP request for a reaction: honours ctx.signal, never throws, logs why a run failed with monitorId and reactionId. */
+import { request } from 'undici';
+import type { ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
+
+export interface ReactionRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Whether an answer's status means the run was done; default 2xx. */
+  ok?: (status: number) => boolean;
+  /** What the answer body must show for the run to count as done (a vendor's JSON), or a reason it does not. */
+  checkBody?: (text: string) => string | undefined;
+  /** The address as logged, when the URL itself is a secret (a webhook URL); default the URL. */
+  shownUrl?: string;
+}
+
+const is2xx = (status: number) => status >= 200 && status < 300;
+
+/** Sends `req`; 'ran' when the answer is accepted, else 'failed' with the reason logged. */
+export async function sendRequest(event: ReactionEvent, ctx: ReactionContext, req: ReactionRequest): Promise<ReactionOutcome> {
+  const label = `${event.reaction.rtype} reaction "${event.reaction.name}"`;
+  const shown = req.shownUrl ?? req.url;
+  const where = { monitorId: event.monitor.id, reactionId: event.reaction.id, url: shown };
+  try {
+    const res = await request(req.url, { method: req.method as 'POST', headers: req.headers, body: req.body, signal: ctx.signal });
+    const text = await res.body.text();
+    if (!(req.ok ?? is2xx)(res.statusCode)) {
+      ctx.logger.warn({ ...where, httpStatus: res.statusCode, answer: text.slice(0, 500) }, `${label}: ${req.method} ${shown} answered HTTP ${res.statusCode}`);
+      return 'failed';
+    }
+    const problem = req.checkBody?.(text);
+    if (problem) {
+      ctx.logger.warn({ ...where, httpStatus: res.statusCode, answer: text.slice(0, 500) }, `${label}: ${req.method} ${shown}: ${problem}`);
+      return 'failed';
+    }
+    return 'ran';
+  } catch (err) {
+    const reason = ctx.signal.aborted ? 'the deadline passed before it answered' : `${(err as NodeJS.ErrnoException).code ?? (err as Error).name}: ${(err as Error).message}`;
+    ctx.logger.warn({ ...where, err: (err as Error).message }, `${label}: ${req.method} ${shown} failed: ${reason}`);
+    return 'failed';
+  }
+}
+
+/** `base` without trailing slashes followed by `path`. */
+export function joinUrl(base: string, path: string): string {
+  return base.replace(/\/+$/, '') + path;
+}
+
+/** The scheme and host of `url` only, to log an address whose path is a secret. */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(invalid URL)';
+  }
+}
