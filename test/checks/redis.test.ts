@@ -1,10 +1,10 @@
-import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule } from '../../src/core/types.js';
+import { requireService } from './_services.js';
 import { closedPort, ctx, job, silentPeer, until, type Peer } from '../helpers/peers.js';
 
 const PORT = 6379;
@@ -12,11 +12,7 @@ let mod: CheckModule;
 let peer: Peer;
 
 test.before(async () => {
-  await new Promise<void>((resolve, reject) =>
-    connect(PORT, '127.0.0.1', function (this: import('node:net').Socket) { this.destroy(); resolve(); }).on('error', () =>
-      reject(new Error(`Redis is not running on 127.0.0.1:${PORT}: these tests need the machine's Redis (CI starts redis-server before the tests; .ci/run installs it)`)),
-    ),
-  );
+  await requireService('Redis', PORT);
   mod = await checkLoader().load('redis');
   peer = await silentPeer();
 });
