@@ -1,6 +1,8 @@
 /** A local stand-in for a vendor API: records each request and answers what the test sets. */
-import type { ReactionEvent } from '../../src/core/types.js';
-import { httpPeer, type Peer } from '../helpers/peers.js';
+import * as assert from 'uvu/assert';
+import type { ReactionEvent, ReactionModule } from '../../src/core/types.js';
+import { memoryLog } from '../helpers/memory-log.js';
+import { closedPort, httpPeer, silentPeer, type Peer } from '../helpers/peers.js';
 
 export interface Received {
   method: string;
@@ -49,4 +51,24 @@ export function sampleEvent(rtype: string, data: Record<string, unknown>, over: 
     message: 'got HTTP 503, expected 200',
     ...over,
   };
+}
+
+/** Asserts that a refused connection and a server that never answers (cut by ctx.signal) both make `mod` fail, with the reason logged. */
+export async function assertNetworkFailures(mod: ReactionModule, eventFor: (baseUrl: string) => ReactionEvent): Promise<void> {
+  const port = await closedPort();
+  const log = memoryLog();
+  assert.is(await mod.react(eventFor(`http://127.0.0.1:${port}`), { signal: AbortSignal.timeout(5000), logger: log.logger }), 'failed');
+  assert.match(String(log.lines[0]!.msg), 'ECONNREFUSED');
+  assert.is(log.lines[0]!.monitorId, 'mon-7');
+  const silent = await silentPeer();
+  try {
+    const slow = memoryLog();
+    const started = Date.now();
+    assert.is(await mod.react(eventFor(silent.url), { signal: AbortSignal.timeout(200), logger: slow.logger }), 'failed');
+    assert.ok(Date.now() - started < 1500);
+    assert.match(String(slow.lines[0]!.msg), 'deadline');
+    assert.is(slow.lines[0]!.reactionId, 'rea-3');
+  } finally {
+    await silent.close();
+  }
 }
