@@ -45,7 +45,9 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   logger.info({ bind: opts.bind, ports }, 'broker listening');
 
   const credit = new CreditTable(opts.workerExpireMs ?? 5000);
-  const queue: Buffer[] = [];
+  // Taken slots are cleared: a job buffer that stayed referenced until the next compaction outlived
+  // the young generation and pinned ZeroMQ's receive buffer until a full GC.
+  const queue: (Buffer | undefined)[] = [];
   let qHead = 0;
   let spaceWaiter: (() => void) | undefined;
   let stopped = false;
@@ -61,7 +63,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     while (queued() > 0) {
       const id = credit.take();
       if (!id) break;
-      const job = queue[qHead++]!;
+      const job = queue[qHead]!;
+      queue[qHead++] = undefined;
       counters.inc('jobs_dispatched');
       // sendTimeout 0: a send either queues at once or rejects (EHOSTUNREACH for a gone worker), never waits.
       workers.send([id, job]).catch((err: Error) => {
