@@ -74,7 +74,7 @@ export class Deadline {
   }
 }
 
-const NET_CODES = /^(E[A-Z]+|ERR_TLS|ERR_SSL|CERT|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/;
+const NET_CODES = /^(E[A-Z]+$|ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/;
 
 /** A failed result for `err` during `phase` ("connecting to db:5432"); network errors get the shared wording. */
 export function failure(err: unknown, phase: string, host: string, port: number, deadline: Deadline): CheckResult {

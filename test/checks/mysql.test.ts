@@ -1,0 +1,105 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { checkLoader } from '../../src/core/plugins.js';
+import { validate } from '../../src/core/schema.js';
+import type { CheckModule } from '../../src/core/types.js';
+import { requireService } from './_services.js';
+import { closedPort, ctx, job, silentPeer, until, type Peer } from '../helpers/peers.js';
+
+const PORT = 3306;
+const login = { host: '127.0.0.1', port: PORT, user: 'root', database: 'test' };
+let mod: CheckModule;
+let peer: Peer;
+
+test.before(async () => {
+  await requireService('MariaDB', PORT);
+  mod = await checkLoader().load('mysql');
+  peer = await silentPeer();
+});
+
+test.after(() => peer.close());
+
+const run = (data: Record<string, unknown>, ms = 5000) => mod.check(job('mysql', data), ctx(ms));
+
+test('schema rejects bad data, naming the field', () => {
+  const f = mod.meta.fields;
+  assert.equal(validate(f, { host: 'a' }), ['data.user is required']);
+  assert.equal(validate(f, { host: 'a', user: 'u' }), []);
+  assert.match(validate(f, { ...login, port: 70000 }).join(), 'data.port must be <= 65535');
+  assert.match(validate(f, { ...login, query: '' }).join(), 'data.query must have at least 1 characters');
+  assert.match(validate(f, { ...login, expected: 1 }).join(), 'data.expected must be a string');
+  assert.match(validate(f, { ...login, sql: 'x' }).join(), 'data.sql is not a known field');
+  assert.ok(f.properties!.password!.secret);
+  assert.equal(validate(f, { ...login, password: 'p', tls: true, query: 'SELECT 2', expected: '2', timeoutMs: 1000 }), []);
+});
+
+test('a live server runs SELECT 1, with connect and query times', async () => {
+  const r = await run(login);
+  assert.is(r.status, 'healthy', r.message);
+  assert.is(r.message, `query on 127.0.0.1:${PORT} returned 1 row`);
+  assert.ok(r.metrics!.connectMs! > 0 && r.metrics!.queryMs! >= 0);
+  assert.is(r.metrics!.rows, 1);
+});
+
+test('the first value matching the expected text is healthy', async () => {
+  const r = await run({ ...login, query: "SELECT DATABASE(), 'x'", expected: 'test' });
+  assert.is(r.status, 'healthy', r.message);
+  assert.is(r.message, `query on 127.0.0.1:${PORT} got "test" as expected`);
+  assert.is((await run({ ...login, query: 'SELECT 40 + 2', expected: '42' })).status, 'healthy');
+  assert.is((await run({ ...login, query: 'SELECT NULL', expected: 'NULL' })).status, 'healthy');
+});
+
+test('a different value fails, naming what it got and what was expected', async () => {
+  const r = await run({ ...login, query: 'SELECT 41', expected: '42' });
+  assert.is(r.status, 'failed');
+  assert.is(r.message, `query on 127.0.0.1:${PORT} got "41", expected "42"`);
+  const none = await run({ ...login, query: 'SELECT 1 WHERE false', expected: '1' });
+  assert.is(none.status, 'failed');
+  assert.match(none.message!, 'returned no rows, expected "1"');
+});
+
+test('a query error and an unknown database fail with the server message', async () => {
+  const q = await run({ ...login, query: 'SELECT * FROM no_such_table_cr' });
+  assert.is(q.status, 'failed');
+  assert.match(q.message!, `running the query on 127.0.0.1:${PORT} failed: Table 'test.no_such_table_cr' doesn't exist`);
+  const db = await run({ ...login, database: 'no_such_db_cr' });
+  assert.is(db.status, 'failed');
+  assert.match(db.message!, /connecting to 127\.0\.0\.1:3306 as root failed: Unknown database 'no_such_db_cr'/);
+});
+
+test('a wrong password fails with the access denial', async () => {
+  const r = await run({ ...login, password: 'not-the-password' });
+  assert.is(r.status, 'failed');
+  assert.match(r.message!, /^connecting to 127\.0\.0\.1:3306 as root failed: Access denied for user 'root'@/);
+});
+
+test('a closed port fails with connection refused', async () => {
+  const port = await closedPort();
+  const r = await run({ ...login, port });
+  assert.is(r.status, 'failed');
+  assert.is(r.message, `connection refused by 127.0.0.1:${port}`);
+});
+
+test('a server that accepts and never answers is cut at the deadline, and the connection closed', async () => {
+  const started = Date.now();
+  const r = await run({ ...login, port: peer.port }, 300);
+  assert.is(r.status, 'failed');
+  assert.match(r.message!, new RegExp(`^timed out after \\d+ ms connecting to 127\\.0\\.0\\.1:${peer.port} as root$`));
+  assert.ok(Date.now() - started < 1500);
+  await until(() => peer.open.size === 0);
+});
+
+test('a slow query is cut by data.timeoutMs and its connection closed', async () => {
+  const started = Date.now();
+  const r = await run({ ...login, query: 'SELECT SLEEP(5)', timeoutMs: 300 });
+  assert.is(r.status, 'failed');
+  assert.match(r.message!, new RegExp(`^timed out after \\d+ ms running the query on 127\\.0\\.0\\.1:${PORT}$`));
+  assert.ok(Date.now() - started < 1500);
+});
+
+test('data the check cannot use gives unknown', async () => {
+  assert.is((await run({ ...login, port: 'x' })).status, 'unknown');
+  assert.is((await run({ host: '127.0.0.1', database: 'test', user: 7 })).status, 'unknown');
+});
+
+test.run();
