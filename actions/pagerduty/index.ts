@@ -1,7 +1,8 @@
 /** Reaction: opens and resolves a PagerDuty alert through the Events API v2. */
 import { render } from '../../src/core/template.js';
-import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome, ReactionRuleInput } from '../../src/core/types.js';
+import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
 import { joinUrl, sendRequest } from '../_shared/http.js';
+import { failedOrHealthy, isRecovery } from '../_shared/recovery.js';
 
 export const DEFAULT_SUMMARY = '{{monitor.name}} is {{status}}: {{message}}';
 
@@ -30,9 +31,7 @@ export const meta: PluginMeta = {
 };
 
 /** Runs on failed results past the trigger and on every healthy result (react() decides whether there is something to resolve). */
-export function shouldRun({ reaction, status, failcount }: ReactionRuleInput): boolean {
-  return status === 'healthy' || (status === 'failed' && failcount >= reaction.trigger);
-}
+export const shouldRun = failedOrHealthy;
 
 /** The PagerDuty dedup key of a monitor: one alert per monitor. */
 export function dedupKey(monitorId: string): string {
@@ -43,7 +42,7 @@ export function dedupKey(monitorId: string): string {
 export function pagerDutyEvent(event: ReactionEvent): Record<string, unknown> | null {
   const data = event.reaction.data;
   const common = { routing_key: String(data.routingKey), dedup_key: dedupKey(event.monitor.id) };
-  if (event.status === 'healthy') return event.previousStatus === 'healthy' ? null : { ...common, event_action: 'resolve' };
+  if (event.status === 'healthy') return isRecovery(event) ? { ...common, event_action: 'resolve' } : null;
   return {
     ...common,
     event_action: 'trigger',
