@@ -40,6 +40,11 @@ export class Deadline {
     if (this.limitMs > 0) this.timer = setTimeout(this.onAbort, this.limitMs);
   }
 
+  /** Aborted at the deadline; hand it to sockets a client library creates out of reach. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
   /** Milliseconds since the check started. */
   elapsed(): number {
     return ms(performance.now() - this.t0);
