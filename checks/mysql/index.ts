@@ -2,6 +2,7 @@
 import mysql from 'mysql2';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
 import { timeoutField } from '../_shared/fields.js';
+import { ms } from '../_shared/net-errors.js';
 import { Deadline, failure, hostField, passwordField, portField, target, tlsField, unusable } from '../_shared/service.js';
 import { databaseField, expectedField, judgeRows, queryField, userField } from '../_shared/sql.js';
 
@@ -69,7 +70,7 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
       ),
     );
     const latencyMs = deadline.elapsed();
-    const metrics = { connectMs, queryMs: latencyMs - connectMs, rows: rows.length };
+    const metrics = { connectMs, queryMs: ms(latencyMs - connectMs), rows: rows.length };
     return judgeRows(rows.length ? rows[0]![0] : undefined, rows.length, data.expected, at.where, metrics, latencyMs);
   } catch (err) {
     return failure(err, phase, at.host, at.port, deadline);

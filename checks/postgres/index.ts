@@ -2,6 +2,7 @@
 import pg from 'pg';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
 import { timeoutField } from '../_shared/fields.js';
+import { ms } from '../_shared/net-errors.js';
 import { Deadline, failure, hostField, passwordField, portField, target, tlsField, unusable } from '../_shared/service.js';
 import { databaseField, expectedField, judgeRows, queryField, userField } from '../_shared/sql.js';
 
@@ -66,7 +67,7 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
     const res = await deadline.race(client.query({ text: data.query ?? 'SELECT 1', rowMode: 'array' }));
     const latencyMs = deadline.elapsed();
     const rows = res.rows.length;
-    const metrics = { connectMs, queryMs: latencyMs - connectMs, rows };
+    const metrics = { connectMs, queryMs: ms(latencyMs - connectMs), rows };
     return judgeRows(rows ? (res.rows[0] as unknown[])[0] : undefined, rows, data.expected, at.where, metrics, latencyMs);
   } catch (err) {
     return failure(err, phase, at.host, at.port, deadline);

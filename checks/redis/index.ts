@@ -2,6 +2,7 @@
 import { Redis } from 'ioredis';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
 import { timeoutField } from '../_shared/fields.js';
+import { ms } from '../_shared/net-errors.js';
 import { Deadline, TimedOut, failure, hostField, passwordField, portField, target, tlsField, unusable } from '../_shared/service.js';
 
 export const meta: PluginMeta = {
@@ -59,10 +60,12 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
     port: at.port,
     username: data.username,
     password: data.password,
-    db: data.db ?? 0,
     tls: data.tls ? { servername: at.host } : undefined,
     lazyConnect: true,
-    connectTimeout: deadline.limitMs || undefined,
+    // The deadline ends the connect, and a closed connection's socket is dropped at once: ioredis's own timers
+    // (connect 10 s, disconnect 2 s) outlive a failed AUTH and hold the process.
+    connectTimeout: 0,
+    disconnectTimeout: 100,
     enableOfflineQueue: false,
     enableReadyCheck: false,
     maxRetriesPerRequest: 0,
@@ -73,14 +76,16 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
   redis.on('error', (err: Error) => (lastError = err));
   let phase = `connecting to ${at.where}`;
   // ioredis sends its own commands (AUTH, SELECT, CLIENT SETINFO) once the socket is up, before connect() resolves.
-  redis.once('connect', () => (phase = `waiting for ${at.where} to answer`));
+  redis.once('connect', () => (phase = `setting up the connection to ${at.where}`));
   try {
     await deadline.race(redis.connect());
+    // An explicit SELECT, because ioredis only logs a SELECT that fails during its connect.
+    if (data.db) await deadline.race(redis.select(data.db));
     const tConnect = deadline.elapsed();
     phase = `waiting for PONG from ${at.where}`;
     const pong = await deadline.race(redis.ping());
     const tPing = deadline.elapsed();
-    const metrics: Record<string, number> = { connectMs: tConnect, pingMs: tPing - tConnect };
+    const metrics: Record<string, number> = { connectMs: tConnect, pingMs: ms(tPing - tConnect) };
     if (pong !== 'PONG') return { status: 'failed', message: `${at.where} answered PING with ${JSON.stringify(pong)}`, latencyMs: tPing, metrics };
     if (!data.info) return { status: 'healthy', message: `PONG from ${at.where}`, latencyMs: tPing, metrics };
     phase = `reading INFO from ${at.where}`;
@@ -88,8 +93,13 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
     if (verdict.value !== undefined) metrics[data.info.field] = verdict.value;
     return { status: verdict.ok ? 'healthy' : 'failed', message: verdict.message, latencyMs: deadline.elapsed(), metrics };
   } catch (err) {
-    // ioredis rejects a failed connect with "Connection is closed."; the socket's own error says why.
-    return failure(lastError && !(err instanceof TimedOut) ? lastError : err, phase, at.host, at.port, deadline);
+    // ioredis rejects a command on a failed connection with "Connection is closed."; the connection's own error says why.
+    const cause = lastError && !(err instanceof TimedOut) ? lastError : err;
+    // AUTH and SELECT replies race with connect(), so an error reply is named by what the server said, not by phase.
+    if ((cause as Error).name === 'ReplyError') {
+      return { status: 'failed', message: `${at.where} answered with an error: ${(cause as Error).message}`, latencyMs: deadline.elapsed() };
+    }
+    return failure(cause, phase, at.host, at.port, deadline);
   } finally {
     deadline.clear();
     redis.disconnect();

@@ -73,7 +73,13 @@ test('an INFO field Redis does not have fails, naming it', async () => {
 test('a password the server does not take fails the check', async () => {
   const r = await run({ host: '127.0.0.1', username: 'nobody-cr-test', password: 'wrong' });
   assert.is(r.status, 'failed');
-  assert.match(r.message!, /WRONGPASS/, r.message);
+  assert.match(r.message!, /^127\.0\.0\.1:6379 answered with an error: WRONGPASS/, r.message);
+});
+
+test('a database Redis does not have fails with its error reply', async () => {
+  const r = await run({ host: '127.0.0.1', db: 9999 });
+  assert.is(r.status, 'failed');
+  assert.match(r.message!, /^127\.0\.0\.1:6379 answered with an error: ERR .*(index|range)/, r.message);
 });
 
 test('a closed port fails with connection refused', async () => {
@@ -87,7 +93,7 @@ test('a server that accepts and never answers is cut at the deadline, and the co
   const started = Date.now();
   const r = await run({ host: '127.0.0.1', port: peer.port }, 300);
   assert.is(r.status, 'failed');
-  assert.match(r.message!, new RegExp(`^timed out after \\d+ ms waiting for 127\\.0\\.0\\.1:${peer.port} to answer$`));
+  assert.match(r.message!, new RegExp(`^timed out after \\d+ ms setting up the connection to 127\\.0\\.0\\.1:${peer.port}$`));
   assert.ok(Date.now() - started < 1500);
   await until(() => peer.open.size === 0);
 });
