@@ -5,8 +5,8 @@ import * as assert from 'uvu/assert';
 import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule } from '../../src/core/types.js';
-import { requireService } from './_services.js';
-import { closedPort, ctx, job, silentPeer, until, type Peer } from '../helpers/peers.js';
+import { connectionFailureTests, requireService } from './_services.js';
+import { ctx, job, silentPeer, type Peer } from '../helpers/peers.js';
 
 const PORT = 5672;
 const URL = `amqp://guest:guest@127.0.0.1:${PORT}`;
@@ -86,21 +86,7 @@ test('refused credentials and an unknown vhost fail with the reason', async () =
   assert.is(vhost.message, `127.0.0.1:${PORT} refused to open vhost "no-such-vhost-cr" (it does not exist or the user may not use it)`);
 });
 
-test('a closed port fails with connection refused', async () => {
-  const port = await closedPort();
-  const r = await run({ host: '127.0.0.1', port });
-  assert.is(r.status, 'failed');
-  assert.is(r.message, `connection refused by 127.0.0.1:${port}`);
-});
-
-test('a server that accepts and never answers is cut at the deadline, and the connection closed', async () => {
-  const started = Date.now();
-  const r = await run({ host: '127.0.0.1', port: peer.port }, 300);
-  assert.is(r.status, 'failed');
-  assert.match(r.message!, new RegExp(`^timed out after \\d+ ms connecting to 127\\.0\\.0\\.1:${peer.port}$`));
-  assert.ok(Date.now() - started < 1500);
-  await until(() => peer.open.size === 0, 3000);
-});
+connectionFailureTests(run, { host: '127.0.0.1' }, 'connecting to TARGET', () => peer);
 
 test('data the check cannot use gives unknown', async () => {
   assert.is((await run({ port: 5672 })).status, 'unknown');

@@ -4,8 +4,8 @@ import * as assert from 'uvu/assert';
 import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule } from '../../src/core/types.js';
-import { requireService } from './_services.js';
-import { closedPort, ctx, job, silentPeer, until, type Peer } from '../helpers/peers.js';
+import { connectionFailureTests, requireService } from './_services.js';
+import { ctx, job, silentPeer, type Peer } from '../helpers/peers.js';
 
 const PORT = 1883;
 let mod: CheckModule;
@@ -59,29 +59,7 @@ test('a CONNACK that refuses the client fails, naming the reason', async () => {
   }
 });
 
-test('a closed port fails with connection refused', async () => {
-  const port = await closedPort();
-  const r = await run({ host: '127.0.0.1', port });
-  assert.is(r.status, 'failed');
-  assert.is(r.message, `connection refused by 127.0.0.1:${port}`);
-});
-
-test('a server that accepts and never answers is cut at the deadline, and the connection closed', async () => {
-  const started = Date.now();
-  const r = await run({ host: '127.0.0.1', port: peer.port }, 300);
-  assert.is(r.status, 'failed');
-  assert.match(r.message!, new RegExp(`^timed out after \\d+ ms waiting for CONNACK from 127\\.0\\.0\\.1:${peer.port}$`));
-  assert.ok(Date.now() - started < 1500);
-  await until(() => peer.open.size === 0);
-});
-
-test('data.timeoutMs cuts the check before the job deadline', async () => {
-  const started = Date.now();
-  const r = await run({ host: '127.0.0.1', port: peer.port, timeoutMs: 150 }, 5000);
-  assert.is(r.status, 'failed');
-  assert.match(r.message!, 'timed out');
-  assert.ok(Date.now() - started < 1000);
-});
+connectionFailureTests(run, { host: '127.0.0.1' }, 'waiting for CONNACK from TARGET', () => peer);
 
 test('data the check cannot use gives unknown', async () => {
   assert.is((await run({ host: '127.0.0.1', port: 'x' })).status, 'unknown');

@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert';
 import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule } from '../../src/core/types.js';
-import { requireService } from './_services.js';
-import { closedPort, ctx, job, silentPeer, until, type Peer } from '../helpers/peers.js';
+import { connectionFailureTests, requireService } from './_services.js';
+import { ctx, job, silentPeer, type Peer } from '../helpers/peers.js';
 
 const PORT = 3306;
 const login = { host: '127.0.0.1', port: PORT, user: 'root', database: 'test' };
@@ -73,21 +73,7 @@ test('a wrong password fails with the access denial', async () => {
   assert.match(r.message!, /^connecting to 127\.0\.0\.1:3306 as root failed: Access denied for user 'root'@/);
 });
 
-test('a closed port fails with connection refused', async () => {
-  const port = await closedPort();
-  const r = await run({ ...login, port });
-  assert.is(r.status, 'failed');
-  assert.is(r.message, `connection refused by 127.0.0.1:${port}`);
-});
-
-test('a server that accepts and never answers is cut at the deadline, and the connection closed', async () => {
-  const started = Date.now();
-  const r = await run({ ...login, port: peer.port }, 300);
-  assert.is(r.status, 'failed');
-  assert.match(r.message!, new RegExp(`^timed out after \\d+ ms connecting to 127\\.0\\.0\\.1:${peer.port} as root$`));
-  assert.ok(Date.now() - started < 1500);
-  await until(() => peer.open.size === 0);
-});
+connectionFailureTests(run, login, 'connecting to TARGET as root', () => peer);
 
 test('a slow query is cut by data.timeoutMs and its connection closed', async () => {
   const started = Date.now();

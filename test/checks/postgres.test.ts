@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert';
 import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule } from '../../src/core/types.js';
-import { requireService } from './_services.js';
-import { closedPort, ctx, job, silentPeer, until, type Peer } from '../helpers/peers.js';
+import { connectionFailureTests, requireService } from './_services.js';
+import { ctx, job, silentPeer, type Peer } from '../helpers/peers.js';
 
 const PORT = 5432;
 const login = { host: '127.0.0.1', port: PORT, user: 'postgres', database: 'test' };
@@ -66,21 +66,7 @@ test('a query error and an unknown database fail with the server message', async
   assert.match(db.message!, /connecting to 127\.0\.0\.1:5432 as postgres failed: database "no_such_db_cr" does not exist/);
 });
 
-test('a closed port fails with connection refused', async () => {
-  const port = await closedPort();
-  const r = await run({ ...login, port });
-  assert.is(r.status, 'failed');
-  assert.is(r.message, `connection refused by 127.0.0.1:${port}`);
-});
-
-test('a server that accepts and never answers is cut at the deadline, and the connection closed', async () => {
-  const started = Date.now();
-  const r = await run({ ...login, port: peer.port }, 300);
-  assert.is(r.status, 'failed');
-  assert.match(r.message!, new RegExp(`^timed out after \\d+ ms connecting to 127\\.0\\.0\\.1:${peer.port} as postgres$`));
-  assert.ok(Date.now() - started < 1500);
-  await until(() => peer.open.size === 0);
-});
+connectionFailureTests(run, login, 'connecting to TARGET as postgres', () => peer);
 
 test('a slow query is cut by data.timeoutMs and its connection closed', async () => {
   const started = Date.now();
