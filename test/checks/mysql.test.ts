@@ -4,6 +4,7 @@ import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule } from '../../src/core/types.js';
 import { connectionFailureTests, requireService } from './_services.js';
+import { sqlQueryTests } from './_sql.js';
 import { ctx, job, silentPeer, type Peer } from '../helpers/peers.js';
 
 const PORT = 3306;
@@ -33,30 +34,7 @@ test('schema rejects bad data, naming the field', () => {
   assert.equal(validate(f, { ...login, password: 'p', tls: true, query: 'SELECT 2', expected: '2', timeoutMs: 1000 }), []);
 });
 
-test('a live server runs SELECT 1, with connect and query times', async () => {
-  const r = await run(login);
-  assert.is(r.status, 'healthy', r.message);
-  assert.is(r.message, `query on 127.0.0.1:${PORT} returned 1 row`);
-  assert.ok(r.metrics!.connectMs! > 0 && r.metrics!.queryMs! >= 0);
-  assert.is(r.metrics!.rows, 1);
-});
-
-test('the first value matching the expected text is healthy', async () => {
-  const r = await run({ ...login, query: "SELECT DATABASE(), 'x'", expected: 'test' });
-  assert.is(r.status, 'healthy', r.message);
-  assert.is(r.message, `query on 127.0.0.1:${PORT} got "test" as expected`);
-  assert.is((await run({ ...login, query: 'SELECT 40 + 2', expected: '42' })).status, 'healthy');
-  assert.is((await run({ ...login, query: 'SELECT NULL', expected: 'NULL' })).status, 'healthy');
-});
-
-test('a different value fails, naming what it got and what was expected', async () => {
-  const r = await run({ ...login, query: 'SELECT 41', expected: '42' });
-  assert.is(r.status, 'failed');
-  assert.is(r.message, `query on 127.0.0.1:${PORT} got "41", expected "42"`);
-  const none = await run({ ...login, query: 'SELECT 1 WHERE false', expected: '1' });
-  assert.is(none.status, 'failed');
-  assert.match(none.message!, 'returned no rows, expected "1"');
-});
+sqlQueryTests(run, login, 'DATABASE()');
 
 test('a query error and an unknown database fail with the server message', async () => {
   const q = await run({ ...login, query: 'SELECT * FROM no_such_table_cr' });
