@@ -47,6 +47,13 @@ export function connectionFailureTests(run: Run, data: Record<string, unknown>, 
     await until(() => peer().open.size === 0);
   });
 
+  test('a job signal that ends at once fails the check at once, leaving nothing open', async () => {
+    const r = await run({ ...data, port: peer().port }, 0);
+    assert.is(r.status, 'failed');
+    assert.match(r.message!, /^timed out after \d+ ms /);
+    await until(() => peer().open.size === 0);
+  });
+
   test('data.timeoutMs cuts the check before the job deadline', async () => {
     const started = Date.now();
     const r = await run({ ...data, port: peer().port, timeoutMs: 150 }, 5000);
