@@ -75,7 +75,7 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
   let lastError: Error | undefined;
   redis.on('error', (err: Error) => (lastError = err));
   let phase = `connecting to ${at.where}`;
-  // ioredis sends its own commands (AUTH, SELECT, CLIENT SETINFO) once the socket is up, before connect() resolves.
+  // ioredis sends its own commands (AUTH, CLIENT SETINFO) once the socket is up, before connect() resolves.
   redis.once('connect', () => (phase = `setting up the connection to ${at.where}`));
   try {
     await deadline.race(redis.connect());
