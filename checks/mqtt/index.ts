@@ -82,6 +82,7 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
     return failure(err, phase, at.host, at.port, deadline);
   } finally {
     deadline.clear();
-    client.end(true);
+    // A connected client says DISCONNECT, so the broker does not log an unexpected loss; any other is dropped at once.
+    client.end(!client.connected);
   }
 }
