@@ -56,6 +56,8 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
     database: data.database,
     ssl: data.tls ? { servername: at.host } : false,
     application_name: 'cloudroutes-check',
+    // The server does not notice a closed client while a query runs, so it ends the query itself just after the deadline.
+    statement_timeout: deadline.limitMs > 0 ? deadline.limitMs + 100 : undefined,
   });
   // Errors after connect (the server going away) arrive as events; the awaited call reports them.
   client.on('error', () => {});

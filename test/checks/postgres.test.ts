@@ -22,6 +22,16 @@ test.after(() => peer.close());
 
 const run = (data: Record<string, unknown>, ms = 5000) => mod.check(job('postgres', data), ctx(ms));
 
+/** Runs the check until it is healthy (for at most about two seconds); ended backends leave pg_stat_activity within moments. */
+async function runUntilHealthy(data: Record<string, unknown>) {
+  let r = await run(data);
+  for (let i = 0; i < 40 && r.status !== 'healthy'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    r = await run(data);
+  }
+  return r;
+}
+
 test('schema rejects bad data, naming the field', () => {
   const f = mod.meta.fields;
   assert.equal(validate(f, { host: 'a', user: 'u' }), ['data.database is required']);
@@ -44,14 +54,23 @@ test('a query error and an unknown database fail with the server message', async
   assert.match(db.message!, /connecting to 127\.0\.0\.1:5432 as postgres failed: database "no_such_db_cr" does not exist/);
 });
 
+test('every check ends its session on the server', async () => {
+  await Promise.all([run(login), run({ ...login, query: 'SELECT 41', expected: '42' }), run({ ...login, query: 'SELECT nope' })]);
+  // The check itself counts the other sessions it opened, by application_name.
+  const r = await runUntilHealthy({ ...login, query: "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cloudroutes-check' AND pid <> pg_backend_pid()", expected: '0' });
+  assert.is(r.status, 'healthy', r.message);
+});
+
 connectionFailureTests(run, login, 'connecting to TARGET as postgres', () => peer);
 
-test('a slow query is cut by data.timeoutMs and its connection closed', async () => {
+test('a slow query is cut by data.timeoutMs, and the server ends it too (statement_timeout)', async () => {
   const started = Date.now();
-  const r = await run({ ...login, query: 'SELECT pg_sleep(5)', timeoutMs: 300 });
+  const r = await run({ ...login, query: "SELECT pg_sleep(5), 'cr-slow-query'", timeoutMs: 300 });
   assert.is(r.status, 'failed');
   assert.match(r.message!, new RegExp(`^timed out after \\d+ ms running the query on 127\\.0\\.0\\.1:${PORT}$`));
   assert.ok(Date.now() - started < 1500);
+  const left = await runUntilHealthy({ ...login, query: "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%''cr-slow-query''' AND pid <> pg_backend_pid()", expected: '0' });
+  assert.is(left.status, 'healthy', left.message);
 });
 
 test('data the check cannot use gives unknown', async () => {
