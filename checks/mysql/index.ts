@@ -1,9 +1,9 @@
 /** Check: a MySQL or MariaDB server accepts a login and runs a query, optionally with an expected answer. */
-import mysql from 'mysql2';
+import mysql, { type ConnectionOptions } from 'mysql2';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
 import { timeoutField } from '../_shared/fields.js';
 import { ms } from '../_shared/net-errors.js';
-import { Deadline, failure, hostField, passwordField, portField, target, tlsField, unusable } from '../_shared/service.js';
+import { Deadline, TimedOut, failure, hostField, passwordField, portField, target, tlsField, unusable } from '../_shared/service.js';
 import { databaseField, expectedField, judgeRows, queryField, userField } from '../_shared/sql.js';
 
 export const meta: PluginMeta = {
@@ -48,15 +48,15 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
   const data = job.data as unknown as Data;
   if (typeof data.user !== 'string') return unusable(job, 'data.user must be a string');
   const deadline = new Deadline(job, ctx);
-  const conn = mysql.createConnection({
+  const options: ConnectionOptions = {
     host: at.host,
     port: at.port,
     user: data.user,
     password: data.password,
     database: data.database,
     ssl: data.tls ? { rejectUnauthorized: true } : undefined,
-    connectTimeout: deadline.limitMs || undefined,
-  });
+  };
+  const conn = mysql.createConnection({ ...options, connectTimeout: deadline.limitMs || undefined });
   // Errors after connect (the server going away) arrive as events; the awaited call reports them.
   conn.on('error', () => {});
   let phase = `connecting to ${at.where} as ${data.user}`;
@@ -73,6 +73,7 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
     const metrics = { connectMs, queryMs: ms(latencyMs - connectMs), rows: rows.length };
     return judgeRows(rows.length ? rows[0]![0] : undefined, rows.length, data.expected, at.where, metrics, latencyMs);
   } catch (err) {
+    if (err instanceof TimedOut && phase.startsWith('running')) killQuery(options, conn.threadId);
     return failure(err, phase, at.host, at.port, deadline);
   } finally {
     deadline.clear();
@@ -80,4 +81,16 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
     conn.destroy();
     (conn as unknown as { stream?: { destroy(): void } }).stream?.destroy();
   }
+}
+
+/** Asks the server to stop a query the check gave up on, over a second short-lived connection: it would run on after the client left. */
+function killQuery(options: ConnectionOptions, threadId: number): void {
+  const killer = mysql.createConnection({ ...options, connectTimeout: 1000 });
+  killer.on('error', () => {});
+  const timer = setTimeout(() => killer.destroy(), 1000);
+  timer.unref();
+  killer.query(`KILL QUERY ${Number(threadId)}`, () => {
+    clearTimeout(timer);
+    killer.destroy();
+  });
 }

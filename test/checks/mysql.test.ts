@@ -4,7 +4,7 @@ import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule } from '../../src/core/types.js';
 import { connectionFailureTests, requireService } from './_services.js';
-import { sqlQueryTests } from './_sql.js';
+import { runUntilHealthy, sqlQueryTests } from './_sql.js';
 import { ctx, job, silentPeer, type Peer } from '../helpers/peers.js';
 
 const PORT = 3306;
@@ -53,12 +53,23 @@ test('a wrong password fails with the access denial', async () => {
 
 connectionFailureTests(run, login, 'connecting to TARGET as root', () => peer);
 
-test('a slow query is cut by data.timeoutMs and its connection closed', async () => {
+test('a slow query is cut by data.timeoutMs, and the server stops it too (KILL QUERY)', async () => {
   const started = Date.now();
-  const r = await run({ ...login, query: 'SELECT SLEEP(5)', timeoutMs: 300 });
+  const r = await run({ ...login, query: "SELECT SLEEP(5), 'cr-slow-query'", timeoutMs: 300 });
   assert.is(r.status, 'failed');
   assert.match(r.message!, new RegExp(`^timed out after \\d+ ms running the query on 127\\.0\\.0\\.1:${PORT}$`));
   assert.ok(Date.now() - started < 1500);
+  const left = await runUntilHealthy(run, { ...login, query: "SELECT count(*) FROM information_schema.processlist WHERE info LIKE '%''cr-slow-query''' AND id <> CONNECTION_ID()", expected: '0' });
+  assert.is(left.status, 'healthy', left.message);
+});
+
+test('every check ends its session on the server', async () => {
+  const count = { ...login, query: "SELECT count(*) FROM information_schema.processlist WHERE user = 'root' AND id <> CONNECTION_ID()" };
+  // An expected value no count has makes the check tell the count it got.
+  const before = await run({ ...count, expected: '-1' });
+  await Promise.all([run(login), run({ ...login, query: 'SELECT 41', expected: '42' }), run({ ...login, query: 'SELECT nope' })]);
+  const after = await runUntilHealthy(run, { ...count, expected: /got "(\d+)"/.exec(before.message!)?.[1] ?? '?' });
+  assert.is(after.status, 'healthy', after.message);
 });
 
 test('data the check cannot use gives unknown', async () => {

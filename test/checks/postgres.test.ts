@@ -4,7 +4,7 @@ import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule } from '../../src/core/types.js';
 import { connectionFailureTests, requireService } from './_services.js';
-import { sqlQueryTests } from './_sql.js';
+import { runUntilHealthy, sqlQueryTests } from './_sql.js';
 import { ctx, job, silentPeer, type Peer } from '../helpers/peers.js';
 
 const PORT = 5432;
@@ -21,16 +21,6 @@ test.before(async () => {
 test.after(() => peer.close());
 
 const run = (data: Record<string, unknown>, ms = 5000) => mod.check(job('postgres', data), ctx(ms));
-
-/** Runs the check until it is healthy (for at most about two seconds); ended backends leave pg_stat_activity within moments. */
-async function runUntilHealthy(data: Record<string, unknown>) {
-  let r = await run(data);
-  for (let i = 0; i < 40 && r.status !== 'healthy'; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    r = await run(data);
-  }
-  return r;
-}
 
 test('schema rejects bad data, naming the field', () => {
   const f = mod.meta.fields;
@@ -57,7 +47,7 @@ test('a query error and an unknown database fail with the server message', async
 test('every check ends its session on the server', async () => {
   await Promise.all([run(login), run({ ...login, query: 'SELECT 41', expected: '42' }), run({ ...login, query: 'SELECT nope' })]);
   // The check itself counts the other sessions it opened, by application_name.
-  const r = await runUntilHealthy({ ...login, query: "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cloudroutes-check' AND pid <> pg_backend_pid()", expected: '0' });
+  const r = await runUntilHealthy(run, { ...login, query: "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cloudroutes-check' AND pid <> pg_backend_pid()", expected: '0' });
   assert.is(r.status, 'healthy', r.message);
 });
 
@@ -69,7 +59,7 @@ test('a slow query is cut by data.timeoutMs, and the server ends it too (stateme
   assert.is(r.status, 'failed');
   assert.match(r.message!, new RegExp(`^timed out after \\d+ ms running the query on 127\\.0\\.0\\.1:${PORT}$`));
   assert.ok(Date.now() - started < 1500);
-  const left = await runUntilHealthy({ ...login, query: "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%''cr-slow-query''' AND pid <> pg_backend_pid()", expected: '0' });
+  const left = await runUntilHealthy(run, { ...login, query: "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%''cr-slow-query''' AND pid <> pg_backend_pid()", expected: '0' });
   assert.is(left.status, 'healthy', left.message);
 });
 
