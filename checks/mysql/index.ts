@@ -13,7 +13,8 @@ export const meta: PluginMeta = {
     'SELECT 1); healthy when the query succeeds and, with expected set, when the first column of the first row reads ' +
     'as the expected text. A refused connection, a failed login, an unknown database, a query error or no answer ' +
     'before the time limit fails the check with the reason; a wrong answer fails it naming what it got and what was ' +
-    'expected. The connection is always closed. Metrics: connectMs (login included), queryMs, rows.',
+    'expected. The connection is always closed, and a query cut at the time limit is stopped on the server with KILL ' +
+    'QUERY. Metrics: connectMs (login included), queryMs, rows.',
   fields: {
     type: 'object',
     properties: {

@@ -13,7 +13,8 @@ export const meta: PluginMeta = {
     'healthy when the query succeeds and, with expected set, when the first column of the first row reads as the ' +
     'expected text. A refused connection, a failed login, an unknown database, a query error or no answer before the ' +
     'time limit fails the check with the reason; a wrong answer fails it naming what it got and what was expected. ' +
-    'The connection is always closed. Metrics: connectMs (login included), queryMs, rows.',
+    'The connection is always closed, and a query cut at the time limit is ended by the server too (statement_timeout). ' +
+    'Metrics: connectMs (login included), queryMs, rows.',
   fields: {
     type: 'object',
     properties: {
