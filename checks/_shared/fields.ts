@@ -43,3 +43,20 @@ export function httpUrl(job: CheckJob): URL | undefined {
 export function badUrl(job: CheckJob): { status: 'unknown'; message: string } {
   return { status: 'unknown', message: `monitor "${job.name}": data.url ${JSON.stringify(job.data.url)} is not an http:// or https:// URL` };
 }
+
+export const followRedirectsField: FieldSchema = {
+  type: 'boolean',
+  description: 'true: follow up to 5 redirects (each over a new connection) and judge the last response; default false (the redirect itself is judged).',
+  default: false,
+};
+
+export const tlsVerifyField: FieldSchema = {
+  type: 'boolean',
+  description: 'false: accept any server certificate (self-signed, expired, another host name); default true.',
+  default: true,
+};
+
+/** The probe options for data.followRedirects and data.tlsVerify. */
+export function httpOptions(job: CheckJob): { followRedirects: boolean; tlsVerify: boolean } {
+  return { followRedirects: job.data.followRedirects === true, tlsVerify: job.data.tlsVerify !== false };
+}

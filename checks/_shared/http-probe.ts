@@ -14,6 +14,14 @@ export interface ProbeOptions {
   /** Per-check limit in ms; the job's signal may end the probe earlier. */
   timeoutMs: number;
   signal: AbortSignal;
+  /** Request method (default GET). */
+  method?: string;
+  /** Request body (sent with the method given). */
+  body?: string;
+  /** false accepts any server certificate (self-signed, expired, other host); default true. */
+  tlsVerify?: boolean;
+  /** Follow up to MAX_REDIRECTS redirects, each over a fresh connection; default false. */
+  followRedirects?: boolean;
 }
 
 export interface ProbeResult {
@@ -28,6 +36,12 @@ export interface ProbeResult {
   latencyMs: number;
   /** Phase durations in ms (dnsMs, connectMs, tlsMs, waitMs, transferMs) and bytes read. */
   metrics: Record<string, number>;
+  /** The Location header of the (last) response, if any. */
+  location?: string;
+  /** Redirects followed (only with followRedirects). */
+  redirects?: number;
+  /** The URL of the last request (differs from the given one after redirects). */
+  finalUrl?: string;
 }
 
 const USER_AGENT = 'CloudRoutes-monitor/0.1';
@@ -35,8 +49,40 @@ const TRUNCATED = new Error('body limit reached');
 const TIMED_OUT = new Error('check deadline reached');
 const DONE = Object.assign(new Error('probe complete'), { code: 'UND_ERR_INFO' });
 
-/** Runs one probe; never rejects for network problems, they come back in `error`. */
-export function probe(opts: ProbeOptions): Promise<ProbeResult> {
+/** Redirects followed at most when followRedirects is on. */
+export const MAX_REDIRECTS = 5;
+const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+
+/** Runs one probe, following redirects when asked; never rejects for network problems, they come back in `error`. */
+export async function probe(opts: ProbeOptions): Promise<ProbeResult> {
+  if (!opts.followRedirects) return probeOnce(opts);
+  const started = performance.now();
+  let current = opts;
+  let res = await probeOnce(current);
+  let hops = 0;
+  while (!res.error && REDIRECT_CODES.has(res.statusCode) && res.location) {
+    let next: URL;
+    try {
+      next = new URL(res.location, current.url);
+    } catch {
+      break;
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') break;
+    if (hops === MAX_REDIRECTS) {
+      res = { ...res, statusCode: 0, error: `more than ${MAX_REDIRECTS} redirects (the last to ${next.href})` };
+      break;
+    }
+    hops++;
+    // 303, and 301/302 after a POST, turn into a GET without a body, as browsers and curl do.
+    const toGet = res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && current.method === 'POST');
+    const left = opts.timeoutMs - (performance.now() - started);
+    current = { ...current, url: next, timeoutMs: Math.max(1, left), ...(toGet ? { method: 'GET', body: undefined } : {}) };
+    res = await probeOnce(current);
+  }
+  return { ...res, latencyMs: ms(performance.now() - started), redirects: hops, finalUrl: current.url.href };
+}
+
+function probeOnce(opts: ProbeOptions): Promise<ProbeResult> {
   return new Promise((resolve) => new Probe(opts, resolve).start());
 }
 
@@ -55,6 +101,7 @@ class Probe implements Dispatcher.DispatchHandler {
   private tSecure = 0;
   private tHeaders = 0;
   private statusCode = 0;
+  private location: string | undefined;
   private bytes = 0;
   private chunks: Buffer[] | undefined;
   private truncated = false;
@@ -78,7 +125,7 @@ class Probe implements Dispatcher.DispatchHandler {
     if (signal.aborted) return this.onDeadline();
     this.client = new Client(url.origin, { pipelining: 0, connect: this.connect });
     // Invalid request data (a bad header) is reported through onResponseError during this call.
-    this.client.dispatch({ path: url.pathname + url.search, method: 'GET', headers: this.headers(), reset: true }, this);
+    this.client.dispatch({ path: url.pathname + url.search, method: this.opts.method ?? 'GET', body: this.opts.body, headers: this.headers(), reset: true }, this);
     if (this.done) return;
     signal.addEventListener('abort', this.onDeadline, { once: true });
     if (timeoutMs > 0) this.timer = setTimeout(this.onDeadline, timeoutMs);
@@ -100,7 +147,7 @@ class Probe implements Dispatcher.DispatchHandler {
       else callback?.(null, socket);
     };
     const socket = this.tls
-      ? tlsConnect({ host: this.host, port: this.port, servername: isIP(this.host) ? undefined : this.host, ALPNProtocols: ['http/1.1'] })
+      ? tlsConnect({ host: this.host, port: this.port, servername: isIP(this.host) ? undefined : this.host, ALPNProtocols: ['http/1.1'], rejectUnauthorized: this.opts.tlsVerify !== false })
       : netConnect({ host: this.host, port: this.port });
     this.socket = socket;
     socket.setNoDelay(true);
@@ -121,9 +168,11 @@ class Probe implements Dispatcher.DispatchHandler {
 
   onRequestStart(): void {}
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     this.tHeaders = performance.now();
     this.statusCode = statusCode;
+    const location = headers.location;
+    this.location = Array.isArray(location) ? location[0] : location;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -179,6 +228,7 @@ class Probe implements Dispatcher.DispatchHandler {
       unusable,
       latencyMs: ms(end - this.t0),
       metrics: this.metrics(end),
+      location: this.location,
     });
   }
 
