@@ -60,3 +60,11 @@ export const tlsVerifyField: FieldSchema = {
 export function httpOptions(job: CheckJob): { followRedirects: boolean; tlsVerify: boolean } {
   return { followRedirects: job.data.followRedirects === true, tlsVerify: job.data.tlsVerify !== false };
 }
+
+/** The request options every HTTP check takes: headers, followRedirects, tlsVerify, timeoutMs. */
+export const httpOptionFields: Record<string, FieldSchema> = {
+  headers: headersField,
+  followRedirects: followRedirectsField,
+  tlsVerify: tlsVerifyField,
+  timeoutMs: timeoutField,
+};

@@ -1,16 +1,6 @@
 /** Check: an HTTP POST (or PUT/PATCH) of a body over a fresh connection answers with an expected status code. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import {
-  badUrl,
-  followRedirectsField,
-  headersField,
-  httpOptions,
-  httpUrl,
-  timeLimit,
-  timeoutField,
-  tlsVerifyField,
-  urlField,
-} from '../_shared/fields.js';
+import { badUrl, httpOptionFields, httpOptions, httpUrl, timeLimit, urlField } from '../_shared/fields.js';
 import { probe } from '../_shared/http-probe.js';
 import { codeMatches, meta as statusMeta } from '../http-get-statuscode/index.js';
 
@@ -30,10 +20,7 @@ export const meta: PluginMeta = {
       body: { type: 'string', description: 'Request body, sent as is (default empty).', default: '' },
       contentType: { type: 'string', description: 'Content-Type of the body (default application/json).', minLength: 1, default: 'application/json' },
       codes: statusMeta.fields.properties!.codes!,
-      headers: headersField,
-      followRedirects: followRedirectsField,
-      tlsVerify: tlsVerifyField,
-      timeoutMs: timeoutField,
+      ...httpOptionFields,
     },
     required: ['url'],
     additionalProperties: false,
