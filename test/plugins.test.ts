@@ -98,7 +98,7 @@ test('validateData refuses bad data with CR_BAD_DATA naming the field', async ()
 });
 
 test('list() lists the built-ins (not the shared helpers folder) and extra modules', () => {
-  assert.equal(checkLoader().list(), ['amqp', 'cpu-idle', 'datadog-webhook', 'execute-shell-command', 'filesystem-usage', 'free-memory', 'heartbeat', 'http-get-statuscode', 'http-json', 'http-keyword', 'http-post', 'load-average', 'mqtt', 'mysql', 'postgres', 'process-running', 'redis', 'tcp-check', 'webhook']);
+  assert.equal(checkLoader().list(), ['amqp', 'cpu-idle', 'datadog-webhook', 'execute-shell-command', 'filesystem-usage', 'free-memory', 'heartbeat', 'http-get-statuscode', 'http-json', 'http-keyword', 'http-post', 'load-average', 'mqtt', 'mysql', 'postgres', 'process-running', 'redis', 'tcp-check', 'tls-certificate', 'webhook']);
   assert.equal(reactionLoader().list(), ['cloudflare-dns-failover', 'digitalocean-power-cycle', 'digitalocean-reboot', 'email', 'execute-shell-command', 'http', 'log', 'pagerduty', 'slack', 'webhook']);
   const withExtra = checkLoader([extra]).list();
   assert.ok(withExtra.includes('my-check') && withExtra.includes('tcp-check'));
