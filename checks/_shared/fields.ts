@@ -68,3 +68,9 @@ export const httpOptionFields: Record<string, FieldSchema> = {
   tlsVerify: tlsVerifyField,
   timeoutMs: timeoutField,
 };
+
+/** urlField for the checks that take followRedirects. */
+export const redirectableUrlField: FieldSchema = {
+  ...urlField,
+  description: 'Address to request, http:// or https:// (redirects are followed only with followRedirects).',
+};

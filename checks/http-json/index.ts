@@ -1,7 +1,7 @@
 /** Check: a value at a path in the JSON response of an HTTP request compares as expected. */
 import { isDeepStrictEqual } from 'node:util';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { badUrl, httpOptionFields, httpOptions, httpUrl, timeLimit, urlField } from '../_shared/fields.js';
+import { badUrl, httpOptionFields, httpOptions, httpUrl, redirectableUrlField, timeLimit } from '../_shared/fields.js';
 import { probe } from '../_shared/http-probe.js';
 
 const MAX_BODY = 1 << 20;
@@ -22,7 +22,7 @@ export const meta: PluginMeta = {
   fields: {
     type: 'object',
     properties: {
-      url: urlField,
+      url: redirectableUrlField,
       path: { type: 'string', description: 'Where the value is: names separated by dots, [n] for array elements ("data.items[0].status").', pattern: PATH_PATTERN },
       expected: { description: 'The value to compare with: a string, number, boolean, null, or for eq/ne/contains any JSON value.' },
       op: { type: 'string', description: 'Comparison of the value got with expected: eq (default), ne, lt, le, gt, ge, contains.', enum: [...OPS], default: 'eq' },

@@ -1,6 +1,6 @@
 /** Check: an HTTP POST (or PUT/PATCH) of a body over a fresh connection answers with an expected status code. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { badUrl, httpOptionFields, httpOptions, httpUrl, timeLimit, urlField } from '../_shared/fields.js';
+import { badUrl, httpOptionFields, httpOptions, httpUrl, redirectableUrlField, timeLimit } from '../_shared/fields.js';
 import { probe } from '../_shared/http-probe.js';
 import { codeMatches, meta as statusMeta } from '../http-get-statuscode/index.js';
 
@@ -15,7 +15,7 @@ export const meta: PluginMeta = {
   fields: {
     type: 'object',
     properties: {
-      url: urlField,
+      url: redirectableUrlField,
       method: { type: 'string', description: 'Request method: POST (default), PUT or PATCH.', enum: ['POST', 'PUT', 'PATCH'], default: 'POST' },
       body: { type: 'string', description: 'Request body, sent as is (default empty).', default: '' },
       contentType: { type: 'string', description: 'Content-Type of the body (default application/json).', minLength: 1, default: 'application/json' },
