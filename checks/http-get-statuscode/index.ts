@@ -1,6 +1,6 @@
 /** Check: an HTTP GET over a fresh connection answers with an expected status code. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { badUrl, headersField, httpUrl, timeLimit, timeoutField, urlField } from '../_shared/fields.js';
+import { badUrl, httpOptionFields, httpOptions, httpUrl, redirectableUrlField, timeLimit } from '../_shared/fields.js';
 import { probe } from '../_shared/http-probe.js';
 
 export const meta: PluginMeta = {
@@ -13,15 +13,14 @@ export const meta: PluginMeta = {
   fields: {
     type: 'object',
     properties: {
-      url: urlField,
+      url: redirectableUrlField,
       codes: {
         type: 'array',
         description: 'Status codes that count as healthy: exact ("200") or patterns ("2xx"). Default ["200"].',
         items: { type: 'string', pattern: '^[1-5][0-9xX][0-9xX]$' },
         default: ['200'],
       },
-      headers: headersField,
-      timeoutMs: timeoutField,
+      ...httpOptionFields,
     },
     required: ['url'],
     additionalProperties: false,
@@ -48,7 +47,7 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
   if (!url) return badUrl(job);
   const codes = Array.isArray(job.data.codes) && job.data.codes.length ? (job.data.codes as string[]) : DEFAULT_CODES;
   const headers = job.data.headers as Record<string, string> | undefined;
-  const res = await probe({ url, headers, maxBodyBytes: MAX_BODY, keepBody: false, timeoutMs: timeLimit(job), signal: ctx.signal });
+  const res = await probe({ url, headers, maxBodyBytes: MAX_BODY, keepBody: false, timeoutMs: timeLimit(job), signal: ctx.signal, ...httpOptions(job) });
   const { latencyMs, metrics } = res;
   if (res.unusable) return { status: 'unknown', message: `monitor "${job.name}": ${res.error}`, latencyMs, metrics };
   if (res.error) return { status: 'failed', message: res.error, latencyMs, metrics };

@@ -1,6 +1,6 @@
 /** Check: the body of an HTTP GET over a fresh connection contains (or lacks) a keyword. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { badUrl, headersField, httpUrl, timeLimit, timeoutField, urlField } from '../_shared/fields.js';
+import { badUrl, httpOptionFields, httpOptions, httpUrl, redirectableUrlField, timeLimit } from '../_shared/fields.js';
 import { probe } from '../_shared/http-probe.js';
 
 const MAX_BODY = 1 << 20;
@@ -15,11 +15,10 @@ export const meta: PluginMeta = {
   fields: {
     type: 'object',
     properties: {
-      url: urlField,
+      url: redirectableUrlField,
       keyword: { type: 'string', description: 'Text to look for in the body (case-sensitive).', minLength: 1 },
       present: { type: 'boolean', description: 'true: healthy when the keyword is found; false: healthy when it is absent. Default true.', default: true },
-      headers: headersField,
-      timeoutMs: timeoutField,
+      ...httpOptionFields,
     },
     required: ['url', 'keyword'],
     additionalProperties: false,
@@ -36,7 +35,7 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
   }
   const wanted = job.data.present !== false;
   const headers = job.data.headers as Record<string, string> | undefined;
-  const res = await probe({ url, headers, maxBodyBytes: MAX_BODY, keepBody: true, timeoutMs: timeLimit(job), signal: ctx.signal });
+  const res = await probe({ url, headers, maxBodyBytes: MAX_BODY, keepBody: true, timeoutMs: timeLimit(job), signal: ctx.signal, ...httpOptions(job) });
   const { latencyMs, metrics } = res;
   if (res.unusable) return { status: 'unknown', message: `monitor "${job.name}": ${res.error}`, latencyMs, metrics };
   if (res.error || !res.body) return { status: 'failed', message: res.error ?? 'no body', latencyMs, metrics };

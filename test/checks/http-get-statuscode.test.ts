@@ -31,6 +31,15 @@ test.before(async () => {
 
 test.after(() => peer.close());
 
+test('a redirect is judged as is by default and followed with followRedirects', async () => {
+  const asIs = await run({ url: `${peer.url}/?status=302` });
+  assert.is(asIs.status, 'failed');
+  assert.match(asIs.message!, /got HTTP 302/);
+  const followed = await run({ url: `${peer.url}/?status=302`, followRedirects: true });
+  assert.is(followed.status, 'healthy', followed.message);
+  assert.is(seen[seen.length - 1]!.method, 'GET');
+});
+
 const run = (data: Record<string, unknown>, ms = 5000) => mod.check(job('http-get-statuscode', data), ctx(ms));
 
 test('meta declares a closed object schema with described fields', () => {
