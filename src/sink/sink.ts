@@ -36,6 +36,9 @@ export interface Sink {
   stop(): Promise<void>;
 }
 
+/** Results whose recordResult scripts may be in flight at once (pipelined in one write by ioredis). */
+const MAX_IN_FLIGHT = 128;
+
 /** Connects to the broker and starts recording results. */
 export async function startSink(opts: SinkOptions): Promise<Sink> {
   const { redis, logger, zone } = opts;
@@ -96,12 +99,16 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     if (running.size >= maxRunning) await Promise.race(running);
   };
 
-  const handle = async (res: ResultMessage) => {
-    const recorded = await redis.recordResult(
+  /** Runs the recordResult script for one result; called as results arrive, so the scripts in flight go out pipelined. */
+  const record = (res: ResultMessage) =>
+    redis.recordResult(
       k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId), k.views(res.monitorId),
       res.monitorId, res.zone, res.status, res.message, res.latencyMs === null ? '' : String(res.latencyMs), res.checkedAt, res.due,
       storeDown ? '1' : '',
     );
+
+  const handle = async (res: ResultMessage, recording: ReturnType<typeof record>) => {
+    const recorded = await recording;
     counters.inc('results_recorded');
     if (!recorded) return counters.inc('results_for_removed_monitors');
     if (res.latencyMs !== null) prom?.latency(res.monitorId, res.latencyMs);
@@ -127,6 +134,17 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     }
   };
 
+  // Each result's script is sent as soon as it arrives, but results are handled (reactions decided)
+  // one at a time in arrival order, as before. At most MAX_IN_FLIGHT wait; then reading pauses.
+  let chain: Promise<void> = Promise.resolve();
+  let inFlight = 0;
+  let slotFree: (() => void) | undefined;
+  const settled = () => {
+    inFlight--;
+    const wake = slotFree;
+    slotFree = undefined;
+    wake?.();
+  };
   const loop = (async () => {
     for await (const [msg] of pull) {
       let res: ResultMessage;
@@ -138,12 +156,17 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
         logger.warn({ reason, err: (err as Error).message }, 'dropped a bad result message');
         continue;
       }
-      try {
-        await handle(res);
-      } catch (err) {
-        counters.inc('results_failed');
-        logger.error({ monitorId: res.monitorId, err: (err as Error).message }, 'recording a result failed');
-      }
+      const recording = record(res);
+      recording.catch(() => undefined); // its error is handled in turn, below
+      inFlight++;
+      chain = chain
+        .then(() => handle(res, recording))
+        .catch((err) => {
+          counters.inc('results_failed');
+          logger.error({ monitorId: res.monitorId, err: (err as Error).message }, 'recording a result failed');
+        })
+        .finally(settled);
+      if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => (slotFree = r));
     }
   })().catch((err) => {
     if (!stopped) logger.error({ err: (err as Error).message }, 'sink receive loop ended unexpectedly');
@@ -157,6 +180,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       clearInterval(healthTimer);
       pull.close();
       await loop;
+      await chain;
       await settleWithin(Promise.allSettled([...running]), timeoutMs);
       await counters.stop();
     },
