@@ -4,13 +4,14 @@
  * lag, result latency, missed checks, CPU and memory measured over a window, next to the raw
  * rate of one undici process making fresh-connection requests against the same target.
  */
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { lagKey } from '../src/core/keys.js';
-import { firstJsonLine, killAllNow, startChild, stopAll, stopChild, watchExits, type Child } from './lib/children.js';
+import { firstJsonLine, startChild, stopAll, stopChild, type Child } from './lib/children.js';
+import { positiveInt as positive, progressTo, runBench, type BenchRun } from './lib/lifecycle.js';
 import { startCluster, waitForClients } from './lib/cluster.js';
 import { readCounters, readHistory, readLag, slotsIn } from './lib/measure.js';
 import { loadMonitors, monitorId } from './lib/monitors.js';
@@ -24,11 +25,6 @@ const RAW = fileURLToPath(new URL('./lib/raw-client.js', import.meta.url));
 const ZONE = 'bench';
 const GRACE_MS = 5000;
 
-const positive = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
-  return n;
-};
 const nonNegative = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be an integer >= 0`);
@@ -83,36 +79,13 @@ interface Options {
   json?: boolean;
 }
 
-const progress = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const progress = progressTo('bench');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-let tmp: string | undefined;
 let redis: BenchRedis | undefined;
-let failure: ((err: Error) => void) | undefined;
-/** Rejects when a child dies on its own while the bench runs. */
-const crashed = new Promise<never>((_, reject) => (failure = reject));
-crashed.catch(() => undefined);
-
-async function cleanup(): Promise<void> {
-  redis?.client.disconnect();
-  await stopAll('cloudroutes', 8000);
-  await stopAll(undefined, 2000);
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-  tmp = undefined;
-}
-
-function logTail(name: string, lines = 5): string {
-  if (!tmp) return '';
-  try {
-    const text = readFileSync(join(tmp, `${name}.log`), 'utf8').trim().split('\n').slice(-lines).join('\n    ');
-    return text ? `\n    ${text}` : '';
-  } catch {
-    return '';
-  }
-}
 
 /** Sleeps `seconds` while printing progress every 5 s from the counters hash; fails fast if a child died. */
-async function runFor(seconds: number, label: string): Promise<void> {
+async function runFor(seconds: number, label: string, crashed: Promise<never>): Promise<void> {
   const end = Date.now() + seconds * 1000;
   let last = await readCounters(redis!.client, ZONE);
   let lastAt = Date.now();
@@ -164,12 +137,19 @@ async function targetServed(target: Child): Promise<Served> {
   return Promise.race([answer, sleep(2000).then(() => ({ served: NaN, connections: NaN }))]);
 }
 
-async function main(o: Options): Promise<void> {
+async function main(o: Options, run: BenchRun): Promise<void> {
+  try {
+    await measure(o, run);
+  } finally {
+    redis?.client.disconnect();
+  }
+}
+
+async function measure(o: Options, run: BenchRun): Promise<void> {
   const warmup = o.warmup ?? Math.min(o.interval, 10);
   const intervalMs = o.interval * 1000;
-  tmp = mkdtempSync(join(tmpdir(), 'cr-bench-'));
-  // On Ctrl-C the terminal signals the children too; their exits are then expected.
-  watchExits((c, how) => interrupted || failure?.(new Error(`${c.name} (pid ${c.pid}) exited unexpectedly (${how})${logTail(c.name)}`)));
+  const { crashed } = run;
+  const tmp = (run.tmp = mkdtempSync(join(tmpdir(), 'cr-bench-')));
 
   redis = await startRedis(tmp);
   progress(`redis-server ${redis.url} (pid ${redis.child.pid})`);
@@ -204,7 +184,7 @@ async function main(o: Options): Promise<void> {
   const dues = await loadMonitors(redis.client, { zone: ZONE, monitors: o.monitors, intervalSec: o.interval, port, addresses: o.addresses, batch: o.batch });
   const loadSec = (Date.now() - loadStart) / 1000;
   progress(`loaded in ${loadSec.toFixed(1)} s; warm-up ${warmup} s (excluded)`);
-  await runFor(warmup, 'warm-up');
+  await runFor(warmup, 'warm-up', crashed);
 
   // The window: lag histogram reset, counters, CPU and the target's count sampled at its start and end.
   const all = () => [...cluster, redis!.child, target];
@@ -216,7 +196,7 @@ async function main(o: Options): Promise<void> {
   const own0 = process.cpuUsage();
   const served0 = await targetServed(target);
   progress(`measuring for ${o.duration} s`);
-  await runFor(o.duration, 'window');
+  await runFor(o.duration, 'window', crashed);
   const windowEnd = Date.now();
   const c1 = await readCounters(redis.client, ZONE);
   const lag = await readLag(redis.client, ZONE);
@@ -279,32 +259,9 @@ async function main(o: Options): Promise<void> {
     for (const f of readdirSync(tmp).filter((n) => n.endsWith('.log'))) copyFileSync(join(tmp, f), join(keep, f));
     progress(`logs kept in ${keep}`);
   }
-  await cleanup();
+  await run.stop();
   process.stdout.write(formatReport(report) + '\n');
   if (o.json) process.stdout.write(JSON.stringify(report) + '\n');
 }
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    progress(`${signal}: stopping every child process and removing temp files`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-process.on('exit', () => {
-  killAllNow();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
-program.action(async (o: Options) => {
-  try {
-    await main(o);
-  } catch (err) {
-    progress(`failed: ${(err as Error).message}`);
-    await cleanup();
-    process.exitCode = 1;
-  }
-});
-await program.parseAsync(process.argv);
+await runBench<Options>(program, progress, main);
