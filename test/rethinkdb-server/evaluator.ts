@@ -19,6 +19,11 @@ export interface TermDef extends TermSpec {
   run(c: Call): Val;
 }
 
+/** A term by its name in the protocol's term table, with its argument counts, optargs and evaluator. */
+export function termDef(name: string, min: number, max: number, optargs: string[], run: (c: Call) => Val): TermDef {
+  return { type: T[name], min, max, optargs, run };
+}
+
 const registry = new Map<number, TermDef>();
 
 /** Adds implemented terms; each term file contributes a list. */

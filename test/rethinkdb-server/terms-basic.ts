@@ -15,18 +15,10 @@ import {
   typeName,
   isObject,
 } from './datum.js';
-import { type Call, defineTerms, type TermDef } from './evaluator.js';
+import { type Call, defineTerms, type TermDef, termDef as def } from './evaluator.js';
 import { logicError, ReqlError, runtimeError } from './errors.js';
 import { ErrorType, T } from './protocol.js';
 import { asDatum, asSeq, datumVal, type Val, valTypeName } from './values.js';
-
-const def = (name: string, min: number, max: number, optargs: string[], run: (c: Call) => Val): TermDef => ({
-  type: T[name],
-  min,
-  max,
-  optargs,
-  run,
-});
 
 const allArgs = (c: Call): Datum[] => Array.from({ length: c.n }, (_, i) => c.datum(i));
 

@@ -10,18 +10,10 @@ import {
   truncPretty,
   typeError,
 } from './datum.js';
-import { type Call, defineTerms, getField, type TermDef } from './evaluator.js';
+import { type Call, defineTerms, getField, type TermDef, termDef as def } from './evaluator.js';
 import { logicError, nonExistence } from './errors.js';
 import { T } from './protocol.js';
 import { asDatum, asSeq, datumVal, isSequence, mapSeq, type Val } from './values.js';
-
-const def = (name: string, min: number, max: number, optargs: string[], run: (c: Call) => Val): TermDef => ({
-  type: T[name],
-  min,
-  max,
-  optargs,
-  run,
-});
 
 /** Applies `f` to an object, or to each object of a sequence (rows for which f gives undefined are dropped). */
 function objOrSeq(c: Call, name: string, f: (o: DObject) => Datum | undefined): Val {

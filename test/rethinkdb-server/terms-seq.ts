@@ -1,17 +1,9 @@
 /** Sequence terms: filter, order_by, limit/skip/slice, count, map, union, distinct, contains, sum. */
 import { asInt, asNumber, compare, type Datum, type DObject, equal, isObject, reqlType, truthy } from './datum.js';
-import { type Call, defineTerms, type TermDef } from './evaluator.js';
+import { type Call, defineTerms, type TermDef, termDef as def } from './evaluator.js';
 import { ReqlError, logicError, nonExistence, opFailed, resourceError } from './errors.js';
 import { ErrorType, T } from './protocol.js';
 import { asDatum, asSeq, datumVal, type Fn, mapSeq, type Seq, seqVal, sliceRows, type Val } from './values.js';
-
-const def = (name: string, min: number, max: number, optargs: string[], run: (c: Call) => Val): TermDef => ({
-  type: T[name],
-  min,
-  max,
-  optargs,
-  run,
-});
 
 // The default array size limit (the `array_limit` run option changes it).
 const ARRAY_LIMIT = 100000;

@@ -2,19 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { funcParams, isDeterministic, render } from './compile.js';
 import { asString, compare, type Datum, type DObject, equal, truncPretty } from './datum.js';
-import { type Call, defineTerms, fieldFn, type TermDef } from './evaluator.js';
+import { type Call, defineTerms, fieldFn, type TermDef, termDef as def } from './evaluator.js';
 import { logicError, nonExistence, notImplemented, opFailed } from './errors.js';
 import { T } from './protocol.js';
 import { checkPrimaryKey, Table } from './store.js';
 import { asDb, asTable, datumVal, type Fn, seqVal, type Val } from './values.js';
-
-const def = (name: string, min: number, max: number, optargs: string[], run: (c: Call) => Val): TermDef => ({
-  type: T[name],
-  min,
-  max,
-  optargs,
-  run,
-});
 
 const SYSTEM_DB = 'rethinkdb';
 

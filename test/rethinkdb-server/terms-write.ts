@@ -6,20 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { isDeterministic } from './compile.js';
 import { asString, type Datum, type DObject, equal, isObject, pretty, typeName } from './datum.js';
-import { type Call, defineTerms, type TermDef } from './evaluator.js';
+import { type Call, defineTerms, type TermDef, termDef as def } from './evaluator.js';
 import { logicError, ReqlError } from './errors.js';
-import { T } from './protocol.js';
 import { checkPrimaryKey, type Table } from './store.js';
 import { merge } from './terms-object.js';
 import { asSeq, asTable, datumVal, type Fn, type Val } from './values.js';
-
-const def = (name: string, min: number, max: number, optargs: string[], run: (c: Call) => Val): TermDef => ({
-  type: T[name],
-  min,
-  max,
-  optargs,
-  run,
-});
 
 type ReturnChanges = 'no' | 'yes' | 'always';
 
