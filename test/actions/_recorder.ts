@@ -14,8 +14,16 @@ export interface Received {
 export interface Recorder {
   peer: Peer;
   received: Received[];
-  /** The next answers: status and body (a string, or JSON). */
-  answer: { status: number; body: unknown };
+  /** The next answers: status and body (a string, or JSON), and headers that replace or add to the default ones. */
+  answer: Answer;
+  /** When set, decides each answer from the request instead of `answer` (a stand-in that checks a signature). */
+  answerFor?: (got: Received) => Answer;
+}
+
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
 }
 
 /** Starts a recording HTTP peer on 127.0.0.1. */
@@ -26,10 +34,11 @@ export async function recorder(status = 200, body: unknown = 'ok'): Promise<Reco
     req.setEncoding('utf8');
     req.on('data', (c: string) => (text += c));
     req.on('end', () => {
-      rec.received.push({ method: req.method!, url: req.url!, headers: req.headers, body: text });
-      const { status: code, body: answer } = rec.answer;
+      const got = { method: req.method!, url: req.url!, headers: req.headers, body: text };
+      rec.received.push(got);
+      const { status: code, body: answer, headers } = rec.answerFor?.(got) ?? rec.answer;
       const json = typeof answer !== 'string';
-      res.writeHead(code, { 'content-type': json ? 'application/json' : 'text/plain' });
+      res.writeHead(code, { 'content-type': json ? 'application/json' : 'text/plain', ...headers });
       res.end(json ? JSON.stringify(answer) : answer);
     });
   });

@@ -1,0 +1,144 @@
+/** EC2 instance actions through the AWS SDK v3 (RebootInstances, StartInstances, StopInstances), shared by aws-ec2-reboot, -start and -stop. */
+import { createHash } from 'node:crypto';
+import {
+  EC2Client,
+  EC2ServiceException,
+  RebootInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  type InstanceStateChange,
+} from '@aws-sdk/client-ec2';
+import type { FieldSchema, PluginMeta, ReactionContext, ReactionEvent, ReactionModule, ReactionOutcome } from '../../src/core/types.js';
+
+export type Ec2Verb = 'reboot' | 'start' | 'stop';
+
+const OPERATION: Record<Ec2Verb, string> = { reboot: 'RebootInstances', start: 'StartInstances', stop: 'StopInstances' };
+
+/** One first try and one retry (throttling, 5xx, a dropped connection); ctx.signal still ends both at the sink's deadline. */
+const MAX_ATTEMPTS = 2;
+/** Clients kept at once; each holds a connection pool and its resolved configuration. */
+const MAX_CLIENTS = 32;
+
+const commonFields: Record<string, FieldSchema> = {
+  region: { type: 'string', description: 'AWS region of the instances, e.g. us-east-1.', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$' },
+  instanceIds: {
+    type: 'array',
+    description: 'Instance ids, at least one (i-0123456789abcdef0); all in the region.',
+    items: { type: 'string', pattern: '^i-[0-9a-f]{8}([0-9a-f]{9})?$' },
+  },
+  accessKeyId: {
+    type: 'string',
+    description: 'Access key id (AKIA... or ASIA...); with secretAccessKey. Absent: the default credential chain of the sink\'s machine. Stored encrypted.',
+    pattern: '^[A-Z0-9]{16,128}$',
+    secret: true,
+  },
+  secretAccessKey: { type: 'string', description: 'Secret access key of accessKeyId; stored encrypted.', minLength: 1, secret: true },
+  sessionToken: { type: 'string', description: 'Session token of temporary (ASIA...) credentials; stored encrypted.', minLength: 1, secret: true },
+  baseUrl: { type: 'string', description: 'Endpoint instead of https://ec2.<region>.amazonaws.com (a VPC endpoint, a proxy).', pattern: '^https?://[^\\s/]+' },
+};
+
+const stopFields: Record<string, FieldSchema> = {
+  force: { type: 'boolean', description: 'Force the stop: no chance to flush file system caches (for an instance stuck in stopping). Default false.' },
+  hibernate: { type: 'boolean', description: 'Hibernate instead of stop (the instance must have been launched with hibernation enabled). Default false.' },
+};
+
+const clients = new Map<string, EC2Client>();
+
+/** The cached client for this region, endpoint and credentials; constructing one resolves its whole configuration. */
+function clientFor(data: Record<string, unknown>): EC2Client {
+  const region = String(data.region);
+  const endpoint = typeof data.baseUrl === 'string' ? data.baseUrl : undefined;
+  const credentials =
+    typeof data.accessKeyId === 'string'
+      ? { accessKeyId: data.accessKeyId, secretAccessKey: String(data.secretAccessKey), sessionToken: typeof data.sessionToken === 'string' ? data.sessionToken : undefined }
+      : undefined;
+  // Hashed so that the secrets are not kept a second time as map keys.
+  const key = createHash('sha256').update(JSON.stringify([region, endpoint, credentials])).digest('hex');
+  let client = clients.get(key);
+  if (client) {
+    clients.delete(key);
+  } else {
+    client = new EC2Client({ region, endpoint, credentials, maxAttempts: MAX_ATTEMPTS });
+    if (clients.size >= MAX_CLIENTS) {
+      const [oldest, old] = clients.entries().next().value as [string, EC2Client];
+      clients.delete(oldest);
+      old.destroy();
+    }
+  }
+  clients.set(key, client);
+  return client;
+}
+
+/** A data problem the schema cannot express, or undefined. */
+function dataProblem(data: Record<string, unknown>): string | undefined {
+  if (!Array.isArray(data.instanceIds) || data.instanceIds.length === 0) return 'instanceIds is empty; name at least one instance';
+  if (typeof data.accessKeyId === 'string' && typeof data.secretAccessKey !== 'string') return 'accessKeyId is set without secretAccessKey';
+  if (typeof data.accessKeyId !== 'string' && (data.secretAccessKey !== undefined || data.sessionToken !== undefined)) return 'secretAccessKey or sessionToken is set without accessKeyId';
+  return undefined;
+}
+
+function send(verb: Ec2Verb, client: EC2Client, data: Record<string, unknown>, signal: AbortSignal): Promise<InstanceStateChange[] | undefined> {
+  const InstanceIds = data.instanceIds as string[];
+  const opts = { abortSignal: signal };
+  if (verb === 'reboot') return client.send(new RebootInstancesCommand({ InstanceIds }), opts).then(() => undefined);
+  if (verb === 'start') return client.send(new StartInstancesCommand({ InstanceIds }), opts).then((out) => out.StartingInstances ?? []);
+  const input = { InstanceIds, Force: data.force === true ? true : undefined, Hibernate: data.hibernate === true ? true : undefined };
+  return client.send(new StopInstancesCommand(input), opts).then((out) => out.StoppingInstances ?? []);
+}
+
+/** Why a call failed, as logged: the AWS error code and message, or the network error, or the deadline. */
+function describeError(err: unknown, signal: AbortSignal): { reason: string; fields: Record<string, unknown> } {
+  if (err instanceof EC2ServiceException) {
+    return {
+      reason: `${err.name}: ${err.message}`,
+      fields: { awsCode: err.name, awsMessage: err.message, httpStatus: err.$metadata.httpStatusCode, requestId: err.$metadata.requestId },
+    };
+  }
+  if (signal.aborted) return { reason: 'the deadline passed before it answered', fields: {} };
+  const e = err as NodeJS.ErrnoException;
+  return { reason: `${e.code ?? e.name}: ${e.message}`, fields: { err: e.message } };
+}
+
+/** A reaction module that calls the EC2 action `verb` on the listed instances; `what` says what it does. */
+export function instanceAction(verb: Ec2Verb, title: string, what: string): ReactionModule {
+  const operation = OPERATION[verb];
+  const meta: PluginMeta = {
+    title,
+    description:
+      `${what} through the EC2 API (${operation} with the AWS SDK, signed with Signature Version 4). The keys are ` +
+      'optional: without accessKeyId the SDK\'s default credential chain on the sink\'s machine is used (AWS_* environment ' +
+      'variables, ~/.aws profiles, the instance or task role). EC2 accepting the request counts as done' +
+      (verb === 'reboot' ? '' : ' (the state changes it reports, e.g. stopped -> pending, are logged)') +
+      '; an AWS error (InvalidInstanceID.NotFound, UnauthorizedOperation, IncorrectInstanceState, ...), a network error or ' +
+      'the deadline makes it failed, logged with the AWS error code and message. The keys are stored encrypted.',
+    fields: {
+      type: 'object',
+      properties: verb === 'stop' ? { ...commonFields, ...stopFields } : commonFields,
+      required: ['region', 'instanceIds'],
+      additionalProperties: false,
+    },
+  };
+
+  async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome> {
+    const data = event.reaction.data;
+    const label = `${event.reaction.rtype} reaction "${event.reaction.name}"`;
+    const where = { monitorId: event.monitor.id, reactionId: event.reaction.id, region: data.region, instanceIds: data.instanceIds };
+    const problem = dataProblem(data);
+    if (problem) {
+      ctx.logger.warn(where, `${label}: ${problem}`);
+      return 'failed';
+    }
+    try {
+      const changes = await send(verb, clientFor(data), data, ctx.signal);
+      const transitions = changes?.map((c) => `${c.InstanceId}: ${c.PreviousState?.Name} -> ${c.CurrentState?.Name}`);
+      ctx.logger.info({ ...where, transitions }, `${label}: ${operation} accepted${transitions ? ` (${transitions.join(', ')})` : ''}`);
+      return 'ran';
+    } catch (err) {
+      const { reason, fields } = describeError(err, ctx.signal);
+      ctx.logger.warn({ ...where, ...fields }, `${label}: ${operation} failed: ${reason}`);
+      return 'failed';
+    }
+  }
+
+  return { meta, react };
+}
