@@ -1,5 +1,5 @@
 /** One HTTP request for a reaction: honours ctx.signal, never throws, logs why a run failed with monitorId and reactionId. */
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import type { ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
 
 export interface ReactionRequest {
@@ -13,6 +13,8 @@ export interface ReactionRequest {
   checkBody?: (text: string) => string | undefined;
   /** The address as logged, when the URL itself is a secret (a webhook URL); default the URL. */
   shownUrl?: string;
+  /** The connection pool to send through (e.g. one that accepts any certificate); default undici's global one. */
+  dispatcher?: Dispatcher;
 }
 
 const is2xx = (status: number) => status >= 200 && status < 300;
@@ -23,7 +25,7 @@ export async function sendRequest(event: ReactionEvent, ctx: ReactionContext, re
   const shown = req.shownUrl ?? req.url;
   const where = { monitorId: event.monitor.id, reactionId: event.reaction.id, url: shown };
   try {
-    const res = await request(req.url, { method: req.method as 'POST', headers: req.headers, body: req.body, signal: ctx.signal });
+    const res = await request(req.url, { method: req.method as 'POST', headers: req.headers, body: req.body, signal: ctx.signal, dispatcher: req.dispatcher });
     const text = await res.body.text();
     if (!(req.ok ?? is2xx)(res.statusCode)) {
       ctx.logger.warn({ ...where, httpStatus: res.statusCode, answer: text.slice(0, 500) }, `${label}: ${req.method} ${shown} answered HTTP ${res.statusCode}`);
