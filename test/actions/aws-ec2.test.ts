@@ -265,4 +265,14 @@ test('a throttled call is retried once, then failed; a second run reuses the cli
   assert.is(rec.peer.connections - before, 1);
 });
 
+test('the deadline ends a retry that waits out its back-off', async () => {
+  rec.answer = xml(503, errorXml('RequestLimitExceeded', 'Request limit exceeded.'));
+  const started = Date.now();
+  const { outcome } = await run('aws-ec2-reboot', data(), 60);
+  assert.is(outcome, 'failed');
+  // Throttling back-off starts at 500 ms, so a retry that ignored the signal would take longer.
+  assert.ok(Date.now() - started < 400, `took ${Date.now() - started} ms`);
+  assert.is(rec.received.length, 1);
+});
+
 test.run();
