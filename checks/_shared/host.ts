@@ -1,7 +1,9 @@
-/** The machine a host check looks at, behind one small interface; `localHost` is this machine (an SSH host can plug in later). */
+/** The machine a host check looks at, behind one small interface: `localHost` is this machine, an SshHost another one. */
 import { spawn } from 'node:child_process';
 import { readdir, readFile, statfs } from 'node:fs/promises';
-import type { CheckJob, FieldSchema } from '../../src/core/types.js';
+import { cpus } from 'node:os';
+import type { CheckJob, CheckResult, FieldSchema } from '../../src/core/types.js';
+import { SshError, sshHost } from './ssh-host.js';
 
 /** A command: a shell line run by /bin/sh -c, or an argv run without a shell. */
 export type Command = { shell: string } | { argv: string[] };
@@ -34,20 +36,38 @@ export interface DiskSpace {
   freeBytes: number;
 }
 
-/** What host checks need from a machine. */
+export interface ProcessInfo {
+  pid: number;
+  /** The kernel's name for it (/proc/PID/comm). */
+  comm: string;
+  /** Its command line (/proc/PID/cmdline). */
+  args: string[];
+}
+
+/**
+ * What host checks need from a machine. Over SSH every method is one remote command, and a failure to reach the
+ * machine throws an SshError (see hostFailure).
+ */
 export interface Host {
   /** How messages name the machine, e.g. "this machine". */
   label: string;
+  /** Appended to result messages: "" here, " over SSH to user@host:port" for another machine. */
+  where: string;
   readText(path: string): Promise<string>;
   listDir(path: string): Promise<string[]>;
   diskSpace(path: string): Promise<DiskSpace>;
+  /** Online CPU cores. */
+  cores(): Promise<number>;
+  /** Every process but the one doing the listing (the worker itself, here). */
+  processes(): Promise<ProcessInfo[]>;
   run(command: Command, opts: RunOptions): Promise<RunResult>;
 }
 
 /** Bytes kept from the end of a command's output. */
 export const TAIL_BYTES = 500;
 
-class Tail {
+/** Keeps the last TAIL_BYTES of a stream. */
+export class Tail {
   private buf = Buffer.alloc(0);
   push(chunk: Buffer): void {
     this.buf = Buffer.concat([this.buf, chunk]);
@@ -117,21 +137,62 @@ function runLocal(command: Command, opts: RunOptions): Promise<RunResult> {
   });
 }
 
+async function localProcesses(): Promise<ProcessInfo[]> {
+  const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid);
+  const found = await Promise.all(
+    pids.map(async (pid) => {
+      try {
+        const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+        const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
+        return { pid: Number(pid), comm, args };
+      } catch {
+        // It ended between the listing and the read: it simply does not count.
+        return undefined;
+      }
+    }),
+  );
+  return found.filter((p): p is ProcessInfo => p !== undefined);
+}
+
 /** This machine: files read directly, commands spawned in their own process group. */
 export const localHost: Host = {
   label: 'this machine',
+  where: '',
   readText: (path) => readFile(path, 'utf8'),
   listDir: (path) => readdir(path),
   async diskSpace(path) {
     const s = await statfs(path);
     return { totalBytes: s.blocks * s.bsize, availableBytes: s.bavail * s.bsize, freeBytes: s.bfree * s.bsize };
   },
+  cores: async () => Math.max(1, cpus().length),
+  processes: localProcesses,
   run: runLocal,
 };
 
-/** The host a job's data points at; only this machine for now (a later data.ssh picks an SSH host here). */
-export function hostFor(_job: CheckJob): Host {
-  return localHost;
+/** A host whose every method fails with `reason` (data.ssh that cannot be used). */
+function unusableHost(reason: string): Host {
+  const fail = () => Promise.reject(new SshError('config', reason));
+  return { label: 'an unusable SSH target', where: '', readText: fail, listDir: fail, diskSpace: fail, cores: fail, processes: fail, run: fail };
+}
+
+/**
+ * The machine a job looks at: over SSH when data.ssh is set, else this one. `signal` ends remote work at the job's
+ * deadline. With data.ssh that cannot be used (key and password both set, ...) every method fails saying why.
+ */
+export function hostFor(job: CheckJob, signal: AbortSignal = AbortSignal.timeout(job.timeoutMs)): Host {
+  if (job.data.ssh === undefined) return localHost;
+  const host = sshHost(job.data.ssh, signal, job.timeoutMs);
+  return typeof host === 'string' ? unusableHost(`monitor "${job.name}": ${host}`) : host;
+}
+
+/**
+ * The result for a machine that could not be reached or logged in to, or undefined for any other error.
+ * A host key that differs from data.ssh.hostKey is failed (someone else answers at that address); refused, timed-out,
+ * rejected and lost connections are unknown (the check could not look at the machine).
+ */
+export function hostFailure(err: unknown): CheckResult | undefined {
+  if (!(err instanceof SshError)) return undefined;
+  return { status: err.kind === 'host-key' ? 'failed' : 'unknown', message: err.message };
 }
 
 /** The command's output tail for a message: stderr when it wrote any, else stdout, trimmed. */

@@ -1,21 +1,24 @@
 /** Check: the CPUs were idle at least minIdlePercent of a short sample. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
 import { timeLimit, timeoutField } from '../_shared/fields.js';
-import { hostFor, type Host } from '../_shared/host.js';
+import { hostFailure, hostFor, type Host } from '../_shared/host.js';
+import { sshField } from '../_shared/ssh-host.js';
 
 export const meta: PluginMeta = {
   title: 'CPU idle',
   description:
-    "Reads the aggregate cpu line of /proc/stat on the worker's machine twice, sampleMs apart (default 500), and computes " +
-    'the share of CPU time spent idle (iowait counted as idle) over that interval. Healthy when it is at least ' +
+    "Reads the aggregate cpu line of /proc/stat of the worker's machine, or over SSH when ssh is set, twice, sampleMs " +
+    'apart (default 500), and computes the share of CPU time spent idle (iowait counted as idle) over that interval. Healthy when it is at least ' +
     'minIdlePercent, failed with the measured share otherwise. The sample is shortened to fit well inside the time limit, ' +
-    'and the message says so; a deadline reached while sampling fails the check as timed out. Metrics: idlePercent, sampleMs.',
+    'and the message says so; a deadline reached while sampling fails the check as timed out. An unreadable /proc/stat or ' +
+    'an unreachable SSH host makes the result unknown (a changed SSH host key fails it). Metrics: idlePercent, sampleMs.',
   fields: {
     type: 'object',
     properties: {
       minIdlePercent: { type: 'number', description: 'Lowest healthy idle percentage, 0-100.', minimum: 0, maximum: 100 },
       sampleMs: { type: 'integer', description: 'Milliseconds between the two readings, default 500; shortened to fit the time limit.', minimum: 50, maximum: 60_000, default: 500 },
       timeoutMs: timeoutField,
+      ssh: sshField,
     },
     required: ['minIdlePercent'],
     additionalProperties: false,
@@ -39,7 +42,7 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
   const wanted = typeof job.data.sampleMs === 'number' && job.data.sampleMs > 0 ? job.data.sampleMs : 500;
   // Leave a fifth of the limit for reading and reporting.
   const sampleMs = Math.max(1, Math.min(wanted, Math.floor(timeLimit(job) * 0.8)));
-  const host = hostFor(job);
+  const host = hostFor(job, ctx.signal);
   let first;
   let second;
   try {
@@ -56,16 +59,16 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
       }, sampleMs);
       ctx.signal.addEventListener('abort', onAbort, { once: true });
     });
-    if (cut) return { status: 'failed', message: `timed out while sampling /proc/stat for ${sampleMs} ms` };
+    if (cut) return { status: 'failed', message: `timed out while sampling /proc/stat for ${sampleMs} ms${host.where}` };
     second = await sample(host);
   } catch (err) {
-    return { status: 'unknown', message: `cannot read /proc/stat on ${host.label}: ${(err as Error).message}` };
+    return hostFailure(err) ?? { status: 'unknown', message: `cannot read /proc/stat on ${host.label}: ${(err as Error).message}` };
   }
   const total = second.total - first.total;
   const idlePercent = total > 0 ? Math.round(((second.idle - first.idle) / total) * 1000) / 10 : 100;
   const metrics = { idlePercent, sampleMs };
   const note = sampleMs < wanted ? ` (sample shortened from ${wanted} ms to fit the time limit)` : '';
-  const text = `CPU ${idlePercent}% idle over ${sampleMs} ms${note}`;
+  const text = `CPU ${idlePercent}% idle over ${sampleMs} ms${note}${host.where}`;
   if (idlePercent < min) return { status: 'failed', message: `${text}: under minIdlePercent ${min}`, metrics };
   return { status: 'healthy', message: text, metrics };
 }

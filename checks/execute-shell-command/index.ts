@@ -1,16 +1,20 @@
 /** Check: a command exits with status 0 (or one of okCodes). */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
 import { timeLimit, timeoutField } from '../_shared/fields.js';
-import { argvField, commandOf, describeRun, hostFor, okCodesField, TAIL_BYTES } from '../_shared/host.js';
+import { argvField, commandOf, describeRun, hostFailure, hostFor, okCodesField, TAIL_BYTES } from '../_shared/host.js';
+import { sshField } from '../_shared/ssh-host.js';
 
 export const meta: PluginMeta = {
   title: 'Shell command',
   description:
-    "Runs a command on the worker's machine: command as a line for /bin/sh -c, or argv as a program and its arguments " +
-    'without a shell (set exactly one). Healthy when it exits with status 0 or one of okCodes; failed otherwise, with the ' +
+    "Runs a command on the worker's machine, or over SSH when ssh is set: command as a line for /bin/sh -c, or argv as " +
+    'a program and its arguments without a shell (set exactly one). Healthy when it exits with status 0 or one of ' +
+    'okCodes; failed otherwise, with the ' +
     `exit status and the last ${TAIL_BYTES} bytes of its stderr (or stdout when stderr is empty) in the message. At the ` +
-    'time limit the whole process group is killed and the check fails as timed out. The command runs as the worker\'s ' +
-    'user with the worker\'s environment. Metrics: exitCode (absent when killed).',
+    'time limit the whole process group is killed (over SSH: the session\'s process group, by a kill sent on the same ' +
+    'connection) and the check fails as timed out. The command runs as the worker\'s user with the worker\'s ' +
+    'environment, or as ssh.user with that login\'s environment (a POSIX login shell is expected). An unreachable SSH ' +
+    'host makes the result unknown (a changed SSH host key fails it). Metrics: exitCode (absent when killed).',
   fields: {
     type: 'object',
     properties: {
@@ -18,6 +22,7 @@ export const meta: PluginMeta = {
       argv: argvField,
       okCodes: okCodesField,
       timeoutMs: timeoutField,
+      ssh: sshField,
     },
     additionalProperties: false,
   },
@@ -28,8 +33,15 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
   const command = commandOf(job.data);
   if (typeof command === 'string') return { status: 'unknown', message: `monitor "${job.name}": ${command}` };
   const okCodes = Array.isArray(job.data.okCodes) && job.data.okCodes.length ? (job.data.okCodes as number[]) : [0];
-  const r = await hostFor(job).run(command, { signal: ctx.signal, timeoutMs: timeLimit(job) });
-  const { ok, text } = describeRun(r, okCodes);
+  const host = hostFor(job, ctx.signal);
+  let r;
+  try {
+    r = await host.run(command, { signal: ctx.signal, timeoutMs: timeLimit(job) });
+  } catch (err) {
+    return hostFailure(err) ?? { status: 'unknown', message: `cannot run the command on ${host.label}: ${(err as Error).message}` };
+  }
+  const { ok, text: said } = describeRun(r, okCodes);
+  const text = said + host.where;
   const metrics = r.code === null ? undefined : { exitCode: r.code };
   return { status: ok ? 'healthy' : 'failed', message: text, latencyMs: r.elapsedMs, ...(metrics && { metrics }) };
 }

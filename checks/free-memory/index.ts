@@ -1,31 +1,34 @@
 /** Check: the machine has at least minMb or minPercent of memory available. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { hostFor } from '../_shared/host.js';
+import { hostFailure, hostFor } from '../_shared/host.js';
+import { sshField } from '../_shared/ssh-host.js';
 
 export const meta: PluginMeta = {
   title: 'Free memory',
   description:
-    "Reads MemAvailable and MemTotal from /proc/meminfo on the worker's machine (memory that can be used without " +
-    'swapping, page cache included) and compares it with minMb and/or minPercent; at least one of them must be set. ' +
-    'Healthy when every set minimum holds, failed naming the minimum that is not met. An unreadable /proc/meminfo makes ' +
-    'the result unknown. Metrics: availableMb, totalMb, availablePercent.',
+    "Reads MemAvailable and MemTotal from /proc/meminfo of the worker's machine, or over SSH when ssh is set (memory " +
+    'that can be used without swapping, page cache included), and compares it with minMb and/or minPercent; at least ' +
+    'one of them must be set. Healthy when every set minimum holds, failed naming the minimum that is not met. An ' +
+    'unreadable /proc/meminfo or an unreachable SSH host makes the result unknown (a changed SSH host key fails it). ' +
+    'Metrics: availableMb, totalMb, availablePercent.',
   fields: {
     type: 'object',
     properties: {
       minMb: { type: 'number', description: 'Fewest megabytes (MiB) of available memory that are healthy.', minimum: 0 },
       minPercent: { type: 'number', description: 'Lowest percentage of total memory available that is healthy, 0-100.', minimum: 0, maximum: 100 },
+      ssh: sshField,
     },
     additionalProperties: false,
   },
 };
 
 /** Compares MemAvailable with data.minMb / data.minPercent. */
-export async function check(job: CheckJob, _ctx: CheckContext): Promise<CheckResult> {
+export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResult> {
   const { minMb, minPercent } = job.data;
   if (typeof minMb !== 'number' && typeof minPercent !== 'number') {
     return { status: 'unknown', message: `monitor "${job.name}": set data.minMb or data.minPercent` };
   }
-  const host = hostFor(job);
+  const host = hostFor(job, ctx.signal);
   let availableKb: number;
   let totalKb: number;
   try {
@@ -35,7 +38,7 @@ export async function check(job: CheckJob, _ctx: CheckContext): Promise<CheckRes
     totalKb = field('MemTotal');
     if (!Number.isFinite(availableKb) || !(totalKb > 0)) throw new Error('no MemAvailable / MemTotal line');
   } catch (err) {
-    return { status: 'unknown', message: `cannot read the memory of ${host.label}: ${(err as Error).message}` };
+    return hostFailure(err) ?? { status: 'unknown', message: `cannot read the memory of ${host.label}: ${(err as Error).message}` };
   }
   const availableMb = Math.round((availableKb / 1024) * 10) / 10;
   const totalMb = Math.round((totalKb / 1024) * 10) / 10;
@@ -44,6 +47,6 @@ export async function check(job: CheckJob, _ctx: CheckContext): Promise<CheckRes
   const short: string[] = [];
   if (typeof minMb === 'number' && availableMb < minMb) short.push(`${availableMb} MB available is under minMb ${minMb}`);
   if (typeof minPercent === 'number' && availablePercent < minPercent) short.push(`${availablePercent}% available is under minPercent ${minPercent}`);
-  if (short.length) return { status: 'failed', message: short.join('; '), metrics };
-  return { status: 'healthy', message: `${availableMb} MB (${availablePercent}%) of ${totalMb} MB available`, metrics };
+  if (short.length) return { status: 'failed', message: short.join('; ') + host.where, metrics };
+  return { status: 'healthy', message: `${availableMb} MB (${availablePercent}%) of ${totalMb} MB available${host.where}`, metrics };
 }

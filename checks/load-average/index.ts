@@ -1,7 +1,7 @@
 /** Check: the machine's 1, 5 and 15 minute load averages are under their thresholds. */
-import { cpus } from 'node:os';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { hostFor } from '../_shared/host.js';
+import { hostFailure, hostFor } from '../_shared/host.js';
+import { sshField } from '../_shared/ssh-host.js';
 
 const threshold = (minutes: number) => ({
   type: 'number' as const,
@@ -12,10 +12,11 @@ const threshold = (minutes: number) => ({
 export const meta: PluginMeta = {
   title: 'Load average',
   description:
-    "Reads the load averages of the worker's machine from /proc/loadavg and compares them with max1, max5 and max15; " +
-    'with perCore: true each average is divided by the number of CPU cores first. Healthy when every set threshold holds; ' +
-    'failed naming each average that is over, with its value and the limit. An unreadable /proc/loadavg makes the result ' +
-    'unknown. Metrics: load1, load5, load15 (as read) and cores.',
+    "Reads the load averages from /proc/loadavg of the worker's machine, or over SSH when ssh is set, and compares them " +
+    'with max1, max5 and max15; with perCore: true each average is divided by the number of CPU cores of that machine ' +
+    'first. Healthy when every set threshold holds; failed naming each average that is over, with its value and the ' +
+    'limit. An unreadable /proc/loadavg or an unreachable SSH host makes the result unknown (a changed SSH host key ' +
+    'fails it). Metrics: load1, load5, load15 (as read) and cores.',
   fields: {
     type: 'object',
     properties: {
@@ -23,23 +24,30 @@ export const meta: PluginMeta = {
       max5: threshold(5),
       max15: threshold(15),
       perCore: { type: 'boolean', description: 'Divide each average by the number of CPU cores before comparing; default false.', default: false },
+      ssh: sshField,
     },
     additionalProperties: false,
   },
 };
 
 /** Reads /proc/loadavg; failed when an average is over its threshold. */
-export async function check(job: CheckJob, _ctx: CheckContext): Promise<CheckResult> {
-  const host = hostFor(job);
-  let loads: number[];
-  try {
-    loads = (await host.readText('/proc/loadavg')).trim().split(/\s+/).slice(0, 3).map(Number);
-    if (loads.length < 3 || loads.some((n) => !Number.isFinite(n))) throw new Error('unexpected format');
-  } catch (err) {
-    return { status: 'unknown', message: `cannot read the load average of ${host.label}: ${(err as Error).message}` };
-  }
-  const cores = Math.max(1, cpus().length);
+export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResult> {
+  const host = hostFor(job, ctx.signal);
   const perCore = job.data.perCore === true;
+  let loads: number[];
+  let cores: number;
+  try {
+    [loads, cores] = await Promise.all([
+      host.readText('/proc/loadavg').then((text) => {
+        const l = text.trim().split(/\s+/).slice(0, 3).map(Number);
+        if (l.length < 3 || l.some((n) => !Number.isFinite(n))) throw new Error('unexpected format');
+        return l;
+      }),
+      host.cores(),
+    ]);
+  } catch (err) {
+    return hostFailure(err) ?? { status: 'unknown', message: `cannot read the load average of ${host.label}: ${(err as Error).message}` };
+  }
   const metrics = { load1: loads[0]!, load5: loads[1]!, load15: loads[2]!, cores };
   const over: string[] = [];
   const shown: string[] = [];
@@ -51,6 +59,6 @@ export async function check(job: CheckJob, _ctx: CheckContext): Promise<CheckRes
     const max = job.data[key];
     if (typeof max === 'number' && value > max) over.push(`${minutes}-minute load ${v}${perCore ? ' per core' : ''} is over ${key} ${max}`);
   });
-  if (over.length) return { status: 'failed', message: over.join('; '), metrics };
-  return { status: 'healthy', message: `load ${shown.join(', ')}${perCore ? ` per core (${cores} cores)` : ''}`, metrics };
+  if (over.length) return { status: 'failed', message: over.join('; ') + host.where, metrics };
+  return { status: 'healthy', message: `load ${shown.join(', ')}${perCore ? ` per core (${cores} cores)` : ''}${host.where}`, metrics };
 }

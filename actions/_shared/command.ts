@@ -1,0 +1,66 @@
+/** Running a reaction's command with the event as CR_* variables, on this machine or another one (execute-shell-command, ssh-command). */
+import { timeoutField } from '../../checks/_shared/fields.js';
+import { argvField, commandOf, describeRun, type Command, type Host } from '../../checks/_shared/host.js';
+import { render, TEMPLATE_FIELDS } from '../../src/core/template.js';
+import type { FieldSchema, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
+
+/** The event's fields as the description lists them. */
+export const EVENT_VARIABLES =
+  'CR_MONITOR_ID, CR_MONITOR_NAME, CR_MONITOR_CTYPE, CR_STATUS, CR_PREVIOUS_STATUS, CR_FAILCOUNT, CR_ZONE, CR_CHECKED_AT, ' +
+  'CR_MESSAGE, CR_REACTION_ID, CR_REACTION_NAME';
+
+/** command, argv and timeoutMs of a command reaction (okCodes comes from checks/_shared/host). */
+export const commandFields = (shell: string): Record<string, FieldSchema> => ({
+  command: { type: 'string', description: `Shell line run by ${shell}; {{field}} placeholders become quoted variable references.`, minLength: 1, template: true },
+  argv: { ...argvField, items: { type: 'string', minLength: 1, template: true } },
+  timeoutMs: { ...timeoutField, description: 'Milliseconds before the command is killed; the reaction deadline still applies when it is shorter.' },
+});
+
+/** CR_<FIELD> for a template field name, e.g. monitor.name -> CR_MONITOR_NAME. */
+export function envName(field: string): string {
+  return 'CR_' + field.replace(/\./g, '_').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/** The event as CR_* environment variables. */
+export function eventEnv(event: ReactionEvent): Record<string, string> {
+  return Object.fromEntries(TEMPLATE_FIELDS.map((f) => [envName(f), render(`{{${f}}}`, event)]));
+}
+
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+
+/** The shell line with each known {{field}} replaced by "${CR_FIELD}", so values reach the shell only as variables. */
+export function shellLine(template: string): string {
+  return template.replace(PLACEHOLDER, (whole, name: string) => (TEMPLATE_FIELDS.includes(name) ? `"\${${envName(name)}}"` : whole));
+}
+
+/**
+ * Runs the reaction's command on `host` with the event as CR_* variables; 'ran' on an ok exit status, else 'failed'
+ * with the reason logged (monitorId, reactionId, exit code, output tail). `host` may be a reason it cannot be reached.
+ */
+export async function runCommandReaction(event: ReactionEvent, ctx: ReactionContext, host: Host | string): Promise<ReactionOutcome> {
+  const data = event.reaction.data;
+  const label = `${event.reaction.rtype} reaction "${event.reaction.name}"`;
+  const where = { monitorId: event.monitor.id, reactionId: event.reaction.id };
+  const parsed = commandOf(data);
+  if (typeof parsed === 'string' || typeof host === 'string') {
+    ctx.logger.warn(where, `${label}: ${typeof parsed === 'string' ? parsed : host}`);
+    return 'failed';
+  }
+  const command: Command = 'shell' in parsed ? { shell: shellLine(parsed.shell) } : { argv: parsed.argv.map((a) => render(a, event)) };
+  const okCodes = Array.isArray(data.okCodes) && data.okCodes.length ? (data.okCodes as number[]) : [0];
+  const timeoutMs = typeof data.timeoutMs === 'number' ? data.timeoutMs : 0;
+  let r;
+  try {
+    r = await host.run(command, { signal: ctx.signal, timeoutMs, env: eventEnv(event) });
+  } catch (err) {
+    ctx.logger.warn(where, `${label}: ${(err as Error).message}`);
+    return 'failed';
+  }
+  const { ok, text } = describeRun(r, okCodes);
+  if (ok) {
+    ctx.logger.info({ ...where, exitCode: r.code, elapsedMs: r.elapsedMs }, `${label}: ${text}${host.where}`);
+    return 'ran';
+  }
+  ctx.logger.warn({ ...where, exitCode: r.code, elapsedMs: r.elapsedMs, stdout: r.stdout, stderr: r.stderr }, `${label}: ${text}${host.where}`);
+  return 'failed';
+}

@@ -1,0 +1,458 @@
+/** A Host over SSH (ssh2): pooled connections per target, one remote command per question. */
+import { createHash } from 'node:crypto';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { FieldSchema } from '../../src/core/types.js';
+import type { Command, DiskSpace, Host, ProcessInfo, RunOptions, RunResult } from './host.js';
+import { Tail } from './host.js';
+import { describeNetError, hostPort } from './net-errors.js';
+
+/** data.ssh: where and as whom to log in. */
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  key?: string;
+  passphrase?: string;
+  password?: string;
+  hostKey?: string;
+}
+
+/** The `ssh` field every host check and the ssh-command reaction take. */
+export const sshField: FieldSchema = {
+  type: 'object',
+  description:
+    'Log in to this machine over SSH and look at it instead of the local one: host, port (default 22), user, and exactly ' +
+    'one of key (a PEM/OpenSSH private key, with passphrase when it is encrypted) or password. hostKey pins the server ' +
+    'key by its SHA256 fingerprint as `ssh-keygen -lf` prints it; without it any server key is accepted. Stored encrypted.',
+  properties: {
+    host: { type: 'string', description: 'Host name or address of the SSH server.', minLength: 1 },
+    port: { type: 'integer', description: 'SSH port, default 22.', minimum: 1, maximum: 65535, default: 22 },
+    user: { type: 'string', description: 'User to log in as.', minLength: 1 },
+    key: { type: 'string', description: 'Private key text ("-----BEGIN OPENSSH PRIVATE KEY-----...").', pattern: '-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----', secret: true },
+    passphrase: { type: 'string', description: 'Passphrase of an encrypted key.', minLength: 1, secret: true },
+    password: { type: 'string', description: 'Password, instead of key.', minLength: 1, secret: true },
+    hostKey: {
+      type: 'string',
+      description: 'Expected server key fingerprint, e.g. "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"; a different key fails the check. Absent: any key is accepted.',
+      pattern: '^SHA256:[A-Za-z0-9+/]{43}$',
+    },
+  },
+  required: ['host', 'user'],
+  additionalProperties: false,
+  secret: true,
+};
+
+/** data.ssh as a target, or the reason it cannot be used (the schema cannot say "exactly one of key or password"). */
+export function sshTarget(ssh: unknown): SshTarget | string {
+  const s = (ssh ?? {}) as Record<string, unknown>;
+  const str = (k: string) => (typeof s[k] === 'string' && s[k] !== '' ? (s[k] as string) : undefined);
+  const host = str('host');
+  const user = str('user');
+  if (!host || !user) return 'data.ssh needs host and user';
+  const key = str('key');
+  const password = str('password');
+  if (Boolean(key) === Boolean(password)) return `data.ssh needs exactly one of key or password, ${key ? 'not both' : 'got neither'}`;
+  if (str('passphrase') && !key) return 'data.ssh.passphrase goes with data.ssh.key';
+  const port = typeof s.port === 'number' ? s.port : 22;
+  return { host, port, user, key, password, passphrase: str('passphrase'), hostKey: str('hostKey') };
+}
+
+export type SshFailure = 'config' | 'refused' | 'auth' | 'key' | 'host-key' | 'timeout' | 'lost' | 'network';
+
+/** The machine could not be reached or logged in to; `kind` says why. */
+export class SshError extends Error {
+  constructor(readonly kind: SshFailure, message: string) {
+    super(message);
+    this.name = 'SshError';
+  }
+}
+
+/** The SHA256 fingerprint of a raw public key blob, as ssh-keygen prints it. */
+export function fingerprintOf(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** A word as one single-quoted argument for a POSIX shell. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Idle connections are closed after this long. */
+export const IDLE_MS = 60_000;
+/** Channels open at once on one connection (OpenSSH allows 10 sessions; two are kept for kill commands). */
+const MAX_CHANNELS = 8;
+/** Most bytes a question (cat, stat, ...) may answer with. */
+const MAX_OUTPUT = 16 * 1024 * 1024;
+
+class Connection {
+  readonly client = new Client();
+  readonly sock: Socket;
+  readonly ready: Promise<void>;
+  dead = false;
+  used = false;
+  cores?: number;
+  private open = 0;
+  private queue: (() => void)[] = [];
+  private idle: NodeJS.Timeout | undefined;
+
+  constructor(readonly id: string, readonly target: SshTarget, readyMs: number, private readonly onDead: (c: Connection) => void) {
+    const t = target;
+    const where = hostPort(t.host, t.port);
+    let seen: string | undefined;
+    this.sock = tcpConnect({ host: t.host, port: t.port });
+    const config: ConnectConfig = {
+      sock: this.sock,
+      username: t.user,
+      readyTimeout: readyMs,
+      hostVerifier: (key: Buffer) => {
+        seen = fingerprintOf(key);
+        return !t.hostKey || seen === t.hostKey;
+      },
+      ...(t.key ? { privateKey: t.key, passphrase: t.passphrase, authHandler: ['publickey'] } : { password: t.password, authHandler: ['password'] }),
+    };
+    this.ready = new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: SshError) => {
+        this.drop();
+        if (!settled) reject(err);
+        settled = true;
+      };
+      this.client.once('ready', () => {
+        settled = true;
+        resolve();
+      });
+      this.client.on('error', (err: Error & { level?: string; code?: string }) => {
+        if (settled) return this.drop();
+        if (err.level === 'client-authentication') {
+          fail(new SshError('auth', `SSH authentication as ${t.user}@${where} was rejected: check data.ssh.${t.key ? 'key' : 'password'}`));
+        } else if (/Host denied/.test(err.message)) {
+          fail(new SshError('host-key', `the SSH host key of ${where} is ${seen}, not data.ssh.hostKey ${t.hostKey}: the machine was replaced or someone is in between`));
+        } else if (err.level === 'client-timeout') {
+          fail(new SshError('timeout', `timed out after ${readyMs} ms waiting for the SSH handshake with ${where}`));
+        } else if (err.level === 'client-socket' && err.code === 'ECONNREFUSED') {
+          fail(new SshError('refused', `connection refused by ${where}: no SSH server listens there`));
+        } else if (err.level === 'client-socket') {
+          fail(new SshError('network', `SSH to ${where}: ${describeNetError(err, t.host, t.port)}`));
+        } else {
+          fail(new SshError('lost', `SSH to ${where} failed: ${err.message}`));
+        }
+      });
+      this.client.on('close', () => fail(new SshError('lost', `${where} closed the connection during the SSH handshake`)));
+      try {
+        this.client.connect(config);
+      } catch (err) {
+        // ssh2 parses the key before connecting: a bad key or passphrase throws here.
+        fail(new SshError('key', `data.ssh.key cannot be used: ${(err as Error).message}${t.passphrase ? ' (check data.ssh.passphrase)' : ''}`));
+      }
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  /** Waits for a free channel slot; keeps the process alive while any is taken. */
+  async take(): Promise<void> {
+    clearTimeout(this.idle);
+    this.idle = undefined;
+    this.sock.ref();
+    if (this.open >= MAX_CHANNELS) await new Promise<void>((r) => this.queue.push(r));
+    this.open++;
+  }
+
+  /** Frees a slot; when none is taken the connection no longer holds the process and closes after IDLE_MS. */
+  give(): void {
+    this.open--;
+    this.used = true;
+    const next = this.queue.shift();
+    if (next) return next();
+    if (this.open > 0 || this.dead) return;
+    this.sock.unref();
+    this.idle = setTimeout(() => this.drop(), IDLE_MS).unref();
+  }
+
+  /** Closes the connection and forgets it. */
+  drop(): void {
+    if (this.dead) return;
+    this.dead = true;
+    clearTimeout(this.idle);
+    this.onDead(this);
+    this.client.end();
+    this.sock.destroy();
+  }
+
+  /** Opens an exec channel for `command`. */
+  exec(command: string): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      if (this.dead) return reject(this.lost());
+      this.client.exec(command, (err, channel) => (err ? reject(this.dead ? this.lost() : err) : resolve(channel)));
+    });
+  }
+
+  lost(): SshError {
+    return new SshError('lost', `the SSH connection to ${hostPort(this.target.host, this.target.port)} was lost`);
+  }
+}
+
+const pool = new Map<string, Connection>();
+
+function poolKey(t: SshTarget): string {
+  return createHash('sha256').update(JSON.stringify([t.host, t.port, t.user, t.key, t.passphrase, t.password, t.hostKey])).digest('hex');
+}
+
+/** Closes every pooled connection (for tests and shutdown). */
+export function closeSshConnections(): void {
+  for (const c of [...pool.values()]) c.drop();
+}
+
+/** Number of pooled connections. */
+export function sshConnectionCount(): number {
+  return pool.size;
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
+  if (signal.aborted) return Promise.reject(onAbort());
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(onAbort());
+    signal.addEventListener('abort', abort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
+/** A machine reached over SSH; every method costs one remote command on a pooled connection. */
+export class SshHost implements Host {
+  readonly label: string;
+  readonly where: string;
+  private readonly started = performance.now();
+
+  /** `limitMs` bounds a new handshake; `signal` ends whatever is under way. */
+  constructor(readonly target: SshTarget, private readonly signal: AbortSignal, private readonly limitMs: number) {
+    const who = `${target.user}@${hostPort(target.host, target.port)}`;
+    this.label = `${who} over SSH`;
+    this.where = ` over SSH to ${who}`;
+  }
+
+  private timedOut(what: string): SshError {
+    return new SshError('timeout', `timed out after ${Math.round(performance.now() - this.started)} ms ${what} over SSH to ${this.target.user}@${hostPort(this.target.host, this.target.port)}`);
+  }
+
+  /** A ready connection with a channel slot taken; a stale pooled one is replaced once. */
+  private async connection(): Promise<Connection> {
+    const id = poolKey(this.target);
+    let conn = pool.get(id);
+    if (!conn || conn.dead) {
+      conn = new Connection(id, this.target, this.limitMs, (c) => pool.get(c.id) === c && pool.delete(c.id));
+      pool.set(id, conn);
+    }
+    await abortable(conn.ready, this.signal, () => this.timedOut('connecting'));
+    await conn.take();
+    return conn;
+  }
+
+  /** Runs `fn` with an exec channel for `command`; retries once on a fresh connection when a reused one turned out dead. */
+  private async withChannel<T>(command: string, fn: (ch: ClientChannel, conn: Connection) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const conn = await this.connection();
+      let channel: ClientChannel;
+      try {
+        channel = await abortable(conn.exec(command), this.signal, () => this.timedOut('opening a channel'));
+      } catch (err) {
+        conn.give();
+        if (err instanceof SshError && err.kind === 'timeout') conn.drop();
+        else if (conn.used && attempt === 0) {
+          conn.drop();
+          continue;
+        }
+        throw err instanceof SshError ? err : new SshError('lost', `SSH to ${hostPort(this.target.host, this.target.port)}: ${(err as Error).message}`);
+      }
+      try {
+        return await fn(channel, conn);
+      } finally {
+        conn.give();
+      }
+    }
+  }
+
+  /** Runs a short command and collects all of its output; throws on a connection problem or a non-zero exit. */
+  private async ask(command: string, what: string, okCodes = [0]): Promise<string> {
+    return this.withChannel(command, (ch, conn) => {
+      return new Promise<string>((resolve, reject) => {
+        const out: Buffer[] = [];
+        const err = new Tail();
+        let size = 0;
+        let code: number | null = null;
+        ch.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= MAX_OUTPUT) out.push(c);
+        });
+        ch.stderr.on('data', (c: Buffer) => err.push(c));
+        ch.on('exit', (c: number | null) => (code = c));
+        const onAbort = () => {
+          // A silent peer and a slow command look alike: drop the connection so the next check starts afresh.
+          conn.drop();
+          reject(this.timedOut(what));
+        };
+        if (this.signal.aborted) return onAbort();
+        this.signal.addEventListener('abort', onAbort, { once: true });
+        ch.on('close', () => {
+          this.signal.removeEventListener('abort', onAbort);
+          if (code === null) return reject(conn.dead ? conn.lost() : new Error(`${command.split(' ')[0]} ended without an exit status`));
+          if (!okCodes.includes(code)) return reject(new Error(err.text().trim() || `${command.split(' ')[0]} exited with status ${code}`));
+          resolve(Buffer.concat(out).toString('utf8'));
+        });
+      });
+    });
+  }
+
+  readText(path: string): Promise<string> {
+    return this.ask(`cat -- ${shellQuote(path)}`, `reading ${path}`);
+  }
+
+  async listDir(path: string): Promise<string[]> {
+    // Shell built-ins only, NUL-separated, so any file name survives.
+    const script = `cd -- ${shellQuote(path)} && for f in * .[!.]* ..?*; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\\0' "$f"; fi; done`;
+    return (await this.ask(script, `listing ${path}`)).split('\0').filter(Boolean);
+  }
+
+  async diskSpace(path: string): Promise<DiskSpace> {
+    const text = await this.ask(`stat -f -c '%S %b %f %a' -- ${shellQuote(path)}`, `measuring ${path}`);
+    const [frsize, blocks, free, avail] = text.trim().split(/\s+/).map(Number);
+    if (![frsize, blocks, free, avail].every((n) => Number.isFinite(n))) throw new Error(`unexpected stat -f output: ${text.trim()}`);
+    return { totalBytes: blocks! * frsize!, freeBytes: free! * frsize!, availableBytes: avail! * frsize! };
+  }
+
+  async cores(): Promise<number> {
+    // Counted once per connection: a machine's core count does not change while it stays up.
+    const cached = pool.get(poolKey(this.target))?.cores;
+    if (cached) return cached;
+    const text = await this.ask('getconf _NPROCESSORS_ONLN 2>/dev/null || grep -c ^processor /proc/cpuinfo', 'counting CPU cores');
+    const n = Number(text.trim());
+    if (!(n >= 1)) throw new Error(`cannot count CPU cores: ${text.trim()}`);
+    const conn = pool.get(poolKey(this.target));
+    if (conn) conn.cores = n;
+    return n;
+  }
+
+  async processes(): Promise<ProcessInfo[]> {
+    // grep prefixes every output line with its file name, so no process can forge an entry; the shell becomes grep (exec)
+    // and prints its pid first so it can be left out. Status 2: a process ended between the glob and the read.
+    const text = await this.ask(`echo $$; exec grep -aH '' /proc/[0-9]*/comm /proc/[0-9]*/cmdline 2>/dev/null`, 'listing processes', [0, 2]);
+    return parseProcesses(text);
+  }
+
+  run(command: Command, opts: RunOptions): Promise<RunResult> {
+    return runRemote(this, command, opts);
+  }
+
+  /** For runRemote: an exec channel and a way to run a follow-up command on the same connection. */
+  channel<T>(command: string, fn: (ch: ClientChannel, side: (cmd: string) => void, drop: () => void) => Promise<T>): Promise<T> {
+    return this.withChannel(command, (ch, conn) =>
+      fn(
+        ch,
+        (cmd) => void conn.exec(cmd).then((c) => c.on('close', () => undefined).resume(), () => undefined),
+        () => conn.drop(),
+      ),
+    );
+  }
+}
+
+/** An SshHost for data.ssh, or the reason data.ssh cannot be used. */
+export function sshHost(ssh: unknown, signal: AbortSignal, limitMs: number): SshHost | string {
+  const target = sshTarget(ssh);
+  return typeof target === 'string' ? target : new SshHost(target, signal, limitMs);
+}
+
+/** Parses `echo $$; grep -aH '' /proc/N/comm /proc/N/cmdline` output into processes, leaving out the lister itself. */
+export function parseProcesses(text: string): ProcessInfo[] {
+  const nl = text.indexOf('\n');
+  const self = Number(text.slice(0, nl));
+  const comm = new Map<number, string>();
+  const cmdline = new Map<number, string[]>();
+  for (const line of text.slice(nl + 1).split('\n')) {
+    const m = /^\/proc\/(\d+)\/(comm|cmdline):/.exec(line);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    const rest = line.slice(m[0].length);
+    if (m[2] === 'comm') comm.set(pid, rest);
+    else cmdline.set(pid, [...(cmdline.get(pid) ?? []), rest]);
+  }
+  const out: ProcessInfo[] = [];
+  for (const [pid, name] of comm) {
+    if (pid === self) continue;
+    out.push({ pid, comm: name, args: (cmdline.get(pid) ?? []).join('\n').split('\0').filter(Boolean) });
+  }
+  return out;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The remote command line: prints the shell's pid (its process group: sshd makes each session its own), exports env, execs the command. */
+export function remoteLine(command: Command, env: Record<string, string> = {}): string {
+  const exports = Object.entries(env)
+    .filter(([k]) => ENV_NAME.test(k))
+    .map(([k, v]) => `${k}=${shellQuote(v)}`);
+  const run = 'shell' in command ? `exec /bin/sh -c ${shellQuote(command.shell)}` : `exec ${command.argv.map(shellQuote).join(' ')}`;
+  return `echo $$; ${exports.length ? `export ${exports.join(' ')}; ` : ''}${run}`;
+}
+
+function runRemote(host: SshHost, command: Command, opts: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  return host.channel(remoteLine(command, opts.env), (ch, side, drop) => {
+    return new Promise<RunResult>((resolve) => {
+      const out = new Tail();
+      const err = new Tail();
+      let head = '';
+      let pgid: number | undefined;
+      let timedOut = false;
+      let exited: { code: number | null; killedBy: string | null } | undefined;
+      let done = false;
+      let grace: NodeJS.Timeout | undefined;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        clearTimeout(grace);
+        opts.signal.removeEventListener('abort', onDeadline);
+        ch.close();
+        resolve({
+          code: exited?.code ?? null,
+          killedBy: exited?.killedBy ?? (timedOut ? 'SIGKILL' : null),
+          timedOut,
+          stdout: out.text(),
+          stderr: err.text(),
+          elapsedMs: Math.round(performance.now() - started),
+        });
+      };
+      const onDeadline = () => {
+        if (exited || done) return;
+        timedOut = true;
+        if (pgid) side(`kill -KILL -- -${pgid}`);
+        else ch.close();
+        // No exit within a second of the kill: give up on the command and on the connection.
+        grace = setTimeout(() => {
+          drop();
+          finish();
+        }, 1000);
+      };
+      ch.on('data', (c: Buffer) => {
+        if (pgid !== undefined) return out.push(c);
+        head += c.toString('latin1');
+        const nl = head.indexOf('\n');
+        if (nl < 0) return;
+        pgid = Number(head.slice(0, nl)) || 0;
+        if (nl + 1 < head.length) out.push(Buffer.from(head.slice(nl + 1), 'latin1'));
+        if (timedOut && pgid) side(`kill -KILL -- -${pgid}`);
+      });
+      ch.stderr.on('data', (c: Buffer) => err.push(c));
+      ch.on('exit', (code: number | null, signal?: string) => {
+        exited = { code: signal ? null : code, killedBy: signal ? `SIG${signal}` : null };
+        clearTimeout(grace);
+        // A background child may hold the channel open; do not wait for it long.
+        grace = setTimeout(finish, 200);
+      });
+      ch.on('close', finish);
+      const limit = opts.timeoutMs ?? 0;
+      const timer = limit > 0 ? setTimeout(onDeadline, limit) : undefined;
+      if (opts.signal.aborted) onDeadline();
+      else opts.signal.addEventListener('abort', onDeadline, { once: true });
+    });
+  });
+}
