@@ -97,7 +97,7 @@ export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResu
   if (d.ipVersion === 4 || d.ipVersion === 6) argv.push(`-${d.ipVersion}`);
   argv.push('--', host);
 
-  const machine = hostFor(job);
+  const machine = hostFor(job, ctx.signal);
   const limit = timeLimit(job);
   const r = await machine.run({ argv }, { signal: ctx.signal, timeoutMs: limit });
   const stats = parsePing(r.stdout);
