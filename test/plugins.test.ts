@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CloudRoutesError } from '../src/core/errors.js';
 import { checkLoader, reactionLoader } from '../src/core/plugins.js';
 import { silentLogger } from './helpers/peers.js';
+import { refusal } from './helpers/refusal.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cr-plugins-'));
 const extra = join(root, 'plugins');
@@ -32,27 +32,17 @@ plugin(extra, 'my-reaction', `export const meta = { title: 'R', fields: { type: 
 plugin(extra, 'bad-should-run', `export const meta = { title: 'R', fields: { type: 'object' } };\nexport async function react() { return 'ran'; }\nexport const shouldRun = true;`);
 plugin(extra, 'log', `export const meta = { title: 'Replaced log', fields: { type: 'object' } };\nexport async function react() { return 'skipped'; }`);
 
-async function rejection(p: Promise<unknown>): Promise<CloudRoutesError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, CloudRoutesError);
-    return err as CloudRoutesError;
-  }
-  throw new Error('expected a rejection');
-}
-
 test('names that are not plain module names are refused before any file is touched', async () => {
   const loader = checkLoader([extra]);
   for (const name of ['../x', 'a/b', 'A', '', '-x', 'x.y']) {
-    const err = await rejection(loader.load(name));
+    const err = await refusal(loader.load(name));
     assert.is(err.code, 'CR_BAD_MODULE_NAME', name);
     assert.match(err.message, `"${name}"`);
   }
 });
 
 test('an unknown module is CR_MODULE_NOT_FOUND, naming the folders searched', async () => {
-  const err = await rejection(checkLoader([extra]).load('no-such-check'));
+  const err = await refusal(checkLoader([extra]).load('no-such-check'));
   assert.is(err.code, 'CR_MODULE_NOT_FOUND');
   assert.match(err.message, 'no-such-check');
   assert.match(err.message, extra);
@@ -79,19 +69,19 @@ test('a broken module is CR_MODULE_INVALID, naming the module and the reason', a
     ['throws', 'boom at import'],
   ];
   for (const [name, reason] of cases) {
-    const err = await rejection(loader.load(name));
+    const err = await refusal(loader.load(name));
     assert.is(err.code, 'CR_MODULE_INVALID', name);
     assert.match(err.message, `"${name}"`);
     assert.match(err.message, reason);
   }
-  const err = await rejection(reactionLoader([extra]).load('my-check'));
+  const err = await refusal(reactionLoader([extra]).load('my-check'));
   assert.match(err.message, 'it must export an async function react()');
-  const bad = await rejection(reactionLoader([extra]).load('bad-should-run'));
+  const bad = await refusal(reactionLoader([extra]).load('bad-should-run'));
   assert.match(bad.message, 'shouldRun, when exported, must be a function');
 });
 
 test('validateData refuses bad data with CR_BAD_DATA naming the field', async () => {
-  const err = await rejection(checkLoader().validateData('http-get-statuscode', { url: 'http://a/', codes: [200] }));
+  const err = await refusal(checkLoader().validateData('http-get-statuscode', { url: 'http://a/', codes: [200] }));
   assert.is(err.code, 'CR_BAD_DATA');
   assert.match(err.message, 'data.codes[0] must be a string');
   assert.match(err.message, 'check "http-get-statuscode"');

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { errors } from './errors.js';
 import { schemaProblem, validate } from './schema.js';
 import type { CheckModule, PluginMeta, ReactionModule } from './types.js';
+import { enableTypeScript } from './typescript-modules.js';
 
 export const MODULE_NAME = /^[a-z0-9][a-z0-9-]*$/;
 
@@ -16,6 +17,8 @@ const BUILT_IN: Record<PluginKind, string> = {
 };
 
 const ENTRY_FILES = ['index.js', 'index.mjs'];
+// In an extra folder the TypeScript source wins over a compiled index.js beside it, so what runs is what was edited.
+const EXTRA_ENTRY_FILES = ['index.ts', ...ENTRY_FILES];
 
 /** Finds, imports and validates plug-ins of one kind; each module is loaded once. */
 export class PluginLoader<M extends CheckModule | ReactionModule> {
@@ -52,20 +55,23 @@ export class PluginLoader<M extends CheckModule | ReactionModule> {
     for (const dir of this.dirs) {
       if (!existsSync(dir)) continue;
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        if (entry.isDirectory() && MODULE_NAME.test(entry.name) && this.entryFile(join(dir, entry.name))) names.add(entry.name);
+        if (entry.isDirectory() && MODULE_NAME.test(entry.name) && this.entryFile(dir, entry.name)) names.add(entry.name);
       }
     }
     return [...names].sort();
   }
 
-  private entryFile(folder: string): string | undefined {
-    return ENTRY_FILES.map((f) => join(folder, f)).find((f) => existsSync(f));
+  /** The file module `name` loads from in folder `dir`, if it is there. */
+  entryFile(dir: string, name: string): string | undefined {
+    const files = dir === this.dirs[0] ? ENTRY_FILES : EXTRA_ENTRY_FILES;
+    return files.map((f) => join(dir, name, f)).find((f) => existsSync(f));
   }
 
   private async importModule(name: string): Promise<M> {
     // Later folders win, so an operator's module can replace a built-in one.
-    const file = [...this.dirs].reverse().map((d) => this.entryFile(join(d, name))).find(Boolean);
+    const file = [...this.dirs].reverse().map((d) => this.entryFile(d, name)).find(Boolean);
     if (!file) throw errors.moduleNotFound(this.kind, name, this.dirs);
+    if (file.endsWith('.ts')) enableTypeScript(this.dirs.slice(1));
     let mod: Record<string, unknown>;
     try {
       mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
