@@ -240,7 +240,8 @@ export class SshHost implements Host {
     let conn = pool.get(id);
     if (!conn || conn.dead) {
       conn = new Connection(id, this.target, this.limitMs, (c) => pool.get(c.id) === c && pool.delete(c.id));
-      pool.set(id, conn);
+      // A key that cannot be parsed fails inside the constructor: nothing to keep.
+      if (!conn.dead) pool.set(id, conn);
     }
     await abortable(conn.ready, this.signal, () => this.timedOut('connecting'));
     await conn.take();
