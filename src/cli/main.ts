@@ -9,6 +9,7 @@ import { statusCommands } from './status-commands.js';
 import { storeCommands } from './store-commands.js';
 import { apikeyCommands } from './apikey-commands.js';
 import { processCommands } from './process-commands.js';
+import { reactCommand } from './react-command.js';
 import { runDev } from './dev.js';
 
 const GLOBAL_ENV: Record<string, string> = { redis: 'REDIS_URL', store: 'CLOUDROUTES_STORE', zone: 'CLOUDROUTES_ZONE', broker: 'CLOUDROUTES_BROKER' };
@@ -60,6 +61,7 @@ monitorCommands(program, run);
 reactionCommands(program, run);
 configIoCommands(program, run);
 statusCommands(program, run);
+reactCommand(program, run);
 storeCommands(program, run);
 apikeyCommands(program, run);
 
