@@ -10,6 +10,7 @@ import { validate } from '../../src/core/schema.js';
 import { templateProblems } from '../../src/core/template.js';
 import type { ReactionEvent, ReactionModule } from '../../src/core/types.js';
 import { until } from '../helpers/peers.js';
+import { pidsWith } from '../helpers/sshd.js';
 
 let mod: ReactionModule;
 const dir = mkdtempSync(join(tmpdir(), 'cr-shell-'));
@@ -96,13 +97,7 @@ test('the signal kills the whole process group: failed, logged as timed out', as
   const took = Date.now() - started;
   assert.ok(took >= 280 && took < 1500, `took ${took} ms`);
   assert.match(String(lastLog().msg), /timed out after \d+ ms \(process group killed\)/);
-  await until(() => readdirSync('/proc').every((p) => {
-    try {
-      return !/^\d+$/.test(p) || !readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(tag);
-    } catch {
-      return true;
-    }
-  }), 1000);
+  await until(() => pidsWith(tag).length === 0, 1000);
 });
 
 test('neither command nor argv: failed with the reason logged', async () => {

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -10,7 +9,7 @@ import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule, CheckResult } from '../../src/core/types.js';
 import { closedPort, ctx, job, silentPeer, until, type Peer } from '../helpers/peers.js';
-import { Sshd } from '../helpers/sshd.js';
+import { pidsWith, Sshd } from '../helpers/sshd.js';
 
 const sshd = new Sshd();
 const mods: Record<string, CheckModule> = {};
@@ -28,16 +27,6 @@ test.after(async () => {
 const ssh = (extra: Record<string, unknown> = {}) => ({ host: '127.0.0.1', port: sshd.port, user: 'root', key: sshd.client.private, ...extra });
 const run = (ctype: string, data: Record<string, unknown>, ms = 5000): Promise<CheckResult> => mods[ctype]!.check(job(ctype, data, ms), ctx(ms));
 const remote = (ctype: string, data: Record<string, unknown>, extra?: Record<string, unknown>, ms?: number) => run(ctype, { ...data, ssh: ssh(extra) }, ms);
-/** Pids of processes whose command line contains `text`. */
-const pidsWith = (text: string) =>
-  readdirSync('/proc').filter((p) => {
-    try {
-      return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text);
-    } catch {
-      return false;
-    }
-  });
-
 test('the ssh field: schema rejects a bad hostKey, port or unknown key, naming the field', () => {
   const f = mods['load-average']!.meta.fields;
   assert.ok(f.properties!.ssh!.secret, 'ssh is stored encrypted');
