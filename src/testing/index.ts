@@ -135,7 +135,7 @@ export async function runCheck(module: string, data: unknown, opts: CheckRunOpti
   const watched = {
     load: async () => ({
       ...mod,
-      check: (...args: Parameters<CheckModule['check']>) => mod.check(...args).finally(() => (settled = true)),
+      check: (...args: Parameters<CheckModule['check']>) => (async () => mod.check(...args))().finally(() => (settled = true)),
     }),
   } as unknown as PluginLoader<CheckModule>;
   const timeoutMs = opts.timeoutMs ?? 10_000;
