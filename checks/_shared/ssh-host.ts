@@ -344,14 +344,8 @@ export class SshHost implements Host {
   }
 
   /** For runRemote: an exec channel and a way to run a follow-up command on the same connection. */
-  channel<T>(command: string, fn: (ch: ClientChannel, side: (cmd: string) => void, drop: () => void) => Promise<T>): Promise<T> {
-    return this.withChannel(command, (ch, conn) =>
-      fn(
-        ch,
-        (cmd) => void conn.exec(cmd).then((c) => c.on('close', () => undefined).resume(), () => undefined),
-        () => conn.drop(),
-      ),
-    );
+  channel<T>(command: string, fn: (ch: ClientChannel, conn: Connection, side: (cmd: string) => void) => Promise<T>): Promise<T> {
+    return this.withChannel(command, (ch, conn) => fn(ch, conn, (cmd) => void conn.exec(cmd).then((c) => c.resume(), () => undefined)));
   }
 }
 
@@ -396,8 +390,8 @@ export function remoteLine(command: Command, env: Record<string, string> = {}): 
 
 function runRemote(host: SshHost, command: Command, opts: RunOptions): Promise<RunResult> {
   const started = performance.now();
-  return host.channel(remoteLine(command, opts.env), (ch, side, drop) => {
-    return new Promise<RunResult>((resolve) => {
+  return host.channel(remoteLine(command, opts.env), (ch, conn, side) => {
+    return new Promise<RunResult>((resolve, reject) => {
       const out = new Tail();
       const err = new Tail();
       let head = '';
@@ -429,7 +423,7 @@ function runRemote(host: SshHost, command: Command, opts: RunOptions): Promise<R
         else ch.close();
         // No exit within a second of the kill: give up on the command and on the connection.
         grace = setTimeout(() => {
-          drop();
+          conn.drop();
           finish();
         }, 1000);
       };
@@ -449,7 +443,13 @@ function runRemote(host: SshHost, command: Command, opts: RunOptions): Promise<R
         // A background child may hold the channel open; do not wait for it long.
         grace = setTimeout(finish, 200);
       });
-      ch.on('close', finish);
+      ch.on('close', () => {
+        if (exited || timedOut) return finish();
+        done = true;
+        clearTimeout(timer);
+        opts.signal.removeEventListener('abort', onDeadline);
+        reject(conn.dead ? conn.lost() : new SshError('lost', `the SSH session closed before the command's exit status came`));
+      });
       const limit = opts.timeoutMs ?? 0;
       const timer = limit > 0 ? setTimeout(onDeadline, limit) : undefined;
       if (opts.signal.aborted) onDeadline();

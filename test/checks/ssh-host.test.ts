@@ -190,9 +190,17 @@ test('a server that accepts but never speaks SSH: unknown, timed out within the 
   }
 });
 
-test('sshd restarted between checks: a check while it is down is refused, the next one reconnects', async () => {
+test('sshd stopped under a running command: unknown, connection lost; while down refused; once back the next check reconnects', async () => {
   assert.is((await remote('load-average', {})).status, 'healthy');
+  const tag = `5.${randomInt(1e8, 1e9)}`;
+  const running = remote('execute-shell-command', { command: `sleep ${tag}` });
+  await new Promise((r) => setTimeout(r, 300));
   await sshd.stop();
+  const cut = await running;
+  // Without a terminal the remote command outlives its session, as with any SSH client.
+  for (const pid of pidsWith(tag)) process.kill(Number(pid), 'SIGKILL');
+  assert.is(cut.status, 'unknown');
+  assert.match(cut.message!, `the SSH connection to 127.0.0.1:${sshd.port} was lost`);
   const down = await remote('load-average', {});
   assert.is(down.status, 'unknown');
   assert.match(down.message!, /connection refused|lost|closed/);
