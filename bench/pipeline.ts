@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { lagKey } from '../src/core/keys.js';
+import { lagKey, startLagKey } from '../src/core/keys.js';
 import { firstJsonLine, startChild, stopAll, stopChild, type Child } from './lib/children.js';
 import { positiveInt as positive, progressTo, runBench, type BenchRun } from './lib/lifecycle.js';
 import { startCluster, waitForClients } from './lib/cluster.js';
-import { readCounters, readHistory, readLag, slotsIn } from './lib/measure.js';
+import { readCounters, readHistory, readLag, readStartLag, slotsIn } from './lib/measure.js';
 import { loadMonitors, monitorId } from './lib/monitors.js';
 import { freePortRange } from './lib/ports.js';
 import { machineCpu, sampleProc, type ProcSample } from './lib/procstat.js';
@@ -95,10 +95,12 @@ async function runFor(seconds: number, label: string, crashed: Promise<never>): 
     const secs = (Date.now() - lastAt) / 1000;
     const rate = (name: string) => ((now[name] ?? 0) - (last[name] ?? 0)) / secs;
     const lag = await readLag(redis!.client, ZONE);
+    const startLag = await readStartLag(redis!.client, ZONE);
     progress(
       `${label} ${Math.max(0, Math.round((end - Date.now()) / 1000))} s left: sent ${rate('control.jobs_sent').toFixed(0)} jobs/s, ` +
         `recorded ${rate('sink.results_recorded').toFixed(0)} results/s, missed slots so far ${now['control.missed_checks'] ?? 0}, ` +
-        `lag p99 ${lag.quantile(0.99)} ms max ${lag.max} ms`,
+        `expired jobs ${now['worker.jobs_expired'] ?? 0}, lag p99 ${lag.quantile(0.99)} ms max ${lag.max} ms, ` +
+        `start lag p99 ${startLag.quantile(0.99)} ms`,
     );
     last = now;
     lastAt = Date.now();
@@ -188,7 +190,7 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
 
   // The window: lag histogram reset, counters, CPU and the target's count sampled at its start and end.
   const all = () => [...cluster, redis!.child, target];
-  await redis.client.del(lagKey(ZONE));
+  await redis.client.del(lagKey(ZONE), startLagKey(ZONE));
   const windowStart = Date.now();
   const c0 = await readCounters(redis.client, ZONE);
   const s0 = new Map(all().map((c) => [c.pid, sampleProc(c.pid)!]));
@@ -200,6 +202,7 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
   const windowEnd = Date.now();
   const c1 = await readCounters(redis.client, ZONE);
   const lag = await readLag(redis.client, ZONE);
+  const startLag = await readStartLag(redis.client, ZONE);
   const s1 = new Map(all().map((c) => [c.pid, sampleProc(c.pid)!]));
   const m1 = machineCpu();
   const own = process.cpuUsage(own0);
@@ -237,6 +240,7 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
     expectedPerSec: o.monitors / o.interval, expectedInWindow,
     achievedPerSec, recordedInWindow: history.recorded, sinkCounterInWindow: counter('sink.results_recorded'),
     lagP50Ms: lag.quantile(0.5), lagP99Ms: lag.quantile(0.99), lagMaxMs: lag.max, lagSamples: lag.count,
+    startLagP50Ms: startLag.quantile(0.5), startLagP99Ms: startLag.quantile(0.99), startLagMaxMs: startLag.max, expiredJobs: counter('worker.jobs_expired'),
     resultLatencyP50Ms: history.dueToSink.quantile(0.5), resultLatencyP99Ms: history.dueToSink.quantile(0.99), resultLatencyMaxMs: history.dueToSink.max(),
     checkedLatencyP50Ms: history.dueToChecked.quantile(0.5), checkedLatencyP99Ms: history.dueToChecked.quantile(0.99),
     missed: controlMissed + unanswered, controlMissedSlots: controlMissed, unanswered, graceMs: GRACE_MS,

@@ -1,7 +1,8 @@
 /** What the bench reads back from Redis: counters, the schedule lag histogram and the history stream. */
 import type { Redis } from 'ioredis';
 import { Histogram } from '../../src/core/histogram.js';
-import { keys, lagKey } from '../../src/core/keys.js';
+import { keys, lagKey, startLagKey } from '../../src/core/keys.js';
+import { readLagHash } from '../../src/core/lag-recorder.js';
 
 /** The zone's counters hash as numbers (summed over processes). */
 export async function readCounters(redis: Redis, zone: string): Promise<Record<string, number>> {
@@ -10,10 +11,13 @@ export async function readCounters(redis: Redis, zone: string): Promise<Record<s
 }
 
 /** The schedule lag histogram that the controls fill. */
-export async function readLag(redis: Redis, zone: string): Promise<Histogram> {
-  const h = new Histogram();
-  h.merge(await redis.hgetall(lagKey(zone)));
-  return h;
+export function readLag(redis: Redis, zone: string): Promise<Histogram> {
+  return readLagHash(redis, lagKey(zone));
+}
+
+/** The start lag histogram that the workers fill. */
+export function readStartLag(redis: Redis, zone: string): Promise<Histogram> {
+  return readLagHash(redis, startLagKey(zone));
 }
 
 /** Exact percentiles of a list of numbers. */

@@ -1,7 +1,8 @@
 /** `cloudroutes status`, `check`, `stats` and `modules`. */
 import type { Command } from 'commander';
-import { Histogram } from '../core/histogram.js';
-import { keys, lagKey } from '../core/keys.js';
+import type { Histogram } from '../core/histogram.js';
+import { keys, lagKey, startLagKey } from '../core/keys.js';
+import { readLagHash } from '../core/lag-recorder.js';
 import { createLogger } from '../core/logger.js';
 import { validate } from '../core/schema.js';
 import { errors } from '../core/errors.js';
@@ -69,16 +70,22 @@ export function statusCommands(program: Command, run: Run): void {
       run(async (ctx) => {
         const redis = await ctx.redis();
         const counters = await redis.hgetall(keys(ctx.settings.zone).counters);
-        const lag = new Histogram();
-        lag.merge(await redis.hgetall(lagKey(ctx.settings.zone)));
+        const lag = await readLagHash(redis, lagKey(ctx.settings.zone));
+        const startLag = await readLagHash(redis, startLagKey(ctx.settings.zone));
         const schedule = await redis.zcard(keys(ctx.settings.zone).schedule);
         const out = {
           zone: ctx.settings.zone, scheduled: schedule,
           counters: Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, Number(v)]).sort()),
-          lag: { count: lag.count, p50Ms: lag.quantile(0.5), p99Ms: lag.quantile(0.99), maxMs: lag.max },
+          lag: summary(lag),
+          startLag: summary(startLag),
         };
         if (o.json) return printJson(out);
-        console.log(`zone ${out.zone}: ${schedule} monitors scheduled; schedule lag p50 ${out.lag.p50Ms} ms, p99 ${out.lag.p99Ms} ms, max ${out.lag.maxMs} ms over ${out.lag.count} jobs`);
+        console.log(`zone ${out.zone}: ${schedule} monitors scheduled`);
+        console.log(`schedule lag (due to sent by a control): ${lagLine(out.lag)}`);
+        console.log(`start lag (due to started by a worker, queues included): ${lagLine(out.startLag)}`);
+        if ((out.counters['worker.jobs_expired'] ?? 0) > 0) {
+          console.log(`workers dropped ${out.counters['worker.jobs_expired']} jobs that waited longer than their interval: add workers or raise --concurrency`);
+        }
         printTable(['COUNTER', 'VALUE'], Object.entries(out.counters));
       }),
     );
@@ -107,3 +114,6 @@ export function statusCommands(program: Command, run: Run): void {
       }),
     );
 }
+
+const summary = (h: Histogram) => ({ count: h.count, p50Ms: h.quantile(0.5), p99Ms: h.quantile(0.99), maxMs: h.max });
+const lagLine = (l: ReturnType<typeof summary>) => `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms over ${l.count} jobs`;

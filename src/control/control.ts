@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
-import { Histogram } from '../core/histogram.js';
 import { keys, lagKey } from '../core/keys.js';
+import { LagRecorder } from '../core/lag-recorder.js';
 import { controlMetrics } from '../core/metrics-process.js';
 import { encode, type JobMessage } from '../core/messages.js';
 import { SendQueue } from '../core/send-queue.js';
@@ -42,7 +42,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   const defaultTimeout = opts.defaultTimeoutMs ?? 10_000;
   const counters = new Counters(redis, k.counters, 'control');
   counters.start();
-  const lag = new Histogram();
+  const lag = new LagRecorder(redis, lagKey(zone));
   const prom = opts.metrics && controlMetrics(opts.metrics, counters);
 
   const push = new Push({ sendHighWaterMark: 20_000, linger: 2000 });
@@ -60,16 +60,6 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
         r();
       };
     });
-
-  const flushLag = async () => {
-    if (lag.count === 0 || redis.status !== 'ready') return;
-    const p = redis.pipeline();
-    for (const [b, n] of lag.buckets) p.hincrby(lagKey(zone), String(b), n);
-    p.eval("local m = tonumber(redis.call('HGET', KEYS[1], 'max') or '0'); if tonumber(ARGV[1]) > m then redis.call('HSET', KEYS[1], 'max', ARGV[1]) end", 1, lagKey(zone), lag.max);
-    lag.clear();
-    await p.exec().catch(() => undefined);
-  };
-  const lagTimer = setInterval(() => void flushLag(), 1000);
 
   const dispatch = (monitor: Monitor, due: number, now: number): boolean => {
     const timeout = typeof monitor.data.timeoutMs === 'number' ? monitor.data.timeoutMs : defaultTimeout;
@@ -145,8 +135,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       stopped = true;
       wake?.();
       await loop;
-      clearInterval(lagTimer);
-      await flushLag();
+      await lag.stop();
       await settleWithin(out.drained(), 1000);
       out.close();
       push.close();

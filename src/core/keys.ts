@@ -51,3 +51,11 @@ export function keys(zone: string): Keys {
 export function lagKey(zone: string): string {
   return `cr:${zone}:lag`;
 }
+
+/**
+ * HASH of start lag buckets (check start minus due time, ms) summed over the zone's workers. Unlike the schedule lag it
+ * includes the time a job waited in the broker's and the worker's queues, so it shows workers that cannot keep up.
+ */
+export function startLagKey(zone: string): string {
+  return `cr:${zone}:start-lag`;
+}

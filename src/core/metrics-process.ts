@@ -20,8 +20,10 @@ export function controlMetrics(registry: Registry, counters: Counters): { lag(ms
   return { lag: (ms) => lag.observe(Math.max(0, ms) / 1000) };
 }
 
-/** The worker's metrics; call checked() when a check ends. */
-export function workerMetrics(registry: Registry, counters: Counters, running: () => number): { checked(ctype: string, result: string, ms: number): void } {
+/** The worker's metrics; call startLag() when a check starts and checked() when it ends. */
+export function workerMetrics(
+  registry: Registry, counters: Counters, running: () => number,
+): { startLag(ms: number): void; checked(ctype: string, result: string, ms: number): void } {
   exposeCounters(registry, counters);
   new Gauge({
     name: 'cloudroutes_checks_running', help: 'Checks running in this worker now', registers: [registry],
@@ -33,7 +35,14 @@ export function workerMetrics(registry: Registry, counters: Counters, running: (
     name: 'cloudroutes_check_duration_seconds', help: 'How long checks took in this worker, by check type and result',
     labelNames: ['ctype', 'result'], buckets: SECONDS_BUCKETS, registers: [registry],
   });
-  return { checked: (ctype, result, ms) => duration.observe({ ctype, result }, ms / 1000) };
+  const startLag = new Histogram({
+    name: 'cloudroutes_check_start_lag_seconds', help: 'Time from a monitor being due to its check starting in this worker (queues included)',
+    buckets: SECONDS_BUCKETS, registers: [registry],
+  });
+  return {
+    startLag: (ms) => startLag.observe(ms / 1000),
+    checked: (ctype, result, ms) => duration.observe({ ctype, result }, ms / 1000),
+  };
 }
 
 /** Most monitors with their own latency series in a sink (env CLOUDROUTES_METRICS_MAX_MONITORS, default 1000). */

@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { Histogram } from './histogram.js';
-import { keys, lagKey } from './keys.js';
+import { keys, lagKey, startLagKey } from './keys.js';
 import { counterEntries, histogramSamples, registerCounterFamilies, scrapeMetric, within, type Sample } from './metrics.js';
 
 export interface MonitorRow {
@@ -19,6 +19,7 @@ export interface ZoneSnapshot {
   /** `<process>.<name>` -> total, summed over the zone's processes. */
   counters: Record<string, string>;
   lag: Histogram;
+  startLag: Histogram;
 }
 
 const STATE_FIELDS = ['status', 'failcount', 'lastCheck', 'latencyMs'] as const;
@@ -51,11 +52,13 @@ export class ZoneReader {
     // SORT ... GET reads every monitor's config and state fields in one command.
     const gets = ['#', `${p}monitor:*`, ...STATE_FIELDS.map((f) => `${p}state:*->${f}`)].flatMap((g) => ['GET', g]);
     const replies = await within(
-      this.redis.pipeline().sort(k.monitors, 'BY', 'nosort', ...gets).hgetall(k.counters).hgetall(lagKey(this.zone)).exec(),
+      this.redis.pipeline().sort(k.monitors, 'BY', 'nosort', ...gets).hgetall(k.counters).hgetall(lagKey(this.zone)).hgetall(startLagKey(this.zone)).exec(),
       this.timeoutMs, 'Redis',
     );
     for (const [err] of replies ?? []) if (err) throw err;
-    const [[, rows], [, counters], [, lagHash]] = replies as [[null, (string | null)[]], [null, Record<string, string>], [null, Record<string, string>]];
+    const [[, rows], [, counters], [, lagHash], [, startLagHash]] = replies as [
+      [null, (string | null)[]], [null, Record<string, string>], [null, Record<string, string>], [null, Record<string, string>],
+    ];
     const width = 2 + STATE_FIELDS.length;
     const monitors: MonitorRow[] = [];
     for (let i = 0; i + width <= rows.length; i += width) {
@@ -71,7 +74,9 @@ export class ZoneReader {
     }
     const lag = new Histogram();
     lag.merge(lagHash);
-    return { monitors, counters, lag };
+    const startLag = new Histogram();
+    startLag.merge(startLagHash);
+    return { monitors, counters, lag, startLag };
   }
 }
 
@@ -110,6 +115,10 @@ export function registerZoneMetrics(registry: Registry, reader: ZoneReader): voi
   scrapeMetric(registry, 'cloudroutes_zone_schedule_lag_seconds', "Time from a monitor being due to its job being sent, over the zone's controls", 'histogram', async () => {
     const s = await snap();
     return s ? histogramSamples('cloudroutes_zone_schedule_lag_seconds', s.lag) : [];
+  });
+  scrapeMetric(registry, 'cloudroutes_zone_check_start_lag_seconds', "Time from a monitor being due to its check starting, over the zone's workers (queues included)", 'histogram', async () => {
+    const s = await snap();
+    return s ? histogramSamples('cloudroutes_zone_check_start_lag_seconds', s.startLag) : [];
   });
   scrapeMetric(registry, 'cloudroutes_zone_schedule_lag_max_seconds', "Largest schedule lag seen by the zone's controls", 'gauge', async () => {
     const s = await snap();

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
-import { keys } from '../core/keys.js';
+import { keys, startLagKey } from '../core/keys.js';
+import { LagRecorder } from '../core/lag-recorder.js';
 import { workerMetrics } from '../core/metrics-process.js';
 import { BadMessage, decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
 import { checkLoader } from '../core/plugins.js';
@@ -57,6 +58,32 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   let creditScheduled = false;
   const waiting: JobMessage[] = [];
   const prom = opts.metrics && workerMetrics(opts.metrics, counters, () => running);
+  const startLag = new LagRecorder(redis, startLagKey(opts.zone));
+  let expiredSinceLog = 0;
+  let lastExpiredLog = 0;
+
+  // A job that waited longer than its monitor's interval is dropped: the monitor's next job is already on its way,
+  // and running both would only put the worker further behind.
+  const expired = (job: JobMessage): boolean => {
+    const late = Date.now() - job.due;
+    if (!job.interval || late <= job.interval * 1000) return false;
+    counters.inc('jobs_expired');
+    expiredSinceLog++;
+    if (Date.now() - lastExpiredLog >= 5000) {
+      logger.warn({ monitorId: job.monitorId, lateMs: late, expired: expiredSinceLog },
+        'dropped jobs that waited longer than their interval; the workers cannot keep up: add workers or raise --concurrency');
+      lastExpiredLog = Date.now();
+      expiredSinceLog = 0;
+    }
+    return true;
+  };
+
+  const startNext = () => {
+    for (let job = waiting.shift(); job; job = waiting.shift()) {
+      if (!expired(job)) return void execute(job);
+    }
+    creditSoon();
+  };
 
   const sendCredit = () => {
     creditScheduled = false;
@@ -71,7 +98,10 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   // Also a heartbeat: a broker that restarted learns of this worker within a second.
   const heartbeat = setInterval(sendCredit, 1000);
 
-  const execute = async (job: JobMessage) => {
+  const execute = async (job: JobMessage): Promise<void> => {
+    const late = Math.max(0, Date.now() - job.due);
+    startLag.add(late);
+    prom?.startLag(late);
     running++;
     const started = performance.now();
     const result = await runCheck(job, loader, opts.secretKey, logger, signals);
@@ -88,9 +118,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       counters.inc('results_dropped_queue_full');
       logger.error({ monitorId: job.monitorId }, 'result queue full (is the broker reachable?); result dropped');
     }
-    const next = waiting.shift();
-    if (next) void execute(next);
-    else creditSoon();
+    startNext();
   };
 
   const loop = (async () => {
@@ -103,6 +131,10 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
         const reason = err instanceof BadMessage ? err.reason : 'error';
         counters.inc(`bad_messages.${reason}`);
         logger.warn({ reason, err: (err as Error).message }, 'dropped a bad job message');
+        creditSoon();
+        continue;
+      }
+      if (expired(job)) {
         creditSoon();
         continue;
       }
@@ -127,6 +159,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       await loop;
       const deadline = Date.now() + 5000;
       while ((running > 0 || waiting.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await startLag.stop();
       await settleWithin(results.drained(), 2000);
       results.close();
       credits.close();

@@ -1,0 +1,80 @@
+/** Workers that cannot keep up: the start lag shows the queueing the schedule lag cannot see, and stale jobs are dropped. */
+import type { Redis } from 'ioredis';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Cluster, putMonitor, waitFor } from './helpers/cluster.js';
+import { httpPeer, type Peer } from './helpers/peers.js';
+import { cli } from './helpers/procs.js';
+import { RedisServer } from './helpers/redis-server.js';
+
+const server = new RedisServer();
+let redis: Redis;
+let slow: Peer;
+
+interface Stats {
+  counters: Record<string, number>;
+  lag: { count: number; p99Ms: number };
+  startLag: { count: number; p99Ms: number; maxMs: number };
+}
+
+async function stats(zone: string): Promise<Stats> {
+  const r = await cli(['stats', '--json'], { REDIS_URL: server.url, CLOUDROUTES_ZONE: zone });
+  assert.is(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Stats;
+}
+
+async function monitors(zone: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await putMonitor(redis, zone, { id: `m${i}`, ctype: 'http-get-statuscode', data: { url: `${slow.url}/`, codes: ['200'] }, interval: 1 }, (i * 1000) / n);
+  }
+}
+
+test.before(async () => {
+  await server.start();
+  redis = server.client();
+  slow = await httpPeer((_req, res) => setTimeout(() => res.end('ok'), 400));
+});
+test.after(async () => {
+  await slow.close();
+  redis.disconnect();
+  await server.stop();
+});
+
+test('20 checks/s of 400 ms each on 2 slots: the start lag shows the wait, jobs older than the interval are dropped and counted', async () => {
+  const zone = 'sat';
+  await monitors(zone, 20);
+  const cluster = await new Cluster({ redisUrl: server.url, zone, concurrency: 2 }).start();
+  try {
+    const s = await waitFor(async () => {
+      const s = await stats(zone);
+      return (s.counters['worker.jobs_expired'] ?? 0) > 0 && s.startLag.count > 0 ? s : undefined;
+    }, 15_000, 'jobs dropped as expired');
+    // The control keeps its schedule: its own lag stays small while jobs wait in the queues behind it.
+    assert.ok(s.lag.p99Ms < 500, `schedule lag p99 ${s.lag.p99Ms} ms (${JSON.stringify(s)})`);
+    assert.ok(s.startLag.maxMs > 500, `start lag max ${s.startLag.maxMs} ms (${JSON.stringify(s)})`);
+    // No check starts later than its interval: such a job is dropped instead.
+    assert.ok(s.startLag.maxMs <= 1010, `start lag max ${s.startLag.maxMs} ms`);
+    const text = await cli(['stats'], { REDIS_URL: server.url, CLOUDROUTES_ZONE: zone });
+    assert.match(text.stdout, /start lag \(due to started by a worker, queues included\): p50 \d+ ms/);
+    assert.match(text.stdout, /workers dropped \d+ jobs that waited longer than their interval: add workers or raise --concurrency/);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('the same load on enough slots: nothing dropped and the start lag stays under the interval', async () => {
+  const zone = 'ok';
+  await monitors(zone, 20);
+  const cluster = await new Cluster({ redisUrl: server.url, zone, concurrency: 64 }).start();
+  try {
+    await new Promise((r) => setTimeout(r, 3000));
+    const s = await stats(zone);
+    assert.ok(s.startLag.count >= 20, `${s.startLag.count} checks started`);
+    assert.ok(s.startLag.p99Ms < 1000, `start lag p99 ${s.startLag.p99Ms} ms`);
+    assert.is(s.counters['worker.jobs_expired'] ?? 0, 0);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test.run();
