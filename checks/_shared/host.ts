@@ -78,6 +78,14 @@ export class Tail {
   }
 }
 
+/**
+ * The environment a local command gets: the process's own, less CloudRoutes' settings. Those hold the secret key and
+ * the Redis and store URLs with their passwords, and a command's output ends up in results, history and logs.
+ */
+export function commandEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('CLOUDROUTES_') && name !== 'REDIS_URL'));
+}
+
 function runLocal(command: Command, opts: RunOptions): Promise<RunResult> {
   const [file, args] = 'shell' in command ? ['/bin/sh', ['-c', command.shell]] : [command.argv[0]!, command.argv.slice(1)];
   const started = performance.now();
@@ -89,7 +97,7 @@ function runLocal(command: Command, opts: RunOptions): Promise<RunResult> {
     let exited: { code: number | null; killedBy: string | null } | undefined;
     let grace: NodeJS.Timeout | undefined;
     // Its own process group, so the deadline also ends what the shell started.
-    const child = spawn(file, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const child = spawn(file, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...commandEnv(), ...opts.env } });
     const killGroup = (): void => {
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');

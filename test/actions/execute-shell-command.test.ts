@@ -10,7 +10,7 @@ import { validate } from '../../src/core/schema.js';
 import { templateProblems } from '../../src/core/template.js';
 import type { ReactionEvent, ReactionModule } from '../../src/core/types.js';
 import { until } from '../helpers/peers.js';
-import { pidsWith } from '../helpers/sshd.js';
+import { pidsWith } from '../helpers/procs.js';
 
 let mod: ReactionModule;
 const dir = mkdtempSync(join(tmpdir(), 'cr-shell-'));

@@ -11,7 +11,8 @@ import { validate } from '../../src/core/schema.js';
 import { templateProblems } from '../../src/core/template.js';
 import type { ReactionEvent, ReactionModule } from '../../src/core/types.js';
 import { closedPort, until } from '../helpers/peers.js';
-import { pidsWith, Sshd } from '../helpers/sshd.js';
+import { pidsWith } from '../helpers/procs.js';
+import { Sshd } from '../helpers/sshd.js';
 
 const sshd = new Sshd();
 let mod: ReactionModule;

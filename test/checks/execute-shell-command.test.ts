@@ -1,28 +1,17 @@
 import { randomInt } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule } from '../../src/core/types.js';
 import { ctx, job, until } from '../helpers/peers.js';
+import { pidsWith } from '../helpers/procs.js';
 
 let mod: CheckModule;
 test.before(async () => {
   mod = await checkLoader().load('execute-shell-command');
 });
 const run = (data: Record<string, unknown>, ms = 5000) => mod.check(job('execute-shell-command', data, ms), ctx(ms));
-
-/** Pids whose command line contains `tag`. */
-function pidsWith(tag: string): string[] {
-  return readdirSync('/proc').filter((p) => {
-    try {
-      return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(tag);
-    } catch {
-      return false;
-    }
-  });
-}
 
 test('schema rejects bad data, naming the field', () => {
   const f = mod.meta.fields;
@@ -31,6 +20,20 @@ test('schema rejects bad data, naming the field', () => {
   assert.match(validate(f, { command: 'true', okCodes: [300] }).join(), 'data.okCodes[0] must be <= 255');
   assert.match(validate(f, { command: 'true', shell: 'bash' }).join(), 'data.shell is not a known field');
   assert.equal(validate(f, { argv: ['true'], okCodes: [0, 1], timeoutMs: 1000 }), []);
+});
+
+test("CloudRoutes' own settings (secret key, Redis and store URLs) do not reach the command; the rest of the environment does", async () => {
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    CLOUDROUTES_SECRET_KEY: 'ab'.repeat(32), CLOUDROUTES_STORE: 'rethinkdb://admin:hunter2@db:28015/cr', REDIS_URL: 'redis://:hunter2@cache:6379', SITE_NAME: 'shop',
+  });
+  try {
+    const r = await run({ command: 'env | grep -E "^(CLOUDROUTES_|REDIS_URL|SITE_NAME)" | sort; exit 1' });
+    assert.is(r.message, 'exit status 1: SITE_NAME=shop');
+  } finally {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+  }
 });
 
 test('exit status 0 is healthy', async () => {

@@ -9,7 +9,8 @@ import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule, CheckResult } from '../../src/core/types.js';
 import { closedPort, ctx, job, silentPeer, until, type Peer } from '../helpers/peers.js';
-import { pidsWith, Sshd } from '../helpers/sshd.js';
+import { pidsWith } from '../helpers/procs.js';
+import { Sshd } from '../helpers/sshd.js';
 
 const sshd = new Sshd();
 const mods: Record<string, CheckModule> = {};

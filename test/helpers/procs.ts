@@ -1,5 +1,6 @@
 /** Runs the real `cloudroutes` command: one-shot CLI calls and long-running Procfile processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -53,4 +54,15 @@ export class Proc {
     this.child.kill(signal);
     return exited;
   }
+}
+
+/** Pids of this machine's processes whose command line contains `text` (to see that a killed command is gone). */
+export function pidsWith(text: string): string[] {
+  return readdirSync('/proc').filter((p) => {
+    try {
+      return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text);
+    } catch {
+      return false;
+    }
+  });
 }

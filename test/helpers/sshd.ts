@@ -117,17 +117,6 @@ export class Sshd {
   }
 }
 
-/** Pids of this machine's processes whose command line contains `text` (to see that a killed command is gone). */
-export function pidsWith(text: string): string[] {
-  return readdirSync('/proc').filter((p) => {
-    try {
-      return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text);
-    } catch {
-      return false;
-    }
-  });
-}
-
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
