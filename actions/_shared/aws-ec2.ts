@@ -58,6 +58,9 @@ function clientFor(data: Record<string, unknown>): EC2Client {
   if (client) {
     clients.delete(key);
   } else {
+    // The SDK's pinned version supports this Node; its multi-line notice about future versions on stderr would only
+    // break the sink's JSON log lines, with nothing for an operator to do about it.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     client = new EC2Client({ region, endpoint, credentials, maxAttempts: MAX_ATTEMPTS });
     if (clients.size >= MAX_CLIENTS) {
       const [oldest, old] = clients.entries().next().value as [string, EC2Client];
