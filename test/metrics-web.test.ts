@@ -113,6 +113,8 @@ test('with metricsNeedKey, /metrics needs an API key (a read-only one will do); 
     assert.is(none.status, 401);
     assert.is(((await none.json()) as { error: { code: string } }).error.code, 'CR_UNAUTHORIZED');
     assert.is((await locked.call('/metrics', { key: 'cr_wrong' })).status, 401);
+    // A scrape before the new web process's Redis connection is up truthfully says cloudroutes_redis_up 0.
+    await waitFor(() => locked.web.deps.redis.status === 'ready', 3000, "the web process's Redis connection");
     const m = await scrape(locked, locked.readKey);
     assert.is(m.value('cloudroutes_monitor_status', { monitor_id: 'm-bad' }), 1);
     assert.ok([200, 503].includes((await locked.call('/health', { key: null })).status));

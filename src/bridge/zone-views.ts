@@ -39,7 +39,7 @@ export class ViewPull {
   private since = 0;
   private readonly failures: FailureLog;
 
-  constructor(private readonly redis: Redis, private readonly store: Store, private readonly zone: string, private readonly logger: Logger,
+  constructor(private readonly redis: Redis, private readonly store: Store, private readonly zone: string, logger: Logger,
     private readonly counters: Counters, private readonly pollMs = 1000) {
     this.k = keys(zone);
     this.failures = new FailureLog(logger, "reading other zones' views", 'quorum decisions use the views Redis already has until it works');
