@@ -25,6 +25,7 @@ const commonFields: Record<string, FieldSchema> = {
     type: 'array',
     description: 'Instance ids, at least one (i-0123456789abcdef0); all in the region.',
     items: { type: 'string', pattern: '^i-[0-9a-f]{8}([0-9a-f]{9})?$' },
+    minItems: 1,
   },
   accessKeyId: {
     type: 'string',
@@ -118,6 +119,7 @@ export function instanceAction(verb: Ec2Verb, title: string, what: string): Reac
       type: 'object',
       properties: verb === 'stop' ? { ...commonFields, ...stopFields } : commonFields,
       required: ['region', 'instanceIds'],
+      dependentRequired: { accessKeyId: ['secretAccessKey'], secretAccessKey: ['accessKeyId'], sessionToken: ['accessKeyId'] },
       additionalProperties: false,
     },
   };

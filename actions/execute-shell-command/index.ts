@@ -1,4 +1,5 @@
 /** Reaction: runs a command on the sink's machine, e.g. to restart a service, with the event in environment variables. */
+import { exactlyOneOf } from '../../src/core/schema.js';
 import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
 import { localHost, okCodesField } from '../../checks/_shared/host.js';
 import { commandFields, EVENT_VARIABLES, runCommandReaction } from '../_shared/command.js';
@@ -12,10 +13,12 @@ export const meta: PluginMeta = {
     '{{field}} becomes a double-quoted reference to its variable ({{monitor.name}} runs as "${CR_MONITOR_NAME}"), so a ' +
     'value is never parsed by the shell (do not put a placeholder inside single quotes); in argv each element is filled ' +
     'in as plain text. The run is done when it exits with status 0 or one of okCodes; otherwise it is failed and the exit ' +
-    'status and the end of its output are logged. At the deadline the whole process group is killed.',
+    'status and the end of its output are logged. At the deadline the whole process group is killed. The command gets ' +
+      "the sink's environment less CloudRoutes' own settings (CLOUDROUTES_*, REDIS_URL).",
   fields: {
     type: 'object',
     properties: { ...commandFields('/bin/sh -c'), okCodes: okCodesField },
+    oneOf: exactlyOneOf('command', 'argv'),
     additionalProperties: false,
   },
 };

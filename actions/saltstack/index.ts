@@ -1,5 +1,6 @@
 /** Reaction: runs a Salt execution function or applies a state on minions through salt-api (rest_cherrypy POST /run). */
 import { Agent } from 'undici';
+import { exactlyOneOf } from '../../src/core/schema.js';
 import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
 import { joinUrl, sendRequest } from '../_shared/http.js';
 
@@ -39,6 +40,8 @@ export const meta: PluginMeta = {
       },
     },
     required: ['url', 'username', 'password', 'tgt'],
+    oneOf: exactlyOneOf('fun', 'state'),
+    dependentRequired: { arg: ['fun'] },
     additionalProperties: false,
   },
 };

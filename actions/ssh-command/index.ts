@@ -1,6 +1,7 @@
 /** Reaction: runs a command on another machine over SSH, e.g. to restart a service, with the event in environment variables. */
 import { okCodesField } from '../../checks/_shared/host.js';
 import { sshField, sshHost } from '../../checks/_shared/ssh-host.js';
+import { exactlyOneOf } from '../../src/core/schema.js';
 import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
 import { commandFields, EVENT_VARIABLES, runCommandReaction } from '../_shared/command.js';
 
@@ -23,6 +24,7 @@ export const meta: PluginMeta = {
     type: 'object',
     properties: { ssh: sshField, ...commandFields('/bin/sh -c on ssh.host'), okCodes: okCodesField },
     required: ['ssh'],
+    oneOf: exactlyOneOf('command', 'argv'),
     additionalProperties: false,
   },
 };

@@ -230,6 +230,7 @@ export const argvField: FieldSchema = {
   type: 'array',
   description: 'Program and arguments run without a shell, e.g. ["systemctl", "is-active", "nginx"]; use instead of command.',
   items: { type: 'string', minLength: 1 },
+  minItems: 1,
 };
 
 /** data.command or data.argv as a Command, or a reason the data has neither (or both). */

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { exactlyOneOf } from '../../src/core/schema.js';
 import type { FieldSchema } from '../../src/core/types.js';
 import type { Command, DiskSpace, Host, ProcessInfo, RunOptions, RunResult } from './host.js';
 import { Tail } from './host.js';
@@ -39,11 +40,13 @@ export const sshField: FieldSchema = {
     },
   },
   required: ['host', 'user'],
+  oneOf: exactlyOneOf('key', 'password'),
+  dependentRequired: { passphrase: ['key'] },
   additionalProperties: false,
   secret: true,
 };
 
-/** data.ssh as a target, or the reason it cannot be used (the schema cannot say "exactly one of key or password"). */
+/** data.ssh as a target, or the reason it cannot be used (the schema says the same when a monitor is saved). */
 export function sshTarget(ssh: unknown): SshTarget | string {
   const s = (ssh ?? {}) as Record<string, unknown>;
   const str = (k: string) => (typeof s[k] === 'string' && s[k] !== '' ? (s[k] as string) : undefined);

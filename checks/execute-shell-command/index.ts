@@ -1,4 +1,5 @@
 /** Check: a command exits with status 0 (or one of okCodes). */
+import { exactlyOneOf } from '../../src/core/schema.js';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
 import { timeLimit, timeoutField } from '../_shared/fields.js';
 import { argvField, commandOf, describeRun, hostFailure, hostFor, okCodesField, TAIL_BYTES } from '../_shared/host.js';
@@ -13,7 +14,8 @@ export const meta: PluginMeta = {
     `exit status and the last ${TAIL_BYTES} bytes of its stderr (or stdout when stderr is empty) in the message. At the ` +
     'time limit the whole process group is killed (over SSH: the session\'s process group, by a kill sent on the same ' +
     'connection) and the check fails as timed out. The command runs as the worker\'s user with the worker\'s ' +
-    'environment, or as ssh.user with that login\'s environment (a POSIX login shell is expected). An unreachable SSH ' +
+    "environment less CloudRoutes' own settings (CLOUDROUTES_*, REDIS_URL), or as ssh.user with that login's " +
+    'environment (a POSIX login shell is expected). An unreachable SSH ' +
     'host makes the result unknown (a changed SSH host key fails it). Metrics: exitCode (absent when killed).',
   fields: {
     type: 'object',
@@ -24,6 +26,7 @@ export const meta: PluginMeta = {
       timeoutMs: timeoutField,
       ssh: sshField,
     },
+    oneOf: exactlyOneOf('command', 'argv'),
     additionalProperties: false,
   },
 };

@@ -30,22 +30,48 @@ export function validate(schema: FieldSchema, value: unknown, path = 'data'): st
     if (schema.minLength !== undefined && value.length < schema.minLength) problems.push(`${path} must have at least ${schema.minLength} characters`);
     if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) problems.push(`${path} must match ${schema.pattern}`);
   }
-  if (Array.isArray(value) && schema.items) {
-    value.forEach((item, i) => problems.push(...validate(schema.items!, item, `${path}[${i}]`)));
+  if (Array.isArray(value)) {
+    if (schema.minItems !== undefined && value.length < schema.minItems) problems.push(`${path} must have at least ${schema.minItems} ${schema.minItems === 1 ? 'item' : 'items'}`);
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) problems.push(`${path} must have at most ${schema.maxItems} items`);
+    if (schema.items) value.forEach((item, i) => problems.push(...validate(schema.items!, item, `${path}[${i}]`)));
   }
   if (typeOf(value) === 'object') {
     const obj = value as Record<string, unknown>;
     for (const key of schema.required ?? []) {
       if (obj[key] === undefined) problems.push(`${path}.${key} is required`);
     }
+    for (const [key, needs] of Object.entries(schema.dependentRequired ?? {})) {
+      if (obj[key] === undefined) continue;
+      for (const need of needs) if (obj[need] === undefined) problems.push(`${path}.${need} is required when ${path}.${key} is set`);
+    }
     for (const [key, v] of Object.entries(obj)) {
+      // Absent, as for required: JSON has no undefined, but data built in code may.
+      if (v === undefined) continue;
       const sub = schema.properties?.[key];
       if (sub) problems.push(...validate(sub, v, `${path}.${key}`));
       else if (schema.additionalProperties === false) problems.push(`${path}.${key} is not a known field`);
       else if (typeof schema.additionalProperties === 'object') problems.push(...validate(schema.additionalProperties, v, `${path}.${key}`));
     }
   }
+  if (schema.oneOf) problems.push(...oneOfProblems(schema.oneOf, value, path));
   return problems;
+}
+
+function oneOfProblems(branches: FieldSchema[], value: unknown, path: string): string[] {
+  const matched = branches.filter((b) => validate(b, value, path).length === 0).length;
+  if (matched === 1) return [];
+  // The usual use, "exactly one of these fields", gets a message in those words.
+  const fields = branches.every((b) => Object.keys(b).length === 1 && b.required?.length === 1) ? branches.map((b) => b.required![0]!) : undefined;
+  if (fields && typeOf(value) === 'object') {
+    const set = fields.filter((f) => (value as Record<string, unknown>)[f] !== undefined);
+    return [`${path} must set exactly one of ${fields.join(', ')} (${set.length ? `it sets ${set.join(' and ')}` : 'it sets none'})`];
+  }
+  return [`${path} must match exactly one of ${branches.length} alternatives (it matches ${matched})`];
+}
+
+/** `oneOf` that reads "exactly one of these fields must be set". */
+export function exactlyOneOf(...fields: string[]): FieldSchema[] {
+  return fields.map((f) => ({ required: [f] }));
 }
 
 /** Top-level field names that the schema marks `secret: true`. */

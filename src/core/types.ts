@@ -114,6 +114,12 @@ export interface FieldSchema {
   maximum?: number;
   minLength?: number;
   pattern?: string;
+  minItems?: number;
+  maxItems?: number;
+  /** The value matches exactly one of these; `oneOf: [{ required: ['key'] }, { required: ['password'] }]` reads "exactly one of key, password". */
+  oneOf?: FieldSchema[];
+  /** When the named field is set, these fields must be set too. */
+  dependentRequired?: Record<string, string[]>;
   default?: unknown;
   secret?: boolean;
   /** A message template: `{{monitor.name}}` and the other event fields, checked when a reaction is saved (see core/template). */

@@ -139,6 +139,9 @@ for (const name of ['aws-ec2-reboot', 'aws-ec2-start', 'aws-ec2-stop']) {
     assert.match(validate(f, data({ region: 'Ireland' })).join(), 'data.region must match');
     assert.match(validate(f, data({ instanceIds: ID1 })).join(), 'data.instanceIds must be an array');
     assert.match(validate(f, data({ instanceIds: [ID1, 'web-1'] })).join(), 'data.instanceIds[1] must match');
+    assert.equal(validate(f, data({ instanceIds: [] })), ['data.instanceIds must have at least 1 item']);
+    assert.equal(validate(f, data({ secretAccessKey: undefined })), ['data.secretAccessKey is required when data.accessKeyId is set']);
+    assert.equal(validate(f, data({ accessKeyId: undefined })), ['data.accessKeyId is required when data.secretAccessKey is set']);
     assert.match(validate(f, data({ accessKeyId: 'akia-lower' })).join(), 'data.accessKeyId must match');
     assert.match(validate(f, data({ baseUrl: 'ec2.local' })).join(), 'data.baseUrl must match');
     assert.match(validate(f, data({ dropletId: 1 })).join(), 'data.dropletId is not a known field');

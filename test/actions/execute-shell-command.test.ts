@@ -42,6 +42,7 @@ test('schema rejects bad data, naming the field, and unknown template fields', (
   assert.match(validate(f, { command: '' }).join(), 'data.command must have at least 1 characters');
   assert.match(validate(f, { argv: 'systemctl' }).join(), 'data.argv must be an array');
   assert.match(validate(f, { command: 'x', env: {} }).join(), 'data.env is not a known field');
+  assert.equal(validate(f, { command: 'x', argv: ['x'] }), ['data must set exactly one of command, argv (it sets command and argv)']);
   assert.match(templateProblems(f, { command: 'echo {{monitor.nam}}' }).join(), 'data.command uses unknown template field {{monitor.nam}}');
   assert.match(templateProblems(f, { argv: ['echo', '{{nope}}'] }).join(), 'data.argv[1] uses unknown template field {{nope}}');
   assert.equal(templateProblems(f, { command: 'systemctl restart {{monitor.name}}' }), []);

@@ -74,8 +74,11 @@ const creds = { username: USER, password: PASSWORD, eauth: 'pam' };
 test('schema rejects bad data naming the field; the password is secret', async () => {
   const f = (await load()).meta.fields;
   assert.equal(validate(f, data()), []);
-  assert.equal(validate(f, { username: USER, password: PASSWORD, tgt: '*' }), ['data.url is required']);
-  assert.equal(validate(f, { url: rec.peer.url, username: USER, password: PASSWORD }), ['data.tgt is required']);
+  assert.equal(validate(f, { username: USER, password: PASSWORD, tgt: '*', fun: 'test.ping' }), ['data.url is required']);
+  assert.equal(validate(f, { url: rec.peer.url, username: USER, password: PASSWORD, fun: 'test.ping' }), ['data.tgt is required']);
+  assert.equal(validate(f, { url: rec.peer.url, username: USER, password: PASSWORD, tgt: '*' }), ['data must set exactly one of fun, state (it sets none)']);
+  assert.equal(validate(f, { ...data(), state: 'nginx' }), ['data must set exactly one of fun, state (it sets fun and state)']);
+  assert.equal(validate(f, { ...data(), fun: undefined, state: 'nginx', arg: ['x'] }), ['data.fun is required when data.arg is set']);
   assert.match(validate(f, data({ url: 'salt:8000' })).join(), 'data.url must match');
   assert.match(validate(f, data({ tgtType: 'regex' })).join(), 'data.tgtType must be one of');
   assert.match(validate(f, data({ fun: 'restart nginx' })).join(), 'data.fun must match');

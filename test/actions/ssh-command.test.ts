@@ -52,6 +52,8 @@ test('schema: ssh is required and checked, unknown template fields are refused',
   assert.match(validate(f, { command: 'x', ssh: { ...ssh(), user: undefined } }).join(), 'data.ssh.user is required');
   assert.match(validate(f, { argv: 'systemctl', ssh: ssh() }).join(), 'data.argv must be an array');
   assert.match(templateProblems(f, { command: 'echo {{monitor.nam}}', ssh: ssh() }).join(), 'data.command uses unknown template field {{monitor.nam}}');
+  assert.equal(validate(f, { ssh: ssh() }), ['data must set exactly one of command, argv (it sets none)']);
+  assert.equal(validate(f, { command: 'x', ssh: ssh({ password: 'x' }) }), ['data.ssh must set exactly one of key, password (it sets key and password)']);
   assert.equal(validate(f, { command: 'systemctl restart nginx', ssh: ssh(), okCodes: [0], timeoutMs: 1000 }), []);
   assert.ok(f.properties!.ssh!.secret);
 });

@@ -19,6 +19,9 @@ test('schema rejects bad data, naming the field', () => {
   assert.match(validate(f, { argv: ['ls', ''] }).join(), 'data.argv[1] must have at least 1 characters');
   assert.match(validate(f, { command: 'true', okCodes: [300] }).join(), 'data.okCodes[0] must be <= 255');
   assert.match(validate(f, { command: 'true', shell: 'bash' }).join(), 'data.shell is not a known field');
+  assert.equal(validate(f, { command: 'true', argv: ['true'] }), ['data must set exactly one of command, argv (it sets command and argv)']);
+  assert.equal(validate(f, { okCodes: [0] }), ['data must set exactly one of command, argv (it sets none)']);
+  assert.equal(validate(f, { argv: [] }), ['data.argv must have at least 1 item']);
   assert.equal(validate(f, { argv: ['true'], okCodes: [0, 1], timeoutMs: 1000 }), []);
 });
 

@@ -37,11 +37,14 @@ test('the ssh field: schema rejects a bad hostKey, port or unknown key, naming t
   assert.match(validate(f, { ssh: ssh({ identity: 'x' }) }).join(), 'data.ssh.identity is not a known field');
   assert.match(validate(f, { ssh: { host: 'h', key: sshd.client.private } }).join(), 'data.ssh.user is required');
   assert.match(validate(f, { ssh: ssh({ key: 'not a key' }) }).join(), 'data.ssh.key must match');
+  assert.equal(validate(f, { ssh: ssh({ password: 'x' }) }), ['data.ssh must set exactly one of key, password (it sets key and password)']);
+  assert.equal(validate(f, { ssh: { host: 'h', user: 'root' } }), ['data.ssh must set exactly one of key, password (it sets none)']);
+  assert.equal(validate(f, { ssh: { host: 'h', user: 'root', password: 'x', passphrase: 'y' } }), ['data.ssh.key is required when data.ssh.passphrase is set']);
   assert.equal(validate(f, { ssh: ssh({ hostKey: sshd.hostKey }) }), []);
   for (const c of Object.keys(mods)) assert.is(mods[c]!.meta.fields.properties!.ssh, sshField, `${c} shares the ssh schema`);
 });
 
-test('both key and password, or neither: unknown, saying so (the schema subset cannot)', async () => {
+test('both key and password, or neither, in data saved before the schema said so: unknown, saying so', async () => {
   const both = await remote('load-average', {}, { password: 'x' });
   assert.is(both.status, 'unknown');
   assert.is(both.message, 'monitor "test load-average": data.ssh needs exactly one of key or password, not both');
