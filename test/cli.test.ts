@@ -135,6 +135,12 @@ test('check runs one check here and prints its result', async () => {
   assert.is(JSON.parse(up.stdout).status, 'healthy');
   const down = await run('check', 'tcp-check', '--data', JSON.stringify({ host: '127.0.0.1', port: await freePort() }));
   assert.match(down.stdout, /^failed: /);
+  assert.is(down.code, 1, 'a failed check exits 1, for scripts');
+  const unreachable = { ssh: { host: '127.0.0.1', port: await freePort(), user: 'root', password: 'x' } };
+  const unknown = await run('check', 'load-average', '--data', JSON.stringify(unreachable), '--json');
+  assert.is(JSON.parse(unknown.stdout).status, 'unknown', 'the machine could not be looked at');
+  assert.is(unknown.code, 3, 'an unknown result exits 3');
+  assertUsageError(await run('check', 'tcp-check', '--timeout', 'soon'), 'CR_BAD_SETTING', /--timeout="soon" is invalid/);
   assertUsageError(await run('check', '../x'), 'CR_BAD_MODULE_NAME', /not a plain module name/);
 });
 
@@ -148,6 +154,16 @@ test('bad settings are refused with the setting named', async () => {
   const r = await cli(['monitor', 'list'], { ...env, CLOUDROUTES_STORE: 'mysql://x' }, dir);
   assert.is(r.code, 2);
   assert.match(r.stderr, /CLOUDROUTES_STORE="mysql:\/\/x" is invalid/);
+
+  // Processes check their numeric settings at start and exit at once instead of running with NaN.
+  const worker = await cli(['worker'], { ...env, CLOUDROUTES_WORKER_CONCURRENCY: 'lots' }, dir);
+  assert.is(worker.code, 2);
+  assert.match(worker.stderr, /CLOUDROUTES_WORKER_CONCURRENCY="lots" is invalid: it must be a whole number from 1 up/);
+  const sink = await cli(['sink'], { ...env, CLOUDROUTES_REACTION_TIMEOUT_MS: '30s' }, dir);
+  assert.is(sink.code, 2);
+  assert.match(sink.stderr, /CLOUDROUTES_REACTION_TIMEOUT_MS="30s" is invalid/);
+  assertUsageError(await cli(['web', '--port', '99999'], env, dir), 'CR_BAD_SETTING', /--port="99999" is invalid: it must be a whole number from 0 to 65535/);
+  assertUsageError(await cli(['monitor', 'show', 'm-x', '--events', 'all'], env, dir), 'CR_BAD_SETTING', /--events="all" is invalid/);
 });
 
 test.run();

@@ -6,7 +6,7 @@ import { formatDuration } from '../core/duration.js';
 import { readStates, readZoneViews } from '../manage/state.js';
 import { toldEndpoint, type ToldEndpoint } from '../manage/told-urls.js';
 import type { CliContext } from './context.js';
-import { isoTime, parseJsonOption, printJson, printTable } from './output.js';
+import { isoTime, parseJsonOption, printJson, printTable, intOption } from './output.js';
 
 type Run = (fn: (ctx: CliContext) => Promise<void>) => Promise<void>;
 
@@ -31,7 +31,7 @@ export function monitorCommands(program: Command, run: Run): void {
     .option('--data <json>', "the check's data as JSON", '{}')
     .option('--reactions <ids>', 'comma-separated reaction ids to run on this monitor', list, [])
     .option('--zones <zones>', 'comma-separated zones that check it (default: every zone)', list, [])
-    .option('--quorum <n>', 'zones that must see it failed within one interval before it is failed', (v) => Number(v), 1)
+    .option('--quorum <n>', 'zones that must see it failed within one interval before it is failed', intOption('--quorum', 1), 1)
     .option('--json', 'print {"id": ...} (heartbeat and webhook monitors: also "token", "url" and for heartbeats "failUrl")')
     .addHelpText('after', `\nExample:\n  cloudroutes monitor add --name site --ctype http-get-statuscode --interval 10s \\\n    --data '{"url":"http://127.0.0.1:8080/","codes":["200"]}' --reactions r-abc`)
     .action((o) =>
@@ -63,7 +63,7 @@ export function monitorCommands(program: Command, run: Run): void {
     .command('show <id>')
     .description('show a monitor: its config, its live state and recent events')
     .option('--json', 'print one JSON object')
-    .option('--events <n>', 'how many recent events', (v) => Number(v), 10)
+    .option('--events <n>', 'how many recent events', intOption('--events', 1), 10)
     .action((id: string, o) =>
       run(async (ctx) => {
         const store = await ctx.store();
@@ -95,7 +95,7 @@ export function monitorCommands(program: Command, run: Run): void {
     .option('--data <json>', 'the check\'s whole data as JSON; a secret field given as "(secret)" keeps its value')
     .option('--reactions <ids>', 'comma-separated reaction ids ("" for none)', list)
     .option('--zones <zones>', 'comma-separated zones that check it ("" for every zone)', list)
-    .option('--quorum <n>', 'zones that must see it failed within one interval before it is failed', (v) => Number(v))
+    .option('--quorum <n>', 'zones that must see it failed within one interval before it is failed', intOption('--quorum', 1))
     .option('--json', 'print the monitor as JSON')
     .addHelpText('after', `\nExample:\n  cloudroutes monitor edit m-abc --interval 1m --reactions r-abc,r-def`)
     .action((id: string, o) =>
@@ -134,7 +134,7 @@ export function reactionCommands(program: Command, run: Run): void {
     .description('add a reaction; attach it to monitors with "monitor add --reactions"')
     .requiredOption('--name <name>', 'a name for people')
     .requiredOption('--rtype <rtype>', 'reaction module, e.g. webhook or log (see "cloudroutes modules")')
-    .option('--trigger <n>', 'consecutive failed results before it runs on failure', (v) => Number(v), 1)
+    .option('--trigger <n>', 'consecutive failed results before it runs on failure', intOption('--trigger', 1), 1)
     .option('--frequency <duration>', 'least time between two runs for the same monitor, e.g. 5m', '0')
     .addOption(new Option('--call-on <status>', 'which results it runs on').choices(['failed', 'healthy', 'both']).default('failed'))
     .option('--once', 'run at most once per episode (a stretch of the same status)')
@@ -184,7 +184,7 @@ export function reactionCommands(program: Command, run: Run): void {
     .description('change a reaction: the options given replace those fields, the others stay as they are')
     .option('--name <name>', 'a name for people')
     .option('--rtype <rtype>', 'reaction module (give its --data too)')
-    .option('--trigger <n>', 'consecutive failed results before it runs on failure', (v) => Number(v))
+    .option('--trigger <n>', 'consecutive failed results before it runs on failure', intOption('--trigger', 1))
     .option('--frequency <duration>', 'least time between two runs for the same monitor, e.g. 5m')
     .addOption(new Option('--call-on <status>', 'which results it runs on').choices(['failed', 'healthy', 'both']))
     .option('--once', 'run at most once per episode')

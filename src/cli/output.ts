@@ -30,3 +30,20 @@ export function parseJsonOption(text: string, option: string): unknown {
     throw errors.badJson(option, (err as Error).message);
   }
 }
+
+/** A commander parser for an integer option in [min, max]; anything else is a usage error naming the option. */
+export function intOption(option: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+      throw errors.badSetting(option, value, `it must be a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}`);
+    }
+    return n;
+  };
+}
+
+/** An integer setting from the environment, checked as intOption checks a flag; `fallback` when unset. */
+export function envInt(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = process.env[name];
+  return value === undefined || value === '' ? fallback : intOption(name, min, max)(value);
+}

@@ -13,6 +13,7 @@ import { startBridge } from '../bridge/bridge.js';
 import { startWeb } from '../web/start.js';
 import { parseMetricsPort, withMetrics, type MetricsFlags } from '../core/metrics-server.js';
 import { LazyStore } from '../store/lazy-store.js';
+import { envInt, intOption } from './output.js';
 import { openStoreRetrying } from '../store/open.js';
 
 interface Running {
@@ -42,14 +43,22 @@ async function serve(name: string, start: (settings: Settings, logger: Logger) =
 }
 
 /** Wraps a component so stopping it also closes its Redis connection. */
-function withRedis<T extends Running>(settings: Settings, logger: Logger, start: (redis: ReturnType<typeof connectRedis>) => Promise<T>): Promise<Running> {
+async function withRedis<T extends Running>(settings: Settings, logger: Logger, start: (redis: ReturnType<typeof connectRedis>) => Promise<T>): Promise<Running> {
   const redis = connectRedis(settings.redisUrl, logger);
-  return start(redis).then((c) => ({
+  let component: T;
+  try {
+    component = await start(redis);
+  } catch (err) {
+    // A component that cannot start (bad settings) must not leave the process held open by its connection.
+    redis.disconnect();
+    throw err;
+  }
+  return {
     async stop() {
-      await c.stop();
+      await component.stop();
       redis.disconnect();
     },
-  }));
+  };
 }
 
 const host = (s: Settings) => s.brokerHost;
@@ -80,13 +89,13 @@ export function processCommands(program: Command): void {
 
   metricsOptions(program.command('worker'))
     .description('run a worker: run checks (many at once) and send their results')
-    .option('--concurrency <n>', 'checks run at once', (v) => Number(v), Number(process.env.CLOUDROUTES_WORKER_CONCURRENCY ?? 256))
+    .option('--concurrency <n>', 'checks run at once (env CLOUDROUTES_WORKER_CONCURRENCY, default 256)', intOption('--concurrency', 1))
     .action((o) =>
       serve('worker', (s, logger) =>
         withMetrics('worker', o, logger, (metrics) => withRedis(s, logger, (redis) =>
           startWorker({
             jobs: endpoint(host(s), s.ports.workers), results: endpoint(host(s), s.ports.resultsIn), zone: s.zone, logger, redis,
-            concurrency: o.concurrency, secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath, metrics,
+            concurrency: o.concurrency ?? envInt('CLOUDROUTES_WORKER_CONCURRENCY', 256, 1), secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath, metrics,
           }),
         )),
       ),
@@ -102,7 +111,7 @@ export function processCommands(program: Command): void {
           const sink = await startSink({
             results: endpoint(host(s), s.ports.sinks), redis, zone: s.zone, logger,
             secretKey: resolveSecretKey(s.secretKey, s.dataDir), actionsPath: s.actionsPath,
-            reactionTimeoutMs: Number(process.env.CLOUDROUTES_REACTION_TIMEOUT_MS ?? 30_000),
+            reactionTimeoutMs: envInt('CLOUDROUTES_REACTION_TIMEOUT_MS', 30_000, 1),
             claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) }, metrics,
           });
           return { stop: async () => { await sink.stop(); await store.close(); } };
@@ -113,10 +122,10 @@ export function processCommands(program: Command): void {
   program
     .command('web')
     .description('run the web process: REST API, webhook and heartbeat monitors, dashboard, /health and /metrics')
-    .option('--port <port>', 'port to listen on (env CLOUDROUTES_WEB_PORT)', (v) => Number(v), Number(process.env.CLOUDROUTES_WEB_PORT || 8080))
+    .option('--port <port>', 'port to listen on (env CLOUDROUTES_WEB_PORT, default 8080)', intOption('--port', 0, 65535))
     .option('--host <address>', 'address to listen on (0.0.0.0 for other machines; env CLOUDROUTES_WEB_HOST)', process.env.CLOUDROUTES_WEB_HOST || '127.0.0.1')
     .option('--metrics-need-key', 'make /metrics require an API key (env CLOUDROUTES_METRICS_NEED_KEY=1)', process.env.CLOUDROUTES_METRICS_NEED_KEY === '1')
-    .action((o) => serve('web', (settings, logger) => startWeb({ settings, logger, host: o.host, port: o.port, metricsNeedKey: o.metricsNeedKey })));
+    .action((o) => serve('web', (settings, logger) => startWeb({ settings, logger, host: o.host, port: o.port ?? envInt('CLOUDROUTES_WEB_PORT', 8080, 0, 65535), metricsNeedKey: o.metricsNeedKey })));
 
   program
     .command('bridge')

@@ -6,10 +6,12 @@ import { readLagHash } from '../core/lag-recorder.js';
 import { createLogger } from '../core/logger.js';
 import { validate } from '../core/schema.js';
 import { errors } from '../core/errors.js';
+import type { JobMessage } from '../core/messages.js';
+import { runCheck } from '../worker/run-check.js';
 import { monitorsInRedis, statusRows, storeOutageNote } from '../manage/state.js';
-import type { Monitor } from '../core/types.js';
+import type { Monitor, Status } from '../core/types.js';
 import type { CliContext } from './context.js';
-import { parseJsonOption, printJson, printTable } from './output.js';
+import { parseJsonOption, printJson, printTable, intOption } from './output.js';
 
 type Run = (fn: (ctx: CliContext) => Promise<void>) => Promise<void>;
 
@@ -40,22 +42,20 @@ export function statusCommands(program: Command, run: Run): void {
 
   program
     .command('check <ctype>')
-    .description('run one check here and print its result (for plug-in authors)')
+    .description('run one check here and print its result (for plug-in authors); exit status 0 healthy, 1 failed, 3 unknown')
     .option('--data <json>', "the check's data as JSON", '{}')
-    .option('--timeout <ms>', 'deadline for the check', (v) => Number(v), 10_000)
+    .option('--timeout <ms>', 'deadline for the check', intOption('--timeout', 1), 10_000)
     .option('--json', 'print the result as JSON')
     .action((ctype: string, o) =>
       run(async (ctx) => {
         const data = parseJsonOption(o.data, '--data') as Record<string, unknown>;
-        const mod = await ctx.checks.load(ctype);
-        const problems = validate(mod.meta.fields, data);
+        const problems = validate((await ctx.checks.load(ctype)).meta.fields, data);
         if (problems.length) throw errors.badData(`check "${ctype}"`, problems);
-        const started = performance.now();
-        const result = await mod.check(
-          { monitorId: 'cli', name: 'cli', ctype, data, timeoutMs: o.timeout, zone: ctx.settings.zone },
-          { signal: AbortSignal.timeout(o.timeout), logger: createLogger(`check:${ctype}`), lastSignal: async () => null },
-        );
-        const out = { ...result, latencyMs: result.latencyMs ?? Math.round(performance.now() - started) };
+        const now = Date.now();
+        // The worker's own path: the same deadline, the hard cut-off of a check that ignores it, and thrown errors as unknown.
+        const job: JobMessage = { v: 1, type: 'job', monitorId: 'cli', name: 'cli', ctype, data, timeoutMs: o.timeout, zone: ctx.settings.zone, due: now, sent: now };
+        const out = await runCheck(job, ctx.checks, undefined, createLogger(`check:${ctype}`), async () => null);
+        process.exitCode = CHECK_EXIT[out.status];
         if (o.json) return printJson(out);
         console.log(`${out.status}${out.message ? `: ${out.message}` : ''} (${out.latencyMs} ms)`);
         if (out.metrics) for (const [k, v] of Object.entries(out.metrics)) console.log(`  ${k} ${v}`);
@@ -117,3 +117,6 @@ export function statusCommands(program: Command, run: Run): void {
 
 const summary = (h: Histogram) => ({ count: h.count, p50Ms: h.quantile(0.5), p99Ms: h.quantile(0.99), maxMs: h.max });
 const lagLine = (l: ReturnType<typeof summary>) => `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms over ${l.count} jobs`;
+
+/** `cloudroutes check`'s exit status by result, so a script can act on it (2 stays bad usage). */
+const CHECK_EXIT: Record<Status, number> = { healthy: 0, failed: 1, unknown: 3 };
