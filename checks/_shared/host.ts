@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { CheckJob, CheckResult, FieldSchema } from '../../src/core/types.js';
-import { SshError, sshHost } from './ssh-host.js';
+import { SshError } from './ssh-connection.js';
+import { sshHost } from './ssh-host.js';
 
 /** A command: a shell line run by /bin/sh -c, or an argv run without a shell. */
 export type Command = { shell: string } | { argv: string[] };

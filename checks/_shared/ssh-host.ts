@@ -1,12 +1,14 @@
 /** A Host over SSH (ssh2): pooled connections per target, one remote command per question. */
-import { createHash } from 'node:crypto';
-import { connect as tcpConnect, type Socket } from 'node:net';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { ClientChannel } from 'ssh2';
 import { exactlyOneOf } from '../../src/core/schema.js';
 import type { FieldSchema } from '../../src/core/types.js';
 import type { Command, DiskSpace, Host, ProcessInfo, RunOptions, RunResult } from './host.js';
 import { Tail } from './host.js';
-import { describeNetError, hostPort } from './net-errors.js';
+import { hostPort } from './net-errors.js';
+import { existingConnection, pooledConnection, SshError, type Connection } from './ssh-connection.js';
+
+/** Most bytes a question (cat, stat, ...) may answer with. */
+const MAX_OUTPUT = 16 * 1024 * 1024;
 
 /** data.ssh: where and as whom to log in. */
 export interface SshTarget {
@@ -61,154 +63,9 @@ export function sshTarget(ssh: unknown): SshTarget | string {
   return { host, port, user, key, password, passphrase: str('passphrase'), hostKey: str('hostKey') };
 }
 
-export type SshFailure = 'config' | 'refused' | 'auth' | 'key' | 'host-key' | 'timeout' | 'lost' | 'network';
-
-/** The machine could not be reached or logged in to; `kind` says why. */
-export class SshError extends Error {
-  constructor(readonly kind: SshFailure, message: string) {
-    super(message);
-    this.name = 'SshError';
-  }
-}
-
-/** The SHA256 fingerprint of a raw public key blob, as ssh-keygen prints it. */
-export function fingerprintOf(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
-}
-
 /** A word as one single-quoted argument for a POSIX shell. */
 export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Idle connections are closed after this long. */
-export const IDLE_MS = 60_000;
-/** Channels open at once on one connection (OpenSSH allows 10 sessions; two are kept for kill commands). */
-const MAX_CHANNELS = 8;
-/** Most bytes a question (cat, stat, ...) may answer with. */
-const MAX_OUTPUT = 16 * 1024 * 1024;
-
-class Connection {
-  readonly client = new Client();
-  readonly sock: Socket;
-  readonly ready: Promise<void>;
-  dead = false;
-  used = false;
-  cores?: number;
-  private open = 0;
-  private queue: (() => void)[] = [];
-  private idle: NodeJS.Timeout | undefined;
-
-  constructor(readonly id: string, readonly target: SshTarget, readyMs: number, private readonly onDead: (c: Connection) => void) {
-    const t = target;
-    const where = hostPort(t.host, t.port);
-    let seen: string | undefined;
-    this.sock = tcpConnect({ host: t.host, port: t.port });
-    const config: ConnectConfig = {
-      sock: this.sock,
-      username: t.user,
-      readyTimeout: readyMs,
-      hostVerifier: (key: Buffer) => {
-        seen = fingerprintOf(key);
-        return !t.hostKey || seen === t.hostKey;
-      },
-      ...(t.key ? { privateKey: t.key, passphrase: t.passphrase, authHandler: ['publickey'] } : { password: t.password, authHandler: ['password'] }),
-    };
-    this.ready = new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const fail = (err: SshError) => {
-        this.drop();
-        if (!settled) reject(err);
-        settled = true;
-      };
-      this.client.once('ready', () => {
-        settled = true;
-        resolve();
-      });
-      this.client.on('error', (err: Error & { level?: string; code?: string }) => {
-        if (settled) return this.drop();
-        if (err.level === 'client-authentication') {
-          fail(new SshError('auth', `SSH authentication as ${t.user}@${where} was rejected: check data.ssh.${t.key ? 'key' : 'password'}`));
-        } else if (/Host denied/.test(err.message)) {
-          fail(new SshError('host-key', `the SSH host key of ${where} is ${seen}, not data.ssh.hostKey ${t.hostKey}: the machine was replaced or someone is in between`));
-        } else if (err.level === 'client-timeout') {
-          fail(new SshError('timeout', `timed out after ${readyMs} ms waiting for the SSH handshake with ${where}`));
-        } else if (err.level === 'client-socket' && err.code === 'ECONNREFUSED') {
-          fail(new SshError('refused', `connection refused by ${where}: no SSH server listens there`));
-        } else if (err.level === 'client-socket') {
-          fail(new SshError('network', `SSH to ${where}: ${describeNetError(err, t.host, t.port)}`));
-        } else {
-          fail(new SshError('lost', `SSH to ${where} failed: ${err.message}`));
-        }
-      });
-      this.client.on('close', () => fail(new SshError('lost', `${where} closed the connection during the SSH handshake`)));
-      try {
-        this.client.connect(config);
-      } catch (err) {
-        // ssh2 parses the key before connecting: a bad key or passphrase throws here.
-        fail(new SshError('key', `data.ssh.key cannot be used: ${(err as Error).message}${t.passphrase ? ' (check data.ssh.passphrase)' : ''}`));
-      }
-    });
-    this.ready.catch(() => undefined);
-  }
-
-  /** Waits for a free channel slot; keeps the process alive while any is taken. */
-  async take(): Promise<void> {
-    clearTimeout(this.idle);
-    this.idle = undefined;
-    this.sock.ref();
-    if (this.open >= MAX_CHANNELS) await new Promise<void>((r) => this.queue.push(r));
-    this.open++;
-  }
-
-  /** Frees a slot; when none is taken the connection no longer holds the process and closes after IDLE_MS. */
-  give(): void {
-    this.open--;
-    this.used = true;
-    const next = this.queue.shift();
-    if (next) return next();
-    if (this.open > 0 || this.dead) return;
-    this.sock.unref();
-    this.idle = setTimeout(() => this.drop(), IDLE_MS).unref();
-  }
-
-  /** Closes the connection and forgets it. */
-  drop(): void {
-    if (this.dead) return;
-    this.dead = true;
-    clearTimeout(this.idle);
-    this.onDead(this);
-    this.client.end();
-    this.sock.destroy();
-  }
-
-  /** Opens an exec channel for `command`. */
-  exec(command: string): Promise<ClientChannel> {
-    return new Promise((resolve, reject) => {
-      if (this.dead) return reject(this.lost());
-      this.client.exec(command, (err, channel) => (err ? reject(this.dead ? this.lost() : err) : resolve(channel)));
-    });
-  }
-
-  lost(): SshError {
-    return new SshError('lost', `the SSH connection to ${hostPort(this.target.host, this.target.port)} was lost`);
-  }
-}
-
-const pool = new Map<string, Connection>();
-
-function poolKey(t: SshTarget): string {
-  return createHash('sha256').update(JSON.stringify([t.host, t.port, t.user, t.key, t.passphrase, t.password, t.hostKey])).digest('hex');
-}
-
-/** Closes every pooled connection (for tests and shutdown). */
-export function closeSshConnections(): void {
-  for (const c of [...pool.values()]) c.drop();
-}
-
-/** Number of pooled connections. */
-export function sshConnectionCount(): number {
-  return pool.size;
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
@@ -239,13 +96,7 @@ export class SshHost implements Host {
 
   /** A ready connection with a channel slot taken; a stale pooled one is replaced once. */
   private async connection(): Promise<Connection> {
-    const id = poolKey(this.target);
-    let conn = pool.get(id);
-    if (!conn || conn.dead) {
-      conn = new Connection(id, this.target, this.limitMs, (c) => pool.get(c.id) === c && pool.delete(c.id));
-      // A key that cannot be parsed fails inside the constructor: nothing to keep.
-      if (!conn.dead) pool.set(id, conn);
-    }
+    const conn = pooledConnection(this.target, this.limitMs);
     await abortable(conn.ready, this.signal, () => this.timedOut('connecting'));
     await conn.take();
     return conn;
@@ -325,12 +176,12 @@ export class SshHost implements Host {
 
   async cores(): Promise<number> {
     // Counted once per connection: a machine's core count does not change while it stays up.
-    const cached = pool.get(poolKey(this.target))?.cores;
+    const cached = existingConnection(this.target)?.cores;
     if (cached) return cached;
     const text = await this.ask('getconf _NPROCESSORS_ONLN 2>/dev/null || grep -c ^processor /proc/cpuinfo', 'counting CPU cores');
     const n = Number(text.trim());
     if (!(n >= 1)) throw new Error(`cannot count CPU cores: ${text.trim()}`);
-    const conn = pool.get(poolKey(this.target));
+    const conn = existingConnection(this.target);
     if (conn) conn.cores = n;
     return n;
   }
