@@ -7,7 +7,7 @@ import { RethinkPool, type PoolOptions } from './rethinkdb-pool.js';
 import { checkSchema, createSchema, type TableName } from './rethinkdb-schema.js';
 import type { RethinkTarget } from './rethinkdb-url.js';
 import { claimReaction, putZoneViews, zoneViews } from './rethinkdb-zones.js';
-import type { ApiKey, ChangeFeed, EventQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
+import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
 
 const DEFAULT_LIMIT = 1000;
 /** Insert conflict rule: a record already stored stays as it is (RethinkDB wants all three arguments). */
@@ -106,6 +106,35 @@ export class RethinkStore implements Store {
       .orderBy({ index: r.desc(index) })
       .limit(q.limit ?? DEFAULT_LIMIT);
     return this.pool.run(`reading the history of monitor "${q.monitorId}"`, query);
+  }
+
+  /** One query: each span reads its range of the monitor_checkedAt index; the server groups and reduces the buckets. */
+  async historyBuckets(q: HistoryBucketsQuery): Promise<HistoryBucket[]> {
+    const spans = q.spans.filter((s) => s.to > s.from).map((s) => ({ monitorId: s.monitorId, zone: s.zone ?? null, from: s.from, to: s.to }));
+    if (spans.length === 0) return [];
+    const n = q.buckets;
+    const excluded = Object.fromEntries((q.exclude ?? []).map((id) => [id, true]));
+    const pick = (a: RDatum, b: RDatum, lower: boolean) => r.branch(a.eq(null), b, b.eq(null), a, (lower ? a.lt(b) : a.gt(b)), a, b);
+    const query = r.expr(spans)
+      .concatMap((s: RDatum) => this.table<HistoryRecord>('history')
+        .between([s('monitorId'), s('from')], [s('monitorId'), s('to')], { index: 'monitor_checkedAt', rightBound: 'closed' })
+        .filter((h: RDatum) => s('zone').eq(null).or(h('zone').eq(s('zone'))).and(r.expr(excluded).hasFields(h('id')).not()))
+        .map((h: RDatum) => {
+          const bucket = (h('checkedAt') as RDatum<number>).sub(s('from')).mul(n).div((s('to') as RDatum<number>).sub(s('from'))).floor();
+          return {
+            monitorId: h('monitorId'), zone: h('zone'), bucket: r.branch(bucket.ge(n), n - 1, bucket),
+            checks: 1, failed: r.branch(h('status').eq('failed'), 1, 0), minMs: h('latencyMs'), maxMs: h('latencyMs'),
+          };
+        }))
+      .group('monitorId', 'zone', 'bucket')
+      .reduce((a: RDatum, b: RDatum) => ({
+        checks: a('checks').add(b('checks')), failed: a('failed').add(b('failed')),
+        minMs: pick(a('minMs'), b('minMs'), true), maxMs: pick(a('maxMs'), b('maxMs'), false),
+      }))
+      .ungroup();
+    const groups = (await this.pool.run(`summarising the history of ${spans.length} monitors`, query)) as unknown as
+      { group: [string, string, number]; reduction: Pick<HistoryBucket, 'checks' | 'failed' | 'minMs' | 'maxMs'> }[];
+    return groups.map(({ group: [monitorId, zone, bucket], reduction: { checks, failed, minMs, maxMs } }) => ({ monitorId, zone, bucket, checks, failed, minMs, maxMs }));
   }
 
   async events(q: EventQuery): Promise<EventRecord[]> {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { errors } from '../core/errors.js';
 import type { EventRecord, HistoryRecord, Monitor, Reaction, Status } from '../core/types.js';
 import { pollingFeed } from './polling-feed.js';
-import type { ApiKey, ChangeFeed, EventQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
+import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
 
 /** One row of the change log, written in the same transaction as the change. */
 export interface Change {
@@ -230,6 +230,24 @@ export class SqliteStore implements Store {
         `SELECT id, monitorId, zone, status, message, latencyMs, checkedAt, due FROM history
          WHERE monitorId = ? AND checkedAt >= ? AND checkedAt <= ? ORDER BY checkedAt DESC, rowid DESC LIMIT ?`,
       ).all(q.monitorId, q.from ?? Number.MIN_SAFE_INTEGER, q.to ?? Number.MAX_SAFE_INTEGER, q.limit ?? DEFAULT_LIMIT) as HistoryRecord[]);
+  }
+
+  /** One statement: each span walks the (monitorId, checkedAt) index over its range (CROSS JOIN keeps the spans outer). */
+  async historyBuckets(q: HistoryBucketsQuery): Promise<HistoryBucket[]> {
+    const spans = q.spans.filter((s) => s.to > s.from).map((s) => ({ monitorId: s.monitorId, zone: s.zone ?? null, from: s.from, to: s.to }));
+    if (spans.length === 0) return [];
+    return this.run('summarising history', (db) =>
+      db.prepare(
+        `WITH spans AS (
+           SELECT json_extract(value, '$.monitorId') AS monitorId, json_extract(value, '$.zone') AS zone,
+                  json_extract(value, '$.from') AS fromMs, json_extract(value, '$.to') AS toMs FROM json_each(@spans))
+         SELECT h.monitorId, h.zone, MIN(@buckets - 1, CAST((h.checkedAt - s.fromMs) * @buckets / (s.toMs - s.fromMs) AS INTEGER)) AS bucket,
+                COUNT(*) AS checks, SUM(h.status = 'failed') AS failed, MIN(h.latencyMs) AS minMs, MAX(h.latencyMs) AS maxMs
+         FROM spans s CROSS JOIN history h
+         WHERE h.monitorId = s.monitorId AND h.checkedAt >= s.fromMs AND h.checkedAt <= s.toMs
+           AND (s.zone IS NULL OR h.zone = s.zone) AND h.id NOT IN (SELECT value FROM json_each(@exclude))
+         GROUP BY h.monitorId, h.zone, bucket`,
+      ).all({ spans: JSON.stringify(spans), buckets: q.buckets, exclude: JSON.stringify(q.exclude ?? []) }) as HistoryBucket[]);
   }
 
   async events(q: EventQuery): Promise<EventRecord[]> {

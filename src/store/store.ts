@@ -58,6 +58,37 @@ export interface HistoryQuery {
   limit?: number;
 }
 
+/** One monitor's span to summarise: [from, to] (epoch ms, inclusive, from < to) cut into equal buckets. */
+export interface HistorySpan {
+  monitorId: string;
+  from: number;
+  to: number;
+  /** Only this zone's results (default: every zone, each summarised apart). */
+  zone?: string;
+}
+
+export interface HistoryBucketsQuery {
+  /** At most one span per monitor. */
+  spans: HistorySpan[];
+  /** Buckets per span; a result falls in bucket floor((checkedAt - from) * buckets / (to - from)), the last one also holding `to`. */
+  buckets: number;
+  /** Ids of records to leave out, such as those the caller already counts from Redis. */
+  exclude?: string[];
+}
+
+/** What one monitor's results in one zone and one bucket add up to; buckets without results are not returned. */
+export interface HistoryBucket {
+  monitorId: string;
+  zone: string;
+  /** 0 is the bucket that starts at the span's `from`. */
+  bucket: number;
+  checks: number;
+  failed: number;
+  /** Lowest and highest measured latency; null when no result in the bucket measured one. */
+  minMs: number | null;
+  maxMs: number | null;
+}
+
 export interface EventQuery {
   monitorId?: string;
   limit?: number;
@@ -90,6 +121,8 @@ export interface Store {
   addEvents(records: EventRecord[]): Promise<void>;
   /** History of one monitor, newest first. */
   history(q: HistoryQuery): Promise<HistoryRecord[]>;
+  /** Many monitors' results summarised per zone and time bucket, in one query; in no particular order. */
+  historyBuckets(q: HistoryBucketsQuery): Promise<HistoryBucket[]>;
   /** Events, newest first. */
   events(q: EventQuery): Promise<EventRecord[]>;
 

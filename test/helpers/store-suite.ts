@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EventRecord, HistoryRecord, Monitor, Reaction } from '../../src/core/types.js';
-import type { ConfigChange, Store } from '../../src/store/store.js';
+import type { ConfigChange, HistoryBucket, Store } from '../../src/store/store.js';
 
 /** A monitor record for tests. */
 export function monitor(id: string, over: Partial<Monitor> = {}): Monitor {
@@ -108,6 +108,35 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.equal(await store.history({ monitorId: 'a', from: 1500, to: 2500 }), [batch[3]]);
     assert.equal(await store.history({ monitorId: 'a', limit: 1 }), [batch[1]]);
     assert.equal(await store.history({ monitorId: 'nobody' }), []);
+  });
+
+  s('historyBuckets sums results per monitor, zone and bucket over each monitor\'s span, leaving out excluded ids', async ({ store }) => {
+    const rec = (id: string, monitorId: string, zone: string, checkedAt: number, status: HistoryRecord['status'], latencyMs: number | null): HistoryRecord =>
+      ({ id, monitorId, zone, status, message: '', latencyMs, checkedAt, due: checkedAt });
+    await store.addHistory([
+      rec('a1', 'a', 'z1', 1000, 'healthy', 10), rec('a2', 'a', 'z1', 1050, 'failed', null), rec('a3', 'a', 'z1', 1099, 'healthy', 30),
+      rec('a4', 'a', 'z2', 1100, 'healthy', 5), rec('a5', 'a', 'z1', 2000, 'healthy', 7), rec('a6', 'a', 'z1', 999, 'failed', 1),
+      rec('a7', 'a', 'z1', 2001, 'failed', 1), rec('a8', 'a', 'z1', 1150, 'failed', null),
+      rec('b1', 'b', 'z1', 5500, 'failed', 50), rec('b2', 'b', 'z1', 5600, 'healthy', 40), rec('b3', 'b', 'z2', 5600, 'healthy', 40),
+      rec('c1', 'c', 'z1', 1500, 'healthy', 1),
+    ]);
+    const key = (x: HistoryBucket) => `${x.monitorId}/${x.zone}/${String(x.bucket).padStart(3, '0')}`;
+    const sorted = (xs: HistoryBucket[]) => [...xs].sort((x, y) => (key(x) < key(y) ? -1 : 1));
+    const got = await store.historyBuckets({
+      spans: [{ monitorId: 'a', from: 1000, to: 2000 }, { monitorId: 'b', from: 5000, to: 6000, zone: 'z1' }, { monitorId: 'nobody', from: 0, to: 9000 }],
+      buckets: 10, exclude: ['b2', 'not-stored'],
+    });
+    assert.equal(sorted(got), [
+      { monitorId: 'a', zone: 'z1', bucket: 0, checks: 3, failed: 1, minMs: 10, maxMs: 30 },
+      { monitorId: 'a', zone: 'z1', bucket: 1, checks: 1, failed: 1, minMs: null, maxMs: null },
+      { monitorId: 'a', zone: 'z1', bucket: 9, checks: 1, failed: 0, minMs: 7, maxMs: 7 },
+      { monitorId: 'a', zone: 'z2', bucket: 1, checks: 1, failed: 0, minMs: 5, maxMs: 5 },
+      { monitorId: 'b', zone: 'z1', bucket: 5, checks: 1, failed: 1, minMs: 50, maxMs: 50 },
+    ]);
+    assert.equal(await store.historyBuckets({ spans: [], buckets: 10 }), []);
+    assert.equal(await store.historyBuckets({ spans: [{ monitorId: 'a', from: 2000, to: 2000 }], buckets: 10 }), [], 'an empty span has no buckets');
+    const one = await store.historyBuckets({ spans: [{ monitorId: 'c', from: 0, to: 3000 }], buckets: 1 });
+    assert.equal(one, [{ monitorId: 'c', zone: 'z1', bucket: 0, checks: 1, failed: 0, minMs: 1, maxMs: 1 }]);
   });
 
   s('addEvents is idempotent; events by monitor, newest first', async ({ store }) => {

@@ -18,6 +18,7 @@ import { storeUser } from './scram.js';
 import { Store } from './store.js';
 // Each term file registers its terms with the evaluator.
 import './terms-basic.js';
+import './terms-group.js';
 import './terms-object.js';
 import './terms-seq.js';
 import './terms-table.js';

@@ -96,6 +96,8 @@ function typeOf(v: Val): string {
       return 'FUNCTION';
     case 'feed':
       return 'STREAM';
+    case 'grouped':
+      return valTypeName(v);
   }
 }
 

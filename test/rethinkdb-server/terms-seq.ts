@@ -1,8 +1,9 @@
-/** Sequence terms: filter, order_by, limit/skip/slice, count, map, union, distinct, contains, sum. */
+/** Sequence terms: filter, order_by, limit/skip/slice, count, map, union, distinct, contains, sum (count and map also per group). */
 import { asInt, asNumber, compare, type Datum, type DObject, equal, isObject, reqlType, truthy } from './datum.js';
 import { type Call, defineTerms, type TermDef, termDef as def } from './evaluator.js';
 import { ReqlError, logicError, nonExistence, opFailed, resourceError } from './errors.js';
 import { ErrorType, T } from './protocol.js';
+import { perGroup } from './terms-group.js';
 import { asDatum, asSeq, datumVal, type Fn, mapSeq, type Seq, seqVal, sliceRows, type Val } from './values.js';
 
 // The default array size limit (the `array_limit` run option changes it).
@@ -144,8 +145,7 @@ function window(c: Call, from: number, to: number | undefined, feed: string): Va
 const UNORDERED_LIMIT = 'Cannot get changes on the first elements of an unordered stream.';
 const EAGER = 'Cannot call `changes` on an eager stream.';
 
-function count(c: Call): Val {
-  const v = c.arg(0);
+function count(c: Call, v: Val): Val {
   if (v.t === 'datum' && typeof v.v === 'string') return datumVal([...v.v].length);
   if (v.t === 'datum' && isObject(v.v)) return datumVal(Object.keys(v.v).length);
   const rows = asSeq(v).rows;
@@ -178,17 +178,18 @@ export const seqTerms: TermDef[] = [
     const rightClosed = c.optDatum('right_bound') === 'closed';
     return window(c, start + (leftOpen ? 1 : 0), end === undefined ? undefined : end + (rightClosed ? 1 : 0), EAGER);
   }),
-  def('COUNT', 1, 2, [], count),
+  def('COUNT', 1, 2, [], perGroup(count)),
   def('IS_EMPTY', 1, 1, [], (c) => datumVal(c.seq(0).rows.length === 0)),
-  def('MAP', 2, 2, [], (c) => {
-    const seq = c.seq(0);
+  def('MAP', 2, 2, [], perGroup((c, v) => {
+    const seq = c.blame(0, () => asSeq(v));
     const fn = c.func(1, 'none');
     return seqVal(mapSeq(seq, (row) => fn.call([row])));
-  }),
+  })),
   def('CONCAT_MAP', 2, 2, [], (c) => {
     const seq = c.seq(0);
     const fn = c.func(1, 'none');
-    const rows = seq.rows.flatMap((row) => asSeq(datumVal(fn.call([row]))).rows);
+    // The function may return an array or a stream (a read of a table, for example).
+    const rows = seq.rows.flatMap((row) => asSeq(fn.callVal([row])).rows);
     return seqVal({ rows, stream: seq.stream, feed: 'Cannot call `changes` after `concat_map`.' });
   }),
   def('UNION', 0, -1, ['interleave'], union),

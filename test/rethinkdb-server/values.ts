@@ -1,6 +1,6 @@
 /** What terms evaluate to (the server's val_t kinds), and the conversions between them. */
 import { type Datum, type DObject, typeName, truncPretty, typeError, compare } from './datum.js';
-import { logicError } from './errors.js';
+import { logicError, notImplemented } from './errors.js';
 import type { Node } from './compile.js';
 import type { Table } from './store.js';
 
@@ -51,7 +51,11 @@ export type Val =
   | { t: 'single'; table: Table; key: Datum; row: DObject | null }
   | { t: 'seq'; seq: Seq }
   | { t: 'func'; fn: Fn }
-  | { t: 'feed'; feed: FeedRequest };
+  | { t: 'feed'; feed: FeedRequest }
+  | { t: 'grouped'; groups: Group[] };
+
+/** One group of `group`'s result: its key and its rows (a grouped stream) or what a reduction made of them (grouped data). */
+export type Group = { key: Datum; seq: Seq } | { key: Datum; reduced: Datum };
 
 export interface FeedOptions {
   includeInitial: boolean;
@@ -91,6 +95,8 @@ export function valTypeName(v: Val): string {
       return 'FUNCTION';
     case 'feed':
       return 'SEQUENCE';
+    case 'grouped':
+      return isGroupedData(v) ? 'GROUPED_DATA' : 'GROUPED_STREAM';
   }
 }
 
@@ -117,11 +123,28 @@ export function wrongType(want: string, v: Val): Error {
   return v.t === 'datum' ? typeError(v.v, msg) : logicError(msg);
 }
 
+/** Grouped data: every group reduced to a datum (grouped streams still hold rows). */
+export function isGroupedData(v: Extract<Val, { t: 'grouped' }>): boolean {
+  return v.groups.every((g) => 'reduced' in g);
+}
+
+/** A group's value as a datum: its rows as an array, or its reduction. */
+export function groupDatum(g: Group): Datum {
+  return 'reduced' in g ? g.reduced : g.seq.rows;
+}
+
+/** A group's rows; a reduction must be an array here. */
+export function groupSeq(g: Group): Seq {
+  return 'reduced' in g ? asSeq(datumVal(g.reduced)) : g.seq;
+}
+
 /** A datum from any value that is one: datums, single rows (null if missing), arrays. */
 export function asDatum(v: Val): Datum {
   if (v.t === 'datum') return v.v;
   if (v.t === 'single') return v.row;
   if (v.t === 'seq' && !v.seq.stream) return v.seq.rows;
+  // A grouped result goes out as the GROUPED_DATA pseudotype, groups in key order, streams as arrays.
+  if (v.t === 'grouped') return { $reql_type$: 'GROUPED_DATA', data: v.groups.map((g) => [g.key, groupDatum(g)]) };
   throw wrongType('DATUM', v);
 }
 
@@ -164,6 +187,7 @@ export function asSeq(v: Val): Seq {
     if (Array.isArray(v.v)) return { rows: v.v, stream: false, feed: 'Cannot call `changes` on an eager stream.' };
     throw typeError(v.v, `Cannot convert ${typeName(v.v)} to SEQUENCE`);
   }
+  if (v.t === 'grouped') throw notImplemented('Grouped data as the argument of a term other than map, reduce, count or ungroup');
   throw wrongType('SEQUENCE', v);
 }
 
