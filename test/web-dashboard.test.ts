@@ -178,6 +178,88 @@ test('/reactions: each reaction, who uses it, its recent outcomes and the recent
   assert.match(body, /<table class="runs">[\s\S]*<td>log it<\/td>\s*<td><a href="\/monitors\/m-site">site<\/a><\/td><td><span class="badge badge-failed">failed<\/span><\/td><td><span class="badge badge-ran">ran<\/span><\/td>/);
 });
 
+test('the overview pages many monitors 50 at a time, failed first, with counts, links, a status filter and a search', async () => {
+  const ids = Array.from({ length: 300 }, (_, i) => `m-bulk-${String(i + 1).padStart(3, '0')}`);
+  const failing = ['m-bulk-100', 'm-bulk-200', 'm-bulk-300'];
+  for (const id of ids) await w.store.putMonitor({ ...monitor(id, id.replace('m-bulk-', 'bulk '), 'http://127.0.0.1:1/'), reactions: [], interval: 60 });
+  for (const id of failing) await redis.hset(k.state(id), { status: 'failed', failcount: '3', lastCheck: String(Date.now()), message: 'down' });
+  try {
+    const total = (await w.store.listMonitors()).length;
+    const rowIds = (body: string) => [...body.matchAll(/<tr data-monitor="([^"]+)" class="status-(\w+)">/g)].map((m) => m[1]!);
+    const first = await page('/');
+    assert.is(rowIds(first).length, 50);
+    const statuses = [...first.matchAll(/<tr data-monitor="[^"]+" class="status-(\w+)">/g)].map((m) => m[1]);
+    assert.equal(statuses, [...statuses].sort((a, b) => ['failed', 'unknown', 'healthy'].indexOf(a!) - ['failed', 'unknown', 'healthy'].indexOf(b!)), 'failed first');
+    assert.match(first, `<p class="range">Monitors 1–50 of ${total}</p>`);
+    assert.match(first, '<nav class="pager" aria-label="Pages"><span aria-current="page">1</span><a href="/?page=2">2</a><a href="/?page=3">3</a>');
+    assert.match(first, `<a href="/?page=${Math.ceil(total / 50)}">${Math.ceil(total / 50)}</a><a href="/?page=2" rel="next">Next ›</a></nav>`);
+    assert.match(first, /<a class="count count-failed" href="\/\?status=failed">\d+ failed<\/a>/);
+    assert.match(first, '<form class="find" method="get" action="/" role="search"><input type="search" name="q" value=""');
+
+    const bulk = await page('/?q=bulk');
+    assert.equal(rowIds(bulk).slice(0, 5), [...failing, 'm-bulk-001', 'm-bulk-002'], 'failed first, then by name');
+    assert.match(bulk, '<p class="range">Monitors 1–50 of 300 matching “bulk”');
+    const last = await page('/?q=bulk&page=6&fragment=1');
+    assert.equal(rowIds(last), ids.filter((id) => !failing.includes(id)).slice(247));
+    assert.match(last, 'Monitors 251–300 of 300 matching “bulk”');
+    assert.match(last, '<a href="/?q=bulk&amp;page=5" rel="prev">‹ Previous</a><a href="/?q=bulk">1</a><span class="gap">…</span>');
+    assert.not.match(last, 'rel="next"');
+    assert.equal(rowIds(await page('/?q=bulk&page=99')), rowIds(last), 'a page past the end shows the last');
+
+    const failed = await page('/?status=failed&q=bulk');
+    assert.equal(rowIds(failed), failing);
+    assert.match(failed, '<p class="range">Monitors 1–3 of 3 failed matching “bulk” · <a href="/">show all');
+    assert.match(failed, '<a class="count count-failed" href="/?status=failed&amp;q=bulk" aria-current="true">');
+    assert.match(failed, '<input type="hidden" name="status" value="failed">');
+    assert.not.match(failed, '<nav class="pager"');
+    assert.equal(rowIds(await page('/?q=BULK%2015')), Array.from({ length: 10 }, (_, i) => `m-bulk-15${i}`), 'name search ignores case');
+    const none = await page('/?q=%3Cb%3Enothing');
+    assert.match(none, '<p class="range">No monitors matching “&lt;b&gt;nothing”');
+    assert.not.match(none, '<table class="monitors">');
+  } finally {
+    for (const id of ids) await w.store.deleteMonitor(id);
+    await redis.del(...failing.map((id) => k.state(id)));
+  }
+});
+
+test('a page of the overview reads its charts in one store query, stored and waiting results merged without counting one twice', async () => {
+  const ids = Array.from({ length: 300 }, (_, i) => `m-many-${String(i + 1).padStart(3, '0')}`);
+  for (const id of ids) await w.store.putMonitor({ ...monitor(id, id, 'http://127.0.0.1:1/'), reactions: [], interval: 60 });
+  const t = Date.now();
+  const entry = (at: number, status: string, ms: number) =>
+    redis.xadd(k.history, '*', 'monitorId', 'm-many-060', 'zone', zone, 'status', status, 'message', '', 'latencyMs', String(ms), 'checkedAt', String(at), 'due', String(at));
+  const waitingOnly = (await entry(t - 60_000, 'healthy', 42))!;
+  const both = (await entry(t - 120_000, 'healthy', 50))!;
+  const rec = (id: string, at: number, status: 'healthy' | 'failed', ms: number) => ({ id, monitorId: 'm-many-060', zone, status, message: '', latencyMs: ms, checkedAt: at, due: at });
+  await w.store.addHistory([rec('old:many', t - 600_000, 'failed', 900), rec(`${zone}:${both}`, t - 120_000, 'healthy', 50)]);
+
+  const real = w.web.deps.store;
+  const calls: string[] = [];
+  const store = await real();
+  const counting = new Proxy(store, {
+    get(target, name, receiver) {
+      const v = Reflect.get(target, name, receiver);
+      return typeof v === 'function' ? (...args: unknown[]) => (calls.push(String(name)), v.apply(target, args)) : v;
+    },
+  });
+  w.web.deps.store = async () => counting;
+  try {
+    const body = await page('/?q=m-many&page=2&fragment=1');
+    assert.equal(calls.filter((c) => c.startsWith('history')), ['historyBuckets'], `one history query for the page, made: ${calls.join(', ')}`);
+    assert.ok(calls.length <= 3, `store calls: ${calls.join(', ')}`);
+    const row = /<tr data-monitor="m-many-060"[\s\S]*?<\/tr>/.exec(body)?.[0];
+    assert.ok(row, 'm-many-060 is on page 2');
+    assert.match(row, /aria-label="3 results, latency 42–900 ms, 1 failed"/);
+    calls.length = 0;
+    await page('/?fragment=1');
+    assert.equal(calls.filter((c) => c.startsWith('history')), ['historyBuckets'], 'the same for the first page of every monitor');
+  } finally {
+    w.web.deps.store = real;
+    await redis.xdel(k.history, waitingOnly, both);
+    for (const id of ids) await w.store.deleteMonitor(id);
+  }
+});
+
 test('a monitor named <script>alert(1)</script> is shown escaped on every page', async () => {
   const evil = { ...monitor('m-evil', '<script>alert(1)</script>', 'http://127.0.0.1:1/'), reactions: [] };
   await w.store.putMonitor(evil);

@@ -8,6 +8,7 @@ import type { EventRecord, HistoryRecord } from '../../core/types.js';
 import { secretFields } from '../../core/schema.js';
 import type { Store } from '../../store/store.js';
 import type { WebDeps } from '../deps.js';
+import { addSlot, slotsOf, type Point, type Slot } from './sparkline.js';
 
 export const HOUR = 3_600_000;
 /** Results per monitor read for a last-hour chart: a whole hour of a 5 s monitor; faster ones show their latest part. */
@@ -58,6 +59,37 @@ export function mergeNewest<T extends { id: string }>(stored: T[], waiting: T[],
 export async function recentHistory(store: Store | undefined, waiting: HistoryRecord[], monitorId: string, from: number, limit: number): Promise<HistoryRecord[]> {
   const stored = store ? await store.history({ monitorId, from, limit }).catch(() => []) : [];
   return mergeNewest(stored, waiting.filter((h) => h.monitorId === monitorId && h.checkedAt >= from), (h) => h.checkedAt, limit);
+}
+
+/** A monitor's chart: the span it covers and the zone whose results it shows. */
+export interface ChartSpan {
+  monitorId: string;
+  zone: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * Each span's results summed into `slots` time slots, stored and waiting: ONE store query for every span, which
+ * leaves out the waiting records so none counts twice; the stored part is left out when the store fails.
+ */
+export async function chartSlots(store: Store | undefined, waiting: HistoryRecord[], spans: ChartSpan[], slots: number): Promise<Map<string, Slot[]>> {
+  const byMonitor = new Map(spans.map((s) => [s.monitorId, { span: s, points: [] as Point[], ids: [] as string[] }]));
+  for (const h of waiting) {
+    const mine = byMonitor.get(h.monitorId);
+    if (!mine || h.zone !== mine.span.zone || h.checkedAt < mine.span.from || h.checkedAt > mine.span.to) continue;
+    mine.points.push({ at: h.checkedAt, latencyMs: h.latencyMs, status: h.status });
+    mine.ids.push(h.id);
+  }
+  const out = new Map([...byMonitor].map(([id, m]) => [id, slotsOf(m.points, { ...m.span, slots })]));
+  if (!store || spans.length === 0) return out;
+  const exclude = [...byMonitor.values()].flatMap((m) => m.ids);
+  const stored = await store.historyBuckets({ spans, buckets: slots, exclude }).catch(() => []);
+  for (const b of stored) {
+    const slot = out.get(b.monitorId)?.[b.bucket];
+    if (slot) addSlot(slot, b);
+  }
+  return out;
 }
 
 /** Recent events, optionally of one monitor, stored and waiting, newest first. */

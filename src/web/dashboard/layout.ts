@@ -41,6 +41,8 @@ export interface Shell {
   title: string;
   section: 'monitors' | 'reactions';
   key: ApiKey;
+  /** A search form for the top bar. */
+  search?: Html;
 }
 
 /** A whole page whose `live` part the refresh script replaces with `?fragment=1` of the same URL. */
@@ -49,7 +51,7 @@ export function page(shell: Shell, live: Html): string {
     html`<a href="${path}"${shell.section === section && html` aria-current="page"`}>${label}</a>`;
   return html`<!doctype html>
 <html lang="en">${head(shell.title, true)}<body>
-<header class="top"><a class="brand" href="/">CloudRoutes</a><nav>${tab('monitors', '/', 'Monitors')}${tab('reactions', '/reactions', 'Reactions')}</nav>
+<header class="top"><a class="brand" href="/">CloudRoutes</a><nav>${tab('monitors', '/', 'Monitors')}${tab('reactions', '/reactions', 'Reactions')}</nav>${shell.search}
 <form class="who" method="post" action="/logout"><span class="muted">key “${shell.key.name}”${shell.key.readOnly && ' (read-only)'}</span><button type="submit">Log out</button></form></header>
 <main id="live" data-refresh="${REFRESH_MS}" aria-live="polite">${live}</main>
 </body></html>`.text;

@@ -37,28 +37,51 @@ export function sparkline(points: readonly Point[], box: ChartBox): Html {
   return chart(points, box).svg;
 }
 
-/** The chart and what it shows, for a caption. */
-export function chart(points: readonly Point[], box: ChartBox): { svg: Html; summary: ChartSummary } {
-  const { from, to, width, height, slots } = box;
-  const slotMs = (to - from) / slots;
-  const top = new Array<number | null>(slots).fill(null);
-  const failed = new Array<boolean>(slots).fill(false);
-  let checks = 0;
-  let failures = 0;
-  let min = Infinity;
+/** What the results in one time slot add up to. */
+export interface Slot {
+  checks: number;
+  failed: number;
+  /** Lowest and highest measured latency; null when none was measured. */
+  minMs: number | null;
+  maxMs: number | null;
+}
+
+export const emptySlot = (): Slot => ({ checks: 0, failed: 0, minMs: null, maxMs: null });
+
+/** Adds `more` into `slot`. */
+export function addSlot(slot: Slot, more: Slot): void {
+  slot.checks += more.checks;
+  slot.failed += more.failed;
+  if (more.minMs !== null) slot.minMs = slot.minMs === null ? more.minMs : Math.min(slot.minMs, more.minMs);
+  if (more.maxMs !== null) slot.maxMs = slot.maxMs === null ? more.maxMs : Math.max(slot.maxMs, more.maxMs);
+}
+
+/** The points of the box's span summed into its slots: slot floor((at - from) * slots / (to - from)), the last one holding `to`. */
+export function slotsOf(points: readonly Point[], box: Pick<ChartBox, 'from' | 'to' | 'slots'>): Slot[] {
+  const { from, to, slots } = box;
+  const out = Array.from({ length: slots }, emptySlot);
   for (const p of points) {
     if (p.at < from || p.at > to) continue;
-    const i = Math.min(slots - 1, Math.floor((p.at - from) / slotMs));
-    checks++;
-    if (p.status === 'failed') {
-      failures++;
-      failed[i] = true;
-    }
-    if (p.latencyMs !== null) {
-      top[i] = Math.max(top[i] ?? 0, p.latencyMs);
-      min = Math.min(min, p.latencyMs);
-    }
+    addSlot(out[Math.min(slots - 1, Math.floor(((p.at - from) * slots) / (to - from)))]!,
+      { checks: 1, failed: p.status === 'failed' ? 1 : 0, minMs: p.latencyMs, maxMs: p.latencyMs });
   }
+  return out;
+}
+
+/** The chart and what it shows, for a caption. */
+export function chart(points: readonly Point[], box: ChartBox): { svg: Html; summary: ChartSummary } {
+  return slotChart(slotsOf(points, box), box);
+}
+
+/** The chart of results already summed into the box's slots (one per slot), and what it shows. */
+export function slotChart(slotted: readonly Slot[], box: ChartBox): { svg: Html; summary: ChartSummary } {
+  const { width, height, slots } = box;
+  const slotMs = (box.to - box.from) / slots;
+  const top = slotted.map((s) => s.maxMs);
+  const failed = slotted.map((s) => s.failed > 0);
+  const checks = slotted.reduce((n, s) => n + s.checks, 0);
+  const failures = slotted.reduce((n, s) => n + s.failed, 0);
+  const min = Math.min(...slotted.map((s) => s.minMs ?? Infinity));
   const max = Math.max(1, ...top.map((v) => v ?? 0));
   const step = width / slots;
   const xy = (i: number) => `${r1(i * step + step / 2)} ${r1(height - 5 - (top[i]! / max) * (height - 8))}`;

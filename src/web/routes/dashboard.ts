@@ -7,7 +7,7 @@ import { toHttp } from '../errors.js';
 import type { Html } from '../dashboard/html.js';
 import { ASSETS, errorPage, loginPage, page, type Shell } from '../dashboard/layout.js';
 import { monitorPage } from '../dashboard/monitor-page.js';
-import { overview } from '../dashboard/overview.js';
+import { overview, overviewQuery, searchForm } from '../dashboard/overview.js';
 import { reactionsPage } from '../dashboard/reactions-page.js';
 import { clearedCookie, countFailure, isFragment, pageGuard, plainHttp, safeNext, sameOrigin, sessionCookie } from '../dashboard/session.js';
 
@@ -40,7 +40,10 @@ export async function dashboardRoutes(app: FastifyInstance, deps: WebDeps): Prom
   const render = (request: FastifyRequest, reply: FastifyReply, shell: Omit<Shell, 'key'>, live: Html) =>
     reply.type(HTML).send(isFragment(request) ? live.text : page({ ...shell, key: request.apiKey! }, live));
 
-  app.get('/', pageRoute, async (request, reply) => render(request, reply, { title: 'Monitors', section: 'monitors' }, await overview(deps, Date.now())));
+  app.get<{ Querystring: { page?: string; status?: string; q?: string } }>('/', pageRoute, async (request, reply) => {
+    const query = overviewQuery(request.query);
+    return render(request, reply, { title: 'Monitors', section: 'monitors', search: searchForm(query) }, await overview(deps, Date.now(), query));
+  });
 
   app.get<{ Params: { id: string } }>('/monitors/:id', pageRoute, async (request, reply) => {
     const found = await monitorPage(deps, request.params.id, Date.now());
