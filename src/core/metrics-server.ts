@@ -61,8 +61,9 @@ interface Running {
 }
 
 /**
- * Starts a component with a registry of its own (and the default process metrics) when a metrics
- * port is given, then serves it; stopping stops both. Without a port the component gets no registry.
+ * With a metrics port, listens on it first (a port in use stops the process before the component
+ * binds, reads or writes anything), then starts the component with a registry of its own (and the
+ * default process metrics); stopping stops both. Without a port the component gets no registry.
  */
 export async function withMetrics(
   proc: string, flags: MetricsFlags, logger: Logger, start: (registry: Registry | undefined) => Promise<Running>, env: NodeJS.ProcessEnv = process.env,
@@ -71,12 +72,12 @@ export async function withMetrics(
   if (port === undefined) return start(undefined);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const component = await start(registry);
-  let server: MetricsServer;
+  const server = await serveMetrics(registry, flags.metricsHost || '127.0.0.1', port);
+  let component: Running;
   try {
-    server = await serveMetrics(registry, flags.metricsHost || '127.0.0.1', port);
+    component = await start(registry);
   } catch (err) {
-    await component.stop();
+    await server.close();
     throw err;
   }
   logger.info({ url: server.url }, `${proc} metrics listening`);
