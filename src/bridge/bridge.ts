@@ -2,9 +2,11 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Settings } from '../core/config.js';
 import { Counters } from '../core/counters.js';
 import { keys } from '../core/keys.js';
+import { bridgeMetrics } from '../core/metrics-process.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { ConfigSync } from './config-sync.js';
@@ -31,6 +33,8 @@ export interface BridgeOptions {
   viewPollMs?: number;
   /** Consumer name in the streams' group, default hostname:pid. */
   consumer?: string;
+  /** Registry of this process's /metrics (--metrics-port): store up, entries waiting, last drain, counters. */
+  metrics?: Registry;
 }
 
 export interface Bridge {
@@ -67,6 +71,17 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const views = new ViewPull(configConn, store, settings.zone, logger.child({ part: 'views' }), counters, opts.viewPollMs);
   const events = new StreamDrain(eventsConn, k.events, 'events', (id, f) => toEvent(settings.zone, id, f),
     (r) => store.addEvents(r), logger.child({ part: 'events' }), counters, drainOpts);
+
+  if (opts.metrics) {
+    bridgeMetrics(opts.metrics, counters, {
+      drains: { history, events },
+      configSync: sync,
+      waiting: async () => {
+        const [h, e] = await Promise.all([configConn.xlen(k.history), configConn.xlen(k.events)]);
+        return { history: h, events: e };
+      },
+    });
+  }
 
   const abort = new AbortController();
   const giveUp = new AbortController();

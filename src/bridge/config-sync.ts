@@ -73,6 +73,11 @@ export class ConfigSync {
     }
   }
 
+  /** Whether the last attempt to resync or apply the change feed failed. */
+  get failing(): boolean {
+    return this.failures.isFailing;
+  }
+
   /** Full resync now: applies every monitor and reaction, removes what the store no longer has. */
   syncNow(): Promise<void> {
     return this.exclusive(() => this.resync());

@@ -26,6 +26,8 @@ type Entry = [id: string, fields: string[] | null];
 export class StreamDrain<R> {
   private readonly storeFailures: FailureLog;
   private readonly redisFailures: FailureLog;
+  /** Epoch ms of the last round that read the stream and stored what it read (0: none yet). */
+  lastDrainedAt = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -71,6 +73,7 @@ export class StreamDrain<R> {
         }
         this.redisFailures.ok();
         backoff.reset();
+        if (!signal.aborted) this.lastDrainedAt = Date.now();
       } catch (err) {
         if (signal.aborted) break;
         if (/NOGROUP/.test((err as Error).message)) {
@@ -166,7 +169,15 @@ export class StreamDrain<R> {
     const acked = await this.call(this.redis.multi().xack(this.stream, GROUP, ...ids).xdel(this.stream, ...ids).exec());
     const failed = acked?.find(([err]) => err);
     if (failed) throw failed[0];
-    if (records.length) this.counters.inc(`${this.label}_written`, records.length);
+    if (records.length) {
+      this.counters.inc(`${this.label}_written`, records.length);
+      this.counters.inc(`${this.label}_batches_written`);
+    }
+  }
+
+  /** Whether the last write of this stream's records to the store failed. */
+  get storeFailing(): boolean {
+    return this.storeFailures.isFailing;
   }
 
   private call<T>(p: Promise<T>): Promise<T> {

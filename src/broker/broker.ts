@@ -2,9 +2,11 @@
 import { Pull, Push, Router } from 'zeromq';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
 import { keys } from '../core/keys.js';
 import { BadMessage, decode } from '../core/messages.js';
+import { brokerMetrics } from '../core/metrics-process.js';
 import type { BrokerPorts } from '../core/config.js';
 import { CreditTable } from './credit-table.js';
 
@@ -18,6 +20,8 @@ export interface BrokerOptions {
   maxQueued?: number;
   /** A worker silent for this long is forgotten. */
   workerExpireMs?: number;
+  /** Registry of this process's /metrics (--metrics-port): queue, workers and credit, counters. */
+  metrics?: Registry;
 }
 
 export interface Broker {
@@ -48,14 +52,24 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   // Taken slots are cleared: a job buffer that stayed referenced until the next compaction outlived
   // the young generation and pinned ZeroMQ's receive buffer until a full GC.
   const queue: (Buffer | undefined)[] = [];
+  // When each job was queued, index for index with `queue` (numbers only, so it stays an unboxed double array).
+  const queuedAt: number[] = [];
   let qHead = 0;
   let spaceWaiter: (() => void) | undefined;
   let stopped = false;
   const queued = () => queue.length - qHead;
+  const enqueue = (job: Buffer) => {
+    queue.push(job);
+    queuedAt.push(Date.now());
+  };
+  // Bad messages by socket and reason, for /metrics; the counters (and Redis) hold them by reason only.
+  const badMessages = new Map<string, number>();
 
   const refuse = (socket: string, err: unknown) => {
     const reason = err instanceof BadMessage ? err.reason : 'error';
     counters.inc(`bad_messages.${reason}`);
+    const key = `${socket}\t${reason}`;
+    badMessages.set(key, (badMessages.get(key) ?? 0) + 1);
     logger.warn({ socket, reason, err: (err as Error).message }, 'dropped a bad message');
   };
 
@@ -72,12 +86,13 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         credit.forget(id);
         counters.inc('jobs_redispatched');
         logger.warn({ worker: id.toString('hex'), err: err.message }, 'worker unreachable; forgot it and re-queued its job');
-        queue.push(job);
+        enqueue(job);
         dispatch();
       });
     }
     if (qHead > 4096 && qHead * 2 > queue.length) {
       queue.splice(0, qHead);
+      queuedAt.splice(0, qHead);
       qHead = 0;
     }
     if (spaceWaiter && queued() < maxQueued) {
@@ -94,7 +109,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         refuse('jobs', err);
         continue;
       }
-      queue.push(msg!);
+      enqueue(msg!);
       dispatch();
       if (queued() >= maxQueued) await new Promise<void>((r) => (spaceWaiter = r));
     }
@@ -136,6 +151,14 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     const gone = credit.expire(Date.now());
     if (gone) logger.warn({ workers: gone }, 'forgot silent workers');
   }, 1000);
+
+  if (opts.metrics) {
+    brokerMetrics(opts.metrics, counters, {
+      queued, maxQueued, credit,
+      oldestQueuedAt: () => (queued() > 0 ? queuedAt[qHead] : undefined),
+      badMessages: () => [...badMessages].map(([key, n]) => [...(key.split('\t') as [string, string]), n]),
+    });
+  }
 
   return {
     counters,

@@ -19,6 +19,13 @@ export class CreditTable {
     return this.workers.size;
   }
 
+  /** Jobs the broker may send now, summed over the workers (negative credit counts as none). */
+  get total(): number {
+    let n = 0;
+    for (const w of this.workers.values()) n += Math.max(0, w.free - (w.sent - w.received));
+    return n;
+  }
+
   /** Records a worker's credit report. */
   report(id: Buffer, free: number, received: number, now: number): void {
     const key = id.toString('hex');

@@ -63,7 +63,7 @@ async function withRedis<T extends Running>(settings: Settings, logger: Logger, 
 
 const host = (s: Settings) => s.brokerHost;
 
-/** --metrics-port and --metrics-host of the control, worker and sink. */
+/** --metrics-port and --metrics-host of the broker, control, worker, sink and bridge. */
 function metricsOptions(cmd: Command): Command {
   return cmd
     .option('--metrics-port <port>', "serve this process's /metrics on this port (env CLOUDROUTES_METRICS_PORT; 0: a free one, logged)", (v) => parseMetricsPort(v))
@@ -72,12 +72,12 @@ function metricsOptions(cmd: Command): Command {
 
 /** Registers the process commands. */
 export function processCommands(program: Command): void {
-  program
-    .command('broker')
+  metricsOptions(program.command('broker'))
     .description('run a broker: jobs from controls to workers with free slots, results from workers to sinks')
     .option('--bind <address>', 'address to listen on (0.0.0.0 for workers on other machines)', process.env.CLOUDROUTES_BROKER_BIND ?? '127.0.0.1')
     .action((o) =>
-      serve('broker', (s, logger) => withRedis(s, logger, (redis) => startBroker({ bind: o.bind, ports: s.ports, logger, zone: s.zone, redis }))),
+      serve('broker', (s, logger) => withMetrics('broker', o, logger, (metrics) =>
+        withRedis(s, logger, (redis) => startBroker({ bind: o.bind, ports: s.ports, logger, zone: s.zone, redis, metrics })))),
     );
 
   metricsOptions(program.command('control'))
@@ -127,15 +127,14 @@ export function processCommands(program: Command): void {
     .option('--metrics-need-key', 'make /metrics require an API key (env CLOUDROUTES_METRICS_NEED_KEY=1)', process.env.CLOUDROUTES_METRICS_NEED_KEY === '1')
     .action((o) => serve('web', (settings, logger) => startWeb({ settings, logger, host: o.host, port: o.port ?? envInt('CLOUDROUTES_WEB_PORT', 8080, 0, 65535), metricsNeedKey: o.metricsNeedKey })));
 
-  program
-    .command('bridge')
+  metricsOptions(program.command('bridge'))
     .description('run the bridge: carry config from the store into Redis, and history and events from Redis into the store')
     // A stable consumer name: a bridge restarted after kill -9 re-reads what it had read but not stored, at once.
-    .action(() =>
-      serve('bridge', async (settings, logger) => {
+    .action((o: MetricsFlags) =>
+      serve('bridge', (settings, logger) => withMetrics('bridge', o, logger, async (metrics) => {
         const store = await openStoreRetrying(settings.store, { busyTimeoutMs: 1000, logger });
-        const bridge = await startBridge({ settings, logger, store, consumer: `${hostname()}:bridge` });
+        const bridge = await startBridge({ settings, logger, store, consumer: `${hostname()}:bridge`, metrics });
         return { stop: async () => { await bridge.stop(); await store.close(); } };
-      }),
+      })),
     );
 }
