@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -54,14 +54,14 @@ process.exit(0);
 interface NetnsRun {
   /** Replies stop this long after the check starts (0: none at all; absent: left as they are). */
   silentAfterMs?: number;
-  /** Run as nobody, with this PATH. */
-  nobodyWithPath?: string;
+  /** The check's PATH (where it finds ping). */
+  path?: string;
 }
 
 /** Runs the check in a child process inside the namespace. */
 function runInNetns(data: Record<string, unknown>, opts: NetnsRun = {}, ms = 5000): Promise<CheckResult> {
   const checkUrl = new URL('../../checks/ping/index.js', import.meta.url).href;
-  const as = opts.nobodyWithPath ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env', `PATH=${opts.nobodyWithPath}`] : [];
+  const as = opts.path ? ['env', `PATH=${opts.path}`] : [];
   const child = spawn('ip', ['netns', 'exec', NETNS, ...as, process.execPath, '--input-type=module', '-e', CHILD], {
     env: {
       ...process.env,
@@ -193,17 +193,19 @@ test('a run longer than the time limit is killed: failed, saying why', async () 
 });
 
 test('ping that may not open an ICMP socket, or is not installed, gives unknown, saying what to do', async () => {
-  // A copy of ping without its file capability, run by nobody in a namespace whose ping_group_range lets no group in.
+  // The check finds a "ping" that runs, as nobody, a copy of ping without its file capability, in a namespace whose
+  // ping_group_range lets no group in. Only ping drops to nobody: the check itself must read this checkout.
   const dir = mkdtempSync(join(tmpdir(), 'cr-ping-'));
   try {
-    copyFileSync('/usr/bin/ping', join(dir, 'ping'));
     chmodSync(dir, 0o755);
-    const denied = await runInNetns({ host: '127.0.0.1', count: 1 }, { nobodyWithPath: dir });
+    copyFileSync('/usr/bin/ping', join(dir, 'ping-copy'));
+    writeFileSync(join(dir, 'ping'), `#!/bin/sh\nexec /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups ${dir}/ping-copy "$@"\n`, { mode: 0o755 });
+    const denied = await runInNetns({ host: '127.0.0.1', count: 1 }, { path: dir });
     assert.is(denied.status, 'unknown', denied.message);
     assert.match(denied.message!, /^ping on this machine may not open an ICMP socket \(.*Operation not permitted.*\): give \/usr\/bin\/ping cap_net_raw /);
     assert.match(denied.message!, 'net.ipv4.ping_group_range');
     rmSync(join(dir, 'ping'));
-    const missing = await runInNetns({ host: '127.0.0.1', count: 1 }, { nobodyWithPath: dir });
+    const missing = await runInNetns({ host: '127.0.0.1', count: 1 }, { path: dir });
     assert.is(missing.status, 'unknown', missing.message);
     assert.is(missing.message, 'cannot run ping on this machine: it is not installed (install iputils-ping)');
   } finally {
