@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
 import { keys } from '../core/keys.js';
-import { BadMessage, decode } from '../core/messages.js';
+import { BadMessage, decode, type JobMessage } from '../core/messages.js';
 import { brokerMetrics } from '../core/metrics-process.js';
 import type { BrokerPorts } from '../core/config.js';
 import { CreditTable } from './credit-table.js';
@@ -54,13 +54,28 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const queue: (Buffer | undefined)[] = [];
   // When each job was queued, index for index with `queue` (numbers only, so it stays an unboxed double array).
   const queuedAt: number[] = [];
+  // When each job stops being worth running (broker clock), index for index with `queue`: a job that has waited
+  // longer than its monitor's interval is dropped, since the monitor's next job is already on its way.
+  const expiresAt: number[] = [];
   let qHead = 0;
+  let expiredSinceLog = 0;
+  let lastExpiredLog = 0;
   let spaceWaiter: (() => void) | undefined;
   let stopped = false;
   const queued = () => queue.length - qHead;
-  const enqueue = (job: Buffer) => {
+  const enqueue = (job: Buffer, expires: number) => {
     queue.push(job);
     queuedAt.push(Date.now());
+    expiresAt.push(expires);
+  };
+  const dropExpired = (now: number) => {
+    counters.inc('jobs_expired');
+    expiredSinceLog++;
+    if (now - lastExpiredLog < 5000) return;
+    logger.warn({ expired: expiredSinceLog, queued: queued() },
+      'dropped jobs that waited longer than their interval; the workers cannot keep up: add workers or raise --concurrency');
+    lastExpiredLog = now;
+    expiredSinceLog = 0;
   };
   // Bad messages by socket and reason, for /metrics; the counters (and Redis) hold them by reason only.
   const badMessages = new Map<string, number>();
@@ -74,10 +89,17 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   };
 
   const dispatch = () => {
+    const now = Date.now();
     while (queued() > 0) {
+      if (expiresAt[qHead]! < now) {
+        queue[qHead++] = undefined;
+        dropExpired(now);
+        continue;
+      }
       const id = credit.take();
       if (!id) break;
       const job = queue[qHead]!;
+      const expires = expiresAt[qHead]!;
       queue[qHead++] = undefined;
       counters.inc('jobs_dispatched');
       // sendTimeout 0: a send either queues at once or rejects (EHOSTUNREACH for a gone worker), never waits.
@@ -86,13 +108,14 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         credit.forget(id);
         counters.inc('jobs_redispatched');
         logger.warn({ worker: id.toString('hex'), err: err.message }, 'worker unreachable; forgot it and re-queued its job');
-        enqueue(job);
+        enqueue(job, expires);
         dispatch();
       });
     }
     if (qHead > 4096 && qHead * 2 > queue.length) {
       queue.splice(0, qHead);
       queuedAt.splice(0, qHead);
+      expiresAt.splice(0, qHead);
       qHead = 0;
     }
     if (spaceWaiter && queued() < maxQueued) {
@@ -103,13 +126,17 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
 
   const readJobs = async () => {
     for await (const [msg] of jobsIn) {
+      let job: JobMessage;
       try {
-        decode(msg!, ['job']);
+        job = decode(msg!, ['job']);
       } catch (err) {
         refuse('jobs', err);
         continue;
       }
-      enqueue(msg!);
+      // Measured from the control's own due and sent times plus this broker's own clock, so clocks that differ
+      // between machines do not shorten or stretch it.
+      const budget = job.interval ? job.interval * 1000 - Math.max(0, job.sent - job.due) : Infinity;
+      enqueue(msg!, Date.now() + budget);
       dispatch();
       if (queued() >= maxQueued) await new Promise<void>((r) => (spaceWaiter = r));
     }

@@ -59,31 +59,6 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const waiting: JobMessage[] = [];
   const prom = opts.metrics && workerMetrics(opts.metrics, counters, () => running);
   const startLag = new LagRecorder(redis, startLagKey(opts.zone));
-  let expiredSinceLog = 0;
-  let lastExpiredLog = 0;
-
-  // A job that waited longer than its monitor's interval is dropped: the monitor's next job is already on its way,
-  // and running both would only put the worker further behind.
-  const expired = (job: JobMessage): boolean => {
-    const late = Date.now() - job.due;
-    if (!job.interval || late <= job.interval * 1000) return false;
-    counters.inc('jobs_expired');
-    expiredSinceLog++;
-    if (Date.now() - lastExpiredLog >= 5000) {
-      logger.warn({ monitorId: job.monitorId, lateMs: late, expired: expiredSinceLog },
-        'dropped jobs that waited longer than their interval; the workers cannot keep up: add workers or raise --concurrency');
-      lastExpiredLog = Date.now();
-      expiredSinceLog = 0;
-    }
-    return true;
-  };
-
-  const startNext = () => {
-    for (let job = waiting.shift(); job; job = waiting.shift()) {
-      if (!expired(job)) return void execute(job);
-    }
-    creditSoon();
-  };
 
   const sendCredit = () => {
     creditScheduled = false;
@@ -118,7 +93,9 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       counters.inc('results_dropped_queue_full');
       logger.error({ monitorId: job.monitorId }, 'result queue full (is the broker reachable?); result dropped');
     }
-    startNext();
+    const next = waiting.shift();
+    if (next) void execute(next);
+    else creditSoon();
   };
 
   const loop = (async () => {
@@ -131,10 +108,6 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
         const reason = err instanceof BadMessage ? err.reason : 'error';
         counters.inc(`bad_messages.${reason}`);
         logger.warn({ reason, err: (err as Error).message }, 'dropped a bad job message');
-        creditSoon();
-        continue;
-      }
-      if (expired(job)) {
         creditSoon();
         continue;
       }
