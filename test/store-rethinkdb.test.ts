@@ -11,6 +11,7 @@ import { RethinkStore } from '../src/store/rethinkdb.js';
 import { parseRethinkUrl, serverName, type RethinkServer, type RethinkTarget } from '../src/store/rethinkdb-url.js';
 import type { Store } from '../src/store/store.js';
 import { memoryLog } from './helpers/memory-log.js';
+import { cli } from './helpers/procs.js';
 import { blackhole, closedPort } from './helpers/peers.js';
 import { monitor, reaction, storeSuite } from './helpers/store-suite.js';
 import { startRethinkTestServer } from './rethinkdb-server/index.js';
@@ -177,6 +178,25 @@ t('opening without init names what is missing and says to run "cloudroutes store
   assert.match(gone.message, 'listing monitors');
   assert.match(gone.message, serverName(base.servers[0]!));
   assert.match(gone.message, 'cloudroutes store init');
+  await store.close();
+  await admin.run('drop', r.dbDrop(db));
+});
+
+t('a database set up before signals were shared: store check names the signals table, store init adds it', async () => {
+  const db = freshDb();
+  const env = { ...process.env, CLOUDROUTES_STORE: url(db), LOG_LEVEL: 'silent' };
+  assert.is((await cli(['store', 'init'], env)).code, 0);
+  await admin.run('drop table', r.db(db).tableDrop('signals'));
+  const check = await cli(['store', 'check'], env);
+  assert.is(check.code, 1, check.stdout);
+  assert.match(check.stderr, /missing table signals, index signals\.storedAt|missing table signals/);
+  assert.match(check.stderr, 'cloudroutes store init');
+  const init = await cli(['store', 'init'], env);
+  assert.is(init.code, 0, init.stderr);
+  assert.is((await cli(['store', 'check'], env)).code, 0);
+  const store = await openStore(url(db));
+  await store.putSignals([{ monitorId: 'm1', zone: 'eu', at: 1, status: 'healthy' }]);
+  assert.equal((await store.signals({})).map((s) => s.monitorId), ['m1']);
   await store.close();
   await admin.run('drop', r.dbDrop(db));
 });

@@ -1,4 +1,4 @@
-/** The bridge process: store of record -> Redis (config, schedule) and Redis streams -> store (history, events). */
+/** The bridge process: store of record -> Redis (config, schedule) and Redis streams -> store (history, events); zone views and told monitors' signals both ways. */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import { ConfigSync } from './config-sync.js';
 import { toEvent } from './entries.js';
 import { latestViews, toHistoryItem, ViewPull } from './zone-views.js';
+import { SignalSync, ToldSet } from './signal-sync.js';
 import { StoreHealth } from './store-health.js';
 import { StreamDrain } from './stream-drain.js';
 import { connectionFactory, sleep } from './support.js';
@@ -31,6 +32,8 @@ export interface BridgeOptions {
   batchSize?: number;
   /** How often other zones' views are read from the store (ms), default 1000. */
   viewPollMs?: number;
+  /** How often told monitors' signals are pushed to and pulled from the store (ms), default 500. */
+  signalPollMs?: number;
   /** Consumer name in the streams' group, default hostname:pid. */
   consumer?: string;
   /** Registry of this process's /metrics (--metrics-port): store up, entries waiting, last drain, counters. */
@@ -61,7 +64,8 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
 
   const consumer = opts.consumer ?? `${hostname()}:${process.pid}`;
   const drainOpts = { consumer, batchSize: opts.batchSize, blockMs: opts.blockMs, claimIdleMs: opts.claimIdleMs };
-  const sync = new ConfigSync(configConn, store, settings.zone, logger.child({ part: 'config' }), counters, { batchSize: opts.batchSize });
+  const told = new ToldSet();
+  const sync = new ConfigSync(configConn, store, settings.zone, logger.child({ part: 'config' }), counters, { batchSize: opts.batchSize, told });
   const health = new StoreHealth(configConn, settings.zone);
   const history = new StreamDrain(historyConn, k.history, 'history', (id, f) => toHistoryItem(settings.zone, id, f),
     (items) => health.track(async () => {
@@ -69,6 +73,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       await store.putZoneViews(latestViews(items));
     }), logger.child({ part: 'history' }), counters, drainOpts);
   const views = new ViewPull(configConn, store, settings.zone, logger.child({ part: 'views' }), counters, opts.viewPollMs);
+  const signals = new SignalSync(configConn, store, settings.zone, told, logger.child({ part: 'signals' }), counters, opts.signalPollMs);
   const events = new StreamDrain(eventsConn, k.events, 'events', (id, f) => toEvent(settings.zone, id, f),
     (r) => store.addEvents(r), logger.child({ part: 'events' }), counters, drainOpts);
 
@@ -87,7 +92,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const giveUp = new AbortController();
   const loops = Promise.allSettled([
     sync.run(abort.signal, giveUp.signal), history.run(abort.signal, giveUp.signal), events.run(abort.signal, giveUp.signal),
-    views.run(abort.signal),
+    views.run(abort.signal), signals.run(abort.signal, giveUp.signal),
   ]);
   logger.info({ zone: settings.zone, consumer }, 'bridge started');
 

@@ -5,13 +5,15 @@ import type { Counters } from '../core/counters.js';
 import { keys, type Keys } from '../core/keys.js';
 import { runsIn, type Monitor, type Reaction } from '../core/types.js';
 import type { ChangeFeed, ConfigChange, Store } from '../store/store.js';
+import type { ToldSet } from './signal-sync.js';
 import { Backoff, FailureLog, sleep, unlessAborted } from './support.js';
 import { seedStates } from './zone-views.js';
-
 
 export interface ConfigSyncOptions {
   /** Most monitors or reactions written to Redis in one pipeline. */
   batchSize?: number;
+  /** Kept equal to the told monitors applied to this zone, for the signal sync. */
+  told?: ToldSet;
 }
 
 /** Keeps Redis equal to the store's configuration: open the store's change feed, resync fully, then follow the feed. */
@@ -96,6 +98,7 @@ export class ConfigSync {
     await this.inChunks(monitors, (p, m) => this.queueApplyMonitor(p, m, now));
     await this.inChunks(reactions, (p, r) => this.queueApplyReaction(p, r));
 
+    this.opts.told?.reset(monitors);
     const wantedMonitors = new Set(monitors.map((m) => m.id));
     const staleMonitors = [...(await this.monitorsInRedis())].filter((id) => !wantedMonitors.has(id));
     await this.inChunks(staleMonitors, (p, id) => this.queueRemoveMonitor(p, id));
@@ -125,6 +128,7 @@ export class ConfigSync {
     for (const [id, m] of monitors) (m && runsIn(m, this.zone) ? this.queueApplyMonitor(p, m, now) : this.queueRemoveMonitor(p, id));
     for (const [id, r] of reactions) (r ? this.queueApplyReaction(p, r) : p.del(this.k.reaction(id)));
     await execOrThrow(p);
+    for (const [id, m] of monitors) this.opts.told?.update(id, m && runsIn(m, this.zone) ? m : undefined);
     this.counters.inc('changes_applied', changes.length);
     for (const [id, m] of monitors) this.logger.info({ monitorId: id, interval: m?.interval }, m ? 'monitor applied to Redis' : 'monitor removed from Redis');
     for (const [id, r] of reactions) this.logger.info({ reactionId: id }, r ? 'reaction applied to Redis' : 'reaction removed from Redis');

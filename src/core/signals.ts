@@ -1,7 +1,17 @@
-/** The last signal of a webhook or heartbeat monitor in the zone's Redis: written by the web process, read by its checks. */
-import type { Redis } from 'ioredis';
+/**
+ * The last signal of a webhook or heartbeat monitor in the zone's Redis: written by the web process (or copied from
+ * another zone by the bridge), read by its checks.
+ */
+import type { Redis, Result } from 'ioredis';
 import { keys } from './keys.js';
-import type { Signal, Status } from './types.js';
+import type { Monitor, Signal, Status } from './types.js';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** src/core/lua/putSignal-1.lua: writes the signal unless Redis has the same or a newer one; 1 when written. */
+    putSignal(signal: string, json: string, at: number, ttlS: number): Result<number, Context>;
+  }
+}
 
 const STATUSES = new Set<Status>(['healthy', 'failed', 'unknown']);
 
@@ -28,4 +38,15 @@ export async function readSignal(redis: Redis, zone: string, monitorId: string):
 /** The TTL of a monitor's signal: long enough to outlive any interval it is judged over. */
 export function signalTtl(intervalS: number, graceS = 0): number {
   return Math.max(SIGNAL_MIN_TTL_S, 3 * Math.ceil(intervalS + graceS));
+}
+
+/** Whether a monitor is told through the web process (it has a token), so its signal is shared between its zones. */
+export function isTold(monitor: Pick<Monitor, 'data'>): boolean {
+  return typeof monitor.data?.token === 'string' && monitor.data.token !== '';
+}
+
+/** The TTL of a told monitor's signal, as the web process sets it. */
+export function monitorSignalTtl(monitor: Pick<Monitor, 'interval' | 'data'>): number {
+  const grace = monitor.data?.grace;
+  return signalTtl(monitor.interval, typeof grace === 'number' ? grace : 0);
 }

@@ -3,7 +3,7 @@ import { r, type RDatum } from 'rethinkdb-ts';
 import { errors } from '../core/errors.js';
 import type { RethinkPool } from './rethinkdb-pool.js';
 
-export const TABLES = ['monitors', 'reactions', 'history', 'events', 'zone_views', 'reaction_runs', 'api_keys'] as const;
+export const TABLES = ['monitors', 'reactions', 'history', 'events', 'zone_views', 'reaction_runs', 'api_keys', 'signals'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export interface IndexSpec {
@@ -12,7 +12,7 @@ export interface IndexSpec {
   fields: string[];
 }
 
-/** history, events and zone views by monitor and time; events and zone views by time; API keys by hash. */
+/** history, events and zone views by monitor and time; events and zone views by time; API keys by hash; signals by when they were stored. */
 export const INDEXES: IndexSpec[] = [
   { table: 'history', name: 'monitor_checkedAt', fields: ['monitorId', 'checkedAt'] },
   { table: 'events', name: 'monitor_at', fields: ['monitorId', 'at'] },
@@ -20,6 +20,7 @@ export const INDEXES: IndexSpec[] = [
   { table: 'zone_views', name: 'monitor_at', fields: ['monitorId', 'at'] },
   { table: 'zone_views', name: 'at', fields: ['at'] },
   { table: 'api_keys', name: 'hash', fields: ['hash'] },
+  { table: 'signals', name: 'storedAt', fields: ['storedAt'] },
 ];
 
 /** Waiting for tables and index builds may take longer than one ordinary query. */

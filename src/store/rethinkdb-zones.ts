@@ -1,9 +1,9 @@
-/** Cross-zone state in RethinkDB: each zone's latest view of a monitor, and the atomic claim on a reaction run. */
+/** Cross-zone state in RethinkDB: each zone's latest view of a monitor, told monitors' signals, and the atomic claim on a reaction run. */
 import { randomUUID } from 'node:crypto';
 import { r, type RDatum, type WriteResult } from 'rethinkdb-ts';
 import { errors } from '../core/errors.js';
 import type { RethinkPool } from './rethinkdb-pool.js';
-import type { ReactionClaim, ZoneView } from './store.js';
+import type { MonitorSignal, ReactionClaim, StoredSignal, ZoneView } from './store.js';
 
 interface ViewDoc extends ZoneView {
   id: string;
@@ -42,6 +42,36 @@ export async function zoneViews(pool: RethinkPool, db: string, q: { since?: numb
   const docs = await pool.run(q.monitorId === undefined ? 'reading zone views' : `reading the zone views of monitor "${q.monitorId}"`, query);
   return docs.map(({ id: _id, ...view }) => view);
 }
+
+interface SignalDoc extends StoredSignal {
+  /** The monitor id. */
+  id: string;
+}
+
+/** Saves signals in one query; per monitor the stored signal is replaced only by a newer `at`. */
+export async function putSignals(pool: RethinkPool, db: string, signals: MonitorSignal[]): Promise<void> {
+  if (signals.length === 0) return;
+  const storedAt = Date.now();
+  const docs: SignalDoc[] = signals.map((s) => ({ ...s, id: s.monitorId, storedAt }));
+  const q = r.db(db).table<SignalDoc>('signals').insert(docs, {
+    conflict: (_id: RDatum, old: RDatum, next: RDatum) => r.branch(next('at').gt(old('at')), next, old),
+  });
+  const result = (await pool.run(`writing ${signals.length} signals`, q)) as WriteResult;
+  if (result.errors > 0) throw errors.store(`writing signals on RethinkDB ${pool.where} failed (${result.first_error}); check the RethinkDB server logs`);
+}
+
+/** Signals with storedAt >= since (all by default), through the storedAt index, or the one of a monitor. */
+export async function signals(pool: RethinkPool, db: string, q: { since?: number; monitorId?: string }): Promise<StoredSignal[]> {
+  const table = r.db(db).table<SignalDoc>('signals');
+  if (q.monitorId !== undefined) {
+    const doc = await pool.run(`reading the signal of monitor "${q.monitorId}"`, table.get(q.monitorId));
+    return doc && doc.storedAt >= (q.since ?? 0) ? [withoutId(doc)] : [];
+  }
+  const docs = await pool.run('reading signals', table.between(q.since ?? r.minval, r.maxval, { index: 'storedAt', rightBound: 'closed' }));
+  return docs.map(withoutId);
+}
+
+const withoutId = ({ id: _id, ...signal }: SignalDoc): StoredSignal => signal;
 
 /**
  * One atomic read-modify-write of the (monitor, reaction) run record: granted when the last run is at

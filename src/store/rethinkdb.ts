@@ -6,8 +6,8 @@ import { MergedFeed, type FeedSource } from './rethinkdb-feed.js';
 import { RethinkPool, type PoolOptions } from './rethinkdb-pool.js';
 import { checkSchema, createSchema, type TableName } from './rethinkdb-schema.js';
 import type { RethinkTarget } from './rethinkdb-url.js';
-import { claimReaction, putZoneViews, zoneViews } from './rethinkdb-zones.js';
-import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
+import { claimReaction, putSignals, putZoneViews, signals, zoneViews } from './rethinkdb-zones.js';
+import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, Store, StoredSignal, ZoneView } from './store.js';
 
 const DEFAULT_LIMIT = 1000;
 /** Insert conflict rule: a record already stored stays as it is (RethinkDB wants all three arguments). */
@@ -53,7 +53,9 @@ export class RethinkStore implements Store {
   }
 
   async deleteMonitor(id: string): Promise<boolean> {
-    return (await this.write(`deleting monitor "${id}"`, this.table('monitors').get(id).delete())).deleted > 0;
+    const gone = (await this.write(`deleting monitor "${id}"`, this.table('monitors').get(id).delete())).deleted > 0;
+    await this.write(`deleting the signal of monitor "${id}"`, this.table('signals').get(id).delete());
+    return gone;
   }
 
   async putReaction(rec: Reaction): Promise<void> {
@@ -155,6 +157,14 @@ export class RethinkStore implements Store {
 
   async zoneViews(q: { since?: number; monitorId?: string }): Promise<ZoneView[]> {
     return zoneViews(this.pool, this.db, q);
+  }
+
+  async putSignals(list: MonitorSignal[]): Promise<void> {
+    await putSignals(this.pool, this.db, list);
+  }
+
+  async signals(q: { since?: number; monitorId?: string }): Promise<StoredSignal[]> {
+    return signals(this.pool, this.db, q);
   }
 
   async claimReaction(claim: ReactionClaim): Promise<boolean> {

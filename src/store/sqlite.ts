@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { errors } from '../core/errors.js';
 import type { EventRecord, HistoryRecord, Monitor, Reaction, Status } from '../core/types.js';
 import { pollingFeed } from './polling-feed.js';
-import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, ReactionClaim, Store, ZoneView } from './store.js';
+import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, Store, StoredSignal, ZoneView } from './store.js';
 
 /** One row of the change log, written in the same transaction as the change. */
 export interface Change {
@@ -15,6 +15,7 @@ export interface Change {
   op: 'upsert' | 'delete';
 }
 
+/** Every statement is idempotent and runs at each open, so an older file gains what it lacks (new tables, indexes). */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS monitors (id TEXT PRIMARY KEY, name TEXT NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reactions (id TEXT PRIMARY KEY, name TEXT NOT NULL, json TEXT NOT NULL);
@@ -37,6 +38,10 @@ CREATE TABLE IF NOT EXISTS api_keys (
 CREATE TABLE IF NOT EXISTS reaction_runs (
   monitorId TEXT NOT NULL, reactionId TEXT NOT NULL, lastrun INTEGER NOT NULL, status TEXT NOT NULL,
   PRIMARY KEY (monitorId, reactionId));
+CREATE TABLE IF NOT EXISTS signals (
+  monitorId TEXT PRIMARY KEY, zone TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, message TEXT,
+  storedAt INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS signals_stored ON signals (storedAt);
 `;
 
 const DEFAULT_LIMIT = 1000;
@@ -113,7 +118,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteMonitor(id: string): Promise<boolean> {
-    return this.remove('monitor', 'monitors', id);
+    return this.remove('monitor', 'monitors', id, (db) => db.prepare('DELETE FROM signals WHERE monitorId = ?').run(id));
   }
 
   async putReaction(r: Reaction): Promise<void> {
@@ -160,6 +165,29 @@ export class SqliteStore implements Store {
       (q.monitorId
         ? db.prepare('SELECT * FROM zone_views WHERE monitorId = ? AND at >= ?').all(q.monitorId, q.since ?? 0)
         : db.prepare('SELECT * FROM zone_views WHERE at >= ?').all(q.since ?? 0)) as ZoneView[]);
+  }
+
+  async putSignals(signals: MonitorSignal[]): Promise<void> {
+    if (signals.length === 0) return;
+    this.run('writing signals', (db) => {
+      const upsert = db.prepare(
+        `INSERT INTO signals (monitorId, zone, at, status, message, storedAt) VALUES (@monitorId, @zone, @at, @status, @message, @storedAt)
+         ON CONFLICT (monitorId) DO UPDATE SET zone = excluded.zone, at = excluded.at, status = excluded.status,
+           message = excluded.message, storedAt = excluded.storedAt
+         WHERE excluded.at > signals.at`);
+      const storedAt = Date.now();
+      db.transaction(() => {
+        for (const s of signals) upsert.run({ monitorId: s.monitorId, zone: s.zone, at: s.at, status: s.status, message: s.message ?? null, storedAt });
+      })();
+    });
+  }
+
+  async signals(q: { since?: number; monitorId?: string }): Promise<StoredSignal[]> {
+    const rows = this.run('reading signals', (db) =>
+      (q.monitorId
+        ? db.prepare('SELECT * FROM signals WHERE monitorId = ? AND storedAt >= ?').all(q.monitorId, q.since ?? 0)
+        : db.prepare('SELECT * FROM signals WHERE storedAt >= ?').all(q.since ?? 0)) as (StoredSignal & { message: string | null })[]);
+    return rows.map(({ message, ...s }) => (message === null ? s : { ...s, message }));
   }
 
   async claimReaction(c: ReactionClaim): Promise<boolean> {
@@ -274,10 +302,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  private remove(kind: Change['kind'], table: string, id: string): boolean {
+  private remove(kind: Change['kind'], table: string, id: string, also?: (db: Database.Database) => unknown): boolean {
     return this.run(`deleting ${kind} "${id}"`, (db) =>
       db.transaction(() => {
         const gone = db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id).changes > 0;
+        also?.(db);
         if (gone) this.logChange(db, kind, id, 'delete');
         return gone;
       })());

@@ -1,5 +1,5 @@
 /** The store of record: configuration (monitors, reactions) and the history and events drained from Redis. */
-import type { EventRecord, HistoryRecord, Monitor, Reaction, Status } from '../core/types.js';
+import type { EventRecord, HistoryRecord, Monitor, Reaction, Signal, Status } from '../core/types.js';
 
 /** A claim on running `reactionId` for `monitorId` now, decided by the store across zones. */
 export interface ReactionClaim {
@@ -22,6 +22,19 @@ export interface ZoneView {
   failcount: number;
   /** When the zone checked (epoch ms). */
   at: number;
+}
+
+/** A told monitor's signal as one zone's bridge copies it to the store, so every zone of the monitor judges from it. */
+export interface MonitorSignal extends Signal {
+  monitorId: string;
+  /** The zone whose web process received it. */
+  zone: string;
+}
+
+/** A signal as the store holds it: the latest per monitor. */
+export interface StoredSignal extends MonitorSignal {
+  /** When it was written (epoch ms, the writer's clock); what `signals({ since })` selects on. */
+  storedAt: number;
 }
 
 /** A monitor or reaction that was created, edited or removed; the reader fetches its current value. */
@@ -104,7 +117,7 @@ export interface Store {
   putMonitor(m: Monitor): Promise<void>;
   getMonitor(id: string): Promise<Monitor | undefined>;
   listMonitors(): Promise<Monitor[]>;
-  /** Returns false when there was no such monitor. */
+  /** Returns false when there was no such monitor; its stored signal goes with it. */
   deleteMonitor(id: string): Promise<boolean>;
 
   putReaction(r: Reaction): Promise<void>;
@@ -130,6 +143,10 @@ export interface Store {
   putZoneViews(views: ZoneView[]): Promise<void>;
   /** Views with `at` >= since (default all), optionally of one monitor, any order. */
   zoneViews(q: { since?: number; monitorId?: string }): Promise<ZoneView[]>;
+  /** Saves told monitors' signals; per monitor the stored signal is replaced only by one with a newer `at`. */
+  putSignals(signals: MonitorSignal[]): Promise<void>;
+  /** Signals stored (written or replaced) at or after `since` (default all), optionally of one monitor, any order. */
+  signals(q: { since?: number; monitorId?: string }): Promise<StoredSignal[]>;
   /**
    * Atomically decides whether a reaction runs now for a monitor, across every zone: it does when it
    * has not run within `frequencyMs`, and, for a once-reaction, not since `episodeStart`; a run that

@@ -171,6 +171,38 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     await store.putZoneViews([]);
   });
 
+  s('signals: the newer signal of a monitor wins (ties keep the stored one); signals stored since a time; gone with the monitor', async ({ store }) => {
+    const t0 = Date.now();
+    await store.putSignals([
+      { monitorId: 'm1', zone: 'eu', at: 2000, status: 'failed', message: 'disk full' },
+      { monitorId: 'm2', zone: 'us', at: 1500, status: 'healthy' },
+    ]);
+    await store.putSignals([
+      { monitorId: 'm1', zone: 'us', at: 1900, status: 'healthy' },
+      { monitorId: 'm2', zone: 'eu', at: 1500, status: 'failed', message: 'same at' },
+    ]);
+    const plain = (list: { storedAt: number }[]) => list.map(({ storedAt, ...s }) => {
+      assert.ok(storedAt >= t0 && storedAt <= Date.now(), `storedAt ${storedAt} is the time of the write`);
+      return s;
+    }).sort((a, b) => (a as { monitorId: string }).monitorId.localeCompare((b as { monitorId: string }).monitorId));
+    assert.equal(plain(await store.signals({})), [
+      { monitorId: 'm1', zone: 'eu', at: 2000, status: 'failed', message: 'disk full' },
+      { monitorId: 'm2', zone: 'us', at: 1500, status: 'healthy' },
+    ]);
+    await new Promise((r) => setTimeout(r, 5));
+    const between = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(await store.signals({ since: between }), [], 'nothing stored since');
+    await store.putSignals([{ monitorId: 'm2', zone: 'eu', at: 2500, status: 'healthy' }]);
+    assert.equal(plain(await store.signals({ since: between })), [{ monitorId: 'm2', zone: 'eu', at: 2500, status: 'healthy' }]);
+    assert.equal(plain(await store.signals({ monitorId: 'm1' })), [{ monitorId: 'm1', zone: 'eu', at: 2000, status: 'failed', message: 'disk full' }]);
+    assert.equal(await store.signals({ monitorId: 'm1', since: between }), []);
+    await store.putMonitor(monitor('m1'));
+    await store.deleteMonitor('m1');
+    assert.equal(plain(await store.signals({})).map((s) => (s as { monitorId: string }).monitorId), ['m2']);
+    await store.putSignals([]);
+  });
+
   s('claimReaction: frequency and once-per-episode hold, and of simultaneous claims exactly one wins', async ({ store }) => {
     const claim = { monitorId: 'm1', reactionId: 'r1', frequencyMs: 60_000, once: false, status: 'failed' as const, episodeStart: 0 };
     assert.is(await store.claimReaction({ ...claim, now: 100_000 }), true);
