@@ -36,6 +36,9 @@ export function hintFor(err: unknown, where: string): string {
   }
   if (/(Database|Table) `[^`]*` does not exist|Index `[^`]*` was not found/.test(reason)) return 'run "cloudroutes store init" to create it';
   if (/before its construction was finished/.test(reason)) return 'an index is still being built; wait for "cloudroutes store init" to finish';
+  if (/^Can't put \d+ replicas on servers/.test(reason)) {
+    return 'the RethinkDB cluster has fewer servers than the replicas asked for: lower --replicas, or join more servers to the cluster first';
+  }
   if (type === RethinkDBErrorType.OP_FAILED || type === RethinkDBErrorType.OP_INDETERMINATE) {
     return 'a RethinkDB server holding this table is unavailable; check the cluster in the RethinkDB web console or the server logs';
   }

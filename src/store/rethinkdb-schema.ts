@@ -23,16 +23,56 @@ export const INDEXES: IndexSpec[] = [
   { table: 'signals', name: 'storedAt', fields: ['storedAt'] },
 ];
 
+/** How a table is spread over the cluster: copies of each shard, and shards. */
+export interface TableLayout {
+  replicas: number;
+  shards: number;
+}
+
+export interface TableLayoutOf extends TableLayout {
+  table: TableName;
+}
+
+/** What createSchema changed: what it created ("table signals", "index signals.storedAt") and the tables it reconfigured. */
+export interface SchemaReport {
+  created: string[];
+  reconfigured: { table: TableName; from: TableLayout; to: TableLayout }[];
+}
+
 /** Waiting for tables and index builds may take longer than one ordinary query. */
 const BUILD_TIMEOUT_MS = 120_000;
 
-/** Creates the database, tables and indexes that are missing and waits until they are ready; safe to run again and concurrently. */
-export async function createSchema(pool: RethinkPool, db: string): Promise<void> {
+/** "2 replicas, 1 shard". */
+export const describeLayout = (l: TableLayout) => `${l.replicas} replica${l.replicas === 1 ? '' : 's'}, ${l.shards} shard${l.shards === 1 ? '' : 's'}`;
+
+/**
+ * Creates the database, tables and indexes that are missing and waits until they are ready; safe to run again and
+ * concurrently. With `layout`, new tables are created with it and existing ones whose replicas or shards differ are
+ * reconfigured to it (a part not given keeps each table's own).
+ */
+export async function createSchema(pool: RethinkPool, db: string, layout: Partial<TableLayout> = {}): Promise<SchemaReport> {
+  const report: SchemaReport = { created: [], reconfigured: [] };
   const dbs = await pool.run('listing databases', r.dbList());
-  if (!dbs.includes(db)) await unlessExists(pool.run(`creating database ${db}`, r.dbCreate(db)));
+  if (!dbs.includes(db)) {
+    await unlessExists(pool.run(`creating database ${db}`, r.dbCreate(db)));
+    report.created.push(`database ${db}`);
+  }
   const tables = await pool.run(`listing the tables of ${db}`, r.db(db).tableList());
+  const given = { ...(layout.replicas === undefined ? {} : { replicas: layout.replicas }), ...(layout.shards === undefined ? {} : { shards: layout.shards }) };
   for (const t of TABLES) {
-    if (!tables.includes(t)) await unlessExists(pool.run(`creating table ${db}.${t}`, r.db(db).tableCreate(t)));
+    if (tables.includes(t)) continue;
+    const how = Object.keys(given).length ? ` with ${Object.entries(given).map(([k, v]) => `${v} ${k}`).join(', ')}` : '';
+    await unlessExists(pool.run(`creating table ${db}.${t}${how}`, r.db(db).tableCreate(t, given)));
+    report.created.push(`table ${t}`);
+  }
+  if (Object.keys(given).length) {
+    for (const { table, ...from } of await tableLayouts(pool, db)) {
+      if (!tables.includes(table)) continue;
+      const to = { replicas: layout.replicas ?? from.replicas, shards: layout.shards ?? from.shards };
+      if (to.replicas === from.replicas && to.shards === from.shards) continue;
+      await pool.run(`reconfiguring table ${db}.${table} from ${describeLayout(from)} to ${describeLayout(to)}`, r.db(db).table(table).reconfigure(to), {}, BUILD_TIMEOUT_MS);
+      report.reconfigured.push({ table, from, to });
+    }
   }
   for (const t of TABLES) {
     await pool.run(`waiting for table ${db}.${t}`, r.db(db).table(t).wait({ waitFor: 'ready_for_writes' }), {}, BUILD_TIMEOUT_MS);
@@ -47,9 +87,24 @@ export async function createSchema(pool: RethinkPool, db: string): Promise<void>
         ? table.indexCreate(name, (row: RDatum) => row(fields[0]!))
         : table.indexCreate(name, (row: RDatum) => fields.map((f) => row(f)));
       await unlessExists(pool.run(`creating index ${name} on ${db}.${t}`, create));
+      report.created.push(`index ${t}.${name}`);
     }
     await pool.run(`waiting for the indexes of ${db}.${t}`, table.indexWait(...wanted.map((i) => i.name)), {}, BUILD_TIMEOUT_MS);
   }
+  return report;
+}
+
+interface TableConfig {
+  shards: { replicas: string[] }[];
+}
+
+/** Replicas (of the most replicated shard) and shards of each table of the schema that exists, from its config(). */
+export async function tableLayouts(pool: RethinkPool, db: string): Promise<TableLayoutOf[]> {
+  const tables = await pool.run(`listing the tables of ${db}`, r.db(db).tableList());
+  const present = TABLES.filter((t) => tables.includes(t));
+  const configs = await Promise.all(present.map((t) =>
+    pool.run(`reading the configuration of table ${db}.${t}`, r.db(db).table(t).config()) as unknown as Promise<TableConfig>));
+  return configs.map((c, i) => ({ table: present[i]!, replicas: Math.max(...c.shards.map((s) => s.replicas.length)), shards: c.shards.length }));
 }
 
 /** What createSchema would create, as readable names ("table history", "index events.at"); empty when all is there. */

@@ -4,7 +4,7 @@ import { errors } from '../core/errors.js';
 import type { EventRecord, HistoryRecord, Monitor, Reaction } from '../core/types.js';
 import { MergedFeed, type FeedSource } from './rethinkdb-feed.js';
 import { RethinkPool, type PoolOptions } from './rethinkdb-pool.js';
-import { checkSchema, createSchema, type TableName } from './rethinkdb-schema.js';
+import { checkSchema, createSchema, tableLayouts, type SchemaReport, type TableLayout, type TableLayoutOf, type TableName } from './rethinkdb-schema.js';
 import type { RethinkTarget } from './rethinkdb-url.js';
 import { claimReaction, putSignals, putZoneViews, signals, zoneViews } from './rethinkdb-zones.js';
 import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, Store, StoredSignal, ZoneView } from './store.js';
@@ -32,8 +32,18 @@ export class RethinkStore implements Store {
     await createSchema(this.pool, this.db);
   }
 
+  /** init() with replicas and shards for every table (created with them, or reconfigured when they differ); says what changed. */
+  async setup(layout: Partial<TableLayout>): Promise<SchemaReport> {
+    return createSchema(this.pool, this.db, layout);
+  }
+
   async verify(): Promise<void> {
     await checkSchema(this.pool, this.db);
+  }
+
+  /** Replicas and shards of each table there is. */
+  async layouts(): Promise<TableLayoutOf[]> {
+    return tableLayouts(this.pool, this.db);
   }
 
   async close(): Promise<void> {

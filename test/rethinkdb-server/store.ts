@@ -38,6 +38,9 @@ export class Table {
   private sortedCache: DObject[] | undefined;
   private readonly entryCache = new Map<string, IndexEntry[]>();
 
+  /** Shards of the table's configuration (reported by config(), set by table_create and reconfigure; the rows are not split). */
+  shards = 1;
+
   constructor(
     readonly db: string,
     readonly name: string,

@@ -1,7 +1,7 @@
 /** Databases, tables, secondary indexes, and the reads that start from a table: get, get_all, between. */
 import { randomUUID } from 'node:crypto';
 import { funcParams, isDeterministic, render } from './compile.js';
-import { asString, compare, type Datum, type DObject, equal, truncPretty } from './datum.js';
+import { asInt, asString, compare, type Datum, type DObject, equal, truncPretty, typeName } from './datum.js';
 import { type Call, defineTerms, fieldFn, type TermDef, termDef as def } from './evaluator.js';
 import { logicError, nonExistence, notImplemented, opFailed } from './errors.js';
 import { T } from './protocol.js';
@@ -42,10 +42,54 @@ function tableConfig(t: Table, server: string): DObject {
     indexes: [...t.indexes.keys()].sort(),
     name: t.name,
     primary_key: t.pk,
-    shards: [{ nonvoting_replicas: [], primary_replica: server, replicas: [server] }],
+    shards: Array.from({ length: t.shards }, () => ({ nonvoting_replicas: [], primary_replica: server, replicas: [server] })),
     write_acks: 'majority',
     write_hook: null,
   };
+}
+
+function tableStatus(t: Table, server: string, allReady = true): DObject {
+  return {
+    db: t.db,
+    id: t.id,
+    name: t.name,
+    raft_leader: server,
+    shards: Array.from({ length: t.shards }, () => ({ primary_replicas: [server], replicas: [{ server, state: 'ready' }] })),
+    status: { all_replicas_ready: allReady, ready_for_outdated_reads: true, ready_for_reads: true, ready_for_writes: true },
+  };
+}
+
+/**
+ * The `shards` and `replicas` optargs of table_create and reconfigure, checked in the real server's order and words.
+ * This is a one-server cluster whose server has the tag `default`: more than one replica cannot be placed.
+ */
+function layoutOptargs(c: Call, required: boolean): { shards: number } {
+  const shardsArg = c.optDatum('shards');
+  const replicasArg = c.optDatum('replicas');
+  if (required && replicasArg === undefined) throw logicError('Missing required argument `replicas`.');
+  if (required && shardsArg === undefined) throw logicError('Missing required argument `shards`.');
+  const shards = shardsArg === undefined ? 1 : c.blame('shards', () => {
+    const n = asInt(shardsArg);
+    if (n < 1) throw logicError('Every table must have at least one shard.');
+    return n;
+  });
+  if (shards > 64) throw opFailed('Maximum number of shards is 64.');
+  if (replicasArg !== undefined) {
+    const kind = typeName(replicasArg);
+    if (kind === 'OBJECT') throw notImplemented('Replicas per server tag');
+    const replicas = c.blame('replicas', () => {
+      if (kind !== 'NUMBER') throw logicError(`Expected type OBJECT or NUMBER but found ${kind}:\n${JSON.stringify(replicasArg)}`);
+      return asInt(replicasArg);
+    });
+    if (replicas < 1) {
+      throw opFailed('You must set `replicas` to at least one. `replicas` includes the primary replica; if there are zero replicas, there is nowhere to put the data.');
+    }
+    if (replicas > 1) {
+      throw opFailed(`Can't put ${replicas} replicas on servers with the tag \`default\` because there are only 1 servers with the tag \`default\`. ` +
+        "It's impossible to have more replicas of the data than there are servers.");
+    }
+  }
+  return { shards };
 }
 
 function indexStatus(t: Table, index: string): DObject {
@@ -178,8 +222,10 @@ export const tableTerms: TermDef[] = [
     if (db === SYSTEM_DB) throw opFailed(`Database \`${db}\` is special; you can't create new tables in it.`);
     const tables = c.ev.store.dbTables(db);
     if (tables.has(tableName)) throw opFailed(`Table \`${db}.${tableName}\` already exists.`);
+    const { shards } = layoutOptargs(c, false);
     const pk = c.optDatum('primary_key');
     const table = new Table(db, tableName, pk === undefined ? 'id' : asString(pk));
+    table.shards = shards;
     tables.set(tableName, table);
     return datumVal({ config_changes: [{ new_val: tableConfig(table, c.ev.store.serverName), old_val: null }], tables_created: 1 });
   }),
@@ -200,6 +246,31 @@ export const tableTerms: TermDef[] = [
       );
     }
     return datumVal([...c.ev.store.dbTables(db).keys()].sort());
+  }),
+  def('CONFIG', 1, 1, [], (c) => {
+    const v = c.arg(0);
+    if (v.t === 'db') {
+      c.ev.store.dbTables(v.name);
+      return datumVal({ id: c.ev.store.dbIds.get(v.name)!, name: v.name });
+    }
+    return datumVal(tableConfig(asTable(v), c.ev.store.serverName));
+  }),
+  def('RECONFIGURE', 1, 1, ['shards', 'replicas', 'primary_replica_tag', 'nonvoting_replica_tags', 'dry_run', 'emergency_repair'], (c) => {
+    const t = asTable(c.arg(0));
+    for (const o of ['primary_replica_tag', 'nonvoting_replica_tags', 'dry_run', 'emergency_repair']) {
+      if (c.optDatum(o) !== undefined) throw notImplemented(`reconfigure with ${o}`);
+    }
+    const { shards } = layoutOptargs(c, true);
+    const server = c.ev.store.serverName;
+    const [oldConfig, oldStatus] = [tableConfig(t, server), tableStatus(t, server)];
+    const moved = t.shards !== shards;
+    t.shards = shards;
+    // The real server answers reconfigured: 1 even when nothing changed; right after a change of shards not all replicas are ready.
+    return datumVal({
+      config_changes: [{ new_val: tableConfig(t, server), old_val: oldConfig }],
+      reconfigured: 1,
+      status_changes: [{ new_val: tableStatus(t, server, !moved), old_val: oldStatus }],
+    });
   }),
   def('INDEX_CREATE', 2, 3, ['multi', 'geo'], (c) => {
     const t = asTable(c.arg(0));
