@@ -99,7 +99,7 @@ async function runFor(seconds: number, label: string, crashed: Promise<never>): 
     progress(
       `${label} ${Math.max(0, Math.round((end - Date.now()) / 1000))} s left: sent ${rate('control.jobs_sent').toFixed(0)} jobs/s, ` +
         `recorded ${rate('sink.results_recorded').toFixed(0)} results/s, missed slots so far ${now['control.missed_checks'] ?? 0}, ` +
-        `expired jobs ${now['broker.jobs_expired'] ?? 0}, lag p99 ${lag.quantile(0.99)} ms max ${lag.max} ms, ` +
+        `jobs dropped by the broker ${(now['broker.jobs_expired'] ?? 0) + (now['broker.jobs_dropped_queue_full'] ?? 0)}, lag p99 ${lag.quantile(0.99)} ms max ${lag.max} ms, ` +
         `start lag p99 ${startLag.quantile(0.99)} ms`,
     );
     last = now;
@@ -240,7 +240,7 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
     expectedPerSec: o.monitors / o.interval, expectedInWindow,
     achievedPerSec, recordedInWindow: history.recorded, sinkCounterInWindow: counter('sink.results_recorded'),
     lagP50Ms: lag.quantile(0.5), lagP99Ms: lag.quantile(0.99), lagMaxMs: lag.max, lagSamples: lag.count,
-    startLagP50Ms: startLag.quantile(0.5), startLagP99Ms: startLag.quantile(0.99), startLagMaxMs: startLag.max, expiredJobs: counter('broker.jobs_expired'),
+    startLagP50Ms: startLag.quantile(0.5), startLagP99Ms: startLag.quantile(0.99), startLagMaxMs: startLag.max, expiredJobs: counter('broker.jobs_expired'), queueFullJobs: counter('broker.jobs_dropped_queue_full'),
     resultLatencyP50Ms: history.dueToSink.quantile(0.5), resultLatencyP99Ms: history.dueToSink.quantile(0.99), resultLatencyMaxMs: history.dueToSink.max(),
     checkedLatencyP50Ms: history.dueToChecked.quantile(0.5), checkedLatencyP99Ms: history.dueToChecked.quantile(0.99),
     missed: controlMissed + unanswered, controlMissedSlots: controlMissed, unanswered, graceMs: GRACE_MS,

@@ -2,9 +2,10 @@
 import type { Redis } from 'ioredis';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Push } from 'zeromq';
+import { Dealer, Push } from 'zeromq';
+import { startBroker } from '../src/broker/broker.js';
 import { keys } from '../src/core/keys.js';
-import { Cluster, freePorts, putMonitor, waitFor } from './helpers/cluster.js';
+import { Cluster, freePorts, putMonitor, silent, waitFor } from './helpers/cluster.js';
 import { httpPeer, type Peer } from './helpers/peers.js';
 import { cli } from './helpers/procs.js';
 import { RedisServer } from './helpers/redis-server.js';
@@ -101,6 +102,32 @@ test("a control whose clock is 5 s behind the other machines' still gets its job
   } finally {
     push.close();
     await cluster.stop();
+  }
+});
+
+test('a full broker queue pushes out its oldest jobs, and workers get the newest', async () => {
+  const zone = 'full';
+  const ports = await freePorts();
+  const broker = await startBroker({ bind: '127.0.0.1', ports, logger: silent, zone, redis, maxQueued: 3 });
+  const push = new Push();
+  push.connect(`tcp://127.0.0.1:${ports.jobsIn}`);
+  const dealer = new Dealer();
+  try {
+    for (let i = 1; i <= 5; i++) {
+      const now = Date.now();
+      await push.send(JSON.stringify({ v: 1, type: 'job', monitorId: `m${i}`, name: `m${i}`, ctype: 'tcp-check', data: {}, timeoutMs: 1000, zone, due: now, sent: now, interval: 60 }));
+    }
+    await waitFor(() => broker.counters.totals.get('jobs_dropped_queue_full') === 2, 3000, 'two jobs pushed out');
+    assert.is(broker.queued(), 3);
+    dealer.connect(`tcp://127.0.0.1:${ports.workers}`);
+    await dealer.send(JSON.stringify({ v: 1, type: 'credit', free: 10, received: 0 }));
+    const got: string[] = [];
+    for (let i = 0; i < 3; i++) got.push((JSON.parse(String((await dealer.receive())[0])) as { monitorId: string }).monitorId);
+    assert.equal(got, ['m3', 'm4', 'm5']);
+  } finally {
+    push.close();
+    dealer.close();
+    await broker.stop();
   }
 });
 

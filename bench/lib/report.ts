@@ -40,6 +40,8 @@ export interface Report {
   startLagMaxMs: number;
   /** Jobs the broker dropped because they waited longer than their interval (also counted in unanswered). */
   expiredJobs: number;
+  /** Jobs the broker pushed out of its full queue (also counted in unanswered). */
+  queueFullJobs: number;
   resultLatencyP50Ms: number;
   resultLatencyP99Ms: number;
   resultLatencyMaxMs: number;
@@ -96,7 +98,7 @@ export function formatReport(r: Report): string {
   line('start lag', `p50 ${f0(r.startLagP50Ms)} ms, p99 ${f0(r.startLagP99Ms)} ms, max ${f0(r.startLagMaxMs)} ms (check start in a worker - due, queues included)`);
   line('result latency', `due -> recorded by sink: p50 ${f0(r.resultLatencyP50Ms)} ms, p99 ${f0(r.resultLatencyP99Ms)} ms, max ${f0(r.resultLatencyMaxMs)} ms` +
     ` (due -> check done: p50 ${f0(r.checkedLatencyP50Ms)} ms, p99 ${f0(r.checkedLatencyP99Ms)} ms)`);
-  line('missed', `${f0(r.missed)} (control skipped ${f0(r.controlMissedSlots)} slots; ${f0(r.unanswered)} slots due in the window had no result ${r.graceMs / 1000} s after it, ${f0(r.expiredJobs)} of them dropped by the broker as older than their interval)`);
+  line('missed', `${f0(r.missed)} (control skipped ${f0(r.controlMissedSlots)} slots; ${f0(r.unanswered)} slots due in the window had no result ${r.graceMs / 1000} s after it, ${f0(r.expiredJobs + r.queueFullJobs)} of them dropped by the broker: ${f0(r.expiredJobs)} older than their interval, ${f0(r.queueFullJobs)} pushed out of its full queue)`);
   if (r.targetServedInWindow !== null) {
     line('target served', `${f0(r.targetServedInWindow)} requests on ${f0(r.targetConnectionsInWindow ?? 0)} connections in the window`);
   }

@@ -16,7 +16,7 @@ export interface BrokerOptions {
   logger: Logger;
   zone: string;
   redis?: Redis;
-  /** Most jobs held while no worker has credit; beyond it the broker stops reading from controls. */
+  /** Most jobs held while no worker has credit; beyond it the oldest queued job is dropped for each new one. */
   maxQueued?: number;
   /** A worker silent for this long is forgotten. */
   workerExpireMs?: number;
@@ -58,9 +58,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   // longer than its monitor's interval is dropped, since the monitor's next job is already on its way.
   const expiresAt: number[] = [];
   let qHead = 0;
-  let expiredSinceLog = 0;
-  let lastExpiredLog = 0;
-  let spaceWaiter: (() => void) | undefined;
+  let droppedSinceLog = { expired: 0, queueFull: 0 };
+  let lastDropLog = 0;
   let stopped = false;
   const queued = () => queue.length - qHead;
   const enqueue = (job: Buffer, expires: number) => {
@@ -68,14 +67,16 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     queuedAt.push(Date.now());
     expiresAt.push(expires);
   };
-  const dropExpired = (now: number) => {
-    counters.inc('jobs_expired');
-    expiredSinceLog++;
-    if (now - lastExpiredLog < 5000) return;
-    logger.warn({ expired: expiredSinceLog, queued: queued() },
-      'dropped jobs that waited longer than their interval; the workers cannot keep up: add workers or raise --concurrency');
-    lastExpiredLog = now;
-    expiredSinceLog = 0;
+  /** Drops the oldest queued job, counted by why; a warning at most every 5 s. */
+  const dropOldest = (why: 'expired' | 'queueFull', now: number) => {
+    queue[qHead++] = undefined;
+    counters.inc(why === 'expired' ? 'jobs_expired' : 'jobs_dropped_queue_full');
+    droppedSinceLog[why]++;
+    if (now - lastDropLog < 5000) return;
+    logger.warn({ ...droppedSinceLog, queued: queued() },
+      'dropped jobs that waited longer than their interval or did not fit the queue; the workers cannot keep up: add workers or raise --concurrency');
+    lastDropLog = now;
+    droppedSinceLog = { expired: 0, queueFull: 0 };
   };
   // Bad messages by socket and reason, for /metrics; the counters (and Redis) hold them by reason only.
   const badMessages = new Map<string, number>();
@@ -92,8 +93,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     const now = Date.now();
     while (queued() > 0) {
       if (expiresAt[qHead]! < now) {
-        queue[qHead++] = undefined;
-        dropExpired(now);
+        dropOldest('expired', now);
         continue;
       }
       const id = credit.take();
@@ -118,10 +118,6 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       expiresAt.splice(0, qHead);
       qHead = 0;
     }
-    if (spaceWaiter && queued() < maxQueued) {
-      spaceWaiter();
-      spaceWaiter = undefined;
-    }
   };
 
   const readJobs = async () => {
@@ -138,7 +134,9 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       const budget = job.interval ? job.interval * 1000 - Math.max(0, job.sent - job.due) : Infinity;
       enqueue(msg!, Date.now() + budget);
       dispatch();
-      if (queued() >= maxQueued) await new Promise<void>((r) => (spaceWaiter = r));
+      // Full: drop the oldest rather than stop reading. Jobs left waiting in the controls' and ZeroMQ's buffers would
+      // be older than the budget above assumes, and would run after the monitor's next job is already due.
+      if (queued() > maxQueued) dropOldest('queueFull', Date.now());
     }
   };
 

@@ -40,7 +40,7 @@ export function brokerMetrics(registry: Registry, counters: Counters, state: Bro
   scrapeMetric(registry, bad, 'Malformed messages logged and dropped, by process, socket and reason; this broker process, since it started', 'counter',
     () => state.badMessages().map(([socket, reason, value]) => ({ labels: { process: counters.proc, socket, reason }, value })));
   gaugeOf(registry, 'cloudroutes_broker_jobs_queued', 'Jobs held by this broker waiting for a worker with credit', state.queued);
-  gaugeOf(registry, 'cloudroutes_broker_jobs_queued_limit', 'Jobs this broker holds at most; at the limit it stops reading jobs from controls', () => state.maxQueued);
+  gaugeOf(registry, 'cloudroutes_broker_jobs_queued_limit', 'Jobs this broker holds at most; at the limit each new job pushes out the oldest', () => state.maxQueued);
   gaugeOf(registry, 'cloudroutes_broker_oldest_job_age_seconds', 'How long the oldest job held by this broker has waited for a worker (0: none waiting)', () => {
     const at = state.oldestQueuedAt();
     return at === undefined ? 0 : Math.max(0, Date.now() - at) / 1000;
