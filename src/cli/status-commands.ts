@@ -83,8 +83,10 @@ export function statusCommands(program: Command, run: Run): void {
         console.log(`zone ${out.zone}: ${schedule} monitors scheduled`);
         console.log(`schedule lag (due to sent by a control): ${lagLine(out.lag)}`);
         console.log(`start lag (due to started by a worker, queues included): ${lagLine(out.startLag)}`);
-        if ((out.counters['broker.jobs_expired'] ?? 0) > 0) {
-          console.log(`the broker dropped ${out.counters['broker.jobs_expired']} jobs that waited longer than their interval: add workers or raise --concurrency`);
+        const expired = out.counters['broker.jobs_expired'] ?? 0;
+        const full = out.counters['broker.jobs_dropped_queue_full'] ?? 0;
+        if (expired + full > 0) {
+          console.log(`the broker dropped ${expired} jobs that waited longer than their interval and ${full} that did not fit its queue: add workers or raise --concurrency`);
         }
         printTable(['COUNTER', 'VALUE'], Object.entries(out.counters));
       }),
