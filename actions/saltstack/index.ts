@@ -11,13 +11,15 @@ const STATE_FUNS = /^state\.(apply|sls|highstate|single|top)$/;
 export const meta: PluginMeta = {
   title: 'SaltStack (salt-api)',
   description:
-    'Runs a Salt execution function (fun, e.g. service.restart with arg ["nginx"]) or applies a state (state, i.e. ' +
-    'state.apply with that name) on the minions that tgt matches, in one POST <url>/run to salt-api (rest_cherrypy) with ' +
-    'the credentials in the lowstate, which costs one round trip and keeps no session token. It counts as done when every ' +
-    'minion returned a result that is not a failure; it fails when no minion matched, when a listed minion did not ' +
-    'return, when a function returned false, was not available or raised, when a state returned result false (the state ' +
-    'id and its comment are logged) or did not render, on a 401 (bad credentials or eauth), another HTTP error, a network ' +
-    'error or the deadline. Exactly one of fun and state is given. The password is stored encrypted.',
+    'Runs a Salt execution function (fun, e.g. service.restart with arg ["nginx"], or cmd.run) or applies a state (state, ' +
+    'i.e. state.apply with that name) on the minions that tgt matches, in one POST <url>/run to salt-api (rest_cherrypy) ' +
+    'with the credentials and full_return in the lowstate, so each minion answers with its return and its retcode (salt ' +
+    '2017.7 or later); one round trip, no session token. It counts as done when every minion answered with retcode 0 and ' +
+    'a result that is not a failure. It fails when no minion matched, when a minion did not return, when a minion\'s ' +
+    'retcode is not 0 (a command that exited non-zero: the minion, the retcode and the end of the output are logged; 254 ' +
+    'an unknown function), when a function returned false or raised, when a state returned result false (retcode 2; the ' +
+    'state id and its comment are logged) or did not render, on a 401 (bad credentials or eauth), another HTTP error, a ' +
+    'network error or the deadline. Exactly one of fun and state is given. The password is stored encrypted.',
   fields: {
     type: 'object',
     properties: {
@@ -72,14 +74,43 @@ function stateFailure(ret: unknown): string | undefined {
   return undefined;
 }
 
-/** Why a function's return on one minion is a failure, or undefined. */
-function funFailure(fun: string, ret: unknown): string | undefined {
-  if (ret === false) return `${fun} returned false`;
-  if (typeof ret === 'string' && /^'[^']*' is not available\.$|^ERROR\b|^The minion function caused an exception|^Minion did not return/.test(ret)) return ret;
-  return STATE_FUNS.test(fun) ? stateFailure(ret) : undefined;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The last `max` characters of what a function printed (cmd.run's text, cmd.run_all's stdout then stderr), on one line. */
+function outputTail(ret: unknown, max = 300): string {
+  const text = typeof ret === 'string' ? ret : isRecord(ret) ? [ret.stdout, ret.stderr].filter((s) => typeof s === 'string').join('\n') : JSON.stringify(ret);
+  const line = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join(' | ');
+  return line.length > max ? `…${line.slice(-max)}` : line;
 }
 
-/** Judges salt-api's answer {"return": [{minion: result, ...}]}; the problem, or undefined with the minions that returned in `ran`. */
+/**
+ * Why one minion's entry in a full_return answer ({ret, retcode, jid, out?}) is a failure, or undefined.
+ * The retcode is the minion's exit status of the job: a command's exit code for cmd.*, 2 for a state with result
+ * false, 1 for a state that did not compile, 254 for an unknown function.
+ */
+function minionFailure(fun: string, entry: unknown): string | undefined {
+  // LocalClient.cmd puts a bare false for a targeted minion that never answered.
+  if (entry === false) return 'did not return';
+  if (!isRecord(entry) || !('ret' in entry)) return `no {"ret", "retcode"} in its answer (salt before 2017.7 ignores full_return): ${JSON.stringify(entry).slice(0, 200)}`;
+  const { ret, retcode, out } = entry;
+  if (out === 'no_return' || (typeof ret === 'string' && ret.startsWith('Minion did not return'))) return `did not return (${String(ret)})`;
+  // cmd.run_all and cmd.script return the exit code in ret, which older minions do not copy to the job's retcode.
+  const code = typeof retcode === 'number' && retcode !== 0 ? retcode : isRecord(ret) && typeof ret.retcode === 'number' && ret.retcode !== 0 && typeof ret.pid === 'number' ? ret.retcode : 0;
+  const withCode = code ? ` (retcode ${code})` : '';
+  if (STATE_FUNS.test(fun)) {
+    const problem = stateFailure(ret);
+    if (problem) return problem + withCode;
+  }
+  if (ret === false) return `${fun} returned false${withCode}`;
+  if (typeof ret === 'string' && /^'[^']*' is not available\.$|^ERROR\b|^The minion function caused an exception/.test(ret)) return ret.slice(0, 300) + withCode;
+  if (code) {
+    const tail = STATE_FUNS.test(fun) ? '' : outputTail(ret);
+    return `${fun} failed with retcode ${code}${tail ? `: ${tail}` : ''}`;
+  }
+  return undefined;
+}
+
+/** Judges salt-api's answer {"return": [{minion: {ret, retcode, ...}}]}; the problem, or undefined with the minions that returned in `ran`. */
 function judge(text: string, data: Record<string, unknown>, fun: string, ran: string[]): string | undefined {
   let results: unknown;
   try {
@@ -87,11 +118,11 @@ function judge(text: string, data: Record<string, unknown>, fun: string, ran: st
   } catch {
     return 'the answer is not JSON';
   }
-  if (typeof results !== 'object' || results === null || Array.isArray(results)) return `unexpected answer, no {"return": [{minion: result}]}`;
+  if (!isRecord(results)) return `unexpected answer, no {"return": [{minion: result}]}`;
   const tgtType = typeof data.tgtType === 'string' ? data.tgtType : 'glob';
   const minions = Object.keys(results);
   if (minions.length === 0) return `no minion matched tgt "${String(data.tgt)}" (${tgtType})`;
-  const problems = minions.map((m) => [m, funFailure(fun, (results as Record<string, unknown>)[m])]).filter(([, p]) => p).map(([m, p]) => `${m}: ${p}`);
+  const problems = minions.map((m) => [m, minionFailure(fun, results[m])]).filter(([, p]) => p).map(([m, p]) => `${m}: ${p}`);
   if (tgtType === 'list') {
     const missing = String(data.tgt).split(',').map((m) => m.trim()).filter((m) => m && !minions.includes(m));
     if (missing.length) problems.push(`${missing.join(', ')} did not return`);
@@ -120,12 +151,17 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
     ...(what.arg ? { arg: what.arg } : {}),
     ...(data.kwarg !== undefined ? { kwarg: data.kwarg } : {}),
     ...(timeoutMs ? { timeout: Math.floor(timeoutMs / 1000) - 1 } : {}),
+    // Each minion's answer then carries its retcode: a command that exits non-zero returns text, not false.
+    full_return: true,
     username: data.username,
     password: data.password,
     eauth: typeof data.eauth === 'string' ? data.eauth : 'pam',
   };
   if (data.tlsVerify === false) insecure ??= new Agent({ connect: { rejectUnauthorized: false } });
-  const signal = timeoutMs ? AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]) : ctx.signal;
+  // The timer owns the controller: an AbortSignal.timeout that only AbortSignal.any refers to can be garbage-collected and never fire.
+  const limit = new AbortController();
+  const timer = timeoutMs ? setTimeout(() => limit.abort(new DOMException('timeoutMs passed', 'TimeoutError')), timeoutMs) : undefined;
+  const signal = timeoutMs ? AbortSignal.any([ctx.signal, limit.signal]) : ctx.signal;
   const ran: string[] = [];
   const outcome = await sendRequest(event, { ...ctx, signal }, {
     url: joinUrl(String(data.url), '/run'),
@@ -135,6 +171,7 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
     checkBody: (text) => judge(text, data, what.fun, ran),
     dispatcher: data.tlsVerify === false ? insecure : undefined,
   });
+  clearTimeout(timer);
   if (outcome === 'ran') ctx.logger.info({ ...where, minions: ran }, `${label}: ${what.fun} succeeded on ${ran.length} minion${ran.length > 1 ? 's' : ''} (${ran.join(', ')})`);
   return outcome;
 }

@@ -27,6 +27,27 @@ function saltApi(got: Received): Answer | undefined {
   return { status: 401, body: UNAUTHORIZED, headers: { 'content-type': 'text/html;charset=utf-8' } };
 }
 
+const JID = '20240501123001118462';
+
+/** One minion's entry when the lowstate asks for full_return: what LocalClient.cmd copies from the minion's return event. */
+function full(ret: unknown, retcode = 0, out?: string): Record<string, unknown> {
+  return { ret, retcode, jid: JID, ...(out ? { out } : {}) };
+}
+
+/** salt-api's 200 answer to /run: each minion's full entry, or false for a targeted minion that never answered. */
+function answerRun(minions: Record<string, unknown>): Answer {
+  return { status: 200, body: { return: [minions] } };
+}
+
+/** Without full_return salt-api gives each minion's ret alone, as before 2017.7; the test's answers are written with it. */
+function asRequested(got: Received, answer: Answer): Answer {
+  const [chunk] = JSON.parse(got.body) as Record<string, unknown>[];
+  const minions = (answer.body as { return?: unknown[] })?.return?.[0];
+  if (chunk?.full_return === true || typeof minions !== 'object' || minions === null) return answer;
+  const plain = Object.fromEntries(Object.entries(minions).map(([m, e]) => [m, (e as { ret?: unknown } | false) === false ? false : (e as { ret: unknown }).ret]));
+  return { ...answer, body: { return: [plain] } };
+}
+
 /** A state.apply return for one minion: each state id with its result and comment. */
 function stateRun(results: [string, boolean, string][]): Record<string, unknown> {
   return Object.fromEntries(
@@ -40,7 +61,7 @@ function stateRun(results: [string, boolean, string][]): Record<string, unknown>
 let rec: Recorder;
 test.before(async () => {
   rec = await recorder();
-  rec.answerFor = (got) => saltApi(got) ?? rec.answer;
+  rec.answerFor = (got) => saltApi(got) ?? asRequested(got, rec.answer);
 });
 test.after(() => rec.peer.close());
 test.before.each(() => {
@@ -66,7 +87,7 @@ function assertRun(lowstate: Record<string, unknown>): void {
   assert.is(got.headers.accept, 'application/json');
   assert.is(got.headers['content-type'], 'application/json');
   assert.is(got.headers['x-auth-token'], undefined);
-  assert.equal(JSON.parse(got.body), [lowstate]);
+  assert.equal(JSON.parse(got.body), [{ ...lowstate, full_return: true }]);
 }
 
 const creds = { username: USER, password: PASSWORD, eauth: 'pam' };
@@ -92,7 +113,7 @@ test('schema rejects bad data naming the field; the password is secret', async (
 });
 
 test('fun: one POST /run with the credentials in the lowstate; every minion returning means ran', async () => {
-  rec.answer = { status: 200, body: { return: [{ web1: true, web2: true }] } };
+  rec.answer = answerRun({ web1: full(true), web2: full(true) });
   const { outcome, log } = await run(data());
   assert.is(outcome, 'ran');
   assertRun({ client: 'local', tgt: 'web*', tgt_type: 'glob', fun: 'service.restart', arg: ['nginx'], ...creds });
@@ -102,46 +123,47 @@ test('fun: one POST /run with the credentials in the lowstate; every minion retu
 });
 
 test('fun: kwarg, tgtType, eauth and timeoutMs are sent as salt names them', async () => {
-  rec.answer = { status: 200, body: { return: [{ db1: { pid: 4242, retcode: 0, stdout: 'ok', stderr: '' } }] } };
+  rec.answer = answerRun({ db1: full({ pid: 4242, retcode: 0, stdout: 'ok', stderr: '' }) });
   const d = data({ tgt: 'G@role:db and not db9', tgtType: 'compound', fun: 'cmd.run_all', arg: ['systemctl restart postgresql'], kwarg: { timeout: 60 }, timeoutMs: 4500 });
   assert.is((await run(d)).outcome, 'ran');
   assertRun({ client: 'local', tgt: 'G@role:db and not db9', tgt_type: 'compound', fun: 'cmd.run_all', arg: ['systemctl restart postgresql'], kwarg: { timeout: 60 }, timeout: 3, ...creds });
 });
 
 test('state: state.apply with the state name; all states true means ran', async () => {
-  rec.answer = { status: 200, body: { return: [{ web1: stateRun([['nginx', true, 'Service nginx is already enabled, and is running']]) }] } };
+  rec.answer = answerRun({ web1: full(stateRun([['nginx', true, 'Service nginx is already enabled, and is running']]), 0, 'highstate') });
   const { outcome } = await run(data({ fun: undefined, arg: undefined, state: 'nginx', kwarg: { pillar: { port: 8080 } } }));
   assert.is(outcome, 'ran');
   assertRun({ client: 'local', tgt: 'web*', tgt_type: 'glob', fun: 'state.apply', arg: ['nginx'], kwarg: { pillar: { port: 8080 } }, ...creds });
 });
 
 test('state: a state with result false means failed, naming the minion, the state id and its comment', async () => {
-  rec.answer = {
-    status: 200,
-    body: { return: [{ web1: stateRun([['nginx', true, 'ok']]), web2: stateRun([['nginx', true, 'ok'], ['nginx-running', false, 'Job for nginx.service failed because the control process exited with error code.']]) }] },
-  };
+  rec.answer = answerRun({
+    web1: full(stateRun([['nginx', true, 'ok']]), 0, 'highstate'),
+    web2: full(stateRun([['nginx', true, 'ok'], ['nginx-running', false, 'Job for nginx.service failed because the control process exited with error code.']]), 2, 'highstate'),
+  });
   const { outcome, log } = await run(data({ fun: undefined, arg: undefined, state: 'nginx' }));
   assert.is(outcome, 'failed');
-  assert.match(String(log.lines[0]!.msg), 'web2: state nginx-running failed: Job for nginx.service failed');
+  assert.match(String(log.lines[0]!.msg), 'web2: state nginx-running failed: Job for nginx.service failed because the control process exited with error code. (retcode 2)');
   assert.not.match(String(log.lines[0]!.msg), 'web1');
   assert.is(log.lines[0]!.reactionId, 'rea-3');
 });
 
 test('state: a state that does not render (a list of errors) means failed', async () => {
-  rec.answer = { status: 200, body: { return: [{ web1: ["No matching sls found for 'ngnix' in env 'base'"] }] } };
+  rec.answer = answerRun({ web1: full(["No matching sls found for 'ngnix' in env 'base'"], 1, 'highstate') });
   const { outcome, log } = await run(data({ fun: undefined, arg: undefined, state: 'ngnix' }));
   assert.is(outcome, 'failed');
-  assert.match(String(log.lines[0]!.msg), "web1: the state did not run: No matching sls found for 'ngnix'");
+  assert.match(String(log.lines[0]!.msg), "web1: the state did not run: No matching sls found for 'ngnix' in env 'base' (retcode 1)");
 });
 
 test('fun: false on a minion, an unknown function and a minion exception mean failed', async () => {
-  const cases: [unknown, string, string][] = [
-    [{ web1: true, web2: false }, 'service.restart', 'web2: service.restart returned false'],
-    [{ web1: "'service.restartx' is not available.", web2: "'service.restartx' is not available." }, 'service.restartx', "web1: 'service.restartx' is not available."],
-    [{ web1: 'The minion function caused an exception: Traceback (most recent call last): ...' }, 'service.restart', 'web1: The minion function caused an exception'],
+  const missing = "'service.restartx' is not available.";
+  const cases: [Record<string, unknown>, string, string][] = [
+    [{ web1: full(true), web2: full(false) }, 'service.restart', 'web2: service.restart returned false'],
+    [{ web1: full(missing, 254, 'nested'), web2: full(missing, 254, 'nested') }, 'service.restartx', "web1: 'service.restartx' is not available. (retcode 254); web2: "],
+    [{ web1: full('The minion function caused an exception: Traceback (most recent call last): ...', 1, 'nested') }, 'service.restart', 'web1: The minion function caused an exception'],
   ];
   for (const [result, fun, words] of cases) {
-    rec.answer = { status: 200, body: { return: [result] } };
+    rec.answer = answerRun(result);
     const { outcome, log } = await run(data({ fun }));
     assert.is(outcome, 'failed');
     assert.match(String(log.lines[0]!.msg), words);
@@ -149,19 +171,93 @@ test('fun: false on a minion, an unknown function and a minion exception mean fa
   }
 });
 
+const restartFailed =
+  'Job for nginx.service failed because the control process exited with error code.\n' +
+  'See "systemctl status nginx.service" and "journalctl -xeu nginx.service" for details.';
+
+test('cmd.run: a command that exits 1 means failed, naming the minion, the retcode and the end of the output', async () => {
+  rec.answer = answerRun({ web1: full(restartFailed, 1) });
+  const { outcome, log } = await run(data({ tgt: 'web1', fun: 'cmd.run', arg: ['systemctl restart nginx'] }));
+  assert.is(outcome, 'failed');
+  assertRun({ client: 'local', tgt: 'web1', tgt_type: 'glob', fun: 'cmd.run', arg: ['systemctl restart nginx'], ...creds });
+  assert.match(String(log.lines[0]!.msg), 'web1: cmd.run failed with retcode 1: Job for nginx.service failed because the control process exited with error code. | See "systemctl status nginx.service"');
+  assert.is(log.lines[0]!.httpStatus, 200);
+});
+
+test('cmd.run: retcode 0 on every minion means ran', async () => {
+  rec.answer = answerRun({ web1: full(''), web2: full('nginx restarted') });
+  const { outcome, log } = await run(data({ fun: 'cmd.run', arg: ['systemctl restart nginx && echo nginx restarted'] }));
+  assert.is(outcome, 'ran');
+  assert.match(String(log.lines[0]!.msg), 'cmd.run succeeded on 2 minions (web1, web2)');
+});
+
+test('mixed minions: only the ones with a non-zero retcode are named, with the tail of a long output', async () => {
+  const noisy = Array.from({ length: 60 }, (_, i) => `line ${i}: checking configuration`).join('\n') + '\nnginx: [emerg] unknown directive "lisen" in /etc/nginx/sites-enabled/app:3';
+  rec.answer = answerRun({ web1: full('ok'), web2: full(noisy, 1), web3: full('ok') });
+  const { outcome, log } = await run(data({ fun: 'cmd.run', arg: ['nginx -t && systemctl reload nginx'] }));
+  assert.is(outcome, 'failed');
+  const msg = String(log.lines[0]!.msg);
+  assert.match(msg, /web2: cmd\.run failed with retcode 1: ….*nginx: \[emerg\] unknown directive "lisen" in \/etc\/nginx\/sites-enabled\/app:3$/);
+  assert.not.match(msg, 'line 0:');
+  assert.not.match(msg, 'web1');
+  assert.not.match(msg, 'web3');
+});
+
+test('cmd.run_all and cmd.script: the exit code in the return counts too', async () => {
+  for (const fun of ['cmd.run_all', 'cmd.script']) {
+    rec.answer = answerRun({ db1: full({ pid: 4242, retcode: 3, stdout: 'stopping postgresql', stderr: 'pg_ctl: server does not shut down' }, 3) });
+    const { outcome, log } = await run(data({ tgt: 'db1', fun, arg: ['salt://restart-pg.sh'] }));
+    assert.is(outcome, 'failed');
+    assert.match(String(log.lines[0]!.msg), `db1: ${fun} failed with retcode 3: stopping postgresql | pg_ctl: server does not shut down`);
+  }
+  // A minion that leaves the job's retcode at 0 still reports the command's own.
+  rec.answer = answerRun({ db1: full({ pid: 4242, retcode: 2, stdout: '', stderr: 'No such file' }, 0) });
+  const { outcome, log } = await run(data({ tgt: 'db1', fun: 'cmd.run_all', arg: ['/opt/restart'] }));
+  assert.is(outcome, 'failed');
+  assert.match(String(log.lines[0]!.msg), 'db1: cmd.run_all failed with retcode 2: No such file');
+});
+
+test('state: retcode 2 with every listed state true still means failed (a state failed that the return does not show)', async () => {
+  rec.answer = answerRun({ web1: full(stateRun([['nginx', true, 'ok']]), 2, 'highstate') });
+  const { outcome, log } = await run(data({ fun: undefined, arg: undefined, state: 'nginx' }));
+  assert.is(outcome, 'failed');
+  assert.match(String(log.lines[0]!.msg), 'web1: state.apply failed with retcode 2');
+  assert.not.match(String(log.lines[0]!.msg), '__run_num__');
+});
+
+test('a minion that did not return, and an answer without retcodes (salt before 2017.7), mean failed', async () => {
+  rec.answer = answerRun({ web1: full(true), web2: false });
+  let r = await run(data());
+  assert.is(r.outcome, 'failed');
+  assert.match(String(r.log.lines[0]!.msg), 'web2: did not return');
+  assert.not.match(String(r.log.lines[0]!.msg), 'web1');
+  rec.answer = answerRun({ web1: { out: 'no_return', ret: 'Minion did not return. [No response]', retcode: 1 } });
+  r = await run(data());
+  assert.is(r.outcome, 'failed');
+  assert.match(String(r.log.lines[0]!.msg), 'web1: did not return (Minion did not return. [No response])');
+  rec.answerFor = (got) => saltApi(got) ?? { status: 200, body: { return: [{ web1: true }] } };
+  try {
+    r = await run(data());
+  } finally {
+    rec.answerFor = (got) => saltApi(got) ?? asRequested(got, rec.answer);
+  }
+  assert.is(r.outcome, 'failed');
+  assert.match(String(r.log.lines[0]!.msg), 'web1: no {"ret", "retcode"} in its answer (salt before 2017.7 ignores full_return): true');
+});
+
 test('no minion matched, or a listed minion did not return, means failed', async () => {
-  rec.answer = { status: 200, body: { return: [{}] } };
+  rec.answer = answerRun({});
   let r = await run(data({ tgt: 'wbe*' }));
   assert.is(r.outcome, 'failed');
   assert.match(String(r.log.lines[0]!.msg), 'no minion matched tgt "wbe*" (glob)');
-  rec.answer = { status: 200, body: { return: [{ web1: true }] } };
+  rec.answer = answerRun({ web1: full(true) });
   r = await run(data({ tgt: 'web1,web2', tgtType: 'list' }));
   assert.is(r.outcome, 'failed');
   assert.match(String(r.log.lines[0]!.msg), 'web2 did not return');
 });
 
 test('bad credentials: salt-api answers 401, which means failed; the password is never logged', async () => {
-  rec.answer = { status: 200, body: { return: [{ web1: true }] } };
+  rec.answer = answerRun({ web1: full(true) });
   const { outcome, log } = await run(data({ password: 'wrong-password' }));
   assert.is(outcome, 'failed');
   assert.is(log.lines[0]!.httpStatus, 401);
@@ -205,7 +301,7 @@ test('https: a self-signed salt-api fails unless tlsVerify is false', async () =
     req.on('end', () => {
       bodies.push(text);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ return: [{ web1: true }] }));
+      res.end(JSON.stringify({ return: [{ web1: full(true) }] }));
     });
   });
   try {
