@@ -131,4 +131,32 @@ test('a full broker queue pushes out its oldest jobs, and workers get the newest
   }
 });
 
+test('a broker down for 3 s: the jobs held meanwhile are dropped as they leave the control, not sent as a burst', async () => {
+  const zone = 'down';
+  for (let i = 0; i < 5; i++) {
+    await putMonitor(redis, zone, { id: `d${i}`, ctype: 'tcp-check', data: { host: '127.0.0.1', port: server.port }, interval: 1 }, i * 200);
+  }
+  const cluster = new Cluster({ redisUrl: server.url, zone, concurrency: 16 });
+  cluster.ports = await freePorts();
+  await cluster.startControl();
+  try {
+    await new Promise((r) => setTimeout(r, 3000));
+    const startedAt = Date.now();
+    await cluster.startBroker();
+    await cluster.startWorker();
+    await cluster.startSink();
+    await new Promise((r) => setTimeout(r, 2500));
+    const history = await redis.xrange(keys(zone).history, '-', '+');
+    const entries = history.map(([, f]) => Object.fromEntries(f.flatMap((v, i) => (i % 2 ? [] : [[v, f[i + 1]]])))) as Record<string, string>[];
+    assert.ok(entries.length >= 5, `${entries.length} results`);
+    // Nothing checked later than its interval after it was due: the backlog of the outage was not run.
+    const late = entries.map((e) => Number(e.checkedAt) - Number(e.due)).filter((ms) => ms > 1500);
+    assert.equal(late, [], 'results of jobs older than their interval');
+    assert.ok(entries.every((e) => Number(e.checkedAt) >= startedAt));
+    assert.ok(Number(await redis.hget(keys(zone).counters, 'control.jobs_expired')) >= 5, 'the held jobs were counted as dropped');
+  } finally {
+    await cluster.stop();
+  }
+});
+
 test.run();

@@ -45,9 +45,21 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   const lag = new LagRecorder(redis, lagKey(zone));
   const prom = opts.metrics && controlMetrics(opts.metrics, counters);
 
-  const push = new Push({ sendHighWaterMark: 20_000, linger: 2000 });
+  // immediate: no queue inside ZeroMQ for a broker that is not connected, and a send that cannot go out gives up
+  // after 200 ms: jobs wait in `out`, where each attempt judges them again.
+  const push = new Push({ sendHighWaterMark: 1000, linger: 2000, immediate: true, sendTimeout: 200 });
   for (const b of opts.brokers) push.connect(b);
-  const out = new SendQueue<string>(push, 50_000, logger, 'jobs');
+  // A job is stamped `sent` as it leaves; one that waited past its interval (a broker down or slow) is dropped,
+  // since the monitor's next job is already queued behind it.
+  const out = new SendQueue<JobMessage>(push, 50_000, logger, 'jobs', (job) => {
+    const now = Date.now();
+    if (now - job.due > job.interval! * 1000) {
+      counters.inc('jobs_expired');
+      return undefined;
+    }
+    job.sent = now;
+    return encode(job);
+  });
   logger.info({ brokers: opts.brokers, zone }, 'control started');
 
   let stopped = false;
@@ -67,7 +79,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       v: 1, type: 'job', monitorId: monitor.id, name: monitor.name, ctype: monitor.ctype, data: monitor.data,
       timeoutMs: Math.min(timeout, monitor.interval * 1000), zone, due, sent: now, interval: monitor.interval, createdAt: monitor.createdAt,
     };
-    return out.push(encode(job));
+    return out.push(job);
   };
 
   const tick = async (): Promise<number> => {

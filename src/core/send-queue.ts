@@ -1,21 +1,28 @@
 /** A bounded queue in front of one ZeroMQ socket with a single send loop (only one send may wait per socket). */
 import type { Logger } from 'pino';
 
+type Wire = string | Buffer | (string | Buffer)[];
+
 interface Sendable {
-  send(msg: string | Buffer | (string | Buffer)[]): Promise<void>;
+  send(msg: Wire): Promise<void>;
 }
 
-export class SendQueue<T extends string | Buffer | (string | Buffer)[]> {
+export class SendQueue<T> {
   private items: T[] = [];
   private head = 0;
   private running = false;
   private closed = false;
+  private failing = false;
   private idle: (() => void)[] = [];
 
   /**
    * @param capacity most messages held before `push` refuses (the caller decides what a refusal means)
+   * @param toWire makes the message from an item at the moment it is sent; undefined drops the item
    */
-  constructor(private readonly socket: Sendable, private readonly capacity: number, private readonly logger: Logger, private readonly what: string) {}
+  constructor(
+    private readonly socket: Sendable, private readonly capacity: number, private readonly logger: Logger, private readonly what: string,
+    private readonly toWire: (item: T) => Wire | undefined = (item) => item as Wire,
+  ) {}
 
   get length(): number {
     return this.items.length - this.head;
@@ -43,15 +50,19 @@ export class SendQueue<T extends string | Buffer | (string | Buffer)[]> {
     this.running = true;
     try {
       while (this.length > 0 && !this.closed) {
-        const msg = this.items[this.head]!;
+        // Made at each attempt, so a socket with a send timeout gets the item judged again on every retry.
+        const msg = this.toWire(this.items[this.head]!);
         try {
-          await this.socket.send(msg);
+          if (msg !== undefined) await this.socket.send(msg);
         } catch (err) {
           if (this.closed) break;
-          this.logger.warn({ err: (err as Error).message, socket: this.what }, 'send failed; retrying');
+          if (!this.failing) this.logger.warn({ err: (err as Error).message, socket: this.what }, 'send failed; retrying');
+          this.failing = true;
           await new Promise((r) => setTimeout(r, 100));
           continue;
         }
+        if (this.failing) this.logger.info({ socket: this.what }, 'sending again');
+        this.failing = false;
         this.head++;
         if (this.head > 1024 && this.head * 2 > this.items.length) {
           this.items = this.items.slice(this.head);
