@@ -61,6 +61,8 @@ export class Connection {
       };
       this.client.once('ready', () => {
         settled = true;
+        // Whoever asked for it may have given up meanwhile: nothing would ever take() and give() it.
+        if (this.open === 0) this.rest();
         resolve();
       });
       this.client.on('error', (err: Error & { level?: string; code?: string }) => {
@@ -106,8 +108,36 @@ export class Connection {
     const next = this.queue.shift();
     if (next) return next();
     if (this.open > 0 || this.dead) return;
+    this.rest();
+  }
+
+  /** Lets the process exit despite the connection and closes it after IDLE_MS unless a channel is taken meanwhile. */
+  private rest(): void {
+    clearTimeout(this.idle);
     this.sock.unref();
     this.idle = setTimeout(() => this.drop(), IDLE_MS).unref();
+  }
+
+  /**
+   * Ends the command on `ch` that its check gave up on: KILL its process group `pgid` (when known) and close the channel, keeping a slot taken until the
+   * server confirms. A server that does not confirm within `graceMs` is taken for dead and the connection dropped.
+   */
+  abandon(ch: ClientChannel, pgid: number | undefined, graceMs = 1000): void {
+    if (this.dead) return;
+    this.open++;
+    const grace = setTimeout(() => this.drop(), graceMs);
+    ch.once('close', () => {
+      clearTimeout(grace);
+      this.give();
+    });
+    // OpenSSH refuses "signal" requests in many setups (root logins among them): kill by a command instead.
+    if (pgid) this.side(`kill -KILL -- -${pgid}`);
+    ch.close();
+  }
+
+  /** Runs `command` on its own channel, ignoring its output and failure. */
+  side(command: string): void {
+    void this.exec(command).then((c) => c.resume(), () => undefined);
   }
 
   /** Closes the connection and forgets it. */

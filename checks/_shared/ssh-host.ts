@@ -128,21 +128,28 @@ export class SshHost implements Host {
 
   /** Runs a short command and collects all of its output; throws on a connection problem or a non-zero exit. */
   private async ask(command: string, what: string, okCodes = [0]): Promise<string> {
-    return this.withChannel(command, (ch, conn) => {
+    return this.withChannel(`echo $$; ${command}`, (ch, conn) => {
       return new Promise<string>((resolve, reject) => {
         const out: Buffer[] = [];
         const err = new Tail();
+        const head = new PidLine();
         let size = 0;
         let code: number | null = null;
+        let gaveUp = false;
         ch.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size <= MAX_OUTPUT) out.push(c);
+          const known = head.pid !== undefined;
+          const rest = head.feed(c);
+          if (!known && gaveUp && head.pid) conn.side(`kill -KILL -- -${head.pid}`);
+          if (!rest) return;
+          size += rest.length;
+          if (size <= MAX_OUTPUT) out.push(rest);
         });
         ch.stderr.on('data', (c: Buffer) => err.push(c));
         ch.on('exit', (c: number | null) => (code = c));
         const onAbort = () => {
-          // A silent peer and a slow command look alike: drop the connection so the next check starts afresh.
-          conn.drop();
+          // Other checks share the connection: end only this command (a hung mount), unless the peer went silent.
+          gaveUp = true;
+          conn.abandon(ch, head.pid);
           reject(this.timedOut(what));
         };
         if (this.signal.aborted) return onAbort();
@@ -199,7 +206,7 @@ export class SshHost implements Host {
 
   /** For runRemote: an exec channel and a way to run a follow-up command on the same connection. */
   channel<T>(command: string, fn: (ch: ClientChannel, conn: Connection, side: (cmd: string) => void) => Promise<T>): Promise<T> {
-    return this.withChannel(command, (ch, conn) => fn(ch, conn, (cmd) => void conn.exec(cmd).then((c) => c.resume(), () => undefined)));
+    return this.withChannel(command, (ch, conn) => fn(ch, conn, (cmd) => conn.side(cmd)));
   }
 }
 
@@ -242,14 +249,29 @@ export function remoteLine(command: Command, env: Record<string, string> = {}): 
   return `echo $$; ${exports.length ? `export ${exports.join(' ')}; ` : ''}${run}`;
 }
 
+/** Splits off the `echo $$` line a remote command starts with: the pid of its shell, which leads its process group. */
+class PidLine {
+  pid: number | undefined;
+  private head = '';
+
+  /** The output in `chunk` after the pid line, or undefined while that line is still incomplete. */
+  feed(chunk: Buffer): Buffer | undefined {
+    if (this.pid !== undefined) return chunk;
+    this.head += chunk.toString('latin1');
+    const nl = this.head.indexOf('\n');
+    if (nl < 0) return undefined;
+    this.pid = Number(this.head.slice(0, nl)) || 0;
+    return Buffer.from(this.head.slice(nl + 1), 'latin1');
+  }
+}
+
 function runRemote(host: SshHost, command: Command, opts: RunOptions): Promise<RunResult> {
   const started = performance.now();
   return host.channel(remoteLine(command, opts.env), (ch, conn, side) => {
     return new Promise<RunResult>((resolve, reject) => {
       const out = new Tail();
       const err = new Tail();
-      let head = '';
-      let pgid: number | undefined;
+      const head = new PidLine();
       let timedOut = false;
       let exited: { code: number | null; killedBy: string | null } | undefined;
       let done = false;
@@ -273,7 +295,7 @@ function runRemote(host: SshHost, command: Command, opts: RunOptions): Promise<R
       const onDeadline = () => {
         if (exited || done) return;
         timedOut = true;
-        if (pgid) side(`kill -KILL -- -${pgid}`);
+        if (head.pid) side(`kill -KILL -- -${head.pid}`);
         else ch.close();
         // No exit within a second of the kill: give up on the command and on the connection.
         grace = setTimeout(() => {
@@ -282,13 +304,10 @@ function runRemote(host: SshHost, command: Command, opts: RunOptions): Promise<R
         }, 1000);
       };
       ch.on('data', (c: Buffer) => {
-        if (pgid !== undefined) return out.push(c);
-        head += c.toString('latin1');
-        const nl = head.indexOf('\n');
-        if (nl < 0) return;
-        pgid = Number(head.slice(0, nl)) || 0;
-        if (nl + 1 < head.length) out.push(Buffer.from(head.slice(nl + 1), 'latin1'));
-        if (timedOut && pgid) side(`kill -KILL -- -${pgid}`);
+        const known = head.pid !== undefined;
+        const rest = head.feed(c);
+        if (rest?.length) out.push(rest);
+        if (!known && timedOut && head.pid) side(`kill -KILL -- -${head.pid}`);
       });
       ch.stderr.on('data', (c: Buffer) => err.push(c));
       ch.on('exit', (code: number | null, signal?: string) => {

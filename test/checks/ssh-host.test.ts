@@ -1,11 +1,14 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { cpus } from 'node:os';
+import { rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { closeSshConnections, sshConnectionCount } from '../../checks/_shared/ssh-connection.js';
-import { sshField } from '../../checks/_shared/ssh-host.js';
+import { sshField, sshHost, type SshHost } from '../../checks/_shared/ssh-host.js';
 import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule, CheckResult } from '../../src/core/types.js';
@@ -132,11 +135,12 @@ test('connections are reused: many checks to one target make one TCP connection'
   assert.is(sshConnectionCount(), 2);
 });
 
-test('an idle pooled connection does not keep a process alive', async () => {
+/** Runs load-average over SSH to `port` in a child process with a `signalMs` deadline; its output, exit code and run time. */
+async function checkInChild(port: number, signalMs: number): Promise<{ out: string; exit: number | null; took: number }> {
   const module = fileURLToPath(new URL('../../checks/load-average/index.js', import.meta.url));
   const code =
     `const m = await import(${JSON.stringify(module)});` +
-    `const r = await m.check({ monitorId: 'm', name: 'n', ctype: 'load-average', zone: 'z', timeoutMs: 5000, data: { ssh: ${JSON.stringify(ssh())} } }, { signal: AbortSignal.timeout(5000) });` +
+    `const r = await m.check({ monitorId: 'm', name: 'n', ctype: 'load-average', zone: 'z', timeoutMs: 5000, data: { ssh: ${JSON.stringify(ssh({ port }))} } }, { signal: AbortSignal.timeout(${signalMs}) });` +
     'console.log(r.status);';
   const started = Date.now();
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -146,9 +150,69 @@ test('an idle pooled connection does not keep a process alive', async () => {
     const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.on('exit', (c) => (clearTimeout(t), resolve(c)));
   });
-  assert.is(out.trim(), 'healthy');
-  assert.is(exit, 0);
-  assert.ok(Date.now() - started < 5000, `exited after ${Date.now() - started} ms`);
+  return { out: out.trim(), exit, took: Date.now() - started };
+}
+
+test('an idle pooled connection does not keep a process alive', async () => {
+  const r = await checkInChild(sshd.port, 5000);
+  assert.is(r.out, 'healthy');
+  assert.is(r.exit, 0);
+  assert.ok(r.took < 5000, `exited after ${r.took} ms`);
+});
+
+test('a handshake that completes after the check gave up does not keep the process alive', async () => {
+  // A TCP proxy to sshd that holds each connection 300 ms before passing bytes on.
+  const proxy = createServer((client) => {
+    client.pause();
+    setTimeout(() => {
+      const server = connect(sshd.port, '127.0.0.1');
+      client.pipe(server).pipe(client);
+      client.resume();
+      server.on('error', () => client.destroy());
+      client.on('error', () => server.destroy());
+      client.on('close', () => server.destroy());
+    }, 300);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  try {
+    const logins = () => sshd.log.match(/Accepted publickey for root/g)?.length ?? 0;
+    const before = logins();
+    const r = await checkInChild((proxy.address() as { port: number }).port, 100);
+    assert.is(r.out, 'unknown');
+    assert.is(r.exit, 0);
+    assert.ok(r.took < 5000, `exited after ${r.took} ms`);
+    assert.is(logins() - before, 1, 'the handshake completed after the deadline');
+  } finally {
+    proxy.close();
+  }
+});
+
+test('a question that hangs past its deadline ends only its own command: other checks on the connection go on', async () => {
+  await remote('load-average', {});
+  const before = sshd.connections();
+  const pooled = sshConnectionCount();
+  const tag = randomInt(1e8, 1e9);
+  const fifo = join(tmpdir(), `cr-hung-${tag}`);
+  execFileSync('mkfifo', [fifo]);
+  try {
+    // cat blocks opening a FIFO nobody writes, as stat -f does on a hung mount.
+    const hung = (sshHost(ssh(), AbortSignal.timeout(300), 5000) as SshHost).readText(fifo).then(
+      () => new Error('a FIFO without a writer gave text'),
+      (err: Error) => err,
+    );
+    const other = remote('execute-shell-command', { command: 'sleep 0.35; echo done' });
+    const err = await hung;
+    assert.match(err.message, new RegExp(`^timed out after \\d+ ms reading ${fifo} over SSH to root@127\\.0\\.0\\.1:${sshd.port}$`));
+    const r = await other;
+    assert.is(r.status, 'healthy', r.message);
+    assert.is(r.message, `exit status 0: done${where}`);
+    await until(() => pidsWith(fifo).length === 0, 2000);
+    assert.is((await remote('load-average', {})).status, 'healthy');
+    assert.is(sshConnectionCount(), pooled);
+    assert.is(sshd.connections(), before, 'the connection stayed pooled');
+  } finally {
+    rmSync(fifo, { force: true });
+  }
 });
 
 test('a key the server does not know: unknown, authentication rejected', async () => {
