@@ -92,7 +92,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const giveUp = new AbortController();
   const loops = Promise.allSettled([
     sync.run(abort.signal, giveUp.signal), history.run(abort.signal, giveUp.signal), events.run(abort.signal, giveUp.signal),
-    views.run(abort.signal), signals.run(abort.signal, giveUp.signal),
+    views.run(abort.signal), signals.run(abort.signal, giveUp.signal, sync.ready),
   ]);
   logger.info({ zone: settings.zone, consumer }, 'bridge started');
 

@@ -21,16 +21,28 @@ const CHUNK = 1000;
 /** The told monitors this zone runs (kept by the config sync), with the TTL their signal keys get. */
 export class ToldSet {
   private ttls = new Map<string, number>();
+  private grew = false;
 
   /** Replaces the set with the told ones of `monitors` (after a full resync). */
   reset(monitors: Monitor[]): void {
+    const before = this.ttls;
     this.ttls = new Map(monitors.filter(isTold).map((m) => [m.id, monitorSignalTtl(m)]));
+    for (const id of this.ttls.keys()) if (!before.has(id)) this.grew = true;
   }
 
   /** Adds, changes or (with no monitor) removes one monitor. */
   update(id: string, monitor: Monitor | undefined): void {
-    if (monitor && isTold(monitor)) this.ttls.set(id, monitorSignalTtl(monitor));
-    else this.ttls.delete(id);
+    if (monitor && isTold(monitor)) {
+      if (!this.ttls.has(id)) this.grew = true;
+      this.ttls.set(id, monitorSignalTtl(monitor));
+    } else this.ttls.delete(id);
+  }
+
+  /** Whether monitors were added since the last call: their stored signals, skipped by earlier pulls, are wanted now. */
+  takeGrown(): boolean {
+    const grew = this.grew;
+    this.grew = false;
+    return grew;
   }
 
   ttl(id: string): number | undefined {
@@ -47,6 +59,8 @@ export class SignalSync {
   /** Per monitor, the `at` of the newest signal the store is known to have (so it is not written again). */
   private readonly stored = new Map<string, number>();
   private since = 0;
+  /** Set when Redis (re)connected: the next round reads every stored signal, as Redis may have lost them. */
+  private readAll = true;
   private readonly failures: FailureLog;
 
   constructor(private readonly redis: Redis, private readonly store: Store, private readonly zone: string, private readonly told: ToldSet,
@@ -55,11 +69,19 @@ export class SignalSync {
     this.failures = new FailureLog(logger, "sharing told monitors' signals through the store of record",
       "signals stay in this zone's Redis and are shared once it works");
     // A Redis that restarted may have lost its signals: read them all from the store again.
-    redis.on('ready', () => (this.since = 0));
+    redis.on('ready', () => (this.readAll = true));
   }
 
-  /** Until `signal` aborts; a round still waiting on Redis or the store when `giveUp` aborts is abandoned. */
-  async run(signal: AbortSignal, giveUp: AbortSignal): Promise<void> {
+  /**
+   * Until `signal` aborts, starting once `toldKnown` resolves (the config sync's first resync, which fills the told set);
+   * a round still waiting on Redis or the store when `giveUp` aborts is abandoned.
+   */
+  async run(signal: AbortSignal, giveUp: AbortSignal, toldKnown: Promise<void> = Promise.resolve()): Promise<void> {
+    try {
+      await unlessAborted(toldKnown, signal);
+    } catch {
+      return;
+    }
     const backoff = new Backoff(this.pollMs, 30_000);
     while (!signal.aborted) {
       try {
@@ -108,16 +130,32 @@ export class SignalSync {
 
   /** Copies signals stored since the last pull (less a look-back) of this zone's told monitors into Redis, unless Redis has newer ones. */
   async pull(): Promise<number> {
-    const list = await this.store.signals({ since: Math.max(0, this.since - LOOK_BACK_MS) });
+    // Taken at the start, so a reset or a new told monitor during this round still makes the next one read everything.
+    const all = this.told.takeGrown() || this.readAll;
+    this.readAll = false;
+    try {
+      return await this.pullSince(all ? 0 : Math.max(0, this.since - LOOK_BACK_MS));
+    } catch (err) {
+      if (all) this.readAll = true;
+      throw err;
+    }
+  }
+
+  private async pullSince(since: number): Promise<number> {
+    const list = await this.store.signals({ since });
     let newest = this.since;
     const p = this.redis.pipeline();
     const queued: string[] = [];
+    const now = Date.now();
     for (const s of list) {
       newest = Math.max(newest, s.storedAt);
       const ttl = this.told.ttl(s.monitorId);
       if (ttl === undefined) continue;
       this.stored.set(s.monitorId, Math.max(this.stored.get(s.monitorId) ?? -Infinity, s.at));
-      p.putSignal(this.k.signal(s.monitorId), JSON.stringify({ at: s.at, status: s.status, ...(s.message ? { message: s.message } : {}) }), s.at, ttl);
+      // The key lives as long as it would have from the ping on, not a full TTL from this copy.
+      const left = Math.ceil(ttl - (now - s.at) / 1000);
+      if (left <= 0) continue;
+      p.putSignal(this.k.signal(s.monitorId), JSON.stringify({ at: s.at, status: s.status, ...(s.message ? { message: s.message } : {}) }), s.at, left);
       queued.push(s.monitorId);
     }
     let written = 0;
