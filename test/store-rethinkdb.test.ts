@@ -201,6 +201,22 @@ t('a database set up before signals were shared: store check names the signals t
   await admin.run('drop', r.dbDrop(db));
 });
 
+t("signals' storedAt is the server's clock, not the writer's (zones with clocks apart still agree on since)", async () => {
+  const store = await freshStore();
+  const realNow = Date.now;
+  const before = realNow();
+  Date.now = () => realNow() + 3_600_000;
+  try {
+    await store.putSignals([{ monitorId: 'm1', zone: 'eu', at: 1, status: 'healthy' }]);
+  } finally {
+    Date.now = realNow;
+  }
+  const [s] = await store.signals({});
+  assert.ok(s && Number.isInteger(s.storedAt) && s.storedAt >= before - 1000 && s.storedAt <= realNow() + 1000,
+    `storedAt ${s?.storedAt} is the server's time, between ${before} and ${realNow()}`);
+  await store.close();
+});
+
 t('a server that refuses or never answers gives CR_STORE naming host:port within seconds', async () => {
   const port = await closedPort();
   let started = Date.now();

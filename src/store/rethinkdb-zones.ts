@@ -51,9 +51,10 @@ interface SignalDoc extends StoredSignal {
 /** Saves signals in one query; per monitor the stored signal is replaced only by a newer `at`. */
 export async function putSignals(pool: RethinkPool, db: string, signals: MonitorSignal[]): Promise<void> {
   if (signals.length === 0) return;
-  const storedAt = Date.now();
-  const docs: SignalDoc[] = signals.map((s) => ({ ...s, id: s.monitorId, storedAt }));
-  const q = r.db(db).table<SignalDoc>('signals').insert(docs, {
+  // The server's clock, so every zone's `since` window agrees with it whatever the bridges' clocks say.
+  const storedAt = r.now().toEpochTime().mul(1000).floor();
+  const docs = signals.map((s) => ({ ...s, id: s.monitorId, storedAt }));
+  const q = r.db(db).table<SignalDoc>('signals').insert(docs as unknown as SignalDoc[], {
     conflict: (_id: RDatum, old: RDatum, next: RDatum) => r.branch(next('at').gt(old('at')), next, old),
   });
   const result = (await pool.run(`writing ${signals.length} signals`, q)) as WriteResult;

@@ -33,7 +33,7 @@ export interface MonitorSignal extends Signal {
 
 /** A signal as the store holds it: the latest per monitor. */
 export interface StoredSignal extends MonitorSignal {
-  /** When it was written (epoch ms, the writer's clock); what `signals({ since })` selects on. */
+  /** When it was written (epoch ms: the RethinkDB server's clock, or the clock of the machine holding the SQLite file); what `signals({ since })` selects on. */
   storedAt: number;
 }
 
