@@ -97,11 +97,13 @@ export function unusable(job: CheckJob, problem: string): CheckResult {
   return { status: 'unknown', message: `monitor "${job.name}": ${problem}` };
 }
 
-/** data.host and data.port (the standard port when absent), or undefined when unusable. */
-export function target(job: CheckJob, standard: number): { host: string; port: number; where: string } | undefined {
+/** data.host and data.port (the standard port when absent), or the unknown result that says they are unusable. */
+export function target(job: CheckJob, standard?: number): { host: string; port: number; where: string } | CheckResult {
   const host = job.data.host;
   const port = job.data.port ?? standard;
-  if (typeof host !== 'string' || !host || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  if (typeof host !== 'string' || !host || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    return unusable(job, 'data.host must be a host name and data.port an integer 1-65535');
+  }
   return { host, port, where: hostPort(host, port) };
 }
 

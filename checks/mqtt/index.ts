@@ -2,7 +2,7 @@
 import mqtt from 'mqtt';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
 import { timeoutField } from '../_shared/fields.js';
-import { Deadline, failure, hostField, passwordField, portField, target, tlsField, unusable } from '../_shared/service.js';
+import { Deadline, failure, hostField, passwordField, portField, target, tlsField } from '../_shared/service.js';
 
 export const meta: PluginMeta = {
   title: 'MQTT broker connect',
@@ -44,7 +44,7 @@ interface Data {
 /** Sends CONNECT to data.host:data.port; healthy on a successful CONNACK. */
 export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResult> {
   const at = target(job, 1883);
-  if (!at) return unusable(job, 'data.host must be a host name and data.port an integer 1-65535');
+  if ('status' in at) return at;
   const data = job.data as Data;
   const deadline = new Deadline(job, ctx);
   const client = mqtt.connect({

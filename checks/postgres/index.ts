@@ -45,7 +45,7 @@ interface Data {
 /** Connects to data.host:data.port as data.user, runs data.query and compares its first value with data.expected. */
 export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResult> {
   const at = target(job, 5432);
-  if (!at) return unusable(job, 'data.host must be a host name and data.port an integer 1-65535');
+  if ('status' in at) return at;
   const data = job.data as unknown as Data;
   if (typeof data.user !== 'string' || typeof data.database !== 'string') return unusable(job, 'data.user and data.database must be strings');
   const deadline = new Deadline(job, ctx);

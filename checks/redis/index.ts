@@ -51,7 +51,7 @@ interface Data {
 /** PINGs data.host:data.port; healthy on PONG and an INFO field within range. */
 export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResult> {
   const at = target(job, 6379);
-  if (!at) return unusable(job, 'data.host must be a host name and data.port an integer 1-65535');
+  if ('status' in at) return at;
   const data = job.data as Data;
   if (data.info && data.info.min === undefined && data.info.max === undefined) return unusable(job, 'data.info needs min, max or both');
   const deadline = new Deadline(job, ctx);

@@ -3,6 +3,7 @@ import { connect, isIP } from 'node:net';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
 import { timeLimit, timeoutField } from '../_shared/fields.js';
 import { describeNetError, hostPort, ms } from '../_shared/net-errors.js';
+import { target } from '../_shared/service.js';
 
 export const meta: PluginMeta = {
   title: 'TCP connect',
@@ -24,10 +25,9 @@ export const meta: PluginMeta = {
 
 /** Connects to data.host:data.port; healthy when the connection is established. */
 export async function check(job: CheckJob, ctx: CheckContext): Promise<CheckResult> {
-  const { host, port } = job.data as { host: unknown; port: number };
-  if (typeof host !== 'string' || !host || !Number.isInteger(port) || port < 1 || port > 65535) {
-    return { status: 'unknown', message: `monitor "${job.name}": data.host must be a host name and data.port an integer 1-65535` };
-  }
+  const at = target(job);
+  if ('status' in at) return at;
+  const { host, port } = at;
   return new Promise((resolve) => {
     const t0 = performance.now();
     let tLookup = 0;
