@@ -14,7 +14,7 @@ const url = (p: number) => `tcp://127.0.0.1:${p}`;
 const BAD = ['{not json', '[1,2]', JSON.stringify({ v: 2, type: 'job' }), JSON.stringify({ v: 1, type: 'job', monitorId: 'x' }), JSON.stringify({ v: 1, type: 'nonsense' })];
 
 
-const counted = (c: { get(n: string): number }) => ['malformed_json', 'unknown_version', 'missing_field', 'unexpected_type'].reduce((n, r) => n + c.get(`bad_messages.${r}`), 0);
+const counted = (c: { get(n: string): number }) => ['malformed_json', 'unknown_version', 'missing_field', 'unexpected_type', 'bad_value', 'too_large', 'clock'].reduce((n, r) => n + c.get(`bad_messages.${r}`), 0);
 
 test('the broker drops and counts bad messages on each of its sockets and keeps working', async () => {
   const ports = await freePorts();
@@ -36,7 +36,7 @@ test('the broker drops and counts bad messages on each of its sockets and keeps 
 
   // Still works: a worker that gives credit gets a valid job.
   await worker.send(JSON.stringify({ v: 1, type: 'credit', free: 1, received: 0 }));
-  const job = { v: 1, type: 'job', monitorId: 'm1', name: 'n', ctype: 'tcp-check', data: {}, timeoutMs: 100, zone, due: 1, sent: 2 };
+  const job = { v: 1, type: 'job', monitorId: 'm1', name: 'n', ctype: 'tcp-check', data: {}, timeoutMs: 100, zone, due: Date.now(), sent: Date.now(), interval: 60 };
   await jobs.send(JSON.stringify(job));
   const [got] = await worker.receive();
   assert.equal(JSON.parse(got!.toString()), job);
@@ -59,7 +59,7 @@ test('the worker drops and counts bad jobs and still runs the next good one', as
   assert.equal(JSON.parse(credit!.toString()), { v: 1, type: 'credit', free: 4, received: 0 });
   for (const m of BAD) await fakeBroker.send([id!, m]);
   await waitFor(() => counted(worker.counters) === BAD.length, 3000, 'bad jobs counted');
-  const job = { v: 1, type: 'job', monitorId: 'm2', name: 'n', ctype: 'no-such', data: {}, timeoutMs: 500, zone, due: Date.now(), sent: Date.now() };
+  const job = { v: 1, type: 'job', monitorId: 'm2', name: 'n', ctype: 'no-such', data: {}, timeoutMs: 500, zone, due: Date.now(), sent: Date.now(), interval: 60 };
   await fakeBroker.send([id!, JSON.stringify(job)]);
   const [res] = await resultsIn.receive();
   const result = JSON.parse(res!.toString());
@@ -75,12 +75,12 @@ test('the sink drops and counts bad results and still records the next good one'
   const fakeBroker = new Push();
   await fakeBroker.bind(url(port));
   const sink = await startSink({ results: url(port), redis: fx.redis, zone, logger: silent });
-  for (const m of [...BAD, JSON.stringify({ v: 1, type: 'result', monitorId: 'm3', zone, status: 'broken', message: '', latencyMs: 1, due: 1, checkedAt: 1 })]) {
+  for (const m of [...BAD, JSON.stringify({ v: 1, type: 'result', monitorId: 'm3', zone, status: 'broken', message: '', latencyMs: 1, due: Date.now(), checkedAt: Date.now() })]) {
     await fakeBroker.send(m);
   }
   await waitFor(() => counted(sink.counters) === BAD.length + 1, 3000, 'bad results counted');
   await putMonitor(fx.redis, zone, { id: 'm3', ctype: 'tcp-check', data: {} }, 60_000);
-  await fakeBroker.send(JSON.stringify({ v: 1, type: 'result', monitorId: 'm3', zone, status: 'failed', message: 'down', latencyMs: 5, due: 1, checkedAt: Date.now() }));
+  await fakeBroker.send(JSON.stringify({ v: 1, type: 'result', monitorId: 'm3', zone, status: 'failed', message: 'down', latencyMs: 5, due: Date.now(), checkedAt: Date.now() }));
   const state = await waitFor(async () => (await fx.redis.hget(keys(zone).state('m3'), 'status')) ?? null, 3000, 'good result recorded');
   assert.is(state, 'failed');
   await sink.stop();

@@ -118,11 +118,12 @@ test('a check module that is not installed gives unknown with the reason and run
   assert.not.ok(hooks.some((h) => (h.monitor as { id: string }).id === 'm-nomod'));
 });
 
-test('a ctype that is not a plain module name is refused without touching files', async () => {
+test('a ctype that is not a plain module name is refused by the control, never sent, and counted', async () => {
+  const before = cluster.control!.counters.get('bad_configs');
   await putMonitor(redis, zone, { id: 'm-evil', ctype: '../../etc', interval: 1, data: {} });
-  const s = await waitFor(async () => ((await state('m-evil')).status ? state('m-evil') : null), 3000, 'unknown result');
-  assert.is(s.status, 'unknown');
-  assert.match(s.message!, /not a plain module name/);
+  await waitFor(() => cluster.control!.counters.get('bad_configs') >= before + 2, 4000, 'the config refused at two due slots');
+  assert.equal(await state('m-evil'), {}, 'no job was run, so no state');
+  assert.is(cluster.worker!.counters.get('bad_messages.bad_value'), 0, 'nothing reached the worker');
 });
 
 test('a check that exceeds its timeout is unknown, not failed', async () => {

@@ -16,6 +16,7 @@ import { SignalSync, ToldSet } from './signal-sync.js';
 import { StoreHealth } from './store-health.js';
 import { StreamDrain } from './stream-drain.js';
 import { connectionFactory, sleep } from './support.js';
+import { supervise, type LoopEnded } from '../core/main-loop.js';
 
 export interface BridgeOptions {
   settings: Settings;
@@ -38,6 +39,8 @@ export interface BridgeOptions {
   consumer?: string;
   /** Registry of this process's /metrics (--metrics-port): store up, entries waiting, last drain, counters. */
   metrics?: Registry;
+  /** Called when one of its loops ends while the bridge runs (default: the process's handler, which exits). */
+  onLoopEnded?: LoopEnded;
 }
 
 export interface Bridge {
@@ -90,9 +93,12 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
 
   const abort = new AbortController();
   const giveUp = new AbortController();
-  const loops = Promise.allSettled([
-    sync.run(abort.signal, giveUp.signal), history.run(abort.signal, giveUp.signal), events.run(abort.signal, giveUp.signal),
-    views.run(abort.signal), signals.run(abort.signal, giveUp.signal, sync.ready),
+  const running = () => !abort.signal.aborted;
+  const watch = (name: string, loop: Promise<void>) => supervise('bridge', name, loop, running, logger, opts.onLoopEnded);
+  const loops = Promise.all([
+    watch('config sync', sync.run(abort.signal, giveUp.signal)), watch('history drain', history.run(abort.signal, giveUp.signal)),
+    watch('events drain', events.run(abort.signal, giveUp.signal)), watch('views pull', views.run(abort.signal)),
+    watch('signals sync', signals.run(abort.signal, giveUp.signal, sync.ready)),
   ]);
   logger.info({ zone: settings.zone, consumer }, 'bridge started');
 

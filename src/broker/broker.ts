@@ -9,6 +9,8 @@ import { BadMessage, decode, type JobMessage } from '../core/messages.js';
 import { brokerMetrics } from '../core/metrics-process.js';
 import type { BrokerPorts } from '../core/config.js';
 import { CreditTable } from './credit-table.js';
+import { supervise, type LoopEnded } from '../core/main-loop.js';
+import { failpoint } from '../core/failpoints.js';
 
 export interface BrokerOptions {
   bind: string;
@@ -22,6 +24,8 @@ export interface BrokerOptions {
   workerExpireMs?: number;
   /** Registry of this process's /metrics (--metrics-port): queue, workers and credit, counters. */
   metrics?: Registry;
+  /** Called when a receive loop ends while the broker runs (default: the process's handler, which exits). */
+  onLoopEnded?: LoopEnded;
 }
 
 export interface Broker {
@@ -67,9 +71,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     queuedAt.push(Date.now());
     expiresAt.push(expires);
   };
-  /** Drops the oldest queued job, counted by why; a warning at most every 5 s. */
-  const dropOldest = (why: 'expired' | 'queueFull', now: number) => {
-    queue[qHead++] = undefined;
+  /** Counts a dropped job by why; a warning at most every 5 s. */
+  const countDrop = (why: 'expired' | 'queueFull', now: number) => {
     counters.inc(why === 'expired' ? 'jobs_expired' : 'jobs_dropped_queue_full');
     droppedSinceLog[why]++;
     if (now - lastDropLog < 5000) return;
@@ -77,6 +80,26 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       'dropped jobs that waited longer than their interval or did not fit the queue; the workers cannot keep up: add workers or raise --concurrency');
     lastDropLog = now;
     droppedSinceLog = { expired: 0, queueFull: 0 };
+  };
+  const dropOldest = (why: 'expired' | 'queueFull', now: number) => {
+    queue[qHead++] = undefined;
+    countDrop(why, now);
+  };
+  /** Drops every queued job past its expiry wherever it sits, so none waits behind a longer-lived one at the head. */
+  const dropExpired = (now: number) => {
+    let kept = qHead;
+    for (let i = qHead; i < queue.length; i++) {
+      if (expiresAt[i]! < now) {
+        queue[i] = undefined;
+        countDrop('expired', now);
+        continue;
+      }
+      queue[kept] = queue[i];
+      queuedAt[kept] = queuedAt[i]!;
+      expiresAt[kept] = expiresAt[i]!;
+      kept++;
+    }
+    queue.length = queuedAt.length = expiresAt.length = kept;
   };
   // Bad messages by socket and reason, for /metrics; the counters (and Redis) hold them by reason only.
   const badMessages = new Map<string, number>();
@@ -122,6 +145,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
 
   const readJobs = async () => {
     for await (const [msg] of jobsIn) {
+      failpoint('broker.jobs');
       let job: JobMessage;
       try {
         job = decode(msg!, ['job']);
@@ -131,7 +155,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       }
       // Measured from the control's own due and sent times plus this broker's own clock, so clocks that differ
       // between machines do not shorten or stretch it.
-      const budget = job.interval ? job.interval * 1000 - Math.max(0, job.sent - job.due) : Infinity;
+      const budget = job.interval! * 1000 - Math.max(0, job.sent - job.due);
       enqueue(msg!, Date.now() + budget);
       dispatch();
       // Full: drop the oldest rather than stop reading. Jobs left waiting in the controls' and ZeroMQ's buffers would
@@ -167,14 +191,13 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     }
   };
 
-  const loops = [readJobs(), readCredit(), forwardResults()].map((p) =>
-    p.catch((err) => {
-      if (!stopped) logger.error({ err: (err as Error).message }, 'broker loop ended unexpectedly');
-    }),
-  );
+  const loops = ([['jobs', readJobs], ['credit', readCredit], ['results', forwardResults]] as const).map(([name, loop]) =>
+    supervise('broker', name, loop(), () => !stopped, logger, opts.onLoopEnded));
   const sweeper = setInterval(() => {
-    const gone = credit.expire(Date.now());
+    const now = Date.now();
+    const gone = credit.expire(now);
     if (gone) logger.warn({ workers: gone }, 'forgot silent workers');
+    dropExpired(now);
   }, 1000);
 
   if (opts.metrics) {

@@ -15,31 +15,37 @@ import { parseMetricsPort, withMetrics, type MetricsFlags } from '../core/metric
 import { LazyStore } from '../store/lazy-store.js';
 import { envInt, intOption } from './output.js';
 import { openStoreRetrying } from '../store/open.js';
+import { onLoopEnded } from '../core/main-loop.js';
+import { watchProcess } from '../core/process-faults.js';
 
 interface Running {
   stop(): Promise<void>;
 }
 
-/** Starts a component and keeps the process up until a signal, then stops it and exits 0. */
+/**
+ * Starts a component and keeps the process up until a signal, then stops it and exits 0. A main loop that ends
+ * makes the process exit 1 (after a bounded try at stopping), so its process manager restarts it.
+ */
 async function serve(name: string, start: (settings: Settings, logger: Logger) => Promise<Running>): Promise<void> {
   const settings = loadSettings();
   const logger = createLogger(name);
-  process.on('uncaughtException', (err) => logger.error({ err: err.message, stack: err.stack }, 'uncaught exception (kept running)'));
-  process.on('unhandledRejection', (err) => logger.error({ err: (err as Error)?.message ?? String(err) }, 'unhandled rejection (kept running)'));
-  const running = await start(settings, logger);
+  let running: Running | undefined;
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (why: string, code: number) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, `${name} stopping`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    logger.info({ reason: why }, `${name} stopping`);
+    const force = setTimeout(() => process.exit(code || 1), code ? 3000 : 10_000);
     force.unref();
-    await running.stop().catch((err) => logger.error({ err: (err as Error).message }, 'error while stopping'));
+    await running?.stop().catch((err) => logger.error({ err: (err as Error).message }, 'error while stopping'));
     logger.info(`${name} stopped`);
-    process.exit(0);
+    process.exit(code);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  watchProcess(logger);
+  onLoopEnded((err) => void stop(err.code, 1));
+  running = await start(settings, logger);
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
 }
 
 /** Wraps a component so stopping it also closes its Redis connection. */

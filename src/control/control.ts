@@ -7,10 +7,11 @@ import { Counters } from '../core/counters.js';
 import { keys, lagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
 import { controlMetrics } from '../core/metrics-process.js';
-import { encode, type JobMessage } from '../core/messages.js';
+import { checkFields, encode, type BadMessage, type JobMessage } from '../core/messages.js';
 import { SendQueue } from '../core/send-queue.js';
 import type { Monitor } from '../core/types.js';
 import { settleWithin } from '../core/time.js';
+import { supervise, type LoopEnded } from '../core/main-loop.js';
 
 export interface ControlOptions {
   redis: Redis;
@@ -26,6 +27,8 @@ export interface ControlOptions {
   defaultTimeoutMs?: number;
   /** Registry of this process's /metrics (--metrics-port): schedule lag and counters. */
   metrics?: Registry;
+  /** Called when the schedule loop ends while the control runs (default: the process's handler, which exits). */
+  onLoopEnded?: LoopEnded;
 }
 
 export interface Control {
@@ -73,13 +76,22 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       };
     });
 
-  const dispatch = (monitor: Monitor, due: number, now: number): boolean => {
-    const timeout = typeof monitor.data.timeoutMs === 'number' ? monitor.data.timeoutMs : defaultTimeout;
+  /** Sends the monitor's job; a config that would make a job no receiver accepts is refused here, named in the log. */
+  const dispatch = (monitor: Monitor, due: number, now: number): 'sent' | 'full' | 'bad' => {
+    const timeout = typeof monitor.data?.timeoutMs === 'number' ? monitor.data.timeoutMs : defaultTimeout;
     const job: JobMessage = {
       v: 1, type: 'job', monitorId: monitor.id, name: monitor.name, ctype: monitor.ctype, data: monitor.data,
       timeoutMs: Math.min(timeout, monitor.interval * 1000), zone, due, sent: now, interval: monitor.interval, createdAt: monitor.createdAt,
     };
-    return out.push(job);
+    try {
+      checkFields('job', job as unknown as Record<string, unknown>, now);
+    } catch (err) {
+      counters.inc('bad_configs');
+      logger.error({ monitorId: monitor.id, field: (err as BadMessage).field, err: (err as Error).message },
+        'monitor config in Redis cannot be checked; not dispatched: fix the monitor (cloudroutes monitor edit) or run "cloudroutes rebuild-redis"');
+      return 'bad';
+    }
+    return out.push(job) ? 'sent' : 'full';
   };
 
   const tick = async (): Promise<number> => {
@@ -110,11 +122,12 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
           counters.inc('bad_configs');
           return logger.error({ monitorId: id }, 'monitor config in Redis is not JSON; run "cloudroutes rebuild-redis"');
         }
-        if (dispatch(monitor, dues[i]!, sentAt)) {
+        const sent = dispatch(monitor, dues[i]!, sentAt);
+        if (sent === 'sent') {
           counters.inc('jobs_sent');
           lag.add(sentAt - dues[i]!);
           prom?.lag(sentAt - dues[i]!);
-        } else {
+        } else if (sent === 'full') {
           counters.inc('jobs_dropped_queue_full');
           logger.warn({ monitorId: id }, 'job queue to the broker is full; check skipped (is a broker running?)');
         }
@@ -124,7 +137,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
     return nextDue < 0 ? maxSleep : Math.max(0, Math.min(maxSleep, nextDue - Date.now()));
   };
 
-  const loop = (async () => {
+  const loop = supervise('control', 'schedule', (async () => {
     let failing = false;
     while (!stopped) {
       let wait: number;
@@ -139,7 +152,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       }
       if (wait > 0 && !stopped) await sleep(wait);
     }
-  })();
+  })(), () => !stopped, logger, opts.onLoopEnded);
 
   return {
     counters,

@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'CR_BAD_DOCUMENT'
   | 'CR_SECRET_KEY'
   | 'CR_STORE'
-  | 'CR_REDIS_MISSING';
+  | 'CR_REDIS_MISSING'
+  | 'CR_BAD_MESSAGE'
+  | 'CR_MAIN_LOOP_ENDED';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -58,4 +60,6 @@ export const errors = {
   store: (reason: string) => new CloudRoutesError('CR_STORE', `store of record: ${reason}`, false),
   redisMissing: () =>
     new CloudRoutesError('CR_REDIS_MISSING', 'no Redis: REDIS_URL is not set and no redis-server is on PATH; install Redis (Debian: apt-get install redis-server) or set REDIS_URL=redis://host:6379', false),
+  mainLoopEnded: (proc: string, loop: string, reason: string) =>
+    new CloudRoutesError('CR_MAIN_LOOP_ENDED', `${proc}: its ${loop} loop ended (${reason}); exiting so that the process manager restarts it`, false),
 };

@@ -1,4 +1,5 @@
 /** The JSON messages on the ZeroMQ sockets, each with protocol version `v`, and their strict decoders. */
+import { CloudRoutesError } from './errors.js';
 import type { Status } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -17,7 +18,10 @@ export interface JobMessage {
   due: number;
   /** When the control sent it, epoch ms. */
   sent: number;
-  /** The monitor's interval in seconds and creation time (epoch ms), for checks that judge time since a signal. */
+  /**
+   * The monitor's interval in seconds and creation time (epoch ms), for checks that judge time since a signal.
+   * Required on the wire (a queued job expires after it); absent only for a check run by hand.
+   */
   interval?: number;
   createdAt?: number;
 }
@@ -50,52 +54,105 @@ export interface CreditMessage {
 
 export type Message = JobMessage | ResultMessage | CreditMessage;
 
-/** Why a message was refused; `reason` is a counter name, `detail` goes to the log. */
-export class BadMessage extends Error {
-  constructor(readonly reason: 'malformed_json' | 'unknown_version' | 'missing_field' | 'unexpected_type', readonly detail: string) {
-    super(detail);
+/** Why a message was refused: the counter name of `bad_messages.<reason>`. */
+export type BadMessageReason = 'malformed_json' | 'unknown_version' | 'missing_field' | 'unexpected_type' | 'bad_value' | 'too_large' | 'clock';
+
+/** A message refused by `decode`; `reason` is a counter name, the message goes to the log. */
+export class BadMessage extends CloudRoutesError {
+  constructor(readonly reason: BadMessageReason, detail: string, field?: string) {
+    super('CR_BAD_MESSAGE', detail, false);
+    this.field = field;
   }
 }
 
+/** The bounds a message's values must keep; a monitor's own limits are checked when it is saved. */
+export const MESSAGE_LIMITS = {
+  idLength: 100,
+  nameLength: 500,
+  messageLength: 10_000,
+  dataBytes: 64 * 1024,
+  timeoutMs: 600_000,
+  /** Seconds; the longest interval a monitor may have. */
+  intervalS: 7 * 24 * 3600,
+  /** How far a time stamp may be from the receiver's clock. */
+  clockSkewMs: 24 * 3600_000,
+  metrics: 100,
+  credit: 1_000_000,
+} as const;
+
 const STATUSES = new Set(['healthy', 'failed', 'unknown']);
+const PLAIN_NAME = /^[a-z0-9][a-z0-9-]*$/;
+const L = MESSAGE_LIMITS;
 
-type Field = [name: string, check: (v: unknown) => boolean, expected: string];
-const str: Field[1] = (v) => typeof v === 'string' && v.length > 0;
-const num: Field[1] = (v) => typeof v === 'number' && Number.isFinite(v);
-const obj: Field[1] = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A check of one field: undefined when fine, else [reason, what it must be]. */
+type Check = (v: unknown, now: number) => [BadMessageReason, string] | undefined;
 
-const FIELDS: Record<Message['type'], Field[]> = {
-  job: [
-    ['monitorId', str, 'a string'], ['name', (v) => typeof v === 'string', 'a string'], ['ctype', str, 'a string'],
-    ['data', obj, 'an object'], ['timeoutMs', num, 'a number'], ['zone', str, 'a string'], ['due', num, 'a number'], ['sent', num, 'a number'],
-  ],
-  result: [
-    ['monitorId', str, 'a string'], ['zone', str, 'a string'], ['status', (v) => STATUSES.has(v as string), 'healthy, failed or unknown'],
-    ['message', (v) => typeof v === 'string', 'a string'], ['latencyMs', (v) => v === null || num(v), 'a number or null'],
-    ['due', num, 'a number'], ['checkedAt', num, 'a number'],
-  ],
-  credit: [
-    ['free', (v) => Number.isInteger(v) && (v as number) >= 0, 'a non-negative integer'],
-    ['received', (v) => Number.isInteger(v) && (v as number) >= 0, 'a non-negative integer'],
-  ],
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const text = (max: number, min = 0): Check => (v) =>
+  typeof v !== 'string' ? ['missing_field', 'a string'] : v.length < min || v.length > max ? ['bad_value', `a string of ${min}..${max} characters`] : undefined;
+const plainName = (max: number): Check => (v) =>
+  typeof v !== 'string' ? ['missing_field', 'a string'] : v.length > max || !PLAIN_NAME.test(v) ? ['bad_value', `a plain name (^[a-z0-9][a-z0-9-]*$, at most ${max} characters)`] : undefined;
+const int = (min: number, max: number): Check => (v) =>
+  typeof v !== 'number' ? ['missing_field', 'a number'] : !Number.isInteger(v) || v < min || v > max ? ['bad_value', `an integer ${min}..${max}`] : undefined;
+const stamp: Check = (v, now) => {
+  if (typeof v !== 'number') return ['missing_field', 'a number (epoch ms)'];
+  if (!Number.isInteger(v)) return ['bad_value', 'an integer (epoch ms)'];
+  return Math.abs(v - now) > L.clockSkewMs ? ['clock', "epoch ms within a day of the receiver's clock"] : undefined;
+};
+const optional = (check: Check): Check => (v, now) => (v === undefined ? undefined : check(v, now));
+const data: Check = (v) => (isObj(v) ? undefined : ['missing_field', 'an object']);
+const latency: Check = (v) =>
+  v === null ? undefined : typeof v !== 'number' ? ['missing_field', 'a number or null'] : !Number.isFinite(v) || v < 0 || v > L.clockSkewMs ? ['bad_value', 'a non-negative number of ms or null'] : undefined;
+const metrics: Check = (v) => {
+  if (!isObj(v)) return ['missing_field', 'an object of numbers'];
+  const entries = Object.entries(v);
+  if (entries.length > L.metrics) return ['bad_value', `at most ${L.metrics} numbers`];
+  return entries.every(([k, n]) => k.length <= L.idLength && typeof n === 'number' && Number.isFinite(n)) ? undefined : ['bad_value', 'an object of finite numbers'];
 };
 
-/** Parses and validates one message; `expect` lists the types this socket accepts. Throws BadMessage. */
-export function decode<T extends Message['type']>(raw: Buffer | string, expect: readonly T[]): Extract<Message, { type: T }> {
+const FIELDS: Record<Message['type'], [string, Check][]> = {
+  job: [
+    ['monitorId', text(L.idLength, 1)], ['name', text(L.nameLength)], ['ctype', plainName(L.idLength)], ['data', data],
+    ['timeoutMs', int(1, L.timeoutMs)], ['zone', plainName(L.idLength)], ['due', stamp], ['sent', stamp],
+    ['interval', int(1, L.intervalS)], ['createdAt', optional(int(0, Number.MAX_SAFE_INTEGER))],
+  ],
+  result: [
+    ['monitorId', text(L.idLength, 1)], ['zone', plainName(L.idLength)],
+    ['status', (v) => (STATUSES.has(v as string) ? undefined : [typeof v === 'string' ? 'bad_value' : 'missing_field', 'healthy, failed or unknown'])],
+    ['message', text(L.messageLength)], ['latencyMs', latency], ['metrics', optional(metrics)], ['due', stamp], ['checkedAt', stamp],
+  ],
+  credit: [['free', int(0, L.credit)], ['received', int(0, Number.MAX_SAFE_INTEGER)]],
+};
+
+/**
+ * Parses and validates one message, values as well as types; `expect` lists the types this socket accepts.
+ * `now` is the receiver's clock, which time stamps must be within a day of. Throws BadMessage.
+ */
+export function decode<T extends Message['type']>(raw: Buffer | string, expect: readonly T[], now = Date.now()): Extract<Message, { type: T }> {
   let msg: unknown;
   try {
     msg = JSON.parse(raw.toString());
   } catch (err) {
     throw new BadMessage('malformed_json', `not JSON: ${(err as Error).message}`);
   }
-  if (!obj(msg)) throw new BadMessage('malformed_json', 'not a JSON object');
-  const m = msg as Record<string, unknown>;
-  if (m.v !== PROTOCOL_VERSION) throw new BadMessage('unknown_version', `protocol version ${JSON.stringify(m.v)} is not ${PROTOCOL_VERSION}`);
-  if (!expect.includes(m.type as T)) throw new BadMessage('unexpected_type', `type ${JSON.stringify(m.type)} is not one of ${expect.join(', ')}`);
-  for (const [name, check, expected] of FIELDS[m.type as T]) {
-    if (!check(m[name])) throw new BadMessage('missing_field', `${m.type} field "${name}" must be ${expected}`);
+  if (!isObj(msg)) throw new BadMessage('malformed_json', 'not a JSON object');
+  if (msg.v !== PROTOCOL_VERSION) throw new BadMessage('unknown_version', `protocol version ${JSON.stringify(msg.v)?.slice(0, 20)} is not ${PROTOCOL_VERSION}`);
+  const type = msg.type as T;
+  if (!expect.includes(type)) throw new BadMessage('unexpected_type', `type ${JSON.stringify(msg.type)?.slice(0, 40)} is not one of ${expect.join(', ')}`);
+  checkFields(type, msg, now);
+  // The whole message bounds its data: only a message longer than the limit needs its data measured.
+  if (type === 'job' && raw.length > L.dataBytes && Buffer.byteLength(JSON.stringify(msg.data)) > L.dataBytes) {
+    throw new BadMessage('too_large', `job field "data" must be at most ${L.dataBytes} bytes of JSON`, 'data');
   }
-  return m as unknown as Extract<Message, { type: T }>;
+  return msg as unknown as Extract<Message, { type: T }>;
+}
+
+/** Throws BadMessage naming the first field of `msg` whose value a message of `type` may not carry. */
+export function checkFields(type: Message['type'], msg: Record<string, unknown>, now = Date.now()): void {
+  for (const [name, check] of FIELDS[type]) {
+    const problem = check(msg[name], now);
+    if (problem) throw new BadMessage(problem[0], `${type} field "${name}" must be ${problem[1]}`, name);
+  }
 }
 
 export function encode(msg: Message): string {

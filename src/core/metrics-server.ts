@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { errors } from './errors.js';
+import { processFaultMetrics } from './process-faults.js';
 
 export interface MetricsServer {
   /** http://host:port/metrics */
@@ -72,6 +73,7 @@ export async function withMetrics(
   if (port === undefined) return start(undefined);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  processFaultMetrics(registry);
   const server = await serveMetrics(registry, flags.metricsHost || '127.0.0.1', port);
   let component: Running;
   try {

@@ -13,6 +13,8 @@ import { shouldRun } from './rules.js';
 import { runReaction } from './run-reaction.js';
 import { claimAcrossZones, type ReactionClaims } from './cross-zone.js';
 import { settleWithin } from '../core/time.js';
+import { failpoint } from '../core/failpoints.js';
+import { supervise, type LoopEnded } from '../core/main-loop.js';
 
 export interface SinkOptions {
   /** Broker endpoint for results (tcp://host:5558). */
@@ -29,6 +31,8 @@ export interface SinkOptions {
   claims?: ReactionClaims;
   /** Registry of this process's /metrics (--metrics-port): latency per monitor, results, reactions, counters. */
   metrics?: Registry;
+  /** Called when the receive loop ends while the sink runs (default: the process's handler, which exits). */
+  onLoopEnded?: LoopEnded;
 }
 
 export interface Sink {
@@ -145,8 +149,9 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     slotFree = undefined;
     wake?.();
   };
-  const loop = (async () => {
+  const loop = supervise('sink', 'receive', (async () => {
     for await (const [msg] of pull) {
+      failpoint('sink.receive');
       let res: ResultMessage;
       try {
         res = decode(msg!, ['result']);
@@ -168,9 +173,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
         .finally(settled);
       if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => (slotFree = r));
     }
-  })().catch((err) => {
-    if (!stopped) logger.error({ err: (err as Error).message }, 'sink receive loop ended unexpectedly');
-  });
+  })(), () => !stopped, logger, opts.onLoopEnded);
   logger.info({ results: opts.results, zone }, 'sink started');
 
   return {

@@ -13,6 +13,9 @@ import { SendQueue } from '../core/send-queue.js';
 import { readSignal } from '../core/signals.js';
 import { runCheck, type SignalReader } from './run-check.js';
 import { settleWithin } from '../core/time.js';
+import { failpoint } from '../core/failpoints.js';
+import { supervise, type LoopEnded } from '../core/main-loop.js';
+import type { CheckResult } from '../core/types.js';
 
 export interface WorkerOptions {
   /** Broker endpoint for jobs (tcp://host:5556). */
@@ -28,6 +31,8 @@ export interface WorkerOptions {
   checksPath?: string[];
   /** Registry of this process's /metrics (--metrics-port): checks by result and duration, running checks, counters. */
   metrics?: Registry;
+  /** Called when the receive loop ends while the worker runs (default: the process's handler, which exits). */
+  onLoopEnded?: LoopEnded;
 }
 
 export interface Worker {
@@ -55,6 +60,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   let running = 0;
   let received = 0;
   let stopped = false;
+  let reading = true;
   let creditScheduled = false;
   const waiting: JobMessage[] = [];
   const prom = opts.metrics && workerMetrics(opts.metrics, counters, () => running);
@@ -62,6 +68,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
 
   const sendCredit = () => {
     creditScheduled = false;
+    if (!reading) return;
     const msg: CreditMessage = { v: 1, type: 'credit', free: Math.max(0, concurrency - running - waiting.length), received };
     credits.push(encode(msg));
   };
@@ -74,33 +81,47 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const heartbeat = setInterval(sendCredit, 1000);
 
   const execute = async (job: JobMessage): Promise<void> => {
-    const late = Math.max(0, Date.now() - job.due);
-    startLag.add(late);
-    prom?.startLag(late);
+    // The slot is given back and a result sent whatever the check (or its message) does.
     running++;
     const started = performance.now();
-    const result = await runCheck(job, loader, opts.secretKey, logger, signals);
-    running--;
-    counters.inc(`checks.${result.status}`);
-    prom?.checked(job.ctype, result.status, performance.now() - started);
-    const msg: ResultMessage = {
-      v: 1, type: 'result', monitorId: job.monitorId, zone: job.zone, status: result.status, message: result.message ?? '',
-      latencyMs: result.latencyMs ?? null, due: job.due, checkedAt: Date.now(),
-      ...(result.metrics ? { metrics: result.metrics } : {}),
-    };
-    if (result.status === 'unknown') logger.warn({ monitorId: job.monitorId, ctype: job.ctype, reason: msg.message }, 'check could not run');
-    if (!results.push(encode(msg))) {
-      counters.inc('results_dropped_queue_full');
-      logger.error({ monitorId: job.monitorId }, 'result queue full (is the broker reachable?); result dropped');
+    let result: CheckResult = { status: 'unknown', message: 'the worker could not run the check' };
+    try {
+      const late = Math.max(0, Date.now() - job.due);
+      startLag.add(late);
+      prom?.startLag(late);
+      result = await runCheck(job, loader, opts.secretKey, logger, signals);
+    } catch (err) {
+      result = { status: 'unknown', message: `the worker could not run the check: ${(err as Error).message}` };
+    } finally {
+      running--;
     }
-    const next = waiting.shift();
-    if (next) void execute(next);
-    else creditSoon();
+    try {
+      counters.inc(`checks.${result.status}`);
+      prom?.checked(job.ctype, result.status, performance.now() - started);
+      const msg: ResultMessage = {
+        v: 1, type: 'result', monitorId: job.monitorId, zone: job.zone, status: result.status, message: result.message ?? '',
+        latencyMs: result.latencyMs ?? null, due: job.due, checkedAt: Date.now(),
+        ...(result.metrics ? { metrics: result.metrics } : {}),
+      };
+      if (result.status === 'unknown') logger.warn({ monitorId: job.monitorId, ctype: job.ctype, reason: msg.message }, 'check could not run');
+      if (!results.push(encode(msg))) {
+        counters.inc('results_dropped_queue_full');
+        logger.error({ monitorId: job.monitorId }, 'result queue full (is the broker reachable?); result dropped');
+      }
+    } catch (err) {
+      counters.inc('results_failed');
+      logger.error({ monitorId: job.monitorId, err: (err as Error).message }, 'could not send the result of a check');
+    } finally {
+      const next = waiting.shift();
+      if (next) void execute(next);
+      else creditSoon();
+    }
   };
 
-  const loop = (async () => {
+  const loop = supervise('worker', 'receive', (async () => {
     for await (const [msg] of dealer) {
       received++;
+      failpoint('worker.receive');
       let job: JobMessage;
       try {
         job = decode(msg!, ['job']);
@@ -115,9 +136,11 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       if (running < concurrency) void execute(job);
       else waiting.push(job);
     }
-  })().catch((err) => {
-    if (!stopped) logger.error({ err: (err as Error).message }, 'worker receive loop ended unexpectedly');
-  });
+  })().finally(() => {
+    // A worker that no longer reads jobs must not go on telling the broker it has free slots.
+    reading = false;
+    clearInterval(heartbeat);
+  }), () => !stopped, logger, opts.onLoopEnded);
 
   sendCredit();
   logger.info({ jobs: opts.jobs, results: opts.results, concurrency }, 'worker started');

@@ -1,0 +1,32 @@
+/**
+ * Long-running loops of a process (a socket's receive loop, the control's rounds, the bridge's syncs). One that ends
+ * while its component still runs leaves a process that looks alive and does nothing: it is reported, and the
+ * process commands make such a process exit non-zero so that its process manager restarts it.
+ */
+import type { Logger } from 'pino';
+import { errors, type CloudRoutesError } from './errors.js';
+
+export type LoopEnded = (err: CloudRoutesError) => void;
+
+let processHandler: LoopEnded | undefined;
+
+/** Sets what happens in this process when a supervised loop ends (the process commands exit). */
+export function onLoopEnded(handler: LoopEnded | undefined): void {
+  processHandler = handler;
+}
+
+/**
+ * Watches `loop`: if it returns or throws while `running()` is still true, logs it at fatal level and calls
+ * `handler` (else the process's handler). Never rejects.
+ */
+export function supervise(proc: string, name: string, loop: Promise<unknown>, running: () => boolean, logger: Logger, handler?: LoopEnded): Promise<void> {
+  return loop.then(
+    () => 'it returned',
+    (err: unknown) => (err instanceof Error ? err.message : String(err)),
+  ).then((reason) => {
+    if (!running()) return;
+    const err = errors.mainLoopEnded(proc, name, reason);
+    logger.fatal({ code: err.code, loop: name }, err.message);
+    (handler ?? processHandler)?.(err);
+  });
+}

@@ -1,0 +1,87 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Push } from 'zeromq';
+import { BadMessage, decode, MESSAGE_LIMITS } from '../src/core/messages.js';
+import { keys } from '../src/core/keys.js';
+import { startSink } from '../src/sink/sink.js';
+import { startBroker } from '../src/broker/broker.js';
+import { freePorts, putMonitor, silent, waitFor } from './helpers/cluster.js';
+import { freePort, useRedis } from './helpers/redis-server.js';
+
+const zone = 'hostile';
+const fx = useRedis(test);
+const now = Date.now();
+const job = { v: 1, type: 'job', monitorId: 'm-1', name: 'n', ctype: 'tcp-check', data: {}, timeoutMs: 1000, zone, due: now, sent: now, interval: 60 };
+const result = { v: 1, type: 'result', monitorId: 'm-1', zone, status: 'failed', message: 'down', latencyMs: 5, due: now, checkedAt: now };
+
+/** The reason and field a decode refusal names, or 'accepted'. */
+function verdict(msg: unknown, type: 'job' | 'result' | 'credit'): string {
+  try {
+    decode(typeof msg === 'string' ? msg : JSON.stringify(msg), [type]);
+    return 'accepted';
+  } catch (err) {
+    assert.instance(err, BadMessage);
+    return `${(err as BadMessage).reason}:${(err as BadMessage).field ?? ''}`;
+  }
+}
+
+test('decode checks the values of a job, not only their types', () => {
+  assert.is(verdict(job, 'job'), 'accepted');
+  const cases: [Record<string, unknown>, string][] = [
+    [{ timeoutMs: -1 }, 'bad_value:timeoutMs'], [{ timeoutMs: 1.5 }, 'bad_value:timeoutMs'], [{ timeoutMs: 0 }, 'bad_value:timeoutMs'],
+    [{ timeoutMs: MESSAGE_LIMITS.timeoutMs + 1 }, 'bad_value:timeoutMs'], [{ timeoutMs: 1e308 }, 'bad_value:timeoutMs'], [{ timeoutMs: '100' }, 'missing_field:timeoutMs'],
+    [{ interval: undefined }, 'missing_field:interval'], [{ interval: 0 }, 'bad_value:interval'], [{ interval: 1e308 }, 'bad_value:interval'],
+    [{ due: now + 2 * 86_400_000 }, 'clock:due'], [{ due: 4102444800000 }, 'clock:due'], [{ sent: 1 }, 'clock:sent'], [{ due: now + 0.5 }, 'bad_value:due'],
+    [{ monitorId: 'x'.repeat(101) }, 'bad_value:monitorId'], [{ monitorId: '' }, 'bad_value:monitorId'], [{ name: 'n'.repeat(501) }, 'bad_value:name'],
+    [{ ctype: '../../tmp/evil' }, 'bad_value:ctype'], [{ ctype: 'Execute' }, 'bad_value:ctype'], [{ zone: 'a b' }, 'bad_value:zone'],
+    [{ data: [] }, 'missing_field:data'], [{ data: { blob: 'x'.repeat(MESSAGE_LIMITS.dataBytes) } }, 'too_large:data'], [{ createdAt: -5 }, 'bad_value:createdAt'],
+  ];
+  for (const [change, expected] of cases) assert.is(verdict({ ...job, ...change }, 'job'), expected, JSON.stringify(change).slice(0, 80));
+  assert.is(verdict({ ...job, data: { blob: 'x'.repeat(MESSAGE_LIMITS.dataBytes - 100) } }, 'job'), 'accepted', 'data just under 64 KiB');
+});
+
+test('decode checks the values of a result and of credit', () => {
+  assert.is(verdict(result, 'result'), 'accepted');
+  const cases: [Record<string, unknown>, string][] = [
+    [{ checkedAt: 4102444800000 }, 'clock:checkedAt'], [{ checkedAt: now - 2 * 86_400_000 }, 'clock:checkedAt'], [{ status: 'broken' }, 'bad_value:status'],
+    [{ status: 3 }, 'missing_field:status'], [{ message: 'm'.repeat(10_001) }, 'bad_value:message'], [{ latencyMs: -3 }, 'bad_value:latencyMs'],
+    [{ metrics: { a: 'x' } }, 'bad_value:metrics'], [{ metrics: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, i])) }, 'bad_value:metrics'],
+    [{ zone: '../x' }, 'bad_value:zone'],
+  ];
+  for (const [change, expected] of cases) assert.is(verdict({ ...result, ...change }, 'result'), expected, JSON.stringify(change).slice(0, 80));
+  assert.is(verdict({ v: 1, type: 'credit', free: 2_000_000, received: 0 }, 'credit'), 'bad_value:free');
+  assert.is(verdict({ v: 1, type: 'credit', free: 1.5, received: 0 }, 'credit'), 'bad_value:free');
+});
+
+test('a result stamped in the year 2100 is refused and counted, so it cannot freeze a monitor failed', async () => {
+  const port = await freePort();
+  const broker = new Push();
+  await broker.bind(`tcp://127.0.0.1:${port}`);
+  const sink = await startSink({ results: `tcp://127.0.0.1:${port}`, redis: fx.redis, zone, logger: silent });
+  await putMonitor(fx.redis, zone, { id: 'm-1', ctype: 'tcp-check', data: {} }, 60_000);
+  await broker.send(JSON.stringify({ ...result, checkedAt: 4102444800000, due: 4102444800000 }));
+  await waitFor(() => sink.counters.get('bad_messages.clock') === 1, 3000, 'the forged result counted');
+  await broker.send(JSON.stringify({ ...result, status: 'healthy', due: Date.now(), checkedAt: Date.now() }));
+  const status = await waitFor(async () => fx.redis.hget(keys(zone).state('m-1'), 'status'), 3000, 'the real result recorded');
+  assert.is(status, 'healthy');
+  await sink.stop();
+  broker.close();
+});
+
+test('a queued job expires by its own age wherever it sits in the queue', async () => {
+  const ports = await freePorts();
+  const broker = await startBroker({ bind: '127.0.0.1', ports, logger: silent, zone, redis: fx.redis });
+  const push = new Push();
+  push.connect(`tcp://127.0.0.1:${ports.jobsIn}`);
+  const t = Date.now();
+  // No worker: the long-lived job stays at the head; the short-lived ones behind it must still expire.
+  await push.send(JSON.stringify({ ...job, monitorId: 'm-long', due: t, sent: t, interval: 3600 }));
+  for (let i = 0; i < 3; i++) await push.send(JSON.stringify({ ...job, monitorId: `m-short${i}`, due: t, sent: t, interval: 1 }));
+  await waitFor(() => broker.queued() === 4, 2000, 'four jobs queued');
+  await waitFor(() => broker.counters.get('jobs_expired') === 3, 4000, 'the three short-lived jobs expired behind the head');
+  assert.is(broker.queued(), 1, 'the long-lived job still waits');
+  push.close();
+  await broker.stop();
+});
+
+test.run();
