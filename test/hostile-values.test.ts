@@ -7,6 +7,9 @@ import { startSink } from '../src/sink/sink.js';
 import { startBroker } from '../src/broker/broker.js';
 import { freePorts, putMonitor, silent, waitFor } from './helpers/cluster.js';
 import { freePort, useRedis } from './helpers/redis-server.js';
+import { pino } from 'pino';
+import { Counters } from '../src/core/counters.js';
+import { Refusals } from '../src/core/refusals.js';
 
 const zone = 'hostile';
 const fx = useRedis(test);
@@ -82,6 +85,19 @@ test('a queued job expires by its own age wherever it sits in the queue', async 
   assert.is(broker.queued(), 1, 'the long-lived job still waits');
   push.close();
   await broker.stop();
+});
+
+test('a flood of bad messages is counted one by one but logged once per socket and reason every 5 s', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const counters = new Counters(undefined, 'unused', 'worker');
+  const refusals = new Refusals(counters, logger);
+  const t = Date.now();
+  for (let i = 0; i < 1000; i++) refusals.refuse('jobs', new BadMessage('malformed_json', 'not JSON'), t + i);
+  refusals.refuse('jobs', new BadMessage('malformed_json', 'not JSON'), t + 6000);
+  assert.is(counters.get('bad_messages.malformed_json'), 1001);
+  assert.is(lines.length, 2);
+  assert.is(lines[1]!.alsoDropped, 999, 'the second line says how many were not logged');
 });
 
 test.run();

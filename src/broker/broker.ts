@@ -5,7 +5,8 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
 import { keys } from '../core/keys.js';
-import { BadMessage, decode, type JobMessage } from '../core/messages.js';
+import { decode, type JobMessage } from '../core/messages.js';
+import { Refusals } from '../core/refusals.js';
 import { brokerMetrics } from '../core/metrics-process.js';
 import type { BrokerPorts } from '../core/config.js';
 import { CreditTable } from './credit-table.js';
@@ -101,16 +102,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     }
     queue.length = queuedAt.length = expiresAt.length = kept;
   };
-  // Bad messages by socket and reason, for /metrics; the counters (and Redis) hold them by reason only.
-  const badMessages = new Map<string, number>();
-
-  const refuse = (socket: string, err: unknown) => {
-    const reason = err instanceof BadMessage ? err.reason : 'error';
-    counters.inc(`bad_messages.${reason}`);
-    const key = `${socket}\t${reason}`;
-    badMessages.set(key, (badMessages.get(key) ?? 0) + 1);
-    logger.warn({ socket, reason, err: (err as Error).message }, 'dropped a bad message');
-  };
+  const refusals = new Refusals(counters, logger);
 
   const dispatch = () => {
     const now = Date.now();
@@ -150,7 +142,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       try {
         job = decode(msg!, ['job']);
       } catch (err) {
-        refuse('jobs', err);
+        refusals.refuse('jobs', err);
         continue;
       }
       // Measured from the control's own due and sent times plus this broker's own clock, so clocks that differ
@@ -170,7 +162,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         const c = decode(msg!, ['credit']);
         credit.report(Buffer.from(id!), c.free, c.received, Date.now());
       } catch (err) {
-        refuse('workers', err);
+        refusals.refuse('workers', err);
         continue;
       }
       dispatch();
@@ -182,7 +174,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       try {
         decode(msg!, ['result']);
       } catch (err) {
-        refuse('results', err);
+        refusals.refuse('results', err);
         continue;
       }
       // PUSH blocks while no sink is connected; waiting here holds results in ZeroMQ's queues, never drops them.
@@ -204,7 +196,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     brokerMetrics(opts.metrics, counters, {
       queued, maxQueued, credit,
       oldestQueuedAt: () => (queued() > 0 ? queuedAt[qHead] : undefined),
-      badMessages: () => [...badMessages].map(([key, n]) => [...(key.split('\t') as [string, string]), n]),
+      badMessages: () => [...refusals.bySocket].map(([key, n]) => [...(key.split('\t') as [string, string]), n]),
     });
   }
 

@@ -6,7 +6,8 @@ import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
 import { keys } from '../core/keys.js';
 import { sinkMetrics } from '../core/metrics-process.js';
-import { BadMessage, decode, type ResultMessage } from '../core/messages.js';
+import { decode, type ResultMessage } from '../core/messages.js';
+import { Refusals } from '../core/refusals.js';
 import { reactionLoader } from '../core/plugins.js';
 import type { Monitor, Reaction, ReactionEvent, Status } from '../core/types.js';
 import { shouldRun } from './rules.js';
@@ -55,6 +56,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
   const maxRunning = opts.maxRunning ?? 64;
   const running = new Set<Promise<void>>();
+  const refusals = new Refusals(counters, logger);
   const pull = new Pull({ receiveHighWaterMark: 10_000 });
   pull.connect(opts.results);
   let stopped = false;
@@ -156,9 +158,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       try {
         res = decode(msg!, ['result']);
       } catch (err) {
-        const reason = err instanceof BadMessage ? err.reason : 'error';
-        counters.inc(`bad_messages.${reason}`);
-        logger.warn({ reason, err: (err as Error).message }, 'dropped a bad result message');
+        refusals.refuse('results', err);
         continue;
       }
       const recording = record(res);

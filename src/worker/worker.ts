@@ -7,13 +7,14 @@ import { Counters } from '../core/counters.js';
 import { keys, startLagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
 import { workerMetrics } from '../core/metrics-process.js';
-import { BadMessage, decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
+import { decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
 import { checkLoader } from '../core/plugins.js';
 import { SendQueue } from '../core/send-queue.js';
 import { readSignal } from '../core/signals.js';
 import { runCheck, type SignalReader } from './run-check.js';
 import { settleWithin } from '../core/time.js';
 import { failpoint } from '../core/failpoints.js';
+import { Refusals } from '../core/refusals.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
 import type { CheckResult } from '../core/types.js';
 
@@ -63,6 +64,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   let reading = true;
   let creditScheduled = false;
   const waiting: JobMessage[] = [];
+  const refusals = new Refusals(counters, logger);
   const prom = opts.metrics && workerMetrics(opts.metrics, counters, () => running);
   const startLag = new LagRecorder(redis, startLagKey(opts.zone));
 
@@ -126,9 +128,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       try {
         job = decode(msg!, ['job']);
       } catch (err) {
-        const reason = err instanceof BadMessage ? err.reason : 'error';
-        counters.inc(`bad_messages.${reason}`);
-        logger.warn({ reason, err: (err as Error).message }, 'dropped a bad job message');
+        refusals.refuse('jobs', err);
         creditSoon();
         continue;
       }
