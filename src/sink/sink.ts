@@ -13,6 +13,7 @@ import { shouldRun } from './rules.js';
 import { runReaction } from './run-reaction.js';
 import { claimAcrossZones, type ReactionClaims } from './cross-zone.js';
 import { settleWithin } from '../core/time.js';
+import { socketOptions, type CurveClient } from '../core/socket-options.js';
 
 export interface SinkOptions {
   /** Broker endpoint for results (tcp://host:5558). */
@@ -29,6 +30,8 @@ export interface SinkOptions {
   claims?: ReactionClaims;
   /** Registry of this process's /metrics (--metrics-port): latency per monitor, results, reactions, counters. */
   metrics?: Registry;
+  /** CURVE: the broker's public key and this process's pair (plaintext when undefined). */
+  curve?: CurveClient;
 }
 
 export interface Sink {
@@ -51,7 +54,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
   const maxRunning = opts.maxRunning ?? 64;
   const running = new Set<Promise<void>>();
-  const pull = new Pull({ receiveHighWaterMark: 10_000 });
+  const pull = new Pull({ ...socketOptions(opts.curve), receiveHighWaterMark: 10_000 });
   pull.connect(opts.results);
   let stopped = false;
   // What the bridge last said of the store of record; results recorded while it is down are marked cache-only.
