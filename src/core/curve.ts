@@ -66,6 +66,19 @@ export interface CurveSettings {
   clientsFile?: string;
 }
 
+/**
+ * The key of each line of a key file with its line number, skipping blank lines and comments. `#` is a Z85
+ * digit, so a line is a comment only when its first word is not a key; anything after the key is ignored.
+ */
+function keyLines(text: string): { key: string; line: number }[] {
+  const out: { key: string; line: number }[] = [];
+  for (const [i, line] of text.split('\n').entries()) {
+    const key = line.trim().split(/\s+/)[0] ?? '';
+    if (key && (z85Decode(key) || !key.startsWith('#'))) out.push({ key, line: i + 1 });
+  }
+  return out;
+}
+
 const KEY_HELP = 'a 40-character Z85 CURVE key as "cloudroutes keys generate" writes it';
 
 /** A setting given inline or as `<NAME>_FILE` naming a file (first line used). */
@@ -81,7 +94,7 @@ function keySetting(env: NodeJS.ProcessEnv, name: string): { value: string; from
   } catch (err) {
     throw errors.badSetting(`${name}_FILE`, file, `the file cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  return { value: text.split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('#')) ?? '', from: `${name}_FILE` };
+  return { value: keyLines(text)[0]?.key ?? '', from: `${name}_FILE` };
 }
 
 function validKey(s: { value: string; from: string }, what: string): string {
@@ -118,11 +131,9 @@ export function readAllowedClients(file: string): Set<string> {
     throw errors.badSetting('CLOUDROUTES_CURVE_CLIENTS', file, `the file of allowed client keys cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   const allowed = new Set<string>();
-  for (const [i, line] of text.split('\n').entries()) {
-    const key = line.replace(/#.*/, '').trim();
-    if (!key) continue;
+  for (const { key, line } of keyLines(text)) {
     const raw = z85Decode(key);
-    if (!raw) throw errors.badCurveKey('CLOUDROUTES_CURVE_CLIENTS', `line ${i + 1} of ${file} ("${key.slice(0, 50)}") is not ${KEY_HELP} (one public key a line, # comments)`);
+    if (!raw) throw errors.badCurveKey('CLOUDROUTES_CURVE_CLIENTS', `line ${line} of ${file} ("${key.slice(0, 50)}") is not ${KEY_HELP} (one public key a line, # comments)`);
     allowed.add(raw.toString('hex'));
   }
   return allowed;
