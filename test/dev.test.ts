@@ -1,7 +1,7 @@
 /** `npm start` runs `cloudroutes dev`: the whole cluster on embedded defaults, with its own redis-server. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,10 @@ test('dev starts redis-server and every process, a CLI in another terminal finds
   assert.match(dev.output, /processes: broker, bridge, control, worker, sink, web/);
   assert.match(dev.output, new RegExp(`web: http://127.0.0.1:${env.CLOUDROUTES_WEB_PORT}/`));
   assert.ok(existsSync(join(dir, 'data', 'secret.key')));
+  // CURVE on by itself: the status below reaching healthy shows every process holds keys the broker accepts.
+  assert.match(dev.output, /the broker's links are sealed with CURVE: keys in .*data\/keys/);
+  for (const f of ['broker.key', 'local.key']) assert.is(statSync(join(dir, 'data', 'keys', f)).mode & 0o777, 0o600, f);
+  assert.ok(readFileSync(join(dir, 'data', 'keys', 'clients'), 'utf8').includes(readFileSync(join(dir, 'data', 'keys', 'local.pub'), 'utf8').trim()));
 
   const srv: Server = createServer(() => undefined);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));

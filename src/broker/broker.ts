@@ -9,9 +9,11 @@ import { decode, type JobMessage } from '../core/messages.js';
 import { Refusals } from '../core/refusals.js';
 import { brokerMetrics } from '../core/metrics-process.js';
 import type { BrokerPorts } from '../core/config.js';
+import { socketOptions } from '../core/socket-options.js';
 import { CreditTable } from './credit-table.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
 import { failpoint } from '../core/failpoints.js';
+import { startBrokerAuth, type BrokerCurve } from './auth.js';
 
 export interface BrokerOptions {
   bind: string;
@@ -27,11 +29,17 @@ export interface BrokerOptions {
   metrics?: Registry;
   /** Called when a receive loop ends while the broker runs (default: the process's handler, which exits). */
   onLoopEnded?: LoopEnded;
+  /** CURVE: the broker's pair and its allowed clients; without it the broker only listens on a loopback address. */
+  curve?: BrokerCurve;
+  /** Listen in plaintext on an address others can reach (warned at every start). */
+  insecurePlaintext?: boolean;
 }
 
 export interface Broker {
   counters: Counters;
   queued(): number;
+  /** Re-reads the allowed clients file (SIGHUP); returns how many keys are allowed. */
+  reloadClients(): number;
   stop(): Promise<void>;
 }
 
@@ -41,17 +49,33 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const counters = new Counters(opts.redis, keys(opts.zone).counters, 'broker');
   counters.start();
   const maxQueued = opts.maxQueued ?? 100_000;
-  const jobsIn = new Pull({ receiveHighWaterMark: 10_000 });
-  const workers = new Router({ mandatory: true, sendTimeout: 0, sendHighWaterMark: 100_000 });
-  const resultsIn = new Pull({ receiveHighWaterMark: 10_000 });
-  const sinks = new Push({ sendHighWaterMark: 10_000 });
+  let auth;
+  try {
+    auth = await startBrokerAuth({ ...opts, zapDomain: `cloudroutes-broker-${ports.jobsIn}`, counters });
+  } catch (err) {
+    await counters.stop();
+    throw err;
+  }
+  const common = socketOptions(auth.server);
+  const jobsIn = new Pull({ ...common, receiveHighWaterMark: 10_000 });
+  const workers = new Router({ ...common, mandatory: true, sendTimeout: 0, sendHighWaterMark: 100_000 });
+  const resultsIn = new Pull({ ...common, receiveHighWaterMark: 10_000 });
+  const sinks = new Push({ ...common, sendHighWaterMark: 10_000 });
   const sockets = [jobsIn, workers, resultsIn, sinks];
+  if (auth.server) auth.watch(sockets);
   const url = (port: number) => `tcp://${opts.bind}:${port}`;
-  await jobsIn.bind(url(ports.jobsIn));
-  await workers.bind(url(ports.workers));
-  await resultsIn.bind(url(ports.resultsIn));
-  await sinks.bind(url(ports.sinks));
-  logger.info({ bind: opts.bind, ports }, 'broker listening');
+  try {
+    await jobsIn.bind(url(ports.jobsIn));
+    await workers.bind(url(ports.workers));
+    await resultsIn.bind(url(ports.resultsIn));
+    await sinks.bind(url(ports.sinks));
+  } catch (err) {
+    for (const s of sockets) s.close();
+    await auth.stop();
+    await counters.stop();
+    throw err;
+  }
+  logger.info({ bind: opts.bind, ports, curve: !!auth.server }, 'broker listening');
 
   const credit = new CreditTable(opts.workerExpireMs ?? 5000);
   // Taken slots are cleared: a job buffer that stayed referenced until the next compaction outlived
@@ -203,11 +227,13 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   return {
     counters,
     queued,
+    reloadClients: () => auth.reload(),
     async stop() {
       stopped = true;
       clearInterval(sweeper);
       for (const s of sockets) s.close();
       await Promise.all(loops);
+      await auth.stop();
       await counters.stop();
     },
   };

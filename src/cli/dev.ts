@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { devStatePath, loadSettings } from '../core/config.js';
 import { secretKeyPath } from '../core/crypto.js';
 import { errors } from '../core/errors.js';
+import { prepareDevCurve } from './dev-curve.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const PROCESSES = ['broker', 'bridge', 'control', 'worker', 'sink', 'web'] as const;
@@ -83,10 +84,11 @@ export async function runDev(): Promise<void> {
   writeFileSync(devStatePath(dataDir), JSON.stringify({ redisUrl, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
 
   const env = { ...process.env, REDIS_URL: redisUrl, CLOUDROUTES_STORE: settings.store };
+  const curve = prepareDevCurve(dataDir);
   const children = new Map<string, ChildProcess>();
   let stopping = false;
   const launch = (name: string) => {
-    const child = spawn(process.execPath, [MAIN, name], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [MAIN, name], { env: { ...env, ...curve.envFor(name) }, stdio: ['ignore', 'inherit', 'inherit'] });
     children.set(name, child);
     child.on('exit', (code, signal) => {
       if (stopping) return;
@@ -96,6 +98,7 @@ export async function runDev(): Promise<void> {
   };
   for (const name of PROCESSES) launch(name);
   console.log(`store of record: ${settings.store}`);
+  console.log(`the broker's links are sealed with CURVE: keys in ${curve.dir} (allowed clients: ${curve.dir}/clients)`);
   console.log(`broker ${settings.brokerHost} ports ${Object.values(settings.ports).join(', ')}; processes: ${PROCESSES.join(', ')} (pids ${[...children.values()].map((c) => c.pid).join(', ')})`);
   console.log(`web: http://127.0.0.1:${process.env.CLOUDROUTES_WEB_PORT || 8080}/ (dashboard and API; create a key with "npx cloudroutes apikey create --name me")`);
   console.log('CloudRoutes is running. In another terminal: npx cloudroutes --help, npx cloudroutes status. Ctrl-C stops everything.');

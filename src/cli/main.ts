@@ -11,6 +11,7 @@ import { apikeyCommands } from './apikey-commands.js';
 import { processCommands } from './process-commands.js';
 import { reactCommand } from './react-command.js';
 import { runDev } from './dev.js';
+import { keysCommands } from './keys-commands.js';
 
 const GLOBAL_ENV: Record<string, string> = { redis: 'REDIS_URL', store: 'CLOUDROUTES_STORE', zone: 'CLOUDROUTES_ZONE', broker: 'CLOUDROUTES_BROKER' };
 
@@ -64,6 +65,7 @@ statusCommands(program, run);
 reactCommand(program, run);
 storeCommands(program, run);
 apikeyCommands(program, run);
+keysCommands(program, run);
 
 try {
   await program.parseAsync(process.argv);

@@ -6,6 +6,9 @@ import { resolveSecretKey } from '../core/crypto.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { connectRedis } from '../core/redis.js';
 import { startBroker } from '../broker/broker.js';
+import { brokerCurve } from '../broker/auth.js';
+import { loadCurveSettings } from '../core/curve.js';
+import { clientCurve } from '../core/socket-options.js';
 import { startControl } from '../control/control.js';
 import { startWorker } from '../worker/worker.js';
 import { startSink } from '../sink/sink.js';
@@ -68,6 +71,8 @@ async function withRedis<T extends Running>(settings: Settings, logger: Logger, 
 }
 
 const host = (s: Settings) => s.brokerHost;
+/** CURVE options of a control, worker or sink, from CLOUDROUTES_CURVE_* and CLOUDROUTES_BROKER_PUBLIC_KEY. */
+const curve = () => clientCurve(loadCurveSettings());
 
 /** --metrics-port and --metrics-host of the broker, control, worker, sink and bridge. */
 function metricsOptions(cmd: Command): Command {
@@ -81,16 +86,21 @@ export function processCommands(program: Command): void {
   metricsOptions(program.command('broker'))
     .description('run a broker: jobs from controls to workers with free slots, results from workers to sinks')
     .option('--bind <address>', 'address to listen on (0.0.0.0 for workers on other machines)', process.env.CLOUDROUTES_BROKER_BIND ?? '127.0.0.1')
+    .option('--insecure-plaintext', 'listen without CURVE on an address others can reach (env CLOUDROUTES_INSECURE_PLAINTEXT=1; not advised)', process.env.CLOUDROUTES_INSECURE_PLAINTEXT === '1')
     .action((o) =>
       serve('broker', (s, logger) => withMetrics('broker', o, logger, (metrics) =>
-        withRedis(s, logger, (redis) => startBroker({ bind: o.bind, ports: s.ports, logger, zone: s.zone, redis, metrics })))),
+        withRedis(s, logger, async (redis) => {
+          const broker = await startBroker({ bind: o.bind, ports: s.ports, logger, zone: s.zone, redis, metrics, curve: brokerCurve(loadCurveSettings()), insecurePlaintext: o.insecurePlaintext });
+          process.on('SIGHUP', () => broker.reloadClients());
+          return broker;
+        }))),
     );
 
   metricsOptions(program.command('control'))
     .description("run a control: dispatch due monitors of this zone's schedule to the broker")
     .action((o: MetricsFlags) =>
       serve('control', (s, logger) => withMetrics('control', o, logger, (metrics) =>
-        withRedis(s, logger, (redis) => startControl({ redis, zone: s.zone, brokers: [endpoint(host(s), s.ports.jobsIn)], logger, metrics })))),
+        withRedis(s, logger, (redis) => startControl({ redis, zone: s.zone, brokers: [endpoint(host(s), s.ports.jobsIn)], logger, metrics, curve: curve() })))),
     );
 
   metricsOptions(program.command('worker'))
@@ -101,7 +111,7 @@ export function processCommands(program: Command): void {
         withMetrics('worker', o, logger, (metrics) => withRedis(s, logger, (redis) =>
           startWorker({
             jobs: endpoint(host(s), s.ports.workers), results: endpoint(host(s), s.ports.resultsIn), zone: s.zone, logger, redis,
-            concurrency: o.concurrency ?? envInt('CLOUDROUTES_WORKER_CONCURRENCY', 256, 1), secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath, metrics,
+            concurrency: o.concurrency ?? envInt('CLOUDROUTES_WORKER_CONCURRENCY', 256, 1), secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath, metrics, curve: curve(),
           }),
         )),
       ),
@@ -118,7 +128,7 @@ export function processCommands(program: Command): void {
             results: endpoint(host(s), s.ports.sinks), redis, zone: s.zone, logger,
             secretKey: resolveSecretKey(s.secretKey, s.dataDir), actionsPath: s.actionsPath,
             reactionTimeoutMs: envInt('CLOUDROUTES_REACTION_TIMEOUT_MS', 30_000, 1),
-            claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) }, metrics,
+            claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) }, metrics, curve: curve(),
           });
           return { stop: async () => { await sink.stop(); await store.close(); } };
         }));

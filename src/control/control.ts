@@ -12,6 +12,7 @@ import { SendQueue } from '../core/send-queue.js';
 import type { Monitor } from '../core/types.js';
 import { settleWithin } from '../core/time.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
+import { socketOptions, type CurveClient } from '../core/socket-options.js';
 
 export interface ControlOptions {
   redis: Redis;
@@ -29,6 +30,8 @@ export interface ControlOptions {
   metrics?: Registry;
   /** Called when the schedule loop ends while the control runs (default: the process's handler, which exits). */
   onLoopEnded?: LoopEnded;
+  /** CURVE: the broker's public key and this process's pair (plaintext when undefined). */
+  curve?: CurveClient;
 }
 
 export interface Control {
@@ -50,7 +53,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
 
   // immediate: no queue inside ZeroMQ for a broker that is not connected, and a send that cannot go out gives up
   // after 200 ms: jobs wait in `out`, where each attempt judges them again.
-  const push = new Push({ sendHighWaterMark: 1000, linger: 2000, immediate: true, sendTimeout: 200 });
+  const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 1000, linger: 2000, immediate: true, sendTimeout: 200 });
   for (const b of opts.brokers) push.connect(b);
   // A job is stamped `sent` as it leaves; one that waited past its interval (a broker down or slow) is dropped,
   // since the monitor's next job is already queued behind it.

@@ -16,7 +16,11 @@ export type ErrorCode =
   | 'CR_STORE'
   | 'CR_REDIS_MISSING'
   | 'CR_BAD_MESSAGE'
-  | 'CR_MAIN_LOOP_ENDED';
+  | 'CR_MAIN_LOOP_ENDED'
+  | 'CR_BAD_CURVE_KEY'
+  | 'CR_CURVE_INCOMPLETE'
+  | 'CR_PLAINTEXT_REFUSED'
+  | 'CR_KEY_FILE_EXISTS';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -62,4 +66,16 @@ export const errors = {
     new CloudRoutesError('CR_REDIS_MISSING', 'no Redis: REDIS_URL is not set and no redis-server is on PATH; install Redis (Debian: apt-get install redis-server) or set REDIS_URL=redis://host:6379', false),
   mainLoopEnded: (proc: string, loop: string, reason: string) =>
     new CloudRoutesError('CR_MAIN_LOOP_ENDED', `${proc}: its ${loop} loop ended (${reason}); exiting so that the process manager restarts it`, false),
+  badCurveKey: (setting: string, reason: string) =>
+    new CloudRoutesError('CR_BAD_CURVE_KEY', `setting ${setting}: ${reason}`),
+  curveIncomplete: (setting: string, missing: string) =>
+    new CloudRoutesError('CR_CURVE_INCOMPLETE', `${setting} is set but ${missing}; CURVE needs both (see "Many machines" in the README)`),
+  plaintextRefused: (bind: string) =>
+    new CloudRoutesError('CR_PLAINTEXT_REFUSED',
+      `the broker would listen on ${bind} without CURVE: anyone who reaches its ports could run commands on the workers. ` +
+      'Run "cloudroutes keys generate --name broker --out keys" and set CLOUDROUTES_CURVE_SECRET_KEY_FILE=keys/broker.key and ' +
+      'CLOUDROUTES_CURVE_CLIENTS=<file of the clients\' public keys> here, and CLOUDROUTES_BROKER_PUBLIC_KEY plus a pair of their own on ' +
+      'controls, workers and sinks; or bind to 127.0.0.1, or (not advised) start it with --insecure-plaintext'),
+  keyFileExists: (path: string) =>
+    new CloudRoutesError('CR_KEY_FILE_EXISTS', `${path} already exists; choose another --name or --out, or pass --force to replace it (clients holding the old key lose access)`),
 };

@@ -39,6 +39,9 @@ export function brokerMetrics(registry: Registry, counters: Counters, state: Bro
   registry.removeSingleMetric(bad);
   scrapeMetric(registry, bad, 'Malformed messages logged and dropped, by process, socket and reason; this broker process, since it started', 'counter',
     () => state.badMessages().map(([socket, reason, value]) => ({ labels: { process: counters.proc, socket, reason }, value })));
+  // Present from the start (0), so an alert on it needs no first refusal to exist.
+  scrapeMetric(registry, 'cloudroutes_broker_auth_refused_total', 'Connections this broker refused: a CURVE key not in its allowed clients file, or a failed CURVE handshake (no CURVE, another broker\'s key)', 'counter',
+    () => [{ value: counters.get('auth_refused') }]);
   gaugeOf(registry, 'cloudroutes_broker_jobs_queued', 'Jobs held by this broker waiting for a worker with credit', state.queued);
   gaugeOf(registry, 'cloudroutes_broker_jobs_queued_limit', 'Jobs this broker holds at most; at the limit each new job pushes out the oldest', () => state.maxQueued);
   gaugeOf(registry, 'cloudroutes_broker_oldest_job_age_seconds', 'How long the oldest job held by this broker has waited for a worker (0: none waiting)', () => {

@@ -16,6 +16,7 @@ import { claimAcrossZones, type ReactionClaims } from './cross-zone.js';
 import { settleWithin } from '../core/time.js';
 import { failpoint } from '../core/failpoints.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
+import { socketOptions, type CurveClient } from '../core/socket-options.js';
 
 export interface SinkOptions {
   /** Broker endpoint for results (tcp://host:5558). */
@@ -34,6 +35,8 @@ export interface SinkOptions {
   metrics?: Registry;
   /** Called when the receive loop ends while the sink runs (default: the process's handler, which exits). */
   onLoopEnded?: LoopEnded;
+  /** CURVE: the broker's public key and this process's pair (plaintext when undefined). */
+  curve?: CurveClient;
 }
 
 export interface Sink {
@@ -57,7 +60,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const maxRunning = opts.maxRunning ?? 64;
   const running = new Set<Promise<void>>();
   const refusals = new Refusals(counters, logger);
-  const pull = new Pull({ receiveHighWaterMark: 10_000 });
+  const pull = new Pull({ ...socketOptions(opts.curve), receiveHighWaterMark: 10_000 });
   pull.connect(opts.results);
   let stopped = false;
   // What the bridge last said of the store of record; results recorded while it is down are marked cache-only.

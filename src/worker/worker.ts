@@ -10,6 +10,7 @@ import { workerMetrics } from '../core/metrics-process.js';
 import { decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
 import { checkLoader } from '../core/plugins.js';
 import { SendQueue } from '../core/send-queue.js';
+import { socketOptions, type CurveClient } from '../core/socket-options.js';
 import { readSignal } from '../core/signals.js';
 import { runCheck, type SignalReader } from './run-check.js';
 import { settleWithin } from '../core/time.js';
@@ -34,6 +35,8 @@ export interface WorkerOptions {
   metrics?: Registry;
   /** Called when the receive loop ends while the worker runs (default: the process's handler, which exits). */
   onLoopEnded?: LoopEnded;
+  /** CURVE: the broker's public key and this process's pair (plaintext when undefined). */
+  curve?: CurveClient;
 }
 
 export interface Worker {
@@ -51,8 +54,8 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const loader = checkLoader(opts.checksPath);
   const redis = opts.redis;
   const signals: SignalReader | undefined = redis ? (id) => readSignal(redis, opts.zone, id) : undefined;
-  const dealer = new Dealer({ sendHighWaterMark: 1000, receiveHighWaterMark: concurrency * 2, linger: 0 });
-  const push = new Push({ sendHighWaterMark: 20_000, linger: 5000 });
+  const dealer = new Dealer({ ...socketOptions(opts.curve), sendHighWaterMark: 1000, receiveHighWaterMark: concurrency * 2, linger: 0 });
+  const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 20_000, linger: 5000 });
   dealer.connect(opts.jobs);
   push.connect(opts.results);
   const results = new SendQueue<string>(push, 100_000, logger, 'results');

@@ -3,7 +3,9 @@ import { pino } from 'pino';
 import type { Redis } from 'ioredis';
 import { startBroker, type Broker } from '../../src/broker/broker.js';
 import type { BrokerPorts } from '../../src/core/config.js';
+import type { BrokerCurve } from '../../src/broker/auth.js';
 import { keys } from '../../src/core/keys.js';
+import type { CurveClient } from '../../src/core/socket-options.js';
 import { connectRedis } from '../../src/core/redis.js';
 import type { Monitor, Reaction } from '../../src/core/types.js';
 import { startControl, type Control } from '../../src/control/control.js';
@@ -25,6 +27,8 @@ export interface ClusterOptions {
   reactionTimeoutMs?: number;
   concurrency?: number;
   secretKey?: Buffer;
+  /** CURVE on every link: the broker's pair and allowed clients file, and the pair its control, worker and sink use. */
+  curve?: { broker: BrokerCurve; client: CurveClient };
 }
 
 export class Cluster {
@@ -57,13 +61,14 @@ export class Cluster {
   }
 
   async startBroker(): Promise<void> {
-    this.broker = await startBroker({ bind: '127.0.0.1', ports: this.ports, logger: silent, zone: this.opts.zone, redis: this.conn() });
+    this.broker = await startBroker({ bind: '127.0.0.1', ports: this.ports, logger: silent, zone: this.opts.zone, redis: this.conn(), curve: this.opts.curve?.broker });
   }
 
   async startWorker(): Promise<void> {
     this.worker = await startWorker({
       jobs: this.url(this.ports.workers), results: this.url(this.ports.resultsIn), zone: this.opts.zone, logger: silent,
       redis: this.conn(), checksPath: this.opts.checksPath, concurrency: this.opts.concurrency, secretKey: this.opts.secretKey,
+      curve: this.opts.curve?.client,
     });
   }
 
@@ -71,11 +76,12 @@ export class Cluster {
     this.sink = await startSink({
       results: this.url(this.ports.sinks), redis: this.conn(), zone: this.opts.zone, logger: silent,
       actionsPath: this.opts.actionsPath, reactionTimeoutMs: this.opts.reactionTimeoutMs, secretKey: this.opts.secretKey,
+      curve: this.opts.curve?.client,
     });
   }
 
   async startControl(): Promise<void> {
-    this.control = await startControl({ redis: this.conn(), zone: this.opts.zone, brokers: [this.url(this.ports.jobsIn)], logger: silent });
+    this.control = await startControl({ redis: this.conn(), zone: this.opts.zone, brokers: [this.url(this.ports.jobsIn)], logger: silent, curve: this.opts.curve?.client });
   }
 
   async stop(): Promise<void> {
