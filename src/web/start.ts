@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { Push } from 'zeromq';
+import { socketOptions, type CurveClient } from '../core/socket-options.js';
 import { endpoint, type Settings } from '../core/config.js';
 import { resolveSecretKey } from '../core/crypto.js';
 import { encode } from '../core/messages.js';
@@ -21,6 +22,8 @@ export interface WebOptions {
   port: number;
   metricsNeedKey?: boolean;
   authCooldownMs?: number;
+  /** CURVE for the socket that sends told monitors' results to the broker (plaintext when undefined). */
+  curve?: CurveClient;
 }
 
 export interface Web {
@@ -35,7 +38,7 @@ export async function startWeb(opts: WebOptions): Promise<Web> {
   const { settings, logger } = opts;
   const redis = connectRedis(settings.redisUrl, logger);
   const store = new LazyStore(settings.store, { busyTimeoutMs: 200, logger });
-  const push = new Push({ sendHighWaterMark: 10_000, linger: 2000 });
+  const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 10_000, linger: 2000 });
   push.connect(endpoint(settings.brokerHost, settings.ports.resultsIn));
   const results = new SendQueue<string>(push, 50_000, logger, 'results');
   const metrics = new Registry();
