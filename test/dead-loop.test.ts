@@ -81,4 +81,26 @@ test('cloudroutes dev restarts a worker whose loop died', async () => {
   assert.is(await dev.kill('SIGINT'), 0);
 });
 
+test('the processes of a dev killed with SIGKILL stop by themselves', async () => {
+  const env = {
+    REDIS_URL: fx.server.url, CLOUDROUTES_STORE: '', CLOUDROUTES_SECRET_KEY: '', CLOUDROUTES_DATA_DIR: join(dir, 'dev-killed'),
+    CLOUDROUTES_BROKER_PORT_BASE: String(await freePortRange(4)), CLOUDROUTES_WEB_PORT: String(await freePort()), LOG_LEVEL: 'warn',
+  };
+  const dev = new Proc(['dev'], env, dir).start();
+  procs.push(dev);
+  await dev.waitFor('CloudRoutes is running', 20_000);
+  const pids = /\(pids ([\d, ]+)\)/.exec(dev.output)![1]!.split(', ').map(Number);
+  assert.is(pids.length, 6);
+  await dev.kill('SIGKILL');
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(() => pids.every((pid) => !alive(pid)), 15_000, 'every child of the killed dev to exit');
+});
+
 test.run();

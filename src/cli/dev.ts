@@ -83,7 +83,7 @@ export async function runDev(): Promise<void> {
   }
   writeFileSync(devStatePath(dataDir), JSON.stringify({ redisUrl, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
 
-  const env = { ...process.env, REDIS_URL: redisUrl, CLOUDROUTES_STORE: settings.store };
+  const env = { ...process.env, REDIS_URL: redisUrl, CLOUDROUTES_STORE: settings.store, CLOUDROUTES_DEV_PID: String(process.pid) };
   const curve = prepareDevCurve(dataDir);
   const children = new Map<string, ChildProcess>();
   let stopping = false;

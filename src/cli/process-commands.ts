@@ -46,6 +46,9 @@ async function serve(name: string, start: (settings: Settings, logger: Logger) =
   };
   watchProcess(logger);
   onLoopEnded((err) => void stop(err.code, 1));
+  // Started by `cloudroutes dev`: when dev dies (even by SIGKILL) this process is re-parented, and an orphan must not run on.
+  const devPid = Number(process.env.CLOUDROUTES_DEV_PID);
+  if (devPid) setInterval(() => process.ppid !== devPid && void stop('cloudroutes dev is gone', 0), 500).unref();
   running = await start(settings, logger);
   process.on('SIGINT', () => void stop('SIGINT', 0));
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
