@@ -11,7 +11,7 @@ import { encode, type JobMessage } from '../core/messages.js';
 import { SendQueue } from '../core/send-queue.js';
 import type { Monitor } from '../core/types.js';
 import { settleWithin } from '../core/time.js';
-import { socketOptions, type CurveClient } from '../core/socket-options.js';
+import { reportRefusal, socketOptions, type CurveClient } from '../core/socket-options.js';
 
 export interface ControlOptions {
   redis: Redis;
@@ -51,6 +51,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   // immediate: no queue inside ZeroMQ for a broker that is not connected, and a send that cannot go out gives up
   // after 200 ms: jobs wait in `out`, where each attempt judges them again.
   const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 1000, linger: 2000, immediate: true, sendTimeout: 200 });
+  reportRefusal(push, opts.curve, logger);
   for (const b of opts.brokers) push.connect(b);
   // A job is stamped `sent` as it leaves; one that waited past its interval (a broker down or slow) is dropped,
   // since the monitor's next job is already queued behind it.

@@ -13,7 +13,7 @@ import { shouldRun } from './rules.js';
 import { runReaction } from './run-reaction.js';
 import { claimAcrossZones, type ReactionClaims } from './cross-zone.js';
 import { settleWithin } from '../core/time.js';
-import { socketOptions, type CurveClient } from '../core/socket-options.js';
+import { reportRefusal, socketOptions, type CurveClient } from '../core/socket-options.js';
 
 export interface SinkOptions {
   /** Broker endpoint for results (tcp://host:5558). */
@@ -55,6 +55,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const maxRunning = opts.maxRunning ?? 64;
   const running = new Set<Promise<void>>();
   const pull = new Pull({ ...socketOptions(opts.curve), receiveHighWaterMark: 10_000 });
+  reportRefusal(pull, opts.curve, logger);
   pull.connect(opts.results);
   let stopped = false;
   // What the bridge last said of the store of record; results recorded while it is down are marked cache-only.

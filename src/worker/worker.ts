@@ -10,7 +10,7 @@ import { workerMetrics } from '../core/metrics-process.js';
 import { BadMessage, decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
 import { checkLoader } from '../core/plugins.js';
 import { SendQueue } from '../core/send-queue.js';
-import { socketOptions, type CurveClient } from '../core/socket-options.js';
+import { reportRefusal, socketOptions, type CurveClient } from '../core/socket-options.js';
 import { readSignal } from '../core/signals.js';
 import { runCheck, type SignalReader } from './run-check.js';
 import { settleWithin } from '../core/time.js';
@@ -50,6 +50,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const signals: SignalReader | undefined = redis ? (id) => readSignal(redis, opts.zone, id) : undefined;
   const dealer = new Dealer({ ...socketOptions(opts.curve), sendHighWaterMark: 1000, receiveHighWaterMark: concurrency * 2, linger: 0 });
   const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 20_000, linger: 5000 });
+  for (const s of [dealer, push]) reportRefusal(s, opts.curve, logger);
   dealer.connect(opts.jobs);
   push.connect(opts.results);
   const results = new SendQueue<string>(push, 100_000, logger, 'results');
