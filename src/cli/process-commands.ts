@@ -135,7 +135,7 @@ export function processCommands(program: Command): void {
     .option('--port <port>', 'port to listen on (env CLOUDROUTES_WEB_PORT, default 8080)', intOption('--port', 0, 65535))
     .option('--host <address>', 'address to listen on (0.0.0.0 for other machines; env CLOUDROUTES_WEB_HOST)', process.env.CLOUDROUTES_WEB_HOST || '127.0.0.1')
     .option('--metrics-need-key', 'make /metrics require an API key (env CLOUDROUTES_METRICS_NEED_KEY=1)', process.env.CLOUDROUTES_METRICS_NEED_KEY === '1')
-    .action((o) => serve('web', (settings, logger) => startWeb({ settings, logger, host: o.host, port: o.port ?? envInt('CLOUDROUTES_WEB_PORT', 8080, 0, 65535), metricsNeedKey: o.metricsNeedKey })));
+    .action((o) => serve('web', (settings, logger) => startWeb({ settings, logger, host: o.host, port: o.port ?? envInt('CLOUDROUTES_WEB_PORT', 8080, 0, 65535), metricsNeedKey: o.metricsNeedKey, curve: curve() })));
 
   metricsOptions(program.command('bridge'))
     .description('run the bridge: carry config from the store into Redis, and history and events from Redis into the store')

@@ -9,6 +9,7 @@ import { encode } from '../core/messages.js';
 import { checkLoader, reactionLoader } from '../core/plugins.js';
 import { connectRedis } from '../core/redis.js';
 import { SendQueue } from '../core/send-queue.js';
+import { reportRefusal, socketOptions, type CurveClient } from '../core/socket-options.js';
 import { LazyStore } from '../store/lazy-store.js';
 import type { WebDeps } from './deps.js';
 import { buildWebServer } from './server.js';
@@ -21,6 +22,8 @@ export interface WebOptions {
   port: number;
   metricsNeedKey?: boolean;
   authCooldownMs?: number;
+  /** CURVE for the socket into the broker's results port (plaintext when undefined). */
+  curve?: CurveClient;
 }
 
 export interface Web {
@@ -35,7 +38,8 @@ export async function startWeb(opts: WebOptions): Promise<Web> {
   const { settings, logger } = opts;
   const redis = connectRedis(settings.redisUrl, logger);
   const store = new LazyStore(settings.store, { busyTimeoutMs: 200, logger });
-  const push = new Push({ sendHighWaterMark: 10_000, linger: 2000 });
+  const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 10_000, linger: 2000 });
+  reportRefusal(push, opts.curve, logger);
   push.connect(endpoint(settings.brokerHost, settings.ports.resultsIn));
   const results = new SendQueue<string>(push, 50_000, logger, 'results');
   const metrics = new Registry();
