@@ -60,7 +60,7 @@ export interface CurvePair {
 export interface CurveSettings {
   /** This process's own pair. */
   pair?: CurvePair;
-  /** The broker's public key (controls, workers, sinks). */
+  /** The broker's public key (controls, workers, sinks, web). */
   brokerPublicKey?: string;
   /** The broker's file of allowed client public keys. */
   clientsFile?: string;
