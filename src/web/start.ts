@@ -3,13 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { Push } from 'zeromq';
+import { socketOptions, type CurveClient } from '../core/socket-options.js';
 import { endpoint, type Settings } from '../core/config.js';
 import { resolveSecretKey } from '../core/crypto.js';
 import { encode } from '../core/messages.js';
 import { checkLoader, reactionLoader } from '../core/plugins.js';
 import { connectRedis } from '../core/redis.js';
 import { SendQueue } from '../core/send-queue.js';
-import { reportRefusal, socketOptions, type CurveClient } from '../core/socket-options.js';
+import { reportRefusal } from '../core/socket-options.js';
 import { LazyStore } from '../store/lazy-store.js';
 import type { WebDeps } from './deps.js';
 import { buildWebServer } from './server.js';
@@ -22,7 +23,7 @@ export interface WebOptions {
   port: number;
   metricsNeedKey?: boolean;
   authCooldownMs?: number;
-  /** CURVE for the socket into the broker's results port (plaintext when undefined). */
+  /** CURVE for the socket that sends told monitors' results to the broker (plaintext when undefined). */
   curve?: CurveClient;
 }
 
@@ -39,9 +40,9 @@ export async function startWeb(opts: WebOptions): Promise<Web> {
   const redis = connectRedis(settings.redisUrl, logger);
   const store = new LazyStore(settings.store, { busyTimeoutMs: 200, logger });
   const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 10_000, linger: 2000 });
-  reportRefusal(push, opts.curve, logger);
   push.connect(endpoint(settings.brokerHost, settings.ports.resultsIn));
   const results = new SendQueue<string>(push, 50_000, logger, 'results');
+  reportRefusal(push, opts.curve, logger);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const deps: WebDeps = {
