@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
+import { reportRefusal } from '../core/curve-refusal.js';
 import { keys, lagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
 import { controlMetrics } from '../core/metrics-process.js';
@@ -11,7 +12,7 @@ import { encode, type JobMessage } from '../core/messages.js';
 import { SendQueue } from '../core/send-queue.js';
 import type { Monitor } from '../core/types.js';
 import { settleWithin } from '../core/time.js';
-import { reportRefusal, socketOptions, type CurveClient } from '../core/socket-options.js';
+import { socketOptions, type CurveClient } from '../core/socket-options.js';
 
 export interface ControlOptions {
   redis: Redis;

@@ -1,6 +1,4 @@
 /** The options every CloudRoutes ZeroMQ socket is made with: a cap on message size and, when configured, CURVE. */
-import type { Logger } from 'pino';
-import type { Socket } from 'zeromq';
 import type { CurveSettings } from './curve.js';
 import { errors } from './errors.js';
 
@@ -37,19 +35,4 @@ export function clientCurve(s: CurveSettings): CurveClient | undefined {
   if (!s.pair) throw errors.curveIncomplete('CLOUDROUTES_BROKER_PUBLIC_KEY', 'this process has no key pair of its own: set CLOUDROUTES_CURVE_SECRET_KEY_FILE to a key from "cloudroutes keys generate" and add its .pub to the broker\'s CLOUDROUTES_CURVE_CLIENTS file');
   if (!s.brokerPublicKey) throw errors.curveIncomplete('CLOUDROUTES_CURVE_SECRET_KEY', "the broker's public key is not: set CLOUDROUTES_BROKER_PUBLIC_KEY (or _FILE) to the broker's .pub");
   return { serverKey: s.brokerPublicKey, ...s.pair };
-}
-
-/**
- * Logs when the broker refuses this process's CURVE key. ZeroMQ does not retry a refused handshake, so the
- * line says what to do: allow the key on the broker, then restart this process.
- */
-export function reportRefusal(socket: Socket, curve: CurveClient | undefined, logger: Logger): void {
-  if (!curve) return;
-  void (async () => {
-    for await (const e of socket.events) {
-      if (e.type !== 'handshake:error:auth' && e.type !== 'handshake:error:protocol') continue;
-      logger.error({ endpoint: e.address, publicKey: curve.publicKey, err: e.error.message },
-        "the broker refused this process's CURVE key (or CLOUDROUTES_BROKER_PUBLIC_KEY is not the broker's): add this public key to the broker's CLOUDROUTES_CURVE_CLIENTS file, send the broker SIGHUP, then restart this process");
-    }
-  })().catch(() => undefined);
 }

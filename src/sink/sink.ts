@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
+import { reportRefusal } from '../core/curve-refusal.js';
 import { keys } from '../core/keys.js';
 import { sinkMetrics } from '../core/metrics-process.js';
 import { BadMessage, decode, type ResultMessage } from '../core/messages.js';
@@ -13,7 +14,7 @@ import { shouldRun } from './rules.js';
 import { runReaction } from './run-reaction.js';
 import { claimAcrossZones, type ReactionClaims } from './cross-zone.js';
 import { settleWithin } from '../core/time.js';
-import { reportRefusal, socketOptions, type CurveClient } from '../core/socket-options.js';
+import { socketOptions, type CurveClient } from '../core/socket-options.js';
 
 export interface SinkOptions {
   /** Broker endpoint for results (tcp://host:5558). */

@@ -10,7 +10,7 @@ import { encode } from '../core/messages.js';
 import { checkLoader, reactionLoader } from '../core/plugins.js';
 import { connectRedis } from '../core/redis.js';
 import { SendQueue } from '../core/send-queue.js';
-import { reportRefusal } from '../core/socket-options.js';
+import { reportRefusal } from '../core/curve-refusal.js';
 import { LazyStore } from '../store/lazy-store.js';
 import type { WebDeps } from './deps.js';
 import { buildWebServer } from './server.js';
