@@ -135,6 +135,8 @@ test('SIGHUP re-reads the allowed clients: a key added to the file is accepted a
     return (s.counters['broker.auth_refused'] ?? 0) >= 1 ? s : null;
   }, 5000, 'broker.auth_refused in cloudroutes stats');
   assert.ok(stats.counters['broker.auth_refused']! >= 1);
+  const text = await cli(['stats'], env);
+  assert.match(text.stdout, /the broker refused \d+ connections \(a CURVE key not in its allowed clients file, or no CURVE\)/);
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const refused = /^cloudroutes_broker_auth_refused_total (\d+)$/m.exec(metrics);
   assert.ok(refused && Number(refused[1]) >= 1, metrics.slice(0, 500));
