@@ -14,10 +14,11 @@ const brokerPair = curveKeyPair();
 const log = memoryLog('info');
 let broker: Broker;
 let jobsPort = 0;
+let clients = '';
 const sockets: Push[] = [];
 
 test.before(async () => {
-  const clients = join(dir, 'clients');
+  clients = join(dir, 'clients');
   writeFileSync(clients, `${curveKeyPair().publicKey}\n`);
   const ports = await freePorts();
   jobsPort = ports.jobsIn;
@@ -54,6 +55,17 @@ test('five refusals from one address make one log line naming it and the key; an
   await waitFor(() => refusals().length === 2, 3000, 'a line for the other address');
   assert.is(refusals()[1]!.address, '127.0.0.3');
   assert.is(broker.counters.get('auth_refused'), 6);
+});
+
+test('a clients file made unusable is logged on reload and the previous keys are kept', async () => {
+  assert.is(broker.reloadClients(), 1);
+  writeFileSync(clients, `${curveKeyPair().publicKey}\nnot a key\n`);
+  assert.is(broker.reloadClients(), 1, 'the previous key stays allowed');
+  const line = log.lines.find((l) => l.msg === 'kept the previous allowed client keys: the clients file could not be used');
+  assert.match(String(line?.err), /line 2 of .*clients \("not"\) is not a 40-character Z85 CURVE key/);
+  rmSync(clients);
+  assert.is(broker.reloadClients(), 1);
+  assert.match(String(log.lines.at(-1)?.err), /cannot be read \(ENOENT\)/);
 });
 
 test.run();
