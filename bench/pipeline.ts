@@ -31,6 +31,11 @@ const nonNegative = (name: string) => (v: string) => {
   return n;
 };
 
+const onOff = (v: string) => {
+  if (v !== 'on' && v !== 'off') throw new InvalidArgumentError('--curve takes on or off');
+  return v === 'on';
+};
+
 const program = new Command('npm run bench --')
   .description(
     'Benchmarks the monitoring path end to end on this machine: starts redis-server, an HTTP target (node:http, own process) ' +
@@ -50,6 +55,7 @@ const program = new Command('npm run bench --')
   .option('--raw-seconds <s>', 'length of the raw undici baseline, seconds (0 skips it)', nonNegative('--raw-seconds'), 10)
   .option('--raw-concurrency <n>', 'requests in flight in the raw baseline', positive('--raw-concurrency'), 256)
   .option('--batch <n>', 'applyMonitor commands per Redis pipeline while loading', positive('--batch'), 1000)
+  .option('--curve <on|off>', 'seal the links between broker, control, workers and sinks with CURVE, as a multi-machine cluster runs', onOff, false)
   .option('--cpu-prof <dir>', 'run every CloudRoutes process with node --cpu-prof, writing <process>.cpuprofile into <dir>')
   .option('--keep-logs', "keep the processes' logs in a new temp dir and print where (deleted otherwise)")
   .option('--json', 'also print every figure as one JSON object on the last line of stdout')
@@ -57,6 +63,7 @@ const program = new Command('npm run bench --')
 Examples:
   npm run bench -- --monitors 1000 --interval 10 --duration 20
   npm run bench -- --monitors 100000 --interval 60 --duration 120 --json
+  npm run bench -- --monitors 20000 --interval 20 --duration 30 --curve on
 
 Progress goes to stderr; the report (and the JSON line) to stdout. Every child process and temp dir is
 removed at the end, also on Ctrl-C or error. Linux only (reads /proc for CPU and memory).`)
@@ -74,6 +81,7 @@ interface Options {
   rawSeconds: number;
   rawConcurrency: number;
   batch: number;
+  curve: boolean;
   cpuProf?: string;
   keepLogs?: boolean;
   json?: boolean;
@@ -175,7 +183,7 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
   const brokerPortBase = await freePortRange(4);
   const cluster = startCluster({
     redisUrl: redis.url, zone: ZONE, brokerPortBase, workers: o.workers, sinks: o.sinks, concurrency: o.concurrency,
-    logDir: tmp, cpuProfDir: o.cpuProf,
+    logDir: tmp, cpuProfDir: o.cpuProf, curve: o.curve,
   });
   progress(`cluster: ${cluster.map((c) => `${c.name} ${c.pid}`).join(', ')}; broker ports ${brokerPortBase}-${brokerPortBase + 3}`);
   await Promise.race([waitForClients(redis.client, cluster.length, 20_000), crashed]);
@@ -235,7 +243,7 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
   const benchCpu = (own.user + own.system) / 1e6;
   const childCpu = rows.reduce((s, r) => s + r.windowCpuSec, 0);
   const report: Report = {
-    monitors: o.monitors, intervalSec: o.interval, durationSec: o.duration, windowSec, warmupSec: warmup, workers: o.workers, sinks: o.sinks,
+    monitors: o.monitors, intervalSec: o.interval, curve: o.curve, durationSec: o.duration, windowSec, warmupSec: warmup, workers: o.workers, sinks: o.sinks,
     workerConcurrency: o.concurrency ?? 'default', addresses: o.addresses, loadSec,
     expectedPerSec: o.monitors / o.interval, expectedInWindow,
     achievedPerSec, recordedInWindow: history.recorded, sinkCounterInWindow: counter('sink.results_recorded'),

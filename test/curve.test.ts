@@ -10,8 +10,12 @@ import { curveKeyPair, Dealer, Pull, Push, type Socket } from 'zeromq';
 import { keys } from '../src/core/keys.js';
 import { fieldsToObject } from '../src/core/redis.js';
 import type { JobMessage, ResultMessage } from '../src/core/messages.js';
+import { checkLoader, reactionLoader } from '../src/core/plugins.js';
+import { ConfigService } from '../src/manage/config-service.js';
+import { toldEndpoint } from '../src/manage/told-urls.js';
 import { Cluster, putMonitor, putReaction, waitFor } from './helpers/cluster.js';
 import { RedisServer } from './helpers/redis-server.js';
+import { startWebFixture } from './helpers/web.js';
 
 const zone = 'curve';
 const k = keys(zone);
@@ -104,6 +108,23 @@ test('with the right keys the whole path runs: checked, recorded, reaction run',
   assert.is((await redis.hgetall(k.state('m-down'))).status, 'failed');
   await waitFor(async () => (await redis.hget(k.state('m-up'), 'status')) === 'healthy', 4000, 'm-up healthy');
   assert.is(refused(), 0, 'the cluster\'s own processes were not refused');
+});
+
+test('the web process pushes told results through the sealed broker: a webhook call is recorded', async () => {
+  const w = await startWebFixture(server.url, { CLOUDROUTES_ZONE: zone }, { ports: cluster.ports, curve: { serverKey: brokerPair.publicKey, ...clientPair } });
+  try {
+    const config = new ConfigService(w.store, checkLoader(), reactionLoader(), w.web.deps.secretKey);
+    const m = await config.addMonitor({ name: 'told', ctype: 'webhook', interval: 60, data: {} });
+    await putMonitor(redis, zone, m, 60_000);
+    const told = toldEndpoint(m, w.web.deps.secretKey, w.web.url)!;
+    const r = await fetch(told.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-cloudroutes-token': told.token }, body: '{"status":"failed","message":"told"}' });
+    assert.is(r.status, 202, await r.text());
+    const s = await waitFor(async () => ((await redis.hget(k.state(m.id), 'status')) ? redis.hgetall(k.state(m.id)) : null), 4000, 'the told result recorded');
+    assert.is(s.status, 'failed');
+    assert.is(s.message, 'told');
+  } finally {
+    await w.stop();
+  }
 });
 
 test('a forged job with a foreign key or without CURVE is never run; the same job with an allowed key is', async () => {

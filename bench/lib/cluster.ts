@@ -3,6 +3,7 @@ import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { prepareLocalCurve } from '../../src/core/local-curve.js';
 import { startChild, type Child } from './children.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -19,6 +20,8 @@ export interface ClusterOptions {
   logDir: string;
   /** Run each process with --cpu-prof into this folder. */
   cpuProfDir: string | undefined;
+  /** Seal the links with CURVE (keys made under logDir/keys, as `cloudroutes dev` does). */
+  curve: boolean;
 }
 
 /** Spawns broker, control, workers and sinks; returns them in that order. */
@@ -32,11 +35,12 @@ export function startCluster(o: ClusterOptions): Child[] {
     LOG_LEVEL: 'warn',
   };
   if (o.concurrency !== undefined) env.CLOUDROUTES_WORKER_CONCURRENCY = String(o.concurrency);
+  const curve = o.curve ? prepareLocalCurve(o.logDir) : undefined;
   const names = ['broker', 'control', ...Array.from({ length: o.workers }, (_, i) => `worker-${i + 1}`), ...Array.from({ length: o.sinks }, (_, i) => `sink-${i + 1}`)];
   return names.map((name) => {
     const log = openSync(join(o.logDir, `${name}.log`), 'a');
     const flags = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-    return startChild(name, 'cloudroutes', process.execPath, [...flags, MAIN, name.replace(/-\d+$/, '')], { env, stdio: ['ignore', log, log] });
+    return startChild(name, 'cloudroutes', process.execPath, [...flags, MAIN, name.replace(/-\d+$/, '')], { env: { ...env, ...curve?.envFor(name) }, stdio: ['ignore', log, log] });
   });
 }
 

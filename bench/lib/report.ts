@@ -15,6 +15,8 @@ export interface ProcRow {
 export interface Report {
   monitors: number;
   intervalSec: number;
+  /** Whether the links were sealed with CURVE. */
+  curve: boolean;
   durationSec: number;
   /** The window as measured (a little longer than asked). */
   windowSec: number;
@@ -88,7 +90,7 @@ export function formatReport(r: Report): string {
   const line = (label: string, text: string) => out.push(`  ${pad(label, 17)}${text}`);
   out.push('CloudRoutes pipeline benchmark');
   line('setup', `${f0(r.monitors)} http-get-statuscode monitors every ${r.intervalSec} s over ${f0(r.addresses)} loopback addresses; ` +
-    `${r.workers} worker(s) (concurrency ${r.workerConcurrency}), ${r.sinks} sink(s), 1 control, 1 broker`);
+    `${r.workers} worker(s) (concurrency ${r.workerConcurrency}), ${r.sinks} sink(s), 1 control, 1 broker; CURVE ${r.curve ? 'on' : 'off'}`);
   line('timing', `monitors loaded in ${f1(r.loadSec)} s, warm-up ${r.warmupSec} s (excluded), measured window ${f1(r.windowSec)} s`);
   line('expected', `${f1(r.expectedPerSec)} checks/s (${f0(r.expectedInWindow)} slots due in the window)`);
   line('achieved', `${f1(r.achievedPerSec)} checks/s (${f0(r.recordedInWindow)} results recorded in the window; sink counter ${f0(r.sinkCounterInWindow)})`);
@@ -106,7 +108,7 @@ export function formatReport(r: Report): string {
     line('raw baseline', `${f1(r.rawPerSec)} req/s, one undici process, a new connection per request (${r.rawErrors} errors, ${r.rawCpuMsPerRequest!.toFixed(3)} ms CPU/request in the client)`);
     line('ratio', `${r.ratio!.toFixed(3)} (achieved / raw)`);
   }
-  line('CPU per check', `${r.cpuMsPerCheck.toFixed(3)} ms in CloudRoutes processes (window CPU / results recorded)`);
+  line('CPU per check', `${r.cpuMsPerCheck.toFixed(3)} ms in CloudRoutes processes (window CPU / results recorded; CURVE ${r.curve ? 'on' : 'off'})`);
   out.push('');
   out.push(`  ${pad('process', 14)}${lpad('pid', 8)}${lpad('CPU s', 9)}${lpad('window CPU s', 14)}${lpad('CPU %', 8)}${lpad('peak RSS MB', 13)}${lpad('RSS MB', 9)}`);
   for (const p of r.processes) {

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { devStatePath, loadSettings } from '../core/config.js';
 import { secretKeyPath } from '../core/crypto.js';
 import { errors } from '../core/errors.js';
-import { prepareDevCurve } from './dev-curve.js';
+import { prepareLocalCurve } from '../core/local-curve.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const PROCESSES = ['broker', 'bridge', 'control', 'worker', 'sink', 'web'] as const;
@@ -84,7 +84,7 @@ export async function runDev(): Promise<void> {
   writeFileSync(devStatePath(dataDir), JSON.stringify({ redisUrl, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
 
   const env = { ...process.env, REDIS_URL: redisUrl, CLOUDROUTES_STORE: settings.store, CLOUDROUTES_DEV_PID: String(process.pid) };
-  const curve = prepareDevCurve(dataDir);
+  const curve = prepareLocalCurve(dataDir);
   const children = new Map<string, ChildProcess>();
   let stopping = false;
   const launch = (name: string) => {

@@ -8,7 +8,7 @@ type Run = (fn: (ctx: CliContext) => Promise<void>) => Promise<void>;
 
 /** Registers the keys commands. */
 export function keysCommands(program: Command, run: Run): void {
-  const keys = program.command('keys').description('CURVE key pairs that seal the links between broker, controls, workers and sinks');
+  const keys = program.command('keys').description('CURVE key pairs that seal the links between the broker and its clients (controls, workers, sinks, web)');
   keys
     .command('generate')
     .description('write a new CURVE key pair: <name>.key (secret, mode 0600) and <name>.pub')

@@ -74,7 +74,7 @@ async function withRedis<T extends Running>(settings: Settings, logger: Logger, 
 }
 
 const host = (s: Settings) => s.brokerHost;
-/** CURVE options of a control, worker or sink, from CLOUDROUTES_CURVE_* and CLOUDROUTES_BROKER_PUBLIC_KEY. */
+/** CURVE options of a control, worker, sink or web process, from CLOUDROUTES_CURVE_* and CLOUDROUTES_BROKER_PUBLIC_KEY. */
 const curve = () => clientCurve(loadCurveSettings());
 
 /** --metrics-port and --metrics-host of the broker, control, worker, sink and bridge. */

@@ -88,6 +88,8 @@ export function statusCommands(program: Command, run: Run): void {
         if (expired + full > 0) {
           console.log(`the broker dropped ${expired} jobs that waited longer than their interval and ${full} that did not fit its queue: add workers or raise --concurrency`);
         }
+        const refused = out.counters['broker.auth_refused'] ?? 0;
+        if (refused > 0) console.log(`the broker refused ${refused} connections (a CURVE key not in its allowed clients file, or no CURVE): its log names each address and key`);
         printTable(['COUNTER', 'VALUE'], Object.entries(out.counters));
       }),
     );

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
+import { reportRefusal } from '../core/curve-refusal.js';
 import { keys, lagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
 import { controlMetrics } from '../core/metrics-process.js';
@@ -54,6 +55,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   // immediate: no queue inside ZeroMQ for a broker that is not connected, and a send that cannot go out gives up
   // after 200 ms: jobs wait in `out`, where each attempt judges them again.
   const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 1000, linger: 2000, immediate: true, sendTimeout: 200 });
+  reportRefusal(push, opts.curve, logger);
   for (const b of opts.brokers) push.connect(b);
   // A job is stamped `sent` as it leaves; one that waited past its interval (a broker down or slow) is dropped,
   // since the monitor's next job is already queued behind it.

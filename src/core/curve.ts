@@ -60,7 +60,7 @@ export interface CurvePair {
 export interface CurveSettings {
   /** This process's own pair. */
   pair?: CurvePair;
-  /** The broker's public key (controls, workers, sinks). */
+  /** The broker's public key (controls, workers, sinks, web). */
   brokerPublicKey?: string;
   /** The broker's file of allowed client public keys. */
   clientsFile?: string;
@@ -68,13 +68,13 @@ export interface CurveSettings {
 
 /**
  * The key of each line of a key file with its line number, skipping blank lines and comments. `#` is a Z85
- * digit, so a line is a comment only when its first word is not a key; anything after the key is ignored.
+ * digit inside a key (never its first), so only a line that begins with it is a comment; words after a key are ignored.
  */
 function keyLines(text: string): { key: string; line: number }[] {
   const out: { key: string; line: number }[] = [];
   for (const [i, line] of text.split('\n').entries()) {
     const key = line.trim().split(/\s+/)[0] ?? '';
-    if (key && (z85Decode(key) || !key.startsWith('#'))) out.push({ key, line: i + 1 });
+    if (key && !key.startsWith('#')) out.push({ key, line: i + 1 });
   }
   return out;
 }

@@ -75,7 +75,7 @@ export const errors = {
       `the broker would listen on ${bind} without CURVE: anyone who reaches its ports could run commands on the workers. ` +
       'Run "cloudroutes keys generate --name broker --out keys" and set CLOUDROUTES_CURVE_SECRET_KEY_FILE=keys/broker.key and ' +
       'CLOUDROUTES_CURVE_CLIENTS=<file of the clients\' public keys> here, and CLOUDROUTES_BROKER_PUBLIC_KEY plus a pair of their own on ' +
-      'controls, workers and sinks; or bind to 127.0.0.1, or (not advised) start it with --insecure-plaintext'),
+      'controls, workers, sinks and web; or bind to 127.0.0.1, or (not advised) start it with --insecure-plaintext'),
   keyFileExists: (path: string) =>
     new CloudRoutesError('CR_KEY_FILE_EXISTS', `${path} already exists; choose another --name or --out, or pass --force to replace it (clients holding the old key lose access)`),
 };

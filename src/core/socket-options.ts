@@ -29,7 +29,7 @@ export function socketOptions(curve?: CurveServer | CurveClient): Record<string,
   return { ...base, curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey };
 }
 
-/** The CURVE options of a control, worker or sink; undefined when neither the broker's key nor an own pair is set. */
+/** The CURVE options of a control, worker, sink or web process; undefined when neither the broker's key nor an own pair is set. */
 export function clientCurve(s: CurveSettings): CurveClient | undefined {
   if (!s.brokerPublicKey && !s.pair) return undefined;
   if (!s.pair) throw errors.curveIncomplete('CLOUDROUTES_BROKER_PUBLIC_KEY', 'this process has no key pair of its own: set CLOUDROUTES_CURVE_SECRET_KEY_FILE to a key from "cloudroutes keys generate" and add its .pub to the broker\'s CLOUDROUTES_CURVE_CLIENTS file');

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
+import { reportRefusal } from '../core/curve-refusal.js';
 import { keys } from '../core/keys.js';
 import { sinkMetrics } from '../core/metrics-process.js';
 import { decode, type ResultMessage } from '../core/messages.js';
@@ -61,6 +62,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const running = new Set<Promise<void>>();
   const refusals = new Refusals(counters, logger);
   const pull = new Pull({ ...socketOptions(opts.curve), receiveHighWaterMark: 10_000 });
+  reportRefusal(pull, opts.curve, logger);
   pull.connect(opts.results);
   let stopped = false;
   // What the bridge last said of the store of record; results recorded while it is down are marked cache-only.

@@ -10,6 +10,7 @@ import { encode } from '../core/messages.js';
 import { checkLoader, reactionLoader } from '../core/plugins.js';
 import { connectRedis } from '../core/redis.js';
 import { SendQueue } from '../core/send-queue.js';
+import { reportRefusal } from '../core/curve-refusal.js';
 import { LazyStore } from '../store/lazy-store.js';
 import type { WebDeps } from './deps.js';
 import { buildWebServer } from './server.js';
@@ -41,6 +42,7 @@ export async function startWeb(opts: WebOptions): Promise<Web> {
   const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 10_000, linger: 2000 });
   push.connect(endpoint(settings.brokerHost, settings.ports.resultsIn));
   const results = new SendQueue<string>(push, 50_000, logger, 'results');
+  reportRefusal(push, opts.curve, logger);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const deps: WebDeps = {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
+import { reportRefusal } from '../core/curve-refusal.js';
 import { keys, startLagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
 import { workerMetrics } from '../core/metrics-process.js';
@@ -56,6 +57,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const signals: SignalReader | undefined = redis ? (id) => readSignal(redis, opts.zone, id) : undefined;
   const dealer = new Dealer({ ...socketOptions(opts.curve), sendHighWaterMark: 1000, receiveHighWaterMark: concurrency * 2, linger: 0 });
   const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 20_000, linger: 5000 });
+  for (const s of [dealer, push]) reportRefusal(s, opts.curve, logger);
   dealer.connect(opts.jobs);
   push.connect(opts.results);
   const results = new SendQueue<string>(push, 100_000, logger, 'results');

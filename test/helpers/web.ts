@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadSettings, type BrokerPorts } from '../../src/core/config.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
+import type { CurveClient } from '../../src/core/socket-options.js';
 import { createApiKey } from '../../src/web/api-keys.js';
 import { startWeb, type Web } from '../../src/web/start.js';
 import { silent } from './cluster.js';
@@ -24,7 +25,7 @@ export interface WebFixture {
 /** Starts the web process for `redisUrl` with a fresh SQLite store in a temp dir. */
 export async function startWebFixture(
   redisUrl: string, env: Record<string, string> = {},
-  { ports, ...opts }: { authCooldownMs?: number; metricsNeedKey?: boolean; /** the broker ports of a test cluster, so pushed results reach its sink */ ports?: BrokerPorts } = {},
+  { ports, ...opts }: { authCooldownMs?: number; metricsNeedKey?: boolean; curve?: CurveClient; /** the broker ports of a test cluster, so pushed results reach its sink */ ports?: BrokerPorts } = {},
 ): Promise<WebFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'cr-web-'));
   const settings = loadSettings({

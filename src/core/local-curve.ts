@@ -1,9 +1,9 @@
-/** CURVE for `cloudroutes dev`: a broker pair and one pair shared by the local clients, under <data dir>/keys, made once and reused. */
+/** CURVE for a cluster on one machine (`cloudroutes dev`, the bench): a broker pair and one pair shared by the local clients, under <data dir>/keys, made once and reused. */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readAllowedClients, writeKeyPair, z85Decode } from '../core/curve.js';
+import { readAllowedClients, writeKeyPair, z85Decode } from './curve.js';
 
-export interface DevCurve {
+export interface LocalCurve {
   dir: string;
   /** The environment a child process gets on top of dev's own: the broker's settings or a client's. */
   envFor(process: string): NodeJS.ProcessEnv;
@@ -17,7 +17,7 @@ function ensurePair(dir: string, name: string): void {
 }
 
 /** Makes (or reuses) the keys and the allowed clients file, with the local clients' key in it. */
-export function prepareDevCurve(dataDir: string): DevCurve {
+export function prepareLocalCurve(dataDir: string): LocalCurve {
   const dir = join(dataDir, 'keys');
   ensurePair(dir, 'broker');
   ensurePair(dir, 'local');
