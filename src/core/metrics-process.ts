@@ -113,10 +113,10 @@ export function workerMetrics(
   };
 }
 
-/** Most monitors with their own latency series in a sink (env CLOUDROUTES_METRICS_MAX_MONITORS, default 1000). */
-export function monitorSeriesCap(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number(env.CLOUDROUTES_METRICS_MAX_MONITORS || 1000);
-  return Number.isInteger(n) && n >= 0 ? n : 1000;
+/** Most monitors with their own series (env CLOUDROUTES_METRICS_MAX_MONITORS; a sink's latency histograms by default 1000). */
+export function monitorSeriesCap(env: NodeJS.ProcessEnv = process.env, fallback = 1000): number {
+  const n = Number(env.CLOUDROUTES_METRICS_MAX_MONITORS || fallback);
+  return Number.isInteger(n) && n >= 0 ? n : fallback;
 }
 
 /**
