@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'CR_BAD_DOCUMENT'
   | 'CR_SECRET_KEY'
   | 'CR_STORE'
-  | 'CR_REDIS_MISSING';
+  | 'CR_REDIS_MISSING'
+  | 'CR_CROSS_ORIGIN';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -58,4 +59,6 @@ export const errors = {
   store: (reason: string) => new CloudRoutesError('CR_STORE', `store of record: ${reason}`, false),
   redisMissing: () =>
     new CloudRoutesError('CR_REDIS_MISSING', 'no Redis: REDIS_URL is not set and no redis-server is on PATH; install Redis (Debian: apt-get install redis-server) or set REDIS_URL=redis://host:6379', false),
+  crossOrigin: (method: string, path: string) =>
+    new CloudRoutesError('CR_CROSS_ORIGIN', `${method} ${path} with the dashboard's session cookie came from a page of another site (or without an Origin header) and was refused; scripts and tools send "Authorization: Bearer <key>" instead (set CLOUDROUTES_WEB_URL when the web process is reached through another address)`),
 };
