@@ -5,8 +5,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './helpers/cluster.js';
-import { cli, Proc } from './helpers/procs.js';
+import { cli, cliMonitorGoesHealthy, Proc } from './helpers/procs.js';
 import { freePort, freePortRange } from './helpers/redis-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cr-dev-'));
@@ -65,12 +64,7 @@ test('dev starts redis-server and every process, a CLI in another terminal finds
   const srv: Server = createServer(() => undefined);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   const port = (srv.address() as { port: number }).port;
-  const add = await cli(['monitor', 'add', '--name', 'svc', '--ctype', 'tcp-check', '--interval', '1s', '--data', JSON.stringify({ host: '127.0.0.1', port })], env, dir);
-  assert.is(add.code, 0, add.stderr);
-  await waitFor(async () => {
-    const s = await cli(['status', '--json'], env, dir);
-    return s.code === 0 && (JSON.parse(s.stdout) as { status: string }[])[0]?.status === 'healthy';
-  }, 8000, 'status healthy through the dev cluster');
+  await cliMonitorGoesHealthy(env, dir, port, 8000, 'status healthy through the dev cluster');
   srv.close();
 
   // Everything dev and its processes wrote is its owner's alone.

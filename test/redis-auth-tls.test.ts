@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { waitFor } from './helpers/cluster.js';
-import { cli, Proc } from './helpers/procs.js';
+import { cli, cliMonitorGoesHealthy, Proc } from './helpers/procs.js';
 import { freePort, freePortRange, RedisServer } from './helpers/redis-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cr-redis-tls-'));
@@ -89,12 +88,7 @@ test('the whole cluster (dev with REDIS_URL=rediss://:password@ and the CA file)
   await dev.waitFor('CloudRoutes is running', 15_000);
   assert.match(dev.output, new RegExp(`using Redis rediss://:\\*\\*\\*@${hostPort(tls)}`), 'the password is masked');
   const port = (target.address() as { port: number }).port;
-  const add = await cli(['monitor', 'add', '--name', 'svc', '--ctype', 'tcp-check', '--interval', '1s', '--data', JSON.stringify({ host: '127.0.0.1', port })], env, dir);
-  assert.is(add.code, 0, add.stderr);
-  await waitFor(async () => {
-    const s = await cli(['status', '--json'], env, dir);
-    return s.code === 0 && (JSON.parse(s.stdout) as { status: string }[])[0]?.status === 'healthy';
-  }, 10_000, 'status healthy through a TLS Redis');
+  await cliMonitorGoesHealthy(env, dir, port, 10_000, 'status healthy through a TLS Redis');
   assert.is(await dev.kill('SIGINT'), 0);
   assert.not.match(dev.output, new RegExp(password), 'no process printed the password');
 });
