@@ -73,13 +73,19 @@ test('CLOUDROUTES_METRICS_MAX_MONITORS=2 with 5 monitors: 2 monitors have series
   assert.is(m.value('cloudroutes_monitors_left_out'), 3);
 });
 
-test('a CLOUDROUTES_METRICS_LABELS that means nothing stops the web process at start, naming it', async () => {
-  const port = await freePort();
-  const proc = new Proc(['web', '--port', String(port)], { REDIS_URL: server.url, CLOUDROUTES_STORE: `sqlite:${join(dir, 'bad.db')}`, CLOUDROUTES_METRICS_LABELS: 'url' }, dir).start();
-  procs.push(proc);
-  const code = await new Promise<number | null>((r) => proc.child.once('exit', (c) => r(c)));
-  assert.is.not(code, 0);
-  assert.match(proc.output, /setting CLOUDROUTES_METRICS_LABELS="url" is invalid: expected id \(monitors by id only\) or name \(their names too\)/);
+test('a metrics setting that means nothing stops the web process at start, naming it', async () => {
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ CLOUDROUTES_METRICS_LABELS: 'url' }, /setting CLOUDROUTES_METRICS_LABELS="url" is invalid: expected id \(monitors by id only\) or name \(their names too\)/],
+    [{ CLOUDROUTES_METRICS_MAX_MONITORS: '-1' }, /setting CLOUDROUTES_METRICS_MAX_MONITORS="-1" is invalid: expected a whole number of monitors, 0 or more/],
+  ];
+  for (const [env, said] of bad) {
+    const port = await freePort();
+    const proc = new Proc(['web', '--port', String(port)], { REDIS_URL: server.url, CLOUDROUTES_STORE: `sqlite:${join(dir, 'bad.db')}`, CLOUDROUTES_METRICS_LABELS: '', CLOUDROUTES_METRICS_MAX_MONITORS: '', ...env }, dir).start();
+    procs.push(proc);
+    const code = await new Promise<number | null>((r) => proc.child.once('exit', (c) => r(c)));
+    assert.is.not(code, 0);
+    assert.match(proc.output, said);
+  }
 });
 
 test.run();
