@@ -1,12 +1,11 @@
 /** `npm start` runs `cloudroutes dev`: the whole cluster on embedded defaults, with its own redis-server. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './helpers/cluster.js';
-import { cli, Proc } from './helpers/procs.js';
+import { cli, cliMonitorGoesHealthy, Proc } from './helpers/procs.js';
 import { freePort, freePortRange } from './helpers/redis-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cr-dev-'));
@@ -21,10 +20,42 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Every path under `root` with its permission bits. */
+function modes(root: string): [string, number][] {
+  const out: [string, number][] = [[root, lstatSync(root).mode & 0o777]];
+  for (const name of readdirSync(root)) {
+    const p = join(root, name);
+    if (lstatSync(p).isDirectory()) out.push(...modes(p));
+    else out.push([p, lstatSync(p).mode & 0o777]);
+  }
+  return out;
+}
+
+/** What a client that knows no password gets from a Redis port: the first reply line to PING. */
+function anonymousPing(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write('PING\r\n'));
+    s.once('data', (d) => {
+      resolve(d.toString().trim());
+      s.destroy();
+    });
+    s.once('error', reject);
+  });
+}
+
 test('dev starts redis-server and every process, a CLI in another terminal finds it, Ctrl-C stops all', async () => {
+  // A data folder left open to others by an earlier version, with a file in it.
+  const data = join(dir, 'data');
+  mkdirSync(data, { mode: 0o755 });
+  chmodSync(data, 0o755);
+  writeFileSync(join(data, 'notes.txt'), 'x', { mode: 0o644 });
+  chmodSync(join(data, 'notes.txt'), 0o644);
   dev = new Proc(['dev'], env, dir).start();
   await dev.waitFor('CloudRoutes is running', 15_000);
-  assert.match(dev.output, /started redis-server redis:\/\/127\.0\.0\.1:\d+ \(data: .*data\/redis, append-only file on\)/);
+  assert.match(dev.output, /made .*data private to its owner \(folders 0700, files 0600; 2 entries changed\)/);
+  assert.match(dev.output, /started redis-server redis:\/\/127\.0\.0\.1:\d+ \(data: .*data\/redis, append-only file on; password in .*data\/redis\.password\)/);
+  const redisPort = Number(/started redis-server redis:\/\/127\.0\.0\.1:(\d+)/.exec(dev.output)![1]);
+  assert.match(await anonymousPing(redisPort), /^-NOAUTH/, "dev's Redis refuses a client without the password");
   assert.match(dev.output, /store of record: sqlite:.*data\/cloudroutes\.db/);
   assert.match(dev.output, /processes: broker, bridge, control, worker, sink, web/);
   assert.match(dev.output, new RegExp(`web: http://127.0.0.1:${env.CLOUDROUTES_WEB_PORT}/`));
@@ -37,20 +68,22 @@ test('dev starts redis-server and every process, a CLI in another terminal finds
   const srv: Server = createServer(() => undefined);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   const port = (srv.address() as { port: number }).port;
-  const add = await cli(['monitor', 'add', '--name', 'svc', '--ctype', 'tcp-check', '--interval', '1s', '--data', JSON.stringify({ host: '127.0.0.1', port })], env, dir);
-  assert.is(add.code, 0, add.stderr);
-  await waitFor(async () => {
-    const s = await cli(['status', '--json'], env, dir);
-    return s.code === 0 && (JSON.parse(s.stdout) as { status: string }[])[0]?.status === 'healthy';
-  }, 8000, 'status healthy through the dev cluster');
+  await cliMonitorGoesHealthy(env, dir, port, 8000, 'status healthy through the dev cluster');
   srv.close();
+
+  // Everything dev and its processes wrote is its owner's alone.
+  const written = modes(data);
+  for (const f of ['cloudroutes.db', 'cloudroutes.db-wal', 'cloudroutes.db-shm', 'secret.key', 'dev.json', 'redis.password', 'redis/redis.log', 'redis/appendonlydir']) {
+    assert.ok(written.some(([p]) => p === join(data, f)), `${f} is there`);
+  }
+  assert.ok(written.some(([p]) => /appendonlydir\/.*\.aof$/.test(p)), 'an append-only file is there');
+  for (const [p, mode] of written) assert.is(mode & 0o077, 0, `${p} is ${mode.toString(8)}: no group or other bits`);
 
   const code = await dev.kill('SIGINT');
   assert.is(code, 0);
   assert.match(dev.output, /stopped\n?$/);
   assert.not.ok(existsSync(join(dir, 'data', 'dev.json')), 'dev state removed');
-  const redisUrl = /started redis-server (redis:\S+)/.exec(dev.output)![1]!;
-  const after = await cli(['status'], { ...env, REDIS_URL: redisUrl }, dir);
+  const after = await cli(['status'], { ...env, REDIS_URL: `redis://127.0.0.1:${redisPort}` }, dir);
   assert.is(after.code, 1, 'its redis-server was stopped too');
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -32,6 +32,20 @@ test('data survives closing and reopening the file', async () => {
   assert.equal(await b.getMonitor('m1'), monitor('m1'));
   assert.is(await (b as SqliteStore).lastChange(), 1, 'the change log survives too');
   await b.close();
+});
+
+test('a new store file and its -wal and -shm files are 0600 whatever the umask, its new folder 0700', async () => {
+  const old = process.umask(0o022);
+  try {
+    const file = join(dir, 'private', 'cloudroutes.db');
+    const store = await openStore(`sqlite:${file}`);
+    await store.putMonitor(monitor('m1'));
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) assert.is((statSync(f).mode & 0o777).toString(8), '600', f);
+    assert.is((statSync(join(dir, 'private')).mode & 0o777).toString(8), '700');
+    await store.close();
+  } finally {
+    process.umask(old);
+  }
 });
 
 test('a folder that cannot be created gives a CR_STORE error naming the file', async () => {

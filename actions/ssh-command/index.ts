@@ -11,7 +11,7 @@ const HANDSHAKE_MS = 30_000;
 export const meta: PluginMeta = {
   title: 'SSH command',
   description:
-    'Logs in to ssh.host over SSH (key or password, the server key pinned by ssh.hostKey when set, connections reused) ' +
+    'Logs in to ssh.host over SSH (key or password, the server key pinned by ssh.hostKey when set, else recorded on first use and a changed one refused; connections reused) ' +
     'and runs a command there to fix what failed, for example "sudo systemctl restart nginx": command as a line for ' +
     "/bin/sh -c, or argv as a program and its arguments without a shell, each shell-quoted for the user's login shell " +
     `(set exactly one). The event is passed as environment variables (${EVENT_VARIABLES}), set by an export in front of ` +

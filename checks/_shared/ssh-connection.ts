@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { knownHosts } from '../../src/core/ssh-known-hosts.js';
 import { describeNetError, hostPort } from './net-errors.js';
 import type { SshTarget } from './ssh-host.js';
 
@@ -18,6 +19,13 @@ export class SshError extends Error {
 /** The SHA256 fingerprint of a raw public key blob, as ssh-keygen prints it. */
 export function fingerprintOf(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** Why a server's key that differs from the one recorded on first use is refused, and what to do, as OpenSSH says it. */
+function changedKeyMessage(where: string, met: string, recorded: string, store: string, forget: string): string {
+  return `the SSH host key of ${where} has changed: it is now ${met}, but ${recorded} was recorded on first use (in ${store}); ` +
+    'the machine was reinstalled or replaced, or someone is in between. If the change is expected, set data.ssh.hostKey to ' +
+    `${met}, or forget the recorded key (${forget}) so the next connection records the new one`;
 }
 
 /** Idle connections are closed after this long. */
@@ -41,14 +49,25 @@ export class Connection {
     const t = target;
     const where = hostPort(t.host, t.port);
     let seen: string | undefined;
+    // Why a key without data.ssh.hostKey was refused: it differs from the one recorded on first use, or the record could not be read.
+    let refusal: SshError | undefined;
     this.sock = tcpConnect({ host: t.host, port: t.port });
     const config: ConnectConfig = {
       sock: this.sock,
       username: t.user,
       readyTimeout: readyMs,
-      hostVerifier: (key: Buffer) => {
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         seen = fingerprintOf(key);
-        return !t.hostKey || seen === t.hostKey;
+        if (t.hostKey) return verify(seen === t.hostKey);
+        const store = knownHosts();
+        const met = seen;
+        store.remember(where, met).then(({ recorded }) => {
+          if (recorded !== met) refusal = new SshError('host-key', changedKeyMessage(where, met, recorded, store.where, store.forgetHint(where)));
+          verify(recorded === met);
+        }, (err: Error) => {
+          refusal = new SshError('lost', `cannot check the SSH host key of ${where} against the keys recorded in ${store.where}: ${err.message}`);
+          verify(false);
+        });
       },
       ...(t.key ? { privateKey: t.key, passphrase: t.passphrase, authHandler: ['publickey'] } : { password: t.password, authHandler: ['password'] }),
     };
@@ -69,6 +88,8 @@ export class Connection {
         if (settled) return this.drop();
         if (err.level === 'client-authentication') {
           fail(new SshError('auth', `SSH authentication as ${t.user}@${where} was rejected: check data.ssh.${t.key ? 'key' : 'password'}`));
+        } else if (/Host denied/.test(err.message) && refusal) {
+          fail(refusal);
         } else if (/Host denied/.test(err.message)) {
           fail(new SshError('host-key', `the SSH host key of ${where} is ${seen}, not data.ssh.hostKey ${t.hostKey}: the machine was replaced or someone is in between`));
         } else if (err.level === 'client-timeout') {

@@ -27,7 +27,8 @@ export const sshField: FieldSchema = {
   description:
     'Log in to this machine over SSH and look at it instead of the local one: host, port (default 22), user, and exactly ' +
     'one of key (a PEM/OpenSSH private key, with passphrase when it is encrypted) or password. hostKey pins the server ' +
-    'key by its SHA256 fingerprint as `ssh-keygen -lf` prints it; without it any server key is accepted. Stored encrypted.',
+    'key by its SHA256 fingerprint as `ssh-keygen -lf` prints it; without it the key met first is recorded (in the zone\'s ' +
+    'Redis) and a different key later is refused, as OpenSSH does. Stored encrypted.',
   properties: {
     host: { type: 'string', description: 'Host name or address of the SSH server.', minLength: 1 },
     port: { type: 'integer', description: 'SSH port, default 22.', minimum: 1, maximum: 65535, default: 22 },
@@ -37,7 +38,7 @@ export const sshField: FieldSchema = {
     password: { type: 'string', description: 'Password, instead of key.', minLength: 1, secret: true },
     hostKey: {
       type: 'string',
-      description: 'Expected server key fingerprint, e.g. "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"; a different key fails the check. Absent: any key is accepted.',
+      description: 'Expected server key fingerprint, e.g. "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"; a different key fails the check. Absent: the key met first is trusted from then on.',
       pattern: '^SHA256:[A-Za-z0-9+/]{43}$',
     },
   },

@@ -5,7 +5,7 @@ import { loadSettings, type Settings } from '../core/config.js';
 import { resolveSecretKey } from '../core/crypto.js';
 import { createLogger } from '../core/logger.js';
 import { checkLoader, reactionLoader, type PluginLoader } from '../core/plugins.js';
-import { connectRedis } from '../core/redis.js';
+import { connectRedis, describeRedisError, redactRedisUrl } from '../core/redis.js';
 import type { CheckModule, ReactionModule } from '../core/types.js';
 import { ConfigService } from '../manage/config-service.js';
 import { openStore } from '../store/open.js';
@@ -48,10 +48,13 @@ export class CliContext {
     if (!this.redisC) {
       this.redisC = connectRedis(this.settings.redisUrl, this.logger, { lazy: true, maxRetriesPerRequest: 1 });
       this.redisC.options.retryStrategy = (times) => (times > 2 ? null : 200);
+      // ioredis rejects with "Connection is closed."; the reason (a refused password, an untrusted certificate) came as an error event.
+      let reason: Error | undefined;
+      this.redisC.on('error', (err: Error) => (reason = err));
       try {
         await this.redisC.connect();
       } catch (err) {
-        throw new Error(`Redis at ${this.settings.redisUrl} is unreachable (${(err as Error).message}); start CloudRoutes ("npm start") or set REDIS_URL`);
+        throw new Error(`Redis at ${redactRedisUrl(this.settings.redisUrl)} is unreachable (${describeRedisError(reason ?? (err as Error))}); start CloudRoutes ("npm start") or set REDIS_URL`);
       }
     }
     return this.redisC;

@@ -10,6 +10,8 @@ import { devStatePath, loadSettings } from '../core/config.js';
 import { secretKeyPath } from '../core/crypto.js';
 import { errors } from '../core/errors.js';
 import { prepareLocalCurve } from '../core/local-curve.js';
+import { redactRedisUrl, redisTlsOptions } from '../core/redis.js';
+import { devRedisPassword, devRedisPasswordPath, privateDataDir } from './dev-private.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const PROCESSES = ['broker', 'bridge', 'control', 'worker', 'sink', 'web'] as const;
@@ -28,7 +30,7 @@ function freePort(): Promise<number> {
 async function waitForRedis(url: string, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const r = new Redis(url, { ...redisTlsOptions(url), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     r.on('error', () => undefined);
     try {
       await r.connect();
@@ -40,7 +42,7 @@ async function waitForRedis(url: string, ms: number): Promise<void> {
       await new Promise((res) => setTimeout(res, 100));
     }
   }
-  throw new Error(`redis-server did not answer at ${url} within ${ms} ms; see ${url} log in the data dir`);
+  throw new Error(`redis-server did not answer at ${redactRedisUrl(url)} within ${ms} ms; see its log in the data dir`);
 }
 
 function alreadyRunning(dataDir: string): number | undefined {
@@ -57,7 +59,8 @@ function alreadyRunning(dataDir: string): number | undefined {
 export async function runDev(): Promise<void> {
   const settings = loadSettings();
   const dataDir = settings.dataDir;
-  mkdirSync(dataDir, { recursive: true });
+  const tightened = privateDataDir(dataDir);
+  if (tightened) console.log(tightened);
   const other = alreadyRunning(dataDir);
   if (other) throw errors.badSetting('CLOUDROUTES_DATA_DIR', dataDir, `a dev cluster (pid ${other}) already runs on this data dir; stop it first`);
 
@@ -73,15 +76,18 @@ export async function runDev(): Promise<void> {
     const port = await freePort();
     const dir = join(dataDir, 'redis');
     mkdirSync(dir, { recursive: true });
-    redisProc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--logfile', join(dir, 'redis.log')], { stdio: 'ignore' });
-    redisUrl = `redis://127.0.0.1:${port}`;
+    // The password goes in on stdin (config "-"), not argv, where every local user could read it.
+    const password = devRedisPassword(dataDir);
+    redisProc = spawn('redis-server', ['-', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--logfile', join(dir, 'redis.log')], { stdio: ['pipe', 'ignore', 'ignore'] });
+    redisProc.stdin!.end(`requirepass ${password}\n`);
+    redisUrl = `redis://:${password}@127.0.0.1:${port}`;
     await waitForRedis(redisUrl, 10_000);
-    console.log(`started redis-server ${redisUrl} (data: ${dir}, append-only file on)`);
+    console.log(`started redis-server redis://127.0.0.1:${port} (data: ${dir}, append-only file on; password in ${devRedisPasswordPath(dataDir)})`);
   } else {
     await waitForRedis(redisUrl, 10_000);
-    console.log(`using Redis ${redisUrl}`);
+    console.log(`using Redis ${redactRedisUrl(redisUrl)}`);
   }
-  writeFileSync(devStatePath(dataDir), JSON.stringify({ redisUrl, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
+  writeFileSync(devStatePath(dataDir), JSON.stringify({ redisUrl, pid: process.pid, startedAt: new Date().toISOString() }) + '\n', { mode: 0o600 });
 
   const env = { ...process.env, REDIS_URL: redisUrl, CLOUDROUTES_STORE: settings.store, CLOUDROUTES_DEV_PID: String(process.pid) };
   const curve = prepareLocalCurve(dataDir);

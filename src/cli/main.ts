@@ -8,6 +8,7 @@ import { configIoCommands } from './config-io-commands.js';
 import { statusCommands } from './status-commands.js';
 import { storeCommands } from './store-commands.js';
 import { apikeyCommands } from './apikey-commands.js';
+import { knownHostsCommands } from './known-hosts-commands.js';
 import { processCommands } from './process-commands.js';
 import { reactCommand } from './react-command.js';
 import { runDev } from './dev.js';
@@ -66,6 +67,7 @@ reactCommand(program, run);
 storeCommands(program, run);
 apikeyCommands(program, run);
 keysCommands(program, run);
+knownHostsCommands(program, run);
 
 try {
   await program.parseAsync(process.argv);

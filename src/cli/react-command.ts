@@ -1,6 +1,7 @@
 /** `cloudroutes react <rtype>`: run one reaction here for a sample event, as the sink would (for plug-in authors). */
 import type { Command } from 'commander';
 import { errors } from '../core/errors.js';
+import { localKnownHosts, useKnownHosts } from '../core/ssh-known-hosts.js';
 import type { Status } from '../core/types.js';
 import { runReaction } from '../testing/index.js';
 import type { CliContext } from './context.js';
@@ -23,6 +24,7 @@ export function reactCommand(program: Command, run: Run): void {
       run(async (ctx) => {
         const data = parseJsonOption(o.data, '--data');
         if (o.status !== 'failed' && o.status !== 'healthy') throw errors.badSetting('status', o.status, 'failed or healthy');
+        useKnownHosts(localKnownHosts(ctx.settings.dataDir));
         const r = await runReaction(rtype, data, {
           status: o.status as Status, monitor: { name: o.monitor }, zone: ctx.settings.zone, ...(o.message !== undefined ? { message: o.message } : {}),
         }, { timeoutMs: o.timeout });

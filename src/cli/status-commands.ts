@@ -12,6 +12,7 @@ import { monitorsInRedis, statusRows, storeOutageNote } from '../manage/state.js
 import type { Monitor, Status } from '../core/types.js';
 import type { CliContext } from './context.js';
 import { parseJsonOption, printJson, printTable, intOption } from './output.js';
+import { localKnownHosts, useKnownHosts } from '../core/ssh-known-hosts.js';
 
 type Run = (fn: (ctx: CliContext) => Promise<void>) => Promise<void>;
 
@@ -52,6 +53,7 @@ export function statusCommands(program: Command, run: Run): void {
         const problems = validate((await ctx.checks.load(ctype)).meta.fields, data);
         if (problems.length) throw errors.badData(`check "${ctype}"`, problems);
         const now = Date.now();
+        useKnownHosts(localKnownHosts(ctx.settings.dataDir));
         // The worker's own path: the same deadline, the hard cut-off of a check that ignores it, and thrown errors as unknown.
         const job: JobMessage = { v: 1, type: 'job', monitorId: 'cli', name: 'cli', ctype, data, timeoutMs: o.timeout, zone: ctx.settings.zone, due: now, sent: now };
         const out = await runCheck(job, ctx.checks, undefined, createLogger(`check:${ctype}`), async () => null);

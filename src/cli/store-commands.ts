@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { Counters } from '../core/counters.js';
 import { keys } from '../core/keys.js';
+import { redactRedisUrl } from '../core/redis.js';
 import { ConfigSync } from '../bridge/config-sync.js';
 import type { CliContext } from './context.js';
 import { errors } from '../core/errors.js';
@@ -64,7 +65,7 @@ export function storeCommands(program: Command, run: Run): void {
         await new ConfigSync(redis, store, ctx.settings.zone, ctx.logger, counters).syncNow();
         const out = { monitors: (await store.listMonitors()).length, reactions: (await store.listReactions()).length };
         if (o.json) return printJson(out);
-        console.log(`rebuilt zone ${ctx.settings.zone} in ${ctx.settings.redisUrl}: ${out.monitors} monitors, ${out.reactions} reactions`);
+        console.log(`rebuilt zone ${ctx.settings.zone} in ${redactRedisUrl(ctx.settings.redisUrl)}: ${out.monitors} monitors, ${out.reactions} reactions`);
       }),
     );
 }

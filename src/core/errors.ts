@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'CR_BAD_CURVE_KEY'
   | 'CR_CURVE_INCOMPLETE'
   | 'CR_PLAINTEXT_REFUSED'
-  | 'CR_KEY_FILE_EXISTS';
+  | 'CR_KEY_FILE_EXISTS'
+  | 'CR_CROSS_ORIGIN';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -78,4 +79,6 @@ export const errors = {
       'controls, workers, sinks and web; or bind to 127.0.0.1, or (not advised) start it with --insecure-plaintext'),
   keyFileExists: (path: string) =>
     new CloudRoutesError('CR_KEY_FILE_EXISTS', `${path} already exists; choose another --name or --out, or pass --force to replace it (clients holding the old key lose access)`),
+  crossOrigin: (method: string, path: string) =>
+    new CloudRoutesError('CR_CROSS_ORIGIN', `${method} ${path} with the dashboard's session cookie came from a page of another site (or without an Origin header) and was refused; scripts and tools send "Authorization: Bearer <key>" instead (set CLOUDROUTES_WEB_URL when the web process is reached through another address)`),
 };

@@ -1,6 +1,7 @@
 /** What each process puts on its own /metrics (see metrics-server.ts): its counters, histograms and gauges of its state. */
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Counters } from './counters.js';
+import { errors } from './errors.js';
 import { registerCounterFamilies, scrapeMetric, SECONDS_BUCKETS, within } from './metrics.js';
 
 /** This process's counters since it started (Counters.totals), as the cloudroutes_*_total families. */
@@ -116,10 +117,13 @@ export function workerMetrics(
   };
 }
 
-/** Most monitors with their own latency series in a sink (env CLOUDROUTES_METRICS_MAX_MONITORS, default 1000). */
-export function monitorSeriesCap(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number(env.CLOUDROUTES_METRICS_MAX_MONITORS || 1000);
-  return Number.isInteger(n) && n >= 0 ? n : 1000;
+/** Most monitors with their own series (env CLOUDROUTES_METRICS_MAX_MONITORS; a sink's latency histograms by default 1000). */
+export function monitorSeriesCap(env: NodeJS.ProcessEnv = process.env, fallback = 1000): number {
+  const v = env.CLOUDROUTES_METRICS_MAX_MONITORS;
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw errors.badSetting('CLOUDROUTES_METRICS_MAX_MONITORS', v, 'expected a whole number of monitors, 0 or more');
+  return n;
 }
 
 /**

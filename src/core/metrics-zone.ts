@@ -1,8 +1,10 @@
 /** The zone's metrics as the web process's /metrics shows them, read from the zone's Redis at scrape time. */
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { errors } from './errors.js';
 import { Histogram } from './histogram.js';
 import { keys, lagKey, startLagKey } from './keys.js';
+import { monitorSeriesCap } from './metrics-process.js';
 import { counterEntries, histogramSamples, registerCounterFamilies, scrapeMetric, within, type Sample } from './metrics.js';
 
 export interface MonitorRow {
@@ -82,15 +84,41 @@ export class ZoneReader {
 
 const STATUS_VALUE: Record<string, number> = { failed: 1, healthy: 0, unknown: -1 };
 
+/** What the per-monitor series show: their names too (an open /metrics then tells anyone what is monitored), and for how many monitors at most. */
+export interface ZoneMetricsOptions {
+  names: boolean;
+  maxMonitors: number;
+}
+
+/** The options from CLOUDROUTES_METRICS_LABELS (`id`, the default, or `name`) and CLOUDROUTES_METRICS_MAX_MONITORS (default 10,000). */
+export function zoneMetricsOptions(env: NodeJS.ProcessEnv = process.env): ZoneMetricsOptions {
+  const labels = env.CLOUDROUTES_METRICS_LABELS || 'id';
+  if (labels !== 'id' && labels !== 'name') throw errors.badSetting('CLOUDROUTES_METRICS_LABELS', labels, 'expected id (monitors by id only) or name (their names too)');
+  return { names: labels === 'name', maxMonitors: monitorSeriesCap(env, 10_000) };
+}
+
 /** Registers the zone's metrics (cloudroutes_monitor_*, cloudroutes_zone_*, cloudroutes_redis_up) on `registry`. */
-export function registerZoneMetrics(registry: Registry, reader: ZoneReader): void {
+export function registerZoneMetrics(registry: Registry, reader: ZoneReader, opts: ZoneMetricsOptions = zoneMetricsOptions()): void {
   // A scrape while Redis is down still answers: the zone's metrics are left out and cloudroutes_redis_up says 0.
   const snap = () => reader.read().catch(() => undefined);
-  const perMonitor = (value: (m: MonitorRow) => number | null) => async (): Promise<Sample[]> =>
-    ((await snap())?.monitors ?? []).flatMap((m) => {
+  // The monitors with their own series: the first maxMonitors by id, so the same ones from one scrape to the next.
+  const shownOf = new WeakMap<ZoneSnapshot, MonitorRow[]>();
+  const shown = (s: ZoneSnapshot) => {
+    let rows = shownOf.get(s);
+    if (!rows) {
+      rows = s.monitors.length <= opts.maxMonitors ? s.monitors : [...s.monitors].sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, opts.maxMonitors);
+      shownOf.set(s, rows);
+    }
+    return rows;
+  };
+  const labels = (m: MonitorRow): Record<string, string> => (opts.names ? { monitor_id: m.id, monitor_name: m.name } : { monitor_id: m.id });
+  const perMonitor = (value: (m: MonitorRow) => number | null) => async (): Promise<Sample[]> => {
+    const s = await snap();
+    return (s ? shown(s) : []).flatMap((m) => {
       const v = value(m);
-      return v === null ? [] : [{ labels: { monitor_id: m.id, monitor_name: m.name }, value: v }];
+      return v === null ? [] : [{ labels: labels(m), value: v }];
     });
+  };
 
   scrapeMetric(registry, 'cloudroutes_redis_up', "1 when the zone's Redis answered this scrape, else 0 (and the zone's metrics are left out)", 'gauge',
     async () => [{ value: (await snap()) ? 1 : 0 }]);
@@ -101,6 +129,11 @@ export function registerZoneMetrics(registry: Registry, reader: ZoneReader): voi
     for (const m of s.monitors) by[m.status] = (by[m.status] ?? 0) + 1;
     return Object.entries(by).map(([status, value]) => ({ labels: { status }, value }));
   });
+  scrapeMetric(registry, 'cloudroutes_monitors_left_out', `Monitors of this zone without cloudroutes_monitor_* series, beyond CLOUDROUTES_METRICS_MAX_MONITORS (${opts.maxMonitors}); cloudroutes_monitors counts them`, 'gauge',
+    async () => {
+      const s = await snap();
+      return s ? [{ value: s.monitors.length - shown(s).length }] : [];
+    });
   scrapeMetric(registry, 'cloudroutes_monitor_status', 'Status of each monitor: 1 failed, 0 healthy, -1 unknown (not checked yet, or the check could not run)', 'gauge',
     perMonitor((m) => STATUS_VALUE[m.status] ?? -1));
   scrapeMetric(registry, 'cloudroutes_monitor_failcount', 'Consecutive failed results of each monitor', 'gauge', perMonitor((m) => m.failcount));

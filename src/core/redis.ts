@@ -1,9 +1,11 @@
 /** Redis connections with logged retry and the Lua scripts of src/core/lua registered as commands. */
 import { readdirSync, readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Redis, type Result } from 'ioredis';
+import { Redis, type RedisOptions, type Result } from 'ioredis';
 import type { Logger } from 'pino';
+import { errors } from './errors.js';
 
 const LUA_DIR = fileURLToPath(new URL('../../../src/core/lua', import.meta.url));
 
@@ -39,14 +41,60 @@ export function defineScripts(redis: Redis): void {
  */
 export function connectRedis(url: string, logger: Logger, opts: { lazy?: boolean; maxRetriesPerRequest?: number | null } = {}): Redis {
   const redis = new Redis(url, {
+    ...redisTlsOptions(url),
     lazyConnect: opts.lazy ?? false,
     maxRetriesPerRequest: opts.maxRetriesPerRequest === undefined ? null : opts.maxRetriesPerRequest,
     enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   });
   defineScripts(redis);
-  logConnectionState(redis, logger, { redis: url });
+  logConnectionState(redis, logger, { redis: redactRedisUrl(url) });
   return redis;
+}
+
+/**
+ * TLS options for a `rediss://` URL: the CA (CLOUDROUTES_REDIS_CA_FILE) that signed a private server
+ * certificate, and a client certificate and key (CLOUDROUTES_REDIS_CERT_FILE, CLOUDROUTES_REDIS_KEY_FILE)
+ * for a server that asks for one. Without a CA file Node's own CA list is used.
+ */
+export function redisTlsOptions(url: string, env: NodeJS.ProcessEnv = process.env): Pick<RedisOptions, 'tls'> {
+  if (!/^rediss:/i.test(url)) return {};
+  const file = (name: string) => {
+    const path = env[name];
+    if (!path) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw errors.badSetting(name, path, `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); name a PEM file this process can read`);
+    }
+  };
+  const tls: ConnectionOptions = {};
+  const ca = file('CLOUDROUTES_REDIS_CA_FILE');
+  const cert = file('CLOUDROUTES_REDIS_CERT_FILE');
+  const key = file('CLOUDROUTES_REDIS_KEY_FILE');
+  if (ca) tls.ca = ca;
+  if (cert) tls.cert = cert;
+  if (key) tls.key = key;
+  return { tls };
+}
+
+/** The URL with its password replaced by ***, for logs and messages. */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+}
+
+const UNTRUSTED_CERT = /self[- ]signed|unable to (get|verify)|certificate/i;
+
+/** What went wrong talking to Redis, with what to do for the usual causes (password, TLS certificate). */
+export function describeRedisError(err: Error): string {
+  const m = err.message;
+  if (/NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test(m)) {
+    return `${m}: give REDIS_URL the password (redis://:password@host:6379, or redis://user:password@host:6379 with an ACL user)`;
+  }
+  if (UNTRUSTED_CERT.test(m) && (err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') {
+    return `${m}: the Redis server's TLS certificate is not trusted; set CLOUDROUTES_REDIS_CA_FILE to the PEM file of the CA that signed it`;
+  }
+  return m;
 }
 
 /** Logs once when the connection is lost and once when it is back, not at every retry. */
@@ -55,7 +103,7 @@ export function logConnectionState(redis: Redis, logger: Logger, fields: Record<
   redis.on('error', (err: Error) => {
     if (down) return;
     down = true;
-    logger.error({ ...fields, err: err.message }, 'Redis unreachable; retrying with backoff (check REDIS_URL and that redis-server runs)');
+    logger.error({ ...fields, err: describeRedisError(err) }, 'Redis unreachable; retrying with backoff (check REDIS_URL and that redis-server runs)');
   });
   redis.on('ready', () => {
     if (down) logger.info(fields, 'Redis reachable again');

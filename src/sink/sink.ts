@@ -2,6 +2,7 @@
 import { Pull } from 'zeromq';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
+import { RedisKnownHosts, useKnownHosts } from '../core/ssh-known-hosts.js';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
 import { reportRefusal } from '../core/curve-refusal.js';
@@ -52,6 +53,8 @@ const MAX_IN_FLIGHT = 128;
 export async function startSink(opts: SinkOptions): Promise<Sink> {
   const { redis, logger, zone } = opts;
   const k = keys(zone);
+  // ssh-command reactions without data.ssh.hostKey trust the key first met in the zone.
+  useKnownHosts(new RedisKnownHosts(redis, zone));
   const counters = new Counters(redis, k.counters, 'sink');
   counters.start();
   const prom = opts.metrics && sinkMetrics(opts.metrics, counters);

@@ -1,5 +1,5 @@
 /** The embedded store of record: one SQLite file (WAL) with a change log written with every config change. */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { errors } from '../core/errors.js';
@@ -46,6 +46,15 @@ CREATE INDEX IF NOT EXISTS signals_stored ON signals (storedAt);
 
 const DEFAULT_LIMIT = 1000;
 
+/** Creates `file` empty with mode 0600 unless it exists (SQLite takes an empty file for a new database). */
+function createPrivate(file: string): void {
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
 interface EventRow extends Omit<EventRecord, 'reactionId' | 'outcome'> {
   reactionId: string | null;
   outcome: EventRecord['outcome'] | null;
@@ -68,9 +77,11 @@ export class SqliteStore implements Store {
     if (this.db) return;
     if (this.file !== ':memory:') {
       try {
-        mkdirSync(dirname(this.file), { recursive: true });
+        mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+        // A new file is made 0600 here, as SQLite would make it 0644; its -wal and -shm files take its mode.
+        createPrivate(this.file);
       } catch (err) {
-        throw errors.store(`cannot create the folder of ${this.file} (${(err as Error).message}); set CLOUDROUTES_STORE=sqlite:<path> to a writable location`);
+        throw errors.store(`cannot create ${this.file} or its folder (${(err as Error).message}); set CLOUDROUTES_STORE=sqlite:<path> to a writable location`);
       }
     }
     let db: Database.Database | undefined;

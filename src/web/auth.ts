@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKey } from '../store/store.js';
 import { ApiKeyCache } from './api-keys.js';
 import type { WebDeps } from './deps.js';
+import { errors } from '../core/errors.js';
 import { HttpError } from './errors.js';
 import { AuthThrottle } from './throttle.js';
 
@@ -30,11 +31,47 @@ export function routeAccess(method: string, access: Access | undefined): Access 
   return access ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
 }
 
-function presentedKey(request: FastifyRequest): string | undefined {
+/** The session cookie's value, decoded; one that does not decode is kept as sent, so it matches no key (401, not 500). */
+export function sessionCookieValue(request: FastifyRequest): string | undefined {
+  const c = request.headers.cookie?.split(/;\s*/).find((part) => part.startsWith(`${SESSION_COOKIE}=`));
+  const v = c?.slice(SESSION_COOKIE.length + 1);
+  if (!v) return undefined;
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
+/**
+ * Whether the browser says the request comes from a page of this site: its Origin is this Host or
+ * CLOUDROUTES_WEB_URL's origin, or, without an Origin, Sec-Fetch-Site is same-origin. `noOrigin` is
+ * the answer for a request that sends neither (a client that is not a browser).
+ */
+export function fromThisSite(request: FastifyRequest, noOrigin: boolean): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return request.headers['sec-fetch-site'] === 'same-origin' || (noOrigin && request.headers['sec-fetch-site'] === undefined);
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (url.host === request.host) return true;
+  try {
+    return Boolean(process.env.CLOUDROUTES_WEB_URL) && new URL(process.env.CLOUDROUTES_WEB_URL!).origin === url.origin;
+  } catch {
+    return false;
+  }
+}
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function presentedKey(request: FastifyRequest): { key: string; cookie: boolean } | undefined {
   const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
-  const cookie = request.headers.cookie?.split(/;\s*/).find((c) => c.startsWith(`${SESSION_COOKIE}=`));
-  return cookie ? decodeURIComponent(cookie.slice(SESSION_COOKIE.length + 1)) : undefined;
+  if (header?.startsWith('Bearer ')) return { key: header.slice(7).trim(), cookie: false };
+  const key = sessionCookieValue(request);
+  return key ? { key, cookie: true } : undefined;
 }
 
 /** Installs the access check on every route (default: read for GET and HEAD, write for the rest). */
@@ -61,7 +98,9 @@ export function installAuth(app: FastifyInstance, deps: WebDeps): void {
     if (access === 'token') return;
     const presented = presentedKey(request);
     if (!presented) app.authFailed(request, 'an API key is needed: send "Authorization: Bearer <key>" (create one with "cloudroutes apikey create")');
-    const key = await keys.find(presented);
+    // A browser sends the cookie with a form or script of any site: a change it authorizes must come from a page of this one.
+    if (presented.cookie && !READS.has(request.method) && !fromThisSite(request, false)) throw errors.crossOrigin(request.method, request.url.split('?')[0]!);
+    const key = await keys.find(presented.key);
     if (!key) app.authFailed(request, 'the API key is not valid');
     if (access === 'write' && key.readOnly) throw new HttpError(403, 'CR_READ_ONLY', `API key "${key.name}" is read-only; this call changes configuration`);
     request.apiKey = key;

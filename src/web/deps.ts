@@ -1,6 +1,7 @@
 /** What the web process's routes are given. */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { ZoneMetricsOptions } from '../core/metrics-zone.js';
 import type { Registry } from 'prom-client';
 import type { Settings } from '../core/config.js';
 import type { ResultMessage } from '../core/messages.js';
@@ -22,6 +23,8 @@ export interface WebDeps {
   pushResult: (msg: ResultMessage) => boolean;
   /** Prometheus registry the routes add their metrics to. */
   metrics: Registry;
+  /** Whether /metrics names monitors and how many get their own series (default: from the environment). */
+  zoneMetrics?: ZoneMetricsOptions;
   /** /metrics needs an API key (default: open, as Prometheus scrapers expect). */
   metricsNeedKey?: boolean;
   /** Cool-down after 10 failed authentications in a minute from one source (ms). */

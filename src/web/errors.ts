@@ -8,6 +8,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   CR_STORE: 503,
   CR_SECRET_KEY: 500,
   CR_MODULE_INVALID: 500,
+  CR_CROSS_ORIGIN: 403,
 };
 
 export interface ErrorBody {

@@ -7,6 +7,7 @@ import { socketOptions, type CurveClient } from '../core/socket-options.js';
 import { endpoint, type Settings } from '../core/config.js';
 import { resolveSecretKey } from '../core/crypto.js';
 import { encode } from '../core/messages.js';
+import { zoneMetricsOptions } from '../core/metrics-zone.js';
 import { checkLoader, reactionLoader } from '../core/plugins.js';
 import { connectRedis } from '../core/redis.js';
 import { SendQueue } from '../core/send-queue.js';
@@ -37,6 +38,8 @@ export interface Web {
 
 export async function startWeb(opts: WebOptions): Promise<Web> {
   const { settings, logger } = opts;
+  // Read before anything connects, so a bad setting stops the process at once.
+  const zoneMetrics = zoneMetricsOptions();
   const redis = connectRedis(settings.redisUrl, logger);
   const store = new LazyStore(settings.store, { busyTimeoutMs: 200, logger });
   const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 10_000, linger: 2000 });
@@ -50,7 +53,7 @@ export async function startWeb(opts: WebOptions): Promise<Web> {
     checks: checkLoader(settings.checksPath), actions: reactionLoader(settings.actionsPath),
     secretKey: resolveSecretKey(settings.secretKey, settings.dataDir),
     pushResult: (msg) => results.push(encode(msg)),
-    metrics, metricsNeedKey: opts.metricsNeedKey, authCooldownMs: opts.authCooldownMs,
+    metrics, zoneMetrics, metricsNeedKey: opts.metricsNeedKey, authCooldownMs: opts.authCooldownMs,
   };
   const app = await buildWebServer(deps);
   const address = await app.listen({ host: opts.host, port: opts.port });

@@ -2,6 +2,7 @@
 import { Dealer, Push } from 'zeromq';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
+import { RedisKnownHosts, useKnownHosts } from '../core/ssh-known-hosts.js';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
 import { reportRefusal } from '../core/curve-refusal.js';
@@ -54,6 +55,8 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   counters.start();
   const loader = checkLoader(opts.checksPath);
   const redis = opts.redis;
+  // SSH checks without data.ssh.hostKey trust the key first met by any worker of the zone.
+  if (redis) useKnownHosts(new RedisKnownHosts(redis, opts.zone));
   const signals: SignalReader | undefined = redis ? (id) => readSignal(redis, opts.zone, id) : undefined;
   const dealer = new Dealer({ ...socketOptions(opts.curve), sendHighWaterMark: 1000, receiveHighWaterMark: concurrency * 2, linger: 0 });
   const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 20_000, linger: 5000 });

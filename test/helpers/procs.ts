@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './cluster.js';
 
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -21,6 +22,16 @@ export function cli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promi
     child.stderr.on('data', (c: Buffer) => (stderr += c));
     child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/** Adds a tcp-check monitor of 127.0.0.1:`port` with the CLI and waits until `cloudroutes status` says it is healthy. */
+export async function cliMonitorGoesHealthy(env: NodeJS.ProcessEnv, cwd: string, port: number, ms: number, what: string): Promise<void> {
+  const add = await cli(['monitor', 'add', '--name', 'svc', '--ctype', 'tcp-check', '--interval', '1s', '--data', JSON.stringify({ host: '127.0.0.1', port })], env, cwd);
+  if (add.code !== 0) throw new Error(`monitor add exited with ${add.code}: ${add.stderr}`);
+  await waitFor(async () => {
+    const s = await cli(['status', '--json'], env, cwd);
+    return s.code === 0 && (JSON.parse(s.stdout) as { status: string }[])[0]?.status === 'healthy';
+  }, ms, what);
 }
 
 /** A long-running `cloudroutes <name>` process whose output is kept for assertions. */

@@ -1,10 +1,10 @@
 /** Starts a real redis-server on a free port for one test file; it can be stopped and restarted for fault tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Test } from 'uvu';
 import { defineScripts } from '../../src/core/redis.js';
 
@@ -21,21 +21,43 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A password the server asks for, and TLS only (PEM files: its certificate and key, and the CA that clients trust). */
+export interface RedisServerOptions {
+  password?: string;
+  tls?: { cert: string; key: string; ca: string };
+}
+
 export class RedisServer {
   private proc: ChildProcess | undefined;
   readonly dir = mkdtempSync(join(tmpdir(), 'cr-redis-'));
   port = 0;
 
+  constructor(private readonly opts: RedisServerOptions = {}) {}
+
+  /** The URL with the password, if any. */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    const { password, tls } = this.opts;
+    return `${tls ? 'rediss' : 'redis'}://${password ? `:${password}@` : ''}127.0.0.1:${this.port}`;
+  }
+
+  private get clientOptions(): RedisOptions {
+    return this.opts.tls ? { tls: { ca: readFileSync(this.opts.tls.ca) } } : {};
+  }
+
+  private get args(): string[] {
+    const { password, tls } = this.opts;
+    const port = tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no']
+      : ['--port', String(this.port)];
+    return [...port, ...(password ? ['--requirepass', password] : [])];
   }
 
   async start(): Promise<this> {
     if (!this.port) this.port = await freePort();
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--save', ''], {
+    this.proc = spawn('redis-server', [...this.args, '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--save', ''], {
       stdio: 'ignore',
     });
-    const client = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const client = new Redis(this.url, { ...this.clientOptions, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     client.on('error', () => undefined);
     for (let i = 0; i < 100; i++) {
       try {
@@ -53,7 +75,7 @@ export class RedisServer {
 
   /** A client with the project's Lua scripts defined. */
   client(): Redis {
-    const r = new Redis(this.url, { maxRetriesPerRequest: null });
+    const r = new Redis(this.url, { ...this.clientOptions, maxRetriesPerRequest: null });
     defineScripts(r);
     return r;
   }

@@ -110,6 +110,16 @@ export class Sshd {
     await new Promise((r) => (proc.exitCode !== null ? r(undefined) : proc.once('exit', r)));
   }
 
+  /** Restarts sshd on the same port with a new host key, as a reinstalled machine (or a man in the middle) would answer. */
+  async newHostKey(): Promise<void> {
+    await this.stop();
+    rmSync(join(this.dir, 'host_key'), { force: true });
+    rmSync(join(this.dir, 'host_key.pub'), { force: true });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(this.dir, 'host_key')], { stdio: 'ignore' });
+    this.hostKey = fingerprint(join(this.dir, 'host_key.pub'));
+    await this.start();
+  }
+
   /** Stops sshd and removes its directory. */
   async close(): Promise<void> {
     await this.stop();

@@ -1,7 +1,7 @@
 /** The dashboard's session: the API key in an HttpOnly, Secure, SameSite=Strict cookie, checked on every page request. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyCache } from '../api-keys.js';
-import { SESSION_COOKIE } from '../auth.js';
+import { fromThisSite, SESSION_COOKIE, sessionCookieValue } from '../auth.js';
 import { HttpError } from '../errors.js';
 
 const WEEK_S = 7 * 86_400;
@@ -15,16 +15,6 @@ export function sessionCookie(key: string): string {
 /** The Set-Cookie value that logs a browser out. */
 export function clearedCookie(): string {
   return `${SESSION_COOKIE}=; ${FLAGS}; Max-Age=0`;
-}
-
-function cookieKey(request: FastifyRequest): string | undefined {
-  const c = request.headers.cookie?.split(/;\s*/).find((part) => part.startsWith(`${SESSION_COOKIE}=`));
-  const v = c?.slice(SESSION_COOKIE.length + 1);
-  try {
-    return v ? decodeURIComponent(v) : undefined;
-  } catch {
-    return v;
-  }
 }
 
 /** A path on this site to return to after logging in; anything else (another site, `//host`) becomes "/". */
@@ -44,13 +34,7 @@ export function plainHttp(request: FastifyRequest): boolean {
 
 /** A form post from a page of another site (its Origin differs) is refused: no logging a browser in or out from elsewhere. */
 export function sameOrigin(request: FastifyRequest): boolean {
-  const origin = request.headers.origin;
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === request.host;
-  } catch {
-    return false;
-  }
+  return fromThisSite(request, true);
 }
 
 /** Counts a failed authentication (throttling) and returns the 401 or 429 it would throw. */
@@ -83,7 +67,7 @@ export function pageGuard(app: FastifyInstance, keys: ApiKeyCache) {
       reply.header('retry-after', Math.ceil(wait / 1000));
       throw new HttpError(429, 'CR_THROTTLED', `too many failed authentications from ${request.ip}; try again in ${Math.ceil(wait / 1000)} s`);
     }
-    const presented = cookieKey(request);
+    const presented = sessionCookieValue(request);
     let expired = false;
     if (presented) {
       const key = await keys.find(presented);

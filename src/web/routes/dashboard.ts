@@ -18,6 +18,15 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'same-origin',
 };
 
+/** The login form's fields, or why the body is not one (a JSON array, number or string; a key that is not text). */
+function loginBody(body: unknown): { key?: string; next?: string } | string {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) return 'The login was not a form: send the fields key and next.';
+  const { key, next } = body as Record<string, unknown>;
+  if (key !== undefined && typeof key !== 'string') return 'The key must be text: paste the API key into the form.';
+  return { key, next: typeof next === 'string' ? next : undefined };
+}
+
 export async function dashboardRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
   const pageRoute = { config: { access: 'public' as const }, onRequest: pageGuard(app, new ApiKeyCache(deps.store)) };
   const open = { config: { access: 'public' as const } };
@@ -59,13 +68,15 @@ export async function dashboardRoutes(app: FastifyInstance, deps: WebDeps): Prom
       message: request.query.expired === '1' ? 'Your session’s API key is no longer valid; log in with another.' : undefined,
     })));
 
-  app.post<{ Body: { key?: string; next?: string } | undefined }>('/login', open, async (request, reply) => {
-    const next = safeNext(request.body?.next);
+  app.post<{ Body: unknown }>('/login', open, async (request, reply) => {
+    const body = loginBody(request.body);
+    const next = safeNext(typeof body === 'string' ? undefined : body.next);
     const form = (status: number, message: string) => reply.code(status).type(HTML).send(loginPage({ message, next, plainHttp: plainHttp(request) }));
+    if (typeof body === 'string') return form(400, body);
     if (!sameOrigin(request)) return form(403, 'This login came from a page of another site and was refused; log in here.');
     const wait = app.throttle.retryAfter(request.ip);
     if (wait > 0) return form(429, `Too many failed logins from ${request.ip}; try again in ${Math.ceil(wait / 1000)} s.`);
-    const presented = (request.body?.key ?? '').trim();
+    const presented = (body.key ?? '').trim();
     let key;
     try {
       key = presented ? await (await deps.store()).apiKeyByHash(hashKey(presented)) : undefined;

@@ -1,0 +1,141 @@
+/**
+ * SSH host keys recorded on first use (as OpenSSH's known_hosts), for SSH checks and reactions without
+ * data.ssh.hostKey: in the zone's Redis for workers and sinks, so every machine of a zone trusts the same key;
+ * in a file under the data dir for `cloudroutes check`; in memory for a process that set neither.
+ */
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Redis } from 'ioredis';
+
+export interface KnownHosts {
+  /** Where the keys are kept, for messages ("Redis hash cr:default:ssh-known-hosts"). */
+  readonly where: string;
+  /** Records `fingerprint` for `hostPort` unless a key is recorded already; resolves to the recorded one and whether it is the one just recorded. */
+  remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }>;
+  /** Every recorded key, host:port -> fingerprint. */
+  list(): Promise<Record<string, string>>;
+  /** Forgets the key of `hostPort` (the next connection records the key it meets); false when none was recorded. */
+  forget(hostPort: string): Promise<boolean>;
+  /** How a person removes the key of `hostPort`. */
+  forgetHint(hostPort: string): string;
+}
+
+/** The Redis hash of a zone's recorded host keys. */
+export function knownHostsKey(zone: string): string {
+  return `cr:${zone}:ssh-known-hosts`;
+}
+
+/** Host keys in the zone's Redis hash, field host:port. */
+export class RedisKnownHosts implements KnownHosts {
+  readonly where: string;
+  private readonly key: string;
+
+  constructor(private readonly redis: Redis, private readonly zone: string) {
+    this.key = knownHostsKey(zone);
+    this.where = `Redis hash ${this.key}`;
+  }
+
+  async remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }> {
+    // HSETNX: of two workers meeting a new host at once, both end up trusting the one key that was written.
+    if (await this.redis.hsetnx(this.key, hostPort, fingerprint)) return { recorded: fingerprint, first: true };
+    return { recorded: (await this.redis.hget(this.key, hostPort)) ?? fingerprint, first: false };
+  }
+
+  list(): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.key);
+  }
+
+  async forget(hostPort: string): Promise<boolean> {
+    return (await this.redis.hdel(this.key, hostPort)) > 0;
+  }
+
+  forgetHint(hostPort: string): string {
+    return `cloudroutes ${this.zone === 'default' ? '' : `--zone ${this.zone} `}known-hosts forget ${hostPort}`;
+  }
+}
+
+/** Host keys in a text file, a line `host:port SHA256:...` each (`#` comments), that a person may edit. */
+export class FileKnownHosts implements KnownHosts {
+  readonly where: string;
+
+  constructor(private readonly file: string) {
+    this.where = `file ${file}`;
+  }
+
+  async list(): Promise<Record<string, string>> {
+    let text = '';
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const out: Record<string, string> = {};
+    for (const line of text.split('\n')) {
+      const [host, fingerprint] = line.trim().split(/\s+/);
+      if (host && fingerprint && !host.startsWith('#') && !(host in out)) out[host] = fingerprint;
+    }
+    return out;
+  }
+
+  async remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }> {
+    const recorded = (await this.list())[hostPort];
+    if (recorded) return { recorded, first: false };
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    appendFileSync(this.file, `${hostPort} ${fingerprint}\n`, { mode: 0o600 });
+    return { recorded: fingerprint, first: true };
+  }
+
+  async forget(hostPort: string): Promise<boolean> {
+    const all = await this.list();
+    if (!(hostPort in all)) return false;
+    delete all[hostPort];
+    writeFileSync(this.file, Object.entries(all).map(([h, f]) => `${h} ${f}\n`).join(''), { mode: 0o600 });
+    return true;
+  }
+
+  forgetHint(hostPort: string): string {
+    return `cloudroutes known-hosts forget ${hostPort} --local, or delete its line from ${this.file}`;
+  }
+}
+
+/** Host keys for this process's lifetime only. */
+export class MemoryKnownHosts implements KnownHosts {
+  readonly where = 'this process (until it restarts)';
+  private readonly keys = new Map<string, string>();
+
+  async remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }> {
+    const recorded = this.keys.get(hostPort);
+    if (recorded) return { recorded, first: false };
+    this.keys.set(hostPort, fingerprint);
+    return { recorded: fingerprint, first: true };
+  }
+
+  async list(): Promise<Record<string, string>> {
+    return Object.fromEntries(this.keys);
+  }
+
+  async forget(hostPort: string): Promise<boolean> {
+    return this.keys.delete(hostPort);
+  }
+
+  forgetHint(): string {
+    return 'restart this process';
+  }
+}
+
+let current: KnownHosts = new MemoryKnownHosts();
+
+/** Makes `store` the one this process records host keys in (workers and sinks: their zone's Redis). */
+export function useKnownHosts(store: KnownHosts): void {
+  current = store;
+}
+
+/** The store this process records host keys in. */
+export function knownHosts(): KnownHosts {
+  return current;
+}
+
+/** The file `cloudroutes check` records host keys in, as it runs without the zone's Redis. */
+export function localKnownHosts(dataDir: string): FileKnownHosts {
+  return new FileKnownHosts(resolve(dataDir, 'ssh-known-hosts'));
+}
