@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'CR_BAD_DOCUMENT'
   | 'CR_SECRET_KEY'
   | 'CR_STORE'
-  | 'CR_REDIS_MISSING';
+  | 'CR_REDIS_MISSING'
+  | 'CR_SECRET_UNREADABLE'
+  | 'CR_SECRET_MOVED';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -58,4 +60,13 @@ export const errors = {
   store: (reason: string) => new CloudRoutesError('CR_STORE', `store of record: ${reason}`, false),
   redisMissing: () =>
     new CloudRoutesError('CR_REDIS_MISSING', 'no Redis: REDIS_URL is not set and no redis-server is on PATH; install Redis (Debian: apt-get install redis-server) or set REDIS_URL=redis://host:6379', false),
+  secretUnreadable: (field: string, reason: string) =>
+    withField(new CloudRoutesError('CR_SECRET_UNREADABLE', `data.${field} cannot be decrypted: ${reason}; set the secret again`), `data.${field}`),
+  secretMoved: (field: string, destination: string, from: string) =>
+    withField(new CloudRoutesError('CR_SECRET_MOVED', `data.${field} is kept as stored but would now be sent to ${destination || 'another destination'} instead of ${from || 'where it was sent'}: send the secret again to send it somewhere new`), `data.${field}`),
 };
+
+function withField(err: CloudRoutesError, field: string): CloudRoutesError {
+  err.field = field;
+  return err;
+}

@@ -1,9 +1,12 @@
 /** /api/v1/config: the whole configuration as one YAML or JSON document, and apply of such a document. */
 import type { FastifyInstance } from 'fastify';
-import { applyDocument, exportDocument, parseDocument, renderDocument, type DocumentFormat } from '../../manage/config-io.js';
+import { shownData } from '../../core/crypto.js';
+import { applyDocument, exportDocument, NO_SECRETS_NOTE, parseDocument, renderDocument, type DocumentFormat } from '../../manage/config-io.js';
 import { configDocumentSchema } from '../../manage/input-schemas.js';
+import { secretsOf } from '../dashboard/data.js';
 import { configService, type WebDeps } from '../deps.js';
 import { applyReportSchema, errorResponses } from './api-schemas.js';
+import { readOnly } from './crud.js';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 const MEDIA: Record<DocumentFormat, string> = { json: 'application/json; charset=utf-8', yaml: 'application/yaml; charset=utf-8' };
@@ -21,7 +24,7 @@ export async function configRoutes(app: FastifyInstance, deps: WebDeps): Promise
   app.get<{ Querystring: { format: DocumentFormat } }>('/api/v1/config', {
     schema: {
       summary: 'Export the whole configuration', tags: ['config'],
-      description: 'Reactions and monitors with their ids, as "cloudroutes export" writes them; secret values stay encrypted (enc:v1:…) and work with the same CLOUDROUTES_SECRET_KEY.',
+      description: 'Reactions and monitors with their ids, as "cloudroutes export" writes them; secret values stay encrypted (enc:v2:…) and work with the same CLOUDROUTES_SECRET_KEY; a read-only API key gets them left out.',
       querystring: { type: 'object', properties: { format: { type: 'string', enum: ['json', 'yaml'], default: 'json' } }, additionalProperties: false },
       response: {
         200: { description: 'the document', content: { 'application/json': { schema: configDocumentSchema }, 'application/yaml': { schema: { type: 'string' } } } },
@@ -30,7 +33,11 @@ export async function configRoutes(app: FastifyInstance, deps: WebDeps): Promise
     },
   }, async (request, reply) => {
     const { format } = request.query;
-    return reply.type(MEDIA[format]).send(renderDocument(await exportDocument(await deps.store()), format));
+    const doc = await exportDocument(await deps.store());
+    if (!readOnly(request)) return reply.type(MEDIA[format]).send(renderDocument(doc, format));
+    for (const r of doc.reactions) r.data = shownData(r.data as Record<string, unknown>, await secretsOf(deps.actions, r.rtype), true);
+    for (const m of doc.monitors) m.data = shownData(m.data as Record<string, unknown>, await secretsOf(deps.checks, m.ctype), true);
+    return reply.type(MEDIA[format]).send(renderDocument(doc, format, NO_SECRETS_NOTE));
   });
 
   app.post<{ Querystring: { prune: boolean; dryRun: boolean } }>('/api/v1/config', {
