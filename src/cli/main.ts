@@ -10,6 +10,7 @@ import { storeCommands } from './store-commands.js';
 import { apikeyCommands } from './apikey-commands.js';
 import { processCommands } from './process-commands.js';
 import { reactCommand } from './react-command.js';
+import { secretsCommands } from './secrets-commands.js';
 import { runDev } from './dev.js';
 
 const GLOBAL_ENV: Record<string, string> = { redis: 'REDIS_URL', store: 'CLOUDROUTES_STORE', zone: 'CLOUDROUTES_ZONE', broker: 'CLOUDROUTES_BROKER' };
@@ -64,6 +65,7 @@ statusCommands(program, run);
 reactCommand(program, run);
 storeCommands(program, run);
 apikeyCommands(program, run);
+secretsCommands(program, run);
 
 try {
   await program.parseAsync(process.argv);

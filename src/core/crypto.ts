@@ -15,6 +15,18 @@ export function secretKeyPath(dataDir: string): string {
   return resolve(dataDir, 'secret.key');
 }
 
+/** The 32-byte key in file `path` (64 hex characters, as `cloudroutes dev` writes it); `what` names it in errors. */
+export function readKeyFile(path: string, what: string): Buffer {
+  let hex: string;
+  try {
+    hex = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw errors.badSetting(what, path, `a readable file holding the key (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw errors.badSetting(what, path, 'a file holding 64 hex characters (32 bytes)');
+  return Buffer.from(hex, 'hex');
+}
+
 /** The 32-byte key from the setting (64 hex chars), or from the data dir's key file, or undefined. */
 export function resolveSecretKey(setting: string | undefined, dataDir: string): Buffer | undefined {
   let hex = setting;
