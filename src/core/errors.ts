@@ -64,7 +64,7 @@ export const errors = {
   secretUnreadable: (field: string, reason: string) =>
     withField(new CloudRoutesError('CR_SECRET_UNREADABLE', `data.${field} cannot be decrypted: ${reason}; set the secret again`), `data.${field}`),
   secretMoved: (field: string, destination: string, from: string) =>
-    withField(new CloudRoutesError('CR_SECRET_MOVED', `data.${field} is kept as stored but would now be sent to ${destination || 'another destination'} instead of ${from || 'where it was sent'}: send the secret again to send it somewhere new`), `data.${field}`),
+    withField(new CloudRoutesError('CR_SECRET_MOVED', `data.${field} is kept as stored but would now be sent to ${destination || '(none given)'} instead of ${from || '(none given)'}: send the secret again to send it somewhere new`), `data.${field}`),
   rewrapRefused: (problems: string[]) =>
     new CloudRoutesError('CR_REWRAP_REFUSED', `secrets rewrap changed nothing: ${problems.join('; ')}; set those secrets again (monitor edit / reaction edit) or remove the records, then run it again`),
 };
