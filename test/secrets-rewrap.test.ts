@@ -80,6 +80,8 @@ test.before(async () => {
   await store.putMonitor(monitor('m-api', { url: `${target.peer.url}/api`, codes: ['200'], headers: encryptV1(OLD, { authorization: TOKEN }) }));
   await store.putMonitor(monitor('m-web', { url: `${target.peer.url}/web`, codes: ['200'], headers: encryptV1(OLD, { authorization: TOKEN }) }));
   await store.putMonitor({ id: 'm-down', name: 'down', ctype: 'tcp-check', interval: 1, reactions: ['r-hook'], createdAt: 1, updatedAt: 1, data: { host: '127.0.0.1', port: await closedPort() } });
+  // And one written in plain text by other means: rewrap encrypts it too.
+  await store.putMonitor(monitor('m-plain', { url: `${target.peer.url}/plain`, codes: ['200'], headers: { authorization: TOKEN } }));
   const settings = loadSettings({ REDIS_URL: server.url, CLOUDROUTES_ZONE: zone, CLOUDROUTES_STORE: `sqlite:${file}`, CLOUDROUTES_DATA_DIR: dir });
   bridge = await startBridge({ settings, logger: silent, store, claimIdleMs: 200 });
   cluster = await new Cluster({ redisUrl: server.url, zone, secretKey: OLD }).start();
@@ -106,24 +108,25 @@ test('rewrap --dry-run reports and changes nothing; rewrap turns every enc:v1 in
   const before = [await store.listMonitors(), await store.listReactions()];
   const dry = await rewrap(OLD, '--dry-run');
   assert.is(dry.dryRun, true);
-  assert.equal(summary(dry), ['monitor m-api: headers', 'monitor m-web: headers', 'reaction r-hook: headers']);
+  assert.equal(summary(dry), ['monitor m-api: headers', 'monitor m-plain: headers', 'monitor m-web: headers', 'reaction r-hook: headers']);
   assert.is(dry.unchanged, 1);
   assert.equal([await store.listMonitors(), await store.listReactions()], before, 'a dry run writes nothing');
 
   const done = await rewrap(OLD);
   assert.equal(summary(done), summary(dry));
-  for (const id of ['m-api', 'm-web']) assert.match(String((await store.getMonitor(id))!.data.headers), /^enc:v2:/);
+  for (const id of ['m-api', 'm-web', 'm-plain']) assert.match(String((await store.getMonitor(id))!.data.headers), /^enc:v2:/);
   assert.match(String((await store.getReaction('r-hook'))!.data.headers), /^enc:v2:/);
   // Through the bridge, as for any edit.
   await waitFor(async () => String((await inRedis('monitor', 'm-api')).data.headers).startsWith('enc:v2:') && String((await inRedis('reaction', 'r-hook')).data.headers).startsWith('enc:v2:'), 8000, 'the bridge carrying enc:v2 into Redis');
   await nextGood(target, '/api', TOKEN, 'm-api after rewrap');
   await nextGood(target, '/web', TOKEN, 'm-web after rewrap');
+  await nextGood(target, '/plain', TOKEN, 'm-plain after rewrap');
   await nextGood(hooks, '/hook', HOOK, 'the hook after rewrap');
   assert.is((await state('m-api')).status, 'healthy');
 
   const again = await rewrap(OLD);
   assert.equal(again.rewrapped, [], 'idempotent');
-  assert.is(again.unchanged, 4);
+  assert.is(again.unchanged, 5);
   const text = await cli(['secrets', 'rewrap'], env(OLD), dir);
   assert.match(text.stdout, /^nothing to rewrap/);
 });
@@ -137,7 +140,7 @@ test('key rotation with --old-key-file: every monitor and reaction works under t
   assert.match(String((await store.getMonitor('m-api'))!.data.headers), /^enc:v2:/);
 
   const rotated = await rewrap(NEW, '--old-key-file', oldFile);
-  assert.equal(summary(rotated), ['monitor m-api: headers', 'monitor m-web: headers', 'reaction r-hook: headers']);
+  assert.equal(summary(rotated), ['monitor m-api: headers', 'monitor m-plain: headers', 'monitor m-web: headers', 'reaction r-hook: headers']);
   await waitFor(async () => (await state('m-api')).status === 'unknown', 8000, 'a worker still on the old key failing to decrypt');
   assert.match((await state('m-api')).message!, /data\.headers cannot be decrypted/);
 

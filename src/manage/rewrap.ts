@@ -47,14 +47,20 @@ function open(keys: Buffer[], text: string, aad: string, field: string): { value
   return undefined;
 }
 
-/** The record's data with each secret not yet enc:v2 under `key` rewritten; the fields rewritten; problems pushed to `problems`. */
+/** The record's data with each secret not yet enc:v2 under `key` (plain ones too) rewritten; the fields rewritten; problems pushed to `problems`. */
 function rewrapData(schema: FieldSchema, owner: SecretOwner, data: Record<string, unknown>, key: Buffer, oldKey: Buffer | undefined, problems: string[], label: string) {
   const out = { ...data };
   const fields: string[] = [];
   for (const f of secretFields(schema)) {
     const text = data[f];
-    if (!isEncrypted(text)) continue;
+    if (text === undefined) continue;
     const aad = secretAad(owner, f, schema, data);
+    if (!isEncrypted(text)) {
+      // Written to the store by other means than CloudRoutes' own: encrypted now, as a save would.
+      out[f] = encryptValue(key, text, aad);
+      fields.push(f);
+      continue;
+    }
     const opened = open(oldKey ? [key, oldKey] : [key], text, aad, f);
     if (!opened) {
       problems.push(`${label}: data.${f} cannot be decrypted with ${oldKey ? 'the current key nor the old one' : 'CLOUDROUTES_SECRET_KEY (give the key it was encrypted with as --old-key-file)'}`);
