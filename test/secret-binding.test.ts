@@ -1,6 +1,8 @@
 /** What each secret is bound to: the destinations read from data, the schema rule, and the decision for every shipped module. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { decryptValue, encryptValue } from '../src/core/crypto.js';
+import { randomBytes } from 'node:crypto';
 import { checkLoader, reactionLoader } from '../src/core/plugins.js';
 import { schemaProblem, secretFields } from '../src/core/schema.js';
 import { secretAad, secretDestination } from '../src/core/secret-binding.js';
@@ -29,6 +31,16 @@ test('a host binding is host:port, with the port field\'s default when it is lef
 test('the associated data is kind:id:field, then the destination for a bound secret', () => {
   assert.is(secretAad({ kind: 'monitor', id: 'm-1' }, 'headers', http, { url: 'https://a.example/' }), 'monitor:m-1:headers:https://a.example');
   assert.is(secretAad({ kind: 'reaction', id: 'r-1' }, 'token'), 'reaction:r-1:token');
+});
+
+test('an enc:v2 value relabelled enc:v1 (to drop its binding) does not decrypt: the tag covers the associated data', () => {
+  const key = randomBytes(32);
+  const aad = 'monitor:m-1:headers:https://a.example';
+  const v2 = encryptValue(key, { authorization: 'Bearer x' }, aad);
+  assert.equal(decryptValue(key, v2, aad, 'headers'), { authorization: 'Bearer x' });
+  assert.throws(() => decryptValue(key, v2.replace(/^enc:v2:/, 'enc:v1:'), aad, 'headers'), /data\.headers cannot be decrypted/);
+  assert.throws(() => decryptValue(key, v2, 'monitor:m-2:headers:https://a.example', 'headers'), /encrypted for another monitor/);
+  assert.throws(() => decryptValue(key, 'enc:v2:AAAA', aad, 'headers'), /not a well-formed enc:v2 value/);
 });
 
 test('a module whose boundTo names a missing or secret field, or sits on a field that is not secret, is refused', () => {
