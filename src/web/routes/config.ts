@@ -1,12 +1,10 @@
 /** /api/v1/config: the whole configuration as one YAML or JSON document, and apply of such a document. */
 import type { FastifyInstance } from 'fastify';
-import { shownData } from '../../core/crypto.js';
 import { applyDocument, exportDocument, NO_SECRETS_NOTE, parseDocument, renderDocument, type DocumentFormat } from '../../manage/config-io.js';
 import { configDocumentSchema } from '../../manage/input-schemas.js';
-import { secretsOf } from '../dashboard/data.js';
 import { configService, type WebDeps } from '../deps.js';
 import { applyReportSchema, errorResponses } from './api-schemas.js';
-import { readOnly } from './crud.js';
+import { readOnly, shown } from './crud.js';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 const MEDIA: Record<DocumentFormat, string> = { json: 'application/json; charset=utf-8', yaml: 'application/yaml; charset=utf-8' };
@@ -35,9 +33,8 @@ export async function configRoutes(app: FastifyInstance, deps: WebDeps): Promise
     const { format } = request.query;
     const doc = await exportDocument(await deps.store());
     if (!readOnly(request)) return reply.type(MEDIA[format]).send(renderDocument(doc, format));
-    for (const r of doc.reactions) r.data = shownData(r.data as Record<string, unknown>, await secretsOf(deps.actions, r.rtype), true);
-    for (const m of doc.monitors) m.data = shownData(m.data as Record<string, unknown>, await secretsOf(deps.checks, m.ctype), true);
-    return reply.type(MEDIA[format]).send(renderDocument(doc, format, NO_SECRETS_NOTE));
+    const [reactions, monitors] = await Promise.all([Promise.all(doc.reactions.map((r) => shown(deps, r, true))), Promise.all(doc.monitors.map((m) => shown(deps, m, true)))]);
+    return reply.type(MEDIA[format]).send(renderDocument({ ...doc, reactions, monitors }, format, NO_SECRETS_NOTE));
   });
 
   app.post<{ Querystring: { prune: boolean; dryRun: boolean } }>('/api/v1/config', {

@@ -34,10 +34,10 @@ export interface Resource<T extends Monitor | Reaction, I> {
   created?(record: T, request: FastifyRequest): Record<string, unknown> | undefined;
 }
 
-/** A record as API key `readOnly` or not may see it: secret values masked, or left out for a read-only key. */
-export async function shown<T extends Monitor | Reaction>(deps: WebDeps, record: T, readOnly: boolean): Promise<T> {
+/** A monitor or reaction (or a document's item) as API key `readOnly` or not may see it: secret values masked, or left out for a read-only key. */
+export async function shown<T extends { data: unknown } & ({ ctype: string } | { rtype: string })>(deps: WebDeps, record: T, readOnly: boolean): Promise<T> {
   const secret = 'ctype' in record ? await secretsOf(deps.checks, record.ctype) : await secretsOf(deps.actions, record.rtype);
-  return { ...record, data: shownData(record.data, secret, readOnly) };
+  return { ...record, data: shownData(record.data as Record<string, unknown>, secret, readOnly) };
 }
 
 /** Whether the request's API key may only read (and so sees nothing of the secrets). */
