@@ -28,7 +28,7 @@ export function secretsCommands(program: Command, run: Run): void {
         if (o.json) return printJson(report);
         const verb = report.dryRun ? 'would rewrite' : 'rewrote';
         const count = report.rewrapped.reduce((n, r) => n + r.fields.length, 0);
-        if (!report.rewrapped.length) return console.log(`nothing to rewrap: every secret of ${report.unchanged} records is enc:v2 under the current key`);
+        if (!report.rewrapped.length) return console.log(`nothing to rewrap: the secrets of all ${report.unchanged} monitors and reactions are enc:v2 under the current key`);
         console.log(`${verb} ${count} secret${count === 1 ? '' : 's'} in ${report.rewrapped.length} record${report.rewrapped.length === 1 ? '' : 's'} (${report.unchanged} unchanged):`);
         for (const r of report.rewrapped) console.log(`  ${r.kind} ${r.id}  ${r.name}  ${r.fields.join(', ')}`);
       }),
