@@ -14,7 +14,6 @@ import { Command } from 'commander';
 import { encryptFields } from '../src/core/crypto.js';
 import { keys } from '../src/core/keys.js';
 import { checkLoader } from '../src/core/plugins.js';
-import { secretFields } from '../src/core/schema.js';
 import type { Monitor } from '../src/core/types.js';
 import { firstJsonLine, startChild, stopChild, type Child } from './lib/children.js';
 import { positiveInt as positive, progressTo, runBench, type BenchRun } from './lib/lifecycle.js';
@@ -89,7 +88,7 @@ async function putTold(redis: Redis, ctype: string, n: number, key: Buffer): Pro
     for (let i = from; i < Math.min(n, from + 1000); i++) {
       const id = `m-${ctype[0]}${String(i).padStart(8, '0')}`;
       const data = mod.prepareData!({}, { id });
-      const monitor: Monitor = { id, name: `${ctype} ${i}`, ctype, interval: 3600, data: encryptFields(key, data, secretFields(mod.meta.fields)), reactions: [], createdAt: now, updatedAt: now };
+      const monitor: Monitor = { id, name: `${ctype} ${i}`, ctype, interval: 3600, data: encryptFields(key, data, mod.meta.fields, { kind: 'monitor', id }), reactions: [], createdAt: now, updatedAt: now };
       p.applyMonitor(k.monitor(id), k.intervals, k.monitors, k.schedule, id, JSON.stringify(monitor), 3_600_000, now, 3_600_000);
       out.push({ id, token: data.token as string });
     }

@@ -84,7 +84,7 @@ test('add, list, show and rm with --json; secrets are encrypted in the store and
   const store = await openStore(env.CLOUDROUTES_STORE!);
   const raw = await store.getReaction(rid);
   await store.close();
-  assert.match(String(raw!.data.token), /^enc:v1:/, 'stored encrypted');
+  assert.match(String(raw!.data.token), /^enc:v2:/, 'stored encrypted');
   assert.not.ok(JSON.stringify(raw).includes('s3cret'));
 
   const monitors = JSON.parse((await run('monitor', 'list', '--json')).stdout) as { id: string; interval: number; reactions: string[] }[];

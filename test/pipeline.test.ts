@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encryptFields } from '../src/core/crypto.js';
+import { checkLoader, reactionLoader } from '../src/core/plugins.js';
 import type { Redis } from 'ioredis';
 import { keys } from '../src/core/keys.js';
 import { fieldsToObject } from '../src/core/redis.js';
@@ -139,8 +140,10 @@ test('a check that exceeds its timeout is unknown, not failed', async () => {
 
 test('secret fields stay encrypted in Redis; the worker and the sink decrypt them to use them', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'cr-secret-')), 'runs.jsonl');
-  const r = await putReaction(redis, zone, { id: 'r-secret', rtype: 'secretive', callOn: 'both', frequency: 60, data: encryptFields(KEY, { token: 'hunter2', file }, ['token']) });
-  const data = encryptFields(KEY, { url: `${targetUrl}private`, headers: { authorization: 'Bearer t0ken' } }, ['headers']);
+  const secretive = (await reactionLoader([FIXTURE_ACTIONS]).load('secretive')).meta.fields;
+  const r = await putReaction(redis, zone, { id: 'r-secret', rtype: 'secretive', callOn: 'both', frequency: 60, data: encryptFields(KEY, { token: 'hunter2', file }, secretive, { kind: 'reaction', id: 'r-secret' }) });
+  const status = (await checkLoader().load('http-get-statuscode')).meta.fields;
+  const data = encryptFields(KEY, { url: `${targetUrl}private`, headers: { authorization: 'Bearer t0ken' } }, status, { kind: 'monitor', id: 'm-secret' });
   await putMonitor(redis, zone, { id: 'm-secret', ctype: 'http-get-statuscode', interval: 1, data, reactions: [r.id] });
   assert.not.ok((await redis.get(k.monitor('m-secret')))!.includes('t0ken'), 'encrypted in Redis');
   assert.not.ok((await redis.get(k.reaction('r-secret')))!.includes('hunter2'), 'encrypted in Redis');

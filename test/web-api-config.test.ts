@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import YAML from 'yaml';
 import { decryptFields } from '../src/core/crypto.js';
+import { reactionLoader } from '../src/core/plugins.js';
 import type { Monitor, Reaction } from '../src/core/types.js';
 import type { ApplyReport } from '../src/manage/config-io.js';
 import type { Store } from '../src/store/store.js';
@@ -44,19 +45,20 @@ async function changesWithin(store: Store, ms: number, during: () => Promise<unk
 
 test('export (YAML and JSON) lists reactions and monitors with their ids; secrets stay encrypted and say so', async () => {
   const { hook, log, site, db } = await seed();
-  const res = await w.call('/api/v1/config?format=yaml', { key: w.readKey });
+  const res = await w.call('/api/v1/config?format=yaml');
   assert.is(res.status, 200);
   assert.match(res.headers.get('content-type')!, /^application\/yaml/);
   const text = await res.text();
   assert.match(text, /^# CloudRoutes configuration/);
-  assert.match(text, /# Secret values are exported encrypted \(enc:v1:\.\.\.\); they work where CLOUDROUTES_SECRET_KEY is the same key\./);
+  assert.match(text, /# Secret values are exported encrypted \(enc:v2:\.\.\.\), each bound to its record's id, its field and where it is sent; they work where CLOUDROUTES_SECRET_KEY is the same key\./);
   const doc = YAML.parse(text) as { version: number; reactions: Reaction[]; monitors: Monitor[] };
   assert.is(doc.version, 1);
   assert.equal(doc.reactions.map((r) => r.id).sort(), [hook.id, log.id].sort());
   assert.equal(doc.monitors.map((m) => m.id).sort(), [site.id, db.id].sort());
   const exportedHook = doc.reactions.find((r) => r.id === hook.id)!;
-  assert.match(String(exportedHook.data.headers), /^enc:v1:/);
-  assert.equal(decryptFields(SECRET, exportedHook.data).headers, { authorization: 'Bearer s3cret' }, 'usable with the same key');
+  assert.match(String(exportedHook.data.headers), /^enc:v2:/);
+  const webhook = (await reactionLoader().load('webhook')).meta.fields;
+  assert.equal(decryptFields(SECRET, exportedHook.data, webhook, { kind: 'reaction', id: hook.id }).headers, { authorization: 'Bearer s3cret' }, 'usable with the same key');
   assert.not.ok(text.includes('s3cret'));
   assert.equal(doc.monitors.find((m) => m.id === db.id), { id: db.id, name: 'db', ctype: 'tcp-check', interval: 10, reactions: [log.id], zones: ['default', 'eu'], quorum: 2, data: { host: '127.0.0.1', port: 5432 } });
 
@@ -184,7 +186,7 @@ test('a document made elsewhere with hand-written ids applies; monitors may refe
   const report = (await (await apply(text, '', 'text/yaml')).json()) as ApplyReport;
   assert.equal(report.created, [{ kind: 'reaction', id: 'r-page', name: 'page' }, { kind: 'monitor', id: 'm-home', name: 'home' }]);
   const page = (await w.store.getReaction('r-page'))!;
-  assert.match(String(page.data.headers), /^enc:v1:/, 'plain secrets are encrypted on the way in');
+  assert.match(String(page.data.headers), /^enc:v2:/, 'plain secrets are encrypted on the way in');
   assert.equal((await w.store.getMonitor('m-home'))!.interval, 60);
   assert.equal(counts((await (await apply(text, '', 'text/yaml')).json()) as ApplyReport), [0, 0, 2, 0]);
 });

@@ -20,13 +20,15 @@ test('reactions: create (201 with id), list, show, replace, remove; secrets encr
   assert.equal({ name: r.name, rtype: r.rtype, trigger: r.trigger, frequency: r.frequency, callOn: r.callOn, once: r.once }, { name: 'page', rtype: 'webhook', trigger: 2, frequency: 300, callOn: 'failed', once: false });
   assert.equal(r.data, { url: 'http://127.0.0.1:9/hook', headers: '(secret)' });
   const stored = (await w.store.getReaction(r.id))!;
-  assert.match(String(stored.data.headers), /^enc:v1:/, 'encrypted at rest');
+  assert.match(String(stored.data.headers), /^enc:v2:/, 'encrypted at rest');
 
   const list = (await (await w.call('/api/v1/reactions')).json()) as Reaction[];
   assert.equal(list.map((x) => x.id), [r.id]);
   assert.is(list[0]!.data.headers, '(secret)');
-  const shown = (await (await w.call(`/api/v1/reactions/${r.id}`, { key: w.readKey })).json()) as Reaction;
+  const shown = (await (await w.call(`/api/v1/reactions/${r.id}`)).json()) as Reaction;
   assert.equal(shown, r);
+  const asReader = (await (await w.call(`/api/v1/reactions/${r.id}`, { key: w.readKey })).json()) as Reaction;
+  assert.equal(asReader.data, { url: 'http://127.0.0.1:9/hook' }, 'a read-only key sees nothing of the secret');
 
   // Sending back what GET showed keeps the secret; the id and createdAt stay.
   const replaced = await put(`/api/v1/reactions/${r.id}`, { ...HOOK, data: { ...shown.data }, callOn: 'both', once: true });

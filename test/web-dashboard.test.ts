@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { encryptFields } from '../src/core/crypto.js';
 import { keys } from '../src/core/keys.js';
+import { checkLoader } from '../src/core/plugins.js';
 import type { Monitor, Reaction } from '../src/core/types.js';
 import { html } from '../src/web/dashboard/html.js';
 import { safeNext } from '../src/web/dashboard/session.js';
@@ -24,10 +25,11 @@ let targetCode = 200;
 let session = '';
 
 const now = Date.now();
+const statusFields = (await checkLoader().load('http-get-statuscode')).meta.fields;
 const reaction: Reaction = { id: 'r-logit', name: 'log it', rtype: 'log', trigger: 1, frequency: 0, callOn: 'failed', once: false, data: {}, createdAt: now, updatedAt: now };
 const monitor = (id: string, name: string, url: string): Monitor => ({
   id, name, ctype: 'http-get-statuscode', interval: 1, reactions: [reaction.id], createdAt: now - 2 * 3_600_000, updatedAt: now,
-  data: encryptFields(Buffer.from(SECRET_HEX, 'hex'), { url, codes: ['200'], headers: { authorization: 'Bearer very-secret-token' } }, ['headers']),
+  data: encryptFields(Buffer.from(SECRET_HEX, 'hex'), { url, codes: ['200'], headers: { authorization: 'Bearer very-secret-token' } }, statusFields, { kind: 'monitor', id }),
 });
 let site: Monitor;
 
@@ -151,16 +153,20 @@ test('the fragment the refresh script fetches is the live part only, and shows a
   assert.match(body, /1 monitor:[\s\S]*0 healthy[\s\S]*1 failed/);
 });
 
-test('the monitor page: config with secrets masked, each zone, recent results, events and reactions', async () => {
+test('the monitor page: config with secrets masked (left out for a read-only key), each zone, recent results, events and reactions', async () => {
   await waitFor(async () => (await redis.xrange(k.events, '-', '+')).some(([, f]) => f.includes('reaction')), 5000, 'a reaction run');
   await redis.hset(k.views(site.id), 'eu', `healthy|${Date.now() - 2000}|0`);
   const body = await page('/monitors/m-site');
   assert.match(body, /<title>site · CloudRoutes<\/title>/);
   assert.match(body, /http-get-statuscode every 1s/);
-  assert.match(body, /<dt>headers<\/dt><dd><span class="muted">\(secret\)<\/span><\/dd>/);
+  assert.not.match(body, /<dt>headers<\/dt>/, 'a read-only key sees nothing of the secret');
   assert.match(body, /<dt>codes<\/dt><dd><code>\[&quot;200&quot;\]<\/code><\/dd>/);
-  assert.not.match(body, /very-secret-token/);
-  assert.not.match(body, /enc:v1:/, 'no ciphertext either');
+  const asWriter = await (await get('/monitors/m-site', `cr_session=${encodeURIComponent(w.key)}`)).text();
+  assert.match(asWriter, /<dt>headers<\/dt><dd><span class="muted">\(secret\)<\/span><\/dd>/, 'a read-write key sees that there is one');
+  for (const shown of [body, asWriter]) {
+    assert.not.match(shown, /very-secret-token/);
+    assert.not.match(shown, /enc:v/, 'no ciphertext either');
+  }
   assert.match(body, /<tr><td>default<\/td><td><span class="badge badge-failed">failed<\/span><\/td>/);
   assert.match(body, /<tr><td>eu<\/td><td><span class="badge badge-healthy">healthy<\/span><\/td>/);
   assert.match(body, /<table class="history">[\s\S]*<td>default<\/td><td><span class="badge badge-failed">failed<\/span><\/td><td class="num">\d+ ms<\/td><td>got HTTP 500/);

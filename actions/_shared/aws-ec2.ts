@@ -32,9 +32,10 @@ const commonFields: Record<string, FieldSchema> = {
     description: 'Access key id (AKIA... or ASIA...); with secretAccessKey. Absent: the default credential chain of the sink\'s machine. Stored encrypted.',
     pattern: '^[A-Z0-9]{16,128}$',
     secret: true,
+    boundTo: { origin: 'baseUrl' },
   },
-  secretAccessKey: { type: 'string', description: 'Secret access key of accessKeyId; stored encrypted.', minLength: 1, secret: true },
-  sessionToken: { type: 'string', description: 'Session token of temporary (ASIA...) credentials; stored encrypted.', minLength: 1, secret: true },
+  secretAccessKey: { type: 'string', description: 'Secret access key of accessKeyId; stored encrypted.', minLength: 1, secret: true, boundTo: { origin: 'baseUrl' } },
+  sessionToken: { type: 'string', description: 'Session token of temporary (ASIA...) credentials; stored encrypted.', minLength: 1, secret: true, boundTo: { origin: 'baseUrl' } },
   baseUrl: { type: 'string', description: 'Endpoint instead of https://ec2.<region>.amazonaws.com (a VPC endpoint, a proxy).', pattern: '^https?://[^\\s/]+' },
 };
 

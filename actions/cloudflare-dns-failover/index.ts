@@ -18,7 +18,7 @@ export const meta: PluginMeta = {
   fields: {
     type: 'object',
     properties: {
-      apiToken: { type: 'string', description: 'Cloudflare API token with Zone.DNS Edit on the zone; stored encrypted.', minLength: 1, secret: true },
+      apiToken: { type: 'string', description: 'Cloudflare API token with Zone.DNS Edit on the zone; stored encrypted.', minLength: 1, secret: true, boundTo: { origin: 'baseUrl' } },
       zoneId: { type: 'string', description: 'Zone identifier (32 hex characters, on the zone\'s overview page).', pattern: CF_ID },
       recordId: { type: 'string', description: 'DNS record identifier (32 hex characters, from GET /zones/{zoneId}/dns_records).', pattern: CF_ID },
       primary: { type: 'string', description: 'The record\'s content while the monitor is healthy, e.g. 203.0.113.10.', minLength: 1 },

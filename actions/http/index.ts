@@ -21,6 +21,7 @@ export const meta: PluginMeta = {
         description: 'Request headers, name to value (e.g. {"authorization": "Bearer ..."}); stored encrypted.',
         additionalProperties: { type: 'string' },
         secret: true,
+        boundTo: { origin: 'url' },
       },
       body: { type: 'string', description: 'Body template; none when absent (GET and DELETE send none).', template: true },
       contentType: { type: 'string', description: 'Content type of the body, default application/json.', minLength: 1, default: 'application/json' },

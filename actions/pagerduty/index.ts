@@ -19,7 +19,7 @@ export const meta: PluginMeta = {
   fields: {
     type: 'object',
     properties: {
-      routingKey: { type: 'string', description: 'Integration key of an Events API v2 integration (32 characters); stored encrypted.', minLength: 1, secret: true },
+      routingKey: { type: 'string', description: 'Integration key of an Events API v2 integration (32 characters); stored encrypted.', minLength: 1, secret: true, boundTo: { origin: 'baseUrl' } },
       summary: { type: 'string', description: `Alert summary template (PagerDuty keeps 1024 characters), default "${DEFAULT_SUMMARY}".`, minLength: 1, template: true },
       severity: { type: 'string', description: 'Severity of the alert, default critical.', enum: ['critical', 'error', 'warning', 'info'], default: 'critical' },
       source: { type: 'string', description: 'The affected system as PagerDuty shows it, default "cloudroutes:<monitor name>".', minLength: 1 },

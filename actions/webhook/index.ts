@@ -19,6 +19,7 @@ export const meta: PluginMeta = {
         description: 'Extra request headers, name to value (e.g. {"authorization": "Bearer ..."}); stored encrypted.',
         additionalProperties: { type: 'string' },
         secret: true,
+        boundTo: { origin: 'url' },
       },
     },
     required: ['url'],

@@ -12,6 +12,7 @@ export const headersField: FieldSchema = {
   description: 'Extra request headers, name to value (e.g. {"authorization": "Bearer ..."}); stored encrypted.',
   additionalProperties: { type: 'string' },
   secret: true,
+  boundTo: { origin: 'url' },
 };
 
 export const timeoutField: FieldSchema = {

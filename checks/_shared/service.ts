@@ -10,7 +10,7 @@ export function portField(standard: number): FieldSchema {
   return { type: 'integer', description: `TCP port, 1-65535 (default ${standard}).`, minimum: 1, maximum: 65535, default: standard };
 }
 
-export const passwordField: FieldSchema = { type: 'string', description: 'Password to authenticate with; stored encrypted.', secret: true };
+export const passwordField: FieldSchema = { type: 'string', description: 'Password to authenticate with; stored encrypted, for data.host and data.port only.', secret: true, boundTo: { host: 'host', port: 'port' } };
 
 export const tlsField: FieldSchema = {
   type: 'boolean',

@@ -11,6 +11,7 @@ import { apikeyCommands } from './apikey-commands.js';
 import { knownHostsCommands } from './known-hosts-commands.js';
 import { processCommands } from './process-commands.js';
 import { reactCommand } from './react-command.js';
+import { secretsCommands } from './secrets-commands.js';
 import { runDev } from './dev.js';
 import { keysCommands } from './keys-commands.js';
 
@@ -68,6 +69,7 @@ storeCommands(program, run);
 apikeyCommands(program, run);
 keysCommands(program, run);
 knownHostsCommands(program, run);
+secretsCommands(program, run);
 
 try {
   await program.parseAsync(process.argv);

@@ -21,7 +21,10 @@ export type ErrorCode =
   | 'CR_CURVE_INCOMPLETE'
   | 'CR_PLAINTEXT_REFUSED'
   | 'CR_KEY_FILE_EXISTS'
-  | 'CR_CROSS_ORIGIN';
+  | 'CR_CROSS_ORIGIN'
+  | 'CR_SECRET_UNREADABLE'
+  | 'CR_SECRET_MOVED'
+  | 'CR_REWRAP_REFUSED';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -81,4 +84,15 @@ export const errors = {
     new CloudRoutesError('CR_KEY_FILE_EXISTS', `${path} already exists; choose another --name or --out, or pass --force to replace it (clients holding the old key lose access)`),
   crossOrigin: (method: string, path: string) =>
     new CloudRoutesError('CR_CROSS_ORIGIN', `${method} ${path} with the dashboard's session cookie came from a page of another site (or without an Origin header) and was refused; scripts and tools send "Authorization: Bearer <key>" instead (set CLOUDROUTES_WEB_URL when the web process is reached through another address)`),
+  secretUnreadable: (field: string, reason: string) =>
+    withField(new CloudRoutesError('CR_SECRET_UNREADABLE', `data.${field} cannot be decrypted: ${reason}; set the secret again`), `data.${field}`),
+  secretMoved: (field: string, destination: string, from: string) =>
+    withField(new CloudRoutesError('CR_SECRET_MOVED', `data.${field} is kept as stored but would now be sent to ${destination || '(none given)'} instead of ${from || '(none given)'}: send the secret again to send it somewhere new`), `data.${field}`),
+  rewrapRefused: (problems: string[]) =>
+    new CloudRoutesError('CR_REWRAP_REFUSED', `secrets rewrap changed nothing: ${problems.join('; ')}; set those secrets again (monitor edit / reaction edit) or remove the records, then run it again`),
 };
+
+function withField(err: CloudRoutesError, field: string): CloudRoutesError {
+  err.field = field;
+  return err;
+}

@@ -1,4 +1,5 @@
 /** Validates plug-in data against the JSON-Schema subset in FieldSchema; returns readable problems. */
+import { bindingProblem } from './secret-binding.js';
 import type { FieldSchema } from './types.js';
 
 function typeOf(value: unknown): string {
@@ -88,5 +89,5 @@ export function schemaProblem(schema: unknown): string | undefined {
   if (s.type !== undefined && s.type !== 'object') return 'meta.fields must describe an object (type: "object")';
   if (s.properties !== undefined && (typeof s.properties !== 'object' || s.properties === null)) return 'meta.fields.properties must be an object';
   if (s.required !== undefined && !Array.isArray(s.required)) return 'meta.fields.required must be an array of field names';
-  return undefined;
+  return bindingProblem(s);
 }

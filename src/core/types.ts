@@ -122,9 +122,18 @@ export interface FieldSchema {
   dependentRequired?: Record<string, string[]>;
   default?: unknown;
   secret?: boolean;
+  /** For a secret that is sent somewhere: where, so that its ciphertext is valid for that destination only (see core/secret-binding). */
+  boundTo?: SecretBinding;
   /** A message template: `{{monitor.name}}` and the other event fields, checked when a reaction is saved (see core/template). */
   template?: boolean;
 }
+
+/**
+ * Where a secret field is sent, read from other (non-secret) fields of the same data: `origin` names a field holding a
+ * URL (bound to its scheme://host:port), `host` and `port` name the fields of a host and port (the port's schema
+ * default when absent). A secret without a binding is bound to its record and field only.
+ */
+export type SecretBinding = { origin: string } | { host: string; port?: string };
 
 export interface PluginMeta {
   title: string;

@@ -10,7 +10,7 @@ import { configDocumentSchema, ID_PATTERN, monitorInputSchema, reactionInputSche
 
 export type DocumentFormat = 'yaml' | 'json';
 
-export const SECRETS_NOTE = 'Secret values are exported encrypted (enc:v1:...); they work where CLOUDROUTES_SECRET_KEY is the same key.';
+export const SECRETS_NOTE = 'Secret values are exported encrypted (enc:v2:...), each bound to its record\'s id, its field and where it is sent; they work where CLOUDROUTES_SECRET_KEY is the same key.';
 
 export interface ConfigDocument {
   version: 1;
@@ -50,11 +50,14 @@ export async function exportDocument(store: Store): Promise<ConfigDocument> {
   return { version: 1, reactions, monitors };
 }
 
+/** The note of a document given to a read-only API key. */
+export const NO_SECRETS_NOTE = 'Secret values are left out: this API key is read-only. Export with a read-write key to get them (encrypted).';
+
 /** The document as text: YAML under a header comment, or JSON with the same words in `note`. */
-export function renderDocument(doc: ConfigDocument, format: DocumentFormat): string {
-  if (format === 'json') return `${JSON.stringify({ version: doc.version, note: SECRETS_NOTE, reactions: doc.reactions, monitors: doc.monitors }, null, 2)}\n`;
+export function renderDocument(doc: ConfigDocument, format: DocumentFormat, note = SECRETS_NOTE): string {
+  if (format === 'json') return `${JSON.stringify({ version: doc.version, note, reactions: doc.reactions, monitors: doc.monitors }, null, 2)}\n`;
   const yaml = new YAML.Document(doc);
-  yaml.commentBefore = ` CloudRoutes configuration, from "cloudroutes export". Intervals and frequencies are in seconds.\n ${SECRETS_NOTE}\n Apply it with "cloudroutes apply FILE" or POST /api/v1/config.`;
+  yaml.commentBefore = ` CloudRoutes configuration, from "cloudroutes export". Intervals and frequencies are in seconds.\n ${note}\n Apply it with "cloudroutes apply FILE" or POST /api/v1/config.`;
   return yaml.toString({ lineWidth: 0 });
 }
 
@@ -160,15 +163,6 @@ async function checked<T, F>(p: Planned<T, F>, problems: Problem[], check: () =>
 const monitorShape = (m: MonitorFields) => [m.name, m.ctype, m.interval, m.reactions, m.zones ?? [], m.quorum ?? 1];
 const reactionShape = (r: ReactionFields) => [r.name, r.rtype, r.trigger, r.frequency, r.callOn, r.once];
 
-/** Whether two stored data objects hold the same values; secrets are compared decrypted (each write encrypts anew). */
-function sameData(service: ConfigService, a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  if (isDeepStrictEqual(a, b)) return true;
-  try {
-    return isDeepStrictEqual(service.plainData(a), service.plainData(b));
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Makes the store hold what the document lists: creates what is missing, updates what differs, leaves what is the
@@ -181,7 +175,7 @@ export async function applyDocument(service: ConfigService, store: Store, doc: u
   const [storedReactions, storedMonitors] = await Promise.all([store.listReactions(), store.listMonitors()]);
   const reactions = assignIds<Reaction, ReactionFields>('reaction', items.reactions, storedReactions, problems);
   const monitors = assignIds<Monitor, MonitorFields>('monitor', items.monitors, storedMonitors, problems);
-  for (const r of reactions) await checked(r, problems, () => service.checkReaction(r.item as unknown as ReactionInput, r.existing));
+  for (const r of reactions) await checked(r, problems, () => service.checkReaction(r.item as unknown as ReactionInput, r.existing, r.id));
   const usable = new Set([...reactions.map((r) => r.id), ...(opts.prune ? [] : storedReactions.map((r) => r.id))]);
   for (const m of monitors) {
     await checked(m, problems, () => service.checkMonitor(m.item as unknown as MonitorInput, { id: m.id, existing: m.existing, reactionExists: (id) => usable.has(id) }));
@@ -199,8 +193,8 @@ export async function applyDocument(service: ConfigService, store: Store, doc: u
       (!p.existing ? report.created : same(p.existing, p.fields!) ? report.unchanged : report.updated).push(ref);
     }
   };
-  sort('reaction', reactions, (old: Reaction, f) => isDeepStrictEqual(reactionShape(old), reactionShape(f)) && sameData(service, old.data, f.data));
-  sort('monitor', monitors, (old: Monitor, f) => isDeepStrictEqual(monitorShape(old), monitorShape(f)) && sameData(service, old.data, f.data));
+  sort('reaction', reactions, (old: Reaction, f) => isDeepStrictEqual(reactionShape(old), reactionShape(f)) && isDeepStrictEqual(old.data, f.data));
+  sort('monitor', monitors, (old: Monitor, f) => isDeepStrictEqual(monitorShape(old), monitorShape(f)) && isDeepStrictEqual(old.data, f.data));
   const listed = new Set([...reactions, ...monitors].map((p) => p.id));
   const unlisted = (opts.prune ? [...storedMonitors, ...storedReactions] : []).filter((s) => !listed.has(s.id));
   for (const s of unlisted) report.removed.push({ kind: 'ctype' in s ? 'monitor' : 'reaction', id: s.id, name: s.name });

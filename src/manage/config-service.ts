@@ -1,11 +1,13 @@
 /** Validated creation, update and removal of monitors and reactions in the store of record (used by the CLI, the API and apply). */
-import { SECRET_MASK, decryptValue, encryptFields, isEncrypted } from '../core/crypto.js';
+import { isDeepStrictEqual } from 'node:util';
+import { SECRET_MASK, decryptFields, decryptValue, encryptFields, isEncrypted, isV1 } from '../core/crypto.js';
 import { CloudRoutesError, errors } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import type { PluginLoader } from '../core/plugins.js';
 import { secretFields, validate } from '../core/schema.js';
+import { secretAad, secretDestination, type SecretOwner } from '../core/secret-binding.js';
 import { templateProblems } from '../core/template.js';
-import type { CallOn, CheckModule, Monitor, Reaction, ReactionModule } from '../core/types.js';
+import type { CallOn, CheckModule, FieldSchema, Monitor, Reaction, ReactionModule } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import { newId } from './ids.js';
 
@@ -104,7 +106,7 @@ export class ConfigService {
     const interval = await at('interval', () => parseInterval(input.interval));
     const previous = opts.existing && { type: opts.existing.ctype, data: opts.existing.data };
     // A module may complete the data first, e.g. generate the token of a webhook or heartbeat monitor.
-    const data = await this.storedData(this.checks, input.ctype, 'ctype', input.data, previous, (mod, d) => mod.prepareData?.(d, { id: opts.id }) ?? d);
+    const data = await this.storedData(this.checks, input.ctype, 'ctype', input.data, { kind: 'monitor', id: opts.id }, previous, (mod, d) => mod.prepareData?.(d, { id: opts.id }) ?? d);
     const reactions = await at('reactions', () => stringList(input.reactions, 'reactions'));
     const exists = opts.reactionExists ?? (async (id: string) => (await this.store.getReaction(id)) !== undefined);
     for (const id of reactions) if (!(await exists(id))) throw withField(errors.noSuchReaction(id), 'reactions');
@@ -119,11 +121,11 @@ export class ConfigService {
     return { name, ctype: input.ctype, interval, reactions, ...(zones.length ? { zones } : {}), ...(quorum > 1 ? { quorum } : {}), data };
   }
 
-  /** Validates a reaction; returns it as it would be stored. `existing`: the reaction being replaced. */
-  async checkReaction(input: ReactionInput, existing?: Reaction): Promise<ReactionFields> {
+  /** Validates a reaction; returns it as it would be stored as reaction `id`. `existing`: the reaction being replaced. */
+  async checkReaction(input: ReactionInput, existing: Reaction | undefined, id: string): Promise<ReactionFields> {
     const name = await at('name', () => requireName(input.name, 'reaction'));
     const previous = existing && { type: existing.rtype, data: existing.data };
-    const data = await this.storedData(this.actions, input.rtype, 'rtype', input.data, previous);
+    const data = await this.storedData(this.actions, input.rtype, 'rtype', input.data, { kind: 'reaction', id }, previous);
     const trigger = await at('trigger', () => {
       const t = input.trigger ?? 1;
       if (!Number.isInteger(t) || t < 1) throw errors.badSetting('trigger', String(input.trigger), 'a whole number of consecutive failures, 1 or more');
@@ -165,14 +167,15 @@ export class ConfigService {
 
   /** Validates and stores a new reaction. */
   async addReaction(input: ReactionInput): Promise<Reaction> {
-    return this.saveReaction(newId('r'), await this.checkReaction(input));
+    const id = newId('r');
+    return this.saveReaction(id, await this.checkReaction(input, undefined, id));
   }
 
   /** Validates and stores a reaction in place of reaction `id`, keeping its id and creation time. */
   async updateReaction(id: string, input: ReactionInput): Promise<Reaction> {
     const existing = await this.store.getReaction(id);
     if (!existing) throw errors.noSuchReaction(id);
-    return this.saveReaction(id, await this.checkReaction(input, existing), existing);
+    return this.saveReaction(id, await this.checkReaction(input, existing, id), existing);
   }
 
   /** Stores checked fields as reaction `id`; `existing` keeps its creation time. */
@@ -195,50 +198,67 @@ export class ConfigService {
     await this.store.deleteReaction(id);
   }
 
-  /** Data with every encrypted value decrypted: what a check or reaction would see. */
-  plainData(data: Record<string, unknown>, what = 'data'): Record<string, unknown> {
-    const out = { ...data };
-    for (const [field, value] of Object.entries(data)) {
-      if (!isEncrypted(value)) continue;
-      if (!this.secretKey) throw errors.secretKey(`is not set, and field "${field}" is encrypted`);
-      try {
-        out[field] = decryptValue(this.secretKey, value);
-      } catch (err) {
-        throw withField(errors.badData(what, [`data.${field} cannot be decrypted with this CLOUDROUTES_SECRET_KEY (${(err as Error).message})`]), `data.${field}`);
-      }
-    }
-    return out;
+  /** Data as module schema `schema` sees it: its secret fields decrypted for `owner` (errors name the field). */
+  plainData(data: Record<string, unknown>, schema: FieldSchema, owner: SecretOwner): Record<string, unknown> {
+    return decryptFields(this.secretKey, data, schema, owner);
   }
 
   /**
-   * Checks `input` against module `type`'s schema (secret values decrypted to be checked) and returns it
-   * as stored: secrets encrypted, values already encrypted kept as they are, "(secret)" replaced by `previous`'s value.
+   * Checks `input` against module `type`'s schema (secret values decrypted to be checked) and returns it as stored
+   * for `owner`: secrets encrypted as enc:v2, "(secret)" replaced by `previous`'s value, which is refused when the
+   * secret would now be sent somewhere else.
    */
   private async storedData<M extends CheckModule | ReactionModule>(
-    loader: PluginLoader<M>, type: string, typeField: string, input: unknown,
+    loader: PluginLoader<M>, type: string, typeField: string, input: unknown, owner: SecretOwner,
     previous?: { type: string; data: Record<string, unknown> }, prepare?: (mod: M, data: Record<string, unknown>) => Record<string, unknown>,
   ): Promise<Record<string, unknown>> {
     const what = `${loader.kind} "${type}"`;
     let data = await at('data', () => asObject(input, what));
     const mod = await at(typeField, () => loader.load(type));
-    const secrets = secretFields(mod.meta.fields);
+    const schema = mod.meta.fields;
+    const secrets = secretFields(schema);
+    const before = previous?.type === type ? previous.data : undefined;
     data = { ...data };
     for (const f of secrets) {
       if (data[f] !== SECRET_MASK) continue;
-      if (previous?.type !== type || previous.data[f] === undefined) {
+      if (before?.[f] === undefined) {
         throw withField(errors.badData(what, [`data.${f} is "${SECRET_MASK}", which only stands for a value already stored: give the value itself`]), `data.${f}`);
       }
-      data[f] = previous.data[f];
+      data[f] = before[f];
     }
+    let plain: Record<string, unknown>;
     try {
       if (prepare) data = prepare(mod, data);
-      const plain = this.plainData(data, what);
-      const problems = validate(mod.meta.fields, plain);
-      if (!problems.length) problems.push(...templateProblems(mod.meta.fields, plain));
+      for (const f of secrets) {
+        if (!before || !isEncrypted(data[f]) || data[f] !== before[f]) continue;
+        const [to, from] = [secretDestination(schema, f, data), secretDestination(schema, f, before)];
+        if (to !== from) throw errors.secretMoved(f, to ?? '', from ?? '');
+      }
+      plain = this.plainData(data, schema, owner);
+      const problems = validate(schema, plain);
+      if (!problems.length) problems.push(...templateProblems(schema, plain));
       if (problems.length) throw errors.badData(what, problems);
     } catch (err) {
       throw err instanceof CloudRoutesError ? withField(err, /schema: (data(?:\.[\w-]+|\[\d+\])*)/.exec(err.message)?.[1] ?? 'data') : err;
     }
-    return encryptFields(this.secretKey, data, secrets);
+    return this.sealed(schema, owner, data, plain, before);
+  }
+
+  /** `data` with its secrets as enc:v2 for `owner`; a value the same as `before`'s v2 ciphertext keeps it, so an unchanged record stays equal. */
+  private sealed(schema: FieldSchema, owner: SecretOwner, data: Record<string, unknown>, plain: Record<string, unknown>, before?: Record<string, unknown>): Record<string, unknown> {
+    const out = { ...data };
+    for (const f of secretFields(schema)) {
+      const value = data[f];
+      if (value === undefined || (isEncrypted(value) && !isV1(value))) continue;
+      out[f] = plain[f];
+      const kept = before?.[f];
+      if (!this.secretKey || !isEncrypted(kept) || isV1(kept)) continue;
+      try {
+        if (isDeepStrictEqual(decryptValue(this.secretKey, kept, secretAad(owner, f, schema, data), f), plain[f])) out[f] = kept;
+      } catch {
+        // Bound to another destination or key: encrypted anew below.
+      }
+    }
+    return encryptFields(this.secretKey, out, schema, owner);
   }
 }

@@ -1,6 +1,15 @@
 /** The URLs a webhook or heartbeat monitor is told through, as the CLI and the API print them when it is added. */
 import { decryptFields } from '../core/crypto.js';
-import type { Monitor } from '../core/types.js';
+import type { FieldSchema, Monitor } from '../core/types.js';
+
+// The told checks' token field (checks/_shared/told.ts) as far as its decryption goes: secret, bound to nothing else.
+const TOKEN: FieldSchema = { properties: { token: { type: 'string', secret: true } } };
+
+/** A told monitor's token decrypted with `secretKey` (bound to the monitor's id), or undefined when it has none. */
+export function toldToken(monitor: Pick<Monitor, 'id' | 'data'>, secretKey: Buffer | undefined): string | undefined {
+  const { token } = decryptFields(secretKey, { token: monitor.data.token }, TOKEN, { kind: 'monitor', id: monitor.id });
+  return typeof token === 'string' && token ? token : undefined;
+}
 
 export interface ToldEndpoint {
   token: string;
@@ -18,8 +27,8 @@ export function webBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
 /** The token and URLs of a told monitor (its data decrypted with `secretKey`); undefined for monitors that are polled. */
 export function toldEndpoint(monitor: Pick<Monitor, 'id' | 'ctype' | 'data'>, secretKey: Buffer | undefined, base = webBaseUrl()): ToldEndpoint | undefined {
   if (!['heartbeat', 'webhook', 'datadog-webhook'].includes(monitor.ctype)) return undefined;
-  const token = decryptFields(secretKey, monitor.data).token;
-  if (typeof token !== 'string') return undefined;
+  const token = toldToken(monitor, secretKey);
+  if (!token) return undefined;
   if (monitor.ctype === 'heartbeat') return { token, url: `${base}/ping/${token}`, failUrl: `${base}/ping/${token}/fail` };
   const url = `${base}/api/v1/webhook/${monitor.id}${monitor.ctype === 'datadog-webhook' ? '/datadog' : ''}`;
   return { token, url };

@@ -19,7 +19,7 @@ export async function runReaction(mod: ReactionModule, event: ReactionEvent, tim
   const elapsed = () => Math.round(performance.now() - started);
   const hang = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs + 50)));
   try {
-    const data = decryptFields(secretKey, event.reaction.data);
+    const data = decryptFields(secretKey, event.reaction.data, mod.meta.fields, { kind: 'reaction', id: event.reaction.id });
     const run = mod.react({ ...event, reaction: { ...event.reaction, data } }, { signal, logger });
     const outcome = await Promise.race([run, hang]);
     if (outcome === 'timeout') return { outcome: 'failed', message: `reaction timed out after ${timeoutMs} ms`, durationMs: elapsed() };

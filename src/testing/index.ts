@@ -99,13 +99,16 @@ const noStore = {} as Store;
 async function storedCheckData(loader: PluginLoader<CheckModule>, key: Buffer, ctype: string, data: unknown, monitor: { id: string; name: string; interval: number }) {
   const service = new ConfigService(noStore, loader, reactionLoader(), key);
   const fields = await service.checkMonitor({ name: monitor.name, ctype, interval: monitor.interval, data }, { id: monitor.id, reactionExists: () => false });
-  return { service, data: fields.data };
+  const schema = (await loader.load(ctype)).meta.fields;
+  return { data: fields.data, plain: () => service.plainData(fields.data, schema, { kind: 'monitor', id: monitor.id }) };
 }
 
 /** Reaction fields as `reaction add` stores them (validated, templates checked, secrets encrypted with `key`). */
-async function storedReaction(loader: PluginLoader<ReactionModule>, key: Buffer, input: ReactionInput) {
+async function storedReaction(loader: PluginLoader<ReactionModule>, key: Buffer, input: ReactionInput, id: string) {
   const service = new ConfigService(noStore, checkLoader(), loader, key);
-  return { service, fields: await service.checkReaction(input) };
+  const fields = await service.checkReaction(input, undefined, id);
+  const schema = (await loader.load(input.rtype)).meta.fields;
+  return { fields, plain: () => service.plainData(fields.data, schema, { kind: 'reaction', id }) };
 }
 
 /**
@@ -116,12 +119,10 @@ export async function validateData(kind: PluginKind, module: string, data: unkno
   const key = randomBytes(32);
   if (kind === 'check') {
     const { loader, name } = loaderFor<CheckModule>('check', module);
-    const stored = await storedCheckData(loader, key, name, data, { id: 'm-test', name: 'test monitor', interval: 60 });
-    return stored.service.plainData(stored.data);
+    return (await storedCheckData(loader, key, name, data, { id: 'm-test', name: 'test monitor', interval: 60 })).plain();
   }
   const { loader, name } = loaderFor<ReactionModule>('reaction', module);
-  const stored = await storedReaction(loader, key, { name: 'test reaction', rtype: name, data });
-  return stored.service.plainData(stored.fields.data);
+  return (await storedReaction(loader, key, { name: 'test reaction', rtype: name, data }, 'r-test')).plain();
 }
 
 /** Runs check `module` once with `data`, through the loader, validation and deadline the worker uses. */
@@ -171,7 +172,7 @@ export async function runReaction(module: string, data: unknown, overrides: Even
   const key = randomBytes(32);
   const { loader, name } = loaderFor<ReactionModule>('reaction', module);
   const r = { id: 'r-test', name: 'test reaction', ...opts.reaction };
-  const { service, fields } = await storedReaction(loader, key, { name: r.name, rtype: name, data, trigger: r.trigger, callOn: r.callOn, once: r.once });
+  const { fields, plain } = await storedReaction(loader, key, { name: r.name, rtype: name, data, trigger: r.trigger, callOn: r.callOn, once: r.once }, r.id);
   const mod = await loader.load(name);
   const event = sampleEvent({ id: r.id, name: r.name, rtype: name, data: fields.data }, overrides);
   const reaction = { id: r.id, ...fields, createdAt: 0, updatedAt: 0 };
@@ -181,7 +182,7 @@ export async function runReaction(module: string, data: unknown, overrides: Even
   return {
     ...run,
     logs: lines,
-    event: { ...event, reaction: { ...event.reaction, data: service.plainData(fields.data) } },
+    event: { ...event, reaction: { ...event.reaction, data: plain() } },
     wouldRun: shouldRun(mod, { reaction, status: event.status, failcount: event.failcount }),
   };
 }

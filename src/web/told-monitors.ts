@@ -1,9 +1,9 @@
 /** Finds the monitor a webhook or heartbeat token belongs to (from the zone's Redis, briefly cached) and checks the token in constant time. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { decryptFields } from '../core/crypto.js';
 import { keys, type Keys } from '../core/keys.js';
 import type { Monitor } from '../core/types.js';
+import { toldToken } from '../manage/told-urls.js';
 
 /** What the ingest routes need of a monitor; the token itself is kept only as its SHA-256. */
 export interface ToldMonitor {
@@ -75,8 +75,8 @@ export class ToldMonitors {
     const before = await previous?.catch(() => undefined);
     let tokenHash = before && before.stored === stored ? before.tokenHash : undefined;
     if (!tokenHash) {
-      const { token } = decryptFields(this.secretKey, { token: stored });
-      if (typeof token !== 'string' || !token) return undefined;
+      const token = toldToken({ id, data: { token: stored } }, this.secretKey);
+      if (!token) return undefined;
       tokenHash = sha256(token);
     }
     return { id, name: config.name, ctype: config.ctype, interval: config.interval, options, tokenHash, stored, recoveredAt: before?.recoveredAt ?? 0 };

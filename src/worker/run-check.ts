@@ -32,7 +32,7 @@ export async function runCheck(job: JobMessage, loader: PluginLoader<CheckModule
     const ctxSignal = signal;
     const run = (async () => {
       const mod = await loader.load(job.ctype);
-      const data = decryptFields(secretKey, job.data);
+      const data = decryptFields(secretKey, job.data, mod.meta.fields, { kind: 'monitor', id: job.monitorId });
       const log = logger.child({ monitorId: job.monitorId, ctype: job.ctype });
       const ctx: CheckContext = {
         signal: ctxSignal, logger: log,

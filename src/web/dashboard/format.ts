@@ -1,5 +1,4 @@
 /** Small pieces the dashboard pages share: status badges, times, latencies and masked data. */
-import { isEncrypted, SECRET_MASK } from '../../core/crypto.js';
 import type { ReactionOutcome, Status } from '../../core/types.js';
 import { html, type Html } from './html.js';
 
@@ -33,10 +32,6 @@ export function latency(ms: number | null | undefined): Html {
   return ms === null || ms === undefined ? html`<span class="muted">–</span>` : html`${Math.round(ms)} ms`;
 }
 
-/** Data with secret values replaced: fields the schema marks secret and any value still encrypted. */
-export function masked(data: Record<string, unknown>, secret: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, secret.includes(k) || isEncrypted(v) ? SECRET_MASK : v]));
-}
 
 /** Links to a monitor's page. */
 export function monitorHref(id: string): string {

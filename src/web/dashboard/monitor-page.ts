@@ -6,8 +6,8 @@ import { readStates, readZoneViews, storeOutageNote } from '../../manage/state.j
 import type { Store } from '../../store/store.js';
 import type { WebDeps } from '../deps.js';
 import { CHART_LIMIT, pendingEvents, pendingHistory, recentEvents, recentHistory, secretsOf, tryStore } from './data.js';
-import { SECRET_MASK } from '../../core/crypto.js';
-import { ago, badge, iso, latency, masked, when } from './format.js';
+import { SECRET_MASK, shownData } from '../../core/crypto.js';
+import { ago, badge, iso, latency, when } from './format.js';
 import { html, type Html } from './html.js';
 import { chartSpan, chartZone, notesHtml, points } from './overview.js';
 import { chart, sparkline } from './sparkline.js';
@@ -40,7 +40,7 @@ function eventWhat(e: EventRecord, reactions: Map<string, Reaction>): Html {
 }
 
 /** The live part of a monitor's page and its title, or undefined when there is no such monitor. */
-export async function monitorPage(deps: WebDeps, id: string, now: number): Promise<{ title: string; live: Html } | undefined> {
+export async function monitorPage(deps: WebDeps, id: string, now: number, readOnly: boolean): Promise<{ title: string; live: Html } | undefined> {
   const zone = deps.settings.zone;
   const { monitor: m, reactions, store, notes } = await load(deps, id);
   if (!m) return undefined;
@@ -72,7 +72,7 @@ last check ${when(s.lastCheck, now)}, latency ${latency(s.latencyMs)}</p>${s.mes
 <div class="columns"><section><h2>Configuration</h2><dl class="config">
 <dt>ID</dt><dd><code>${m.id}</code></dd><dt>Check</dt><dd>${m.ctype} every ${formatDuration(m.interval)}</dd>
 <dt>Zones</dt><dd>${m.zones?.length ? m.zones.join(', ') : 'every zone'}${(m.quorum ?? 1) > 1 && ` (failed when ${m.quorum} zones see it failed)`}</dd>
-<dt>Data</dt><dd>${dataList(masked(m.data, secret))}</dd>
+<dt>Data</dt><dd>${dataList(shownData(m.data, secret, readOnly))}</dd>
 <dt>Created</dt><dd>${iso(m.createdAt)}</dd><dt>Updated</dt><dd>${iso(m.updatedAt)}</dd></dl></section>
 <div><section><h2>Zones</h2><table><thead><tr><th>Zone</th><th>Status</th><th class="num">Fail count</th><th>Last check</th><th>Latency</th></tr></thead><tbody>
 ${zones.map((z) => html`<tr><td>${z}</td><td>${views[z] ? badge(views[z].status) : html`<span class="muted">no result</span>`}</td>

@@ -1,9 +1,10 @@
 /** `/reactions`: each reaction, the monitors that use it, and its recent runs with their outcomes. */
+import { shownData } from '../../core/crypto.js';
 import type { EventRecord, Monitor, Reaction } from '../../core/types.js';
 import { storeOutageNote } from '../../manage/state.js';
 import type { WebDeps } from '../deps.js';
 import { pendingEvents, recentEvents, secretsOf, tryStore } from './data.js';
-import { badge, masked, monitorHref, when } from './format.js';
+import { badge, monitorHref, when } from './format.js';
 import { html, type Html } from './html.js';
 import { notesHtml } from './overview.js';
 import { runsWhen } from './monitor-page.js';
@@ -14,7 +15,7 @@ const RUNS_SHOWN = 100;
 const OUTCOMES_PER_REACTION = 10;
 
 /** The live part of `/reactions`. */
-export async function reactionsPage(deps: WebDeps, now: number): Promise<Html> {
+export async function reactionsPage(deps: WebDeps, now: number, readOnly: boolean): Promise<Html> {
   const zone = deps.settings.zone;
   const notes: string[] = [];
   const { store, problem } = await tryStore(deps);
@@ -38,7 +39,7 @@ export async function reactionsPage(deps: WebDeps, now: number): Promise<Html> {
     const users = monitors.filter((m) => m.reactions.includes(r.id));
     return html`<tr id="${r.id}"><td>${r.name}</td><td>${r.rtype}</td><td>${runsWhen(r)}</td>
 <td>${users.length ? users.map((m, j) => html`${j > 0 && ', '}${monitorLink(m.id)}`) : html`<span class="muted">none</span>`}</td>
-<td><code class="data">${JSON.stringify(masked(r.data, secrets[i]!))}</code></td>
+<td><code class="data">${JSON.stringify(shownData(r.data, secrets[i]!, readOnly))}</code></td>
 <td class="outcomes">${mine.length ? mine.slice(0, OUTCOMES_PER_REACTION).map((e) => html`${badge(e.outcome ?? 'failed')} `) : html`<span class="muted">no recent runs</span>`}</td>
 <td>${when(mine[0]?.at, now)}</td></tr>`;
   };

@@ -5,7 +5,7 @@ const STATUS = { type: 'string', enum: ['healthy', 'failed', 'unknown'] } as con
 const ms = (description: string) => ({ type: 'integer', description });
 const nullableMs = (description: string) => ({ type: 'integer', nullable: true, description });
 const strings = { type: 'array', items: { type: 'string' } } as const;
-const maskedData = { type: 'object', additionalProperties: true, description: 'secret fields shown as "(secret)"' } as const;
+const maskedData = { type: 'object', additionalProperties: true, description: 'secret fields shown as "(secret)" to a read-write key and left out for a read-only key' } as const;
 
 export const errorSchema = {
   type: 'object',

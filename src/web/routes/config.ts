@@ -1,9 +1,10 @@
 /** /api/v1/config: the whole configuration as one YAML or JSON document, and apply of such a document. */
 import type { FastifyInstance } from 'fastify';
-import { applyDocument, exportDocument, parseDocument, renderDocument, type DocumentFormat } from '../../manage/config-io.js';
+import { applyDocument, exportDocument, NO_SECRETS_NOTE, parseDocument, renderDocument, type DocumentFormat } from '../../manage/config-io.js';
 import { configDocumentSchema } from '../../manage/input-schemas.js';
 import { configService, type WebDeps } from '../deps.js';
 import { applyReportSchema, errorResponses } from './api-schemas.js';
+import { readOnly, shown } from './crud.js';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 const MEDIA: Record<DocumentFormat, string> = { json: 'application/json; charset=utf-8', yaml: 'application/yaml; charset=utf-8' };
@@ -21,7 +22,7 @@ export async function configRoutes(app: FastifyInstance, deps: WebDeps): Promise
   app.get<{ Querystring: { format: DocumentFormat } }>('/api/v1/config', {
     schema: {
       summary: 'Export the whole configuration', tags: ['config'],
-      description: 'Reactions and monitors with their ids, as "cloudroutes export" writes them; secret values stay encrypted (enc:v1:…) and work with the same CLOUDROUTES_SECRET_KEY.',
+      description: 'Reactions and monitors with their ids, as "cloudroutes export" writes them; secret values stay encrypted (enc:v2:…) and work with the same CLOUDROUTES_SECRET_KEY; a read-only API key gets them left out.',
       querystring: { type: 'object', properties: { format: { type: 'string', enum: ['json', 'yaml'], default: 'json' } }, additionalProperties: false },
       response: {
         200: { description: 'the document', content: { 'application/json': { schema: configDocumentSchema }, 'application/yaml': { schema: { type: 'string' } } } },
@@ -30,7 +31,10 @@ export async function configRoutes(app: FastifyInstance, deps: WebDeps): Promise
     },
   }, async (request, reply) => {
     const { format } = request.query;
-    return reply.type(MEDIA[format]).send(renderDocument(await exportDocument(await deps.store()), format));
+    const doc = await exportDocument(await deps.store());
+    if (!readOnly(request)) return reply.type(MEDIA[format]).send(renderDocument(doc, format));
+    const [reactions, monitors] = await Promise.all([Promise.all(doc.reactions.map((r) => shown(deps, r, true))), Promise.all(doc.monitors.map((m) => shown(deps, m, true)))]);
+    return reply.type(MEDIA[format]).send(renderDocument({ ...doc, reactions, monitors }, format, NO_SECRETS_NOTE));
   });
 
   app.post<{ Querystring: { prune: boolean; dryRun: boolean } }>('/api/v1/config', {

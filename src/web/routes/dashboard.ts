@@ -55,12 +55,12 @@ export async function dashboardRoutes(app: FastifyInstance, deps: WebDeps): Prom
   });
 
   app.get<{ Params: { id: string } }>('/monitors/:id', pageRoute, async (request, reply) => {
-    const found = await monitorPage(deps, request.params.id, Date.now());
+    const found = await monitorPage(deps, request.params.id, Date.now(), request.apiKey!.readOnly);
     if (!found) throw errors.noSuchMonitor(request.params.id);
     return render(request, reply, { title: found.title, section: 'monitors' }, found.live);
   });
 
-  app.get('/reactions', pageRoute, async (request, reply) => render(request, reply, { title: 'Reactions', section: 'reactions' }, await reactionsPage(deps, Date.now())));
+  app.get('/reactions', pageRoute, async (request, reply) => render(request, reply, { title: 'Reactions', section: 'reactions' }, await reactionsPage(deps, Date.now(), request.apiKey!.readOnly)));
 
   app.get<{ Querystring: { next?: string; expired?: string } }>('/login', open, async (request, reply) =>
     reply.type(HTML).send(loginPage({

@@ -1,0 +1,116 @@
+/**
+ * Editing around stored secrets: keeping one ("(secret)") while changing where it is sent is refused (API 400, CLI
+ * exit 2, apply), and read-only API keys see nothing of the secrets while read-write keys see "(secret)".
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import YAML from 'yaml';
+import type { Monitor, Reaction } from '../src/core/types.js';
+import { cli } from './helpers/procs.js';
+import { json, useWebApi, type ErrorBody } from './helpers/web-api.js';
+
+const w = useWebApi(test);
+const dir = mkdtempSync(join(tmpdir(), 'cr-secrets-edit-'));
+const env = { CLOUDROUTES_STORE: `sqlite:${join(dir, 'cr.db')}`, CLOUDROUTES_DATA_DIR: join(dir, 'data'), CLOUDROUTES_SECRET_KEY: 'cd'.repeat(32), LOG_LEVEL: 'silent' };
+const run = (...args: string[]) => cli(args, env, dir);
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const send = async <T>(method: string, path: string, body: unknown, key?: string) => {
+  const res = await w.call(path, { method, ...json(body), ...(key ? { key } : {}) });
+  return { status: res.status, body: (await res.json()) as T };
+};
+const site = (url: string, headers: unknown) => ({ name: 'site', ctype: 'http-get-statuscode', interval: '30s', data: { url, headers } });
+
+test('PUT keeping a secret while changing the origin it is sent to is refused with 400 naming the field; the stored monitor is unchanged', async () => {
+  const created = await send<Monitor>('POST', '/api/v1/monitors', site('https://api.example.com/health', { authorization: 'Bearer s3cret' }));
+  assert.is(created.status, 201);
+  const id = created.body.id;
+  const before = await w.store.getMonitor(id);
+  for (const url of ['https://evil.example.net/health', 'http://api.example.com/health', 'https://api.example.com:8443/health']) {
+    const moved = await send<ErrorBody>('PUT', `/api/v1/monitors/${id}`, site(url, '(secret)'));
+    assert.is(moved.status, 400, url);
+    assert.is(moved.body.error.code, 'CR_SECRET_MOVED');
+    assert.is(moved.body.error.field, 'data.headers');
+    assert.match(moved.body.error.message, /data\.headers .*send the secret again to send it somewhere new/);
+  }
+  assert.equal(await w.store.getMonitor(id), before, 'nothing was stored');
+  const samePlace = await send<Monitor>('PUT', `/api/v1/monitors/${id}`, site('https://api.example.com/other/path', '(secret)'));
+  assert.is(samePlace.status, 200, 'another path of the same origin keeps the secret');
+  const sentAgain = await send<Monitor>('PUT', `/api/v1/monitors/${id}`, site('https://new.example.org/', { authorization: 'Bearer n3w' }));
+  assert.is(sentAgain.status, 200, 'the secret given again may go somewhere new');
+});
+
+test('the same holds for a host and port (service checks) and for a reaction\'s URL', async () => {
+  const redis = (port: number, password: unknown) => ({ name: 'cache', ctype: 'redis', interval: 10, data: { host: '10.0.0.5', port, password } });
+  const m = await send<Monitor>('POST', '/api/v1/monitors', redis(6379, 'pw'));
+  assert.is(m.status, 201);
+  const moved = await send<ErrorBody>('PUT', `/api/v1/monitors/${m.body.id}`, redis(6380, '(secret)'));
+  assert.is(moved.status, 400);
+  assert.is(moved.body.error.field, 'data.password');
+  const defaultPort = await send<Monitor>('PUT', `/api/v1/monitors/${m.body.id}`, { ...redis(6379, '(secret)'), data: { host: '10.0.0.5', password: '(secret)' } });
+  assert.is(defaultPort.status, 200, 'leaving out the default port sends it to the same place');
+
+  const hook = (url: string, headers: unknown) => ({ name: 'hook', rtype: 'webhook', data: { url, headers } });
+  const r = await send<Reaction>('POST', '/api/v1/reactions', hook('https://hooks.example.com/x', { 'x-key': 'k' }));
+  assert.is(r.status, 201);
+  const away = await send<ErrorBody>('PUT', `/api/v1/reactions/${r.body.id}`, hook('https://attacker.example/x', '(secret)'));
+  assert.is(away.status, 400);
+  assert.is(away.body.error.code, 'CR_SECRET_MOVED');
+  assert.is(away.body.error.field, 'data.headers');
+});
+
+test('apply of an exported document whose URL was changed (ciphertext kept) is refused naming the item and field', async () => {
+  const m = await send<Monitor>('POST', '/api/v1/monitors', { ...site('https://api.example.com/', { authorization: 'Bearer s3cret' }), name: 'exported' });
+  const doc = YAML.parse(await (await w.call('/api/v1/config?format=yaml')).text()) as { monitors: { id: string; data: Record<string, unknown> }[] };
+  const item = doc.monitors.find((x) => x.id === m.body.id)!;
+  item.data.url = 'https://evil.example.net/';
+  const res = await w.call('/api/v1/config', { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: YAML.stringify(doc) });
+  const body = (await res.json()) as ErrorBody;
+  assert.is(res.status, 400);
+  assert.is(body.error.code, 'CR_BAD_DOCUMENT');
+  assert.match(body.error.message, /monitors\[\d+\] "exported": data\.headers .*send the secret again to send it somewhere new/);
+  assert.is((await w.store.getMonitor(m.body.id))!.data.url, 'https://api.example.com/');
+});
+
+test('a read-only key sees configuration without the secrets; a read-write key sees "(secret)"; neither sees a ciphertext', async () => {
+  const m = await send<Monitor>('POST', '/api/v1/monitors', { ...site('https://api.example.com/', { authorization: 'Bearer s3cret' }), name: 'shown' });
+  const r = await send<Reaction>('POST', '/api/v1/reactions', { name: 'shown hook', rtype: 'webhook', data: { url: 'https://hooks.example.com/', headers: { 'x-key': 'k3y' } } });
+  const get = async (path: string, key: string) => (await w.call(path, { key })).text();
+  for (const path of ['/api/v1/monitors', `/api/v1/monitors/${m.body.id}`, '/api/v1/reactions', `/api/v1/reactions/${r.body.id}`, '/api/v1/config', '/api/v1/config?format=yaml']) {
+    const asReader = await get(path, w.readKey);
+    assert.not.match(asReader, /enc:v|\(secret\)|s3cret|k3y/, `${path} as a read-only key`);
+    assert.not.match(asReader, /"?headers"?:/, `${path}: the field is left out`);
+    const asWriter = await get(path, w.key);
+    assert.not.match(asWriter, /s3cret|k3y/, path);
+  }
+  const one = JSON.parse(await get(`/api/v1/monitors/${m.body.id}`, w.readKey)) as Monitor;
+  assert.equal(one.data, { url: 'https://api.example.com/' });
+  const mine = JSON.parse(await get(`/api/v1/monitors/${m.body.id}`, w.key)) as Monitor;
+  assert.equal(mine.data, { url: 'https://api.example.com/', headers: '(secret)' });
+  const doc = JSON.parse(await get('/api/v1/config', w.readKey)) as { note: string };
+  assert.match(doc.note, /left out: this API key is read-only/);
+  assert.match(await get('/api/v1/config', w.key), /enc:v2:/, 'a read-write key exports the ciphertexts, for apply');
+});
+
+test('CLI: monitor edit and reaction edit keeping a secret for a new destination exit 2 naming the field; keeping it in place works', async () => {
+  const add = await run('monitor', 'add', '--name', 'api', '--ctype', 'http-get-statuscode', '--interval', '10s', '--json', '--data', JSON.stringify({ url: 'https://api.example.com/', headers: { authorization: 'Bearer s3cret' } }));
+  assert.is(add.code, 0, add.stderr);
+  const id = (JSON.parse(add.stdout) as Monitor).id;
+  const moved = await run('monitor', 'edit', id, '--data', JSON.stringify({ url: 'https://evil.example.net/', headers: '(secret)' }));
+  assert.is(moved.code, 2, moved.stderr);
+  assert.match(moved.stderr, /\[CR_SECRET_MOVED\]: data\.headers .*send the secret again to send it somewhere new/);
+  const renamed = await run('monitor', 'edit', id, '--name', 'api renamed');
+  assert.is(renamed.code, 0, renamed.stderr);
+
+  const hook = await run('reaction', 'add', '--name', 'hook', '--rtype', 'webhook', '--json', '--data', JSON.stringify({ url: 'https://hooks.example.com/', headers: { 'x-key': 'k' } }));
+  assert.is(hook.code, 0, hook.stderr);
+  const rid = (JSON.parse(hook.stdout) as Reaction).id;
+  const away = await run('reaction', 'edit', rid, '--data', JSON.stringify({ url: 'http://127.0.0.1:9/', headers: '(secret)' }));
+  assert.is(away.code, 2, away.stderr);
+  assert.match(away.stderr, /\[CR_SECRET_MOVED\]: data\.headers/);
+});
+
+test.run();
