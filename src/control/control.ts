@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
 import { keys, lagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
+import { jobTimeoutMs } from '../core/limits.js';
 import { controlMetrics } from '../core/metrics-process.js';
 import { encode, type JobMessage } from '../core/messages.js';
 import { SendQueue } from '../core/send-queue.js';
@@ -74,10 +75,9 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
     });
 
   const dispatch = (monitor: Monitor, due: number, now: number): boolean => {
-    const timeout = typeof monitor.data.timeoutMs === 'number' ? monitor.data.timeoutMs : defaultTimeout;
     const job: JobMessage = {
       v: 1, type: 'job', monitorId: monitor.id, name: monitor.name, ctype: monitor.ctype, data: monitor.data,
-      timeoutMs: Math.min(timeout, monitor.interval * 1000), zone, due, sent: now, interval: monitor.interval, createdAt: monitor.createdAt,
+      timeoutMs: jobTimeoutMs(monitor, defaultTimeout), zone, due, sent: now, interval: monitor.interval, createdAt: monitor.createdAt,
     };
     return out.push(job);
   };
