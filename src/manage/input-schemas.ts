@@ -6,7 +6,7 @@
 import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REACTIONS, MAX_ZONES } from '../core/limits.js';
 
 const duration = (description: string) => ({
-  anyOf: [{ type: 'string', maxLength: 32 }, { type: 'number', minimum: 0 }],
+  anyOf: [{ type: 'string', maxLength: 32 }, { type: 'number' }],
   description,
 });
 
