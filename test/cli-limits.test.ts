@@ -1,36 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, type CliResult } from './helpers/procs.js';
-import { RedisServer } from './helpers/redis-server.js';
+import { assertUsageError, useCli } from './helpers/cli-suite.js';
 
 const FIXTURE_CHECKS = fileURLToPath(new URL('../../test/fixtures/checks', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'cr-cli-limits-'));
-const redis = new RedisServer();
-const env: NodeJS.ProcessEnv = {};
-const run = (...args: string[]) => cli(args, env, dir);
+const { dir, run } = useCli(test, 'cli-limits', { CLOUDROUTES_CHECKS_PATH: FIXTURE_CHECKS });
 
-test.before(async () => {
-  await redis.start();
-  Object.assign(env, {
-    REDIS_URL: redis.url, CLOUDROUTES_STORE: `sqlite:${join(dir, 'cr.db')}`, CLOUDROUTES_DATA_DIR: join(dir, 'data'),
-    CLOUDROUTES_SECRET_KEY: 'cd'.repeat(32), CLOUDROUTES_CHECKS_PATH: FIXTURE_CHECKS, LOG_LEVEL: 'silent',
-  });
-});
-test.after(async () => {
-  await redis.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function refused(r: CliResult, code: string, pattern: RegExp) {
-  assert.is(r.code, 2, `exit status 2 expected, got ${r.code}: ${r.stderr}`);
-  assert.ok(r.stderr.includes(`[${code}]`), r.stderr);
-  assert.match(r.stderr, pattern);
-  assert.is(r.stdout, '');
-}
+const refused = assertUsageError;
 
 const TCP = JSON.stringify({ host: '127.0.0.1', port: 9 });
 const monitorAdd = (interval: string, data = TCP, ctype = 'tcp-check') => run('monitor', 'add', '--name', 'm', '--ctype', ctype, '--interval', interval, '--data', data);
