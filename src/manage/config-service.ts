@@ -44,7 +44,6 @@ export interface MonitorCheck {
   reactionExists?: (id: string) => boolean | Promise<boolean>;
 }
 
-
 /** Marks `err` as caused by input field `field` unless it names a field already. */
 function withField<E extends CloudRoutesError>(err: E, field: string): E {
   err.field ??= field;
@@ -90,11 +89,6 @@ export function parseInterval(input: string | number): number {
   return Math.round(seconds);
 }
 
-/** Throws the problem of a record as checked fields, the same check the bridge applies to what it reads from the store. */
-function assertRecord(err: CloudRoutesError | undefined): void {
-  if (err) throw err;
-}
-
 export class ConfigService {
   constructor(
     private readonly store: Store,
@@ -116,7 +110,9 @@ export class ConfigService {
     const zones = await at('zones', () => stringList(input.zones, 'zones'));
     const quorum = input.quorum ?? 1;
     const fields: MonitorFields = { name, ctype: input.ctype, interval, reactions, ...(zones.length ? { zones } : {}), ...(quorum !== 1 ? { quorum } : {}), data };
-    assertRecord(monitorRecordError({ id: opts.id, ...fields }));
+    // The same check the bridge applies to what it reads back from the store, so what is saved is also run.
+    const refused = monitorRecordError({ id: opts.id, ...fields });
+    if (refused) throw refused;
     return fields;
   }
 
@@ -133,7 +129,8 @@ export class ConfigService {
       }
     });
     const fields: ReactionFields = { name, rtype: input.rtype, trigger: input.trigger ?? 1, frequency, callOn: (input.callOn ?? 'failed') as CallOn, once: input.once ?? false, data };
-    assertRecord(reactionRecordError({ id: existing?.id, ...fields }));
+    const refused = reactionRecordError({ id: existing?.id, ...fields });
+    if (refused) throw refused;
     return fields;
   }
 
