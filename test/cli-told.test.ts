@@ -1,28 +1,10 @@
 // `cloudroutes monitor add` for monitors that are told, not polled: the token is generated and the URL printed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { useCli } from './helpers/cli-suite.js';
 import { cli } from './helpers/procs.js';
-import { RedisServer } from './helpers/redis-server.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'cr-cli-told-'));
-const redis = new RedisServer();
-const env: NodeJS.ProcessEnv = {};
-const run = (...args: string[]) => cli(args, env, dir);
-
-test.before(async () => {
-  await redis.start();
-  Object.assign(env, {
-    REDIS_URL: redis.url, CLOUDROUTES_STORE: `sqlite:${join(dir, 'cr.db')}`, CLOUDROUTES_DATA_DIR: join(dir, 'data'),
-    CLOUDROUTES_SECRET_KEY: 'cd'.repeat(32), LOG_LEVEL: 'silent', CLOUDROUTES_WEB_URL: 'https://cr.example.com/', CLOUDROUTES_WEB_PORT: '',
-  });
-});
-test.after(async () => {
-  await redis.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, env, run } = useCli(test, 'cli-told', { CLOUDROUTES_WEB_URL: 'https://cr.example.com/', CLOUDROUTES_WEB_PORT: '' });
 
 test('monitor add --ctype heartbeat prints the id, the ping and fail URLs with a generated token', async () => {
   const r = await run('monitor', 'add', '--name', 'nightly backup', '--ctype', 'heartbeat', '--interval', '1d', '--data', '{"grace":3600}');

@@ -1,39 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../src/store/open.js';
+import { assertUsageError, useCli } from './helpers/cli-suite.js';
 import { cli, type CliResult } from './helpers/procs.js';
-import { freePort, RedisServer } from './helpers/redis-server.js';
+import { freePort } from './helpers/redis-server.js';
 
 const FIXTURE_ACTIONS = fileURLToPath(new URL('../../test/fixtures/actions', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'cr-cli-'));
-const redis = new RedisServer();
-const env: NodeJS.ProcessEnv = {};
-const run = (...args: string[]) => cli(args, env, dir);
+const { dir, env, redis, run } = useCli(test, 'cli', { CLOUDROUTES_SECRET_KEY: 'ab'.repeat(32), CLOUDROUTES_ACTIONS_PATH: FIXTURE_ACTIONS });
 const id = (r: CliResult) => (JSON.parse(r.stdout) as { id: string }).id;
-
-test.before(async () => {
-  await redis.start();
-  Object.assign(env, {
-    REDIS_URL: redis.url, CLOUDROUTES_STORE: `sqlite:${join(dir, 'cr.db')}`, CLOUDROUTES_DATA_DIR: join(dir, 'data'),
-    CLOUDROUTES_SECRET_KEY: 'ab'.repeat(32), CLOUDROUTES_ACTIONS_PATH: FIXTURE_ACTIONS, LOG_LEVEL: 'silent',
-  });
-});
-test.after(async () => {
-  await redis.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function assertUsageError(r: CliResult, code: string, pattern: RegExp) {
-  assert.is(r.code, 2, `exit status 2 expected, got ${r.code}: ${r.stderr}`);
-  assert.ok(r.stderr.includes(`[${code}]`), r.stderr);
-  assert.match(r.stderr, pattern);
-  assert.is(r.stdout, '');
-}
 
 const MON = ['monitor', 'add', '--name', 'site', '--interval', '10s'];
 

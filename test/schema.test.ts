@@ -69,4 +69,27 @@ test('a field set to undefined in code counts as absent', () => {
   assert.equal(validate(login, { user: undefined, key: 'k' }), ['data.user is required']);
 });
 
+test('formats, propertyNames and maxLength: URLs to call and request headers as HTTP allows', () => {
+  const request: FieldSchema = {
+    type: 'object',
+    properties: {
+      url: { type: 'string', format: 'http-url' },
+      note: { type: 'string', maxLength: 5 },
+      headers: { type: 'object', propertyNames: { type: 'string', format: 'http-header-name' }, additionalProperties: { type: 'string', format: 'http-header-value' } },
+    },
+  };
+  assert.equal(validate(request, { url: 'https://example.com:8443/a?b=c', note: 'short', headers: { 'X-Token': 'a b\tc', Accept: '*/*' } }), []);
+  assert.equal(validate(request, { url: 'gopher://example.com/' }), ['data.url must be an http:// or https:// URL, not gopher:']);
+  assert.equal(validate(request, { url: '//example.com/' }), ['data.url is not a URL: give an address such as https://example.com/path']);
+  assert.equal(validate(request, { note: 'toolong' }), ['data.note must have at most 5 characters']);
+  const problems = validate(request, { headers: { 'X-A': 'ok\r\nX-B: injected', 'X(C)': 'v', Upgrade: 'h2c', 'X-D': 'trailing ' } });
+  assert.equal(problems, [
+    'data.headers.X-A is not a valid HTTP header value: it contains a line break (CR or LF) or NUL',
+    "data.headers.X(C) is not a valid HTTP header name: use letters, digits and !#$%&'*+.^_`|~- only (no spaces, colons or control characters)",
+    'data.headers.Upgrade is set by the HTTP client itself and cannot be given',
+    'data.headers.X-D is not a valid HTTP header value: it starts or ends with a space or tab',
+  ]);
+  assert.not.ok(problems.join().includes('injected'), 'a value, which may be a secret, is never quoted');
+});
+
 test.run();

@@ -36,7 +36,7 @@ const commonFields: Record<string, FieldSchema> = {
   },
   secretAccessKey: { type: 'string', description: 'Secret access key of accessKeyId; stored encrypted.', minLength: 1, secret: true, boundTo: { origin: 'baseUrl' } },
   sessionToken: { type: 'string', description: 'Session token of temporary (ASIA...) credentials; stored encrypted.', minLength: 1, secret: true, boundTo: { origin: 'baseUrl' } },
-  baseUrl: { type: 'string', description: 'Endpoint instead of https://ec2.<region>.amazonaws.com (a VPC endpoint, a proxy).', pattern: '^https?://[^\\s/]+' },
+  baseUrl: { type: 'string', description: 'Endpoint instead of https://ec2.<region>.amazonaws.com (a VPC endpoint, a proxy).', format: 'http-url' },
 };
 
 const stopFields: Record<string, FieldSchema> = {

@@ -17,7 +17,7 @@ export function dropletAction(type: 'reboot' | 'power_cycle', title: string, wha
       properties: {
         apiToken: { type: 'string', description: 'DigitalOcean personal access token (dop_v1_...); stored encrypted.', minLength: 1, secret: true, boundTo: { origin: 'baseUrl' } },
         dropletId: { type: 'integer', description: 'Numeric droplet id (doctl compute droplet list).', minimum: 1 },
-        baseUrl: { type: 'string', description: 'API address, default https://api.digitalocean.com.', pattern: '^https?://[^\\s/]+' },
+        baseUrl: { type: 'string', description: 'API address, default https://api.digitalocean.com.', format: 'http-url' },
       },
       required: ['apiToken', 'dropletId'],
       additionalProperties: false,

@@ -23,7 +23,7 @@ export const meta: PluginMeta = {
       recordId: { type: 'string', description: 'DNS record identifier (32 hex characters, from GET /zones/{zoneId}/dns_records).', pattern: CF_ID },
       primary: { type: 'string', description: 'The record\'s content while the monitor is healthy, e.g. 203.0.113.10.', minLength: 1 },
       standby: { type: 'string', description: 'The record\'s content while the monitor fails, e.g. 198.51.100.20.', minLength: 1 },
-      baseUrl: { type: 'string', description: 'API address, default https://api.cloudflare.com/client/v4.', pattern: '^https?://[^\\s/]+' },
+      baseUrl: { type: 'string', description: 'API address, default https://api.cloudflare.com/client/v4.', format: 'http-url' },
     },
     required: ['apiToken', 'zoneId', 'recordId', 'primary', 'standby'],
     additionalProperties: false,

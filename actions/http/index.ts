@@ -2,6 +2,7 @@
 import { render, renderJson } from '../../src/core/template.js';
 import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
 import { sendRequest } from '../_shared/http.js';
+import { headersField } from '../../checks/_shared/fields.js';
 
 export const meta: PluginMeta = {
   title: 'HTTP request',
@@ -14,17 +15,14 @@ export const meta: PluginMeta = {
   fields: {
     type: 'object',
     properties: {
-      url: { type: 'string', description: 'Address to call, http:// or https://.', pattern: '^https?://[^\\s/]+' },
+      url: { type: 'string', description: 'Address to call, http:// or https://.', format: 'http-url' },
       method: { type: 'string', description: 'HTTP method, default POST.', enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], default: 'POST' },
       headers: {
-        type: 'object',
+        ...headersField,
         description: 'Request headers, name to value (e.g. {"authorization": "Bearer ..."}); stored encrypted.',
-        additionalProperties: { type: 'string' },
-        secret: true,
-        boundTo: { origin: 'url' },
       },
       body: { type: 'string', description: 'Body template; none when absent (GET and DELETE send none).', template: true },
-      contentType: { type: 'string', description: 'Content type of the body, default application/json.', minLength: 1, default: 'application/json' },
+      contentType: { type: 'string', description: 'Content type of the body, default application/json.', minLength: 1, format: 'http-header-value', default: 'application/json' },
       expectedStatus: {
         type: 'array',
         description: 'Answer statuses that mean done, e.g. [200, 204]; default any 2xx.',

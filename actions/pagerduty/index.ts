@@ -23,7 +23,7 @@ export const meta: PluginMeta = {
       summary: { type: 'string', description: `Alert summary template (PagerDuty keeps 1024 characters), default "${DEFAULT_SUMMARY}".`, minLength: 1, template: true },
       severity: { type: 'string', description: 'Severity of the alert, default critical.', enum: ['critical', 'error', 'warning', 'info'], default: 'critical' },
       source: { type: 'string', description: 'The affected system as PagerDuty shows it, default "cloudroutes:<monitor name>".', minLength: 1 },
-      baseUrl: { type: 'string', description: 'Events API address, default https://events.pagerduty.com (EU accounts: https://events.eu.pagerduty.com).', pattern: '^https?://[^\\s/]+' },
+      baseUrl: { type: 'string', description: 'Events API address, default https://events.pagerduty.com (EU accounts: https://events.eu.pagerduty.com).', format: 'http-url' },
     },
     required: ['routingKey'],
     additionalProperties: false,

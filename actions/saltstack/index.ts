@@ -23,7 +23,7 @@ export const meta: PluginMeta = {
   fields: {
     type: 'object',
     properties: {
-      url: { type: 'string', description: 'Base address of salt-api, e.g. https://salt.example.com:8000.', pattern: '^https?://[^\\s/]+' },
+      url: { type: 'string', description: 'Base address of salt-api, e.g. https://salt.example.com:8000.', format: 'http-url' },
       username: { type: 'string', description: 'External-auth user that may run the function (external_auth in the master config).', minLength: 1 },
       password: { type: 'string', description: 'Password of username; stored encrypted.', minLength: 1, secret: true, boundTo: { origin: 'url' } },
       eauth: { type: 'string', description: 'External-auth backend, default pam (also ldap, auto, file, sharedsecret, ...).', pattern: '^[a-z_]+$', default: 'pam' },

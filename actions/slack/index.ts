@@ -15,7 +15,7 @@ export const meta: PluginMeta = {
   fields: {
     type: 'object',
     properties: {
-      webhookUrl: { type: 'string', description: 'The incoming webhook URL Slack gave (https://hooks.slack.com/services/...); stored encrypted.', pattern: '^https?://[^\\s/]+', secret: true },
+      webhookUrl: { type: 'string', description: 'The incoming webhook URL Slack gave (https://hooks.slack.com/services/...); stored encrypted.', format: 'http-url', secret: true },
       text: { type: 'string', description: `Message template, default "${DEFAULT_TEXT}".`, minLength: 1, template: true },
       channel: { type: 'string', description: 'Channel to post in instead of the webhook\'s own (older webhooks only), e.g. #ops.' },
       username: { type: 'string', description: 'Name shown as the sender instead of the webhook\'s own (older webhooks only).' },

@@ -1,6 +1,7 @@
 /** Reaction: POSTs the event as JSON to a URL. */
 import { request } from 'undici';
 import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
+import { headersField } from '../../checks/_shared/fields.js';
 
 export const meta: PluginMeta = {
   title: 'Webhook',
@@ -12,15 +13,9 @@ export const meta: PluginMeta = {
   fields: {
     type: 'object',
     properties: {
-      url: { type: 'string', description: 'Address to send the event to, http:// or https://.', pattern: '^https?://[^\\s/]+' },
+      url: { type: 'string', description: 'Address to send the event to, http:// or https://.', format: 'http-url' },
       method: { type: 'string', description: 'HTTP method, default POST.', enum: ['POST', 'PUT', 'PATCH'], default: 'POST' },
-      headers: {
-        type: 'object',
-        description: 'Extra request headers, name to value (e.g. {"authorization": "Bearer ..."}); stored encrypted.',
-        additionalProperties: { type: 'string' },
-        secret: true,
-        boundTo: { origin: 'url' },
-      },
+      headers: headersField,
     },
     required: ['url'],
     additionalProperties: false,

@@ -1,16 +1,19 @@
 /** Schema pieces and data readers shared by the built-in checks. */
 import type { CheckJob, FieldSchema } from '../../src/core/types.js';
 
-export const urlField: FieldSchema = {
-  type: 'string',
-  description: 'Address to request, http:// or https:// (redirects are not followed).',
-  pattern: '^https?://[^\\s/]+',
-};
+/** An http:// or https:// address with a host, as `new URL()` reads it. */
+export function httpUrlField(description: string, more: Partial<FieldSchema> = {}): FieldSchema {
+  return { type: 'string', description, format: 'http-url', ...more };
+}
 
+export const urlField: FieldSchema = httpUrlField('Address to request, http:// or https:// (redirects are not followed).');
+
+/** Request headers, name to value, each name and value as HTTP allows; stored encrypted. */
 export const headersField: FieldSchema = {
   type: 'object',
   description: 'Extra request headers, name to value (e.g. {"authorization": "Bearer ..."}); stored encrypted.',
-  additionalProperties: { type: 'string' },
+  propertyNames: { type: 'string', format: 'http-header-name' },
+  additionalProperties: { type: 'string', format: 'http-header-value' },
   secret: true,
   boundTo: { origin: 'url' },
 };

@@ -28,7 +28,7 @@ export const meta: PluginMeta = {
       op: { type: 'string', description: 'Comparison of the value got with expected: eq (default), ne, lt, le, gt, ge, contains.', enum: [...OPS], default: 'eq' },
       method: { type: 'string', description: 'GET (default) or POST.', enum: ['GET', 'POST'], default: 'GET' },
       body: { type: 'string', description: 'Request body for POST, sent as is.' },
-      contentType: { type: 'string', description: 'Content-Type of the body (default application/json).', minLength: 1, default: 'application/json' },
+      contentType: { type: 'string', description: 'Content-Type of the body (default application/json).', minLength: 1, format: 'http-header-value', default: 'application/json' },
       ...httpOptionFields,
     },
     required: ['url', 'path', 'expected'],

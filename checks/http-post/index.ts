@@ -18,7 +18,7 @@ export const meta: PluginMeta = {
       url: redirectableUrlField,
       method: { type: 'string', description: 'Request method: POST (default), PUT or PATCH.', enum: ['POST', 'PUT', 'PATCH'], default: 'POST' },
       body: { type: 'string', description: 'Request body, sent as is (default empty).', default: '' },
-      contentType: { type: 'string', description: 'Content-Type of the body (default application/json).', minLength: 1, default: 'application/json' },
+      contentType: { type: 'string', description: 'Content-Type of the body (default application/json).', minLength: 1, format: 'http-header-value', default: 'application/json' },
       codes: statusMeta.fields.properties!.codes!,
       ...httpOptionFields,
     },

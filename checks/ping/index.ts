@@ -24,7 +24,7 @@ export const meta: PluginMeta = {
       intervalMs: { type: 'integer', description: 'Milliseconds between requests, at least 200 (the least ping allows every user); default 200.', minimum: 200, maximum: 60_000, default: 200 },
       waitMs: { type: 'integer', description: 'Milliseconds to wait for a reply after the last request; default 1000.', minimum: 100, maximum: 60_000, default: 1000 },
       maxLossPercent: { type: 'number', description: 'Largest share of unanswered requests, 0-100, that is still healthy; default 0.', minimum: 0, maximum: 100, default: 0 },
-      maxRttMs: { type: 'number', description: 'Largest round-trip time in milliseconds that is healthy (see rttStatistic); default none.', minimum: 0 },
+      maxRttMs: { type: 'number', description: 'Largest round-trip time in milliseconds that is healthy (see rttStatistic); default none.', minimum: 0, maximum: 600_000 },
       rttStatistic: { type: 'string', description: 'Which round-trip time maxRttMs bounds: "avg" (default) or "max".', enum: ['avg', 'max'], default: 'avg' },
       ipVersion: { type: 'integer', description: '4 or 6 to force ping -4 or -6; default: whichever host resolves to.', enum: [4, 6] },
       timeoutMs: timeoutField,

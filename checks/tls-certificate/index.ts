@@ -25,7 +25,7 @@ export const meta: PluginMeta = {
       host: { type: 'string', description: 'Host name or IP address to connect to.', minLength: 1 },
       port: { type: 'integer', description: 'TCP port (default 443).', minimum: 1, maximum: 65535, default: 443 },
       servername: { type: 'string', description: 'Name sent as SNI and that the certificate must match (default: host).', minLength: 1 },
-      minDays: { type: 'number', description: 'Fewest days the certificate must still be valid (default 14).', minimum: 0, default: DEFAULT_MIN_DAYS },
+      minDays: { type: 'number', description: 'Fewest days the certificate must still be valid (default 14).', minimum: 0, maximum: 3650, default: DEFAULT_MIN_DAYS },
       allowUntrusted: {
         type: 'boolean',
         description: 'true: a chain the system CAs do not trust (self-signed, private CA) is accepted; expiry and name are still checked. Default false.',

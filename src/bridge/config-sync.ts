@@ -3,6 +3,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Counters } from '../core/counters.js';
 import { keys, type Keys } from '../core/keys.js';
+import { monitorRecordError, reactionRecordError } from '../core/record-check.js';
 import { runsIn, type Monitor, type Reaction } from '../core/types.js';
 import type { ChangeFeed, ConfigChange, Store } from '../store/store.js';
 import type { ToldSet } from './signal-sync.js';
@@ -92,8 +93,8 @@ export class ConfigSync {
   }
 
   private async resync(): Promise<void> {
-    const monitors = (await this.store.listMonitors()).filter((m) => runsIn(m, this.zone));
-    const reactions = await this.store.listReactions();
+    const monitors = (await this.store.listMonitors()).filter((m) => runsIn(m, this.zone) && this.usable('monitor', m));
+    const reactions = (await this.store.listReactions()).filter((r) => this.usable('reaction', r));
     const now = Date.now();
     await this.inChunks(monitors, (p, m) => this.queueApplyMonitor(p, m, now));
     await this.inChunks(reactions, (p, r) => this.queueApplyReaction(p, r));
@@ -120,8 +121,15 @@ export class ConfigSync {
     const monitorIds = new Set(changes.filter((c) => c.kind === 'monitor').map((c) => c.id));
     const reactionIds = new Set(changes.filter((c) => c.kind === 'reaction').map((c) => c.id));
     // Apply what the store holds now rather than each op, so a burst of edits collapses into one write.
-    const monitors = await Promise.all([...monitorIds].map(async (id) => [id, await this.store.getMonitor(id)] as const));
-    const reactions = await Promise.all([...reactionIds].map(async (id) => [id, await this.store.getReaction(id)] as const));
+    // A record the store holds but that cannot be run is removed from Redis like a deleted one.
+    const monitors = await Promise.all([...monitorIds].map(async (id) => {
+      const m = await this.store.getMonitor(id);
+      return [id, m && this.usable('monitor', m) ? m : undefined] as const;
+    }));
+    const reactions = await Promise.all([...reactionIds].map(async (id) => {
+      const r = await this.store.getReaction(id);
+      return [id, r && this.usable('reaction', r) ? r : undefined] as const;
+    }));
     const now = Date.now();
     const p = this.redis.multi();
     // A monitor moved out of this zone is removed here like a deleted one.
@@ -134,12 +142,22 @@ export class ConfigSync {
     for (const [id, r] of reactions) this.logger.info({ reactionId: id }, r ? 'reaction applied to Redis' : 'reaction removed from Redis');
   }
 
+  /**
+   * Whether a record read from the store passes the checks it passed when saved (core/record-check); one written
+   * there by other means that does not is logged, counted and left out of Redis rather than run or crashed on.
+   */
+  private usable(kind: 'monitor' | 'reaction', record: Monitor | Reaction): boolean {
+    const err = kind === 'monitor' ? monitorRecordError(record as unknown as Record<string, unknown>) : reactionRecordError(record as unknown as Record<string, unknown>);
+    if (!err) return true;
+    this.counters.inc(`${kind}s_refused`);
+    const id = kind === 'monitor' ? { monitorId: record.id } : { reactionId: record.id };
+    this.logger.error({ ...id, code: err.code, field: err.field, err: err.message },
+      `${kind} in the store of record is invalid (${err.field}): not applied to Redis; fix it with "cloudroutes ${kind} edit ${record.id}" or the API`);
+    return false;
+  }
+
   private queueApplyMonitor(p: ChainableCommander, m: Monitor, now: number): void {
     const intervalMs = Math.round(m.interval * 1000);
-    if (!Number.isFinite(intervalMs) || intervalMs < 1000) {
-      this.logger.error({ monitorId: m.id, interval: m.interval }, 'monitor has an invalid interval (must be >= 1 s); not applied, fix it in the store');
-      return;
-    }
     const offset = Math.floor(Math.random() * intervalMs);
     p.applyMonitor(this.k.monitor(m.id), this.k.intervals, this.k.monitors, this.k.schedule, m.id, JSON.stringify(m), intervalMs, now, offset);
   }

@@ -7,6 +7,7 @@ import { Counters } from '../core/counters.js';
 import { reportRefusal } from '../core/curve-refusal.js';
 import { keys, lagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
+import { jobTimeoutMs } from '../core/limits.js';
 import { controlMetrics } from '../core/metrics-process.js';
 import { checkFields, encode, type BadMessage, type JobMessage } from '../core/messages.js';
 import { SendQueue } from '../core/send-queue.js';
@@ -83,10 +84,9 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
 
   /** Sends the monitor's job; a config that would make a job no receiver accepts is refused here, named in the log. */
   const dispatch = (monitor: Monitor, due: number, now: number): 'sent' | 'full' | 'bad' => {
-    const timeout = typeof monitor.data?.timeoutMs === 'number' ? monitor.data.timeoutMs : defaultTimeout;
     const job: JobMessage = {
       v: 1, type: 'job', monitorId: monitor.id, name: monitor.name, ctype: monitor.ctype, data: monitor.data,
-      timeoutMs: Math.min(timeout, monitor.interval * 1000), zone, due, sent: now, interval: monitor.interval, createdAt: monitor.createdAt,
+      timeoutMs: jobTimeoutMs(monitor, defaultTimeout), zone, due, sent: now, interval: monitor.interval, createdAt: monitor.createdAt,
     };
     try {
       checkFields('job', job as unknown as Record<string, unknown>, now);

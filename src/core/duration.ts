@@ -1,15 +1,23 @@
-/** Parses `10s`, `1m`, `5m`, `2h`, `1d` or a plain number of seconds into seconds. */
+import { MAX_DURATION_S } from './limits.js';
+
+const TOO_LONG = `at most ${MAX_DURATION_S / 86_400}d`;
+
+/** Parses `10s`, `1m`, `5m`, `2h`, `1d` or a plain number of seconds into seconds; refuses what is not a finite, non-negative, sensible duration. */
 export function parseDuration(input: string | number): number {
   if (typeof input === 'number') {
     if (!Number.isFinite(input) || input < 0) throw new RangeError(`duration ${input} must be a non-negative number of seconds`);
+    if (input > MAX_DURATION_S) throw new RangeError(`duration ${input} is too long: ${TOO_LONG} (${MAX_DURATION_S} seconds)`);
     return input;
   }
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(input);
-  if (!m) throw new RangeError(`duration "${input}" is not understood: use a number of seconds or e.g. 10s, 1m, 5m, 2h`);
+  if (typeof input !== 'string') throw new RangeError(`duration ${JSON.stringify(input)} is not a number of seconds or a text such as 10s`);
+  const m = /^\s*(\d{1,15}(?:\.\d{1,9})?)\s*(ms|s|m|h|d)?\s*$/.exec(input);
+  if (!m) throw new RangeError(`duration "${input.slice(0, 40)}" is not understood: use a number of seconds or e.g. 10s, 1m, 5m, 2h`);
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
   const factor = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[unit]!;
-  return n * factor;
+  const seconds = n * factor;
+  if (seconds > MAX_DURATION_S) throw new RangeError(`duration "${input}" is too long: ${TOO_LONG}`);
+  return seconds;
 }
 
 /** Formats seconds compactly: 90 -> "1m30s". */

@@ -1,4 +1,5 @@
 /** The one catalogue of CloudRoutes errors: a stable code, a message naming what is wrong and what to do. */
+import { intervalProblem } from './limits.js';
 
 export type ErrorCode =
   | 'CR_BAD_MODULE_NAME'
@@ -52,7 +53,7 @@ export const errors = {
   badJson: (what: string, reason: string) =>
     new CloudRoutesError('CR_BAD_JSON', `${what} is not valid JSON (${reason}); quote it for the shell, e.g. --data '{"url":"http://127.0.0.1:8080/"}'`),
   badInterval: (input: string) =>
-    new CloudRoutesError('CR_BAD_INTERVAL', `interval "${input}" is invalid: it must be at least 1s (e.g. 10s, 1m, 5m)`),
+    new CloudRoutesError('CR_BAD_INTERVAL', `interval "${input.slice(0, 40)}" is invalid: ${intervalProblem(undefined)}`),
   badSetting: (name: string, value: string, expected: string) =>
     new CloudRoutesError('CR_BAD_SETTING', `setting ${name}="${value}" is invalid: ${expected}`),
   noSuchMonitor: (id: string) =>

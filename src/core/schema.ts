@@ -1,6 +1,13 @@
 /** Validates plug-in data against the JSON-Schema subset in FieldSchema; returns readable problems. */
 import { bindingProblem } from './secret-binding.js';
+import { headerNameProblem, headerValueProblem, httpUrlProblem } from './http-syntax.js';
 import type { FieldSchema } from './types.js';
+
+const FORMATS: Record<NonNullable<FieldSchema['format']>, (s: string) => string | undefined> = {
+  'http-url': httpUrlProblem,
+  'http-header-name': headerNameProblem,
+  'http-header-value': headerValueProblem,
+};
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
@@ -29,7 +36,10 @@ export function validate(schema: FieldSchema, value: unknown, path = 'data'): st
   }
   if (typeof value === 'string') {
     if (schema.minLength !== undefined && value.length < schema.minLength) problems.push(`${path} must have at least ${schema.minLength} characters`);
+    if (schema.maxLength !== undefined && value.length > schema.maxLength) problems.push(`${path} must have at most ${schema.maxLength} characters`);
     if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) problems.push(`${path} must match ${schema.pattern}`);
+    const formatProblem = schema.format && FORMATS[schema.format]?.(value);
+    if (formatProblem) problems.push(`${path} ${formatProblem}`);
   }
   if (Array.isArray(value)) {
     if (schema.minItems !== undefined && value.length < schema.minItems) problems.push(`${path} must have at least ${schema.minItems} ${schema.minItems === 1 ? 'item' : 'items'}`);
@@ -46,6 +56,7 @@ export function validate(schema: FieldSchema, value: unknown, path = 'data'): st
       for (const need of needs) if (obj[need] === undefined) problems.push(`${path}.${need} is required when ${path}.${key} is set`);
     }
     for (const [key, v] of Object.entries(obj)) {
+      if (schema.propertyNames) problems.push(...validate(schema.propertyNames, key, `${path}.${key}`));
       // Absent, as for required: JSON has no undefined, but data built in code may.
       if (v === undefined) continue;
       const sub = schema.properties?.[key];

@@ -113,7 +113,12 @@ export interface FieldSchema {
   minimum?: number;
   maximum?: number;
   minLength?: number;
+  maxLength?: number;
   pattern?: string;
+  /** A string format checked as HTTP allows (see core/http-syntax): an http(s) URL to call, a header name or value. */
+  format?: 'http-url' | 'http-header-name' | 'http-header-value';
+  /** The schema every key of an object must match, as strings (e.g. header names). */
+  propertyNames?: FieldSchema;
   minItems?: number;
   maxItems?: number;
   /** The value matches exactly one of these; `oneOf: [{ required: ['key'] }, { required: ['password'] }]` reads "exactly one of key, password". */

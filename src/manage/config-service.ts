@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { SECRET_MASK, decryptFields, decryptValue, encryptFields, isEncrypted, isV1 } from '../core/crypto.js';
 import { CloudRoutesError, errors } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
+import { monitorRecordError, reactionRecordError } from '../core/record-check.js';
 import type { PluginLoader } from '../core/plugins.js';
 import { secretFields, validate } from '../core/schema.js';
 import { secretAad, secretDestination, type SecretOwner } from '../core/secret-binding.js';
@@ -45,9 +46,6 @@ export interface MonitorCheck {
   reactionExists?: (id: string) => boolean | Promise<boolean>;
 }
 
-const CALL_ON: CallOn[] = ['failed', 'healthy', 'both'];
-const ZONE = /^[a-z0-9][a-z0-9-]*$/;
-
 /** Marks `err` as caused by input field `field` unless it names a field already. */
 function withField<E extends CloudRoutesError>(err: E, field: string): E {
   err.field ??= field;
@@ -80,7 +78,7 @@ function stringList(value: unknown, name: string): string[] {
   return [...new Set(value as string[])];
 }
 
-/** Parses an interval (>= 1 s) into whole seconds or throws CR_BAD_INTERVAL. */
+/** Parses an interval into whole seconds within the limits (core/limits) or throws CR_BAD_INTERVAL. */
 export function parseInterval(input: string | number): number {
   let seconds: number;
   try {
@@ -88,6 +86,7 @@ export function parseInterval(input: string | number): number {
   } catch {
     throw errors.badInterval(String(input));
   }
+  // 0.5 s is refused rather than rounded up to the 1 s it is not.
   if (!(seconds >= 1)) throw errors.badInterval(String(input));
   return Math.round(seconds);
 }
@@ -111,14 +110,12 @@ export class ConfigService {
     const exists = opts.reactionExists ?? (async (id: string) => (await this.store.getReaction(id)) !== undefined);
     for (const id of reactions) if (!(await exists(id))) throw withField(errors.noSuchReaction(id), 'reactions');
     const zones = await at('zones', () => stringList(input.zones, 'zones'));
-    for (const z of zones) if (!ZONE.test(z)) throw withField(errors.badSetting('zones', z, 'zone names use lowercase letters, digits and dashes'), 'zones');
-    const quorum = await at('quorum', () => {
-      const q = input.quorum ?? 1;
-      if (!Number.isInteger(q) || q < 1) throw errors.badSetting('quorum', String(input.quorum), 'a whole number of zones, 1 or more');
-      if (zones.length && q > zones.length) throw errors.badSetting('quorum', String(q), `at most the number of zones listed (${zones.length})`);
-      return q;
-    });
-    return { name, ctype: input.ctype, interval, reactions, ...(zones.length ? { zones } : {}), ...(quorum > 1 ? { quorum } : {}), data };
+    const quorum = input.quorum ?? 1;
+    const fields: MonitorFields = { name, ctype: input.ctype, interval, reactions, ...(zones.length ? { zones } : {}), ...(quorum !== 1 ? { quorum } : {}), data };
+    // The same check the bridge applies to what it reads back from the store, so what is saved is also run.
+    const refused = monitorRecordError({ id: opts.id, ...fields });
+    if (refused) throw refused;
+    return fields;
   }
 
   /** Validates a reaction; returns it as it would be stored as reaction `id`. `existing`: the reaction being replaced. */
@@ -126,22 +123,17 @@ export class ConfigService {
     const name = await at('name', () => requireName(input.name, 'reaction'));
     const previous = existing && { type: existing.rtype, data: existing.data };
     const data = await this.storedData(this.actions, input.rtype, 'rtype', input.data, { kind: 'reaction', id }, previous);
-    const trigger = await at('trigger', () => {
-      const t = input.trigger ?? 1;
-      if (!Number.isInteger(t) || t < 1) throw errors.badSetting('trigger', String(input.trigger), 'a whole number of consecutive failures, 1 or more');
-      return t;
-    });
     const frequency = await at('frequency', () => {
       try {
         return parseDuration(input.frequency ?? 0);
-      } catch {
-        throw errors.badSetting('frequency', String(input.frequency), 'a duration such as 30s or 5m');
+      } catch (err) {
+        throw errors.badSetting('frequency', String(input.frequency).slice(0, 40), (err as Error).message);
       }
     });
-    const callOn = (input.callOn ?? 'failed') as CallOn;
-    if (!CALL_ON.includes(callOn)) throw withField(errors.badSetting('call-on', String(input.callOn), 'one of failed, healthy, both'), 'callOn');
-    if (input.once !== undefined && typeof input.once !== 'boolean') throw withField(errors.badSetting('once', String(input.once), 'true or false'), 'once');
-    return { name, rtype: input.rtype, trigger, frequency, callOn, once: input.once === true, data };
+    const fields: ReactionFields = { name, rtype: input.rtype, trigger: input.trigger ?? 1, frequency, callOn: (input.callOn ?? 'failed') as CallOn, once: input.once ?? false, data };
+    const refused = reactionRecordError({ id: existing?.id, ...fields });
+    if (refused) throw refused;
+    return fields;
   }
 
   /** Validates and stores a new monitor; the bridge carries it to Redis. */

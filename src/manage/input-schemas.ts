@@ -3,13 +3,14 @@
  * configuration document). They check shape and types only; ConfigService checks the meaning.
  * Written in the subset OpenAPI 3.0 shares with JSON Schema, so the API's OpenAPI document can show them.
  */
+import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REACTIONS, MAX_ZONES } from '../core/limits.js';
 
 const duration = (description: string) => ({
-  anyOf: [{ type: 'string', maxLength: 32 }, { type: 'number', minimum: 0 }],
+  anyOf: [{ type: 'string', maxLength: 32 }, { type: 'number' }],
   description,
 });
 
-const ids = (description: string) => ({ type: 'array', items: { type: 'string', maxLength: 100 }, maxItems: 1000, description });
+const ids = (description: string, maxItems: number) => ({ type: 'array', items: { type: 'string', maxLength: MAX_ID_LENGTH }, maxItems, description });
 
 const data = (what: string) => ({
   type: 'object',
@@ -20,12 +21,12 @@ const data = (what: string) => ({
 export const monitorInputSchema = {
   type: 'object',
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: 200, description: 'a name for people' },
-    ctype: { type: 'string', maxLength: 100, description: 'check module, e.g. http-get-statuscode' },
-    interval: duration('time between checks: 10s, 1m, 5m or a number of seconds (at least 1)'),
+    name: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH, description: 'a name for people' },
+    ctype: { type: 'string', maxLength: MAX_ID_LENGTH, description: 'check module, e.g. http-get-statuscode' },
+    interval: duration('time between checks: 10s, 1m, 5m or a number of seconds (1s to 7d)'),
     data: data('check'),
-    reactions: ids('reaction ids to run on this monitor'),
-    zones: ids('zones that check it (default: every zone)'),
+    reactions: ids('reaction ids to run on this monitor', MAX_REACTIONS),
+    zones: ids('zones that check it (default: every zone)', MAX_ZONES),
     quorum: { type: 'integer', minimum: 1, description: 'zones that must see it failed within one interval before it is failed' },
   },
   required: ['name', 'ctype', 'interval', 'data'],
@@ -35,10 +36,10 @@ export const monitorInputSchema = {
 export const reactionInputSchema = {
   type: 'object',
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: 200, description: 'a name for people' },
-    rtype: { type: 'string', maxLength: 100, description: 'reaction module, e.g. webhook' },
+    name: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH, description: 'a name for people' },
+    rtype: { type: 'string', maxLength: MAX_ID_LENGTH, description: 'reaction module, e.g. webhook' },
     trigger: { type: 'integer', minimum: 1, description: 'consecutive failed results before it runs on failure (default 1)' },
-    frequency: duration('least time between two runs for the same monitor, e.g. 5m (default 0)'),
+    frequency: duration('least time between two runs for the same monitor, e.g. 5m (default 0, at most 30d)'),
     callOn: { type: 'string', enum: ['failed', 'healthy', 'both'], description: 'which results it runs on (default failed)' },
     once: { type: 'boolean', description: 'run at most once per episode (default false)' },
     data: data('reaction'),

@@ -143,7 +143,7 @@ for (const name of ['aws-ec2-reboot', 'aws-ec2-start', 'aws-ec2-stop']) {
     assert.equal(validate(f, data({ secretAccessKey: undefined })), ['data.secretAccessKey is required when data.accessKeyId is set']);
     assert.equal(validate(f, data({ accessKeyId: undefined })), ['data.accessKeyId is required when data.secretAccessKey is set']);
     assert.match(validate(f, data({ accessKeyId: 'akia-lower' })).join(), 'data.accessKeyId must match');
-    assert.match(validate(f, data({ baseUrl: 'ec2.local' })).join(), 'data.baseUrl must match');
+    assert.match(validate(f, data({ baseUrl: 'ec2.local' })).join(), /data\.baseUrl (is not a URL|must be an http:\/\/ or https:\/\/ URL)/);
     assert.match(validate(f, data({ dropletId: 1 })).join(), 'data.dropletId is not a known field');
     assert.equal(secretFields(f), ['accessKeyId', 'secretAccessKey', 'sessionToken']);
     assert.match(String((await load(name)).meta.description), 'default credential chain');

@@ -25,7 +25,7 @@ const ctx = () => ({ signal: AbortSignal.timeout(5000), logger: memoryLog().logg
 test('schema rejects bad data naming the field; the webhook URL is secret; text is a checked template', () => {
   const f = mod.meta.fields;
   assert.equal(validate(f, {}), ['data.webhookUrl is required']);
-  assert.match(validate(f, { webhookUrl: 'hooks.slack.com' }).join(), 'data.webhookUrl must match');
+  assert.match(validate(f, { webhookUrl: 'hooks.slack.com' }).join(), /data\.webhookUrl (is not a URL|must be an http:\/\/ or https:\/\/ URL)/);
   assert.match(validate(f, { webhookUrl: 'https://h/', icon: ':x:' }).join(), 'data.icon is not a known field');
   assert.equal(secretFields(f), ['webhookUrl']);
   assert.match(templateProblems(f, { webhookUrl: 'https://h/', text: '{{monitor.nmae}} down' }).join(), 'data.text uses unknown template field {{monitor.nmae}}');

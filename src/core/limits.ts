@@ -1,0 +1,70 @@
+/**
+ * The limits a monitor, a reaction and the jobs made from them may have: one source for the API, the CLI, apply,
+ * the bridge, the control and the message decoders, so nothing accepted at save time is refused later.
+ */
+/** Shortest time between two checks of a monitor, in seconds. */
+export const MIN_INTERVAL_S = 1;
+/** Longest time between two checks of a monitor, in seconds (7 days). */
+export const MAX_INTERVAL_S = 7 * 86_400;
+/** Longest least time between two runs of a reaction for one monitor, in seconds (30 days). */
+export const MAX_FREQUENCY_S = 30 * 86_400;
+/** Longest duration parseDuration reads, in seconds (365 days): beyond it a value is a mistake, not a setting. */
+export const MAX_DURATION_S = 365 * 86_400;
+/** Shortest and longest time limit of one check or of a job (`timeoutMs`), in milliseconds. */
+export const MIN_TIMEOUT_MS = 1;
+export const MAX_TIMEOUT_MS = 600_000;
+/** Most consecutive failures a reaction's trigger may wait for. */
+export const MAX_TRIGGER = 100_000;
+/** Longest id (monitor, reaction, zone, module name) in characters. */
+export const MAX_ID_LENGTH = 100;
+/** Longest monitor or reaction name in characters. */
+export const MAX_NAME_LENGTH = 500;
+/** Longest result message in characters. */
+export const MAX_MESSAGE_LENGTH = 10_000;
+/** Largest `data` of a monitor or reaction, as stored and as sent in a job: bytes of its JSON (64 KiB). */
+export const MAX_DATA_BYTES = 64 * 1024;
+/** Most zones a monitor may name, and most reactions it may use. */
+export const MAX_ZONES = 100;
+export const MAX_REACTIONS = 1000;
+
+/** What is wrong with an interval of `seconds`, or undefined when it is within the limits. */
+export function intervalProblem(seconds: unknown): string | undefined {
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < MIN_INTERVAL_S || seconds > MAX_INTERVAL_S) {
+    return `it must be a whole number of seconds, at least ${MIN_INTERVAL_S}s and at most ${MAX_INTERVAL_S / 86_400}d (e.g. 10s, 1m, 5m)`;
+  }
+  return undefined;
+}
+
+/** What is wrong with a reaction frequency of `seconds`, or undefined. */
+export function frequencyProblem(seconds: unknown): string | undefined {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_FREQUENCY_S) {
+    return `a duration from 0 to ${MAX_FREQUENCY_S / 86_400}d, such as 30s or 5m`;
+  }
+  return undefined;
+}
+
+/** Whether `ms` is a usable time limit: a whole number of milliseconds from MIN_TIMEOUT_MS to MAX_TIMEOUT_MS. */
+export function isTimeoutMs(ms: unknown): ms is number {
+  return typeof ms === 'number' && Number.isInteger(ms) && ms >= MIN_TIMEOUT_MS && ms <= MAX_TIMEOUT_MS;
+}
+
+/** What is wrong with a `timeoutMs`, or undefined. */
+export function timeoutProblem(ms: unknown): string | undefined {
+  return isTimeoutMs(ms) ? undefined : `it must be a whole number of milliseconds from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`;
+}
+
+/**
+ * The time limit of a monitor's job: its data.timeoutMs, else `defaultMs`, never longer than its interval and always
+ * within the limits, so the job passes the decoder whatever the control was given.
+ */
+export function jobTimeoutMs(monitor: { interval: number; data: Record<string, unknown> }, defaultMs: number): number {
+  const own = monitor.data.timeoutMs;
+  const wanted = isTimeoutMs(own) ? own : isTimeoutMs(defaultMs) ? defaultMs : 10_000;
+  const perInterval = Math.floor(monitor.interval * 1000);
+  return Math.min(wanted, perInterval >= MIN_TIMEOUT_MS ? perInterval : MIN_TIMEOUT_MS);
+}
+
+/** Bytes of `data` as JSON: what MAX_DATA_BYTES bounds. */
+export function dataBytes(data: unknown): number {
+  return Buffer.byteLength(JSON.stringify(data) ?? '');
+}

@@ -1,0 +1,45 @@
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { keys } from '../src/core/keys.js';
+import { Cluster, putMonitor, waitFor } from './helpers/cluster.js';
+import { RedisServer } from './helpers/redis-server.js';
+
+const FIXTURE_CHECKS = fileURLToPath(new URL('../../test/fixtures/checks', import.meta.url));
+const server = new RedisServer();
+const zone = 'control-limits';
+const k = keys(zone);
+let redis: Redis;
+let cluster: Cluster;
+
+test.before(async () => {
+  await server.start();
+  redis = server.client();
+  cluster = await new Cluster({ redisUrl: server.url, zone, checksPath: [FIXTURE_CHECKS] }).start();
+});
+test.after(async () => {
+  await cluster.stop();
+  redis.disconnect();
+  await server.stop();
+});
+
+test('a monitor config in Redis with a time limit out of the limits still gives a job the worker takes, with a time limit inside them', async () => {
+  // Written into Redis as no entry point would: the control must not pass these on as the job's own limit.
+  const odd = { 'm-neg': -1, 'm-frac': 1.5, 'm-huge': 1e308, 'm-text': '5s', 'm-zero': 0 };
+  for (const [id, timeoutMs] of Object.entries(odd)) await putMonitor(redis, zone, { id, ctype: 'free-form', interval: 2, data: { timeoutMs } });
+  await putMonitor(redis, zone, { id: 'm-short', ctype: 'free-form', interval: 1, data: { timeoutMs: 600_000 } });
+  for (const id of Object.keys(odd)) {
+    const s = await waitFor(async () => {
+      const state = await redis.hgetall(k.state(id));
+      return state.status ? state : undefined;
+    }, 5000, `${id} checked`);
+    assert.is(s.status, 'healthy', `${id}: ${JSON.stringify(s)}`);
+    assert.is(s.message, 'checked with a time limit of 2000 ms', `${id}: the default 10 s, cut to the 2 s interval`);
+  }
+  const short = await waitFor(async () => (await redis.hgetall(k.state('m-short'))).message, 5000, 'm-short checked');
+  assert.is(short, 'checked with a time limit of 1000 ms', 'never longer than the interval');
+  assert.equal([...cluster.worker!.counters.totals.keys()].filter((c) => c.startsWith('bad_messages')), [], 'the worker refused no job');
+});
+
+test.run();
