@@ -1,5 +1,6 @@
 /** The JSON messages on the ZeroMQ sockets, each with protocol version `v`, and their strict decoders. */
 import { CloudRoutesError } from './errors.js';
+import { MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_INTERVAL_S, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS, MIN_INTERVAL_S, MIN_TIMEOUT_MS } from './limits.js';
 import type { Status } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -65,15 +66,14 @@ export class BadMessage extends CloudRoutesError {
   }
 }
 
-/** The bounds a message's values must keep; a monitor's own limits are checked when it is saved. */
+/** The bounds a message's values must keep: a monitor's own limits (core/limits), plus what only messages need. */
 export const MESSAGE_LIMITS = {
-  idLength: 100,
-  nameLength: 500,
-  messageLength: 10_000,
-  dataBytes: 64 * 1024,
-  timeoutMs: 600_000,
-  /** Seconds; the longest interval a monitor may have. */
-  intervalS: 7 * 24 * 3600,
+  idLength: MAX_ID_LENGTH,
+  nameLength: MAX_NAME_LENGTH,
+  messageLength: MAX_MESSAGE_LENGTH,
+  dataBytes: MAX_DATA_BYTES,
+  timeoutMs: MAX_TIMEOUT_MS,
+  intervalS: MAX_INTERVAL_S,
   /** How far a time stamp may be from the receiver's clock. */
   clockSkewMs: 24 * 3600_000,
   metrics: 100,
@@ -113,8 +113,8 @@ const metrics: Check = (v) => {
 const FIELDS: Record<Message['type'], [string, Check][]> = {
   job: [
     ['monitorId', text(L.idLength, 1)], ['name', text(L.nameLength)], ['ctype', plainName(L.idLength)], ['data', data],
-    ['timeoutMs', int(1, L.timeoutMs)], ['zone', plainName(L.idLength)], ['due', stamp], ['sent', stamp],
-    ['interval', int(1, L.intervalS)], ['createdAt', optional(int(0, Number.MAX_SAFE_INTEGER))],
+    ['timeoutMs', int(MIN_TIMEOUT_MS, L.timeoutMs)], ['zone', plainName(L.idLength)], ['due', stamp], ['sent', stamp],
+    ['interval', int(MIN_INTERVAL_S, L.intervalS)], ['createdAt', optional(int(0, Number.MAX_SAFE_INTEGER))],
   ],
   result: [
     ['monitorId', text(L.idLength, 1)], ['zone', plainName(L.idLength)],

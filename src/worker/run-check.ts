@@ -4,6 +4,7 @@ import { decryptFields } from '../core/crypto.js';
 import type { PluginLoader } from '../core/plugins.js';
 import type { CheckContext, CheckModule, CheckResult, Signal } from '../core/types.js';
 import { MESSAGE_LIMITS, type JobMessage } from '../core/messages.js';
+import { isTimeoutMs, timeoutProblem } from '../core/limits.js';
 
 /** Reads a monitor's last webhook or heartbeat signal. */
 export type SignalReader = (monitorId: string) => Promise<Signal | null>;
@@ -18,9 +19,7 @@ const STATUSES = new Set(['healthy', 'failed', 'unknown']);
 export async function runCheck(job: JobMessage, loader: PluginLoader<CheckModule>, secretKey: Buffer | undefined, logger: Logger, signals?: SignalReader): Promise<CheckResult> {
   const started = performance.now();
   const timeoutMs = job.timeoutMs;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MESSAGE_LIMITS.timeoutMs) {
-    return { status: 'unknown', message: `timeoutMs ${String(timeoutMs)} is not an integer from 1 to ${MESSAGE_LIMITS.timeoutMs}` };
-  }
+  if (!isTimeoutMs(timeoutMs)) return { status: 'unknown', message: `timeoutMs ${String(timeoutMs)}: ${timeoutProblem(timeoutMs)}` };
   let timer: NodeJS.Timeout | undefined;
   let signal: AbortSignal | undefined;
   try {
