@@ -29,6 +29,7 @@ test('dev starts redis-server and every process, a CLI in another terminal finds
   assert.match(dev.output, /processes: broker, bridge, control, worker, sink, web/);
   assert.match(dev.output, new RegExp(`web: http://127.0.0.1:${env.CLOUDROUTES_WEB_PORT}/`));
   assert.ok(existsSync(join(dir, 'data', 'secret.key')));
+  assert.match(dev.output, 'commands allowed: this worker and sink run execute-shell-command and ssh-command');
 
   const srv: Server = createServer(() => undefined);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
@@ -40,6 +41,10 @@ test('dev starts redis-server and every process, a CLI in another terminal finds
     return s.code === 0 && (JSON.parse(s.stdout) as { status: string }[])[0]?.status === 'healthy';
   }, 8000, 'status healthy through the dev cluster');
   srv.close();
+  const ran = join(dir, 'ran-under-dev');
+  const shell = await cli(['monitor', 'add', '--name', 'shell', '--ctype', 'execute-shell-command', '--interval', '1s', '--data', JSON.stringify({ command: `touch ${ran}` })], env, dir);
+  assert.is(shell.code, 0, shell.stderr);
+  await waitFor(() => existsSync(ran), 8000, "dev's worker running an execute-shell-command check");
 
   const code = await dev.kill('SIGINT');
   assert.is(code, 0);

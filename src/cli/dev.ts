@@ -82,7 +82,9 @@ export async function runDev(): Promise<void> {
   }
   writeFileSync(devStatePath(dataDir), JSON.stringify({ redisUrl, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
 
-  const env = { ...process.env, REDIS_URL: redisUrl, CLOUDROUTES_STORE: settings.store };
+  // One machine, one operator: its worker and sink run modules that run commands, unless told CLOUDROUTES_ALLOW_COMMANDS=0.
+  const allowCommands = process.env.CLOUDROUTES_ALLOW_COMMANDS !== '0';
+  const env = { ...process.env, REDIS_URL: redisUrl, CLOUDROUTES_STORE: settings.store, CLOUDROUTES_ALLOW_COMMANDS: allowCommands ? '1' : '0' };
   const children = new Map<string, ChildProcess>();
   let stopping = false;
   const launch = (name: string) => {
@@ -96,6 +98,9 @@ export async function runDev(): Promise<void> {
   };
   for (const name of PROCESSES) launch(name);
   console.log(`store of record: ${settings.store}`);
+  console.log(allowCommands
+    ? 'commands allowed: this worker and sink run execute-shell-command and ssh-command (a worker or sink started on its own needs --allow-commands)'
+    : 'commands not allowed (CLOUDROUTES_ALLOW_COMMANDS=0): checks and reactions that run commands are refused');
   console.log(`broker ${settings.brokerHost} ports ${Object.values(settings.ports).join(', ')}; processes: ${PROCESSES.join(', ')} (pids ${[...children.values()].map((c) => c.pid).join(', ')})`);
   console.log(`web: http://127.0.0.1:${process.env.CLOUDROUTES_WEB_PORT || 8080}/ (dashboard and API; create a key with "npx cloudroutes apikey create --name me")`);
   console.log('CloudRoutes is running. In another terminal: npx cloudroutes --help, npx cloudroutes status. Ctrl-C stops everything.');

@@ -15,6 +15,7 @@ import { parseMetricsPort, withMetrics, type MetricsFlags } from '../core/metric
 import { LazyStore } from '../store/lazy-store.js';
 import { envInt, intOption } from './output.js';
 import { openStoreRetrying } from '../store/open.js';
+import { allowCommandsFromEnv } from '../core/command-policy.js';
 
 interface Running {
   stop(): Promise<void>;
@@ -90,12 +91,14 @@ export function processCommands(program: Command): void {
   metricsOptions(program.command('worker'))
     .description('run a worker: run checks (many at once) and send their results')
     .option('--concurrency <n>', 'checks run at once (env CLOUDROUTES_WORKER_CONCURRENCY, default 256)', intOption('--concurrency', 1))
+    .option('--allow-commands', 'run checks that run commands, e.g. execute-shell-command (env CLOUDROUTES_ALLOW_COMMANDS=1); without it they give unknown')
     .action((o) =>
       serve('worker', (s, logger) =>
         withMetrics('worker', o, logger, (metrics) => withRedis(s, logger, (redis) =>
           startWorker({
             jobs: endpoint(host(s), s.ports.workers), results: endpoint(host(s), s.ports.resultsIn), zone: s.zone, logger, redis,
             concurrency: o.concurrency ?? envInt('CLOUDROUTES_WORKER_CONCURRENCY', 256, 1), secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath, metrics,
+            allowCommands: o.allowCommands === true || allowCommandsFromEnv(),
           }),
         )),
       ),
@@ -103,7 +106,8 @@ export function processCommands(program: Command): void {
 
   metricsOptions(program.command('sink'))
     .description('run a sink: record results in Redis and run the reactions whose rules hold')
-    .action((o: MetricsFlags) =>
+    .option('--allow-commands', 'run reactions that run commands, e.g. execute-shell-command, ssh-command (env CLOUDROUTES_ALLOW_COMMANDS=1); without it they are recorded failed')
+    .action((o: MetricsFlags & { allowCommands?: boolean }) =>
       serve('sink', (s, logger) => {
         // A short lock wait: SQLite blocks the whole process while it waits.
         const store = new LazyStore(s.store, { busyTimeoutMs: 100, logger });
@@ -113,6 +117,7 @@ export function processCommands(program: Command): void {
             secretKey: resolveSecretKey(s.secretKey, s.dataDir), actionsPath: s.actionsPath,
             reactionTimeoutMs: envInt('CLOUDROUTES_REACTION_TIMEOUT_MS', 30_000, 1),
             claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) }, metrics,
+            allowCommands: o.allowCommands === true || allowCommandsFromEnv(),
           });
           return { stop: async () => { await sink.stop(); await store.close(); } };
         }));

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'CR_BAD_DOCUMENT'
   | 'CR_SECRET_KEY'
   | 'CR_STORE'
-  | 'CR_REDIS_MISSING';
+  | 'CR_REDIS_MISSING'
+  | 'CR_COMMANDS_NOT_ALLOWED';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -58,4 +59,6 @@ export const errors = {
   store: (reason: string) => new CloudRoutesError('CR_STORE', `store of record: ${reason}`, false),
   redisMissing: () =>
     new CloudRoutesError('CR_REDIS_MISSING', 'no Redis: REDIS_URL is not set and no redis-server is on PATH; install Redis (Debian: apt-get install redis-server) or set REDIS_URL=redis://host:6379', false),
+  commandsNotAllowed: (where: 'worker' | 'sink') =>
+    new CloudRoutesError('CR_COMMANDS_NOT_ALLOWED', `commands are not allowed on this ${where}: start it with --allow-commands`, false),
 };

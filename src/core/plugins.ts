@@ -89,6 +89,7 @@ export class PluginLoader<M extends CheckModule | ReactionModule> {
     const meta = mod.meta as PluginMeta | undefined;
     if (!meta || typeof meta !== 'object') return 'it must export meta = { title, fields }';
     if (typeof meta.title !== 'string' || !meta.title) return 'meta.title must be a non-empty string';
+    if (meta.runsCommands !== undefined && typeof meta.runsCommands !== 'boolean') return 'meta.runsCommands, when set, must be true or false';
     if (mod.shouldRun !== undefined && typeof mod.shouldRun !== 'function') return 'shouldRun, when exported, must be a function';
     if (mod.prepareData !== undefined && typeof mod.prepareData !== 'function') return 'prepareData, when exported, must be a function';
     return schemaProblem(meta.fields);

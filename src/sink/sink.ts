@@ -8,6 +8,7 @@ import { keys } from '../core/keys.js';
 import { sinkMetrics } from '../core/metrics-process.js';
 import { BadMessage, decode, type ResultMessage } from '../core/messages.js';
 import { reactionLoader } from '../core/plugins.js';
+import { commandPolicy, commandRefusal } from '../core/command-policy.js';
 import type { Monitor, Reaction, ReactionEvent, Status } from '../core/types.js';
 import { shouldRun } from './rules.js';
 import { runReaction } from './run-reaction.js';
@@ -29,6 +30,8 @@ export interface SinkOptions {
   claims?: ReactionClaims;
   /** Registry of this process's /metrics (--metrics-port): latency per monitor, results, reactions, counters. */
   metrics?: Registry;
+  /** Run reactions that run commands (--allow-commands); without it each such run is recorded failed, not run. */
+  allowCommands?: boolean;
 }
 
 export interface Sink {
@@ -47,6 +50,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   counters.start();
   const prom = opts.metrics && sinkMetrics(opts.metrics, counters);
   const loader = reactionLoader(opts.actionsPath);
+  const commands = commandPolicy(opts.allowCommands, 'sink');
   const claims = opts.claims;
   const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
   const maxRunning = opts.maxRunning ?? 64;
@@ -88,8 +92,10 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     const run = (async () => {
       // The store's claim holds across zones and survives a Redis that lost its data; it runs off the
       // result loop, so a slow or dead store never holds up recording results.
-      if (claims && !(await claimAcrossZones(claims, reaction, event, now, episodeStart, log))) return;
-      const r = await runReaction(mod, event, timeoutMs, opts.secretKey, log);
+      // Refused before the claim across zones, so that a sink of another zone allowed to run it still does.
+      const refused = commandRefusal(mod.meta, commands);
+      if (!refused && claims && !(await claimAcrossZones(claims, reaction, event, now, episodeStart, log))) return;
+      const r = refused ? { outcome: 'failed' as const, message: refused.message, durationMs: 0 } : await runReaction(mod, event, timeoutMs, opts.secretKey, log);
       counters.inc(`reactions.${r.outcome}`);
       log[r.outcome === 'failed' ? 'warn' : 'info']({ outcome: r.outcome, durationMs: r.durationMs, reason: r.message || undefined }, 'reaction run');
       await recordRun(event, reaction, r.outcome, r.message);
@@ -171,7 +177,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   })().catch((err) => {
     if (!stopped) logger.error({ err: (err as Error).message }, 'sink receive loop ended unexpectedly');
   });
-  logger.info({ results: opts.results, zone }, 'sink started');
+  logger.info({ results: opts.results, zone, allowCommands: commands.allowed }, 'sink started');
 
   return {
     counters,

@@ -4,6 +4,7 @@ import { decryptFields } from '../core/crypto.js';
 import type { PluginLoader } from '../core/plugins.js';
 import type { CheckContext, CheckModule, CheckResult, Signal } from '../core/types.js';
 import type { JobMessage } from '../core/messages.js';
+import { commandPolicy, commandRefusal, type CommandPolicy } from '../core/command-policy.js';
 
 /** Reads a monitor's last webhook or heartbeat signal. */
 export type SignalReader = (monitorId: string) => Promise<Signal | null>;
@@ -11,7 +12,10 @@ export type SignalReader = (monitorId: string) => Promise<Signal | null>;
 const STATUSES = new Set(['healthy', 'failed', 'unknown']);
 
 /** Runs the job's check; always resolves, by the deadline at the latest. Without `signals`, ctx.lastSignal rejects. */
-export async function runCheck(job: JobMessage, loader: PluginLoader<CheckModule>, secretKey: Buffer | undefined, logger: Logger, signals?: SignalReader): Promise<CheckResult> {
+export async function runCheck(
+  job: JobMessage, loader: PluginLoader<CheckModule>, secretKey: Buffer | undefined, logger: Logger, signals?: SignalReader,
+  commands: CommandPolicy = commandPolicy(false, 'worker'),
+): Promise<CheckResult> {
   const started = performance.now();
   const signal = AbortSignal.timeout(job.timeoutMs);
   let timer: NodeJS.Timeout | undefined;
@@ -22,6 +26,8 @@ export async function runCheck(job: JobMessage, loader: PluginLoader<CheckModule
   try {
     const run = (async () => {
       const mod = await loader.load(job.ctype);
+      const refused = commandRefusal(mod.meta, commands);
+      if (refused) return { status: 'unknown', message: refused.message } satisfies CheckResult;
       const data = decryptFields(secretKey, job.data);
       const log = logger.child({ monitorId: job.monitorId, ctype: job.ctype });
       const ctx: CheckContext = {

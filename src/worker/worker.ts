@@ -9,6 +9,7 @@ import { LagRecorder } from '../core/lag-recorder.js';
 import { workerMetrics } from '../core/metrics-process.js';
 import { BadMessage, decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
 import { checkLoader } from '../core/plugins.js';
+import { commandPolicy } from '../core/command-policy.js';
 import { SendQueue } from '../core/send-queue.js';
 import { readSignal } from '../core/signals.js';
 import { runCheck, type SignalReader } from './run-check.js';
@@ -28,6 +29,8 @@ export interface WorkerOptions {
   checksPath?: string[];
   /** Registry of this process's /metrics (--metrics-port): checks by result and duration, running checks, counters. */
   metrics?: Registry;
+  /** Run checks that run commands (--allow-commands); without it they give unknown, not run. */
+  allowCommands?: boolean;
 }
 
 export interface Worker {
@@ -43,6 +46,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const counters = new Counters(opts.redis, keys(opts.zone).counters, 'worker');
   counters.start();
   const loader = checkLoader(opts.checksPath);
+  const commands = commandPolicy(opts.allowCommands, 'worker');
   const redis = opts.redis;
   const signals: SignalReader | undefined = redis ? (id) => readSignal(redis, opts.zone, id) : undefined;
   const dealer = new Dealer({ sendHighWaterMark: 1000, receiveHighWaterMark: concurrency * 2, linger: 0 });
@@ -79,7 +83,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     prom?.startLag(late);
     running++;
     const started = performance.now();
-    const result = await runCheck(job, loader, opts.secretKey, logger, signals);
+    const result = await runCheck(job, loader, opts.secretKey, logger, signals, commands);
     running--;
     counters.inc(`checks.${result.status}`);
     prom?.checked(job.ctype, result.status, performance.now() - started);
@@ -120,7 +124,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   });
 
   sendCredit();
-  logger.info({ jobs: opts.jobs, results: opts.results, concurrency }, 'worker started');
+  logger.info({ jobs: opts.jobs, results: opts.results, concurrency, allowCommands: commands.allowed }, 'worker started');
 
   return {
     counters,

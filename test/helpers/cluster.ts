@@ -25,6 +25,8 @@ export interface ClusterOptions {
   reactionTimeoutMs?: number;
   concurrency?: number;
   secretKey?: Buffer;
+  /** The worker and sink run modules that run commands (--allow-commands). */
+  allowCommands?: boolean;
 }
 
 export class Cluster {
@@ -64,6 +66,7 @@ export class Cluster {
     this.worker = await startWorker({
       jobs: this.url(this.ports.workers), results: this.url(this.ports.resultsIn), zone: this.opts.zone, logger: silent,
       redis: this.conn(), checksPath: this.opts.checksPath, concurrency: this.opts.concurrency, secretKey: this.opts.secretKey,
+      allowCommands: this.opts.allowCommands,
     });
   }
 
@@ -71,6 +74,7 @@ export class Cluster {
     this.sink = await startSink({
       results: this.url(this.ports.sinks), redis: this.conn(), zone: this.opts.zone, logger: silent,
       actionsPath: this.opts.actionsPath, reactionTimeoutMs: this.opts.reactionTimeoutMs, secretKey: this.opts.secretKey,
+      allowCommands: this.opts.allowCommands,
     });
   }
 
