@@ -39,7 +39,7 @@ async function waitForRedis(url: string, ms: number): Promise<void> {
       await new Promise((res) => setTimeout(res, 100));
     }
   }
-  throw new Error(`redis-server did not answer at ${url} within ${ms} ms; see ${url} log in the data dir`);
+  throw errors.redisNoAnswer(url, ms);
 }
 
 function alreadyRunning(dataDir: string): number | undefined {

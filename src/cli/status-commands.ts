@@ -4,7 +4,7 @@ import type { Histogram } from '../core/histogram.js';
 import { keys, lagKey, startLagKey } from '../core/keys.js';
 import { readLagHash } from '../core/lag-recorder.js';
 import { createLogger } from '../core/logger.js';
-import { validate } from '../core/schema.js';
+import { fieldProblems } from '../core/schema.js';
 import { errors } from '../core/errors.js';
 import type { JobMessage } from '../core/messages.js';
 import { runCheck } from '../worker/run-check.js';
@@ -50,7 +50,7 @@ export function statusCommands(program: Command, run: Run): void {
     .action((ctype: string, o) =>
       run(async (ctx) => {
         const data = parseJsonOption(o.data, '--data') as Record<string, unknown>;
-        const problems = validate((await ctx.checks.load(ctype)).meta.fields, data);
+        const problems = fieldProblems((await ctx.checks.load(ctype)).meta.fields, data);
         if (problems.length) throw errors.badData(`check "${ctype}"`, problems);
         const now = Date.now();
         // The worker's own path: the same deadline, the hard cut-off of a check that ignores it, and thrown errors as unknown.

@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { Histogram } from './histogram.js';
 import { keys, lagKey, startLagKey } from './keys.js';
 import { counterEntries, histogramSamples, registerCounterFamilies, scrapeMetric, within, type Sample } from './metrics.js';
+import { errors } from './errors.js';
 
 export interface MonitorRow {
   id: string;
@@ -46,7 +47,7 @@ export class ZoneReader {
 
   private async fetch(): Promise<ZoneSnapshot> {
     // Commands sent while disconnected would wait in ioredis's queue until Redis is back.
-    if (this.redis.status !== 'ready') throw new Error(`Redis is not connected (${this.redis.status})`);
+    if (this.redis.status !== 'ready') throw errors.redisNotConnected(this.redis.status);
     const k = keys(this.zone);
     const p = `cr:${this.zone}:`;
     // SORT ... GET reads every monitor's config and state fields in one command.

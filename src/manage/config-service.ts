@@ -3,8 +3,8 @@ import { SECRET_MASK, decryptValue, encryptFields, isEncrypted } from '../core/c
 import { CloudRoutesError, errors } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import type { PluginLoader } from '../core/plugins.js';
-import { secretFields, validate } from '../core/schema.js';
-import { templateProblems } from '../core/template.js';
+import { fieldProblems, secretFields } from '../core/schema.js';
+import { templateFieldProblems } from '../core/template.js';
 import type { CallOn, CheckModule, Monitor, Reaction, ReactionModule } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import { newId } from './ids.js';
@@ -233,11 +233,11 @@ export class ConfigService {
     try {
       if (prepare) data = prepare(mod, data);
       const plain = this.plainData(data, what);
-      const problems = validate(mod.meta.fields, plain);
-      if (!problems.length) problems.push(...templateProblems(mod.meta.fields, plain));
+      const problems = fieldProblems(mod.meta.fields, plain);
+      if (!problems.length) problems.push(...templateFieldProblems(mod.meta.fields, plain));
       if (problems.length) throw errors.badData(what, problems);
     } catch (err) {
-      throw err instanceof CloudRoutesError ? withField(err, /schema: (data(?:\.[\w-]+|\[\d+\])*)/.exec(err.message)?.[1] ?? 'data') : err;
+      throw err instanceof CloudRoutesError ? withField(err, 'data') : err;
     }
     return encryptFields(this.secretKey, data, secrets);
   }

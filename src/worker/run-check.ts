@@ -4,6 +4,7 @@ import { decryptFields } from '../core/crypto.js';
 import type { PluginLoader } from '../core/plugins.js';
 import type { CheckContext, CheckModule, CheckResult, Signal } from '../core/types.js';
 import type { JobMessage } from '../core/messages.js';
+import { errors } from '../core/errors.js';
 import { commandPolicy, commandRefusal, type CommandPolicy } from '../core/command-policy.js';
 
 /** Reads a monitor's last webhook or heartbeat signal. */
@@ -32,7 +33,7 @@ export async function runCheck(
       const log = logger.child({ monitorId: job.monitorId, ctype: job.ctype });
       const ctx: CheckContext = {
         signal, logger: log,
-        lastSignal: () => (signals ? signals(job.monitorId) : Promise.reject(new Error('this worker has no Redis connection to read signals from'))),
+        lastSignal: () => (signals ? signals(job.monitorId) : Promise.reject(errors.noSignals())),
       };
       const { interval, createdAt } = job;
       return mod.check({ monitorId: job.monitorId, name: job.name, ctype: job.ctype, data, timeoutMs: job.timeoutMs, zone: job.zone, interval, createdAt }, ctx);
