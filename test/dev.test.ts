@@ -6,6 +6,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, cliMonitorGoesHealthy, Proc } from './helpers/procs.js';
+import { waitFor } from './helpers/cluster.js';
 import { freePort, freePortRange } from './helpers/redis-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cr-dev-'));
@@ -64,12 +65,17 @@ test('dev starts redis-server and every process, a CLI in another terminal finds
   assert.match(dev.output, /the broker's links are sealed with CURVE: keys in .*data\/keys/);
   for (const f of ['broker.key', 'local.key']) assert.is(statSync(join(dir, 'data', 'keys', f)).mode & 0o777, 0o600, f);
   assert.ok(readFileSync(join(dir, 'data', 'keys', 'clients'), 'utf8').includes(readFileSync(join(dir, 'data', 'keys', 'local.pub'), 'utf8').trim()));
+  assert.match(dev.output, 'commands allowed: this worker and sink run execute-shell-command and ssh-command');
 
   const srv: Server = createServer(() => undefined);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   const port = (srv.address() as { port: number }).port;
   await cliMonitorGoesHealthy(env, dir, port, 8000, 'status healthy through the dev cluster');
   srv.close();
+  const ran = join(dir, 'ran-under-dev');
+  const shell = await cli(['monitor', 'add', '--name', 'shell', '--ctype', 'execute-shell-command', '--interval', '1s', '--data', JSON.stringify({ command: `touch ${ran}` })], env, dir);
+  assert.is(shell.code, 0, shell.stderr);
+  await waitFor(() => existsSync(ran), 8000, "dev's worker running an execute-shell-command check");
 
   // Everything dev and its processes wrote is its owner's alone.
   const written = modes(data);

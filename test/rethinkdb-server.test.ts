@@ -339,6 +339,8 @@ if (!REAL_URL) {
     await c3.close();
     conn = await connect();
   });
+} else {
+  console.log('with RETHINKDB_URL: "test server: kill drops connections" is not registered (it kills and restarts the test server)');
 }
 
 test.run();

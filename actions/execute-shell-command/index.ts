@@ -6,6 +6,7 @@ import { commandFields, EVENT_VARIABLES, runCommandReaction } from '../_shared/c
 
 export const meta: PluginMeta = {
   title: 'Shell command',
+  runsCommands: true,
   description:
     "Runs a command on the sink's machine to fix what failed, for example \"systemctl restart nginx\": command as a line " +
     'for /bin/sh -c, or argv as a program and its arguments without a shell (set exactly one). The event is passed as ' +

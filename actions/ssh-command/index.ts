@@ -10,6 +10,7 @@ const HANDSHAKE_MS = 30_000;
 
 export const meta: PluginMeta = {
   title: 'SSH command',
+  runsCommands: true,
   description:
     'Logs in to ssh.host over SSH (key or password, the server key pinned by ssh.hostKey when set, else recorded on first use and a changed one refused; connections reused) ' +
     'and runs a command there to fix what failed, for example "sudo systemctl restart nginx": command as a line for ' +

@@ -4,6 +4,7 @@ import { readdir, readFile, statfs } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import type { CheckJob, CheckResult, FieldSchema } from '../../src/core/types.js';
 import { SshError } from './ssh-connection.js';
+import { errors } from '../../src/core/errors.js';
 import { sshHost } from './ssh-host.js';
 
 /** A command: a shell line run by /bin/sh -c, or an argv run without a shell. */
@@ -180,7 +181,7 @@ export const localHost: Host = {
 
 /** A host whose every method fails with `reason` (data.ssh that cannot be used). */
 function unusableHost(reason: string): Host {
-  const fail = () => Promise.reject(new SshError('config', reason));
+  const fail = () => Promise.reject(errors.ssh('config', reason));
   return { label: 'an unusable SSH target', where: '', readText: fail, listDir: fail, diskSpace: fail, cores: fail, processes: fail, run: fail };
 }
 

@@ -1,4 +1,5 @@
 /** What the service checks (redis, postgres, mysql, mqtt, amqp) share: connection fields, a deadline and failure messages. */
+import { errors, TimedOut } from '../../src/core/errors.js';
 import type { CheckContext, CheckJob, CheckResult, FieldSchema } from '../../src/core/types.js';
 import { timeLimit } from './fields.js';
 import { describeNetError, hostPort, ms } from './net-errors.js';
@@ -18,12 +19,8 @@ export const tlsField: FieldSchema = {
   default: false,
 };
 
-/** Thrown by Deadline.race when the check's time limit or the job's signal ends the check first. */
-export class TimedOut extends Error {
-  constructor(readonly elapsedMs: number) {
-    super(`timed out after ${elapsedMs} ms`);
-  }
-}
+// Thrown by Deadline.race when the check's time limit or the job's signal ends the check first: CR_TIMED_OUT, made by errors.timedOut.
+export { TimedOut } from '../../src/core/errors.js';
 
 /** The check's deadline: data.timeoutMs capped by the job's, or ctx.signal, whichever comes first. */
 export class Deadline {
@@ -60,10 +57,10 @@ export class Deadline {
     const signal = this.controller.signal;
     if (signal.aborted) {
       work.catch(() => {});
-      return Promise.reject(new TimedOut(Math.round(this.elapsed())));
+      return Promise.reject(errors.timedOut(Math.round(this.elapsed())));
     }
     return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => reject(new TimedOut(Math.round(this.elapsed())));
+      const onAbort = (): void => reject(errors.timedOut(Math.round(this.elapsed())));
       signal.addEventListener('abort', onAbort, { once: true });
       work.then(
         (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),

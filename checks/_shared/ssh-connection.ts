@@ -5,16 +5,10 @@ import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { knownHosts } from '../../src/core/ssh-known-hosts.js';
 import { describeNetError, hostPort } from './net-errors.js';
 import type { SshTarget } from './ssh-host.js';
+import { errors, type SshError } from '../../src/core/errors.js';
 
-export type SshFailure = 'config' | 'refused' | 'auth' | 'key' | 'host-key' | 'timeout' | 'lost' | 'network';
-
-/** The machine could not be reached or logged in to; `kind` says why. */
-export class SshError extends Error {
-  constructor(readonly kind: SshFailure, message: string) {
-    super(message);
-    this.name = 'SshError';
-  }
-}
+// The machine could not be reached or logged in to: CR_SSH of the catalogue, made by errors.ssh(kind, message).
+export { SshError, type SshFailure } from '../../src/core/errors.js';
 
 /** The SHA256 fingerprint of a raw public key blob, as ssh-keygen prints it. */
 export function fingerprintOf(blob: Buffer): string {
@@ -62,10 +56,10 @@ export class Connection {
         const store = knownHosts();
         const met = seen;
         store.remember(where, met).then(({ recorded }) => {
-          if (recorded !== met) refusal = new SshError('host-key', changedKeyMessage(where, met, recorded, store.where, store.forgetHint(where)));
+          if (recorded !== met) refusal = errors.ssh('host-key', changedKeyMessage(where, met, recorded, store.where, store.forgetHint(where)));
           verify(recorded === met);
         }, (err: Error) => {
-          refusal = new SshError('lost', `cannot check the SSH host key of ${where} against the keys recorded in ${store.where}: ${err.message}`);
+          refusal = errors.ssh('lost', `cannot check the SSH host key of ${where} against the keys recorded in ${store.where}: ${err.message}`);
           verify(false);
         });
       },
@@ -87,27 +81,27 @@ export class Connection {
       this.client.on('error', (err: Error & { level?: string; code?: string }) => {
         if (settled) return this.drop();
         if (err.level === 'client-authentication') {
-          fail(new SshError('auth', `SSH authentication as ${t.user}@${where} was rejected: check data.ssh.${t.key ? 'key' : 'password'}`));
+          fail(errors.ssh('auth', `SSH authentication as ${t.user}@${where} was rejected: check data.ssh.${t.key ? 'key' : 'password'}`));
         } else if (/Host denied/.test(err.message) && refusal) {
           fail(refusal);
         } else if (/Host denied/.test(err.message)) {
-          fail(new SshError('host-key', `the SSH host key of ${where} is ${seen}, not data.ssh.hostKey ${t.hostKey}: the machine was replaced or someone is in between`));
+          fail(errors.ssh('host-key', `the SSH host key of ${where} is ${seen}, not data.ssh.hostKey ${t.hostKey}: the machine was replaced or someone is in between`));
         } else if (err.level === 'client-timeout') {
-          fail(new SshError('timeout', `timed out after ${readyMs} ms waiting for the SSH handshake with ${where}`));
+          fail(errors.ssh('timeout', `timed out after ${readyMs} ms waiting for the SSH handshake with ${where}`));
         } else if (err.level === 'client-socket' && err.code === 'ECONNREFUSED') {
-          fail(new SshError('refused', `connection refused by ${where}: no SSH server listens there`));
+          fail(errors.ssh('refused', `connection refused by ${where}: no SSH server listens there`));
         } else if (err.level === 'client-socket') {
-          fail(new SshError('network', `SSH to ${where}: ${describeNetError(err, t.host, t.port)}`));
+          fail(errors.ssh('network', `SSH to ${where}: ${describeNetError(err, t.host, t.port)}`));
         } else {
-          fail(new SshError('lost', `SSH to ${where} failed: ${err.message}`));
+          fail(errors.ssh('lost', `SSH to ${where} failed: ${err.message}`));
         }
       });
-      this.client.on('close', () => fail(new SshError('lost', `${where} closed the connection during the SSH handshake`)));
+      this.client.on('close', () => fail(errors.ssh('lost', `${where} closed the connection during the SSH handshake`)));
       try {
         this.client.connect(config);
       } catch (err) {
         // ssh2 parses the key before connecting: a bad key or passphrase throws here.
-        fail(new SshError('key', `data.ssh.key cannot be used: ${(err as Error).message}${t.passphrase ? ' (check data.ssh.passphrase)' : ''}`));
+        fail(errors.ssh('key', `data.ssh.key cannot be used: ${(err as Error).message}${t.passphrase ? ' (check data.ssh.passphrase)' : ''}`));
       }
     });
     this.ready.catch(() => undefined);
@@ -180,7 +174,7 @@ export class Connection {
   }
 
   lost(): SshError {
-    return new SshError('lost', `the SSH connection to ${hostPort(this.target.host, this.target.port)} was lost`);
+    return errors.ssh('lost', `the SSH connection to ${hostPort(this.target.host, this.target.port)} was lost`);
   }
 }
 

@@ -6,6 +6,7 @@ import type { Command, DiskSpace, Host, ProcessInfo, RunOptions, RunResult } fro
 import { Tail } from './host.js';
 import { hostPort } from './net-errors.js';
 import { existingConnection, pooledConnection, SshError, type Connection } from './ssh-connection.js';
+import { errors } from '../../src/core/errors.js';
 
 /** Most bytes a question (cat, stat, ...) may answer with. */
 const MAX_OUTPUT = 16 * 1024 * 1024;
@@ -92,7 +93,7 @@ export class SshHost implements Host {
   }
 
   private timedOut(what: string): SshError {
-    return new SshError('timeout', `timed out after ${Math.round(performance.now() - this.started)} ms ${what} over SSH to ${this.target.user}@${hostPort(this.target.host, this.target.port)}`);
+    return errors.ssh('timeout', `timed out after ${Math.round(performance.now() - this.started)} ms ${what} over SSH to ${this.target.user}@${hostPort(this.target.host, this.target.port)}`);
   }
 
   /** A ready connection with a channel slot taken; a stale pooled one is replaced once. */
@@ -117,7 +118,7 @@ export class SshHost implements Host {
           conn.drop();
           continue;
         }
-        throw err instanceof SshError ? err : new SshError('lost', `SSH to ${hostPort(this.target.host, this.target.port)}: ${(err as Error).message}`);
+        throw err instanceof SshError ? err : errors.ssh('lost', `SSH to ${hostPort(this.target.host, this.target.port)}: ${(err as Error).message}`);
       }
       try {
         return await fn(channel, conn);
@@ -157,8 +158,8 @@ export class SshHost implements Host {
         this.signal.addEventListener('abort', onAbort, { once: true });
         ch.on('close', () => {
           this.signal.removeEventListener('abort', onAbort);
-          if (code === null) return reject(conn.dead ? conn.lost() : new Error(`${command.split(' ')[0]} ended without an exit status`));
-          if (!okCodes.includes(code)) return reject(new Error(err.text().trim() || `${command.split(' ')[0]} exited with status ${code}`));
+          if (code === null) return reject(conn.dead ? conn.lost() : errors.remoteNoExitStatus(command.split(' ')[0]!));
+          if (!okCodes.includes(code)) return reject(errors.remoteExit(command.split(' ')[0]!, code, err.text().trim()));
           resolve(Buffer.concat(out).toString('utf8'));
         });
       });
@@ -178,7 +179,7 @@ export class SshHost implements Host {
   async diskSpace(path: string): Promise<DiskSpace> {
     const text = await this.ask(`stat -f -c '%S %b %f %a' -- ${shellQuote(path)}`, `measuring ${path}`);
     const [frsize, blocks, free, avail] = text.trim().split(/\s+/).map(Number);
-    if (![frsize, blocks, free, avail].every((n) => Number.isFinite(n))) throw new Error(`unexpected stat -f output: ${text.trim()}`);
+    if (![frsize, blocks, free, avail].every((n) => Number.isFinite(n))) throw errors.remoteOutput('unexpected stat -f output', text.trim());
     return { totalBytes: blocks! * frsize!, freeBytes: free! * frsize!, availableBytes: avail! * frsize! };
   }
 
@@ -188,7 +189,7 @@ export class SshHost implements Host {
     if (cached) return cached;
     const text = await this.ask('getconf _NPROCESSORS_ONLN 2>/dev/null || grep -c ^processor /proc/cpuinfo', 'counting CPU cores');
     const n = Number(text.trim());
-    if (!(n >= 1)) throw new Error(`cannot count CPU cores: ${text.trim()}`);
+    if (!(n >= 1)) throw errors.remoteOutput('cannot count CPU cores', text.trim());
     const conn = existingConnection(this.target);
     if (conn) conn.cores = n;
     return n;
@@ -322,7 +323,7 @@ function runRemote(host: SshHost, command: Command, opts: RunOptions): Promise<R
         done = true;
         clearTimeout(timer);
         opts.signal.removeEventListener('abort', onDeadline);
-        reject(conn.dead ? conn.lost() : new SshError('lost', `the SSH session closed before the command's exit status came`));
+        reject(conn.dead ? conn.lost() : errors.ssh('lost', `the SSH session closed before the command's exit status came`));
       });
       const limit = opts.timeoutMs ?? 0;
       const timer = limit > 0 ? setTimeout(onDeadline, limit) : undefined;

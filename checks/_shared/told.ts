@@ -25,7 +25,7 @@ export function prepareToken(ctype: string) {
     const token = data.token;
     if (token === undefined) return { ...data, token: newToken(monitor.id) };
     if (isEncrypted(token) || (typeof token === 'string' && token.startsWith(`${monitor.id}.`))) return data;
-    throw errors.badData(`check "${ctype}"`, [`data.token must be "${monitor.id}.<secret>" (this monitor's id, a dot, the secret); leave it out to have one generated`]);
+    throw errors.badData(`check "${ctype}"`, [{ path: 'data.token', message: `data.token must be "${monitor.id}.<secret>" (this monitor's id, a dot, the secret); leave it out to have one generated` }]);
   };
 }
 

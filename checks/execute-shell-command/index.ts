@@ -7,6 +7,7 @@ import { sshField } from '../_shared/ssh-host.js';
 
 export const meta: PluginMeta = {
   title: 'Shell command',
+  runsCommands: true,
   description:
     "Runs a command on the worker's machine, or over SSH when ssh is set: command as a line for /bin/sh -c, or argv as " +
     'a program and its arguments without a shell (set exactly one). Healthy when it exits with status 0 or one of ' +

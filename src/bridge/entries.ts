@@ -1,27 +1,28 @@
 /** Turns history and event stream entries (see src/core/lua/recordResult-4.lua) into store records. */
+import { errors } from '../core/errors.js';
 import type { EventRecord, HistoryRecord, ReactionOutcome, Status } from '../core/types.js';
 
-/** A stream entry that cannot become a record; the message names the field. */
-export class BadEntry extends Error {}
+// A stream entry that cannot become a record: CR_BAD_ENTRY, made by errors.badEntry(field, problem).
+export { BadEntry } from '../core/errors.js';
 
 const STATUSES = new Set<string>(['healthy', 'failed', 'unknown']);
 const OUTCOMES = new Set<string>(['ran', 'failed', 'skipped']);
 
 function need(f: Record<string, string>, name: string): string {
   const v = f[name];
-  if (v === undefined || v === '') throw new BadEntry(`field "${name}" is missing`);
+  if (v === undefined || v === '') throw errors.badEntry(name, 'is missing');
   return v;
 }
 
 function num(f: Record<string, string>, name: string): number {
   const n = Number(need(f, name));
-  if (!Number.isFinite(n)) throw new BadEntry(`field "${name}" is not a number: ${JSON.stringify(f[name])}`);
+  if (!Number.isFinite(n)) throw errors.badEntry(name, `is not a number: ${JSON.stringify(f[name])}`);
   return n;
 }
 
 function status(f: Record<string, string>, name: string): Status {
   const v = need(f, name);
-  if (!STATUSES.has(v)) throw new BadEntry(`field "${name}" is not healthy, failed or unknown: ${JSON.stringify(v)}`);
+  if (!STATUSES.has(v)) throw errors.badEntry(name, `is not healthy, failed or unknown: ${JSON.stringify(v)}`);
   return v as Status;
 }
 
@@ -29,7 +30,7 @@ function status(f: Record<string, string>, name: string): Status {
 export function toHistory(zone: string, entryId: string, f: Record<string, string>): HistoryRecord {
   const latency = f.latencyMs;
   const latencyMs = latency === undefined || latency === '' ? null : Number(latency);
-  if (latencyMs !== null && !Number.isFinite(latencyMs)) throw new BadEntry(`field "latencyMs" is not a number: ${JSON.stringify(latency)}`);
+  if (latencyMs !== null && !Number.isFinite(latencyMs)) throw errors.badEntry('latencyMs', `is not a number: ${JSON.stringify(latency)}`);
   return {
     id: `${zone}:${entryId}`,
     monitorId: need(f, 'monitorId'),
@@ -45,7 +46,7 @@ export function toHistory(zone: string, entryId: string, f: Record<string, strin
 /** A status or reaction event entry as a record with id `<zone>:<entry id>`; throws BadEntry. */
 export function toEvent(zone: string, entryId: string, f: Record<string, string>): EventRecord {
   const kind = need(f, 'kind');
-  if (kind !== 'status' && kind !== 'reaction') throw new BadEntry(`field "kind" is not status or reaction: ${JSON.stringify(kind)}`);
+  if (kind !== 'status' && kind !== 'reaction') throw errors.badEntry('kind', `is not status or reaction: ${JSON.stringify(kind)}`);
   const record: EventRecord = {
     id: `${zone}:${entryId}`,
     kind,
@@ -60,7 +61,7 @@ export function toEvent(zone: string, entryId: string, f: Record<string, string>
   if (kind === 'reaction') {
     record.reactionId = need(f, 'reactionId');
     const outcome = need(f, 'outcome');
-    if (!OUTCOMES.has(outcome)) throw new BadEntry(`field "outcome" is not ran, failed or skipped: ${JSON.stringify(outcome)}`);
+    if (!OUTCOMES.has(outcome)) throw errors.badEntry('outcome', `is not ran, failed or skipped: ${JSON.stringify(outcome)}`);
     record.outcome = outcome as ReactionOutcome;
   }
   return record;

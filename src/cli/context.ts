@@ -10,6 +10,7 @@ import type { CheckModule, ReactionModule } from '../core/types.js';
 import { ConfigService } from '../manage/config-service.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
+import { errors } from '../core/errors.js';
 
 export class CliContext {
   readonly settings: Settings;
@@ -54,7 +55,7 @@ export class CliContext {
       try {
         await this.redisC.connect();
       } catch (err) {
-        throw new Error(`Redis at ${redactRedisUrl(this.settings.redisUrl)} is unreachable (${describeRedisError(reason ?? (err as Error))}); start CloudRoutes ("npm start") or set REDIS_URL`);
+        throw errors.redisUnreachable(redactRedisUrl(this.settings.redisUrl), describeRedisError(reason ?? (err as Error)));
       }
     }
     return this.redisC;

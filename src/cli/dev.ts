@@ -42,7 +42,7 @@ async function waitForRedis(url: string, ms: number): Promise<void> {
       await new Promise((res) => setTimeout(res, 100));
     }
   }
-  throw new Error(`redis-server did not answer at ${redactRedisUrl(url)} within ${ms} ms; see its log in the data dir`);
+  throw errors.redisNoAnswer(redactRedisUrl(url), ms);
 }
 
 function alreadyRunning(dataDir: string): number | undefined {
@@ -89,7 +89,9 @@ export async function runDev(): Promise<void> {
   }
   writeFileSync(devStatePath(dataDir), JSON.stringify({ redisUrl, pid: process.pid, startedAt: new Date().toISOString() }) + '\n', { mode: 0o600 });
 
-  const env = { ...process.env, REDIS_URL: redisUrl, CLOUDROUTES_STORE: settings.store, CLOUDROUTES_DEV_PID: String(process.pid) };
+  // One machine, one operator: its worker and sink run modules that run commands, unless told CLOUDROUTES_ALLOW_COMMANDS=0.
+  const allowCommands = process.env.CLOUDROUTES_ALLOW_COMMANDS !== '0';
+  const env = { ...process.env, REDIS_URL: redisUrl, CLOUDROUTES_STORE: settings.store, CLOUDROUTES_DEV_PID: String(process.pid), CLOUDROUTES_ALLOW_COMMANDS: allowCommands ? '1' : '0' };
   const curve = prepareLocalCurve(dataDir);
   const children = new Map<string, ChildProcess>();
   let stopping = false;
@@ -105,6 +107,9 @@ export async function runDev(): Promise<void> {
   for (const name of PROCESSES) launch(name);
   console.log(`store of record: ${settings.store}`);
   console.log(`the broker's links are sealed with CURVE: keys in ${curve.dir} (allowed clients: ${curve.dir}/clients)`);
+  console.log(allowCommands
+    ? 'commands allowed: this worker and sink run execute-shell-command and ssh-command (a worker or sink started on its own needs --allow-commands)'
+    : 'commands not allowed (CLOUDROUTES_ALLOW_COMMANDS=0): checks and reactions that run commands are refused');
   console.log(`broker ${settings.brokerHost} ports ${Object.values(settings.ports).join(', ')}; processes: ${PROCESSES.join(', ')} (pids ${[...children.values()].map((c) => c.pid).join(', ')})`);
   console.log(`web: http://127.0.0.1:${process.env.CLOUDROUTES_WEB_PORT || 8080}/ (dashboard and API; create a key with "npx cloudroutes apikey create --name me")`);
   console.log('CloudRoutes is running. In another terminal: npx cloudroutes --help, npx cloudroutes status. Ctrl-C stops everything.');

@@ -20,6 +20,7 @@ import { envInt, intOption } from './output.js';
 import { openStoreRetrying } from '../store/open.js';
 import { onLoopEnded } from '../core/main-loop.js';
 import { watchProcess } from '../core/process-faults.js';
+import { allowCommandsFromEnv } from '../core/command-policy.js';
 
 interface Running {
   stop(): Promise<void>;
@@ -109,12 +110,14 @@ export function processCommands(program: Command): void {
   metricsOptions(program.command('worker'))
     .description('run a worker: run checks (many at once) and send their results')
     .option('--concurrency <n>', 'checks run at once (env CLOUDROUTES_WORKER_CONCURRENCY, default 256)', intOption('--concurrency', 1))
+    .option('--allow-commands', 'run checks that run commands, e.g. execute-shell-command (env CLOUDROUTES_ALLOW_COMMANDS=1); without it they give unknown')
     .action((o) =>
       serve('worker', (s, logger) =>
         withMetrics('worker', o, logger, (metrics) => withRedis(s, logger, (redis) =>
           startWorker({
             jobs: endpoint(host(s), s.ports.workers), results: endpoint(host(s), s.ports.resultsIn), zone: s.zone, logger, redis,
             concurrency: o.concurrency ?? envInt('CLOUDROUTES_WORKER_CONCURRENCY', 256, 1), secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath, metrics, curve: curve(),
+            allowCommands: o.allowCommands === true || allowCommandsFromEnv(),
           }),
         )),
       ),
@@ -122,7 +125,8 @@ export function processCommands(program: Command): void {
 
   metricsOptions(program.command('sink'))
     .description('run a sink: record results in Redis and run the reactions whose rules hold')
-    .action((o: MetricsFlags) =>
+    .option('--allow-commands', 'run reactions that run commands, e.g. execute-shell-command, ssh-command (env CLOUDROUTES_ALLOW_COMMANDS=1); without it they are recorded failed')
+    .action((o: MetricsFlags & { allowCommands?: boolean }) =>
       serve('sink', (s, logger) => {
         // A short lock wait: SQLite blocks the whole process while it waits.
         const store = new LazyStore(s.store, { busyTimeoutMs: 100, logger });
@@ -132,6 +136,7 @@ export function processCommands(program: Command): void {
             secretKey: resolveSecretKey(s.secretKey, s.dataDir), actionsPath: s.actionsPath,
             reactionTimeoutMs: envInt('CLOUDROUTES_REACTION_TIMEOUT_MS', 30_000, 1),
             claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) }, metrics, curve: curve(),
+            allowCommands: o.allowCommands === true || allowCommandsFromEnv(),
           });
           return { stop: async () => { await sink.stop(); await store.close(); } };
         }));

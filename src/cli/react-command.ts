@@ -13,7 +13,7 @@ type Run = (fn: (ctx: CliContext) => Promise<void>) => Promise<void>;
 export function reactCommand(program: Command, run: Run): void {
   program
     .command('react <rtype>')
-    .description('run one reaction here for a sample event and print its outcome (for plug-in authors: it really acts); exit status 0 ran or skipped, 1 failed')
+    .description('run one reaction here for a sample event and print its outcome (for plug-in authors: it really acts, reactions that run commands too: no --allow-commands needed); exit status 0 ran or skipped, 1 failed')
     .option('--data <json>', "the reaction's data as JSON", '{}')
     .option('--status <status>', 'status of the sample event: failed or healthy', 'failed')
     .option('--monitor <name>', 'name of the sample monitor', 'test monitor')

@@ -4,10 +4,11 @@ import type { Histogram } from '../core/histogram.js';
 import { keys, lagKey, startLagKey } from '../core/keys.js';
 import { readLagHash } from '../core/lag-recorder.js';
 import { createLogger } from '../core/logger.js';
-import { validate } from '../core/schema.js';
+import { fieldProblems } from '../core/schema.js';
 import { errors } from '../core/errors.js';
 import type { JobMessage } from '../core/messages.js';
 import { runCheck } from '../worker/run-check.js';
+import { COMMANDS_ALLOWED } from '../core/command-policy.js';
 import { monitorsInRedis, statusRows, storeOutageNote } from '../manage/state.js';
 import type { Monitor, Status } from '../core/types.js';
 import type { CliContext } from './context.js';
@@ -43,20 +44,21 @@ export function statusCommands(program: Command, run: Run): void {
 
   program
     .command('check <ctype>')
-    .description('run one check here and print its result (for plug-in authors); exit status 0 healthy, 1 failed, 3 unknown')
+    .description('run one check here and print its result (for plug-in authors; checks that run commands run too: no --allow-commands needed); exit status 0 healthy, 1 failed, 3 unknown')
     .option('--data <json>', "the check's data as JSON", '{}')
     .option('--timeout <ms>', 'deadline for the check', intOption('--timeout', 1), 10_000)
     .option('--json', 'print the result as JSON')
     .action((ctype: string, o) =>
       run(async (ctx) => {
         const data = parseJsonOption(o.data, '--data') as Record<string, unknown>;
-        const problems = validate((await ctx.checks.load(ctype)).meta.fields, data);
+        const problems = fieldProblems((await ctx.checks.load(ctype)).meta.fields, data);
         if (problems.length) throw errors.badData(`check "${ctype}"`, problems);
         const now = Date.now();
         useKnownHosts(localKnownHosts(ctx.settings.dataDir));
         // The worker's own path: the same deadline, the hard cut-off of a check that ignores it, and thrown errors as unknown.
         const job: JobMessage = { v: 1, type: 'job', monitorId: 'cli', name: 'cli', ctype, data, timeoutMs: o.timeout, zone: ctx.settings.zone, due: now, sent: now };
-        const out = await runCheck(job, ctx.checks, undefined, createLogger(`check:${ctype}`), async () => null);
+        // Run by a person on their own machine: a check that runs commands runs here without --allow-commands.
+        const out = await runCheck(job, ctx.checks, undefined, createLogger(`check:${ctype}`), async () => null, COMMANDS_ALLOWED);
         process.exitCode = CHECK_EXIT[out.status];
         if (o.json) return printJson(out);
         console.log(`${out.status}${out.message ? `: ${out.message}` : ''} (${out.latencyMs} ms)`);
@@ -106,7 +108,7 @@ export function statusCommands(program: Command, run: Run): void {
           Promise.all(loader.list().map(async (name) => {
             try {
               const m = await loader.load(name);
-              return { name, title: m.meta.title, description: m.meta.description ?? '', fields: m.meta.fields };
+              return { name, title: m.meta.title, description: m.meta.description ?? '', runsCommands: m.meta.runsCommands === true, fields: m.meta.fields };
             } catch (err) {
               return { name, error: (err as Error).message };
             }
@@ -115,7 +117,10 @@ export function statusCommands(program: Command, run: Run): void {
         if (o.json) return printJson(out);
         for (const [kind, mods] of [['Checks', out.checks], ['Reactions', out.reactions]] as const) {
           console.log(`${kind}:`);
-          for (const m of mods) console.log(`  ${m.name.padEnd(24)} ${'error' in m ? `BROKEN: ${m.error}` : m.title}`);
+          for (const m of mods) {
+            const note = 'runsCommands' in m && m.runsCommands ? ' (runs commands: needs --allow-commands)' : '';
+            console.log(`  ${m.name.padEnd(24)} ${'error' in m ? `BROKEN: ${m.error}` : m.title}${note}`);
+          }
         }
       }),
     );

@@ -1,7 +1,28 @@
-/** The one catalogue of CloudRoutes errors: a stable code, a message naming what is wrong and what to do. */
+/**
+ * The one catalogue of CloudRoutes errors: a stable code, a message naming what is wrong and what to do, the input
+ * field at fault when there is one, and the HTTP status the web answers with.
+ */
 import { intervalProblem } from './limits.js';
 
 export type ErrorCode =
+  | 'CR_COMMANDS_NOT_ALLOWED'
+  | 'CR_SSH'
+  | 'CR_TIMED_OUT'
+  | 'CR_BAD_ENTRY'
+  | 'CR_BAD_REQUEST'
+  | 'CR_UNAUTHORIZED'
+  | 'CR_THROTTLED'
+  | 'CR_READ_ONLY'
+  | 'CR_NOT_FOUND'
+  | 'CR_WRONG_ENDPOINT'
+  | 'CR_BUSY'
+  | 'CR_INTERNAL'
+  | 'CR_REDIS_UNREACHABLE'
+  | 'CR_NO_ANSWER'
+  | 'CR_NO_SIGNALS'
+  | 'CR_TYPESCRIPT_MISSING'
+  | 'CR_MODULE_SYNTAX'
+  | 'CR_REMOTE_COMMAND'
   | 'CR_BAD_MODULE_NAME'
   | 'CR_MODULE_NOT_FOUND'
   | 'CR_MODULE_INVALID'
@@ -33,23 +54,134 @@ export class CloudRoutesError extends Error {
   readonly usage: boolean;
   /** The input field at fault (`interval`, `data.port`, `monitors[2].ctype`), when known. */
   field?: string;
-  constructor(code: ErrorCode, message: string, usage = true) {
+  constructor(code: ErrorCode, message: string, usage = true, field?: string) {
     super(message);
     this.name = 'CloudRoutesError';
     this.code = code;
     this.usage = usage;
+    if (field) this.field = field;
   }
 }
 
+/** One problem of an input: the path of the field at fault (`data.port`) and the sentence that says it. */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** How a machine could not be reached or logged in to over SSH. */
+export type SshFailure = 'config' | 'refused' | 'auth' | 'key' | 'host-key' | 'timeout' | 'lost' | 'network';
+
+/** CR_SSH: the machine could not be reached or logged in to; `kind` says why (a changed host key fails a check). */
+export class SshError extends CloudRoutesError {
+  constructor(readonly kind: SshFailure, message: string) {
+    super('CR_SSH', message, false);
+    this.name = 'SshError';
+  }
+}
+
+/** CR_TIMED_OUT: a check's deadline came before the work it raced. */
+export class TimedOut extends CloudRoutesError {
+  constructor(readonly elapsedMs: number) {
+    super('CR_TIMED_OUT', `timed out after ${elapsedMs} ms`, false);
+    this.name = 'TimedOut';
+  }
+}
+
+/** CR_BAD_ENTRY: a Redis stream entry that cannot become a store record; `field` is the entry's field at fault. */
+export class BadEntry extends CloudRoutesError {
+  constructor(field: string, problem: string) {
+    super('CR_BAD_ENTRY', `field "${field}" ${problem}`, false, field);
+    this.name = 'BadEntry';
+  }
+}
+
+/** The HTTP status of each code that has its own; any other is 400 for a usage error and 500 otherwise. */
+export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  CR_BAD_REQUEST: 400,
+  CR_BAD_JSON: 400,
+  CR_BAD_DATA: 400,
+  CR_BAD_INTERVAL: 400,
+  CR_BAD_SETTING: 400,
+  CR_BAD_MODULE_NAME: 400,
+  CR_MODULE_NOT_FOUND: 400,
+  CR_BAD_DOCUMENT: 400,
+  CR_SECRET_MOVED: 400,
+  CR_UNAUTHORIZED: 401,
+  CR_READ_ONLY: 403,
+  CR_CROSS_ORIGIN: 403,
+  CR_NOT_FOUND: 404,
+  CR_NO_SUCH_MONITOR: 404,
+  CR_NO_SUCH_REACTION: 404,
+  CR_REACTION_IN_USE: 409,
+  CR_WRONG_ENDPOINT: 409,
+  CR_THROTTLED: 429,
+  CR_INTERNAL: 500,
+  CR_SECRET_KEY: 500,
+  CR_MODULE_INVALID: 500,
+  CR_STORE: 503,
+  CR_BUSY: 503,
+};
+
+/** The status the web answers `err` with. */
+export function httpStatus(err: CloudRoutesError): number {
+  // An error that names a field of the request is the request's fault, even "no such reaction" in a monitor's list.
+  if (err.field && err.usage) return 400;
+  return HTTP_STATUS[err.code] ?? (err.usage ? 400 : 500);
+}
+
+/** The problems' sentences, and the first one's field as the error's. */
+function problemsOf(problems: (FieldProblem | string)[]): { text: string; field?: string } {
+  const first = problems.find((p): p is FieldProblem => typeof p !== 'string');
+  return { text: problems.map((p) => (typeof p === 'string' ? p : p.message)).join('; '), field: first?.path };
+}
+
 export const errors = {
+  commandsNotAllowed: (where: 'worker' | 'sink') =>
+    new CloudRoutesError('CR_COMMANDS_NOT_ALLOWED', `commands are not allowed on this ${where}: start it with --allow-commands`, false),
+  ssh: (kind: SshFailure, message: string) => new SshError(kind, message),
+  timedOut: (elapsedMs: number) => new TimedOut(elapsedMs),
+  badEntry: (field: string, problem: string) => new BadEntry(field, problem),
+  badRequest: (message: string, field?: string) => new CloudRoutesError('CR_BAD_REQUEST', message, true, field),
+  badTime: (field: string, value: string) =>
+    new CloudRoutesError('CR_BAD_REQUEST', `${field} "${value}" is not a time: give epoch milliseconds or ISO 8601 (2026-01-31T12:00:00Z)`, true, field),
+  badBody: (reason: string | undefined) => new CloudRoutesError('CR_BAD_JSON', reason ?? 'the request body is not valid JSON', true, 'body'),
+  unauthorized: (reason: string) => new CloudRoutesError('CR_UNAUTHORIZED', reason),
+  throttled: (source: string, waitMs: number) =>
+    new CloudRoutesError('CR_THROTTLED', `too many failed authentications from ${source}; try again in ${Math.ceil(waitMs / 1000)} s`),
+  readOnly: (keyName: string) => new CloudRoutesError('CR_READ_ONLY', `API key "${keyName}" is read-only; this call changes configuration`),
+  noRoute: (method: string, path: string) => new CloudRoutesError('CR_NOT_FOUND', `no route ${method} ${path}; see /api/v1/openapi.json`),
+  wrongEndpoint: (monitorId: string, ctype: string, wanted: string, where: string | undefined) =>
+    new CloudRoutesError('CR_WRONG_ENDPOINT', `monitor "${monitorId}" is a ${ctype} monitor, not a ${wanted} one${where ? `: use ${where}` : ''}`),
+  busy: (monitorId: string) =>
+    new CloudRoutesError('CR_BUSY', `the result for monitor "${monitorId}" was recorded but could not be sent on: the queue to the broker is full; retry shortly`, false),
+  internal: () => new CloudRoutesError('CR_INTERNAL', 'internal error; see the web process log', false),
+  redisUnreachable: (url: string, reason: string) =>
+    new CloudRoutesError('CR_REDIS_UNREACHABLE', `Redis at ${url} is unreachable (${reason}); start CloudRoutes ("npm start") or set REDIS_URL`, false),
+  redisNoAnswer: (url: string, ms: number) =>
+    new CloudRoutesError('CR_REDIS_UNREACHABLE', `redis-server did not answer at ${url} within ${ms} ms; see redis/redis.log in the data dir`, false),
+  redisNotConnected: (state: string) => new CloudRoutesError('CR_REDIS_UNREACHABLE', `Redis is not connected (${state})`, false),
+  noAnswer: (what: string, ms: number) => new CloudRoutesError('CR_NO_ANSWER', `${what} did not answer within ${ms} ms`, false),
+  noSignals: () => new CloudRoutesError('CR_NO_SIGNALS', 'this worker has no Redis connection to read signals from', false),
+  storeRecentlyDown: (spec: string, retryMs: number) =>
+    new CloudRoutesError('CR_STORE', `store of record ${spec} was unreachable less than ${retryMs} ms ago`, false),
+  typescriptMissing: (file: string, reason: string) =>
+    new CloudRoutesError('CR_TYPESCRIPT_MISSING', `${file} is TypeScript, and loading it needs the "typescript" package (${reason}); install it next to CloudRoutes (npm install typescript)`, false),
+  moduleSyntax: (where: string, text: string) => new CloudRoutesError('CR_MODULE_SYNTAX', `${where}: ${text}`, false),
+  remoteNoExitStatus: (command: string) => new CloudRoutesError('CR_REMOTE_COMMAND', `${command} ended without an exit status`, false),
+  remoteExit: (command: string, code: number, stderr: string) =>
+    new CloudRoutesError('CR_REMOTE_COMMAND', stderr || `${command} exited with status ${code}`, false),
+  remoteOutput: (what: string, text: string) => new CloudRoutesError('CR_REMOTE_COMMAND', `${what}: ${text}`, false),
   badModuleName: (kind: string, name: string) =>
     new CloudRoutesError('CR_BAD_MODULE_NAME', `${kind} name "${name}" is not a plain module name: use lowercase letters, digits and dashes (^[a-z0-9][a-z0-9-]*$)`),
   moduleNotFound: (kind: string, name: string, searched: string[]) =>
     new CloudRoutesError('CR_MODULE_NOT_FOUND', `${kind} "${name}" is not installed (looked in ${searched.join(', ')}); run "cloudroutes modules" to list the installed ones`),
   moduleInvalid: (kind: string, name: string, reason: string) =>
     new CloudRoutesError('CR_MODULE_INVALID', `${kind} module "${name}" is broken: ${reason}`, false),
-  badData: (what: string, problems: string[]) =>
-    new CloudRoutesError('CR_BAD_DATA', `data for ${what} does not match its schema: ${problems.join('; ')}`),
+  badData: (what: string, problems: (FieldProblem | string)[]) => {
+    const { text, field } = problemsOf(problems);
+    return new CloudRoutesError('CR_BAD_DATA', `data for ${what} does not match its schema: ${text}`, true, field);
+  },
   badJson: (what: string, reason: string) =>
     new CloudRoutesError('CR_BAD_JSON', `${what} is not valid JSON (${reason}); quote it for the shell, e.g. --data '{"url":"http://127.0.0.1:8080/"}'`),
   badInterval: (input: string) =>

@@ -48,7 +48,7 @@ export class ZoneReader {
 
   private async fetch(): Promise<ZoneSnapshot> {
     // Commands sent while disconnected would wait in ioredis's queue until Redis is back.
-    if (this.redis.status !== 'ready') throw new Error(`Redis is not connected (${this.redis.status})`);
+    if (this.redis.status !== 'ready') throw errors.redisNotConnected(this.redis.status);
     const k = keys(this.zone);
     const p = `cr:${this.zone}:`;
     // SORT ... GET reads every monitor's config and state fields in one command.

@@ -4,6 +4,7 @@
  */
 import type { Metric, Registry } from 'prom-client';
 import { Histogram } from './histogram.js';
+import { errors } from './errors.js';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
@@ -113,6 +114,6 @@ export function histogramSamples(name: string, h: Histogram, bounds = SECONDS_BU
 /** Rejects naming `what` when `p` has not settled within `ms` (for probes of Redis and the store at scrape and /health time). */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(errors.noAnswer(what, ms)), ms)));
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { errors } from './errors.js';
-import { schemaProblem, validate } from './schema.js';
+import { fieldProblems, schemaProblem } from './schema.js';
 import type { CheckModule, PluginMeta, ReactionModule } from './types.js';
 import { enableTypeScript } from './typescript-modules.js';
 
@@ -44,7 +44,7 @@ export class PluginLoader<M extends CheckModule | ReactionModule> {
   /** Loads `name` and checks `data` against its schema; throws CR_BAD_DATA naming each problem. */
   async validateData(name: string, data: unknown): Promise<M> {
     const mod = await this.load(name);
-    const problems = validate(mod.meta.fields, data);
+    const problems = fieldProblems(mod.meta.fields, data);
     if (problems.length) throw errors.badData(`${this.kind} "${name}"`, problems);
     return mod;
   }
@@ -89,6 +89,7 @@ export class PluginLoader<M extends CheckModule | ReactionModule> {
     const meta = mod.meta as PluginMeta | undefined;
     if (!meta || typeof meta !== 'object') return 'it must export meta = { title, fields }';
     if (typeof meta.title !== 'string' || !meta.title) return 'meta.title must be a non-empty string';
+    if (meta.runsCommands !== undefined && typeof meta.runsCommands !== 'boolean') return 'meta.runsCommands, when set, must be true or false';
     if (mod.shouldRun !== undefined && typeof mod.shouldRun !== 'function') return 'shouldRun, when exported, must be a function';
     if (mod.prepareData !== undefined && typeof mod.prepareData !== 'function') return 'prepareData, when exported, must be a function';
     return schemaProblem(meta.fields);

@@ -1,4 +1,5 @@
-/** Validates plug-in data against the JSON-Schema subset in FieldSchema; returns readable problems. */
+/** Validates plug-in data against the JSON-Schema subset in FieldSchema; returns readable problems with their field paths. */
+import type { FieldProblem } from './errors.js';
 import { bindingProblem } from './secret-binding.js';
 import { headerNameProblem, headerValueProblem, httpUrlProblem } from './http-syntax.js';
 import type { FieldSchema } from './types.js';
@@ -21,64 +22,70 @@ function matchesType(expected: NonNullable<FieldSchema['type']>, value: unknown)
   return actual === expected || (expected === 'number' && actual === 'integer');
 }
 
-/** Returns a list of problems (empty when `value` matches `schema`), each naming the field path. */
-export function validate(schema: FieldSchema, value: unknown, path = 'data'): string[] {
-  const problems: string[] = [];
+/** The problems of `value` against `schema` (empty when it matches), each with the path of the field at fault. */
+export function fieldProblems(schema: FieldSchema, value: unknown, path = 'data'): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const at = (where: string, text: string) => problems.push({ path: where, message: `${where} ${text}` });
   if (schema.type && !matchesType(schema.type, value)) {
-    return [`${path} must be ${schema.type === 'array' || schema.type === 'object' || schema.type === 'integer' ? 'an' : 'a'} ${schema.type}, got ${typeOf(value)}`];
+    return [{ path, message: `${path} must be ${schema.type === 'array' || schema.type === 'object' || schema.type === 'integer' ? 'an' : 'a'} ${schema.type}, got ${typeOf(value)}` }];
   }
   if (schema.enum && !schema.enum.some((e) => e === value)) {
-    problems.push(`${path} must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}`);
+    at(path, `must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}`);
   }
   if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) problems.push(`${path} must be >= ${schema.minimum}`);
-    if (schema.maximum !== undefined && value > schema.maximum) problems.push(`${path} must be <= ${schema.maximum}`);
+    if (schema.minimum !== undefined && value < schema.minimum) at(path, `must be >= ${schema.minimum}`);
+    if (schema.maximum !== undefined && value > schema.maximum) at(path, `must be <= ${schema.maximum}`);
   }
   if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) problems.push(`${path} must have at least ${schema.minLength} characters`);
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) problems.push(`${path} must have at most ${schema.maxLength} characters`);
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) problems.push(`${path} must match ${schema.pattern}`);
+    if (schema.minLength !== undefined && value.length < schema.minLength) at(path, `must have at least ${schema.minLength} characters`);
+    if (schema.maxLength !== undefined && value.length > schema.maxLength) at(path, `must have at most ${schema.maxLength} characters`);
+    if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) at(path, `must match ${schema.pattern}`);
     const formatProblem = schema.format && FORMATS[schema.format]?.(value);
-    if (formatProblem) problems.push(`${path} ${formatProblem}`);
+    if (formatProblem) at(path, formatProblem);
   }
   if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) problems.push(`${path} must have at least ${schema.minItems} ${schema.minItems === 1 ? 'item' : 'items'}`);
-    if (schema.maxItems !== undefined && value.length > schema.maxItems) problems.push(`${path} must have at most ${schema.maxItems} items`);
-    if (schema.items) value.forEach((item, i) => problems.push(...validate(schema.items!, item, `${path}[${i}]`)));
+    if (schema.minItems !== undefined && value.length < schema.minItems) at(path, `must have at least ${schema.minItems} ${schema.minItems === 1 ? 'item' : 'items'}`);
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) at(path, `must have at most ${schema.maxItems} items`);
+    if (schema.items) value.forEach((item, i) => problems.push(...fieldProblems(schema.items!, item, `${path}[${i}]`)));
   }
   if (typeOf(value) === 'object') {
     const obj = value as Record<string, unknown>;
     for (const key of schema.required ?? []) {
-      if (obj[key] === undefined) problems.push(`${path}.${key} is required`);
+      if (obj[key] === undefined) at(`${path}.${key}`, 'is required');
     }
     for (const [key, needs] of Object.entries(schema.dependentRequired ?? {})) {
       if (obj[key] === undefined) continue;
-      for (const need of needs) if (obj[need] === undefined) problems.push(`${path}.${need} is required when ${path}.${key} is set`);
+      for (const need of needs) if (obj[need] === undefined) at(`${path}.${need}`, `is required when ${path}.${key} is set`);
     }
     for (const [key, v] of Object.entries(obj)) {
-      if (schema.propertyNames) problems.push(...validate(schema.propertyNames, key, `${path}.${key}`));
+      if (schema.propertyNames) problems.push(...fieldProblems(schema.propertyNames, key, `${path}.${key}`));
       // Absent, as for required: JSON has no undefined, but data built in code may.
       if (v === undefined) continue;
       const sub = schema.properties?.[key];
-      if (sub) problems.push(...validate(sub, v, `${path}.${key}`));
-      else if (schema.additionalProperties === false) problems.push(`${path}.${key} is not a known field`);
-      else if (typeof schema.additionalProperties === 'object') problems.push(...validate(schema.additionalProperties, v, `${path}.${key}`));
+      if (sub) problems.push(...fieldProblems(sub, v, `${path}.${key}`));
+      else if (schema.additionalProperties === false) at(`${path}.${key}`, 'is not a known field');
+      else if (typeof schema.additionalProperties === 'object') problems.push(...fieldProblems(schema.additionalProperties, v, `${path}.${key}`));
     }
   }
   if (schema.oneOf) problems.push(...oneOfProblems(schema.oneOf, value, path));
   return problems;
 }
 
-function oneOfProblems(branches: FieldSchema[], value: unknown, path: string): string[] {
-  const matched = branches.filter((b) => validate(b, value, path).length === 0).length;
+/** The sentences of fieldProblems: a list of problems (empty when `value` matches `schema`), each naming the field path. */
+export function validate(schema: FieldSchema, value: unknown, path = 'data'): string[] {
+  return fieldProblems(schema, value, path).map((p) => p.message);
+}
+
+function oneOfProblems(branches: FieldSchema[], value: unknown, path: string): FieldProblem[] {
+  const matched = branches.filter((b) => fieldProblems(b, value, path).length === 0).length;
   if (matched === 1) return [];
   // The usual use, "exactly one of these fields", gets a message in those words.
   const fields = branches.every((b) => Object.keys(b).length === 1 && b.required?.length === 1) ? branches.map((b) => b.required![0]!) : undefined;
   if (fields && typeOf(value) === 'object') {
     const set = fields.filter((f) => (value as Record<string, unknown>)[f] !== undefined);
-    return [`${path} must set exactly one of ${fields.join(', ')} (${set.length ? `it sets ${set.join(' and ')}` : 'it sets none'})`];
+    return [{ path, message: `${path} must set exactly one of ${fields.join(', ')} (${set.length ? `it sets ${set.join(' and ')}` : 'it sets none'})` }];
   }
-  return [`${path} must match exactly one of ${branches.length} alternatives (it matches ${matched})`];
+  return [{ path, message: `${path} must match exactly one of ${branches.length} alternatives (it matches ${matched})` }];
 }
 
 /** `oneOf` that reads "exactly one of these fields must be set". */

@@ -1,5 +1,6 @@
 /** Message templates of reactions: `{{monitor.name}}` and the other event fields, checked when a reaction is saved. */
 import type { FieldSchema, ReactionEvent } from './types.js';
+import type { FieldProblem } from './errors.js';
 
 /** Every field a template may use, with how it is read from the event. */
 const FIELDS: Record<string, (e: ReactionEvent) => unknown> = {
@@ -27,18 +28,23 @@ export function unknownFields(text: string): string[] {
 }
 
 /** Problems with the templates in `data`: each field the schema marks `template: true` that uses an unknown name. */
-export function templateProblems(schema: FieldSchema, value: unknown, path = 'data'): string[] {
+export function templateFieldProblems(schema: FieldSchema, value: unknown, path = 'data'): FieldProblem[] {
   if (schema.template && typeof value === 'string') {
     const unknown = unknownFields(value);
     if (!unknown.length) return [];
-    return [`${path} uses unknown template field${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `{{${n}}}`).join(', ')}; known fields: ${TEMPLATE_FIELDS.join(', ')}`];
+    return [{ path, message: `${path} uses unknown template field${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `{{${n}}}`).join(', ')}; known fields: ${TEMPLATE_FIELDS.join(', ')}` }];
   }
   if (typeof value !== 'object' || value === null) return [];
-  if (Array.isArray(value)) return schema.items ? value.flatMap((item, i) => templateProblems(schema.items!, item, `${path}[${i}]`)) : [];
+  if (Array.isArray(value)) return schema.items ? value.flatMap((item, i) => templateFieldProblems(schema.items!, item, `${path}[${i}]`)) : [];
   return Object.entries(value as Record<string, unknown>).flatMap(([key, v]) => {
     const sub = schema.properties?.[key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
-    return sub ? templateProblems(sub, v, `${path}.${key}`) : [];
+    return sub ? templateFieldProblems(sub, v, `${path}.${key}`) : [];
   });
+}
+
+/** The sentences of templateFieldProblems. */
+export function templateProblems(schema: FieldSchema, value: unknown, path = 'data'): string[] {
+  return templateFieldProblems(schema, value, path).map((p) => p.message);
 }
 
 function fill(text: string, event: ReactionEvent, escape: (s: string) => string): string {

@@ -144,6 +144,8 @@ export interface PluginMeta {
   title: string;
   description?: string;
   fields: FieldSchema;
+  /** It runs commands (a shell line, a program): only a worker or sink started with --allow-commands runs it. */
+  runsCommands?: boolean;
 }
 
 export interface CheckModule {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as TS from 'typescript';
+import { errors } from './errors.js';
 
 export interface HookData {
   /** Folders whose `.ts` files are transpiled (absolute, real paths). */
@@ -73,7 +74,7 @@ export async function load(url: string, context: { format?: string | null; condi
 function loadTypeScript(file: string): Promise<typeof TS> {
   typescript ??= import('typescript').then((m) => (m.default ?? m) as typeof TS);
   return typescript.catch((err: Error) => {
-    throw new Error(`${file} is TypeScript, and loading it needs the "typescript" package (${err.message}); install it next to CloudRoutes (npm install typescript)`);
+    throw errors.typescriptMissing(file, err.message);
   });
 }
 
@@ -94,9 +95,9 @@ function transpile(ts: typeof TS, file: string, source: string): string {
   const error = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
   if (error) {
     const text = ts.flattenDiagnosticMessageText(error.messageText, ' ');
-    if (!error.file || error.start === undefined) throw new SyntaxError(`${file}: ${text}`);
+    if (!error.file || error.start === undefined) throw errors.moduleSyntax(file, text);
     const { line, character } = error.file.getLineAndCharacterOfPosition(error.start);
-    throw new SyntaxError(`${file}:${line + 1}:${character + 1}: ${text}`);
+    throw errors.moduleSyntax(`${file}:${line + 1}:${character + 1}`, text);
   }
   return out.outputText;
 }

@@ -5,9 +5,9 @@ import { CloudRoutesError, errors } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { monitorRecordError, reactionRecordError } from '../core/record-check.js';
 import type { PluginLoader } from '../core/plugins.js';
-import { secretFields, validate } from '../core/schema.js';
+import { fieldProblems, secretFields } from '../core/schema.js';
 import { secretAad, secretDestination, type SecretOwner } from '../core/secret-binding.js';
-import { templateProblems } from '../core/template.js';
+import { templateFieldProblems } from '../core/template.js';
 import type { CallOn, CheckModule, FieldSchema, Monitor, Reaction, ReactionModule } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import { newId } from './ids.js';
@@ -227,11 +227,11 @@ export class ConfigService {
         if (to !== from) throw errors.secretMoved(f, to ?? '', from ?? '');
       }
       plain = this.plainData(data, schema, owner);
-      const problems = validate(schema, plain);
-      if (!problems.length) problems.push(...templateProblems(schema, plain));
+      const problems = fieldProblems(schema, plain);
+      if (!problems.length) problems.push(...templateFieldProblems(schema, plain));
       if (problems.length) throw errors.badData(what, problems);
     } catch (err) {
-      throw err instanceof CloudRoutesError ? withField(err, /schema: (data(?:\.[\w-]+|\[\d+\])*)/.exec(err.message)?.[1] ?? 'data') : err;
+      throw err instanceof CloudRoutesError ? withField(err, 'data') : err;
     }
     return this.sealed(schema, owner, data, plain, before);
   }

@@ -11,6 +11,7 @@ import { sinkMetrics } from '../core/metrics-process.js';
 import { decode, type ResultMessage } from '../core/messages.js';
 import { Refusals } from '../core/refusals.js';
 import { reactionLoader } from '../core/plugins.js';
+import { commandPolicy, commandRefusal } from '../core/command-policy.js';
 import type { Monitor, Reaction, ReactionEvent, Status } from '../core/types.js';
 import { shouldRun } from './rules.js';
 import { runReaction } from './run-reaction.js';
@@ -39,6 +40,8 @@ export interface SinkOptions {
   onLoopEnded?: LoopEnded;
   /** CURVE: the broker's public key and this process's pair (plaintext when undefined). */
   curve?: CurveClient;
+  /** Run reactions that run commands (--allow-commands); without it each such run is recorded failed, not run. */
+  allowCommands?: boolean;
 }
 
 export interface Sink {
@@ -59,6 +62,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   counters.start();
   const prom = opts.metrics && sinkMetrics(opts.metrics, counters);
   const loader = reactionLoader(opts.actionsPath);
+  const commands = commandPolicy(opts.allowCommands, 'sink');
   const claims = opts.claims;
   const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
   const maxRunning = opts.maxRunning ?? 64;
@@ -102,8 +106,10 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     const run = (async () => {
       // The store's claim holds across zones and survives a Redis that lost its data; it runs off the
       // result loop, so a slow or dead store never holds up recording results.
-      if (claims && !(await claimAcrossZones(claims, reaction, event, now, episodeStart, log))) return;
-      const r = await runReaction(mod, event, timeoutMs, opts.secretKey, log);
+      // Refused before the claim across zones, so that a sink of another zone allowed to run it still does.
+      const refused = commandRefusal(mod.meta, commands);
+      if (!refused && claims && !(await claimAcrossZones(claims, reaction, event, now, episodeStart, log))) return;
+      const r = refused ? { outcome: 'failed' as const, message: refused.message, durationMs: 0 } : await runReaction(mod, event, timeoutMs, opts.secretKey, log);
       counters.inc(`reactions.${r.outcome}`);
       log[r.outcome === 'failed' ? 'warn' : 'info']({ outcome: r.outcome, durationMs: r.durationMs, reason: r.message || undefined }, 'reaction run');
       await recordRun(event, reaction, r.outcome, r.message);
@@ -182,7 +188,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => (slotFree = r));
     }
   })(), () => !stopped, logger, opts.onLoopEnded);
-  logger.info({ results: opts.results, zone }, 'sink started');
+  logger.info({ results: opts.results, zone, allowCommands: commands.allowed }, 'sink started');
 
   return {
     counters,

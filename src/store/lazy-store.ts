@@ -1,6 +1,7 @@
 /** Opens the store of record on first use and again after a failure, so a process starts and runs while the store is down. */
 import type { Store } from './store.js';
 import { openStore, type OpenStoreOptions } from './open.js';
+import { errors } from '../core/errors.js';
 
 export class LazyStore {
   private opening: Promise<Store> | undefined;
@@ -11,7 +12,7 @@ export class LazyStore {
   /** The open store; rejects at once (without retrying) for `retryMs` after a failed open. */
   get(): Promise<Store> {
     if (!this.opening) {
-      if (Date.now() - this.failedAt < this.retryMs) return Promise.reject(new Error(`store of record ${this.spec} was unreachable less than ${this.retryMs} ms ago`));
+      if (Date.now() - this.failedAt < this.retryMs) return Promise.reject(errors.storeRecentlyDown(this.spec, this.retryMs));
       this.opening = openStore(this.spec, this.opts);
       this.opening.catch(() => {
         this.opening = undefined;

@@ -18,6 +18,7 @@ import { shouldRun } from '../sink/rules.js';
 import { runReaction as sinkRunReaction } from '../sink/run-reaction.js';
 import type { Store } from '../store/store.js';
 import { runCheck as workerRunCheck } from '../worker/run-check.js';
+import { COMMANDS_ALLOWED } from '../core/command-policy.js';
 
 export type * from '../core/types.js';
 
@@ -146,7 +147,8 @@ export async function runCheck(module: string, data: unknown, opts: CheckRunOpti
     zone: opts.zone ?? 'default', due: now, sent: now, interval: monitor.interval, createdAt: monitor.createdAt,
   };
   const { logger, lines } = memoryLogger(opts.logLevel ?? 'debug');
-  const result = await workerRunCheck(job, watched, key, logger, async () => opts.lastSignal ?? null);
+  // The module's author runs it on their own machine: a check that runs commands runs.
+  const result = await workerRunCheck(job, watched, key, logger, async () => opts.lastSignal ?? null, COMMANDS_ALLOWED);
   return { result, logs: lines, overran: !settled && result.status === 'unknown' && result.message === `check timed out after ${timeoutMs} ms` };
 }
 

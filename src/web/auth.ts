@@ -4,7 +4,6 @@ import type { ApiKey } from '../store/store.js';
 import { ApiKeyCache } from './api-keys.js';
 import type { WebDeps } from './deps.js';
 import { errors } from '../core/errors.js';
-import { HttpError } from './errors.js';
 import { AuthThrottle } from './throttle.js';
 
 /** public: anyone; token: the route checks its own token (and reports failures through `throttle`); read / write: an API key. */
@@ -82,9 +81,9 @@ export function installAuth(app: FastifyInstance, deps: WebDeps): void {
   app.decorate('authFailed', function authFailed(request: FastifyRequest, reason: string): never {
     if (throttle.fail(request.ip)) {
       deps.logger.warn({ source: request.ip, cooldownMs: throttle.cooldownMs }, 'too many failed authentications; source refused for a cool-down');
-      throw new HttpError(429, 'CR_THROTTLED', `too many failed authentications from ${request.ip}; try again in ${Math.ceil(throttle.cooldownMs / 1000)} s`);
+      throw errors.throttled(request.ip, throttle.cooldownMs);
     }
-    throw new HttpError(401, 'CR_UNAUTHORIZED', reason);
+    throw errors.unauthorized(reason);
   });
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -93,7 +92,7 @@ export function installAuth(app: FastifyInstance, deps: WebDeps): void {
     const wait = throttle.retryAfter(request.ip);
     if (wait > 0) {
       reply.header('retry-after', Math.ceil(wait / 1000));
-      throw new HttpError(429, 'CR_THROTTLED', `too many failed authentications from ${request.ip}; try again in ${Math.ceil(wait / 1000)} s`);
+      throw errors.throttled(request.ip, wait);
     }
     if (access === 'token') return;
     const presented = presentedKey(request);
@@ -102,7 +101,7 @@ export function installAuth(app: FastifyInstance, deps: WebDeps): void {
     if (presented.cookie && !READS.has(request.method) && !fromThisSite(request, false)) throw errors.crossOrigin(request.method, request.url.split('?')[0]!);
     const key = await keys.find(presented.key);
     if (!key) app.authFailed(request, 'the API key is not valid');
-    if (access === 'write' && key.readOnly) throw new HttpError(403, 'CR_READ_ONLY', `API key "${key.name}" is read-only; this call changes configuration`);
+    if (access === 'write' && key.readOnly) throw errors.readOnly(key.name);
     request.apiKey = key;
   });
 }

@@ -1,6 +1,6 @@
 /** Datadog webhook notifications: the payload's schema and how its alert transition maps to a status. */
 import type { Status } from '../core/types.js';
-import { HttpError } from './errors.js';
+import { errors } from '../core/errors.js';
 
 /**
  * Datadog's default payload is {body, last_updated, event_type, title, date, org {id, name}, id}, every value a
@@ -55,7 +55,7 @@ export function mapDatadog(payload: DatadogPayload, choices: DatadogChoices = {}
   const field = payload.alert_transition?.trim() ? 'alert_transition' : 'title';
   const status = transition ? transitionStatus(transition, choices) : undefined;
   if (!status) {
-    throw new HttpError(400, 'CR_BAD_REQUEST',
+    throw errors.badRequest(
       `no known Datadog alert transition in ${field} (${JSON.stringify(transition || title.slice(0, 80))}): expected Triggered, Re-Triggered, ` +
       'Renotify, Recovered, Warn, Re-Warn, No Data or Re-No Data (send "alert_transition": "$ALERT_TRANSITION")', field);
   }

@@ -5,7 +5,7 @@ import type { ResultMessage } from '../core/messages.js';
 import { parseSignal, signalTtl } from '../core/signals.js';
 import type { Signal, Status } from '../core/types.js';
 import type { WebDeps } from './deps.js';
-import { HttpError } from './errors.js';
+import { errors } from '../core/errors.js';
 import { ToldMonitors, type ToldMonitor } from './told-monitors.js';
 
 /** Where each kind of told monitor is told, for the error that points a caller to the right route. */
@@ -36,7 +36,7 @@ export class Ingest {
   expectCtype(monitor: ToldMonitor, ctype: string): void {
     if (monitor.ctype === ctype) return;
     const where = ENDPOINT[monitor.ctype]?.(monitor.id);
-    throw new HttpError(409, 'CR_WRONG_ENDPOINT', `monitor "${monitor.id}" is a ${monitor.ctype} monitor, not a ${ctype} one${where ? `: use ${where}` : ''}`);
+    throw errors.wrongEndpoint(monitor.id, monitor.ctype, ctype, where);
   }
 
   /**
@@ -69,7 +69,7 @@ export class Ingest {
     const msg: ResultMessage = { v: 1, type: 'result', monitorId: monitor.id, zone: this.deps.settings.zone, status, message, latencyMs: null, due: now, checkedAt: now };
     if (!this.deps.pushResult(msg)) {
       this.deps.logger.error({ monitorId: monitor.id }, 'result queue to the broker is full; told result not sent (is the broker running?)');
-      throw new HttpError(503, 'CR_BUSY', `the result for monitor "${monitor.id}" was recorded but could not be sent on: the queue to the broker is full; retry shortly`);
+      throw errors.busy(monitor.id);
     }
   }
 }

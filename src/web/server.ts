@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { installAuth } from './auth.js';
 import type { WebDeps } from './deps.js';
 import { toHttp } from './errors.js';
+import { errors } from '../core/errors.js';
 import { collectApiRoutes } from './openapi.js';
 import { ROUTES } from './routes/index.js';
 
@@ -20,7 +21,8 @@ export async function buildWebServer(deps: WebDeps): Promise<FastifyInstance> {
     void reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: { code: 'CR_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}; see /api/v1/openapi.json` } });
+    const { status, body } = toHttp(errors.noRoute(request.method, request.url.split('?')[0]!));
+    void reply.code(status).send(body);
   });
   installAuth(app, deps);
   collectApiRoutes(app);

@@ -5,6 +5,8 @@ import type { PluginLoader } from '../core/plugins.js';
 import type { CheckContext, CheckModule, CheckResult, Signal } from '../core/types.js';
 import { MESSAGE_LIMITS, type JobMessage } from '../core/messages.js';
 import { isTimeoutMs, timeoutProblem } from '../core/limits.js';
+import { errors } from '../core/errors.js';
+import { commandPolicy, commandRefusal, type CommandPolicy } from '../core/command-policy.js';
 
 /** Reads a monitor's last webhook or heartbeat signal. */
 export type SignalReader = (monitorId: string) => Promise<Signal | null>;
@@ -16,7 +18,10 @@ const STATUSES = new Set(['healthy', 'failed', 'unknown']);
  * What the module returns is copied into a plain result that can always be sent: a valid status, a message string
  * of bounded length, a finite latency and finite metrics.
  */
-export async function runCheck(job: JobMessage, loader: PluginLoader<CheckModule>, secretKey: Buffer | undefined, logger: Logger, signals?: SignalReader): Promise<CheckResult> {
+export async function runCheck(
+  job: JobMessage, loader: PluginLoader<CheckModule>, secretKey: Buffer | undefined, logger: Logger, signals?: SignalReader,
+  commands: CommandPolicy = commandPolicy(false, 'worker'),
+): Promise<CheckResult> {
   const started = performance.now();
   const timeoutMs = job.timeoutMs;
   if (!isTimeoutMs(timeoutMs)) return { status: 'unknown', message: `timeoutMs ${String(timeoutMs)}: ${timeoutProblem(timeoutMs)}` };
@@ -31,11 +36,13 @@ export async function runCheck(job: JobMessage, loader: PluginLoader<CheckModule
     const ctxSignal = signal;
     const run = (async () => {
       const mod = await loader.load(job.ctype);
+      const refused = commandRefusal(mod.meta, commands);
+      if (refused) return { status: 'unknown', message: refused.message } satisfies CheckResult;
       const data = decryptFields(secretKey, job.data, mod.meta.fields, { kind: 'monitor', id: job.monitorId });
       const log = logger.child({ monitorId: job.monitorId, ctype: job.ctype });
       const ctx: CheckContext = {
         signal: ctxSignal, logger: log,
-        lastSignal: () => (signals ? signals(job.monitorId) : Promise.reject(new Error('this worker has no Redis connection to read signals from'))),
+        lastSignal: () => (signals ? signals(job.monitorId) : Promise.reject(errors.noSignals())),
       };
       const { interval, createdAt } = job;
       return mod.check({ monitorId: job.monitorId, name: job.name, ctype: job.ctype, data, timeoutMs, zone: job.zone, interval, createdAt }, ctx);

@@ -11,6 +11,7 @@ import { LagRecorder } from '../core/lag-recorder.js';
 import { workerMetrics } from '../core/metrics-process.js';
 import { decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
 import { checkLoader } from '../core/plugins.js';
+import { commandPolicy } from '../core/command-policy.js';
 import { SendQueue } from '../core/send-queue.js';
 import { socketOptions, type CurveClient } from '../core/socket-options.js';
 import { readSignal } from '../core/signals.js';
@@ -39,6 +40,8 @@ export interface WorkerOptions {
   onLoopEnded?: LoopEnded;
   /** CURVE: the broker's public key and this process's pair (plaintext when undefined). */
   curve?: CurveClient;
+  /** Run checks that run commands (--allow-commands); without it they give unknown, not run. */
+  allowCommands?: boolean;
 }
 
 export interface Worker {
@@ -54,6 +57,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const counters = new Counters(opts.redis, keys(opts.zone).counters, 'worker');
   counters.start();
   const loader = checkLoader(opts.checksPath);
+  const commands = commandPolicy(opts.allowCommands, 'worker');
   const redis = opts.redis;
   // SSH checks without data.ssh.hostKey trust the key first met by any worker of the zone.
   if (redis) useKnownHosts(new RedisKnownHosts(redis, opts.zone));
@@ -99,7 +103,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       const late = Math.max(0, Date.now() - job.due);
       startLag.add(late);
       prom?.startLag(late);
-      result = await runCheck(job, loader, opts.secretKey, logger, signals);
+      result = await runCheck(job, loader, opts.secretKey, logger, signals, commands);
     } catch (err) {
       result = { status: 'unknown', message: `the worker could not run the check: ${(err as Error).message}` };
     } finally {
@@ -151,7 +155,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   }), () => !stopped, logger, opts.onLoopEnded);
 
   sendCredit();
-  logger.info({ jobs: opts.jobs, results: opts.results, concurrency }, 'worker started');
+  logger.info({ jobs: opts.jobs, results: opts.results, concurrency, allowCommands: commands.allowed }, 'worker started');
 
   return {
     counters,

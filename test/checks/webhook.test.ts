@@ -4,7 +4,7 @@ import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule, Signal } from '../../src/core/types.js';
 import { mapDatadog, transitionStatus } from '../../src/web/datadog.js';
-import { HttpError } from '../../src/web/errors.js';
+import { CloudRoutesError, httpStatus } from '../../src/core/errors.js';
 import { ctx, job } from '../helpers/peers.js';
 
 let webhook: CheckModule;
@@ -51,9 +51,10 @@ test("Datadog's default payload: the transition is read from the title; alert_tr
   assert.is(mapDatadog({ title: '[Recovered on {host:ip-012345}] Host is Down' }).status, 'healthy');
   assert.is(mapDatadog({ title: '[Triggered] x', alert_transition: 'Recovered' }).status, 'healthy');
   assert.is(mapDatadog({ alert_transition: 'Warn', alert_title: 'disk 80%' }, { warn: 'failed' }).status, 'failed');
-  const err = (() => { try { mapDatadog({ title: 'no transition here' }); } catch (e) { return e; } })() as HttpError;
-  assert.ok(err instanceof HttpError);
-  assert.is(err.statusCode, 400);
+  const err = (() => { try { mapDatadog({ title: 'no transition here' }); } catch (e) { return e; } })() as CloudRoutesError;
+  assert.ok(err instanceof CloudRoutesError);
+  assert.is(err.code, 'CR_BAD_REQUEST');
+  assert.is(httpStatus(err), 400);
   assert.is(err.field, 'title');
   assert.throws(() => mapDatadog({ alert_transition: 'Null', title: '[Triggered] x' }), /alert_transition \("Null"\)/);
 });

@@ -29,6 +29,8 @@ export interface ClusterOptions {
   secretKey?: Buffer;
   /** CURVE on every link: the broker's pair and allowed clients file, and the pair its control, worker and sink use. */
   curve?: { broker: BrokerCurve; client: CurveClient };
+  /** The worker and sink run modules that run commands (--allow-commands). */
+  allowCommands?: boolean;
 }
 
 export class Cluster {
@@ -69,6 +71,7 @@ export class Cluster {
       jobs: this.url(this.ports.workers), results: this.url(this.ports.resultsIn), zone: this.opts.zone, logger: silent,
       redis: this.conn(), checksPath: this.opts.checksPath, concurrency: this.opts.concurrency, secretKey: this.opts.secretKey,
       curve: this.opts.curve?.client,
+      allowCommands: this.opts.allowCommands,
     });
   }
 
@@ -77,6 +80,7 @@ export class Cluster {
       results: this.url(this.ports.sinks), redis: this.conn(), zone: this.opts.zone, logger: silent,
       actionsPath: this.opts.actionsPath, reactionTimeoutMs: this.opts.reactionTimeoutMs, secretKey: this.opts.secretKey,
       curve: this.opts.curve?.client,
+      allowCommands: this.opts.allowCommands,
     });
   }
 

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyCache } from '../api-keys.js';
 import { fromThisSite, SESSION_COOKIE, sessionCookieValue } from '../auth.js';
-import { HttpError } from '../errors.js';
+import { CloudRoutesError, errors } from '../../core/errors.js';
 
 const WEEK_S = 7 * 86_400;
 const FLAGS = 'HttpOnly; Secure; SameSite=Strict; Path=/';
@@ -38,11 +38,11 @@ export function sameOrigin(request: FastifyRequest): boolean {
 }
 
 /** Counts a failed authentication (throttling) and returns the 401 or 429 it would throw. */
-export function countFailure(app: FastifyInstance, request: FastifyRequest, reason: string): HttpError {
+export function countFailure(app: FastifyInstance, request: FastifyRequest, reason: string): CloudRoutesError {
   try {
     app.authFailed(request, reason);
   } catch (err) {
-    if (err instanceof HttpError) return err;
+    if (err instanceof CloudRoutesError) return err;
     throw err;
   }
 }
@@ -65,7 +65,7 @@ export function pageGuard(app: FastifyInstance, keys: ApiKeyCache) {
     const wait = app.throttle.retryAfter(request.ip);
     if (wait > 0) {
       reply.header('retry-after', Math.ceil(wait / 1000));
-      throw new HttpError(429, 'CR_THROTTLED', `too many failed authentications from ${request.ip}; try again in ${Math.ceil(wait / 1000)} s`);
+      throw errors.throttled(request.ip, wait);
     }
     const presented = sessionCookieValue(request);
     let expired = false;
@@ -77,7 +77,7 @@ export function pageGuard(app: FastifyInstance, keys: ApiKeyCache) {
       }
       reply.header('set-cookie', clearedCookie());
       const refused = countFailure(app, request, 'the session key is not valid');
-      if (refused.statusCode === 429) throw refused;
+      if (refused.code === 'CR_THROTTLED') throw refused;
       expired = true;
     }
     // An early reply from an async hook is returned, so the route's handler does not run.

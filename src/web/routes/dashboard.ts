@@ -1,6 +1,6 @@
 /** The dashboard: server-rendered pages that refresh their live part, their assets, and logging in and out with an API key. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errors } from '../../core/errors.js';
+import { errors, httpStatus } from '../../core/errors.js';
 import { ApiKeyCache, hashKey } from '../api-keys.js';
 import type { WebDeps } from '../deps.js';
 import { toHttp } from '../errors.js';
@@ -85,7 +85,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: WebDeps): Prom
     }
     if (!key) {
       const refused = countFailure(app, request, 'the API key is not valid');
-      return form(refused.statusCode, refused.statusCode === 429 ? `Too many failed logins: ${refused.message}.` : 'That API key is not valid.');
+      return form(httpStatus(refused), refused.code === 'CR_THROTTLED' ? `Too many failed logins: ${refused.message}.` : 'That API key is not valid.');
     }
     deps.logger.info({ keyId: key.id, source: request.ip }, 'dashboard login');
     return reply.header('set-cookie', sessionCookie(presented)).redirect(next, 303);

@@ -7,7 +7,6 @@ import { monitorInputSchema } from '../../manage/input-schemas.js';
 import { readStates, readZoneViews } from '../../manage/state.js';
 import { toldEndpoint, webBaseUrl } from '../../manage/told-urls.js';
 import type { WebDeps } from '../deps.js';
-import { HttpError } from '../errors.js';
 import { createdMonitorSchema, errorResponses, historySchema, idParams, limitQuery, monitorSchema, monitorWithStateSchema } from './api-schemas.js';
 import { crudRoutes } from './crud.js';
 
@@ -18,7 +17,7 @@ export function parseTime(value: string | undefined, field: string): number | un
   if (value === undefined || value === '') return undefined;
   if (/^\d+$/.test(value)) return Number(value);
   const ms = TIME.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) throw new HttpError(400, 'CR_BAD_REQUEST', `${field} "${value}" is not a time: give epoch milliseconds or ISO 8601 (2026-01-31T12:00:00Z)`, field);
+  if (Number.isNaN(ms)) throw errors.badTime(field, value);
   return ms;
 }
 
