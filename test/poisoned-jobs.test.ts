@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Pull, Router } from 'zeromq';
 import { startWorker } from '../src/worker/worker.js';
+import { decode } from '../src/core/messages.js';
 import { silent, waitFor } from './helpers/cluster.js';
 import { freePort } from './helpers/redis-server.js';
 
@@ -24,6 +25,7 @@ plugin('bigint-metrics', 'export async function check() { return { status: "heal
 plugin('circular-metrics', 'export async function check() { const m = { a: 1 }; m.self = m; return { status: "healthy", metrics: m, message: m }; }');
 plugin('returns-nothing', 'export async function check() {}');
 plugin('hangs', 'export function check() { return new Promise(() => {}); }');
+plugin('epoch-latency', 'export async function check() { return { status: "healthy", latencyMs: Date.now(), metrics: { big: 1e308, ok: 2 } }; }');
 plugin('huge-message', 'export async function check() { return { status: "failed", message: "x".repeat(5_000_000), latencyMs: Infinity }; }');
 
 const CONCURRENCY = 4;
@@ -52,7 +54,8 @@ test('poisoned jobs never take a worker slot for good: afterwards it runs real m
   const results = new Map<string, { status: string; message: string; latencyMs: number | null }>();
   const collecting = (async () => {
     for await (const [msg] of resultsIn) {
-      const r = JSON.parse(msg!.toString());
+      // Each result must be one the broker accepts, or it would be dropped there without naming the monitor.
+      const r = decode(msg!, ['result']);
       results.set(r.monitorId, r);
     }
   })().catch(() => undefined);
@@ -65,14 +68,15 @@ test('poisoned jobs never take a worker slot for good: afterwards it runs real m
     { monitorId: 'huge', ctype: 'tcp-check', timeoutMs: 1e308 }, { monitorId: 'nan', ctype: 'tcp-check', timeoutMs: 'NaN' },
     { monitorId: 'null', ctype: 'tcp-check', timeoutMs: null }, { monitorId: 'noint', ctype: 'tcp-check', timeoutMs: 100, interval: undefined },
     // Accepted: the check itself misbehaves.
-    ...['throws-sync', 'throws-async', 'throws-non-error', 'getter-throws', 'bigint-metrics', 'circular-metrics', 'returns-nothing', 'hangs', 'huge-message', 'not-installed']
+    ...['throws-sync', 'throws-async', 'throws-non-error', 'getter-throws', 'bigint-metrics', 'circular-metrics', 'returns-nothing', 'hangs', 'huge-message', 'epoch-latency', 'not-installed']
       .map((ctype) => ({ monitorId: ctype, ctype, timeoutMs: 300 })),
     { monitorId: 'proto', ctype: 'tcp-check', timeoutMs: 300, data: JSON.parse('{"__proto__": {"host": "127.0.0.1", "port": 1}, "constructor": {"prototype": {}}}') },
   ];
   for (const p of poisoned) await broker.send([workerId!, JSON.stringify({ ...base, ...p })]);
   const accepted = poisoned.slice(6).map((p) => p.monitorId as string);
   await waitFor(() => accepted.every((id) => results.has(id)), 5000, 'a result for every accepted poisoned job');
-  for (const id of accepted) assert.is(results.get(id)!.status === 'healthy' ? 'healthy' : 'not healthy', id.endsWith('metrics') ? 'healthy' : 'not healthy', id);
+  for (const id of accepted) assert.is(results.get(id)!.status === 'healthy' ? 'healthy' : 'not healthy', id.endsWith('metrics') || id === 'epoch-latency' ? 'healthy' : 'not healthy', id);
+  assert.ok(results.get('epoch-latency')!.latencyMs! < 60_000, 'a latency that is a time stamp is replaced by the measured one');
   assert.ok(results.get('huge-message')!.message.length <= 10_000, 'a message is capped');
   assert.ok(Number.isFinite(results.get('huge-message')!.latencyMs), 'an infinite latency is replaced by the measured one');
   assert.is(results.get('hangs')!.message, 'check timed out after 300 ms');

@@ -74,7 +74,7 @@ function plainResult(result: CheckResult | undefined, ctype: string, elapsedMs: 
   }
   const out: CheckResult = { status, message: clip(typeof result!.message === 'string' ? result!.message : '') };
   const latency = result!.latencyMs;
-  out.latencyMs = typeof latency === 'number' && Number.isFinite(latency) && latency >= 0 ? latency : elapsedMs;
+  out.latencyMs = typeof latency === 'number' && Number.isFinite(latency) && latency >= 0 && latency <= MESSAGE_LIMITS.clockSkewMs ? latency : elapsedMs;
   const metrics = result!.metrics;
   if (typeof metrics === 'object' && metrics !== null) {
     const kept = Object.entries(metrics).filter(([k, v]) => k.length <= MESSAGE_LIMITS.idLength && typeof v === 'number' && Number.isFinite(v)).slice(0, MESSAGE_LIMITS.metrics);

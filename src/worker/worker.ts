@@ -9,7 +9,7 @@ import { reportRefusal } from '../core/curve-refusal.js';
 import { keys, startLagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
 import { workerMetrics } from '../core/metrics-process.js';
-import { decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
+import { checkFields, decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
 import { checkLoader } from '../core/plugins.js';
 import { commandPolicy } from '../core/command-policy.js';
 import { SendQueue } from '../core/send-queue.js';
@@ -118,6 +118,8 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
         ...(result.metrics ? { metrics: result.metrics } : {}),
       };
       if (result.status === 'unknown') logger.warn({ monitorId: job.monitorId, ctype: job.ctype, reason: msg.message }, 'check could not run');
+      // What the broker would refuse is caught here, where the monitor can be named.
+      checkFields('result', msg as unknown as Record<string, unknown>);
       if (!results.push(encode(msg))) {
         counters.inc('results_dropped_queue_full');
         logger.error({ monitorId: job.monitorId }, 'result queue full (is the broker reachable?); result dropped');
