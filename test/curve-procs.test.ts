@@ -140,13 +140,16 @@ test('SIGHUP re-reads the allowed clients: a key added to the file is accepted a
   const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const refused = /^cloudroutes_broker_auth_refused_total (\d+)$/m.exec(metrics);
   assert.ok(refused && Number(refused[1]) >= 1, metrics.slice(0, 500));
-  // A worker whose key the broker does not allow says so, and what to do: ZeroMQ does not retry a refused handshake.
+  // A worker whose key the broker does not allow says so, and what to do, and exits 1 for its process manager to
+  // start it again: ZeroMQ does not retry a refused handshake, and a worker without its broker must not look alive.
   const c = await generate('client-c');
   const w = new Proc(['worker'], { ...env, CLOUDROUTES_CURVE_SECRET_KEY_FILE: c.secretKeyFile, CLOUDROUTES_BROKER_PUBLIC_KEY: broker.publicKey }).start();
   procs.push(w);
-  await w.waitFor("the broker refused this process's CURVE key", 10_000);
+  await w.waitFor("refused this process's CURVE key", 10_000);
   assert.ok(w.output.includes(`"publicKey":"${c.publicKey}"`), 'the line names the key to allow');
-  await w.kill();
+  assert.match(w.output, /"code":"CR_CURVE_REFUSED"/);
+  const code = await new Promise<number | null>((r) => (w.child.exitCode !== null ? r(w.child.exitCode) : w.child.once('exit', r)));
+  assert.is(code, 1, 'the refused worker exits 1');
   assert.is(await proc.kill(), 0);
 });
 

@@ -77,7 +77,7 @@ export async function startBrokerAuth(o: {
     counters.inc('auth_refused');
     log(address, { address, clientKey: z85Encode(key) }, 'refused a client whose CURVE key is not in the allowed clients file');
     return false;
-  });
+  }, logger);
   const watching: Promise<void>[] = [];
   return {
     server: { ...curve.pair, zapDomain: o.zapDomain },

@@ -3,7 +3,9 @@
  * context about every CURVE client's key. One such socket per process answers for every broker in it,
  * each broker under its own ZAP domain.
  */
+import type { Logger } from 'pino';
 import { Router } from 'zeromq';
+import { supervise } from '../core/main-loop.js';
 
 /** Whether a client key (32 raw bytes) connecting from `address` may use the sockets of a domain. */
 export type ZapCheck = (clientKey: Buffer, address: string) => boolean;
@@ -27,14 +29,18 @@ async function answer(router: Router): Promise<void> {
   }
 }
 
-/** Answers ZAP requests of `domain` with `check` until the returned function is called. */
-export async function registerZapDomain(domain: string, check: ZapCheck): Promise<() => Promise<void>> {
+/**
+ * Answers ZAP requests of `domain` with `check` until the returned function is called. The answering loop is
+ * supervised: one that ended would leave every new client's handshake waiting, so the process exits instead.
+ */
+export async function registerZapDomain(domain: string, check: ZapCheck, logger: Logger): Promise<() => Promise<void>> {
   if (domains.has(domain)) throw new Error(`ZAP domain ${domain} is already served in this process`);
   domains.set(domain, check);
   if (!handler) {
     const router = new Router();
     const ready = router.bind(ENDPOINT);
-    handler = { router, ready, loop: ready.then(() => answer(router)).catch(() => undefined) };
+    const answering = () => handler?.router === router;
+    handler = { router, ready, loop: ready.then(() => supervise('broker', 'ZAP', answer(router), answering, logger)).catch(() => undefined) };
   }
   try {
     await handler.ready;

@@ -1,19 +1,23 @@
-/** What a CURVE client says when the broker refuses it. */
+/** What a client of the broker does when the broker refuses its handshake. */
 import type { Logger } from 'pino';
 import type { Socket } from 'zeromq';
+import { errors } from './errors.js';
+import { fatal } from './main-loop.js';
 import type { CurveClient } from './socket-options.js';
 
 /**
- * Logs when the broker refuses this process's CURVE key. ZeroMQ does not retry a refused handshake, so the
- * line says what to do: allow the key on the broker, then restart this process.
+ * Ends the process (exit 1, so its process manager starts it again) when the broker refuses this process's
+ * handshake: ZeroMQ does not retry a refused handshake, and a process that stays up without its broker only
+ * looks alive. The message says what to do: allow the key on the broker and send it SIGHUP, or give this
+ * process the broker's public key.
  */
 export function reportRefusal(socket: Socket, curve: CurveClient | undefined, logger: Logger): void {
-  if (!curve) return;
   void (async () => {
     for await (const e of socket.events) {
       if (e.type !== 'handshake:error:auth' && e.type !== 'handshake:error:protocol') continue;
-      logger.error({ endpoint: e.address, publicKey: curve.publicKey, err: e.error.message },
-        "the broker refused this process's CURVE key (or CLOUDROUTES_BROKER_PUBLIC_KEY is not the broker's): add this public key to the broker's CLOUDROUTES_CURVE_CLIENTS file, send the broker SIGHUP, then restart this process");
+      const err = curve ? errors.curveRefused(e.address, curve.publicKey, e.error.message) : errors.plaintextRefusedByBroker(e.address, e.error.message);
+      fatal(err, logger, { endpoint: e.address, ...(curve ? { publicKey: curve.publicKey } : {}) });
+      return;
     }
   })().catch(() => undefined);
 }

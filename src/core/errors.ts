@@ -46,7 +46,8 @@ export type ErrorCode =
   | 'CR_CROSS_ORIGIN'
   | 'CR_SECRET_UNREADABLE'
   | 'CR_SECRET_MOVED'
-  | 'CR_REWRAP_REFUSED';
+  | 'CR_REWRAP_REFUSED'
+  | 'CR_CURVE_REFUSED';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -223,6 +224,10 @@ export const errors = {
     withField(new CloudRoutesError('CR_SECRET_MOVED', `data.${field} is kept as stored but would now be sent to ${destination || '(none given)'} instead of ${from || '(none given)'}: send the secret again to send it somewhere new`), `data.${field}`),
   rewrapRefused: (problems: string[]) =>
     new CloudRoutesError('CR_REWRAP_REFUSED', `secrets rewrap changed nothing: ${problems.join('; ')}; set those secrets again (monitor edit / reaction edit) or remove the records, then run it again`),
+  curveRefused: (endpoint: string, publicKey: string, reason: string) =>
+    new CloudRoutesError('CR_CURVE_REFUSED', `the broker at ${endpoint} refused this process's CURVE key ${publicKey} (${reason}): add it to the broker's CLOUDROUTES_CURVE_CLIENTS file and send the broker SIGHUP, and check that CLOUDROUTES_BROKER_PUBLIC_KEY is the broker's; exiting so that the process manager starts this process again`, false),
+  plaintextRefusedByBroker: (endpoint: string, reason: string) =>
+    new CloudRoutesError('CR_CURVE_REFUSED', `the broker at ${endpoint} refused this process's plaintext handshake (${reason}): it requires CURVE; give this process a key pair (cloudroutes keys generate) and CLOUDROUTES_BROKER_PUBLIC_KEY, and add its public key to the broker's clients file; exiting`, false),
 };
 
 function withField(err: CloudRoutesError, field: string): CloudRoutesError {

@@ -24,9 +24,12 @@ export function supervise(proc: string, name: string, loop: Promise<unknown>, ru
     () => 'it returned',
     (err: unknown) => (err instanceof Error ? err.message : String(err)),
   ).then((reason) => {
-    if (!running()) return;
-    const err = errors.mainLoopEnded(proc, name, reason);
-    logger.fatal({ code: err.code, loop: name }, err.message);
-    (handler ?? processHandler)?.(err);
+    if (running()) fatal(errors.mainLoopEnded(proc, name, reason), logger, { loop: name }, handler);
   });
+}
+
+/** Logs `err` at fatal level and hands it to `handler` (else the process's handler, which exits 1). */
+export function fatal(err: CloudRoutesError, logger: Logger, fields: Record<string, unknown> = {}, handler?: LoopEnded): void {
+  logger.fatal({ code: err.code, ...fields }, err.message);
+  (handler ?? processHandler)?.(err);
 }

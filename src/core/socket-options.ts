@@ -24,7 +24,8 @@ export function socketOptions(curve?: CurveServer | CurveClient): Record<string,
   const base = { maxMessageSize: MAX_MESSAGE_BYTES };
   if (!curve) return base;
   if ('zapDomain' in curve) {
-    return { ...base, curveServer: true, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey, zapDomain: curve.zapDomain };
+    // zapEnforceDomain: with no ZAP handler answering, refuse every client rather than let any key in.
+    return { ...base, curveServer: true, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey, zapDomain: curve.zapDomain, zapEnforceDomain: true };
   }
   return { ...base, curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey };
 }
