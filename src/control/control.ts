@@ -82,6 +82,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       };
     });
 
+  const badLogged = new Map<string, number>();
   /** Sends the monitor's job; a config that would make a job no receiver accepts is refused here, named in the log. */
   const dispatch = (monitor: Monitor, due: number, now: number): 'sent' | 'full' | 'bad' => {
     const job: JobMessage = {
@@ -92,8 +93,13 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       checkFields('job', job as unknown as Record<string, unknown>, now);
     } catch (err) {
       counters.inc('bad_configs');
-      logger.error({ monitorId: monitor.id, field: (err as BadMessage).field, err: (err as Error).message },
-        'monitor config in Redis cannot be checked; not dispatched: fix the monitor (cloudroutes monitor edit) or run "cloudroutes rebuild-redis"');
+      // Once a minute per monitor: a bad monitor comes back every interval.
+      if (now - (badLogged.get(monitor.id) ?? 0) >= 60_000) {
+        if (badLogged.size >= 10_000) badLogged.clear();
+        badLogged.set(monitor.id, now);
+        logger.error({ monitorId: monitor.id, field: (err as BadMessage).field, err: (err as Error).message },
+          'monitor config in Redis cannot be checked; not dispatched: fix the monitor (cloudroutes monitor edit) or run "cloudroutes rebuild-redis"');
+      }
       return 'bad';
     }
     return out.push(job) ? 'sent' : 'full';
