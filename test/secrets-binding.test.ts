@@ -13,6 +13,7 @@ import { keys } from '../src/core/keys.js';
 import { checkLoader, reactionLoader } from '../src/core/plugins.js';
 import { fieldsToObject } from '../src/core/redis.js';
 import type { Monitor } from '../src/core/types.js';
+import { applyDocument } from '../src/manage/config-io.js';
 import { ConfigService, type MonitorInput } from '../src/manage/config-service.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { recorder, type Recorder } from './actions/_recorder.js';
@@ -161,6 +162,32 @@ test('enc:v1 values keep working and are rewritten as enc:v2 on the next save', 
   const saved = await service.updateMonitor(old.id, { ...old, name: 'old, renamed' });
   assert.match(String(saved.data.headers), /^enc:v2:/);
   assert.equal(service.plainData(saved.data, (await checkLoader().load('http-get-statuscode')).meta.fields, { kind: 'monitor', id: old.id }).headers, { authorization: TOKEN });
+});
+
+test('an enc:v1 value is kept only in its own record and field: copied to a new monitor, another one or by apply, it is refused', async () => {
+  const victim: Monitor = {
+    id: 'm-v1-victim', name: 'v1 victim', ctype: 'http-get-statuscode', interval: 3600, reactions: [], createdAt: 1, updatedAt: 1,
+    data: { url: `${target.peer.url}/v1`, codes: ['200'], headers: encryptV1(KEY, { authorization: TOKEN }) },
+  };
+  await store.putMonitor(victim);
+  const thief = await service.addMonitor({ name: 'v1 thief', ctype: 'http-get-statuscode', interval: 3600, data: { url: `${attacker.peer.url}/v1`, codes: ['200'] } });
+  const stolen = { url: `${attacker.peer.url}/v1`, codes: ['200'], headers: victim.data.headers };
+  const refused = async (p: Promise<unknown>, what: string) => {
+    const err = (await p.then(() => undefined, (e: Error) => e)) as (Error & { code?: string; field?: string }) | undefined;
+    assert.ok(err, `${what} was refused`);
+    assert.match(err!.message, /data\.headers cannot be decrypted: an enc:v1 value is only kept in place.*send the secret itself/, what);
+    return err!;
+  };
+  const added = await refused(service.addMonitor({ name: 'copy', ctype: 'http-get-statuscode', interval: 3600, data: stolen }), 'a new monitor');
+  assert.is(added.code, 'CR_SECRET_UNREADABLE');
+  assert.is(added.field, 'data.headers');
+  await refused(service.updateMonitor(thief.id, { ...thief, data: stolen }), 'an edit of another monitor');
+  await refused(applyDocument(service, store, { version: 1, reactions: [], monitors: [{ id: 'm-v1-applied', name: 'applied', ctype: 'http-get-statuscode', interval: 3600, data: stolen }] }), 'apply');
+  assert.is(await store.getMonitor('m-v1-applied'), undefined);
+  assert.not.ok(JSON.stringify((await store.getMonitor(thief.id))!.data).includes('enc:'), 'the thief holds no secret');
+  // In place it is kept (and sealed as enc:v2 for its own record).
+  const kept = await service.updateMonitor(victim.id, { ...victim, name: 'v1 victim, renamed' });
+  assert.match(String(kept.data.headers), /^enc:v2:/);
 });
 
 test.run();

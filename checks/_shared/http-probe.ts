@@ -20,7 +20,7 @@ export interface ProbeOptions {
   body?: string;
   /** false accepts any server certificate (self-signed, expired, other host); default true. */
   tlsVerify?: boolean;
-  /** Follow up to MAX_REDIRECTS redirects, each over a fresh connection; default false. */
+  /** Follow up to MAX_REDIRECTS redirects, each over a fresh connection, `headers` sent to the URL's origin only; default false. */
   followRedirects?: boolean;
 }
 
@@ -76,7 +76,10 @@ export async function probe(opts: ProbeOptions): Promise<ProbeResult> {
     // 303, and 301/302 after a POST, turn into a GET without a body, as browsers and curl do.
     const toGet = res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && current.method === 'POST');
     const left = opts.timeoutMs - (performance.now() - started);
-    current = { ...current, url: next, timeoutMs: Math.max(1, left), ...(toGet ? { method: 'GET', body: undefined } : {}) };
+    // The monitor's headers (credentials, stored encrypted for the URL's origin) go to that origin only, as fetch and curl
+    // drop Authorization on a redirect to another origin; once dropped they stay dropped.
+    const crossOrigin = next.origin !== opts.url.origin;
+    current = { ...current, url: next, timeoutMs: Math.max(1, left), ...(toGet ? { method: 'GET', body: undefined } : {}), ...(crossOrigin ? { headers: undefined } : {}) };
     res = await probeOnce(current);
   }
   return { ...res, latencyMs: ms(performance.now() - started), redirects: hops, finalUrl: current.url.href };

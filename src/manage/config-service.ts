@@ -222,7 +222,12 @@ export class ConfigService {
     try {
       if (prepare) data = prepare(mod, data);
       for (const f of secrets) {
-        if (!before || !isEncrypted(data[f]) || data[f] !== before[f]) continue;
+        if (!isEncrypted(data[f])) continue;
+        if (!before || data[f] !== before[f]) {
+          // enc:v1 carries no binding: taken from another record or field, it would decrypt and be sealed for its new owner.
+          if (isV1(data[f])) throw errors.secretUnreadable(f, 'an enc:v1 value is only kept in place, in the record and field it is stored in; send the secret itself');
+          continue;
+        }
         const [to, from] = [secretDestination(schema, f, data), secretDestination(schema, f, before)];
         if (to !== from) throw errors.secretMoved(f, to ?? '', from ?? '');
       }

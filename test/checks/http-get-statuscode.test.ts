@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { checkLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { CheckModule } from '../../src/core/types.js';
+import { recorder } from '../actions/_recorder.js';
 import { blackhole, closedPort, ctx, httpPeer, job, selfSignedHttpsPeer, silentPeer, until, type Peer } from '../helpers/peers.js';
 
 let mod: CheckModule;
@@ -38,6 +39,33 @@ test('a redirect is judged as is by default and followed with followRedirects', 
   const followed = await run({ url: `${peer.url}/?status=302`, followRedirects: true });
   assert.is(followed.status, 'healthy', followed.message);
   assert.is(seen[seen.length - 1]!.method, 'GET');
+});
+
+test('followRedirects sends the monitor\'s headers to the URL\'s origin only: a redirect to another origin gets none', async () => {
+  const other = await recorder(200, 'other');
+  const first = await recorder();
+  first.answerFor = (got) => got.url === '/same'
+    ? { status: 302, body: '', headers: { location: '/landed' } }
+    : got.url === '/away' ? { status: 302, body: '', headers: { location: `${other.peer.url}/stolen` } } : { status: 200, body: 'ok' };
+  const headers = { authorization: 'Bearer s3cret', 'x-api-key': 'k3y' };
+  try {
+    const same = await run({ url: `${first.peer.url}/same`, followRedirects: true, headers });
+    assert.is(same.status, 'healthy', same.message);
+    const landed = first.received.find((r) => r.url === '/landed')!;
+    assert.is(landed.headers.authorization, 'Bearer s3cret', 'a same-origin redirect keeps them');
+    assert.is(landed.headers['x-api-key'], 'k3y');
+    const away = await run({ url: `${first.peer.url}/away`, followRedirects: true, headers });
+    assert.is(away.status, 'healthy', away.message);
+    assert.is(first.received.find((r) => r.url === '/away')!.headers.authorization, 'Bearer s3cret');
+    const stolen = other.received.find((r) => r.url === '/stolen');
+    assert.ok(stolen, 'the redirect was followed');
+    assert.is(stolen!.headers.authorization, undefined);
+    assert.is(stolen!.headers['x-api-key'], undefined);
+    assert.not.match(JSON.stringify(other.received), /s3cret|k3y/);
+  } finally {
+    await first.peer.close();
+    await other.peer.close();
+  }
 });
 
 const run = (data: Record<string, unknown>, ms = 5000) => mod.check(job('http-get-statuscode', data), ctx(ms));
