@@ -4,6 +4,7 @@
  * each broker under its own ZAP domain.
  */
 import { Router } from 'zeromq';
+import { errors } from '../core/errors.js';
 
 /** Whether a client key (32 raw bytes) connecting from `address` may use the sockets of a domain. */
 export type ZapCheck = (clientKey: Buffer, address: string) => boolean;
@@ -29,7 +30,7 @@ async function answer(router: Router): Promise<void> {
 
 /** Answers ZAP requests of `domain` with `check` until the returned function is called. */
 export async function registerZapDomain(domain: string, check: ZapCheck): Promise<() => Promise<void>> {
-  if (domains.has(domain)) throw new Error(`ZAP domain ${domain} is already served in this process`);
+  if (domains.has(domain)) throw errors.zapDomainTaken(domain);
   domains.set(domain, check);
   if (!handler) {
     const router = new Router();
