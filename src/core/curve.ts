@@ -159,7 +159,8 @@ export function writeKeyPair(dir: string, name: string, force = false): WrittenP
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw errors.keyFileExists(file);
       throw err;
     }
-    chmodSync(file, mode); // a replaced file keeps its old mode otherwise
+    // A replaced file keeps its old mode otherwise; the umask still applies, so dev's 077 keeps its data folder owner-only.
+    chmodSync(file, mode & ~process.umask());
   };
   // Both checked before either is written, so a refusal leaves no half pair.
   if (!force) for (const f of [secretKeyFile, publicKeyFile]) if (existsSync(f)) throw errors.keyFileExists(f);
