@@ -89,7 +89,9 @@ test('dev starts redis-server and every process, a CLI in another terminal finds
   assert.is(code, 0);
   assert.match(dev.output, /stopped\n?$/);
   assert.not.ok(existsSync(join(dir, 'data', 'dev.json')), 'dev state removed');
-  const after = await cli(['status'], { ...env, REDIS_URL: `redis://127.0.0.1:${redisPort}` }, dir);
+  const password = readFileSync(join(data, 'redis.password'), 'utf8').trim();
+  const after = await cli(['status'], { ...env, REDIS_URL: `redis://:${encodeURIComponent(password)}@127.0.0.1:${redisPort}` }, dir);
+  assert.match(after.stderr, /unreachable|ECONNREFUSED/, after.stderr);
   assert.is(after.code, 1, 'its redis-server was stopped too');
 });
 

@@ -51,11 +51,24 @@ test('every error the web raises is a catalogue entry whose code has its own HTT
   for (const name of ['throttled', 'unauthorized', 'readOnly', 'noRoute', 'badRequest', 'badTime', 'badBody', 'wrongEndpoint', 'busy', 'internal']) {
     assert.ok(used.has(name), `the web raises errors.${name}`);
   }
-  for (const name of used) {
-    const code = codes.get(name) as ErrorCode | undefined;
-    assert.ok(code, `errors.${name} is in the catalogue`);
-    assert.ok(HTTP_STATUS[code!], `${code} (errors.${name}, raised by the web) has an HTTP status in the catalogue`);
+  for (const name of used) assert.ok(codes.get(name), `errors.${name} is in the catalogue`);
+});
+
+test('every code of the ErrorCode union, and every code an entry makes, has an HTTP status of 400-599', () => {
+  const union = CATALOGUE.slice(CATALOGUE.indexOf('export type ErrorCode ='), CATALOGUE.indexOf(';', CATALOGUE.indexOf('export type ErrorCode =')));
+  const declared = [...union.matchAll(/'(CR_[A-Z0-9_]+)'/g)].map((m) => m[1]!);
+  assert.ok(declared.length >= 40, `read ${declared.length} codes from the ErrorCode union`);
+  for (const code of [...declared, ...entryCodes().values()]) {
+    const status = (HTTP_STATUS as Record<string, number | undefined>)[code];
+    assert.ok(status !== undefined && status >= 400 && status < 600, `${code} has an HTTP status in HTTP_STATUS (got ${status})`);
   }
+  assert.equal(Object.keys(HTTP_STATUS).sort(), [...new Set(declared)].sort(), 'HTTP_STATUS names exactly the codes of the union');
+  // What a server-side fault answers with, not the 400 a usage error without a status of its own fell back to.
+  assert.is(httpStatus(new CloudRoutesError('CR_SECRET_UNREADABLE', 'data.password cannot be decrypted')), 500);
+  assert.is(httpStatus(errors.redisUnreachable('redis://127.0.0.1:1', 'ECONNREFUSED')), 503);
+  assert.is(httpStatus(errors.noAnswer('the broker', 1000)), 504);
+  assert.is(httpStatus(errors.moduleSyntax('checks/x/index.js', 'Unexpected token')), 500);
+  assert.is(httpStatus(errors.failpoint('worker.receive')), 500);
 });
 
 test('the statuses the catalogue gives are the ones a client gets over HTTP', async () => {
@@ -130,7 +143,7 @@ const INTERNAL: Record<string, { most: number; why: string }> = {
   'src/store/rethinkdb-pool.ts': { most: 3, why: "a connection slot's last error, reported inside errors.store" },
   'src/store/rethinkdb-feed.ts': { most: 1, why: "a change feed's error row, reported inside errors.store" },
   'src/bridge/support.ts': { most: 2, why: 'ends a wait when the bridge stops; never reported' },
-  'src/core/duration.ts': { most: 2, why: 'every caller turns a bad duration into CR_BAD_INTERVAL or CR_BAD_SETTING' },
+  'src/core/duration.ts': { most: 5, why: 'every caller turns a bad duration into CR_BAD_INTERVAL or CR_BAD_SETTING' },
   'src/core/messages.ts': { most: 1, why: 'BadMessage: a refused wire message, counted by its reason and never shown as such' },
   'checks/_shared/http-probe.ts': { most: 3, why: "sentinels that end an HTTP probe, turned into the check's result" },
 };

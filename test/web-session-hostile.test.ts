@@ -52,7 +52,15 @@ test('a login body of the wrong shape: 400 with the form again, never 500', asyn
 test('a write with the session cookie from another site, or without an Origin, is refused and changes nothing', async () => {
   const create = (headers: Record<string, string>) =>
     raw('/api/v1/monitors', { method: 'POST', headers: { cookie: session, 'content-type': 'application/json', ...headers }, body: JSON.stringify(SITE) });
-  const forged: Record<string, string>[] = [{ origin: 'https://evil.example' }, { origin: 'null' }, {}, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { origin: `${w.web.url}.evil.example` }];
+  const own = new URL(w.web.url);
+  // Origins that parse as URLs, so the comparison itself is what refuses them: the same host on another port, another host,
+  // and a host whose name starts with this one's.
+  const otherSites = [`http://${own.hostname}:${Number(own.port) + 1}`, 'http://evil.example', `http://${own.hostname}.evil.example:${own.port}`];
+  for (const origin of otherSites) assert.is.not(new URL(origin).host, own.host, origin);
+  const forged: Record<string, string>[] = [
+    { origin: 'https://evil.example' }, { origin: 'null' }, {}, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' },
+    { origin: `${w.web.url}.evil.example` }, ...otherSites.map((origin) => ({ origin })),
+  ];
   for (const headers of forged) {
     const r = await create(headers);
     assert.is(r.status, 403, JSON.stringify(headers));

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { Router } from 'zeromq';
 import { supervise } from '../core/main-loop.js';
+import { errors } from '../core/errors.js';
 
 /** Whether a client key (32 raw bytes) connecting from `address` may use the sockets of a domain. */
 export type ZapCheck = (clientKey: Buffer, address: string) => boolean;
@@ -34,7 +35,7 @@ async function answer(router: Router): Promise<void> {
  * supervised: one that ended would leave every new client's handshake waiting, so the process exits instead.
  */
 export async function registerZapDomain(domain: string, check: ZapCheck, logger: Logger): Promise<() => Promise<void>> {
-  if (domains.has(domain)) throw new Error(`ZAP domain ${domain} is already served in this process`);
+  if (domains.has(domain)) throw errors.zapDomainTaken(domain);
   domains.set(domain, check);
   if (!handler) {
     const router = new Router();

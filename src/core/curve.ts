@@ -44,9 +44,9 @@ export function z85Encode(bytes: Buffer): string {
 const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
 /** The Z85 public key that belongs to a Z85 secret key. */
-export function publicKeyOf(secretKey: string): string {
+export function publicKeyOf(secretKey: string, setting = 'CLOUDROUTES_CURVE_SECRET_KEY'): string {
   const raw = z85Decode(secretKey);
-  if (!raw) throw new Error('not a Z85 CURVE key');
+  if (!raw) throw errors.badCurveKey(setting, 'the secret key is not a Z85 CURVE key (40 characters); make one with "cloudroutes keys generate"');
   const key = createPrivateKey({ key: Buffer.concat([X25519_PKCS8, raw]), format: 'der', type: 'pkcs8' });
   return z85Encode(createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32));
 }
@@ -159,7 +159,8 @@ export function writeKeyPair(dir: string, name: string, force = false): WrittenP
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw errors.keyFileExists(file);
       throw err;
     }
-    chmodSync(file, mode); // a replaced file keeps its old mode otherwise
+    // A replaced file keeps its old mode otherwise; the umask still applies, so dev's 077 keeps its data folder owner-only.
+    chmodSync(file, mode & ~process.umask());
   };
   // Both checked before either is written, so a refusal leaves no half pair.
   if (!force) for (const f of [secretKeyFile, publicKeyFile]) if (existsSync(f)) throw errors.keyFileExists(f);

@@ -47,7 +47,9 @@ export type ErrorCode =
   | 'CR_SECRET_UNREADABLE'
   | 'CR_SECRET_MOVED'
   | 'CR_REWRAP_REFUSED'
-  | 'CR_CURVE_REFUSED';
+  | 'CR_CURVE_REFUSED'
+  | 'CR_FAILPOINT'
+  | 'CR_ZAP_DOMAIN_TAKEN';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -97,8 +99,8 @@ export class BadEntry extends CloudRoutesError {
   }
 }
 
-/** The HTTP status of each code that has its own; any other is 400 for a usage error and 500 otherwise. */
-export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+/** The HTTP status of every code (a Record, so a new code does not type-check without one). */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
   CR_BAD_REQUEST: 400,
   CR_BAD_JSON: 400,
   CR_BAD_DATA: 400,
@@ -108,27 +110,50 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   CR_MODULE_NOT_FOUND: 400,
   CR_BAD_DOCUMENT: 400,
   CR_SECRET_MOVED: 400,
+  CR_BAD_MESSAGE: 400,
+  CR_BAD_CURVE_KEY: 400,
+  CR_CURVE_REFUSED: 502,
+  CR_CURVE_INCOMPLETE: 400,
+  CR_PLAINTEXT_REFUSED: 400,
+  CR_REWRAP_REFUSED: 400,
   CR_UNAUTHORIZED: 401,
   CR_READ_ONLY: 403,
   CR_CROSS_ORIGIN: 403,
+  CR_COMMANDS_NOT_ALLOWED: 403,
   CR_NOT_FOUND: 404,
   CR_NO_SUCH_MONITOR: 404,
   CR_NO_SUCH_REACTION: 404,
   CR_REACTION_IN_USE: 409,
   CR_WRONG_ENDPOINT: 409,
+  CR_KEY_FILE_EXISTS: 409,
   CR_THROTTLED: 429,
   CR_INTERNAL: 500,
   CR_SECRET_KEY: 500,
+  // The server cannot read a secret it holds: not something the request can fix (one naming a request field is still 400).
+  CR_SECRET_UNREADABLE: 500,
   CR_MODULE_INVALID: 500,
+  CR_MODULE_SYNTAX: 500,
+  CR_TYPESCRIPT_MISSING: 500,
+  CR_BAD_ENTRY: 500,
+  CR_REDIS_MISSING: 500,
+  CR_MAIN_LOOP_ENDED: 500,
+  CR_FAILPOINT: 500,
+  CR_ZAP_DOMAIN_TAKEN: 500,
+  CR_SSH: 502,
+  CR_REMOTE_COMMAND: 502,
   CR_STORE: 503,
   CR_BUSY: 503,
+  CR_REDIS_UNREACHABLE: 503,
+  CR_NO_SIGNALS: 503,
+  CR_NO_ANSWER: 504,
+  CR_TIMED_OUT: 504,
 };
 
 /** The status the web answers `err` with. */
 export function httpStatus(err: CloudRoutesError): number {
   // An error that names a field of the request is the request's fault, even "no such reaction" in a monitor's list.
   if (err.field && err.usage) return 400;
-  return HTTP_STATUS[err.code] ?? (err.usage ? 400 : 500);
+  return HTTP_STATUS[err.code] ?? 500;
 }
 
 /** The problems' sentences, and the first one's field as the error's. */
@@ -228,6 +253,9 @@ export const errors = {
     new CloudRoutesError('CR_CURVE_REFUSED', `the broker at ${endpoint} refused this process's CURVE key ${publicKey} (${reason}): add it to the broker's CLOUDROUTES_CURVE_CLIENTS file and send the broker SIGHUP, and check that CLOUDROUTES_BROKER_PUBLIC_KEY is the broker's; exiting so that the process manager starts this process again`, false),
   plaintextRefusedByBroker: (endpoint: string, reason: string) =>
     new CloudRoutesError('CR_CURVE_REFUSED', `the broker at ${endpoint} refused this process's plaintext handshake (${reason}): it requires CURVE; give this process a key pair (cloudroutes keys generate) and CLOUDROUTES_BROKER_PUBLIC_KEY, and add its public key to the broker's clients file; exiting`, false),
+  failpoint: (name: string) => new CloudRoutesError('CR_FAILPOINT', `failpoint ${name} is on (CLOUDROUTES_FAILPOINTS); unset it to run normally`, false),
+  zapDomainTaken: (domain: string) =>
+    new CloudRoutesError('CR_ZAP_DOMAIN_TAKEN', `ZAP domain ${domain} is already served in this process: run one broker per jobs port`, false),
 };
 
 function withField(err: CloudRoutesError, field: string): CloudRoutesError {

@@ -80,7 +80,20 @@ export function redisTlsOptions(url: string, env: NodeJS.ProcessEnv = process.en
 
 /** The URL with its password replaced by ***, for logs and messages. */
 export function redactRedisUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+  // Parsed as ioredis parses it (WHATWG URL, userinfo up to the last @), so what is hidden is what it sends.
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Unparseable: hide all that could be userinfo, up to the last @.
+    const at = url.lastIndexOf('@');
+    if (at < 0) return url;
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+    return `${scheme}***${url.slice(at)}`;
+  }
+  if (!parsed.password) return url;
+  parsed.password = '***';
+  return parsed.href;
 }
 
 const UNTRUSTED_CERT = /self[- ]signed|unable to (get|verify)|certificate/i;
