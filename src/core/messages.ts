@@ -80,7 +80,8 @@ export const MESSAGE_LIMITS = {
   credit: 1_000_000,
 } as const;
 
-const STATUSES = new Set(['healthy', 'failed', 'unknown']);
+/** The statuses a result may carry. */
+export const STATUSES: ReadonlySet<string> = new Set(['healthy', 'failed', 'unknown']);
 const PLAIN_NAME = /^[a-z0-9][a-z0-9-]*$/;
 const L = MESSAGE_LIMITS;
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { decryptFields } from '../core/crypto.js';
 import type { PluginLoader } from '../core/plugins.js';
 import type { CheckContext, CheckModule, CheckResult, Signal } from '../core/types.js';
-import { MESSAGE_LIMITS, type JobMessage } from '../core/messages.js';
+import { MESSAGE_LIMITS, STATUSES, type JobMessage } from '../core/messages.js';
 import { isTimeoutMs, timeoutProblem } from '../core/limits.js';
 import { errors } from '../core/errors.js';
 import { commandPolicy, commandRefusal, type CommandPolicy } from '../core/command-policy.js';
@@ -11,7 +11,6 @@ import { commandPolicy, commandRefusal, type CommandPolicy } from '../core/comma
 /** Reads a monitor's last webhook or heartbeat signal. */
 export type SignalReader = (monitorId: string) => Promise<Signal | null>;
 
-const STATUSES = new Set(['healthy', 'failed', 'unknown']);
 
 /**
  * Runs the job's check; always resolves, by the deadline at the latest. Without `signals`, ctx.lastSignal rejects.
