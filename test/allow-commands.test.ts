@@ -155,7 +155,7 @@ test('a real worker process: refused without the flag, runs with --allow-command
   const base = await freePortRange(4);
   const zone = 'proc';
   const cluster = new Cluster({ redisUrl: server.url, zone });
-  cluster.ports = { jobsIn: base, workers: base + 1, resultsIn: base + 2, sinks: base + 3 };
+  cluster.ports = { jobsIn: base, workers: base + 1 };
   await cluster.startBroker();
   await cluster.startSink();
   await cluster.startControl();

@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Dealer, Pull, Push, Router } from 'zeromq';
+import { Dealer, Push, Router } from 'zeromq';
 import { keys } from '../src/core/keys.js';
 import { startBroker, type Broker } from '../src/broker/broker.js';
 import { startWorker } from '../src/worker/worker.js';
 import { startSink } from '../src/sink/sink.js';
-import { freePorts, putMonitor, silent, waitFor } from './helpers/cluster.js';
+import { freePorts, putMonitor, resultTap, silent, waitFor } from './helpers/cluster.js';
 import { freePort, useRedis } from './helpers/redis-server.js';
 
 const zone = 'bad';
@@ -21,18 +21,15 @@ test('the broker drops and counts bad messages on each of its sockets and keeps 
   const broker: Broker = await startBroker({ bind: '127.0.0.1', ports, logger: silent, zone, redis: fx.redis });
   const jobs = new Push();
   jobs.connect(url(ports.jobsIn));
-  const results = new Push();
-  results.connect(url(ports.resultsIn));
   const worker = new Dealer();
   worker.connect(url(ports.workers));
   for (const m of BAD) {
     await jobs.send(m);
-    await results.send(m);
     await worker.send(m);
   }
-  await waitFor(() => counted(broker.counters) === BAD.length * 3, 3000, 'all bad messages counted');
-  assert.is(broker.counters.get('bad_messages.malformed_json'), 6);
-  assert.is(broker.counters.get('bad_messages.unknown_version'), 3);
+  await waitFor(() => counted(broker.counters) === BAD.length * 2, 3000, 'all bad messages counted');
+  assert.is(broker.counters.get('bad_messages.malformed_json'), 4);
+  assert.is(broker.counters.get('bad_messages.unknown_version'), 2);
 
   // Still works: a worker that gives credit gets a valid job.
   await worker.send(JSON.stringify({ v: 1, type: 'credit', free: 1, received: 0 }));
@@ -42,49 +39,46 @@ test('the broker drops and counts bad messages on each of its sockets and keeps 
   assert.equal(JSON.parse(got!.toString()), job);
 
   await broker.counters.flush();
-  assert.is(Number(await fx.redis.hget(keys(zone).counters, 'broker.bad_messages.malformed_json')), 6, 'counted in Redis for "cloudroutes stats"');
-  for (const s of [jobs, results, worker]) s.close();
+  assert.is(Number(await fx.redis.hget(keys(zone).counters, 'broker.bad_messages.malformed_json')), 4, 'counted in Redis for "cloudroutes stats"');
+  for (const s of [jobs, worker]) s.close();
   await broker.stop();
 });
 
 test('the worker drops and counts bad jobs and still runs the next good one', async () => {
   const jobsPort = await freePort();
-  const resultsPort = await freePort();
   const fakeBroker = new Router();
   await fakeBroker.bind(url(jobsPort));
-  const resultsIn = new Pull();
-  await resultsIn.bind(url(resultsPort));
-  const worker = await startWorker({ jobs: url(jobsPort), results: url(resultsPort), zone, logger: silent, concurrency: 4 });
+  const results = resultTap(fx.redis, zone);
+  const worker = await startWorker({ jobs: url(jobsPort), zone, logger: silent, redis: fx.redis, concurrency: 4 });
   const [id, credit] = await fakeBroker.receive();
   assert.equal(JSON.parse(credit!.toString()), { v: 1, type: 'credit', free: 4, received: 0 });
   for (const m of BAD) await fakeBroker.send([id!, m]);
   await waitFor(() => counted(worker.counters) === BAD.length, 3000, 'bad jobs counted');
   const job = { v: 1, type: 'job', monitorId: 'm2', name: 'n', ctype: 'no-such', data: {}, timeoutMs: 500, zone, due: Date.now(), sent: Date.now(), interval: 60 };
   await fakeBroker.send([id!, JSON.stringify(job)]);
-  const [res] = await resultsIn.receive();
-  const result = JSON.parse(res!.toString());
+  const result = await results.next();
   assert.is(result.monitorId, 'm2');
   assert.is(result.status, 'unknown');
   await worker.stop();
   fakeBroker.close();
-  resultsIn.close();
 });
 
-test('the sink drops and counts bad results and still records the next good one', async () => {
-  const port = await freePort();
-  const fakeBroker = new Push();
-  await fakeBroker.bind(url(port));
-  const sink = await startSink({ results: url(port), redis: fx.redis, zone, logger: silent });
+test('the sink drops, counts and acknowledges bad results and still records the next good one', async () => {
+  const sink = await startSink({ redis: fx.redis, zone, logger: silent });
+  const k = keys(zone);
+  const add = (m: string) => fx.redis.xadd(k.results, '*', 'r', m);
   for (const m of [...BAD, JSON.stringify({ v: 1, type: 'result', monitorId: 'm3', zone, status: 'broken', message: '', latencyMs: 1, due: Date.now(), checkedAt: Date.now() })]) {
-    await fakeBroker.send(m);
+    await add(m);
   }
-  await waitFor(() => counted(sink.counters) === BAD.length + 1, 3000, 'bad results counted');
+  // An entry without the result field at all.
+  await fx.redis.xadd(k.results, '*', 'other', 'x');
+  await waitFor(() => counted(sink.counters) === BAD.length + 2, 3000, 'bad results counted');
   await putMonitor(fx.redis, zone, { id: 'm3', ctype: 'tcp-check', data: {} }, 60_000);
-  await fakeBroker.send(JSON.stringify({ v: 1, type: 'result', monitorId: 'm3', zone, status: 'failed', message: 'down', latencyMs: 5, due: Date.now(), checkedAt: Date.now() }));
-  const state = await waitFor(async () => (await fx.redis.hget(keys(zone).state('m3'), 'status')) ?? null, 3000, 'good result recorded');
+  await add(JSON.stringify({ v: 1, type: 'result', monitorId: 'm3', zone, status: 'failed', message: 'down', latencyMs: 5, due: Date.now(), checkedAt: Date.now() }));
+  const state = await waitFor(async () => (await fx.redis.hget(k.state('m3'), 'status')) ?? null, 3000, 'good result recorded');
   assert.is(state, 'failed');
+  await waitFor(async () => (await fx.redis.xlen(k.results)) === 0, 3000, 'every entry, bad ones too, acknowledged and removed');
   await sink.stop();
-  fakeBroker.close();
 });
 
 test.run();

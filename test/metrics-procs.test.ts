@@ -81,12 +81,11 @@ test('control, worker and sink processes answer /metrics with their own counters
   for (const m of [control, worker, sink]) assert.ok(m.value('process_resident_memory_bytes')! > 0, 'default process metrics');
 });
 
-test('broker and bridge processes answer /metrics: jobs dispatched and results forwarded, workers, entries stored and the store up', async () => {
+test('broker and bridge processes answer /metrics: jobs dispatched, workers, entries stored and the store up', async () => {
   const broker = await scrape(urls.broker!);
   const worker = await scrape(urls.worker!);
   const checked = worker.value('cloudroutes_checks_total', { result: 'healthy' })!;
   assert.ok(broker.value('cloudroutes_counter_total', { process: 'broker', counter: 'jobs_dispatched' })! >= checked, 'every check was a job the broker dispatched');
-  assert.ok(broker.value('cloudroutes_counter_total', { process: 'broker', counter: 'results_forwarded' })! >= 2);
   assert.is(broker.value('cloudroutes_broker_workers'), 1);
   assert.is(broker.value('cloudroutes_broker_jobs_queued'), 0);
   const bridge = await scrape(urls.bridge!);

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Pull, Router } from 'zeromq';
+import { Router } from 'zeromq';
 import { startWorker } from '../src/worker/worker.js';
 import { decode } from '../src/core/messages.js';
-import { silent, waitFor } from './helpers/cluster.js';
-import { freePort } from './helpers/redis-server.js';
+import { resultTap, silent, waitFor } from './helpers/cluster.js';
+import { freePort, useRedis } from './helpers/redis-server.js';
 
 const url = (p: number) => `tcp://127.0.0.1:${p}`;
+const fx = useRedis(test);
 const extra = mkdtempSync(join(tmpdir(), 'cr-poison-'));
 function plugin(name: string, body: string): void {
   mkdirSync(join(extra, name), { recursive: true });
@@ -32,15 +33,13 @@ const CONCURRENCY = 4;
 
 test('poisoned jobs never take a worker slot for good: afterwards it runs real monitors with all its slots', async () => {
   const jobsPort = await freePort();
-  const resultsPort = await freePort();
   const broker = new Router();
   await broker.bind(url(jobsPort));
-  const resultsIn = new Pull();
-  await resultsIn.bind(url(resultsPort));
+  const tap = resultTap(fx.redis, 'poison');
   const target = createServer((s) => s.end());
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
   const targetPort = (target.address() as { port: number }).port;
-  const worker = await startWorker({ jobs: url(jobsPort), results: url(resultsPort), zone: 'poison', logger: silent, concurrency: CONCURRENCY, checksPath: [extra] });
+  const worker = await startWorker({ jobs: url(jobsPort), redis: fx.redis, zone: 'poison', logger: silent, concurrency: CONCURRENCY, checksPath: [extra] });
 
   const credits: { free: number; received: number }[] = [];
   let workerId: Buffer | undefined;
@@ -52,10 +51,11 @@ test('poisoned jobs never take a worker slot for good: afterwards it runs real m
   })().catch(() => undefined);
   await waitFor(() => workerId, 3000, 'the worker to say it is there');
   const results = new Map<string, { status: string; message: string; latencyMs: number | null }>();
+  let collect = true;
   const collecting = (async () => {
-    for await (const [msg] of resultsIn) {
-      // Each result must be one the broker accepts, or it would be dropped there without naming the monitor.
-      const r = decode(msg!, ['result']);
+    while (collect) {
+      // Each result must be one the sink accepts, or it would be dropped there without naming the monitor.
+      const r = decode(await tap.raw(60_000), ['result']);
       results.set(r.monitorId, r);
     }
   })().catch(() => undefined);
@@ -94,8 +94,8 @@ test('poisoned jobs never take a worker slot for good: afterwards it runs real m
 
   await worker.stop();
   broker.close();
-  resultsIn.close();
-  await Promise.all([reading, collecting]);
+  collect = false;
+  await reading;
   target.close();
 });
 

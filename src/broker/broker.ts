@@ -1,5 +1,5 @@
-/** The broker: jobs from controls to workers that have credit, results from workers to sinks. */
-import { Pull, Push, Router } from 'zeromq';
+/** The broker: jobs from controls to workers that have credit (results go from workers to sinks through Redis). */
+import { Pull, Router } from 'zeromq';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -43,7 +43,7 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
-/** Binds the four sockets and starts moving messages. */
+/** Binds the two sockets and starts moving jobs. */
 export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const { logger, ports } = opts;
   const counters = new Counters(opts.redis, keys(opts.zone).counters, 'broker');
@@ -59,16 +59,12 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const common = socketOptions(auth.server);
   const jobsIn = new Pull({ ...common, receiveHighWaterMark: 10_000 });
   const workers = new Router({ ...common, mandatory: true, sendTimeout: 0, sendHighWaterMark: 100_000 });
-  const resultsIn = new Pull({ ...common, receiveHighWaterMark: 10_000 });
-  const sinks = new Push({ ...common, sendHighWaterMark: 10_000 });
-  const sockets = [jobsIn, workers, resultsIn, sinks];
+  const sockets = [jobsIn, workers];
   if (auth.server) auth.watch(sockets);
   const url = (port: number) => `tcp://${opts.bind}:${port}`;
   try {
     await jobsIn.bind(url(ports.jobsIn));
     await workers.bind(url(ports.workers));
-    await resultsIn.bind(url(ports.resultsIn));
-    await sinks.bind(url(ports.sinks));
   } catch (err) {
     for (const s of sockets) s.close();
     await auth.stop();
@@ -193,21 +189,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     }
   };
 
-  const forwardResults = async () => {
-    for await (const [msg] of resultsIn) {
-      try {
-        decode(msg!, ['result']);
-      } catch (err) {
-        refusals.refuse('results', err);
-        continue;
-      }
-      // PUSH blocks while no sink is connected; waiting here holds results in ZeroMQ's queues, never drops them.
-      await sinks.send(msg!);
-      counters.inc('results_forwarded');
-    }
-  };
-
-  const loops = ([['jobs', readJobs], ['credit', readCredit], ['results', forwardResults]] as const).map(([name, loop]) =>
+  const loops = ([['jobs', readJobs], ['credit', readCredit]] as const).map(([name, loop]) =>
     supervise('broker', name, loop(), () => !stopped, logger, opts.onLoopEnded));
   const sweeper = setInterval(() => {
     const now = Date.now();

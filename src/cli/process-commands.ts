@@ -108,14 +108,14 @@ export function processCommands(program: Command): void {
     );
 
   metricsOptions(program.command('worker'))
-    .description('run a worker: run checks (many at once) and send their results')
+    .description("run a worker: run checks (many at once) and add their results to the zone's results stream in Redis")
     .option('--concurrency <n>', 'checks run at once (env CLOUDROUTES_WORKER_CONCURRENCY, default 256)', intOption('--concurrency', 1))
     .option('--allow-commands', 'run checks that run commands, e.g. execute-shell-command (env CLOUDROUTES_ALLOW_COMMANDS=1); without it they give unknown')
     .action((o) =>
       serve('worker', (s, logger) =>
         withMetrics('worker', o, logger, (metrics) => withRedis(s, logger, (redis) =>
           startWorker({
-            jobs: endpoint(host(s), s.ports.workers), results: endpoint(host(s), s.ports.resultsIn), zone: s.zone, logger, redis,
+            jobs: endpoint(host(s), s.ports.workers), zone: s.zone, logger, redis,
             concurrency: o.concurrency ?? envInt('CLOUDROUTES_WORKER_CONCURRENCY', 256, 1), secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath, metrics, curve: curve(),
             allowCommands: o.allowCommands === true || allowCommandsFromEnv(),
           }),
@@ -124,7 +124,7 @@ export function processCommands(program: Command): void {
     );
 
   metricsOptions(program.command('sink'))
-    .description('run a sink: record results in Redis and run the reactions whose rules hold')
+    .description("run a sink: record the zone's results from Redis and run the reactions whose rules hold")
     .option('--allow-commands', 'run reactions that run commands, e.g. execute-shell-command, ssh-command (env CLOUDROUTES_ALLOW_COMMANDS=1); without it they are recorded failed')
     .action((o: MetricsFlags & { allowCommands?: boolean }) =>
       serve('sink', (s, logger) => {
@@ -132,10 +132,11 @@ export function processCommands(program: Command): void {
         const store = new LazyStore(s.store, { busyTimeoutMs: 100, logger });
         return withMetrics('sink', o, logger, (metrics) => withRedis(s, logger, async (redis) => {
           const sink = await startSink({
-            results: endpoint(host(s), s.ports.sinks), redis, zone: s.zone, logger,
+            redis, zone: s.zone, logger,
             secretKey: resolveSecretKey(s.secretKey, s.dataDir), actionsPath: s.actionsPath,
             reactionTimeoutMs: envInt('CLOUDROUTES_REACTION_TIMEOUT_MS', 30_000, 1),
-            claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) }, metrics, curve: curve(),
+            maxRunningPerType: envInt('CLOUDROUTES_REACTION_CONCURRENCY', 16, 1),
+            claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) }, metrics,
             allowCommands: o.allowCommands === true || allowCommandsFromEnv(),
           });
           return { stop: async () => { await sink.stop(); await store.close(); } };
@@ -149,7 +150,7 @@ export function processCommands(program: Command): void {
     .option('--port <port>', 'port to listen on (env CLOUDROUTES_WEB_PORT, default 8080)', intOption('--port', 0, 65535))
     .option('--host <address>', 'address to listen on (0.0.0.0 for other machines; env CLOUDROUTES_WEB_HOST)', process.env.CLOUDROUTES_WEB_HOST || '127.0.0.1')
     .option('--metrics-need-key', 'make /metrics require an API key (env CLOUDROUTES_METRICS_NEED_KEY=1)', process.env.CLOUDROUTES_METRICS_NEED_KEY === '1')
-    .action((o) => serve('web', (settings, logger) => startWeb({ settings, logger, host: o.host, port: o.port ?? envInt('CLOUDROUTES_WEB_PORT', 8080, 0, 65535), metricsNeedKey: o.metricsNeedKey, curve: curve() })));
+    .action((o) => serve('web', (settings, logger) => startWeb({ settings, logger, host: o.host, port: o.port ?? envInt('CLOUDROUTES_WEB_PORT', 8080, 0, 65535), metricsNeedKey: o.metricsNeedKey })));
 
   metricsOptions(program.command('bridge'))
     .description('run the bridge: carry config from the store into Redis, and history and events from Redis into the store')

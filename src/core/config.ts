@@ -9,10 +9,6 @@ export interface BrokerPorts {
   jobsIn: number;
   /** broker -> workers */
   workers: number;
-  /** workers -> broker (results in) */
-  resultsIn: number;
-  /** broker -> sinks */
-  sinks: number;
 }
 
 export interface Settings {
@@ -70,7 +66,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     store,
     zone,
     brokerHost: env.CLOUDROUTES_BROKER || '127.0.0.1',
-    ports: { jobsIn: base, workers: base + 1, resultsIn: base + 2, sinks: base + 3 },
+    ports: { jobsIn: base, workers: base + 1 },
     secretKey: env.CLOUDROUTES_SECRET_KEY || undefined,
     checksPath: split(env.CLOUDROUTES_CHECKS_PATH),
     actionsPath: split(env.CLOUDROUTES_ACTIONS_PATH),

@@ -180,7 +180,7 @@ export const errors = {
   wrongEndpoint: (monitorId: string, ctype: string, wanted: string, where: string | undefined) =>
     new CloudRoutesError('CR_WRONG_ENDPOINT', `monitor "${monitorId}" is a ${ctype} monitor, not a ${wanted} one${where ? `: use ${where}` : ''}`),
   busy: (monitorId: string) =>
-    new CloudRoutesError('CR_BUSY', `the result for monitor "${monitorId}" was recorded but could not be sent on: the queue to the broker is full; retry shortly`, false),
+    new CloudRoutesError('CR_BUSY', `the result for monitor "${monitorId}" was recorded but could not be sent on: Redis has not confirmed told results for a while and their outbox is full; retry shortly`, false),
   internal: () => new CloudRoutesError('CR_INTERNAL', 'internal error; see the web process log', false),
   redisUnreachable: (url: string, reason: string) =>
     new CloudRoutesError('CR_REDIS_UNREACHABLE', `Redis at ${url} is unreachable (${reason}); start CloudRoutes ("npm start") or set REDIS_URL`, false),

@@ -18,6 +18,8 @@ export interface Keys {
   signal(monitorId: string): string;
   /** HASH: lastrun and lastEpisode of one reaction for one monitor. */
   reactionState(monitorId: string, reactionId: string): string;
+  /** STREAM of results on their way from workers and the web to the sinks (consumer group RESULTS_GROUP). */
+  results: string;
   /** STREAM of every check result. */
   history: string;
   /** STREAM of status changes and reaction runs. */
@@ -27,6 +29,9 @@ export interface Keys {
   /** HASH: counters (bad messages, check outcomes, reaction outcomes) summed over processes. */
   counters: string;
 }
+
+/** The consumer group of the results stream that the zone's sinks share: each result goes to one of them. */
+export const RESULTS_GROUP = 'sinks';
 
 export function keys(zone: string): Keys {
   const p = `cr:${zone}:`;
@@ -40,6 +45,7 @@ export function keys(zone: string): Keys {
     views: (id) => `${p}views:${id}`,
     signal: (id) => `${p}signal:${id}`,
     reactionState: (m, r) => `${p}rstate:${m}:${r}`,
+    results: `${p}results`,
     history: `${p}history`,
     events: `${p}events`,
     counters: `${p}counters`,

@@ -1,12 +1,14 @@
-/** The sink: records each result in Redis atomically, then runs the monitor's reactions whose rules hold. */
-import { Pull } from 'zeromq';
+/**
+ * The sink: takes results from the zone's results stream (one consumer of the sinks' group), records each in Redis
+ * atomically with its acknowledgement, then runs the monitor's reactions whose rules hold, off the result chain.
+ */
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { RedisKnownHosts, useKnownHosts } from '../core/ssh-known-hosts.js';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
-import { reportRefusal } from '../core/curve-refusal.js';
-import { keys } from '../core/keys.js';
+import { keys, RESULTS_GROUP } from '../core/keys.js';
 import { sinkMetrics } from '../core/metrics-process.js';
 import { decode, type ResultMessage } from '../core/messages.js';
 import { Refusals } from '../core/refusals.js';
@@ -19,27 +21,30 @@ import { claimAcrossZones, type ReactionClaims } from './cross-zone.js';
 import { settleWithin } from '../core/time.js';
 import { failpoint } from '../core/failpoints.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
-import { socketOptions, type CurveClient } from '../core/socket-options.js';
+import { ReactionRunner } from './reaction-runner.js';
+import { ResultReader, type StreamEntry } from './result-reader.js';
+import { ResultsInFlight } from './results-in-flight.js';
 
 export interface SinkOptions {
-  /** Broker endpoint for results (tcp://host:5558). */
-  results: string;
   redis: Redis;
   zone: string;
   logger: Logger;
   secretKey?: Buffer;
   actionsPath?: string[];
   reactionTimeoutMs?: number;
-  /** Reactions running at once before the sink stops reading results. */
-  maxRunning?: number;
+  /** Reactions of one type running at once (default 16); more wait, up to `maxQueuedPerType` (default 1,000). */
+  maxRunningPerType?: number;
+  maxQueuedPerType?: number;
+  /** Results another sink has held this long (ms) are taken over, default 15,000. */
+  claimIdleMs?: number;
+  /** Consumer name in the results group, default hostname:pid. */
+  consumer?: string;
   /** Claims in the shared store, so a monitor checked from several zones runs a reaction once. */
   claims?: ReactionClaims;
   /** Registry of this process's /metrics (--metrics-port): latency per monitor, results, reactions, counters. */
   metrics?: Registry;
   /** Called when the receive loop ends while the sink runs (default: the process's handler, which exits). */
   onLoopEnded?: LoopEnded;
-  /** CURVE: the broker's public key and this process's pair (plaintext when undefined). */
-  curve?: CurveClient;
   /** Run reactions that run commands (--allow-commands); without it each such run is recorded failed, not run. */
   allowCommands?: boolean;
 }
@@ -49,10 +54,10 @@ export interface Sink {
   stop(): Promise<void>;
 }
 
-/** Results whose recordResult scripts may be in flight at once (pipelined in one write by ioredis). */
+/** Results read and not yet handled (their recordResult scripts pipelined by ioredis). */
 const MAX_IN_FLIGHT = 128;
 
-/** Connects to the broker and starts recording results. */
+/** Joins the results group and starts recording results. */
 export async function startSink(opts: SinkOptions): Promise<Sink> {
   const { redis, logger, zone } = opts;
   const k = keys(zone);
@@ -65,12 +70,10 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const commands = commandPolicy(opts.allowCommands, 'sink');
   const claims = opts.claims;
   const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
-  const maxRunning = opts.maxRunning ?? 64;
-  const running = new Set<Promise<void>>();
+  const runner = new ReactionRunner({ perType: opts.maxRunningPerType ?? 16, queuedPerType: opts.maxQueuedPerType ?? 1000 });
   const refusals = new Refusals(counters, logger);
-  const pull = new Pull({ ...socketOptions(opts.curve), receiveHighWaterMark: 10_000 });
-  reportRefusal(pull, opts.curve, logger);
-  pull.connect(opts.results);
+  const consumer = opts.consumer ?? `${hostname()}:${process.pid}`;
+  const reader = new ResultReader(redis, { stream: k.results, group: RESULTS_GROUP, consumer, logger, claimIdleMs: opts.claimIdleMs });
   let stopped = false;
   // What the bridge last said of the store of record; results recorded while it is down are marked cache-only.
   let storeDown = false;
@@ -87,15 +90,23 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       'reactionId', reaction.id, 'outcome', outcome, 'message', message);
   };
 
+  /** A module that cannot be loaded is recorded once per monitor, reaction and episode (counted every time). */
+  const loadFailed = async (event: ReactionEvent, reaction: Reaction, episode: number, err: Error, log: Logger) => {
+    counters.inc('reactions.load_failed');
+    const before = await redis.set(`${k.reactionState(event.monitor.id, reaction.id)}:load-failed`, String(episode), 'EX', 7 * 86_400, 'GET');
+    if (before === String(episode)) return;
+    counters.inc('reactions.failed');
+    log.error({ err: err.message }, 'reaction module cannot be loaded (recorded once for this episode)');
+    await recordRun(event, reaction, 'failed', err.message);
+  };
+
   const react = async (reaction: Reaction, event: ReactionEvent, episode: number, episodeStart: number) => {
     const log = logger.child({ monitorId: event.monitor.id, reactionId: reaction.id, rtype: reaction.rtype });
     let mod;
     try {
       mod = await loader.load(reaction.rtype);
     } catch (err) {
-      counters.inc('reactions.failed');
-      log.error({ err: (err as Error).message }, 'reaction module cannot be loaded');
-      return recordRun(event, reaction, 'failed', (err as Error).message);
+      return loadFailed(event, reaction, episode, err as Error, log);
     }
     if (!shouldRun(mod, { reaction, status: event.status, failcount: event.failcount })) return;
     // A monitor whose first status is healthy has not recovered from anything: no once-per-episode "back up" run.
@@ -103,7 +114,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     const now = Date.now();
     const claimed = await redis.claimReaction(k.reactionState(event.monitor.id, reaction.id), now, reaction.frequency * 1000, reaction.once ? '1' : '0', episode);
     if (!claimed) return;
-    const run = (async () => {
+    const run = async () => {
       // The store's claim holds across zones and survives a Redis that lost its data; it runs off the
       // result loop, so a slow or dead store never holds up recording results.
       // Refused before the claim across zones, so that a sink of another zone allowed to run it still does.
@@ -113,26 +124,35 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       counters.inc(`reactions.${r.outcome}`);
       log[r.outcome === 'failed' ? 'warn' : 'info']({ outcome: r.outcome, durationMs: r.durationMs, reason: r.message || undefined }, 'reaction run');
       await recordRun(event, reaction, r.outcome, r.message);
-    })().catch((err) => log.error({ err: (err as Error).message }, 'recording a reaction run failed'));
-    running.add(run);
-    void run.finally(() => running.delete(run));
-    if (running.size >= maxRunning) await Promise.race(running);
+    };
+    const accepted = runner.submit(reaction.rtype, () => run().catch((err) => log.error({ err: (err as Error).message }, 'recording a reaction run failed')));
+    if (!accepted) {
+      counters.inc('reactions.failed');
+      counters.inc('reactions.queue_full');
+      const message = `not run: ${opts.maxQueuedPerType ?? 1000} ${reaction.rtype} reactions already wait for a slot (the ${reaction.rtype} target is slow or down)`;
+      log.error({ reason: message }, 'reaction not run');
+      await recordRun(event, reaction, 'failed', message);
+    }
   };
 
-  /** Runs the recordResult script for one result; called as results arrive, so the scripts in flight go out pipelined. */
-  const record = (res: ResultMessage) =>
+  /** Runs the recordResult script for one result (acknowledging its entry); called as results arrive, so the scripts go out pipelined. */
+  const record = (res: ResultMessage, entryId: string) =>
     redis.recordResult(
-      k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId), k.views(res.monitorId),
+      k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId), k.views(res.monitorId), k.results,
       res.monitorId, res.zone, res.status, res.message, res.latencyMs === null ? '' : String(res.latencyMs), res.checkedAt, res.due,
-      storeDown ? '1' : '',
+      storeDown ? '1' : '', RESULTS_GROUP, entryId,
     );
 
   const handle = async (res: ResultMessage, recording: ReturnType<typeof record>) => {
     const recorded = await recording;
+    if (!recorded) {
+      counters.inc('results_recorded');
+      return counters.inc('results_for_removed_monitors');
+    }
+    const [monitorJson, prev, failcount, episode, , stale, status, episodeStart, duplicate] = recorded;
+    if (duplicate) return counters.inc('results_duplicate');
     counters.inc('results_recorded');
-    if (!recorded) return counters.inc('results_for_removed_monitors');
     if (res.latencyMs !== null) prom?.latency(res.monitorId, res.latencyMs);
-    const [monitorJson, prev, failcount, episode, , stale, status, episodeStart] = recorded;
     if (stale || status === 'unknown') return;
     const monitor = JSON.parse(monitorJson) as Monitor;
     if (!monitor.reactions?.length) return;
@@ -154,51 +174,61 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     }
   };
 
-  // Each result's script is sent as soon as it arrives, but results are handled (reactions decided)
-  // one at a time in arrival order, as before. At most MAX_IN_FLIGHT wait; then reading pauses.
-  let chain: Promise<void> = Promise.resolve();
-  let inFlight = 0;
-  let slotFree: (() => void) | undefined;
-  const settled = () => {
-    inFlight--;
-    const wake = slotFree;
-    slotFree = undefined;
-    wake?.();
+  const inFlight = new ResultsInFlight(MAX_IN_FLIGHT);
+  const take = (entry: StreamEntry) => {
+    let res: ResultMessage;
+    try {
+      res = decode(entry.raw, ['result']);
+    } catch (err) {
+      refusals.refuse('results', err);
+      // A refused entry is acknowledged, so it is not read again.
+      void redis.multi().xack(k.results, RESULTS_GROUP, entry.id).xdel(k.results, entry.id).exec().catch(() => undefined);
+      return;
+    }
+    const recording = record(res, entry.id);
+    let recorded = false;
+    recording.then(() => (recorded = true), () => undefined);
+    inFlight.add(recording, (r) => handle(res, r), (err) => {
+      counters.inc('results_failed');
+      // Not recorded means not acknowledged either: the entry stays pending and is taken over again after claimIdleMs.
+      if (recorded) logger.error({ monitorId: res.monitorId, err: err.message }, "deciding a recorded result's reactions failed");
+      else logger.error({ monitorId: res.monitorId, err: err.message }, 'recording a result failed; it stays in the results stream and is tried again');
+    });
   };
+
   const loop = supervise('sink', 'receive', (async () => {
-    for await (const [msg] of pull) {
-      failpoint('sink.receive');
-      let res: ResultMessage;
+    await reader.ensureGroup();
+    let failing = false;
+    while (!stopped) {
+      await inFlight.room();
+      let batch: StreamEntry[];
       try {
-        res = decode(msg!, ['result']);
+        batch = await reader.read(inFlight.free());
       } catch (err) {
-        refusals.refuse('results', err);
+        if (stopped) break;
+        if (!failing) logger.error({ err: (err as Error).message }, 'cannot read the results stream; retrying');
+        failing = true;
+        await new Promise((r) => setTimeout(r, 500));
         continue;
       }
-      const recording = record(res);
-      recording.catch(() => undefined); // its error is handled in turn, below
-      inFlight++;
-      chain = chain
-        .then(() => handle(res, recording))
-        .catch((err) => {
-          counters.inc('results_failed');
-          logger.error({ monitorId: res.monitorId, err: (err as Error).message }, 'recording a result failed');
-        })
-        .finally(settled);
-      if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => (slotFree = r));
+      failing = false;
+      for (const entry of batch) {
+        failpoint('sink.receive');
+        take(entry);
+      }
     }
   })(), () => !stopped, logger, opts.onLoopEnded);
-  logger.info({ results: opts.results, zone, allowCommands: commands.allowed }, 'sink started');
+  logger.info({ results: k.results, consumer, zone, allowCommands: commands.allowed }, 'sink started');
 
   return {
     counters,
     async stop() {
       stopped = true;
       clearInterval(healthTimer);
-      pull.close();
+      reader.close();
       await loop;
-      await chain;
-      await settleWithin(Promise.allSettled([...running]), timeoutMs);
+      await inFlight.settled();
+      await settleWithin(runner.settled(), timeoutMs);
       await counters.stop();
     },
   };

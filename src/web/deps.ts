@@ -19,7 +19,7 @@ export interface WebDeps {
   checks: PluginLoader<CheckModule>;
   actions: PluginLoader<ReactionModule>;
   secretKey: Buffer | undefined;
-  /** Sends a result into the monitoring path (the broker's results port), as a worker would; false when its queue is full. */
+  /** Adds a result to the zone's results stream, as a worker does; false when its outbox is full. */
   pushResult: (msg: ResultMessage) => boolean;
   /** Prometheus registry the routes add their metrics to. */
   metrics: Registry;

@@ -68,7 +68,7 @@ export class Ingest {
   private push(monitor: ToldMonitor, status: Status, message: string, now: number): void {
     const msg: ResultMessage = { v: 1, type: 'result', monitorId: monitor.id, zone: this.deps.settings.zone, status, message, latencyMs: null, due: now, checkedAt: now };
     if (!this.deps.pushResult(msg)) {
-      this.deps.logger.error({ monitorId: monitor.id }, 'result queue to the broker is full; told result not sent (is the broker running?)');
+      this.deps.logger.error({ monitorId: monitor.id }, 'results outbox full (Redis has not confirmed told results for a while: is it reachable?); told result not sent');
       throw errors.busy(monitor.id);
     }
   }

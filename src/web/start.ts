@@ -1,17 +1,16 @@
-/** Starts the web process: its Redis, the store (opened lazily), a socket into the monitoring path, and the server. */
+/** Starts the web process: its Redis (told monitors' results go to the results stream there), the store (opened lazily), and the server. */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { Push } from 'zeromq';
-import { socketOptions, type CurveClient } from '../core/socket-options.js';
-import { endpoint, type Settings } from '../core/config.js';
+import type { Settings } from '../core/config.js';
 import { resolveSecretKey } from '../core/crypto.js';
 import { encode } from '../core/messages.js';
 import { zoneMetricsOptions } from '../core/metrics-zone.js';
 import { checkLoader, reactionLoader } from '../core/plugins.js';
 import { connectRedis } from '../core/redis.js';
-import { SendQueue } from '../core/send-queue.js';
-import { reportRefusal } from '../core/curve-refusal.js';
+import { keys } from '../core/keys.js';
+import { ResultOutbox } from '../core/result-outbox.js';
+import { settleWithin } from '../core/time.js';
 import { LazyStore } from '../store/lazy-store.js';
 import type { WebDeps } from './deps.js';
 import { buildWebServer } from './server.js';
@@ -24,8 +23,6 @@ export interface WebOptions {
   port: number;
   metricsNeedKey?: boolean;
   authCooldownMs?: number;
-  /** CURVE for the socket that sends told monitors' results to the broker (plaintext when undefined). */
-  curve?: CurveClient;
 }
 
 export interface Web {
@@ -42,10 +39,7 @@ export async function startWeb(opts: WebOptions): Promise<Web> {
   const zoneMetrics = zoneMetricsOptions();
   const redis = connectRedis(settings.redisUrl, logger);
   const store = new LazyStore(settings.store, { busyTimeoutMs: 200, logger });
-  const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 10_000, linger: 2000 });
-  push.connect(endpoint(settings.brokerHost, settings.ports.resultsIn));
-  const results = new SendQueue<string>(push, 50_000, logger, 'results');
-  reportRefusal(push, opts.curve, logger);
+  const results = new ResultOutbox(redis, keys(settings.zone).results, 50_000, logger);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const deps: WebDeps = {
@@ -62,8 +56,8 @@ export async function startWeb(opts: WebOptions): Promise<Web> {
     app, deps, url: address,
     async stop() {
       await app.close();
+      await settleWithin(results.drained(), 2000);
       results.close();
-      push.close();
       redis.disconnect();
       await store.close();
     },

@@ -1,5 +1,8 @@
-/** The worker: takes jobs from the broker as it has free slots, runs many checks at once, pushes one result per job. */
-import { Dealer, Push } from 'zeromq';
+/**
+ * The worker: takes jobs from the broker as it has free slots, runs many checks at once, and adds one result per job
+ * to the zone's results stream in Redis, holding each until Redis confirms it.
+ */
+import { Dealer } from 'zeromq';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { RedisKnownHosts, useKnownHosts } from '../core/ssh-known-hosts.js';
@@ -13,6 +16,7 @@ import { checkFields, decode, encode, type CreditMessage, type JobMessage, type 
 import { checkLoader } from '../core/plugins.js';
 import { commandPolicy } from '../core/command-policy.js';
 import { SendQueue } from '../core/send-queue.js';
+import { ResultOutbox } from '../core/result-outbox.js';
 import { socketOptions, type CurveClient } from '../core/socket-options.js';
 import { readSignal } from '../core/signals.js';
 import { runCheck, type SignalReader } from './run-check.js';
@@ -25,11 +29,12 @@ import type { CheckResult } from '../core/types.js';
 export interface WorkerOptions {
   /** Broker endpoint for jobs (tcp://host:5556). */
   jobs: string;
-  /** Broker endpoint for results (tcp://host:5557). */
-  results: string;
   zone: string;
   logger: Logger;
-  redis?: Redis;
+  /** The zone's Redis: results go to its results stream. */
+  redis: Redis;
+  /** Results held while Redis does not confirm them; past it a result is dropped and counted. Default 100,000. */
+  outboxCapacity?: number;
   /** Checks run at once. */
   concurrency?: number;
   secretKey?: Buffer;
@@ -60,14 +65,12 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const commands = commandPolicy(opts.allowCommands, 'worker');
   const redis = opts.redis;
   // SSH checks without data.ssh.hostKey trust the key first met by any worker of the zone.
-  if (redis) useKnownHosts(new RedisKnownHosts(redis, opts.zone));
-  const signals: SignalReader | undefined = redis ? (id) => readSignal(redis, opts.zone, id) : undefined;
+  useKnownHosts(new RedisKnownHosts(redis, opts.zone));
+  const signals: SignalReader = (id) => readSignal(redis, opts.zone, id);
   const dealer = new Dealer({ ...socketOptions(opts.curve), sendHighWaterMark: 1000, receiveHighWaterMark: concurrency * 2, linger: 0 });
-  const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 20_000, linger: 5000 });
-  for (const s of [dealer, push]) reportRefusal(s, opts.curve, logger);
+  reportRefusal(dealer, opts.curve, logger);
   dealer.connect(opts.jobs);
-  push.connect(opts.results);
-  const results = new SendQueue<string>(push, 100_000, logger, 'results');
+  const results = new ResultOutbox(redis, keys(opts.zone).results, opts.outboxCapacity ?? 100_000, logger);
   const credits = new SendQueue<string>(dealer, 2, logger, 'credit');
 
   let running = 0;
@@ -121,8 +124,8 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       // What the broker would refuse is caught here, where the monitor can be named.
       checkFields('result', msg as unknown as Record<string, unknown>);
       if (!results.push(encode(msg))) {
-        counters.inc('results_dropped_queue_full');
-        logger.error({ monitorId: job.monitorId }, 'result queue full (is the broker reachable?); result dropped');
+        counters.inc('results_dropped_outbox_full');
+        logger.error({ monitorId: job.monitorId, held: results.length }, 'results outbox full (Redis has not confirmed results for a while: is it reachable?); result dropped');
       }
     } catch (err) {
       counters.inc('results_failed');
@@ -157,7 +160,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   }), () => !stopped, logger, opts.onLoopEnded);
 
   sendCredit();
-  logger.info({ jobs: opts.jobs, results: opts.results, concurrency, allowCommands: commands.allowed }, 'worker started');
+  logger.info({ jobs: opts.jobs, concurrency, allowCommands: commands.allowed }, 'worker started');
 
   return {
     counters,
@@ -170,10 +173,9 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       const deadline = Date.now() + 5000;
       while ((running > 0 || waiting.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await startLag.stop();
-      await settleWithin(results.drained(), 2000);
+      await settleWithin(results.drained(), 5000);
       results.close();
       credits.close();
-      push.close();
       await counters.stop();
     },
   };

@@ -16,7 +16,7 @@ import { freePort } from './redis-server.js';
 export const silent = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 export async function freePorts(): Promise<BrokerPorts> {
-  return { jobsIn: await freePort(), workers: await freePort(), resultsIn: await freePort(), sinks: await freePort() };
+  return { jobsIn: await freePort(), workers: await freePort() };
 }
 
 export interface ClusterOptions {
@@ -68,7 +68,7 @@ export class Cluster {
 
   async startWorker(): Promise<void> {
     this.worker = await startWorker({
-      jobs: this.url(this.ports.workers), results: this.url(this.ports.resultsIn), zone: this.opts.zone, logger: silent,
+      jobs: this.url(this.ports.workers), zone: this.opts.zone, logger: silent,
       redis: this.conn(), checksPath: this.opts.checksPath, concurrency: this.opts.concurrency, secretKey: this.opts.secretKey,
       curve: this.opts.curve?.client,
       allowCommands: this.opts.allowCommands,
@@ -77,9 +77,8 @@ export class Cluster {
 
   async startSink(): Promise<void> {
     this.sink = await startSink({
-      results: this.url(this.ports.sinks), redis: this.conn(), zone: this.opts.zone, logger: silent,
+      redis: this.conn(), zone: this.opts.zone, logger: silent,
       actionsPath: this.opts.actionsPath, reactionTimeoutMs: this.opts.reactionTimeoutMs, secretKey: this.opts.secretKey,
-      curve: this.opts.curve?.client,
       allowCommands: this.opts.allowCommands,
     });
   }
@@ -121,4 +120,19 @@ export async function waitFor<T>(fn: () => Promise<T> | T, ms = 5000, what = 'co
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Reads, in order, the results that workers (or the web) add to the zone's results stream, as a sink would see them. */
+export function resultTap(redis: Redis, zone: string): { next(ms?: number): Promise<Record<string, unknown>>; raw(ms?: number): Promise<string> } {
+  let last = '0-0';
+  const raw = async (ms = 5000) => {
+    const [entry] = await waitFor(async () => {
+      const got = await redis.xrange(keys(zone).results, `(${last}`, '+', 'COUNT', 1);
+      return got.length > 0 ? got : null;
+    }, ms, 'a result in the results stream');
+    last = entry![0];
+    const fields = entry![1];
+    return fields[fields.indexOf('r') + 1]!;
+  };
+  return { raw, next: async (ms) => JSON.parse(await raw(ms)) as Record<string, unknown> };
 }

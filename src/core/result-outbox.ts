@@ -1,0 +1,90 @@
+/**
+ * Results on their way to the zone's results stream, kept until Redis confirms them.
+ *
+ * A worker (or the web, for told monitors) pushes each encoded result here; batches go out as one
+ * pipeline of XADDs, and a batch leaves the outbox only once Redis has answered every XADD in it. While
+ * Redis is unreachable, results wait and the batch is sent again; a batch sent again after Redis took part
+ * of it gives duplicates, which recordResult recognises by (monitor, due). The outbox is bounded: past its
+ * capacity a result is refused, and the caller counts it.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+const BATCH = 256;
+
+export class ResultOutbox {
+  private items: string[] = [];
+  private head = 0;
+  private sending = false;
+  private closed = false;
+  private failing = false;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly redis: Redis, private readonly stream: string, readonly capacity: number, private readonly logger: Logger,
+  ) {}
+
+  /** Results held: not yet confirmed by Redis. */
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Queues one encoded result; false when the outbox is full (or closed). */
+  push(encoded: string): boolean {
+    if (this.closed || this.length >= this.capacity) return false;
+    this.items.push(encoded);
+    if (!this.sending) {
+      this.sending = true;
+      // Waits a turn, so the results that finish together go out in one pipeline.
+      setImmediate(() => void this.send());
+    }
+    return true;
+  }
+
+  /** Resolves when every result pushed so far is confirmed (or the outbox is closed). */
+  drained(): Promise<void> {
+    if ((this.length === 0 || this.closed) && !this.sending) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private async send(): Promise<void> {
+    try {
+      let backoff = 100;
+      while (this.length > 0 && !this.closed) {
+        const batch = this.items.slice(this.head, this.head + BATCH);
+        const pipeline = this.redis.pipeline();
+        for (const r of batch) pipeline.xadd(this.stream, '*', 'r', r);
+        let error: Error | undefined;
+        try {
+          const replies = (await pipeline.exec()) ?? [];
+          error = replies.find(([err]) => err)?.[0] ?? (replies.length < batch.length ? new Error('Redis answered part of a batch') : undefined);
+        } catch (err) {
+          error = err as Error;
+        }
+        if (error) {
+          if (this.closed) break;
+          if (!this.failing) this.logger.warn({ err: error.message, held: this.length }, 'results cannot reach Redis; holding them and retrying (is Redis reachable?)');
+          this.failing = true;
+          await new Promise((r) => setTimeout(r, backoff));
+          backoff = Math.min(backoff * 2, 2000);
+          continue;
+        }
+        if (this.failing) this.logger.info({ held: this.length }, 'results reach Redis again');
+        this.failing = false;
+        backoff = 100;
+        this.head += batch.length;
+        if (this.head > 4096 && this.head * 2 > this.items.length) {
+          this.items = this.items.slice(this.head);
+          this.head = 0;
+        }
+      }
+    } finally {
+      this.sending = false;
+      for (const r of this.idle.splice(0)) r();
+    }
+  }
+}
