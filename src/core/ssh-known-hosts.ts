@@ -36,9 +36,9 @@ export class RedisKnownHosts implements KnownHosts {
   }
 
   async remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }> {
-    // HSETNX: of two workers meeting a new host at once, both end up trusting the one key that was written.
-    if (await this.redis.hsetnx(this.key, hostPort, fingerprint)) return { recorded: fingerprint, first: true };
-    return { recorded: (await this.redis.hget(this.key, hostPort)) ?? fingerprint, first: false };
+    // One script: of two workers meeting a new host at once, or a worker and `known-hosts forget`, each trusts only the key in the hash.
+    const [recorded, first] = await this.redis.rememberHostKey(this.key, hostPort, fingerprint);
+    return { recorded, first: first === 1 };
   }
 
   list(): Promise<Record<string, string>> {
