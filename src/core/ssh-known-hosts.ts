@@ -3,9 +3,10 @@
  * data.ssh.hostKey: in the zone's Redis for workers and sinks, so every machine of a zone trusts the same key;
  * in a file under the data dir for `cloudroutes check`; in memory for a process that set neither.
  */
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
+import { withFileLock } from './file-lock.js';
 
 export interface KnownHosts {
   /** Where the keys are kept, for messages ("Redis hash cr:default:ssh-known-hosts"). */
@@ -63,39 +64,57 @@ export class FileKnownHosts implements KnownHosts {
   }
 
   async list(): Promise<Record<string, string>> {
-    let text = '';
-    try {
-      text = readFileSync(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
     const out: Record<string, string> = {};
-    for (const line of text.split('\n')) {
-      const [host, fingerprint] = line.trim().split(/\s+/);
-      if (host && fingerprint && !host.startsWith('#') && !(host in out)) out[host] = fingerprint;
+    for (const line of this.lines()) {
+      const entry = entryOf(line);
+      if (entry && !(entry[0] in out)) out[entry[0]] = entry[1];
     }
     return out;
   }
 
-  async remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }> {
-    const recorded = (await this.list())[hostPort];
-    if (recorded) return { recorded, first: false };
+  // Under the lock and re-read there: of two processes meeting a new host at once, the second finds the first's line.
+  remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }> {
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-    appendFileSync(this.file, `${hostPort} ${fingerprint}\n`, { mode: 0o600 });
-    return { recorded: fingerprint, first: true };
+    return withFileLock(this.file, () => {
+      const recorded = this.lines().map(entryOf).find((e) => e?.[0] === hostPort)?.[1];
+      if (recorded) return { recorded, first: false };
+      appendFileSync(this.file, `${hostPort} ${fingerprint}\n`, { mode: 0o600 });
+      return { recorded: fingerprint, first: true };
+    });
   }
 
+  // Comments and other lines are kept; the new text replaces the file by rename, so no reader sees half of it.
   async forget(hostPort: string): Promise<boolean> {
-    const all = await this.list();
-    if (!(hostPort in all)) return false;
-    delete all[hostPort];
-    writeFileSync(this.file, Object.entries(all).map(([h, f]) => `${h} ${f}\n`).join(''), { mode: 0o600 });
-    return true;
+    if (!existsSync(this.file)) return false;
+    return withFileLock(this.file, () => {
+      const lines = this.lines();
+      const kept = lines.filter((line) => entryOf(line)?.[0] !== hostPort);
+      if (kept.length === lines.length) return false;
+      const temp = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(temp, kept.map((l) => `${l}\n`).join(''), { mode: 0o600 });
+      renameSync(temp, this.file);
+      return true;
+    });
+  }
+
+  private lines(): string[] {
+    try {
+      return readFileSync(this.file, 'utf8').split('\n').filter((l) => l.trim());
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return [];
+    }
   }
 
   forgetHint(hostPort: string): string {
     return `cloudroutes known-hosts forget ${hostPort} --local, or delete its line from ${this.file}`;
   }
+}
+
+/** The host:port and fingerprint of a line of the file, unless it is a comment or incomplete. */
+function entryOf(line: string): [string, string] | undefined {
+  const [host, fingerprint] = line.trim().split(/\s+/);
+  return host && fingerprint && !host.startsWith('#') ? [host, fingerprint] : undefined;
 }
 
 /** Host keys for this process's lifetime only. */
