@@ -104,7 +104,7 @@ export class FileKnownHosts implements KnownHosts {
   }
 
   // Under the lock and re-read there: of two processes meeting a new host at once, the second finds the first's line.
-  remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }> {
+  async remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }> {
     const name = knownHostName(hostPort);
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     return withFileLock(this.file, () => {
