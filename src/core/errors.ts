@@ -49,7 +49,8 @@ export type ErrorCode =
   | 'CR_REWRAP_REFUSED'
   | 'CR_CURVE_REFUSED'
   | 'CR_FAILPOINT'
-  | 'CR_ZAP_DOMAIN_TAKEN';
+  | 'CR_ZAP_DOMAIN_TAKEN'
+  | 'CR_FILE_LOCKED';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -143,6 +144,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CR_REMOTE_COMMAND: 502,
   CR_STORE: 503,
   CR_BUSY: 503,
+  CR_FILE_LOCKED: 503,
   CR_REDIS_UNREACHABLE: 503,
   CR_NO_SIGNALS: 503,
   CR_NO_ANSWER: 504,
@@ -253,6 +255,8 @@ export const errors = {
     new CloudRoutesError('CR_CURVE_REFUSED', `the broker at ${endpoint} refused this process's CURVE key ${publicKey} (${reason}): add it to the broker's CLOUDROUTES_CURVE_CLIENTS file and send the broker SIGHUP, and check that CLOUDROUTES_BROKER_PUBLIC_KEY is the broker's; exiting so that the process manager starts this process again`, false),
   plaintextRefusedByBroker: (endpoint: string, reason: string) =>
     new CloudRoutesError('CR_CURVE_REFUSED', `the broker at ${endpoint} refused this process's plaintext handshake (${reason}): it requires CURVE; give this process a key pair (cloudroutes keys generate) and CLOUDROUTES_BROKER_PUBLIC_KEY, and add its public key to the broker's clients file; exiting`, false),
+  fileLocked: (file: string, lock: string, ms: number) =>
+    new CloudRoutesError('CR_FILE_LOCKED', `${file} stayed locked by another process for ${ms} ms (lock file ${lock}); if no cloudroutes process is using it, delete ${lock}`, false),
   failpoint: (name: string) => new CloudRoutesError('CR_FAILPOINT', `failpoint ${name} is on (CLOUDROUTES_FAILPOINTS); unset it to run normally`, false),
   zapDomainTaken: (domain: string) =>
     new CloudRoutesError('CR_ZAP_DOMAIN_TAKEN', `ZAP domain ${domain} is already served in this process: run one broker per jobs port`, false),

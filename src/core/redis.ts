@@ -23,6 +23,7 @@ declare module 'ioredis' {
       monitor: string, intervals: string, monitors: string, schedule: string,
       monitorId: string, json: string, intervalMs: number, now: number, offsetMs: number,
     ): Result<number, Context>;
+    rememberHostKey(knownHosts: string, hostPort: string, fingerprint: string, spelled: string): Result<[string, number], Context>;
     removeMonitor(monitor: string, state: string, intervals: string, schedule: string, monitors: string, views: string, monitorId: string): Result<number, Context>;
   }
 }
