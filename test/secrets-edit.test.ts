@@ -2,13 +2,16 @@
  * Editing around stored secrets: keeping one ("(secret)") while changing where it is sent is refused (API 400, CLI
  * exit 2, apply), and read-only API keys see nothing of the secrets while read-write keys see "(secret)".
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import YAML from 'yaml';
+import { encryptValue } from '../src/core/crypto.js';
 import type { Monitor, Reaction } from '../src/core/types.js';
+import { SqliteStore } from '../src/store/sqlite.js';
 import { cli } from './helpers/procs.js';
 import { json, useWebApi, type ErrorBody } from './helpers/web-api.js';
 
@@ -111,6 +114,41 @@ test('CLI: monitor edit and reaction edit keeping a secret for a new destination
   const away = await run('reaction', 'edit', rid, '--data', JSON.stringify({ url: 'http://127.0.0.1:9/', headers: '(secret)' }));
   assert.is(away.code, 2, away.stderr);
   assert.match(away.stderr, /\[CR_SECRET_MOVED\]: data\.headers/);
+});
+
+/** A monitor as a store holds it after being written under another CLOUDROUTES_SECRET_KEY. */
+const underAnotherKey = (id: string): Monitor => ({
+  id, name: 'other key', ctype: 'http-get-statuscode', interval: 30, reactions: [], createdAt: 1, updatedAt: 1,
+  data: { url: 'https://api.example.com/', headers: encryptValue(randomBytes(32), { authorization: 'Bearer s3cret' }, `monitor:${id}:headers:https://api.example.com`) },
+});
+
+test('a stored secret the server cannot decrypt (written under another key) answers 500 CR_SECRET_UNREADABLE saying what to do; sending it again mends it', async () => {
+  const m = underAnotherKey('m-other-key');
+  await w.store.putMonitor(m);
+  const kept = await send<ErrorBody>('PUT', `/api/v1/monitors/${m.id}`, { ...site('https://api.example.com/', '(secret)'), name: 'renamed' });
+  assert.is(kept.status, 500, 'the operator\'s key is at fault, not the request');
+  assert.is(kept.body.error.code, 'CR_SECRET_UNREADABLE');
+  assert.is(kept.body.error.field, 'data.headers');
+  assert.match(kept.body.error.message, /data\.headers cannot be decrypted: .*run with the CLOUDROUTES_SECRET_KEY it was written with .*secrets rewrap --old-key-file.*or set the secret again/);
+  assert.equal(await w.store.getMonitor(m.id), m, 'nothing was stored');
+  // A ciphertext the request brings (here the stored one pasted into another monitor) is the request's fault.
+  const pasted = await send<ErrorBody>('POST', '/api/v1/monitors', site('https://api.example.com/', m.data.headers));
+  assert.is(pasted.status, 400);
+  assert.is(pasted.body.error.code, 'CR_SECRET_FOREIGN');
+  assert.is(pasted.body.error.field, 'data.headers');
+  const again = await send<Monitor>('PUT', `/api/v1/monitors/${m.id}`, site('https://api.example.com/', { authorization: 'Bearer n3w' }));
+  assert.is(again.status, 200, 'the secret given again is stored under the current key');
+  assert.is((await send<Monitor>('PUT', `/api/v1/monitors/${m.id}`, { ...site('https://api.example.com/', '(secret)'), name: 'renamed' })).status, 200);
+});
+
+test('CLI: an edit that keeps a secret the CLI cannot decrypt exits 1 (not a usage error) with CR_SECRET_UNREADABLE', async () => {
+  const store = new SqliteStore(join(dir, 'cr.db'));
+  await store.init();
+  await store.putMonitor(underAnotherKey('m-cli-other-key'));
+  await store.close();
+  const renamed = await run('monitor', 'edit', 'm-cli-other-key', '--name', 'renamed');
+  assert.is(renamed.code, 1, renamed.stderr);
+  assert.match(renamed.stderr, /\[CR_SECRET_UNREADABLE\]: data\.headers cannot be decrypted: .*or set the secret again/);
 });
 
 test.run();
