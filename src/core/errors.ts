@@ -252,6 +252,8 @@ export const errors = {
     withField(new CloudRoutesError('CR_SECRET_FOREIGN', `data.${field} is a ciphertext this record does not take: ${reason}; send the secret itself`), `data.${field}`),
   secretMoved: (field: string, destination: string, from: string) =>
     withField(new CloudRoutesError('CR_SECRET_MOVED', `data.${field} is kept as stored but would now be sent to ${destination || '(none given)'} instead of ${from || '(none given)'}: send the secret again to send it somewhere new`), `data.${field}`),
+  secretTransport: (field: string, other: string, to: unknown, from: unknown) =>
+    withField(new CloudRoutesError('CR_SECRET_MOVED', `data.${field} is kept as stored but data.${other} would change from ${JSON.stringify(from) ?? '(none given)'} to ${JSON.stringify(to) ?? '(none given)'}, which changes how it is sent: send the secret again with this change`), `data.${field}`),
   rewrapRefused: (problems: string[]) =>
     new CloudRoutesError('CR_REWRAP_REFUSED', `secrets rewrap changed nothing: ${problems.join('; ')}; set those secrets again (monitor edit / reaction edit) or remove the records, then run it again`),
   curveRefused: (endpoint: string, publicKey: string, reason: string) =>

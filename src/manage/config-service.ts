@@ -6,7 +6,7 @@ import { parseDuration } from '../core/duration.js';
 import { monitorRecordError, reactionRecordError } from '../core/record-check.js';
 import type { PluginLoader } from '../core/plugins.js';
 import { fieldProblems, secretFields } from '../core/schema.js';
-import { secretAad, secretDestination, type SecretOwner } from '../core/secret-binding.js';
+import { secretAad, secretDestination, transportChange, type SecretOwner } from '../core/secret-binding.js';
 import { templateFieldProblems } from '../core/template.js';
 import type { CallOn, CheckModule, FieldSchema, Monitor, Reaction, ReactionModule } from '../core/types.js';
 import type { Store } from '../store/store.js';
@@ -232,6 +232,8 @@ export class ConfigService {
         }
         const [to, from] = [secretDestination(schema, f, data), secretDestination(schema, f, before)];
         if (to !== from) throw errors.secretMoved(f, to ?? '', from ?? '');
+        const weaker = transportChange(schema, f, data, before);
+        if (weaker) throw errors.secretTransport(f, weaker.field, weaker.to, weaker.from);
       }
       plain = this.openSent(data, schema, owner, sent);
       const problems = fieldProblems(schema, plain);
