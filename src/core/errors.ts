@@ -49,7 +49,8 @@ export type ErrorCode =
   | 'CR_REWRAP_REFUSED'
   | 'CR_CURVE_REFUSED'
   | 'CR_FAILPOINT'
-  | 'CR_ZAP_DOMAIN_TAKEN';
+  | 'CR_ZAP_DOMAIN_TAKEN'
+  | 'CR_PROCESSES_MISSING';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -145,6 +146,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CR_BUSY: 503,
   CR_REDIS_UNREACHABLE: 503,
   CR_NO_SIGNALS: 503,
+  CR_PROCESSES_MISSING: 503,
   CR_NO_ANSWER: 504,
   CR_TIMED_OUT: 504,
 };
@@ -254,6 +256,10 @@ export const errors = {
   plaintextRefusedByBroker: (endpoint: string, reason: string) =>
     new CloudRoutesError('CR_CURVE_REFUSED', `the broker at ${endpoint} refused this process's plaintext handshake (${reason}): it requires CURVE; give this process a key pair (cloudroutes keys generate) and CLOUDROUTES_BROKER_PUBLIC_KEY, and add its public key to the broker's clients file; exiting`, false),
   failpoint: (name: string) => new CloudRoutesError('CR_FAILPOINT', `failpoint ${name} is on (CLOUDROUTES_FAILPOINTS); unset it to run normally`, false),
+  processesMissing: (zone: string, monitors: number, missing: readonly string[]) =>
+    new CloudRoutesError('CR_PROCESSES_MISSING',
+      `zone "${zone}" has ${monitors} monitor(s) but no live ${missing.join(', ')}, so they are not all checked and recorded: ` +
+      `start ${missing.map((k) => `"cloudroutes ${k}"`).join(', ')} (or restart their process manager's units); "cloudroutes cluster" lists the processes that stopped sending heartbeats`, false),
   zapDomainTaken: (domain: string) =>
     new CloudRoutesError('CR_ZAP_DOMAIN_TAKEN', `ZAP domain ${domain} is already served in this process: run one broker per jobs port`, false),
 };

@@ -22,6 +22,7 @@ declare module 'ioredis' {
       monitor: string, intervals: string, monitors: string, schedule: string,
       monitorId: string, json: string, intervalMs: number, now: number, offsetMs: number,
     ): Result<number, Context>;
+    heartbeat(processes: string, seen: string, id: string, json: string, pruneAfterMs: number, first: string, goneAfterBeats: number): Result<number, Context>;
     removeMonitor(monitor: string, state: string, intervals: string, schedule: string, monitors: string, views: string, monitorId: string): Result<number, Context>;
   }
 }
@@ -39,7 +40,7 @@ export function defineScripts(redis: Redis): void {
  * Connects to Redis, retrying with backoff for as long as it takes; logs once when the
  * connection is lost and once when it is back, not at every attempt.
  */
-export function connectRedis(url: string, logger: Logger, opts: { lazy?: boolean; maxRetriesPerRequest?: number | null } = {}): Redis {
+export function connectRedis(url: string, logger: Logger, opts: { lazy?: boolean; maxRetriesPerRequest?: number | null; logState?: boolean } = {}): Redis {
   const redis = new Redis(url, {
     ...redisTlsOptions(url),
     lazyConnect: opts.lazy ?? false,
@@ -48,7 +49,9 @@ export function connectRedis(url: string, logger: Logger, opts: { lazy?: boolean
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   });
   defineScripts(redis);
-  logConnectionState(redis, logger, { redis: redactRedisUrl(url) });
+  // A second connection of a process (its heartbeat's) leaves saying so to its first.
+  if (opts.logState === false) redis.on('error', () => undefined);
+  else logConnectionState(redis, logger, { redis: redactRedisUrl(url) });
   return redis;
 }
 
