@@ -38,15 +38,19 @@ Examples:
         const zone = ctx.settings.zone;
         const [seen, monitors] = await Promise.all([readProcesses(redis, zone), redis.scard(keys(zone).monitors)]);
         const missing = seen.missing;
-        if (missing.length && monitors > 0) process.exitCode = MISSING_EXIT;
-        if (o.json) return printJson({ zone, monitors, processes: seen.processes, missing });
+        const fault = missing.length && monitors > 0 ? errors.processesMissing(zone, monitors, missing) : undefined;
+        if (fault) process.exitCode = MISSING_EXIT;
+        if (o.json) {
+          printJson({ zone, monitors, processes: seen.processes, missing });
+          if (fault) console.error(`error [${fault.code}]: ${fault.message}`);
+          return;
+        }
         console.log(`zone ${zone}: ${monitors} monitors, ${seen.processes.filter((p) => p.state === 'live').length} processes live, ${seen.processes.filter((p) => p.state === 'gone').length} gone`);
         printTable(['KIND', 'HOST', 'PID', 'VERSION', 'CONCURRENCY', 'UPTIME', 'LAST HEARTBEAT', 'STATE'], seen.processes.map((p) => [
           p.kind, p.host, p.pid, p.version, p.concurrency, seconds(p.uptimeMs), `${seconds(p.ageMs)} ago`, p.state,
         ]));
-        if (!missing.length) return;
-        if (monitors > 0) console.error(`error [CR_PROCESSES_MISSING]: ${errors.processesMissing(zone, monitors, missing).message}`);
-        else console.log(`missing: ${missing.join(', ')} (the zone has no monitors yet, so nothing waits for them)`);
+        if (fault) console.error(`error [${fault.code}]: ${fault.message}`);
+        else if (missing.length) console.log(`missing: ${missing.join(', ')} (the zone has no monitors yet, so nothing waits for them)`);
       }),
     );
 }
