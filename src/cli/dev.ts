@@ -5,12 +5,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { devStatePath, loadSettings } from '../core/config.js';
 import { secretKeyPath } from '../core/crypto.js';
 import { errors } from '../core/errors.js';
 import { prepareLocalCurve } from '../core/local-curve.js';
-import { redactRedisUrl, redisTlsOptions } from '../core/redis.js';
+import { createRedis, redactRedisUrl } from '../core/redis.js';
 import { devRedisPassword, devRedisPasswordPath, privateDataDir } from './dev-private.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -30,7 +29,7 @@ function freePort(): Promise<number> {
 async function waitForRedis(url: string, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    const r = new Redis(url, { ...redisTlsOptions(url), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const r = createRedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null }, true);
     r.on('error', () => undefined);
     try {
       await r.connect();

@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'CR_CURVE_REFUSED'
   | 'CR_FAILPOINT'
   | 'CR_ZAP_DOMAIN_TAKEN'
+  | 'CR_FILE_LOCKED'
   | 'CR_PROCESSES_MISSING';
 
 export class CloudRoutesError extends Error {
@@ -144,6 +145,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CR_REMOTE_COMMAND: 502,
   CR_STORE: 503,
   CR_BUSY: 503,
+  CR_FILE_LOCKED: 503,
   CR_REDIS_UNREACHABLE: 503,
   CR_NO_SIGNALS: 503,
   CR_PROCESSES_MISSING: 503,
@@ -255,6 +257,8 @@ export const errors = {
     new CloudRoutesError('CR_CURVE_REFUSED', `the broker at ${endpoint} refused this process's CURVE key ${publicKey} (${reason}): add it to the broker's CLOUDROUTES_CURVE_CLIENTS file and send the broker SIGHUP, and check that CLOUDROUTES_BROKER_PUBLIC_KEY is the broker's; exiting so that the process manager starts this process again`, false),
   plaintextRefusedByBroker: (endpoint: string, reason: string) =>
     new CloudRoutesError('CR_CURVE_REFUSED', `the broker at ${endpoint} refused this process's plaintext handshake (${reason}): it requires CURVE; give this process a key pair (cloudroutes keys generate) and CLOUDROUTES_BROKER_PUBLIC_KEY, and add its public key to the broker's clients file; exiting`, false),
+  fileLocked: (file: string, lock: string, ms: number) =>
+    new CloudRoutesError('CR_FILE_LOCKED', `${file} stayed locked by another process for ${ms} ms (lock file ${lock}); if no cloudroutes process is using it, delete ${lock}`, false),
   failpoint: (name: string) => new CloudRoutesError('CR_FAILPOINT', `failpoint ${name} is on (CLOUDROUTES_FAILPOINTS); unset it to run normally`, false),
   processesMissing: (zone: string, monitors: number, missing: readonly string[]) =>
     new CloudRoutesError('CR_PROCESSES_MISSING',
