@@ -13,7 +13,7 @@ import { openStore } from '../src/store/open.js';
 import { putMonitor, waitFor } from './helpers/cluster.js';
 import { httpPeer, type Peer } from './helpers/peers.js';
 import { cli, Proc } from './helpers/procs.js';
-import { parsePrometheus } from './helpers/prometheus.js';
+import { scrapePrometheus } from './helpers/prometheus.js';
 import { freePort, freePortRange, RedisServer } from './helpers/redis-server.js';
 
 const VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
@@ -48,11 +48,7 @@ async function health(): Promise<{ status: number; body: HealthReport }> {
   return { status: r.status, body: (await r.json()) as HealthReport };
 }
 
-async function metrics() {
-  const r = await fetch(`${webUrl}/metrics`);
-  assert.is(r.status, 200);
-  return parsePrometheus(await r.text());
-}
+const metrics = () => scrapePrometheus(`${webUrl}/metrics`);
 
 test.before(async () => {
   await server.start();
