@@ -51,7 +51,8 @@ export type ErrorCode =
   | 'CR_CURVE_REFUSED'
   | 'CR_FAILPOINT'
   | 'CR_ZAP_DOMAIN_TAKEN'
-  | 'CR_FILE_LOCKED';
+  | 'CR_FILE_LOCKED'
+  | 'CR_PROCESSES_MISSING';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -149,6 +150,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CR_FILE_LOCKED: 503,
   CR_REDIS_UNREACHABLE: 503,
   CR_NO_SIGNALS: 503,
+  CR_PROCESSES_MISSING: 503,
   CR_NO_ANSWER: 504,
   CR_TIMED_OUT: 504,
 };
@@ -265,6 +267,10 @@ export const errors = {
   fileLocked: (file: string, lock: string, ms: number) =>
     new CloudRoutesError('CR_FILE_LOCKED', `${file} stayed locked by another process for ${ms} ms (lock file ${lock}); if no cloudroutes process is using it, delete ${lock}`, false),
   failpoint: (name: string) => new CloudRoutesError('CR_FAILPOINT', `failpoint ${name} is on (CLOUDROUTES_FAILPOINTS); unset it to run normally`, false),
+  processesMissing: (zone: string, monitors: number, missing: readonly string[]) =>
+    new CloudRoutesError('CR_PROCESSES_MISSING',
+      `zone "${zone}" has ${monitors} monitor(s) but no live ${missing.join(', ')}, so they are not all checked and recorded: ` +
+      `start ${missing.map((k) => `"cloudroutes ${k}"`).join(', ')} (or restart their process manager's units); "cloudroutes cluster" lists the processes that stopped sending heartbeats`, false),
   zapDomainTaken: (domain: string) =>
     new CloudRoutesError('CR_ZAP_DOMAIN_TAKEN', `ZAP domain ${domain} is already served in this process: run one broker per jobs port`, false),
 };
