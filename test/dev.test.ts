@@ -72,6 +72,12 @@ test('dev starts redis-server and every process, a CLI in another terminal finds
   const port = (srv.address() as { port: number }).port;
   await cliMonitorGoesHealthy(env, dir, port, 8000, 'status healthy through the dev cluster');
   srv.close();
+  // The CLI in another terminal finds dev's Redis and sees each of its processes by its heartbeat.
+  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const seen = await cli(['cluster', '--json'], env, dir);
+  assert.is(seen.code, 0, seen.stderr);
+  const processes = (JSON.parse(seen.stdout) as { processes: { kind: string; state: string; version: string }[] }).processes;
+  assert.equal(processes.map((p) => [p.kind, p.state, p.version]), ['control', 'broker', 'worker', 'sink', 'bridge', 'web'].map((k) => [k, 'live', version]));
   const ran = join(dir, 'ran-under-dev');
   const shell = await cli(['monitor', 'add', '--name', 'shell', '--ctype', 'execute-shell-command', '--interval', '1s', '--data', JSON.stringify({ command: `touch ${ran}` })], env, dir);
   assert.is(shell.code, 0, shell.stderr);

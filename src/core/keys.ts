@@ -28,6 +28,10 @@ export interface Keys {
   storeHealth: string;
   /** HASH: counters (bad messages, check outcomes, reaction outcomes) summed over processes. */
   counters: string;
+  /** HASH: process id (host:pid:start) -> JSON of its heartbeat (kind, host, pid, version, started, intervalMs, concurrency). */
+  processes: string;
+  /** ZSET: process id -> its last heartbeat (ms, Redis time). */
+  processesSeen: string;
 }
 
 /** The consumer group of the results stream that the zone's sinks share: each result goes to one of them. */
@@ -50,6 +54,8 @@ export function keys(zone: string): Keys {
     events: `${p}events`,
     counters: `${p}counters`,
     storeHealth: `${p}store-health`,
+    processes: `${p}processes`,
+    processesSeen: `${p}processes-seen`,
   };
 }
 

@@ -24,6 +24,8 @@ declare module 'ioredis' {
       monitor: string, intervals: string, monitors: string, schedule: string,
       monitorId: string, json: string, intervalMs: number, now: number, offsetMs: number,
     ): Result<number, Context>;
+    heartbeat(processes: string, seen: string, id: string, json: string, pruneAfterMs: number, first: string, goneAfterBeats: number): Result<number, Context>;
+    rememberHostKey(knownHosts: string, hostPort: string, fingerprint: string, spelled: string): Result<[string, number], Context>;
     removeMonitor(monitor: string, state: string, intervals: string, schedule: string, monitors: string, views: string, monitorId: string): Result<number, Context>;
   }
 }
@@ -51,7 +53,7 @@ export function createRedis(url: string, options: RedisOptions = {}, failFast = 
  * Connects to Redis, retrying with backoff for as long as it takes; logs once when the
  * connection is lost and once when it is back, not at every attempt.
  */
-export function connectRedis(url: string, logger: Logger, opts: { lazy?: boolean; maxRetriesPerRequest?: number | null; failFast?: boolean } = {}): Redis {
+export function connectRedis(url: string, logger: Logger, opts: { lazy?: boolean; maxRetriesPerRequest?: number | null; failFast?: boolean; logState?: boolean } = {}): Redis {
   const redis = createRedis(url, {
     lazyConnect: opts.lazy ?? false,
     maxRetriesPerRequest: opts.maxRetriesPerRequest === undefined ? null : opts.maxRetriesPerRequest,
@@ -59,7 +61,9 @@ export function connectRedis(url: string, logger: Logger, opts: { lazy?: boolean
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
   }, opts.failFast);
   defineScripts(redis);
-  logConnectionState(redis, logger, { redis: redactRedisUrl(url) });
+  // A second connection of a process (its heartbeat's) leaves saying so to its first.
+  if (opts.logState === false) redis.on('error', () => undefined);
+  else logConnectionState(redis, logger, { redis: redactRedisUrl(url) });
   return redis;
 }
 

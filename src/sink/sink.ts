@@ -54,6 +54,9 @@ export interface Sink {
   stop(): Promise<void>;
 }
 
+/** Reactions of one type running at once by default (more wait for a slot). */
+export const SINK_MAX_RUNNING_PER_TYPE = 16;
+
 /** Results read and not yet handled (their recordResult scripts pipelined by ioredis). */
 const MAX_IN_FLIGHT = 128;
 
@@ -70,7 +73,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const commands = commandPolicy(opts.allowCommands, 'sink');
   const claims = opts.claims;
   const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
-  const runner = new ReactionRunner({ perType: opts.maxRunningPerType ?? 16, queuedPerType: opts.maxQueuedPerType ?? 1000 });
+  const runner = new ReactionRunner({ perType: opts.maxRunningPerType ?? SINK_MAX_RUNNING_PER_TYPE, queuedPerType: opts.maxQueuedPerType ?? 1000 });
   const refusals = new Refusals(counters, logger);
   const consumer = opts.consumer ?? `${hostname()}:${process.pid}`;
   const reader = new ResultReader(redis, { stream: k.results, group: RESULTS_GROUP, consumer, logger, claimIdleMs: opts.claimIdleMs });
