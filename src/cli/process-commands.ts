@@ -45,7 +45,7 @@ async function serve(name: string, start: (settings: Settings, logger: Logger) =
     logger.info(`${name} stopped`);
     process.exit(code);
   };
-  watchProcess(logger);
+  watchProcess(name, logger);
   onLoopEnded((err) => void stop(err.code, 1));
   // Started by `cloudroutes dev`: when dev dies (even by SIGKILL) this process is re-parented, and an orphan must not run on.
   const devPid = Number(process.env.CLOUDROUTES_DEV_PID);
