@@ -10,7 +10,7 @@ import { LagRecorder } from '../core/lag-recorder.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { jobTimeoutMs } from '../core/limits.js';
 import { controlMetrics } from '../core/metrics-process.js';
-import { checkFields, encode, type BadMessage, type JobMessage } from '../core/messages.js';
+import { checkFields, checkJobData, encode, type BadMessage, type JobMessage } from '../core/messages.js';
 import { SendQueue } from '../core/send-queue.js';
 import type { Monitor } from '../core/types.js';
 import { settleWithin } from '../core/time.js';
@@ -93,6 +93,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
     };
     try {
       checkFields('job', job as unknown as Record<string, unknown>, now);
+      checkJobData(job.data);
     } catch (err) {
       counters.inc('bad_configs');
       const suppressed = badLog.take(monitor.id, now);
