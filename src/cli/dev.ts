@@ -13,6 +13,7 @@ import { createRedis, redactRedisUrl } from '../core/redis.js';
 import { devRedisPassword, devRedisPasswordPath, privateDataDir } from './dev-private.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+const REDIS_GUARD = fileURLToPath(new URL('./redis-guard.js', import.meta.url));
 const PROCESSES = ['broker', 'bridge', 'control', 'worker', 'sink', 'web'] as const;
 
 function freePort(): Promise<number> {
@@ -42,6 +43,14 @@ async function waitForRedis(url: string, ms: number): Promise<void> {
     }
   }
   throw errors.redisNoAnswer(redactRedisUrl(url), ms);
+}
+
+/** Starts the guard that stops this redis-server when dev ends, however it ends: it holds a pipe only dev writes. */
+function guardRedis(port: number, password: string): void {
+  const guard = spawn(process.execPath, [REDIS_GUARD], { stdio: ['pipe', 'ignore', 'inherit'] });
+  guard.on('error', (err) => console.error(`the redis-server guard did not start (${err.message}): a dev killed with SIGKILL leaves redis-server running`));
+  guard.stdin!.on('error', () => undefined);
+  guard.stdin!.write(JSON.stringify({ port, password }) + '\n');
 }
 
 function alreadyRunning(dataDir: string): number | undefined {
@@ -79,6 +88,7 @@ export async function runDev(): Promise<void> {
     const password = devRedisPassword(dataDir);
     redisProc = spawn('redis-server', ['-', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--logfile', join(dir, 'redis.log')], { stdio: ['pipe', 'ignore', 'ignore'] });
     redisProc.stdin!.end(`requirepass ${password}\n`);
+    guardRedis(port, password);
     redisUrl = `redis://:${password}@127.0.0.1:${port}`;
     await waitForRedis(redisUrl, 10_000);
     console.log(`started redis-server redis://127.0.0.1:${port} (data: ${dir}, append-only file on; password in ${devRedisPasswordPath(dataDir)})`);

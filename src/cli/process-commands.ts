@@ -55,7 +55,7 @@ async function serve(name: ProcessKind, start: (settings: Settings, logger: Logg
     logger.info(`${name} stopped`);
     process.exit(code);
   };
-  watchProcess(logger);
+  watchProcess(name, logger);
   onLoopEnded((err) => {
     heartbeat?.halt();
     void stop(err.code, 1);

@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'CR_REDIS_MISSING'
   | 'CR_BAD_MESSAGE'
   | 'CR_MAIN_LOOP_ENDED'
+  | 'CR_UNCAUGHT_EXCEPTION'
   | 'CR_BAD_CURVE_KEY'
   | 'CR_CURVE_INCOMPLETE'
   | 'CR_PLAINTEXT_REFUSED'
@@ -141,6 +142,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CR_BAD_ENTRY: 500,
   CR_REDIS_MISSING: 500,
   CR_MAIN_LOOP_ENDED: 500,
+  CR_UNCAUGHT_EXCEPTION: 500,
   CR_FAILPOINT: 500,
   CR_ZAP_DOMAIN_TAKEN: 500,
   CR_SSH: 502,
@@ -236,6 +238,8 @@ export const errors = {
     new CloudRoutesError('CR_REDIS_MISSING', 'no Redis: REDIS_URL is not set and no redis-server is on PATH; install Redis (Debian: apt-get install redis-server) or set REDIS_URL=redis://host:6379', false),
   mainLoopEnded: (proc: string, loop: string, reason: string) =>
     new CloudRoutesError('CR_MAIN_LOOP_ENDED', `${proc}: its ${loop} loop ended (${reason}); exiting so that the process manager restarts it`, false),
+  uncaughtException: (proc: string, reason: string) =>
+    new CloudRoutesError('CR_UNCAUGHT_EXCEPTION', `${proc}: an exception nothing caught (${reason}) left it in an unknown state; exiting so that the process manager restarts it`, false),
   badCurveKey: (setting: string, reason: string) =>
     new CloudRoutesError('CR_BAD_CURVE_KEY', `setting ${setting}: ${reason}`),
   curveIncomplete: (setting: string, missing: string) =>
