@@ -54,21 +54,6 @@ export function isV1(value: unknown): value is string {
 /** How a stored secret is shown to people and API clients; sent back in an edit, it keeps the stored value. */
 export const SECRET_MASK = '(secret)';
 
-/** A copy of `data` with encrypted values shown as SECRET_MASK rather than as ciphertext. */
-export function maskSecrets(data: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isEncrypted(v) ? SECRET_MASK : v]));
-}
-
-/**
- * Data as an API key may see it: the fields named in `secret` and any encrypted value shown as SECRET_MASK to a
- * read-write key, and left out altogether for a read-only one.
- */
-export function shownData(data: Record<string, unknown>, secret: readonly string[], readOnly: boolean): Record<string, unknown> {
-  const hidden = ([k, v]: [string, unknown]) => secret.includes(k) || isEncrypted(v);
-  if (readOnly) return Object.fromEntries(Object.entries(data).filter((e) => !hidden(e)));
-  return Object.fromEntries(Object.entries(data).map((e) => [e[0], hidden(e) ? SECRET_MASK : e[1]]));
-}
-
 /** Encrypts `value` as enc:v2 bound to `aad` (see core/secret-binding secretAad). */
 export function encryptValue(key: Buffer, value: unknown, aad: string): string {
   const iv = randomBytes(12);
