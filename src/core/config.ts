@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { errors } from './errors.js';
+import { PLAIN_NAME } from './limits.js';
 
 export interface BrokerPorts {
   /** control -> broker (jobs in) */
@@ -51,13 +52,12 @@ function int(name: string, value: string | undefined, fallback: number): number 
   return n;
 }
 
-const ZONE = /^[a-z0-9][a-z0-9-]*$/;
 
 /** Reads settings from `env` (default process.env). */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const dataDir = resolve(env.CLOUDROUTES_DATA_DIR || 'data');
   const zone = env.CLOUDROUTES_ZONE || 'default';
-  if (!ZONE.test(zone)) throw errors.badSetting('CLOUDROUTES_ZONE', zone, 'use lowercase letters, digits and dashes');
+  if (!PLAIN_NAME.test(zone)) throw errors.badSetting('CLOUDROUTES_ZONE', zone, 'use lowercase letters, digits and dashes');
   const base = int('CLOUDROUTES_BROKER_PORT_BASE', env.CLOUDROUTES_BROKER_PORT_BASE, 5555);
   const store = env.CLOUDROUTES_STORE || `sqlite:${resolve(dataDir, 'cloudroutes.db')}`;
   if (!/^(sqlite:|rethinkdb:\/\/)/.test(store)) {

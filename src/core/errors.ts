@@ -2,7 +2,7 @@
  * The one catalogue of CloudRoutes errors: a stable code, a message naming what is wrong and what to do, the input
  * field at fault when there is one, and the HTTP status the web answers with.
  */
-import { intervalProblem } from './limits.js';
+import { PLAIN_NAME, intervalProblem } from './limits.js';
 
 export type ErrorCode =
   | 'CR_COMMANDS_NOT_ALLOWED'
@@ -199,7 +199,7 @@ export const errors = {
     new CloudRoutesError('CR_REMOTE_COMMAND', stderr || `${command} exited with status ${code}`, false),
   remoteOutput: (what: string, text: string) => new CloudRoutesError('CR_REMOTE_COMMAND', `${what}: ${text}`, false),
   badModuleName: (kind: string, name: string) =>
-    new CloudRoutesError('CR_BAD_MODULE_NAME', `${kind} name "${name}" is not a plain module name: use lowercase letters, digits and dashes (^[a-z0-9][a-z0-9-]*$)`),
+    new CloudRoutesError('CR_BAD_MODULE_NAME', `${kind} name "${name}" is not a plain module name: use lowercase letters, digits and dashes (${PLAIN_NAME.source})`),
   moduleNotFound: (kind: string, name: string, searched: string[]) =>
     new CloudRoutesError('CR_MODULE_NOT_FOUND', `${kind} "${name}" is not installed (looked in ${searched.join(', ')}); run "cloudroutes modules" to list the installed ones`),
   moduleInvalid: (kind: string, name: string, reason: string) =>

@@ -1,6 +1,6 @@
 /** The JSON messages on the ZeroMQ sockets, each with protocol version `v`, and their strict decoders. */
 import { CloudRoutesError } from './errors.js';
-import { MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_INTERVAL_S, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS, MIN_INTERVAL_S, MIN_TIMEOUT_MS } from './limits.js';
+import { MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_INTERVAL_S, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS, MIN_INTERVAL_S, MIN_TIMEOUT_MS, PLAIN_NAME } from './limits.js';
 import type { Status } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -82,7 +82,6 @@ export const MESSAGE_LIMITS = {
 
 /** The statuses a result may carry. */
 export const STATUSES: ReadonlySet<string> = new Set(['healthy', 'failed', 'unknown']);
-const PLAIN_NAME = /^[a-z0-9][a-z0-9-]*$/;
 const L = MESSAGE_LIMITS;
 
 /** A check of one field: undefined when fine, else [reason, what it must be]. */
@@ -92,7 +91,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const text = (max: number, min = 0): Check => (v) =>
   typeof v !== 'string' ? ['missing_field', 'a string'] : v.length < min || v.length > max ? ['bad_value', `a string of ${min}..${max} characters`] : undefined;
 const plainName = (max: number): Check => (v) =>
-  typeof v !== 'string' ? ['missing_field', 'a string'] : v.length > max || !PLAIN_NAME.test(v) ? ['bad_value', `a plain name (^[a-z0-9][a-z0-9-]*$, at most ${max} characters)`] : undefined;
+  typeof v !== 'string' ? ['missing_field', 'a string'] : v.length > max || !PLAIN_NAME.test(v) ? ['bad_value', `a plain name (${PLAIN_NAME.source}, at most ${max} characters)`] : undefined;
 const int = (min: number, max: number): Check => (v) =>
   typeof v !== 'number' ? ['missing_field', 'a number'] : !Number.isInteger(v) || v < min || v > max ? ['bad_value', `an integer ${min}..${max}`] : undefined;
 const stamp: Check = (v, now) => {
