@@ -1,30 +1,18 @@
 /** The JSON messages on the ZeroMQ sockets, each with protocol version `v`, and their strict decoders. */
 import { CloudRoutesError } from './errors.js';
 import { MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_INTERVAL_S, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS, MIN_INTERVAL_S, MIN_TIMEOUT_MS, PLAIN_NAME } from './limits.js';
-import type { Status } from './types.js';
+import type { CheckJob, Status } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
 
 /** control -> broker -> worker: check one monitor. Data keeps its secret fields encrypted. */
-export interface JobMessage {
+export interface JobMessage extends CheckJob {
   v: 1;
   type: 'job';
-  monitorId: string;
-  name: string;
-  ctype: string;
-  data: Record<string, unknown>;
-  timeoutMs: number;
-  zone: string;
   /** Due time in the schedule, epoch ms. */
   due: number;
   /** When the control sent it, epoch ms. */
   sent: number;
-  /**
-   * The monitor's interval in seconds and creation time (epoch ms), for checks that judge time since a signal.
-   * Required on the wire (a queued job expires after it); absent only for a check run by hand.
-   */
-  interval?: number;
-  createdAt?: number;
 }
 
 /** worker -> broker -> sink: the outcome of one job. */

@@ -59,7 +59,10 @@ export interface CheckJob {
   data: Record<string, unknown>;
   timeoutMs: number;
   zone: string;
-  /** The monitor's interval in seconds (absent when run by hand with `cloudroutes check`). */
+  /**
+   * The monitor's interval in seconds, for checks that judge time since a signal. Required in a job message (a
+   * queued job expires after it); absent only when run by hand with `cloudroutes check`.
+   */
   interval?: number;
   /** When the monitor was created, epoch ms (absent when run by hand). */
   createdAt?: number;
