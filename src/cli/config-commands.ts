@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { errors } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { shownRecord } from '../core/shown-data.js';
+import { CALL_ON_VALUES } from '../core/types.js';
 import { readStates, readZoneViews } from '../manage/state.js';
 import { toldEndpoint, type ToldEndpoint } from '../manage/told-urls.js';
 import type { CliContext } from './context.js';
@@ -137,7 +138,7 @@ export function reactionCommands(program: Command, run: Run): void {
     .requiredOption('--rtype <rtype>', 'reaction module, e.g. webhook or log (see "cloudroutes modules")')
     .option('--trigger <n>', 'consecutive failed results before it runs on failure', intOption('--trigger', 1), 1)
     .option('--frequency <duration>', 'least time between two runs for the same monitor, e.g. 5m (at most 30d)', '0')
-    .addOption(new Option('--call-on <status>', 'which results it runs on').choices(['failed', 'healthy', 'both']).default('failed'))
+    .addOption(new Option('--call-on <status>', 'which results it runs on').choices(CALL_ON_VALUES).default('failed'))
     .option('--once', 'run at most once per episode (a stretch of the same status)')
     .option('--data <json>', "the reaction's data as JSON", '{}')
     .option('--json', 'print {"id": ...}')
@@ -188,7 +189,7 @@ export function reactionCommands(program: Command, run: Run): void {
     .option('--rtype <rtype>', 'reaction module (give its --data too)')
     .option('--trigger <n>', 'consecutive failed results before it runs on failure', intOption('--trigger', 1))
     .option('--frequency <duration>', 'least time between two runs for the same monitor, e.g. 5m (at most 30d)')
-    .addOption(new Option('--call-on <status>', 'which results it runs on').choices(['failed', 'healthy', 'both']))
+    .addOption(new Option('--call-on <status>', 'which results it runs on').choices(CALL_ON_VALUES))
     .option('--once', 'run at most once per episode')
     .option('--no-once', 'run whenever its rules hold')
     .option('--data <json>', 'the reaction\'s whole data as JSON; a secret field given as "(secret)" keeps its value')

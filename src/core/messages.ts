@@ -1,7 +1,7 @@
 /** The JSON messages on the ZeroMQ sockets, each with protocol version `v`, and their strict decoders. */
 import { CloudRoutesError } from './errors.js';
 import { MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_INTERVAL_S, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS, MIN_INTERVAL_S, MIN_TIMEOUT_MS, PLAIN_NAME } from './limits.js';
-import type { CheckJob, Status } from './types.js';
+import { STATUS_VALUES, type CheckJob, type Status } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -69,7 +69,7 @@ export const MESSAGE_LIMITS = {
 } as const;
 
 /** The statuses a result may carry. */
-export const STATUSES: ReadonlySet<string> = new Set(['healthy', 'failed', 'unknown']);
+export const STATUSES: ReadonlySet<string> = new Set(STATUS_VALUES);
 const L = MESSAGE_LIMITS;
 
 /** A check of one field: undefined when fine, else [reason, what it must be]. */

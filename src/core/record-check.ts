@@ -7,8 +7,9 @@ import {
   MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REACTIONS, MAX_TRIGGER, MAX_ZONES,
   PLAIN_NAME, dataBytes, frequencyProblem, intervalProblem, timeoutProblem,
 } from './limits.js';
+import { CALL_ON_VALUES } from './types.js';
 
-const CALL_ON = new Set(['failed', 'healthy', 'both']);
+const CALL_ON: ReadonlySet<string> = new Set(CALL_ON_VALUES);
 
 /** A stored record's fields as read back, of any type. */
 type Loose = Record<string, unknown>;
