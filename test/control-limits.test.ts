@@ -2,9 +2,14 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Pull } from 'zeromq';
+import { startControl } from '../src/control/control.js';
 import { keys } from '../src/core/keys.js';
+import { MAX_DATA_BYTES } from '../src/core/limits.js';
+import { decode } from '../src/core/messages.js';
 import { Cluster, putMonitor, waitFor } from './helpers/cluster.js';
-import { RedisServer } from './helpers/redis-server.js';
+import { memoryLog } from './helpers/memory-log.js';
+import { freePort, RedisServer } from './helpers/redis-server.js';
 
 const FIXTURE_CHECKS = fileURLToPath(new URL('../../test/fixtures/checks', import.meta.url));
 const server = new RedisServer();
@@ -40,6 +45,37 @@ test('a monitor config in Redis with a time limit out of the limits still gives 
   const short = await waitFor(async () => (await redis.hgetall(k.state('m-short'))).message, 5000, 'm-short checked');
   assert.is(short, 'checked with a time limit of 1000 ms', 'never longer than the interval');
   assert.equal([...cluster.worker!.counters.totals.keys()].filter((c) => c.startsWith('bad_messages')), [], 'the worker refused no job');
+});
+
+test('a monitor config in Redis whose data is over the limit is refused by the control, counted each round and logged once', async () => {
+  const bigZone = 'control-limits-big';
+  const port = await freePort();
+  const broker = new Pull({ receiveTimeout: 5000 });
+  await broker.bind(`tcp://127.0.0.1:${port}`);
+  const log = memoryLog();
+  const conn = server.client();
+  const control = await startControl({ redis: conn, zone: bigZone, brokers: [`tcp://127.0.0.1:${port}`], logger: log.logger });
+  try {
+    // Written into Redis as no entry point would (the API and the bridge refuse such data): one byte over the limit.
+    const blob = 'x'.repeat(MAX_DATA_BYTES - JSON.stringify({ blob: '' }).length + 1);
+    await putMonitor(redis, bigZone, { id: 'm-big', ctype: 'free-form', interval: 1, data: { blob } });
+    await putMonitor(redis, bigZone, { id: 'm-fits', ctype: 'free-form', interval: 1, data: { blob: blob.slice(1) } });
+    const sent: string[] = [];
+    while (sent.length < 3) {
+      const [raw] = await broker.receive();
+      sent.push(decode(raw!, ['job']).monitorId);
+    }
+    assert.equal([...new Set(sent)], ['m-fits'], 'the monitor one byte within the limit is sent; the one over it never');
+    await waitFor(() => control.counters.get('bad_configs') >= 3, 5000, 'the big monitor refused in three rounds');
+    const lines = log.lines.filter((l) => l.monitorId === 'm-big');
+    assert.is(lines.length, 1, 'one line a minute for the monitor');
+    assert.is(lines[0]!.field, 'data');
+    assert.match(String(lines[0]!.err), `job field "data" must be at most ${MAX_DATA_BYTES} bytes of JSON`);
+  } finally {
+    await control.stop();
+    conn.disconnect();
+    broker.close();
+  }
 });
 
 test.run();

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, cliMonitorGoesHealthy, Proc } from './helpers/procs.js';
+import { cli, cliMonitorGoesHealthy, pidsWith, Proc } from './helpers/procs.js';
 import { waitFor } from './helpers/cluster.js';
 import { freePort, freePortRange } from './helpers/redis-server.js';
 
@@ -72,6 +72,12 @@ test('dev starts redis-server and every process, a CLI in another terminal finds
   const port = (srv.address() as { port: number }).port;
   await cliMonitorGoesHealthy(env, dir, port, 8000, 'status healthy through the dev cluster');
   srv.close();
+  // The CLI in another terminal finds dev's Redis and sees each of its processes by its heartbeat.
+  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const seen = await cli(['cluster', '--json'], env, dir);
+  assert.is(seen.code, 0, seen.stderr);
+  const processes = (JSON.parse(seen.stdout) as { processes: { kind: string; state: string; version: string }[] }).processes;
+  assert.equal(processes.map((p) => [p.kind, p.state, p.version]), ['control', 'broker', 'worker', 'sink', 'bridge', 'web'].map((k) => [k, 'live', version]));
   const ran = join(dir, 'ran-under-dev');
   const shell = await cli(['monitor', 'add', '--name', 'shell', '--ctype', 'execute-shell-command', '--interval', '1s', '--data', JSON.stringify({ command: `touch ${ran}` })], env, dir);
   assert.is(shell.code, 0, shell.stderr);
@@ -93,6 +99,33 @@ test('dev starts redis-server and every process, a CLI in another terminal finds
   const after = await cli(['status'], { ...env, REDIS_URL: `redis://:${encodeURIComponent(password)}@127.0.0.1:${redisPort}` }, dir);
   assert.match(after.stderr, /unreachable|ECONNREFUSED/, after.stderr);
   assert.is(after.code, 1, 'its redis-server was stopped too');
+});
+
+/** Whether nothing listens on 127.0.0.1:`port`. */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
+test("dev's redis-server stops when dev is killed with SIGKILL", async () => {
+  const killed = new Proc(['dev'], { ...env, CLOUDROUTES_DATA_DIR: join(dir, 'killed') }, dir).start();
+  try {
+    await killed.waitFor('CloudRoutes is running', 15_000);
+    const redisPort = Number(/started redis-server redis:\/\/127\.0\.0\.1:(\d+)/.exec(killed.output)![1]);
+    const server = pidsWith(`127.0.0.1:${redisPort}`).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('redis-server'));
+    assert.is(server.length, 1, 'one redis-server on that port');
+    assert.is(await refused(redisPort), false);
+    assert.is(await killed.kill('SIGKILL'), null);
+    await waitFor(async () => await refused(redisPort), 5000, 'the port of the killed dev\'s redis-server to refuse connections');
+    await waitFor(() => !existsSync(`/proc/${server[0]}`), 2000, 'the redis-server process to be gone');
+  } finally {
+    await killed.kill('SIGKILL');
+  }
 });
 
 test('dev without Redis says how to get it', async () => {

@@ -64,7 +64,8 @@ test('every code of the ErrorCode union, and every code an entry makes, has an H
   }
   assert.equal(Object.keys(HTTP_STATUS).sort(), [...new Set(declared)].sort(), 'HTTP_STATUS names exactly the codes of the union');
   // What a server-side fault answers with, not the 400 a usage error without a status of its own fell back to.
-  assert.is(httpStatus(new CloudRoutesError('CR_SECRET_UNREADABLE', 'data.password cannot be decrypted')), 500);
+  assert.is(httpStatus(errors.secretUnreadable('password', 'it was encrypted with another CLOUDROUTES_SECRET_KEY')), 500, 'naming its field does not make it the request\'s fault');
+  assert.is(httpStatus(errors.secretForeign('password', 'an enc:v1 value is only kept in place')), 400);
   assert.is(httpStatus(errors.redisUnreachable('redis://127.0.0.1:1', 'ECONNREFUSED')), 503);
   assert.is(httpStatus(errors.noAnswer('the broker', 1000)), 504);
   assert.is(httpStatus(errors.moduleSyntax('checks/x/index.js', 'Unexpected token')), 500);

@@ -10,7 +10,7 @@ import { openStore } from '../src/store/open.js';
 import { putMonitor, waitFor } from './helpers/cluster.js';
 import { httpPeer, type Peer } from './helpers/peers.js';
 import { cli, Proc } from './helpers/procs.js';
-import { parsePrometheus, type PromText } from './helpers/prometheus.js';
+import { scrapePrometheus as scrape } from './helpers/prometheus.js';
 import { freePort, freePortRange, RedisServer } from './helpers/redis-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cr-metrics-procs-'));
@@ -20,12 +20,6 @@ let target: Peer;
 const env: NodeJS.ProcessEnv = {};
 const procs: Proc[] = [];
 const urls: Record<string, string> = {};
-
-async function scrape(url: string): Promise<PromText> {
-  const r = await fetch(url);
-  assert.is(r.status, 200);
-  return parsePrometheus(await r.text());
-}
 
 test.before(async () => {
   await server.start();

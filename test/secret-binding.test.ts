@@ -5,7 +5,7 @@ import { decryptValue, encryptValue } from '../src/core/crypto.js';
 import { randomBytes } from 'node:crypto';
 import { checkLoader, reactionLoader } from '../src/core/plugins.js';
 import { schemaProblem, secretFields } from '../src/core/schema.js';
-import { secretAad, secretDestination } from '../src/core/secret-binding.js';
+import { secretAad, secretDestination, transportChange } from '../src/core/secret-binding.js';
 import type { FieldSchema } from '../src/core/types.js';
 
 const http: FieldSchema = { properties: { url: { type: 'string' }, headers: { type: 'object', secret: true, boundTo: { origin: 'url' } } } };
@@ -33,6 +33,19 @@ test('the associated data is kind:id:field, then the destination for a bound sec
   assert.is(secretAad({ kind: 'reaction', id: 'r-1' }, 'token'), 'reaction:r-1:token');
 });
 
+test('boundTo.also: a change of how the secret is sent is found (defaults count as given), and the associated data does not include it', () => {
+  const verified: FieldSchema = { properties: { ...http.properties, tlsVerify: { type: 'boolean', default: true }, headers: { ...http.properties!.headers!, boundTo: { origin: 'url', also: ['tlsVerify'] } } } };
+  const url = 'https://a.example/';
+  assert.equal(transportChange(verified, 'headers', { url, tlsVerify: false }, { url }), { field: 'tlsVerify', to: false, from: true });
+  assert.is(transportChange(verified, 'headers', { url, tlsVerify: true }, { url }), undefined, 'the default given is no change');
+  assert.is(transportChange(verified, 'headers', { url: 'https://a.example/other' }, { url }), undefined);
+  assert.is(transportChange(http, 'headers', { url, tlsVerify: false }, { url }), undefined, 'without also nothing else counts');
+  const owner = { kind: 'monitor', id: 'm-1' } as const;
+  for (const tlsVerify of [undefined, true, false]) {
+    assert.is(secretAad(owner, 'headers', verified, { url, tlsVerify }), secretAad(owner, 'headers', http, { url }), 'ciphertexts written before also keep decrypting');
+  }
+});
+
 test('an enc:v2 value relabelled enc:v1 (to drop its binding) does not decrypt: the tag covers the associated data', () => {
   const key = randomBytes(32);
   const aad = 'monitor:m-1:headers:https://a.example';
@@ -43,28 +56,31 @@ test('an enc:v2 value relabelled enc:v1 (to drop its binding) does not decrypt: 
   assert.throws(() => decryptValue(key, 'enc:v2:AAAA', aad, 'headers'), /not a well-formed enc:v2 value/);
 });
 
-test('a module whose boundTo names a missing or secret field, or sits on a field that is not secret, is refused', () => {
+test('a module whose boundTo (also included) names a missing or secret field, or sits on a field that is not secret, is refused', () => {
   const bad = (props: Record<string, FieldSchema>) => schemaProblem({ type: 'object', properties: props });
   assert.match(bad({ headers: { secret: true, boundTo: { origin: 'url' } } })!, /headers\.boundTo must name a field that is not secret \(got "url"\)/);
   assert.match(bad({ url: { secret: true }, headers: { secret: true, boundTo: { origin: 'url' } } })!, /must name a field that is not secret/);
   assert.match(bad({ url: { type: 'string' }, note: { type: 'string', boundTo: { origin: 'url' } } })!, /note\.boundTo is set but note is not secret/);
+  assert.match(bad({ url: { type: 'string' }, headers: { secret: true, boundTo: { origin: 'url', also: ['tlsVerify'] } } })!, /headers\.boundTo must name a field that is not secret \(got "tlsVerify"\)/);
+  assert.match(bad({ url: { type: 'string' }, key: { secret: true }, headers: { secret: true, boundTo: { origin: 'url', also: ['key'] } } })!, /must name a field that is not secret \(got "key"\)/);
+  assert.match(bad({ url: { type: 'string' }, headers: { secret: true, boundTo: { origin: 'url', also: 'tls' as never } } })!, /headers\.boundTo\.also must be a list of field names/);
   assert.is(schemaProblem(http), undefined);
 });
 
 // The decision for each shipped module's secrets (README, "Secrets"); a new secret field must be decided here too.
 const DECIDED: Record<string, Record<string, unknown>> = {
-  'check amqp': { url: undefined, password: { host: 'host', port: 'port' } },
+  'check amqp': { url: undefined, password: { host: 'host', port: 'port', also: ['tls'] } },
   'check datadog-webhook': { token: undefined }, 'check heartbeat': { token: undefined }, 'check webhook': { token: undefined },
-  ...Object.fromEntries(['http-get-statuscode', 'http-json', 'http-keyword', 'http-post'].map((c) => [`check ${c}`, { headers: { origin: 'url' } }])),
-  ...Object.fromEntries(['mqtt', 'mysql', 'postgres', 'redis'].map((c) => [`check ${c}`, { password: { host: 'host', port: 'port' } }])),
+  ...Object.fromEntries(['http-get-statuscode', 'http-json', 'http-keyword', 'http-post'].map((c) => [`check ${c}`, { headers: { origin: 'url', also: ['tlsVerify'] } }])),
+  ...Object.fromEntries(['mqtt', 'mysql', 'postgres', 'redis'].map((c) => [`check ${c}`, { password: { host: 'host', port: 'port', also: ['tls'] } }])),
   ...Object.fromEntries(['cpu-idle', 'execute-shell-command', 'filesystem-usage', 'free-memory', 'load-average', 'process-running'].map((c) => [`check ${c}`, { ssh: undefined }])),
   ...Object.fromEntries(['aws-ec2-reboot', 'aws-ec2-start', 'aws-ec2-stop'].map((r) => [`reaction ${r}`, { accessKeyId: { origin: 'baseUrl' }, secretAccessKey: { origin: 'baseUrl' }, sessionToken: { origin: 'baseUrl' } }])),
   'reaction cloudflare-dns-failover': { apiToken: { origin: 'baseUrl' } },
   'reaction digitalocean-power-cycle': { apiToken: { origin: 'baseUrl' } }, 'reaction digitalocean-reboot': { apiToken: { origin: 'baseUrl' } },
-  'reaction email': { password: { host: 'host', port: 'port' } },
+  'reaction email': { password: { host: 'host', port: 'port', also: ['security', 'tlsVerify'] } },
   'reaction http': { headers: { origin: 'url' } }, 'reaction webhook': { headers: { origin: 'url' } },
   'reaction pagerduty': { routingKey: { origin: 'baseUrl' } },
-  'reaction saltstack': { password: { origin: 'url' } },
+  'reaction saltstack': { password: { origin: 'url', also: ['tlsVerify'] } },
   'reaction slack': { webhookUrl: undefined },
   'reaction ssh-command': { ssh: undefined },
 };

@@ -103,7 +103,8 @@ test('a ciphertext copied to another monitor does not decrypt, in Redis or when 
   for (const url of [`${attacker.peer.url}/`, `${target.peer.url}/victim`]) {
     const err = await service.addMonitor({ name: 'copy', ctype: 'http-get-statuscode', interval: 1, data: { url, headers: victim.data.headers } }).catch((e: Error) => e);
     assert.instance(err, Error);
-    assert.match((err as Error).message, /data\.headers cannot be decrypted/);
+    assert.is((err as Error & { code?: string }).code, 'CR_SECRET_FOREIGN', 'the request brought it: its fault, not the server\'s');
+    assert.match((err as Error).message, /data\.headers is a ciphertext this record does not take: it was encrypted for another monitor.*send the secret itself/);
   }
 });
 
@@ -175,11 +176,11 @@ test('an enc:v1 value is kept only in its own record and field: copied to a new 
   const refused = async (p: Promise<unknown>, what: string) => {
     const err = (await p.then(() => undefined, (e: Error) => e)) as (Error & { code?: string; field?: string }) | undefined;
     assert.ok(err, `${what} was refused`);
-    assert.match(err!.message, /data\.headers cannot be decrypted: an enc:v1 value is only kept in place.*send the secret itself/, what);
+    assert.match(err!.message, /data\.headers is a ciphertext this record does not take: an enc:v1 value is only kept in place.*send the secret itself/, what);
     return err!;
   };
   const added = await refused(service.addMonitor({ name: 'copy', ctype: 'http-get-statuscode', interval: 3600, data: stolen }), 'a new monitor');
-  assert.is(added.code, 'CR_SECRET_UNREADABLE');
+  assert.is(added.code, 'CR_SECRET_FOREIGN');
   assert.is(added.field, 'data.headers');
   await refused(service.updateMonitor(thief.id, { ...thief, data: stolen }), 'an edit of another monitor');
   await refused(applyDocument(service, store, { version: 1, reactions: [], monitors: [{ id: 'm-v1-applied', name: 'applied', ctype: 'http-get-statuscode', interval: 3600, data: stolen }] }), 'apply');

@@ -69,7 +69,7 @@ test('an empty install is healthy, and /health needs no API key', async () => {
 
 test('with monitors checked: 200 with the newest result; when results stop: 503 naming "results"', async () => {
   await putMonitor(redis, 'default', { id: 'm-site', ctype: 'http-get-statuscode', data: { url: `${target.url}/`, codes: ['200'] } });
-  const cluster = await new Cluster({ redisUrl: server.url, zone: 'default' }).start();
+  const cluster = await new Cluster({ redisUrl: server.url, zone: 'default', heartbeats: true }).start();
   try {
     await waitFor(() => redis.hget(keys('default').state('m-site'), 'lastCheck'), 5000, 'a first result');
     const ok = await health(w.web.url);
@@ -78,6 +78,8 @@ test('with monitors checked: 200 with the newest result; when results stop: 503 
     assert.ok(ok.body.lastResult.at! > Date.now() - 5000);
     assert.ok(ok.body.lastResult.ageMs! >= 0 && ok.body.lastResult.ageMs! < 3000);
     assert.is(ok.body.lastResult.staleAfterMs, 3000);
+    assert.equal(ok.body.processes.live, { broker: 1, worker: 1, sink: 1, control: 1 });
+    assert.equal(ok.body.processes.missing, []);
   } finally {
     await cluster.stop();
   }

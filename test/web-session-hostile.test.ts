@@ -93,4 +93,37 @@ test('a write with the session cookie from a page of this site goes through; a B
   assert.equal((await monitorNames()).sort(), ['by key', 'proxied']);
 });
 
+test('an Origin of this host and port over the other scheme is another site, whether the scheme is the socket\'s or a trusted proxy\'s', async () => {
+  const own = new URL(w.web.url);
+  const create = (url: string, name: string, headers: Record<string, string>, cookie = session) =>
+    fetch(`${url}/api/v1/monitors`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ ...SITE, name }) });
+  // This server is plain HTTP and trusts no proxy: a page of https://host:port is not its own, even if the request claims https.
+  const claims: Record<string, string>[] = [{ origin: `https://${own.host}` }, { origin: `https://${own.host}`, 'x-forwarded-proto': 'https' }];
+  for (const headers of claims) {
+    const r = await create(w.web.url, 'over https', headers);
+    assert.is(r.status, 403, JSON.stringify(headers));
+    assert.is(await errorCode(r), 'CR_CROSS_ORIGIN');
+  }
+
+  // Behind an HTTPS proxy it trusts, the site is https://host:port: a page of http://host:port (anyone on the path writes it) is refused.
+  process.env.CLOUDROUTES_TRUST_PROXY = '1';
+  const proxied = await startWebFixture(redis.url).finally(() => delete process.env.CLOUDROUTES_TRUST_PROXY);
+  try {
+    const host = new URL(proxied.web.url).host;
+    const cookie = `cr_session=${encodeURIComponent(proxied.key)}`;
+    const plain = await create(proxied.web.url, 'from plain http', { origin: `http://${host}`, 'x-forwarded-proto': 'https' }, cookie);
+    assert.is(plain.status, 403, 'an http page writing to the https site');
+    assert.is(await errorCode(plain), 'CR_CROSS_ORIGIN');
+    const secure = await create(proxied.web.url, 'from https', { origin: `https://${host}`, 'x-forwarded-proto': 'https' }, cookie);
+    assert.is(secure.status, 201, await secure.clone().text());
+    const direct = await create(proxied.web.url, 'direct', { origin: `http://${host}` }, cookie);
+    assert.is(direct.status, 201, 'without X-Forwarded-Proto the socket says plain HTTP');
+    const names = ((await (await proxied.call('/api/v1/monitors')).json()) as { name: string }[]).map((m) => m.name).sort();
+    assert.equal(names, ['direct', 'from https']);
+  } finally {
+    await proxied.stop();
+  }
+  assert.not.ok((await monitorNames()).includes('over https'), 'no monitor was made on the plain site');
+});
+
 test.run();

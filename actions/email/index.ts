@@ -26,7 +26,7 @@ export const meta: PluginMeta = {
       security: { type: 'string', description: 'tls: TLS from the start; starttls (default): upgrade and refuse a server without STARTTLS; none: plain text.', enum: ['tls', 'starttls', 'none'], default: 'starttls' },
       tlsVerify: { type: 'boolean', description: 'Check the server certificate, default true; false only for a relay with a self-signed certificate.', default: true },
       user: { type: 'string', description: 'Login name; no login when absent.', minLength: 1 },
-      password: { type: 'string', description: 'Login password; stored encrypted, for host and port only.', secret: true, boundTo: { host: 'host', port: 'port' } },
+      password: { type: 'string', description: 'Login password; stored encrypted, for host and port only (changing them, security or tlsVerify needs it sent again).', secret: true, boundTo: { host: 'host', port: 'port', also: ['security', 'tlsVerify'] } },
       from: { type: 'string', description: 'Sender address, e.g. "CloudRoutes <alerts@example.com>".', pattern: ADDRESS },
       to: { type: 'array', description: 'Recipient addresses.', items: { type: 'string', pattern: ADDRESS } },
       subject: { type: 'string', description: `Subject template, default "${DEFAULT_SUBJECT}".`, minLength: 1, template: true },

@@ -25,7 +25,7 @@ export const meta: PluginMeta = {
     properties: {
       url: { type: 'string', description: 'Base address of salt-api, e.g. https://salt.example.com:8000.', format: 'http-url' },
       username: { type: 'string', description: 'External-auth user that may run the function (external_auth in the master config).', minLength: 1 },
-      password: { type: 'string', description: 'Password of username; stored encrypted.', minLength: 1, secret: true, boundTo: { origin: 'url' } },
+      password: { type: 'string', description: 'Password of username; stored encrypted.', minLength: 1, secret: true, boundTo: { origin: 'url', also: ['tlsVerify'] } },
       eauth: { type: 'string', description: 'External-auth backend, default pam (also ldap, auto, file, sharedsecret, ...).', pattern: '^[a-z_]+$', default: 'pam' },
       tgt: { type: 'string', description: 'Target: a minion id glob (web*), a comma-separated list, a grain (os:Debian), a compound expression, ... as tgtType says.', minLength: 1 },
       tgtType: { type: 'string', description: 'How tgt is read, default glob.', enum: TGT_TYPES, default: 'glob' },

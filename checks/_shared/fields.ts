@@ -65,9 +65,12 @@ export function httpOptions(job: CheckJob): { followRedirects: boolean; tlsVerif
   return { followRedirects: job.data.followRedirects === true, tlsVerify: job.data.tlsVerify !== false };
 }
 
+/** An HTTP check's headers: an edit keeping them may not change tlsVerify either (the reactions have no tlsVerify). */
+const checkHeadersField: FieldSchema = { ...headersField, boundTo: { origin: 'url', also: ['tlsVerify'] } };
+
 /** The request options every HTTP check takes: headers, followRedirects, tlsVerify, timeoutMs. */
 export const httpOptionFields: Record<string, FieldSchema> = {
-  headers: headersField,
+  headers: checkHeadersField,
   followRedirects: followRedirectsField,
   tlsVerify: tlsVerifyField,
   timeoutMs: timeoutField,

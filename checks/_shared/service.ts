@@ -11,7 +11,13 @@ export function portField(standard: number): FieldSchema {
   return { type: 'integer', description: `TCP port, 1-65535 (default ${standard}).`, minimum: 1, maximum: 65535, default: standard };
 }
 
-export const passwordField: FieldSchema = { type: 'string', description: 'Password to authenticate with; stored encrypted, for data.host and data.port only.', secret: true, boundTo: { host: 'host', port: 'port' } };
+/** A service check's password: for data.host and data.port only, and an edit keeping it may not change data.tls. */
+export const passwordField: FieldSchema = {
+  type: 'string',
+  description: 'Password to authenticate with; stored encrypted, for data.host and data.port only (changing them or data.tls needs it sent again).',
+  secret: true,
+  boundTo: { host: 'host', port: 'port', also: ['tls'] },
+};
 
 export const tlsField: FieldSchema = {
   type: 'boolean',

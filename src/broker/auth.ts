@@ -4,6 +4,7 @@ import type { Socket } from 'zeromq';
 import type { Counters } from '../core/counters.js';
 import { readAllowedClients, z85Encode, type CurvePair, type CurveSettings } from '../core/curve.js';
 import { errors } from '../core/errors.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import type { CurveServer } from '../core/socket-options.js';
 import { registerZapDomain } from './zap.js';
 
@@ -24,8 +25,6 @@ export interface BrokerAuth {
   stop(): Promise<void>;
 }
 
-const LOG_EVERY_MS = 10_000;
-
 /** True for addresses only this machine reaches. */
 export function isLoopback(bind: string): boolean {
   return /^127\.\d+\.\d+\.\d+$/.test(bind) || ['::1', '[::1]', 'localhost'].includes(bind);
@@ -33,17 +32,10 @@ export function isLoopback(bind: string): boolean {
 
 /** A log line per key at most every 10 s, with how many were left out in between. */
 function throttled(logger: Logger): (key: string, fields: Record<string, unknown>, msg: string) => void {
-  const seen = new Map<string, { at: number; suppressed: number }>();
+  const throttle = new LogThrottle(10_000);
   return (key, fields, msg) => {
-    const now = Date.now();
-    const s = seen.get(key);
-    if (s && now - s.at < LOG_EVERY_MS) {
-      s.suppressed++;
-      return;
-    }
-    if (seen.size > 10_000) for (const [k, v] of seen) if (now - v.at >= LOG_EVERY_MS) seen.delete(k);
-    logger.warn({ ...fields, suppressed: s?.suppressed ?? 0 }, msg);
-    seen.set(key, { at: now, suppressed: 0 });
+    const suppressed = throttle.take(key);
+    if (suppressed !== undefined) logger.warn({ ...fields, suppressed }, msg);
   };
 }
 

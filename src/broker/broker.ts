@@ -7,6 +7,7 @@ import { Counters } from '../core/counters.js';
 import { keys } from '../core/keys.js';
 import { decode, type JobMessage } from '../core/messages.js';
 import { Refusals } from '../core/refusals.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import { brokerMetrics } from '../core/metrics-process.js';
 import type { BrokerPorts } from '../core/config.js';
 import { socketOptions } from '../core/socket-options.js';
@@ -88,7 +89,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const expiresAt: number[] = [];
   let qHead = 0;
   let droppedSinceLog = { expired: 0, queueFull: 0 };
-  let lastDropLog = 0;
+  const dropLog = new LogThrottle(5000);
   let stopped = false;
   const queued = () => queue.length - qHead;
   const enqueue = (job: Buffer, expires: number) => {
@@ -100,10 +101,9 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const countDrop = (why: 'expired' | 'queueFull', now: number) => {
     counters.inc(why === 'expired' ? 'jobs_expired' : 'jobs_dropped_queue_full');
     droppedSinceLog[why]++;
-    if (now - lastDropLog < 5000) return;
+    if (dropLog.take('dropped', now) === undefined) return;
     logger.warn({ ...droppedSinceLog, queued: queued() },
       'dropped jobs that waited longer than their interval or did not fit the queue; the workers cannot keep up: add workers or raise --concurrency');
-    lastDropLog = now;
     droppedSinceLog = { expired: 0, queueFull: 0 };
   };
   const dropOldest = (why: 'expired' | 'queueFull', now: number) => {

@@ -47,7 +47,7 @@ export class CliContext {
   /** A Redis client that fails fast (a CLI must not hang when Redis is down). */
   async redis(): Promise<Redis> {
     if (!this.redisC) {
-      this.redisC = connectRedis(this.settings.redisUrl, this.logger, { lazy: true, maxRetriesPerRequest: 1 });
+      this.redisC = connectRedis(this.settings.redisUrl, this.logger, { lazy: true, maxRetriesPerRequest: 1, failFast: true });
       this.redisC.options.retryStrategy = (times) => (times > 2 ? null : 200);
       // ioredis rejects with "Connection is closed."; the reason (a refused password, an untrusted certificate) came as an error event.
       let reason: Error | undefined;

@@ -5,15 +5,15 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { devStatePath, loadSettings } from '../core/config.js';
 import { secretKeyPath } from '../core/crypto.js';
 import { errors } from '../core/errors.js';
 import { prepareLocalCurve } from '../core/local-curve.js';
-import { redactRedisUrl, redisTlsOptions } from '../core/redis.js';
+import { createRedis, redactRedisUrl } from '../core/redis.js';
 import { devRedisPassword, devRedisPasswordPath, privateDataDir } from './dev-private.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+const REDIS_GUARD = fileURLToPath(new URL('./redis-guard.js', import.meta.url));
 const PROCESSES = ['broker', 'bridge', 'control', 'worker', 'sink', 'web'] as const;
 
 function freePort(): Promise<number> {
@@ -30,7 +30,7 @@ function freePort(): Promise<number> {
 async function waitForRedis(url: string, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    const r = new Redis(url, { ...redisTlsOptions(url), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const r = createRedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null }, true);
     r.on('error', () => undefined);
     try {
       await r.connect();
@@ -43,6 +43,14 @@ async function waitForRedis(url: string, ms: number): Promise<void> {
     }
   }
   throw errors.redisNoAnswer(redactRedisUrl(url), ms);
+}
+
+/** Starts the guard that stops this redis-server when dev ends, however it ends: it holds a pipe only dev writes. */
+function guardRedis(port: number, password: string): void {
+  const guard = spawn(process.execPath, [REDIS_GUARD], { stdio: ['pipe', 'ignore', 'inherit'] });
+  guard.on('error', (err) => console.error(`the redis-server guard did not start (${err.message}): a dev killed with SIGKILL leaves redis-server running`));
+  guard.stdin!.on('error', () => undefined);
+  guard.stdin!.write(JSON.stringify({ port, password }) + '\n');
 }
 
 function alreadyRunning(dataDir: string): number | undefined {
@@ -80,6 +88,7 @@ export async function runDev(): Promise<void> {
     const password = devRedisPassword(dataDir);
     redisProc = spawn('redis-server', ['-', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--logfile', join(dir, 'redis.log')], { stdio: ['pipe', 'ignore', 'ignore'] });
     redisProc.stdin!.end(`requirepass ${password}\n`);
+    guardRedis(port, password);
     redisUrl = `redis://:${password}@127.0.0.1:${port}`;
     await waitForRedis(redisUrl, 10_000);
     console.log(`started redis-server redis://127.0.0.1:${port} (data: ${dir}, append-only file on; password in ${devRedisPasswordPath(dataDir)})`);

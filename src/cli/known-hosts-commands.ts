@@ -1,7 +1,7 @@
 /** `cloudroutes known-hosts list | forget`: the SSH host keys recorded on first use. */
 import type { Command } from 'commander';
 import { errors } from '../core/errors.js';
-import { localKnownHosts, RedisKnownHosts, type KnownHosts } from '../core/ssh-known-hosts.js';
+import { knownHostName, localKnownHosts, RedisKnownHosts, type KnownHosts } from '../core/ssh-known-hosts.js';
 import type { CliContext } from './context.js';
 import { printJson, printTable } from './output.js';
 
@@ -36,7 +36,7 @@ export function knownHostsCommands(program: Command, run: Run): void {
           const known = Object.keys(await store.list());
           throw errors.badSetting('host:port', hostPort, `no key is recorded for it in ${store.where}${known.length ? ` (recorded: ${known.join(', ')})` : ''}`);
         }
-        console.log(`forgot the SSH host key of ${hostPort} (${store.where}); the next connection records the key it meets`);
+        console.log(`forgot the SSH host key of ${knownHostName(hostPort)} (${store.where}); the next connection records the key it meets`);
       }),
     );
 }

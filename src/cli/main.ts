@@ -14,6 +14,8 @@ import { reactCommand } from './react-command.js';
 import { secretsCommands } from './secrets-commands.js';
 import { runDev } from './dev.js';
 import { keysCommands } from './keys-commands.js';
+import { clusterCommand } from './cluster-command.js';
+import { VERSION } from '../core/version.js';
 
 const GLOBAL_ENV: Record<string, string> = { redis: 'REDIS_URL', store: 'CLOUDROUTES_STORE', zone: 'CLOUDROUTES_ZONE', broker: 'CLOUDROUTES_BROKER' };
 
@@ -40,7 +42,7 @@ async function run(fn: (ctx: CliContext) => Promise<void>): Promise<void> {
 
 const program = new Command('cloudroutes')
   .description('CloudRoutes: monitors that detect failures and reactions that fix them')
-  .version('0.1.0')
+  .version(VERSION)
   .option('--redis <url>', 'Redis URL (env REDIS_URL)')
   .option('--store <spec>', 'store of record: sqlite:<path> (env CLOUDROUTES_STORE)')
   .option('--zone <name>', 'zone (env CLOUDROUTES_ZONE, default "default")')
@@ -64,6 +66,7 @@ monitorCommands(program, run);
 reactionCommands(program, run);
 configIoCommands(program, run);
 statusCommands(program, run);
+clusterCommand(program, run);
 reactCommand(program, run);
 storeCommands(program, run);
 apikeyCommands(program, run);

@@ -4,14 +4,17 @@ import type { Command } from 'commander';
 import { endpoint, loadSettings, type Settings } from '../core/config.js';
 import { resolveSecretKey } from '../core/crypto.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import type { Redis } from 'ioredis';
 import { connectRedis } from '../core/redis.js';
+import { heartbeatIntervalMs, startHeartbeat, type Heartbeat } from '../core/heartbeat.js';
+import type { ProcessKind } from '../core/processes.js';
 import { startBroker } from '../broker/broker.js';
 import { brokerCurve } from '../broker/auth.js';
 import { loadCurveSettings } from '../core/curve.js';
 import { clientCurve } from '../core/socket-options.js';
 import { startControl } from '../control/control.js';
 import { startWorker } from '../worker/worker.js';
-import { startSink } from '../sink/sink.js';
+import { SINK_MAX_RUNNING, startSink } from '../sink/sink.js';
 import { startBridge } from '../bridge/bridge.js';
 import { startWeb } from '../web/start.js';
 import { parseMetricsPort, withMetrics, type MetricsFlags } from '../core/metrics-server.js';
@@ -28,12 +31,16 @@ interface Running {
 
 /**
  * Starts a component and keeps the process up until a signal, then stops it and exits 0. A main loop that ends
- * makes the process exit 1 (after a bounded try at stopping), so its process manager restarts it.
+ * makes the process exit 1 (after a bounded try at stopping), so its process manager restarts it. While it runs, its
+ * heartbeat tells the zone it is alive; a clean stop removes it, a main loop that ended stops it (the process turns gone).
  */
-async function serve(name: string, start: (settings: Settings, logger: Logger) => Promise<Running>): Promise<void> {
+async function serve(name: ProcessKind, start: (settings: Settings, logger: Logger) => Promise<Running>, beat: { concurrency?: number } = {}): Promise<void> {
   const settings = loadSettings();
   const logger = createLogger(name);
+  const intervalMs = heartbeatIntervalMs();
   let running: Running | undefined;
+  let heartbeat: Heartbeat | undefined;
+  let heartbeatRedis: Redis | undefined;
   let stopping = false;
   const stop = async (why: string, code: number) => {
     if (stopping) return;
@@ -41,16 +48,24 @@ async function serve(name: string, start: (settings: Settings, logger: Logger) =
     logger.info({ reason: why }, `${name} stopping`);
     const force = setTimeout(() => process.exit(code || 1), code ? 3000 : 10_000);
     force.unref();
+    if (code === 0) await heartbeat?.stop();
+    else heartbeat?.halt();
+    heartbeatRedis?.disconnect();
     await running?.stop().catch((err) => logger.error({ err: (err as Error).message }, 'error while stopping'));
     logger.info(`${name} stopped`);
     process.exit(code);
   };
-  watchProcess(logger);
-  onLoopEnded((err) => void stop(err.code, 1));
+  watchProcess(name, logger);
+  onLoopEnded((err) => {
+    heartbeat?.halt();
+    void stop(err.code, 1);
+  });
   // Started by `cloudroutes dev`: when dev dies (even by SIGKILL) this process is re-parented, and an orphan must not run on.
   const devPid = Number(process.env.CLOUDROUTES_DEV_PID);
   if (devPid) setInterval(() => process.ppid !== devPid && void stop('cloudroutes dev is gone', 0), 500).unref();
   running = await start(settings, logger);
+  heartbeatRedis = connectRedis(settings.redisUrl, logger, { logState: false });
+  heartbeat = startHeartbeat({ redis: heartbeatRedis, zone: settings.zone, kind: name, logger, intervalMs, concurrency: beat.concurrency });
   process.on('SIGINT', () => void stop('SIGINT', 0));
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
 }
@@ -111,17 +126,17 @@ export function processCommands(program: Command): void {
     .description('run a worker: run checks (many at once) and send their results')
     .option('--concurrency <n>', 'checks run at once (env CLOUDROUTES_WORKER_CONCURRENCY, default 256)', intOption('--concurrency', 1))
     .option('--allow-commands', 'run checks that run commands, e.g. execute-shell-command (env CLOUDROUTES_ALLOW_COMMANDS=1); without it they give unknown')
-    .action((o) =>
-      serve('worker', (s, logger) =>
+    .action((o) => {
+      const concurrency: number = o.concurrency ?? envInt('CLOUDROUTES_WORKER_CONCURRENCY', 256, 1);
+      return serve('worker', (s, logger) =>
         withMetrics('worker', o, logger, (metrics) => withRedis(s, logger, (redis) =>
           startWorker({
             jobs: endpoint(host(s), s.ports.workers), results: endpoint(host(s), s.ports.resultsIn), zone: s.zone, logger, redis,
-            concurrency: o.concurrency ?? envInt('CLOUDROUTES_WORKER_CONCURRENCY', 256, 1), secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath, metrics, curve: curve(),
+            concurrency, secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath, metrics, curve: curve(),
             allowCommands: o.allowCommands === true || allowCommandsFromEnv(),
           }),
-        )),
-      ),
-    );
+        )), { concurrency });
+    });
 
   metricsOptions(program.command('sink'))
     .description('run a sink: record results in Redis and run the reactions whose rules hold')
@@ -140,7 +155,7 @@ export function processCommands(program: Command): void {
           });
           return { stop: async () => { await sink.stop(); await store.close(); } };
         }));
-      }),
+      }, { concurrency: SINK_MAX_RUNNING }),
     );
 
   program

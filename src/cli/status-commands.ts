@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import type { Histogram } from '../core/histogram.js';
 import { keys, lagKey, startLagKey } from '../core/keys.js';
+import { formatDuration } from '../core/duration.js';
+import { readProcesses } from '../core/processes.js';
 import { readLagHash } from '../core/lag-recorder.js';
 import { createLogger } from '../core/logger.js';
 import { fieldProblems } from '../core/schema.js';
@@ -68,7 +70,7 @@ export function statusCommands(program: Command, run: Run): void {
 
   program
     .command('stats')
-    .description("the zone's counters (checks, reactions, bad messages dropped) and schedule lag")
+    .description("the zone's counters (checks, reactions, bad messages dropped), schedule lag, and processes whose heartbeat stopped")
     .option('--json', 'print one JSON object')
     .action((o) =>
       run(async (ctx) => {
@@ -77,8 +79,10 @@ export function statusCommands(program: Command, run: Run): void {
         const lag = await readLagHash(redis, lagKey(ctx.settings.zone));
         const startLag = await readLagHash(redis, startLagKey(ctx.settings.zone));
         const schedule = await redis.zcard(keys(ctx.settings.zone).schedule);
+        const gone = (await readProcesses(redis, ctx.settings.zone)).processes.filter((p) => p.state === 'gone');
         const out = {
           zone: ctx.settings.zone, scheduled: schedule,
+          gone: gone.map((p) => ({ kind: p.kind, id: p.id, host: p.host, pid: p.pid, lastSeen: p.lastSeen, ageMs: p.ageMs })),
           counters: Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, Number(v)]).sort()),
           lag: summary(lag),
           startLag: summary(startLag),
@@ -87,6 +91,9 @@ export function statusCommands(program: Command, run: Run): void {
         console.log(`zone ${out.zone}: ${schedule} monitors scheduled`);
         console.log(`schedule lag (due to sent by a control): ${lagLine(out.lag)}`);
         console.log(`start lag (due to started by a worker, queues included): ${lagLine(out.startLag)}`);
+        if (gone.length) {
+          console.log(`gone: ${gone.map((p) => `${p.kind} ${p.host} pid ${p.pid} (no heartbeat for ${formatDuration(Math.round(p.ageMs / 1000))})`).join(', ')}; "cloudroutes cluster" lists the zone's processes`);
+        }
         const expired = out.counters['broker.jobs_expired'] ?? 0;
         const full = out.counters['broker.jobs_dropped_queue_full'] ?? 0;
         if (expired + full > 0) {

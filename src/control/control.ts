@@ -7,9 +7,10 @@ import { Counters } from '../core/counters.js';
 import { reportRefusal } from '../core/curve-refusal.js';
 import { keys, lagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import { jobTimeoutMs } from '../core/limits.js';
 import { controlMetrics } from '../core/metrics-process.js';
-import { checkFields, encode, type BadMessage, type JobMessage } from '../core/messages.js';
+import { checkFields, checkJobData, encode, type BadMessage, type JobMessage } from '../core/messages.js';
 import { SendQueue } from '../core/send-queue.js';
 import type { Monitor } from '../core/types.js';
 import { settleWithin } from '../core/time.js';
@@ -82,7 +83,8 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       };
     });
 
-  const badLogged = new Map<string, number>();
+  // Once a minute per monitor: a bad monitor comes back every interval.
+  const badLog = new LogThrottle(60_000);
   /** Sends the monitor's job; a config that would make a job no receiver accepts is refused here, named in the log. */
   const dispatch = (monitor: Monitor, due: number, now: number): 'sent' | 'full' | 'bad' => {
     const job: JobMessage = {
@@ -91,13 +93,12 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
     };
     try {
       checkFields('job', job as unknown as Record<string, unknown>, now);
+      checkJobData(job.data);
     } catch (err) {
       counters.inc('bad_configs');
-      // Once a minute per monitor: a bad monitor comes back every interval.
-      if (now - (badLogged.get(monitor.id) ?? 0) >= 60_000) {
-        if (badLogged.size >= 10_000) badLogged.clear();
-        badLogged.set(monitor.id, now);
-        logger.error({ monitorId: monitor.id, field: (err as BadMessage).field, err: (err as Error).message },
+      const suppressed = badLog.take(monitor.id, now);
+      if (suppressed !== undefined) {
+        logger.error({ monitorId: monitor.id, field: (err as BadMessage).field, err: (err as Error).message, suppressed },
           'monitor config in Redis cannot be checked; not dispatched: fix the monitor (cloudroutes monitor edit) or run "cloudroutes rebuild-redis"');
       }
       return 'bad';

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { errors } from './errors.js';
 import { PLAIN_NAME } from './limits.js';
+import { sentinelUrlFromSettings } from './redis-sentinel.js';
 
 export interface BrokerPorts {
   /** control -> broker (jobs in) */
@@ -65,7 +66,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   const split = (v: string | undefined) => (v ? v.split(':').filter(Boolean).map((p) => resolve(p)) : []);
   return {
-    redisUrl: env.REDIS_URL || devRedisUrl(dataDir) || 'redis://127.0.0.1:6379',
+    redisUrl: sentinelUrlFromSettings(env) || env.REDIS_URL || devRedisUrl(dataDir) || 'redis://127.0.0.1:6379',
     store,
     zone,
     brokerHost: env.CLOUDROUTES_BROKER || '127.0.0.1',

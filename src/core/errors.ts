@@ -39,17 +39,21 @@ export type ErrorCode =
   | 'CR_REDIS_MISSING'
   | 'CR_BAD_MESSAGE'
   | 'CR_MAIN_LOOP_ENDED'
+  | 'CR_UNCAUGHT_EXCEPTION'
   | 'CR_BAD_CURVE_KEY'
   | 'CR_CURVE_INCOMPLETE'
   | 'CR_PLAINTEXT_REFUSED'
   | 'CR_KEY_FILE_EXISTS'
   | 'CR_CROSS_ORIGIN'
   | 'CR_SECRET_UNREADABLE'
+  | 'CR_SECRET_FOREIGN'
   | 'CR_SECRET_MOVED'
   | 'CR_REWRAP_REFUSED'
   | 'CR_CURVE_REFUSED'
   | 'CR_FAILPOINT'
-  | 'CR_ZAP_DOMAIN_TAKEN';
+  | 'CR_ZAP_DOMAIN_TAKEN'
+  | 'CR_FILE_LOCKED'
+  | 'CR_PROCESSES_MISSING';
 
 export class CloudRoutesError extends Error {
   readonly code: ErrorCode;
@@ -110,6 +114,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CR_MODULE_NOT_FOUND: 400,
   CR_BAD_DOCUMENT: 400,
   CR_SECRET_MOVED: 400,
+  CR_SECRET_FOREIGN: 400,
   CR_BAD_MESSAGE: 400,
   CR_BAD_CURVE_KEY: 400,
   CR_CURVE_REFUSED: 502,
@@ -129,7 +134,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CR_THROTTLED: 429,
   CR_INTERNAL: 500,
   CR_SECRET_KEY: 500,
-  // The server cannot read a secret it holds: not something the request can fix (one naming a request field is still 400).
+  // The server cannot read a secret it holds: the key it runs with is not the one it was written with, not the request.
   CR_SECRET_UNREADABLE: 500,
   CR_MODULE_INVALID: 500,
   CR_MODULE_SYNTAX: 500,
@@ -137,21 +142,25 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CR_BAD_ENTRY: 500,
   CR_REDIS_MISSING: 500,
   CR_MAIN_LOOP_ENDED: 500,
+  CR_UNCAUGHT_EXCEPTION: 500,
   CR_FAILPOINT: 500,
   CR_ZAP_DOMAIN_TAKEN: 500,
   CR_SSH: 502,
   CR_REMOTE_COMMAND: 502,
   CR_STORE: 503,
   CR_BUSY: 503,
+  CR_FILE_LOCKED: 503,
   CR_REDIS_UNREACHABLE: 503,
   CR_NO_SIGNALS: 503,
+  CR_PROCESSES_MISSING: 503,
   CR_NO_ANSWER: 504,
   CR_TIMED_OUT: 504,
 };
 
 /** The status the web answers `err` with. */
 export function httpStatus(err: CloudRoutesError): number {
-  // An error that names a field of the request is the request's fault, even "no such reaction" in a monitor's list.
+  // A usage error that names a field of the request is the request's fault, even "no such reaction" in a monitor's list;
+  // a secret the server holds but cannot read names its field too, and stays the server's fault.
   if (err.field && err.usage) return 400;
   return HTTP_STATUS[err.code] ?? 500;
 }
@@ -229,6 +238,8 @@ export const errors = {
     new CloudRoutesError('CR_REDIS_MISSING', 'no Redis: REDIS_URL is not set and no redis-server is on PATH; install Redis (Debian: apt-get install redis-server) or set REDIS_URL=redis://host:6379', false),
   mainLoopEnded: (proc: string, loop: string, reason: string) =>
     new CloudRoutesError('CR_MAIN_LOOP_ENDED', `${proc}: its ${loop} loop ended (${reason}); exiting so that the process manager restarts it`, false),
+  uncaughtException: (proc: string, reason: string) =>
+    new CloudRoutesError('CR_UNCAUGHT_EXCEPTION', `${proc}: an exception nothing caught (${reason}) left it in an unknown state; exiting so that the process manager restarts it`, false),
   badCurveKey: (setting: string, reason: string) =>
     new CloudRoutesError('CR_BAD_CURVE_KEY', `setting ${setting}: ${reason}`),
   curveIncomplete: (setting: string, missing: string) =>
@@ -244,16 +255,26 @@ export const errors = {
   crossOrigin: (method: string, path: string) =>
     new CloudRoutesError('CR_CROSS_ORIGIN', `${method} ${path} with the dashboard's session cookie came from a page of another site (or without an Origin header) and was refused; scripts and tools send "Authorization: Bearer <key>" instead (set CLOUDROUTES_WEB_URL when the web process is reached through another address)`),
   secretUnreadable: (field: string, reason: string) =>
-    withField(new CloudRoutesError('CR_SECRET_UNREADABLE', `data.${field} cannot be decrypted: ${reason}; set the secret again`), `data.${field}`),
+    new CloudRoutesError('CR_SECRET_UNREADABLE', `data.${field} cannot be decrypted: ${reason}; run with the CLOUDROUTES_SECRET_KEY it was written with (after changing the key: cloudroutes secrets rewrap --old-key-file), or set the secret again`, false, `data.${field}`),
+  secretForeign: (field: string, reason: string) =>
+    withField(new CloudRoutesError('CR_SECRET_FOREIGN', `data.${field} is a ciphertext this record does not take: ${reason}; send the secret itself`), `data.${field}`),
   secretMoved: (field: string, destination: string, from: string) =>
     withField(new CloudRoutesError('CR_SECRET_MOVED', `data.${field} is kept as stored but would now be sent to ${destination || '(none given)'} instead of ${from || '(none given)'}: send the secret again to send it somewhere new`), `data.${field}`),
+  secretTransport: (field: string, other: string, to: unknown, from: unknown) =>
+    withField(new CloudRoutesError('CR_SECRET_MOVED', `data.${field} is kept as stored but data.${other} would change from ${JSON.stringify(from) ?? '(none given)'} to ${JSON.stringify(to) ?? '(none given)'}, which changes how it is sent: send the secret again with this change`), `data.${field}`),
   rewrapRefused: (problems: string[]) =>
     new CloudRoutesError('CR_REWRAP_REFUSED', `secrets rewrap changed nothing: ${problems.join('; ')}; set those secrets again (monitor edit / reaction edit) or remove the records, then run it again`),
   curveRefused: (endpoint: string, publicKey: string, reason: string) =>
     new CloudRoutesError('CR_CURVE_REFUSED', `the broker at ${endpoint} refused this process's CURVE key ${publicKey} (${reason}): add it to the broker's CLOUDROUTES_CURVE_CLIENTS file and send the broker SIGHUP, and check that CLOUDROUTES_BROKER_PUBLIC_KEY is the broker's; exiting so that the process manager starts this process again`, false),
   plaintextRefusedByBroker: (endpoint: string, reason: string) =>
     new CloudRoutesError('CR_CURVE_REFUSED', `the broker at ${endpoint} refused this process's plaintext handshake (${reason}): it requires CURVE; give this process a key pair (cloudroutes keys generate) and CLOUDROUTES_BROKER_PUBLIC_KEY, and add its public key to the broker's clients file; exiting`, false),
+  fileLocked: (file: string, lock: string, ms: number) =>
+    new CloudRoutesError('CR_FILE_LOCKED', `${file} stayed locked by another process for ${ms} ms (lock file ${lock}); if no cloudroutes process is using it, delete ${lock}`, false),
   failpoint: (name: string) => new CloudRoutesError('CR_FAILPOINT', `failpoint ${name} is on (CLOUDROUTES_FAILPOINTS); unset it to run normally`, false),
+  processesMissing: (zone: string, monitors: number, missing: readonly string[]) =>
+    new CloudRoutesError('CR_PROCESSES_MISSING',
+      `zone "${zone}" has ${monitors} monitor(s) but no live ${missing.join(', ')}, so they are not all checked and recorded: ` +
+      `start ${missing.map((k) => `"cloudroutes ${k}"`).join(', ')} (or restart their process manager's units); "cloudroutes cluster" lists the processes that stopped sending heartbeats`, false),
   zapDomainTaken: (domain: string) =>
     new CloudRoutesError('CR_ZAP_DOMAIN_TAKEN', `ZAP domain ${domain} is already served in this process: run one broker per jobs port`, false),
 };

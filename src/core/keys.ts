@@ -26,6 +26,10 @@ export interface Keys {
   storeHealth: string;
   /** HASH: counters (bad messages, check outcomes, reaction outcomes) summed over processes. */
   counters: string;
+  /** HASH: process id (host:pid:start) -> JSON of its heartbeat (kind, host, pid, version, started, intervalMs, concurrency). */
+  processes: string;
+  /** ZSET: process id -> its last heartbeat (ms, Redis time). */
+  processesSeen: string;
 }
 
 export function keys(zone: string): Keys {
@@ -44,6 +48,8 @@ export function keys(zone: string): Keys {
     events: `${p}events`,
     counters: `${p}counters`,
     storeHealth: `${p}store-health`,
+    processes: `${p}processes`,
+    processesSeen: `${p}processes-seen`,
   };
 }
 

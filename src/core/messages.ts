@@ -1,6 +1,6 @@
 /** The JSON messages on the ZeroMQ sockets, each with protocol version `v`, and their strict decoders. */
 import { CloudRoutesError } from './errors.js';
-import { MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_INTERVAL_S, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS, MIN_INTERVAL_S, MIN_TIMEOUT_MS, PLAIN_NAME } from './limits.js';
+import { dataBytes, MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_INTERVAL_S, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS, MIN_INTERVAL_S, MIN_TIMEOUT_MS, PLAIN_NAME } from './limits.js';
 import { STATUS_VALUES, type CheckJob, type Status } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -128,10 +128,7 @@ export function decode<T extends Message['type']>(raw: Buffer | string, expect: 
   const type = msg.type as T;
   if (!expect.includes(type)) throw new BadMessage('unexpected_type', `type ${JSON.stringify(msg.type)?.slice(0, 40)} is not one of ${expect.join(', ')}`);
   checkFields(type, msg, now);
-  // The whole message bounds its data: only a message longer than the limit needs its data measured.
-  if (type === 'job' && raw.length > L.dataBytes && Buffer.byteLength(JSON.stringify(msg.data)) > L.dataBytes) {
-    throw new BadMessage('too_large', `job field "data" must be at most ${L.dataBytes} bytes of JSON`, 'data');
-  }
+  if (type === 'job') checkJobData(msg.data, typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length);
   return msg as unknown as Extract<Message, { type: T }>;
 }
 
@@ -140,6 +137,16 @@ export function checkFields(type: Message['type'], msg: Record<string, unknown>,
   for (const [name, check] of FIELDS[type]) {
     const problem = check(msg[name], now);
     if (problem) throw new BadMessage(problem[0], `${type} field "${name}" must be ${problem[1]}`, name);
+  }
+}
+
+/**
+ * Throws BadMessage (too_large) when a job's `data` is more than MAX_DATA_BYTES of JSON. `boundBytes` is the size of
+ * JSON known to hold it (a whole message, a monitor's config): within the limit, the data needs no measuring.
+ */
+export function checkJobData(data: unknown, boundBytes = Infinity): void {
+  if (boundBytes > L.dataBytes && dataBytes(data) > L.dataBytes) {
+    throw new BadMessage('too_large', `job field "data" must be at most ${L.dataBytes} bytes of JSON`, 'data');
   }
 }
 

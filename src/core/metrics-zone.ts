@@ -5,6 +5,7 @@ import { errors } from './errors.js';
 import { Histogram } from './histogram.js';
 import { keys, lagKey, startLagKey } from './keys.js';
 import { monitorSeriesCap } from './metrics-process.js';
+import { GONE_AFTER_BEATS, PROCESS_KINDS, readProcesses, type ProcessRow } from './processes.js';
 import { counterEntries, histogramSamples, registerCounterFamilies, scrapeMetric, within, type Sample } from './metrics.js';
 
 export interface MonitorRow {
@@ -22,6 +23,8 @@ export interface ZoneSnapshot {
   counters: Record<string, string>;
   lag: Histogram;
   startLag: Histogram;
+  /** The zone's processes from their heartbeats. */
+  processes: ProcessRow[];
 }
 
 const STATE_FIELDS = ['status', 'failcount', 'lastCheck', 'latencyMs'] as const;
@@ -31,7 +34,7 @@ const num = (v: string | null) => (v === null || v === '' ? null : Number(v));
 export class ZoneReader {
   private cached: { at: number; snap: Promise<ZoneSnapshot> } | undefined;
 
-  constructor(private readonly redis: Redis, private readonly zone: string, private readonly ttlMs = 1000, private readonly timeoutMs = 2000) {}
+  constructor(private readonly redis: Redis, readonly zone: string, private readonly ttlMs = 1000, private readonly timeoutMs = 2000) {}
 
   /** The snapshot, shared by every scrape within `ttlMs`; rejects when Redis is not connected or too slow. */
   read(): Promise<ZoneSnapshot> {
@@ -53,10 +56,10 @@ export class ZoneReader {
     const p = `cr:${this.zone}:`;
     // SORT ... GET reads every monitor's config and state fields in one command.
     const gets = ['#', `${p}monitor:*`, ...STATE_FIELDS.map((f) => `${p}state:*->${f}`)].flatMap((g) => ['GET', g]);
-    const replies = await within(
+    const [replies, seen] = await within(Promise.all([
       this.redis.pipeline().sort(k.monitors, 'BY', 'nosort', ...gets).hgetall(k.counters).hgetall(lagKey(this.zone)).hgetall(startLagKey(this.zone)).exec(),
-      this.timeoutMs, 'Redis',
-    );
+      readProcesses(this.redis, this.zone),
+    ]), this.timeoutMs, 'Redis');
     for (const [err] of replies ?? []) if (err) throw err;
     const [[, rows], [, counters], [, lagHash], [, startLagHash]] = replies as [
       [null, (string | null)[]], [null, Record<string, string>], [null, Record<string, string>], [null, Record<string, string>],
@@ -78,7 +81,7 @@ export class ZoneReader {
     lag.merge(lagHash);
     const startLag = new Histogram();
     startLag.merge(startLagHash);
-    return { monitors, counters, lag, startLag };
+    return { monitors, counters, lag, startLag, processes: seen.processes };
   }
 }
 
@@ -97,7 +100,7 @@ export function zoneMetricsOptions(env: NodeJS.ProcessEnv = process.env): ZoneMe
   return { names: labels === 'name', maxMonitors: monitorSeriesCap(env, 10_000) };
 }
 
-/** Registers the zone's metrics (cloudroutes_monitor_*, cloudroutes_zone_*, cloudroutes_redis_up) on `registry`. */
+/** Registers the zone's metrics (cloudroutes_monitor_*, cloudroutes_zone_*, cloudroutes_process*, cloudroutes_redis_up) on `registry`. */
 export function registerZoneMetrics(registry: Registry, reader: ZoneReader, opts: ZoneMetricsOptions = zoneMetricsOptions()): void {
   // A scrape while Redis is down still answers: the zone's metrics are left out and cloudroutes_redis_up says 0.
   const snap = () => reader.read().catch(() => undefined);
@@ -152,6 +155,17 @@ export function registerZoneMetrics(registry: Registry, reader: ZoneReader, opts
   scrapeMetric(registry, 'cloudroutes_zone_check_start_lag_seconds', "Time from a monitor being due to its check starting, over the zone's workers (queues included)", 'histogram', async () => {
     const s = await snap();
     return s ? histogramSamples('cloudroutes_zone_check_start_lag_seconds', s.startLag) : [];
+  });
+  scrapeMetric(registry, 'cloudroutes_processes', `The zone's processes by kind, from their heartbeats: live, or gone (missed ${GONE_AFTER_BEATS} heartbeats)`, 'gauge', async () => {
+    const s = await snap();
+    if (!s) return [];
+    return PROCESS_KINDS.flatMap((kind) => (['live', 'gone'] as const).map((state) => ({
+      labels: { zone: reader.zone, kind, state }, value: s.processes.filter((p) => p.kind === kind && p.state === state).length,
+    })));
+  });
+  scrapeMetric(registry, 'cloudroutes_process_last_seen_age_seconds', "Time since each of the zone's processes last sent its heartbeat (Redis clock)", 'gauge', async () => {
+    const s = await snap();
+    return (s?.processes ?? []).map((p) => ({ labels: { zone: reader.zone, kind: p.kind, id: p.id, host: p.host, version: p.version }, value: p.ageMs / 1000 }));
   });
   scrapeMetric(registry, 'cloudroutes_zone_schedule_lag_max_seconds', "Largest schedule lag seen by the zone's controls", 'gauge', async () => {
     const s = await snap();

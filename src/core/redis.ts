@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Redis, type RedisOptions, type Result } from 'ioredis';
 import type { Logger } from 'pino';
 import { errors } from './errors.js';
+import { isSentinelUrl, parseSentinelUrl, redactSentinelUrl, sentinelOptions } from './redis-sentinel.js';
 
 const LUA_DIR = fileURLToPath(new URL('../../../src/core/lua', import.meta.url));
 
@@ -22,6 +23,8 @@ declare module 'ioredis' {
       monitor: string, intervals: string, monitors: string, schedule: string,
       monitorId: string, json: string, intervalMs: number, now: number, offsetMs: number,
     ): Result<number, Context>;
+    heartbeat(processes: string, seen: string, id: string, json: string, pruneAfterMs: number, first: string, goneAfterBeats: number): Result<number, Context>;
+    rememberHostKey(knownHosts: string, hostPort: string, fingerprint: string, spelled: string): Result<[string, number], Context>;
     removeMonitor(monitor: string, state: string, intervals: string, schedule: string, monitors: string, views: string, monitorId: string): Result<number, Context>;
   }
 }
@@ -36,19 +39,30 @@ export function defineScripts(redis: Redis): void {
 }
 
 /**
+ * A client for `url`: redis://, rediss:// or redis+sentinel:// (the master that Sentinel names, followed
+ * across failovers). `failFast` gives up when no sentinel answers instead of retrying (the CLI).
+ */
+export function createRedis(url: string, options: RedisOptions = {}, failFast = false): Redis {
+  const { tls } = redisTlsOptions(url);
+  if (isSentinelUrl(url)) return new Redis({ ...sentinelOptions(parseSentinelUrl(url), tls, failFast), ...options });
+  return new Redis(url, { ...(tls ? { tls } : {}), ...options });
+}
+
+/**
  * Connects to Redis, retrying with backoff for as long as it takes; logs once when the
  * connection is lost and once when it is back, not at every attempt.
  */
-export function connectRedis(url: string, logger: Logger, opts: { lazy?: boolean; maxRetriesPerRequest?: number | null } = {}): Redis {
-  const redis = new Redis(url, {
-    ...redisTlsOptions(url),
+export function connectRedis(url: string, logger: Logger, opts: { lazy?: boolean; maxRetriesPerRequest?: number | null; failFast?: boolean; logState?: boolean } = {}): Redis {
+  const redis = createRedis(url, {
     lazyConnect: opts.lazy ?? false,
     maxRetriesPerRequest: opts.maxRetriesPerRequest === undefined ? null : opts.maxRetriesPerRequest,
     enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
-  });
+  }, opts.failFast);
   defineScripts(redis);
-  logConnectionState(redis, logger, { redis: redactRedisUrl(url) });
+  // A second connection of a process (its heartbeat's) leaves saying so to its first.
+  if (opts.logState === false) redis.on('error', () => undefined);
+  else logConnectionState(redis, logger, { redis: redactRedisUrl(url) });
   return redis;
 }
 
@@ -58,7 +72,7 @@ export function connectRedis(url: string, logger: Logger, opts: { lazy?: boolean
  * for a server that asks for one. Without a CA file Node's own CA list is used.
  */
 export function redisTlsOptions(url: string, env: NodeJS.ProcessEnv = process.env): Pick<RedisOptions, 'tls'> {
-  if (!/^rediss:/i.test(url)) return {};
+  if (!/^rediss(\+sentinel)?:/i.test(url)) return {};
   const file = (name: string) => {
     const path = env[name];
     if (!path) return undefined;
@@ -80,6 +94,7 @@ export function redisTlsOptions(url: string, env: NodeJS.ProcessEnv = process.en
 
 /** The URL with its password replaced by ***, for logs and messages. */
 export function redactRedisUrl(url: string): string {
+  if (isSentinelUrl(url)) return redactSentinelUrl(url);
   // Parsed as ioredis parses it (WHATWG URL, userinfo up to the last @), so what is hidden is what it sends.
   let parsed: URL;
   try {

@@ -1,13 +1,11 @@
 /** Counting and logging refused messages: each is counted, the log is throttled, since anyone who reaches a port can send them. */
 import type { Logger } from 'pino';
 import type { Counters } from './counters.js';
+import { LogThrottle } from './log-throttle.js';
 import { BadMessage } from './messages.js';
 
-const LOG_EVERY_MS = 5000;
-
 export class Refusals {
-  private lastLog = new Map<string, number>();
-  private suppressed = new Map<string, number>();
+  private readonly throttle = new LogThrottle(5000);
   /** By socket and reason, for /metrics (the counters, and Redis, hold them by reason only). */
   readonly bySocket = new Map<string, number>();
 
@@ -19,13 +17,8 @@ export class Refusals {
     this.counters.inc(`bad_messages.${reason}`);
     const key = `${socket}\t${reason}`;
     this.bySocket.set(key, (this.bySocket.get(key) ?? 0) + 1);
-    if (now - (this.lastLog.get(key) ?? 0) < LOG_EVERY_MS) {
-      this.suppressed.set(key, (this.suppressed.get(key) ?? 0) + 1);
-      return;
-    }
-    const alsoDropped = this.suppressed.get(key) ?? 0;
-    this.lastLog.set(key, now);
-    this.suppressed.delete(key);
+    const alsoDropped = this.throttle.take(key, now);
+    if (alsoDropped === undefined) return;
     this.logger.warn({ socket, reason, err: (err as Error).message, ...(alsoDropped ? { alsoDropped } : {}) }, 'dropped a bad message');
   }
 }

@@ -3,9 +3,11 @@
  * data.ssh.hostKey: in the zone's Redis for workers and sinks, so every machine of a zone trusts the same key;
  * in a file under the data dir for `cloudroutes check`; in memory for a process that set neither.
  */
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
+import { withFileLock } from './file-lock.js';
 
 export interface KnownHosts {
   /** Where the keys are kept, for messages ("Redis hash cr:default:ssh-known-hosts"). */
@@ -20,12 +22,43 @@ export interface KnownHosts {
   forgetHint(hostPort: string): string;
 }
 
+/**
+ * host:port as keys are recorded and looked up under: the host name in lower case without a trailing dot, an IPv6
+ * address in its canonical form in brackets (`[2001:db8::1]:22`), OpenSSH's `[host]:port` as `host:port`.
+ */
+export function knownHostName(hostPort: string): string {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(hostPort) ?? /^([^:[\]]+):(\d+)$/.exec(hostPort);
+  if (!m) return hostPort.toLowerCase();
+  const host = m[1]!.toLowerCase().replace(/\.$/, '');
+  const port = Number(m[2]);
+  return isIPv6(host) ? `[${canonicalIPv6(host)}]:${port}` : `${host}:${port}`;
+}
+
+function canonicalIPv6(address: string): string {
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    // A zone index (fe80::1%eth0) is no URL host: lower case is all.
+    return address;
+  }
+}
+
+/** `entries` keyed by knownHostName, the first of several spellings of one host winning. */
+function byKnownHostName(entries: [string, string][]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [hostPort, fingerprint] of entries) {
+    const name = knownHostName(hostPort);
+    if (!(name in out)) out[name] = fingerprint;
+  }
+  return out;
+}
+
 /** The Redis hash of a zone's recorded host keys. */
 export function knownHostsKey(zone: string): string {
   return `cr:${zone}:ssh-known-hosts`;
 }
 
-/** Host keys in the zone's Redis hash, field host:port. */
+/** Host keys in the zone's Redis hash, field host:port (knownHostName; fields of earlier versions may be spelled otherwise). */
 export class RedisKnownHosts implements KnownHosts {
   readonly where: string;
   private readonly key: string;
@@ -36,21 +69,25 @@ export class RedisKnownHosts implements KnownHosts {
   }
 
   async remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }> {
-    // HSETNX: of two workers meeting a new host at once, both end up trusting the one key that was written.
-    if (await this.redis.hsetnx(this.key, hostPort, fingerprint)) return { recorded: fingerprint, first: true };
-    return { recorded: (await this.redis.hget(this.key, hostPort)) ?? fingerprint, first: false };
+    // One script: of two workers meeting a new host at once, or a worker and `known-hosts forget`, each trusts only the key in the hash.
+    const [recorded, first] = await this.redis.rememberHostKey(this.key, knownHostName(hostPort), fingerprint, hostPort);
+    return { recorded, first: first === 1 };
   }
 
-  list(): Promise<Record<string, string>> {
-    return this.redis.hgetall(this.key);
+  async list(): Promise<Record<string, string>> {
+    // A field spelled as knownHostName is the one remember reads: it wins over an earlier version's spelling.
+    const entries = Object.entries(await this.redis.hgetall(this.key));
+    return byKnownHostName(entries.sort(([a], [b]) => Number(knownHostName(b) === b) - Number(knownHostName(a) === a)));
   }
 
   async forget(hostPort: string): Promise<boolean> {
-    return (await this.redis.hdel(this.key, hostPort)) > 0;
+    const name = knownHostName(hostPort);
+    const fields = (await this.redis.hkeys(this.key)).filter((f) => knownHostName(f) === name);
+    return (await this.redis.hdel(this.key, name, ...fields)) > 0;
   }
 
   forgetHint(hostPort: string): string {
-    return `cloudroutes ${this.zone === 'default' ? '' : `--zone ${this.zone} `}known-hosts forget ${hostPort}`;
+    return `cloudroutes ${this.zone === 'default' ? '' : `--zone ${this.zone} `}known-hosts forget ${knownHostName(hostPort)}`;
   }
 }
 
@@ -63,39 +100,53 @@ export class FileKnownHosts implements KnownHosts {
   }
 
   async list(): Promise<Record<string, string>> {
-    let text = '';
+    return byKnownHostName(this.lines().map(entryOf).filter((e) => e !== undefined));
+  }
+
+  // Under the lock and re-read there: of two processes meeting a new host at once, the second finds the first's line.
+  async remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }> {
+    const name = knownHostName(hostPort);
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    return withFileLock(this.file, () => {
+      const recorded = this.lines().map(entryOf).find((e) => e?.[0] === name)?.[1];
+      if (recorded) return { recorded, first: false };
+      appendFileSync(this.file, `${name} ${fingerprint}\n`, { mode: 0o600 });
+      return { recorded: fingerprint, first: true };
+    });
+  }
+
+  // Comments and other lines are kept; the new text replaces the file by rename, so no reader sees half of it.
+  async forget(hostPort: string): Promise<boolean> {
+    if (!existsSync(this.file)) return false;
+    return withFileLock(this.file, () => {
+      const lines = this.lines();
+      const kept = lines.filter((line) => entryOf(line)?.[0] !== knownHostName(hostPort));
+      if (kept.length === lines.length) return false;
+      const temp = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(temp, kept.map((l) => `${l}\n`).join(''), { mode: 0o600 });
+      renameSync(temp, this.file);
+      return true;
+    });
+  }
+
+  private lines(): string[] {
     try {
-      text = readFileSync(this.file, 'utf8');
+      return readFileSync(this.file, 'utf8').split('\n').filter((l) => l.trim());
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return [];
     }
-    const out: Record<string, string> = {};
-    for (const line of text.split('\n')) {
-      const [host, fingerprint] = line.trim().split(/\s+/);
-      if (host && fingerprint && !host.startsWith('#') && !(host in out)) out[host] = fingerprint;
-    }
-    return out;
-  }
-
-  async remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }> {
-    const recorded = (await this.list())[hostPort];
-    if (recorded) return { recorded, first: false };
-    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-    appendFileSync(this.file, `${hostPort} ${fingerprint}\n`, { mode: 0o600 });
-    return { recorded: fingerprint, first: true };
-  }
-
-  async forget(hostPort: string): Promise<boolean> {
-    const all = await this.list();
-    if (!(hostPort in all)) return false;
-    delete all[hostPort];
-    writeFileSync(this.file, Object.entries(all).map(([h, f]) => `${h} ${f}\n`).join(''), { mode: 0o600 });
-    return true;
   }
 
   forgetHint(hostPort: string): string {
-    return `cloudroutes known-hosts forget ${hostPort} --local, or delete its line from ${this.file}`;
+    return `cloudroutes known-hosts forget ${knownHostName(hostPort)} --local, or delete its line from ${this.file}`;
   }
+}
+
+/** The host:port (knownHostName: a person may write it otherwise) and fingerprint of a line of the file, unless it is a comment or incomplete. */
+function entryOf(line: string): [string, string] | undefined {
+  const [host, fingerprint] = line.trim().split(/\s+/);
+  return host && fingerprint && !host.startsWith('#') ? [knownHostName(host), fingerprint] : undefined;
 }
 
 /** Host keys for this process's lifetime only. */
@@ -104,9 +155,9 @@ export class MemoryKnownHosts implements KnownHosts {
   private readonly keys = new Map<string, string>();
 
   async remember(hostPort: string, fingerprint: string): Promise<{ recorded: string; first: boolean }> {
-    const recorded = this.keys.get(hostPort);
+    const recorded = this.keys.get(knownHostName(hostPort));
     if (recorded) return { recorded, first: false };
-    this.keys.set(hostPort, fingerprint);
+    this.keys.set(knownHostName(hostPort), fingerprint);
     return { recorded: fingerprint, first: true };
   }
 
@@ -115,7 +166,7 @@ export class MemoryKnownHosts implements KnownHosts {
   }
 
   async forget(hostPort: string): Promise<boolean> {
-    return this.keys.delete(hostPort);
+    return this.keys.delete(knownHostName(hostPort));
   }
 
   forgetHint(): string {

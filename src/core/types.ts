@@ -145,9 +145,11 @@ export interface FieldSchema {
 /**
  * Where a secret field is sent, read from other (non-secret) fields of the same data: `origin` names a field holding a
  * URL (bound to its scheme://host:port), `host` and `port` name the fields of a host and port (the port's schema
- * default when absent). A secret without a binding is bound to its record and field only.
+ * default when absent). A secret without a binding is bound to its record and field only. `also` names the fields
+ * that say how it is sent (TLS, certificate checks): an edit that keeps the secret may not change them, but they are
+ * no part of its associated data.
  */
-export type SecretBinding = { origin: string } | { host: string; port?: string };
+export type SecretBinding = ({ origin: string } | { host: string; port?: string }) & { also?: string[] };
 
 export interface PluginMeta {
   title: string;

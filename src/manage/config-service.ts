@@ -6,7 +6,7 @@ import { parseDuration } from '../core/duration.js';
 import { monitorRecordError, reactionRecordError } from '../core/record-check.js';
 import type { PluginLoader } from '../core/plugins.js';
 import { fieldProblems, secretFields } from '../core/schema.js';
-import { secretAad, secretDestination, type SecretOwner } from '../core/secret-binding.js';
+import { secretAad, secretDestination, transportChange, type SecretOwner } from '../core/secret-binding.js';
 import { templateFieldProblems } from '../core/template.js';
 import type { CallOn, CheckModule, FieldSchema, Monitor, Reaction, ReactionModule } from '../core/types.js';
 import type { Store } from '../store/store.js';
@@ -225,17 +225,21 @@ export class ConfigService {
     let plain: Record<string, unknown>;
     try {
       if (prepare) data = prepare(mod, data);
+      const sent: string[] = [];
       for (const f of secrets) {
         if (!isEncrypted(data[f])) continue;
         if (!before || data[f] !== before[f]) {
           // enc:v1 carries no binding: taken from another record or field, it would decrypt and be sealed for its new owner.
-          if (isV1(data[f])) throw errors.secretUnreadable(f, 'an enc:v1 value is only kept in place, in the record and field it is stored in; send the secret itself');
+          if (isV1(data[f])) throw errors.secretForeign(f, 'an enc:v1 value is only kept in place, in the record and field it is stored in');
+          sent.push(f);
           continue;
         }
         const [to, from] = [secretDestination(schema, f, data), secretDestination(schema, f, before)];
         if (to !== from) throw errors.secretMoved(f, to ?? '', from ?? '');
+        const weaker = transportChange(schema, f, data, before);
+        if (weaker) throw errors.secretTransport(f, weaker.field, weaker.to, weaker.from);
       }
-      plain = this.plainData(data, schema, owner);
+      plain = this.openSent(data, schema, owner, sent);
       const problems = fieldProblems(schema, plain);
       if (!problems.length) problems.push(...templateFieldProblems(schema, plain));
       if (problems.length) throw errors.badData(what, problems);
@@ -243,6 +247,20 @@ export class ConfigService {
       throw err instanceof CloudRoutesError ? withField(err, 'data') : err;
     }
     return this.sealed(schema, owner, data, plain, before);
+  }
+
+  /**
+   * plainData, except that a ciphertext the request brought (`sent`: not the one stored) that does not open is the
+   * request's fault (CR_SECRET_FOREIGN), where a stored one that does not open is the server's (CR_SECRET_UNREADABLE).
+   */
+  private openSent(data: Record<string, unknown>, schema: FieldSchema, owner: SecretOwner, sent: string[]): Record<string, unknown> {
+    try {
+      return this.plainData(data, schema, owner);
+    } catch (err) {
+      const f = err instanceof CloudRoutesError && err.code === 'CR_SECRET_UNREADABLE' ? sent.find((s) => err.field === `data.${s}`) : undefined;
+      if (f) throw errors.secretForeign(f, 'it was encrypted for another monitor, reaction, field or destination, or with another CLOUDROUTES_SECRET_KEY');
+      throw err;
+    }
   }
 
   /** `data` with its secrets as enc:v2 for `owner`; a value the same as `before`'s v2 ciphertext keeps it, so an unchanged record stays equal. */

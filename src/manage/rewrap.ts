@@ -19,6 +19,8 @@ export interface Rewrapped {
 export interface RewrapReport {
   dryRun: boolean;
   rewrapped: Rewrapped[];
+  /** Records edited or removed while rewrap ran: left as that edit wrote them (run rewrap again for them). */
+  skipped: Rewrapped[];
   /** Records whose secrets were already enc:v2 under the current key (or that have none). */
   unchanged: number;
 }
@@ -75,7 +77,8 @@ function rewrapData(schema: FieldSchema, owner: SecretOwner, data: Record<string
 
 /**
  * Rewrites every monitor's and reaction's secrets as enc:v2 under `key` (bound to the record, field and destination),
- * decrypting enc:v1 values and, with `oldKey`, values of the old key. Idempotent. When any value cannot be decrypted,
+ * decrypting enc:v1 values and, with `oldKey`, values of the old key. Idempotent. A record edited or removed after it
+ * was read is skipped (reported as such), not overwritten. When any value cannot be decrypted,
  * or a record's module cannot be loaded, nothing is written (CR_REWRAP_REFUSED naming each record and field).
  */
 export async function rewrapSecrets(
@@ -100,13 +103,16 @@ export async function rewrapSecrets(
     else unchanged++;
   }
   if (problems.length) throw errors.rewrapRefused(problems.length > 20 ? [...problems.slice(0, 20), `and ${problems.length - 20} more`] : problems);
-  const report: RewrapReport = { dryRun: opts.dryRun === true, rewrapped: planned.map((p) => p.ref), unchanged };
-  if (report.dryRun) return report;
+  if (opts.dryRun) return { dryRun: true, rewrapped: planned.map((p) => p.ref), skipped: [], unchanged };
+  const report: RewrapReport = { dryRun: false, rewrapped: [], skipped: [], unchanged };
   const now = Date.now();
-  for (const { record, data } of planned) {
-    // Written as any edit is, so the bridges carry the new ciphertexts into every zone's Redis.
-    if ('ctype' in record) await store.putMonitor({ ...record, data, updatedAt: now });
-    else await store.putReaction({ ...record, data, updatedAt: now });
+  for (const { record, data, ref } of planned) {
+    // Written as any edit is, so the bridges carry the new ciphertexts into every zone's Redis; only over the record
+    // as it was read, so an edit made since is not reverted.
+    const written = 'ctype' in record
+      ? await store.replaceMonitor({ ...record, data, updatedAt: now }, record.updatedAt)
+      : await store.replaceReaction({ ...record, data, updatedAt: now }, record.updatedAt);
+    (written ? report.rewrapped : report.skipped).push(ref);
   }
   return report;
 }

@@ -49,6 +49,9 @@ export interface Sink {
   stop(): Promise<void>;
 }
 
+/** Reactions running at once by default before a sink stops reading results. */
+export const SINK_MAX_RUNNING = 64;
+
 /** Results whose recordResult scripts may be in flight at once (pipelined in one write by ioredis). */
 const MAX_IN_FLIGHT = 128;
 
@@ -65,7 +68,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const commands = commandPolicy(opts.allowCommands, 'sink');
   const claims = opts.claims;
   const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
-  const maxRunning = opts.maxRunning ?? 64;
+  const maxRunning = opts.maxRunning ?? SINK_MAX_RUNNING;
   const running = new Set<Promise<void>>();
   const refusals = new Refusals(counters, logger);
   const pull = new Pull({ ...socketOptions(opts.curve), receiveHighWaterMark: 10_000 });

@@ -54,6 +54,10 @@ export class RethinkStore implements Store {
     await this.write(`saving monitor "${m.id}"`, this.table<Monitor>('monitors').insert(m, { conflict: 'replace' }));
   }
 
+  async replaceMonitor(m: Monitor, updatedAt: number): Promise<boolean> {
+    return this.replaceIf('monitors', `saving monitor "${m.id}"`, m, updatedAt);
+  }
+
   async getMonitor(id: string): Promise<Monitor | undefined> {
     return (await this.pool.run(`reading monitor "${id}"`, this.table<Monitor>('monitors').get(id))) ?? undefined;
   }
@@ -70,6 +74,10 @@ export class RethinkStore implements Store {
 
   async putReaction(rec: Reaction): Promise<void> {
     await this.write(`saving reaction "${rec.id}"`, this.table<Reaction>('reactions').insert(rec, { conflict: 'replace' }));
+  }
+
+  async replaceReaction(rec: Reaction, updatedAt: number): Promise<boolean> {
+    return this.replaceIf('reactions', `saving reaction "${rec.id}"`, rec, updatedAt);
   }
 
   async getReaction(id: string): Promise<Reaction | undefined> {
@@ -203,6 +211,14 @@ export class RethinkStore implements Store {
   }
 
   /** Runs a write and turns the per-document errors RethinkDB reports in its result into CR_STORE. */
+  /** Replaces document `doc` only while the stored one's updatedAt is `updatedAt`; the server decides in one atomic write. */
+  private async replaceIf(table: 'monitors' | 'reactions', op: string, doc: Monitor | Reaction, updatedAt: number): Promise<boolean> {
+    const unlessChanged = (row: RDatum<Monitor | Reaction | null>) =>
+      r.branch(row.eq(null), null, r.branch((row as RDatum<Monitor | Reaction>)('updatedAt').eq(updatedAt), doc, row));
+    const q = this.table<Monitor | Reaction>(table).get(doc.id).replace(unlessChanged);
+    return (await this.write(op, q)).replaced === 1;
+  }
+
   private async write(op: string, q: Parameters<RethinkPool['run']>[1]): Promise<WriteResult> {
     const result = (await this.pool.run(op, q)) as WriteResult;
     if (result.errors > 0) {

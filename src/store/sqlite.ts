@@ -120,6 +120,10 @@ export class SqliteStore implements Store {
     this.put('monitor', 'monitors', m.id, m.name, m);
   }
 
+  async replaceMonitor(m: Monitor, updatedAt: number): Promise<boolean> {
+    return this.replace('monitor', 'monitors', m, updatedAt);
+  }
+
   async getMonitor(id: string): Promise<Monitor | undefined> {
     return this.getRecord<Monitor>('monitors', id);
   }
@@ -134,6 +138,10 @@ export class SqliteStore implements Store {
 
   async putReaction(r: Reaction): Promise<void> {
     this.put('reaction', 'reactions', r.id, r.name, r);
+  }
+
+  async replaceReaction(r: Reaction, updatedAt: number): Promise<boolean> {
+    return this.replace('reaction', 'reactions', r, updatedAt);
   }
 
   async getReaction(id: string): Promise<Reaction | undefined> {
@@ -311,6 +319,17 @@ export class SqliteStore implements Store {
         this.logChange(db, kind, id, 'upsert');
       })();
     });
+  }
+
+  private replace(kind: Change['kind'], table: string, record: Monitor | Reaction, updatedAt: number): boolean {
+    return this.run(`saving ${kind} "${record.id}"`, (db) =>
+      db.transaction(() => {
+        // One statement: a writer in another process cannot slip in between the comparison and the write.
+        const done = db.prepare(`UPDATE ${table} SET name = ?, json = ? WHERE id = ? AND json_extract(json, '$.updatedAt') = ?`)
+          .run(record.name, JSON.stringify(record), record.id, updatedAt).changes === 1;
+        if (done) this.logChange(db, kind, record.id, 'upsert');
+        return done;
+      })());
   }
 
   private remove(kind: Change['kind'], table: string, id: string, also?: (db: Database.Database) => unknown): boolean {

@@ -115,12 +115,16 @@ export interface Store {
   close(): Promise<void>;
 
   putMonitor(m: Monitor): Promise<void>;
+  /** Writes `m` over the stored monitor only while its updatedAt is still `updatedAt`; false when it was changed or removed. */
+  replaceMonitor(m: Monitor, updatedAt: number): Promise<boolean>;
   getMonitor(id: string): Promise<Monitor | undefined>;
   listMonitors(): Promise<Monitor[]>;
   /** Returns false when there was no such monitor; its stored signal goes with it. */
   deleteMonitor(id: string): Promise<boolean>;
 
   putReaction(r: Reaction): Promise<void>;
+  /** Writes `r` over the stored reaction only while its updatedAt is still `updatedAt`; false when it was changed or removed. */
+  replaceReaction(r: Reaction, updatedAt: number): Promise<boolean>;
   getReaction(id: string): Promise<Reaction | undefined>;
   listReactions(): Promise<Reaction[]>;
   deleteReaction(id: string): Promise<boolean>;

@@ -43,9 +43,11 @@ export function sessionCookieValue(request: FastifyRequest): string | undefined 
 }
 
 /**
- * Whether the browser says the request comes from a page of this site: its Origin is this Host or
- * CLOUDROUTES_WEB_URL's origin, or, without an Origin, Sec-Fetch-Site is same-origin. `noOrigin` is
- * the answer for a request that sends neither (a client that is not a browser).
+ * Whether the browser says the request comes from a page of this site: its Origin is this scheme, Host and port
+ * or CLOUDROUTES_WEB_URL's origin, or, without an Origin, Sec-Fetch-Site is same-origin. `noOrigin` is
+ * the answer for a request that sends neither (a client that is not a browser). The scheme is the socket's
+ * (TLS or not), or X-Forwarded-Proto when CLOUDROUTES_TRUST_PROXY=1: a page of http://host is another
+ * site than https://host, and anyone on the path can write the plain one.
  */
 export function fromThisSite(request: FastifyRequest, noOrigin: boolean): boolean {
   const origin = request.headers.origin;
@@ -56,7 +58,7 @@ export function fromThisSite(request: FastifyRequest, noOrigin: boolean): boolea
   } catch {
     return false;
   }
-  if (url.host === request.host) return true;
+  if (url.host === request.host && url.protocol === `${request.protocol}:`) return true;
   try {
     return Boolean(process.env.CLOUDROUTES_WEB_URL) && new URL(process.env.CLOUDROUTES_WEB_URL!).origin === url.origin;
   } catch {

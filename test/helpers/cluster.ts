@@ -5,6 +5,7 @@ import { startBroker, type Broker } from '../../src/broker/broker.js';
 import type { BrokerPorts } from '../../src/core/config.js';
 import type { BrokerCurve } from '../../src/broker/auth.js';
 import { keys } from '../../src/core/keys.js';
+import { startHeartbeat, type Heartbeat } from '../../src/core/heartbeat.js';
 import type { CurveClient } from '../../src/core/socket-options.js';
 import { connectRedis } from '../../src/core/redis.js';
 import type { Monitor, Reaction } from '../../src/core/types.js';
@@ -31,6 +32,8 @@ export interface ClusterOptions {
   curve?: { broker: BrokerCurve; client: CurveClient };
   /** The worker and sink run modules that run commands (--allow-commands). */
   allowCommands?: boolean;
+  /** Each component sends its heartbeat, as its own process would (`cloudroutes cluster`, /health). */
+  heartbeats?: boolean;
 }
 
 export class Cluster {
@@ -40,6 +43,7 @@ export class Cluster {
   sink?: Sink;
   ports!: BrokerPorts;
   readonly redis: Redis[] = [];
+  readonly heartbeats: Heartbeat[] = [];
 
   constructor(readonly opts: ClusterOptions) {}
 
@@ -59,6 +63,10 @@ export class Cluster {
     await this.startWorker();
     await this.startSink();
     await this.startControl();
+    if (this.opts.heartbeats) {
+      const redis = this.conn();
+      for (const kind of ['broker', 'worker', 'sink', 'control'] as const) this.heartbeats.push(startHeartbeat({ redis, zone: this.opts.zone, kind, logger: silent }));
+    }
     return this;
   }
 
@@ -89,6 +97,7 @@ export class Cluster {
   }
 
   async stop(): Promise<void> {
+    for (const h of this.heartbeats.splice(0)) await h.stop();
     await this.control?.stop();
     await this.worker?.stop();
     await this.sink?.stop();

@@ -66,3 +66,10 @@ export function parsePrometheus(text: string): PromText {
     },
   };
 }
+
+/** GETs `url` and parses its answer; throws unless it is a 200. */
+export async function scrapePrometheus(url: string): Promise<PromText> {
+  const r = await fetch(url);
+  if (r.status !== 200) throw new Error(`GET ${url} answered ${r.status}: ${await r.text()}`);
+  return parsePrometheus(await r.text());
+}

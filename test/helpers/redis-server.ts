@@ -25,6 +25,8 @@ export function freePort(): Promise<number> {
 export interface RedisServerOptions {
   password?: string;
   tls?: { cert: string; key: string; ca: string };
+  /** More arguments for redis-server (`--replicaof host port`, say). */
+  args?: string[];
 }
 
 export class RedisServer {
@@ -49,7 +51,7 @@ export class RedisServer {
     const port = tls
       ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no']
       : ['--port', String(this.port)];
-    return [...port, ...(password ? ['--requirepass', password] : [])];
+    return [...port, ...(password ? ['--requirepass', password, '--masterauth', password] : []), ...(this.opts.args ?? [])];
   }
 
   async start(): Promise<this> {
@@ -83,7 +85,8 @@ export class RedisServer {
   /** Kills the server (SIGKILL), keeping its data dir for a restart. */
   async kill(): Promise<void> {
     const p = this.proc;
-    if (!p || p.exitCode !== null) return;
+    // A process ended by a signal keeps exitCode null: signalCode says it is gone too.
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill('SIGKILL');
     await exited;

@@ -74,6 +74,24 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.equal((await store.listReactions()).map((r) => r.id), ['r2']);
   });
 
+  s('replaceMonitor and replaceReaction write only over the version they were read at, never bringing back a removed one', async ({ store }) => {
+    await store.putMonitor(monitor('a', { updatedAt: 5 }));
+    assert.is(await store.replaceMonitor(monitor('a', { name: 'stale', updatedAt: 9 }), 4), false);
+    assert.equal(await store.getMonitor('a'), monitor('a', { updatedAt: 5 }), 'an edit made since stays');
+    assert.is(await store.replaceMonitor(monitor('a', { name: 'fresh', updatedAt: 9 }), 5), true);
+    assert.equal(await store.getMonitor('a'), monitor('a', { name: 'fresh', updatedAt: 9 }));
+    assert.equal((await store.listMonitors()).map((m) => m.name), ['fresh']);
+    assert.is(await store.replaceMonitor(monitor('gone', { updatedAt: 2 }), 1), false);
+    assert.is(await store.getMonitor('gone'), undefined);
+    await store.putReaction(reaction('r', { updatedAt: 5 }));
+    assert.is(await store.replaceReaction(reaction('r', { trigger: 7, updatedAt: 9 }), 3), false);
+    assert.is((await store.getReaction('r'))?.trigger, 1);
+    assert.is(await store.replaceReaction(reaction('r', { trigger: 7, updatedAt: 9 }), 5), true);
+    assert.is((await store.getReaction('r'))?.trigger, 7);
+    assert.is(await store.replaceReaction(reaction('gone'), 1), false);
+    assert.is(await store.getReaction('gone'), undefined);
+  });
+
   s('follow delivers every create, edit and delete committed after it opened, in order', async ({ store }) => {
     await store.putMonitor(monitor('before'));
     const feed = await store.follow();

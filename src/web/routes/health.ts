@@ -1,12 +1,14 @@
 /**
- * GET /health: 200 when the zone's Redis and the store of record answer and results are being
- * recorded; 503 with `down` naming what is not (load balancers and uptime checks read the status).
+ * GET /health: 200 when the zone's Redis and the store of record answer, results are being recorded and, in a zone
+ * with monitors whose processes send heartbeats, a control, broker, worker and sink are live; 503 with `down` naming
+ * what is not (load balancers and uptime checks read the status).
  */
 import type { FastifyInstance } from 'fastify';
 import { parseDuration } from '../../core/duration.js';
 import { errors } from '../../core/errors.js';
 import { keys } from '../../core/keys.js';
 import { within } from '../../core/metrics.js';
+import { readProcesses, type ProcessKind } from '../../core/processes.js';
 import type { WebDeps } from '../deps.js';
 
 const REDIS_TIMEOUT_MS = 1000;
@@ -15,12 +17,14 @@ const INTERVALS_TTL_MS = 30_000;
 
 export interface HealthReport {
   status: 'ok' | 'down';
-  /** What is down: "redis", "store", "results". */
+  /** What is down: "redis", "store", "results", "processes". */
   down: string[];
   zone: string;
   redis: { up: boolean; latencyMs?: number; error?: string };
   store: { up: boolean; latencyMs?: number; error?: string; bridge?: { up: boolean; since: number; error?: string }; waiting?: number };
   lastResult: { at: number | null; ageMs: number | null; monitors: number | null; staleAfterMs?: number; note?: string; error?: string };
+  /** The zone's processes from their heartbeats: how many of each kind are live, how many gone, the required kinds missing. */
+  processes: { live: Partial<Record<ProcessKind, number>>; gone: number; missing: ProcessKind[]; note?: string; error?: string };
 }
 
 /** Credentials in URLs (rethinkdb://admin:secret@host) never reach a public answer. */
@@ -56,14 +60,34 @@ export class HealthProbe {
 
   private async probe(): Promise<HealthReport> {
     const [redisPart, store] = await Promise.all([this.probeRedis(), this.probeStore()]);
+    const processes = redisPart.redis.up ? await this.probeProcesses(redisPart.lastResult.monitors ?? 0) : { live: {}, gone: 0, missing: [], note: 'not known while Redis is down' };
     const down: string[] = [];
     if (!redisPart.redis.up) down.push('redis');
     if (!store.up) down.push('store');
     if (redisPart.lastResult.error) down.push('results');
+    if (processes.error) down.push('processes');
     return {
       status: down.length ? 'down' : 'ok', down, zone: this.deps.settings.zone,
-      redis: redisPart.redis, store: { ...store, ...redisPart.store }, lastResult: redisPart.lastResult,
+      redis: redisPart.redis, store: { ...store, ...redisPart.store }, lastResult: redisPart.lastResult, processes,
     };
+  }
+
+  /** Whether the zone's monitors have a live control, broker, worker and sink; an empty zone, or one without heartbeats, is not judged. */
+  private async probeProcesses(monitors: number): Promise<HealthReport['processes']> {
+    const { zone } = this.deps.settings;
+    try {
+      const seen = await within(readProcesses(this.deps.redis, zone), REDIS_TIMEOUT_MS, 'Redis');
+      const live: HealthReport['processes']['live'] = {};
+      for (const p of seen.processes) if (p.state === 'live') live[p.kind] = (live[p.kind] ?? 0) + 1;
+      const report = { live, gone: seen.processes.length - Object.values(live).reduce((a, b) => a + b, 0), missing: seen.missing };
+      if (!seen.missing.length) return report;
+      if (monitors === 0) return { ...report, note: 'no monitors are checked from this zone' };
+      // Processes of a version before heartbeats, or a zone stopped cleanly: the results check speaks for them.
+      if (!seen.processes.length) return { ...report, note: 'no process of this zone sends heartbeats (all stopped cleanly, or of a version without them)' };
+      return { ...report, error: errors.processesMissing(zone, monitors, seen.missing).message };
+    } catch (err) {
+      return { live: {}, gone: 0, missing: [], note: `not known: ${redact((err as Error).message)}` };
+    }
   }
 
   private async probeStore(): Promise<HealthReport['store']> {
