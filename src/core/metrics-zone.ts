@@ -1,6 +1,7 @@
 /** The zone's metrics as the web process's /metrics shows them, read from the zone's Redis at scrape time. */
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { readBacklog, type Backlog } from './backlog.js';
 import { errors } from './errors.js';
 import { Histogram } from './histogram.js';
 import { keys, lagKey, startLagKey } from './keys.js';
@@ -22,6 +23,7 @@ export interface ZoneSnapshot {
   counters: Record<string, string>;
   lag: Histogram;
   startLag: Histogram;
+  backlog: Backlog;
 }
 
 const STATE_FIELDS = ['status', 'failcount', 'lastCheck', 'latencyMs'] as const;
@@ -31,7 +33,8 @@ const num = (v: string | null) => (v === null || v === '' ? null : Number(v));
 export class ZoneReader {
   private cached: { at: number; snap: Promise<ZoneSnapshot> } | undefined;
 
-  constructor(private readonly redis: Redis, private readonly zone: string, private readonly ttlMs = 1000, private readonly timeoutMs = 2000) {}
+  /** `backlogMax`: CLOUDROUTES_BACKLOG_MAX, which the backlog's fill is measured against. */
+  constructor(private readonly redis: Redis, private readonly zone: string, private readonly backlogMax: number, private readonly ttlMs = 1000, private readonly timeoutMs = 2000) {}
 
   /** The snapshot, shared by every scrape within `ttlMs`; rejects when Redis is not connected or too slow. */
   read(): Promise<ZoneSnapshot> {
@@ -53,10 +56,10 @@ export class ZoneReader {
     const p = `cr:${this.zone}:`;
     // SORT ... GET reads every monitor's config and state fields in one command.
     const gets = ['#', `${p}monitor:*`, ...STATE_FIELDS.map((f) => `${p}state:*->${f}`)].flatMap((g) => ['GET', g]);
-    const replies = await within(
+    const [replies, backlog] = await within(Promise.all([
       this.redis.pipeline().sort(k.monitors, 'BY', 'nosort', ...gets).hgetall(k.counters).hgetall(lagKey(this.zone)).hgetall(startLagKey(this.zone)).exec(),
-      this.timeoutMs, 'Redis',
-    );
+      readBacklog(this.redis, this.zone, this.backlogMax),
+    ]), this.timeoutMs, 'Redis');
     for (const [err] of replies ?? []) if (err) throw err;
     const [[, rows], [, counters], [, lagHash], [, startLagHash]] = replies as [
       [null, (string | null)[]], [null, Record<string, string>], [null, Record<string, string>], [null, Record<string, string>],
@@ -78,7 +81,7 @@ export class ZoneReader {
     lag.merge(lagHash);
     const startLag = new Histogram();
     startLag.merge(startLagHash);
-    return { monitors, counters, lag, startLag };
+    return { monitors, counters, lag, startLag, backlog };
   }
 }
 
@@ -152,6 +155,24 @@ export function registerZoneMetrics(registry: Registry, reader: ZoneReader, opts
   scrapeMetric(registry, 'cloudroutes_zone_check_start_lag_seconds', "Time from a monitor being due to its check starting, over the zone's workers (queues included)", 'histogram', async () => {
     const s = await snap();
     return s ? histogramSamples('cloudroutes_zone_check_start_lag_seconds', s.startLag) : [];
+  });
+  const perStream = (value: (b: Backlog, stream: 'history' | 'events') => number) => async (): Promise<Sample[]> => {
+    const s = await snap();
+    return s ? (['history', 'events'] as const).map((stream) => ({ labels: { stream }, value: value(s.backlog, stream) })) : [];
+  };
+  scrapeMetric(registry, 'cloudroutes_zone_backlog_entries', "Entries in the zone's Redis streams waiting for the store of record, by stream", 'gauge',
+    perStream((b, stream) => b[stream].waiting));
+  scrapeMetric(registry, 'cloudroutes_zone_backlog_fill_ratio', 'Entries waiting over CLOUDROUTES_BACKLOG_MAX, by stream (0 without a cap): past 1 the oldest history is trimmed (events never are); warn at 0.5 and 0.9', 'gauge',
+    perStream((b, stream) => b[stream].fill));
+  scrapeMetric(registry, 'cloudroutes_zone_backlog_max', 'CLOUDROUTES_BACKLOG_MAX: history entries kept waiting for the store of record at most (0: no limit)', 'gauge', async () => {
+    const s = await snap();
+    return s ? [{ value: s.backlog.cap }] : [];
+  });
+  scrapeMetric(registry, 'cloudroutes_zone_dead_letters', 'Entries the store of record refused, set aside ("cloudroutes backlog list"), by stream', 'gauge',
+    perStream((b, stream) => b[stream].deadLetters));
+  scrapeMetric(registry, 'cloudroutes_zone_store_up', "1 while the zone's bridge can write to the store of record, 0 while it cannot (as the bridge last said)", 'gauge', async () => {
+    const s = await snap();
+    return s ? [{ value: s.backlog.store?.up === false ? 0 : 1 }] : [];
   });
   scrapeMetric(registry, 'cloudroutes_zone_schedule_lag_max_seconds', "Largest schedule lag seen by the zone's controls", 'gauge', async () => {
     const s = await snap();
