@@ -16,7 +16,7 @@ test.before.each(async () => {
 let clock = 1_000;
 function record(status: Status, message = '') {
   clock += 10;
-  return fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), 'm1', 'rules', status, message, '12', clock, clock - 5, '');
+  return fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, 'm1', 'rules', status, message, '12', clock, clock - 5, '', 0);
 }
 
 const reaction = (over: Partial<Reaction>): Reaction => ({
@@ -54,7 +54,7 @@ test('a result for a removed monitor writes nothing', async () => {
 
 test('a stale (older) result goes to history but does not change the state', async () => {
   await record('failed');
-  const stale = await fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), 'm1', 'rules', 'healthy', '', '1', 5, 1, '');
+  const stale = await fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, 'm1', 'rules', 'healthy', '', '1', 5, 1, '', 0);
   assert.is(stale![5], 1);
   assert.is((await fx.redis.hgetall(k.state('m1'))).status, 'failed');
   assert.is(await fx.redis.xlen(k.history), 2);

@@ -151,7 +151,7 @@ export function processCommands(program: Command): void {
             secretKey: resolveSecretKey(s.secretKey, s.dataDir), actionsPath: s.actionsPath,
             reactionTimeoutMs: envInt('CLOUDROUTES_REACTION_TIMEOUT_MS', 30_000, 1),
             claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) }, metrics, curve: curve(),
-            allowCommands: o.allowCommands === true || allowCommandsFromEnv(),
+            allowCommands: o.allowCommands === true || allowCommandsFromEnv(), backlogMax: s.backlogMax,
           });
           return { stop: async () => { await sink.stop(); await store.close(); } };
         }));

@@ -26,7 +26,12 @@ export interface Settings {
   checksPath: string[];
   actionsPath: string[];
   dataDir: string;
+  /** Most history entries a stream keeps waiting for the store of record (CLOUDROUTES_BACKLOG_MAX); 0: no limit. */
+  backlogMax: number;
 }
+
+/** CLOUDROUTES_BACKLOG_MAX's default: about 1 GB of Redis memory (see the README). */
+export const DEFAULT_BACKLOG_MAX = 5_000_000;
 
 /** Where `cloudroutes dev` records the Redis it started, so a CLI in another terminal finds it. */
 export function devStatePath(dataDir: string): string {
@@ -53,6 +58,12 @@ function int(name: string, value: string | undefined, fallback: number): number 
   return n;
 }
 
+function backlogMax(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_BACKLOG_MAX;
+  const n = Number(value.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < 0) throw errors.badSetting('CLOUDROUTES_BACKLOG_MAX', value, 'expected a whole number of history entries per stream (0: no limit)');
+  return n;
+}
 
 /** Reads settings from `env` (default process.env). */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -75,6 +86,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     checksPath: split(env.CLOUDROUTES_CHECKS_PATH),
     actionsPath: split(env.CLOUDROUTES_ACTIONS_PATH),
     dataDir,
+    backlogMax: backlogMax(env.CLOUDROUTES_BACKLOG_MAX),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { RedisKnownHosts, useKnownHosts } from '../core/ssh-known-hosts.js';
 import type { Registry } from 'prom-client';
+import { DEFAULT_BACKLOG_MAX } from '../core/config.js';
 import { Counters } from '../core/counters.js';
 import { reportRefusal } from '../core/curve-refusal.js';
 import { keys } from '../core/keys.js';
@@ -42,6 +43,8 @@ export interface SinkOptions {
   curve?: CurveClient;
   /** Run reactions that run commands (--allow-commands); without it each such run is recorded failed, not run. */
   allowCommands?: boolean;
+  /** Most history entries kept waiting for the store of record, the oldest trimmed past it (default 5,000,000; 0: no limit). */
+  backlogMax?: number;
 }
 
 export interface Sink {
@@ -69,6 +72,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const claims = opts.claims;
   const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
   const maxRunning = opts.maxRunning ?? SINK_MAX_RUNNING;
+  const backlogMax = opts.backlogMax ?? DEFAULT_BACKLOG_MAX;
   const running = new Set<Promise<void>>();
   const refusals = new Refusals(counters, logger);
   const pull = new Pull({ ...socketOptions(opts.curve), receiveHighWaterMark: 10_000 });
@@ -125,9 +129,9 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   /** Runs the recordResult script for one result; called as results arrive, so the scripts in flight go out pipelined. */
   const record = (res: ResultMessage) =>
     redis.recordResult(
-      k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId), k.views(res.monitorId),
+      k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId), k.views(res.monitorId), k.counters,
       res.monitorId, res.zone, res.status, res.message, res.latencyMs === null ? '' : String(res.latencyMs), res.checkedAt, res.due,
-      storeDown ? '1' : '',
+      storeDown ? '1' : '', backlogMax,
     );
 
   const handle = async (res: ResultMessage, recording: ReturnType<typeof record>) => {

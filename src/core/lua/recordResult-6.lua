@@ -7,10 +7,16 @@
   KEYS[3] events   STREAM of events
   KEYS[4] monitor  STRING monitor config JSON
   KEYS[5] views    HASH other zone -> "status|checkedAt ms|failcount", that zone's latest result (filled by the bridge)
+  KEYS[6] counters HASH of the zone's counters (field bridge.history_trimmed)
   ARGV[1] monitor id   ARGV[2] zone        ARGV[3] status of this zone's check (healthy|failed|unknown)
   ARGV[4] message      ARGV[5] latency ms ('' when none)
   ARGV[6] checkedAt ms ARGV[7] due ms
   ARGV[8] '1' when the store of record is down: the result is marked cache-only (in Redis alone for now)
+  ARGV[9] most history entries kept waiting for the bridge (CLOUDROUTES_BACKLOG_MAX; 0: no limit)
+
+  Past ARGV[9] the oldest history entries are trimmed, whole stream nodes at a time (XTRIM MAXLEN ~, so the
+  stream may hold up to stream-node-max-entries more), and counted in bridge.history_trimmed: they are the
+  bridge's backlog, lost to the store of record. Events are never trimmed.
 
   The monitor's status is this zone's result, except with a quorum above 1 (a monitor setting):
   then it is failed only when at least `quorum` zones, this one included, saw it failed within
@@ -54,6 +60,11 @@ end
 redis.call('XADD', KEYS[2], '*', 'monitorId', ARGV[1], 'zone', ARGV[2], 'status', own,
   'message', ARGV[4], 'latencyMs', ARGV[5], 'checkedAt', ARGV[6], 'due', ARGV[7], 'failcount', zoneFailcount,
   'cacheOnly', ARGV[8])
+local cap = tonumber(ARGV[9]) or 0
+if cap > 0 then
+  local trimmed = redis.call('XTRIM', KEYS[2], 'MAXLEN', '~', cap)
+  if trimmed > 0 then redis.call('HINCRBY', KEYS[6], 'bridge.history_trimmed', trimmed) end
+end
 if stale then
   return { monitor, prev, failcount, episode, 0, 1, prev, episodeStart }
 end
