@@ -80,6 +80,32 @@ test('add, list, show and rm with --json; secrets are encrypted in the store and
   assertUsageError(await run('monitor', 'rm', 'm-nothere'), 'CR_NO_SUCH_MONITOR', /m-nothere/);
 });
 
+test('a field the module marks secret is masked in show and list even when the store holds it in plain text', async () => {
+  // As a record stored before its module marked the field secret would be: no ciphertext to recognise.
+  const store = await openStore(env.CLOUDROUTES_STORE!);
+  await store.putMonitor({ id: 'm-plainpass', name: 'cache', ctype: 'redis', interval: 30, reactions: [], createdAt: 1, updatedAt: 1, data: { host: '127.0.0.1', password: 'hunter2' } });
+  await store.putReaction({ id: 'r-plaintok', name: 'tok', rtype: 'secretive', trigger: 1, frequency: 0, callOn: 'failed', once: false, createdAt: 1, updatedAt: 1, data: { token: 'tok-plain', file: '/tmp/x' } });
+  await store.close();
+  try {
+    const json = await run('monitor', 'show', 'm-plainpass', '--json');
+    assert.is(json.code, 0, json.stderr);
+    assert.equal(JSON.parse(json.stdout).data, { host: '127.0.0.1', password: '(secret)' });
+    const text = await run('monitor', 'show', 'm-plainpass');
+    assert.is(text.code, 0, text.stderr);
+    assert.match(text.stdout, /data\s+\{"host":"127\.0\.0\.1","password":"\(secret\)"\}/);
+    const listed = JSON.parse((await run('monitor', 'list', '--json')).stdout) as { id: string; data: Record<string, unknown> }[];
+    assert.is(listed.find((m) => m.id === 'm-plainpass')!.data.password, '(secret)');
+    const reaction = await run('reaction', 'show', 'r-plaintok');
+    assert.match(reaction.stdout, /"token":"\(secret\)"/);
+    const reactions = JSON.parse((await run('reaction', 'list', '--json')).stdout) as { id: string; data: Record<string, unknown> }[];
+    assert.is(reactions.find((r) => r.id === 'r-plaintok')!.data.token, '(secret)');
+    for (const out of [json.stdout, text.stdout, reaction.stdout]) assert.not.ok(/hunter2|tok-plain/.test(out), out);
+  } finally {
+    await run('monitor', 'rm', 'm-plainpass');
+    await run('reaction', 'rm', 'r-plaintok');
+  }
+});
+
 test('status --json lists every monitor with its fields', async () => {
   const rows = JSON.parse((await run('status', '--json')).stdout) as Record<string, unknown>[];
   assert.ok(rows.length >= 1);

@@ -10,11 +10,11 @@ import { bridgeMetrics } from '../core/metrics-process.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { ConfigSync } from './config-sync.js';
-import { toEvent } from './entries.js';
-import { latestViews, toHistoryItem, ViewPull } from './zone-views.js';
+import { ViewPull } from './zone-views.js';
 import { SignalSync, ToldSet } from './signal-sync.js';
 import { StoreHealth } from './store-health.js';
 import { StreamDrain } from './stream-drain.js';
+import { streamWriters } from './stream-writers.js';
 import { connectionFactory, sleep } from './support.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
 
@@ -70,15 +70,13 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const told = new ToldSet();
   const sync = new ConfigSync(configConn, store, settings.zone, logger.child({ part: 'config' }), counters, { batchSize: opts.batchSize, told });
   const health = new StoreHealth(configConn, settings.zone);
-  const history = new StreamDrain(historyConn, k.history, 'history', (id, f) => toHistoryItem(settings.zone, id, f),
-    (items) => health.track(async () => {
-      await store.addHistory(items.map((i) => i.record));
-      await store.putZoneViews(latestViews(items));
-    }), logger.child({ part: 'history' }), counters, drainOpts);
+  const writers = streamWriters(store, settings.zone);
+  const history = new StreamDrain(historyConn, k.history, 'history', writers.history, k.deadLetters('history'), health,
+    logger.child({ part: 'history' }), counters, drainOpts);
   const views = new ViewPull(configConn, store, settings.zone, logger.child({ part: 'views' }), counters, opts.viewPollMs);
   const signals = new SignalSync(configConn, store, settings.zone, told, logger.child({ part: 'signals' }), counters, opts.signalPollMs);
-  const events = new StreamDrain(eventsConn, k.events, 'events', (id, f) => toEvent(settings.zone, id, f),
-    (r) => store.addEvents(r), logger.child({ part: 'events' }), counters, drainOpts);
+  const events = new StreamDrain(eventsConn, k.events, 'events', writers.events, k.deadLetters('events'), health,
+    logger.child({ part: 'events' }), counters, drainOpts);
 
   if (opts.metrics) {
     bridgeMetrics(opts.metrics, counters, {

@@ -1,12 +1,12 @@
 /** Turns history and event stream entries (see src/core/lua/recordResult-6.lua) into store records. */
 import { errors } from '../core/errors.js';
-import type { EventRecord, HistoryRecord, ReactionOutcome, Status } from '../core/types.js';
+import { STATUSES } from '../core/messages.js';
+import { OUTCOME_VALUES, type EventRecord, type HistoryRecord, type ReactionOutcome, type Status } from '../core/types.js';
 
 // A stream entry that cannot become a record: CR_BAD_ENTRY, made by errors.badEntry(field, problem).
 export { BadEntry } from '../core/errors.js';
 
-const STATUSES = new Set<string>(['healthy', 'failed', 'unknown']);
-const OUTCOMES = new Set<string>(['ran', 'failed', 'skipped']);
+const OUTCOMES: ReadonlySet<string> = new Set(OUTCOME_VALUES);
 
 function need(f: Record<string, string>, name: string): string {
   const v = f[name];

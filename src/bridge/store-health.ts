@@ -1,36 +1,36 @@
-/** Publishes in Redis whether the bridge can write to the store of record, so sinks and `cloudroutes status` can tell. */
+/** Publishes in Redis whether the bridge can write to the store of record, so sinks, `cloudroutes status` and /health can tell. */
 import type { Redis } from 'ioredis';
+import { parseStoreHealth, type StoreHealthState } from '../core/backlog.js';
 import { keys } from '../core/keys.js';
 
-export interface StoreHealthState {
-  up: boolean;
-  since: number;
-  error?: string;
+/** Reads what the bridge last published; undefined when it never did or the value is not its JSON. */
+async function readStoreHealth(redis: Redis, zone: string): Promise<StoreHealthState | undefined> {
+  return parseStoreHealth(await redis.get(keys(zone).storeHealth));
 }
 
+/** The store is down while the last write of any part (history, events) failed because the store could not be reached. */
 export class StoreHealth {
-  private up: boolean | undefined;
+  private readonly failing = new Map<string, string>();
+  private published: boolean | undefined;
 
   constructor(private readonly redis: Redis, private readonly zone: string) {}
 
-  /** Runs a store write and records whether it worked; rethrows its error. */
-  async track<T>(write: () => Promise<T>): Promise<T> {
+  /** Records how the last write of `part` went: `error` when the store could not be reached. */
+  async report(part: string, error?: string): Promise<void> {
+    if (error === undefined) this.failing.delete(part);
+    else this.failing.set(part, error);
+    const up = this.failing.size === 0;
+    if (this.published === up) return;
+    const key = keys(this.zone).storeHealth;
     try {
-      const out = await write();
-      await this.set(true);
-      return out;
-    } catch (err) {
-      await this.set(false, (err as Error).message);
-      throw err;
+      // A bridge restarted during an outage keeps the time it began.
+      const before = this.published === undefined ? await readStoreHealth(this.redis, this.zone) : undefined;
+      const since = before && before.up === up ? before.since : Date.now();
+      const state: StoreHealthState = { up, since, ...(up ? {} : { error: [...this.failing.values()][0] }) };
+      await this.redis.set(key, JSON.stringify(state));
+      this.published = up;
+    } catch {
+      // Redis is down too: published at the next report.
     }
-  }
-
-  private async set(up: boolean, error?: string): Promise<void> {
-    if (this.up === up) return;
-    const state: StoreHealthState = { up, since: Date.now(), ...(error ? { error } : {}) };
-    await this.redis.set(keys(this.zone).storeHealth, JSON.stringify(state)).then(
-      () => (this.up = up),
-      () => undefined,
-    );
   }
 }

@@ -3,7 +3,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Counters } from '../core/counters.js';
 import { fieldsToObject } from '../core/redis.js';
+import { deadLetterFields, isRefusal } from './dead-letters.js';
 import { BadEntry } from './entries.js';
+import type { StoreHealth } from './store-health.js';
+import type { StreamWriter } from './stream-writers.js';
 import { Backoff, FailureLog, sleep, unlessAborted } from './support.js';
 
 export const GROUP = 'bridge';
@@ -22,6 +25,13 @@ export interface DrainOptions {
 /** A stream entry as Redis returns it; fields are null for an entry deleted while pending. */
 type Entry = [id: string, fields: string[] | null];
 
+/** An entry read and parsed, with the record it becomes. */
+interface Parsed<R> {
+  id: string;
+  fields: Record<string, string>;
+  record: R;
+}
+
 /** Reads `stream` with the `bridge` consumer group, turns entries into records and writes them to the store. */
 export class StreamDrain<R> {
   private readonly storeFailures: FailureLog;
@@ -34,8 +44,10 @@ export class StreamDrain<R> {
     private readonly stream: string,
     /** Counter prefix and log label: history or events. */
     private readonly label: string,
-    private readonly parse: (entryId: string, fields: Record<string, string>) => R,
-    private readonly write: (records: R[]) => Promise<void>,
+    private readonly writer: StreamWriter<R>,
+    /** The dead-letter stream: entries whose record the store refused are set aside there. */
+    private readonly deadLetters: string,
+    private readonly health: StoreHealth,
     private readonly logger: Logger,
     private readonly counters: Counters,
     private readonly opts: DrainOptions,
@@ -134,15 +146,18 @@ export class StreamDrain<R> {
     }
   }
 
-  /** Writes a batch to the store (retrying until it works or the bridge stops), then acks and deletes it. */
+  /**
+   * Writes a batch to the store (retrying while the store is down, until it works or the bridge stops), then acks and
+   * deletes it. Records the store refuses are set aside as dead letters; the rest are written.
+   */
   private async handle(entries: Entry[], signal: AbortSignal): Promise<void> {
-    const records: R[] = [];
+    const parsed: Parsed<R>[] = [];
     let bad = 0;
     for (const [id, fields] of entries) {
       if (!fields) continue;
       const f = fieldsToObject(fields);
       try {
-        records.push(this.parse(id, f));
+        parsed.push({ id, fields: f, record: this.writer.parse(id, f) });
       } catch (err) {
         if (!(err instanceof BadEntry)) throw err;
         bad++;
@@ -151,28 +166,67 @@ export class StreamDrain<R> {
     }
     if (bad) this.counters.inc('bad_entries', bad);
     const backoff = new Backoff();
-    while (records.length) {
+    let refused: { item: Parsed<R>; error: string }[] = [];
+    while (parsed.length) {
       try {
-        await this.write(records);
+        refused = await this.store(parsed);
         this.storeFailures.ok({ stream: this.stream });
+        await this.health.report(this.label);
         break;
       } catch (err) {
         this.counters.inc('store_errors');
         this.storeFailures.failed(err, { stream: this.stream, pending: entries.length });
+        await this.health.report(this.label, (err as Error).message);
         // Stopping now leaves the entries pending; the next start reads them again.
         if (signal.aborted) return;
         await sleep(backoff.next(), signal);
         if (signal.aborted) return;
       }
     }
+    for (const { item, error } of refused) await this.setAside(item, error);
     const ids = entries.map(([id]) => id);
     const acked = await this.call(this.redis.multi().xack(this.stream, GROUP, ...ids).xdel(this.stream, ...ids).exec());
     const failed = acked?.find(([err]) => err);
     if (failed) throw failed[0];
-    if (records.length) {
-      this.counters.inc(`${this.label}_written`, records.length);
+    if (parsed.length > refused.length) {
+      this.counters.inc(`${this.label}_written`, parsed.length - refused.length);
       this.counters.inc(`${this.label}_batches_written`);
     }
+  }
+
+  /**
+   * Writes `items`. When the store refuses the batch, writes them one by one to find the records it refuses; returns
+   * those. Throws while the store is down: a refusal is the record's fault, not a store down.
+   */
+  private async store(items: Parsed<R>[]): Promise<{ item: Parsed<R>; error: string }[]> {
+    try {
+      await this.writer.write(items.map((i) => i.record));
+      return [];
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+    }
+    const refused: { item: Parsed<R>; error: string }[] = [];
+    for (const item of items) {
+      try {
+        await this.writer.write([item.record]);
+      } catch (err) {
+        if (!isRefusal(err)) throw err;
+        refused.push({ item, error: (err as Error).message });
+      }
+    }
+    return refused;
+  }
+
+  /** Moves one entry to the dead letters and acks it, in one transaction so that it is never in both or lost. */
+  private async setAside(item: Parsed<R>, error: string): Promise<void> {
+    const replies = await this.call(this.redis.multi()
+      .xadd(this.deadLetters, '*', ...deadLetterFields(item.id, item.fields, error))
+      .xack(this.stream, GROUP, item.id).xdel(this.stream, item.id).exec());
+    const failed = replies?.find(([err]) => err);
+    if (failed) throw failed[0];
+    this.counters.inc(`${this.label}_dead_letters`);
+    this.logger.error({ stream: this.stream, entryId: item.id, monitorId: item.fields.monitorId, deadLetters: this.deadLetters, err: error },
+      'the store of record refused a record; it is set aside and the rest goes on ("cloudroutes backlog list" shows it, "cloudroutes backlog retry" writes it again once the cause is fixed)');
   }
 
   /** Whether the last write of this stream's records to the store failed. */

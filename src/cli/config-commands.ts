@@ -1,8 +1,9 @@
 /** `cloudroutes monitor ...` and `cloudroutes reaction ...`. */
 import { Command, Option } from 'commander';
-import { maskSecrets } from '../core/crypto.js';
 import { errors } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
+import { shownRecord } from '../core/shown-data.js';
+import { CALL_ON_VALUES } from '../core/types.js';
 import { readStates, readZoneViews } from '../manage/state.js';
 import { toldEndpoint, type ToldEndpoint } from '../manage/told-urls.js';
 import type { CliContext } from './context.js';
@@ -54,7 +55,7 @@ export function monitorCommands(program: Command, run: Run): void {
     .action((o) =>
       run(async (ctx) => {
         const monitors = await (await ctx.store()).listMonitors();
-        if (o.json) return printJson(monitors.map((m) => ({ ...m, data: maskSecrets(m.data) })));
+        if (o.json) return printJson(await Promise.all(monitors.map((m) => shownRecord(ctx, m, false))));
         printTable(['ID', 'NAME', 'CTYPE', 'INTERVAL', 'REACTIONS'], monitors.map((m) => [m.id, m.name, m.ctype, formatDuration(m.interval), m.reactions.join(',')]));
       }),
     );
@@ -67,14 +68,15 @@ export function monitorCommands(program: Command, run: Run): void {
     .action((id: string, o) =>
       run(async (ctx) => {
         const store = await ctx.store();
-        const m = await store.getMonitor(id);
-        if (!m) throw errors.noSuchMonitor(id);
+        const stored = await store.getMonitor(id);
+        if (!stored) throw errors.noSuchMonitor(id);
+        const m = await shownRecord(ctx, stored, false);
         const redis = await ctx.redis();
         const state = (await readStates(redis, ctx.settings.zone, [id])).get(id)!;
         const zoneViews = await readZoneViews(redis, ctx.settings.zone, id);
         const events = await store.events({ monitorId: id, limit: o.events });
-        if (o.json) return printJson({ ...m, data: maskSecrets(m.data), state, zoneViews, events });
-        console.log(`${m.id}  ${m.name}\n  check     ${m.ctype} every ${formatDuration(m.interval)}\n  data      ${JSON.stringify(maskSecrets(m.data))}`);
+        if (o.json) return printJson({ ...m, state, zoneViews, events });
+        console.log(`${m.id}  ${m.name}\n  check     ${m.ctype} every ${formatDuration(m.interval)}\n  data      ${JSON.stringify(m.data)}`);
         console.log(`  reactions ${m.reactions.join(', ') || '-'}`);
         console.log(`  zones     ${m.zones?.join(', ') || 'every zone'}${(m.quorum ?? 1) > 1 ? ` (failed when ${m.quorum} zones see it failed)` : ''}`);
         console.log(`  status    ${state.status} (failcount ${state.failcount}, last check ${isoTime(state.lastCheck) ?? 'never'}, latency ${state.latencyMs ?? '-'} ms)`);
@@ -107,7 +109,7 @@ export function monitorCommands(program: Command, run: Run): void {
           data: o.data === undefined ? m.data : parseJsonOption(o.data, '--data'),
           reactions: o.reactions ?? m.reactions, zones: o.zones ?? m.zones, quorum: o.quorum ?? m.quorum,
         });
-        if (o.json) printJson({ ...updated, data: maskSecrets(updated.data) });
+        if (o.json) printJson(await shownRecord(ctx, updated, false));
         else console.log(`updated ${id}`);
       }),
     );
@@ -136,7 +138,7 @@ export function reactionCommands(program: Command, run: Run): void {
     .requiredOption('--rtype <rtype>', 'reaction module, e.g. webhook or log (see "cloudroutes modules")')
     .option('--trigger <n>', 'consecutive failed results before it runs on failure', intOption('--trigger', 1), 1)
     .option('--frequency <duration>', 'least time between two runs for the same monitor, e.g. 5m (at most 30d)', '0')
-    .addOption(new Option('--call-on <status>', 'which results it runs on').choices(['failed', 'healthy', 'both']).default('failed'))
+    .addOption(new Option('--call-on <status>', 'which results it runs on').choices(CALL_ON_VALUES).default('failed'))
     .option('--once', 'run at most once per episode (a stretch of the same status)')
     .option('--data <json>', "the reaction's data as JSON", '{}')
     .option('--json', 'print {"id": ...}')
@@ -159,7 +161,7 @@ export function reactionCommands(program: Command, run: Run): void {
     .action((o) =>
       run(async (ctx) => {
         const reactions = await (await ctx.store()).listReactions();
-        if (o.json) return printJson(reactions.map((r) => ({ ...r, data: maskSecrets(r.data) })));
+        if (o.json) return printJson(await Promise.all(reactions.map((r) => shownRecord(ctx, r, false))));
         printTable(['ID', 'NAME', 'RTYPE', 'CALL-ON', 'TRIGGER', 'FREQUENCY', 'ONCE'],
           reactions.map((r) => [r.id, r.name, r.rtype, r.callOn, r.trigger, formatDuration(r.frequency), r.once ? 'yes' : 'no']));
       }),
@@ -171,11 +173,12 @@ export function reactionCommands(program: Command, run: Run): void {
     .option('--json', 'print one JSON object')
     .action((id: string, o) =>
       run(async (ctx) => {
-        const r = await (await ctx.store()).getReaction(id);
-        if (!r) throw errors.noSuchReaction(id);
-        if (o.json) return printJson({ ...r, data: maskSecrets(r.data) });
+        const stored = await (await ctx.store()).getReaction(id);
+        if (!stored) throw errors.noSuchReaction(id);
+        const r = await shownRecord(ctx, stored, false);
+        if (o.json) return printJson(r);
         console.log(`${r.id}  ${r.name}\n  rtype     ${r.rtype}\n  call-on   ${r.callOn} (trigger ${r.trigger}, frequency ${formatDuration(r.frequency)}${r.once ? ', once per episode' : ''})`);
-        console.log(`  data      ${JSON.stringify(maskSecrets(r.data))}`);
+        console.log(`  data      ${JSON.stringify(r.data)}`);
       }),
     );
 
@@ -186,7 +189,7 @@ export function reactionCommands(program: Command, run: Run): void {
     .option('--rtype <rtype>', 'reaction module (give its --data too)')
     .option('--trigger <n>', 'consecutive failed results before it runs on failure', intOption('--trigger', 1))
     .option('--frequency <duration>', 'least time between two runs for the same monitor, e.g. 5m (at most 30d)')
-    .addOption(new Option('--call-on <status>', 'which results it runs on').choices(['failed', 'healthy', 'both']))
+    .addOption(new Option('--call-on <status>', 'which results it runs on').choices(CALL_ON_VALUES))
     .option('--once', 'run at most once per episode')
     .option('--no-once', 'run whenever its rules hold')
     .option('--data <json>', 'the reaction\'s whole data as JSON; a secret field given as "(secret)" keeps its value')
@@ -199,7 +202,7 @@ export function reactionCommands(program: Command, run: Run): void {
           name: o.name ?? r.name, rtype: o.rtype ?? r.rtype, trigger: o.trigger ?? r.trigger, frequency: o.frequency ?? r.frequency,
           callOn: o.callOn ?? r.callOn, once: o.once ?? r.once, data: o.data === undefined ? r.data : parseJsonOption(o.data, '--data'),
         });
-        if (o.json) printJson({ ...updated, data: maskSecrets(updated.data) });
+        if (o.json) printJson(await shownRecord(ctx, updated, false));
         else console.log(`updated ${id}`);
       }),
     );

@@ -152,7 +152,7 @@ export function processCommands(program: Command): void {
             reactionTimeoutMs: envInt('CLOUDROUTES_REACTION_TIMEOUT_MS', 30_000, 1),
             maxRunningPerType: envInt('CLOUDROUTES_REACTION_CONCURRENCY', SINK_MAX_RUNNING_PER_TYPE, 1),
             claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) }, metrics,
-            allowCommands: o.allowCommands === true || allowCommandsFromEnv(),
+            allowCommands: o.allowCommands === true || allowCommandsFromEnv(), backlogMax: s.backlogMax,
           });
           return { stop: async () => { await sink.stop(); await store.close(); } };
         }));

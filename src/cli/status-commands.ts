@@ -1,5 +1,6 @@
 /** `cloudroutes status`, `check`, `stats` and `modules`. */
 import type { Command } from 'commander';
+import { backlogWarnings, readBacklog, storeDownMessage } from '../core/backlog.js';
 import type { Histogram } from '../core/histogram.js';
 import { keys, lagKey, startLagKey } from '../core/keys.js';
 import { formatDuration } from '../core/duration.js';
@@ -70,7 +71,7 @@ export function statusCommands(program: Command, run: Run): void {
 
   program
     .command('stats')
-    .description("the zone's counters (checks, reactions, bad messages dropped), schedule lag, and processes whose heartbeat stopped")
+    .description("the zone's counters (checks, reactions, bad messages dropped), schedule lag, the backlog waiting for the store of record, and processes whose heartbeat stopped")
     .option('--json', 'print one JSON object')
     .action((o) =>
       run(async (ctx) => {
@@ -80,8 +81,9 @@ export function statusCommands(program: Command, run: Run): void {
         const startLag = await readLagHash(redis, startLagKey(ctx.settings.zone));
         const schedule = await redis.zcard(keys(ctx.settings.zone).schedule);
         const gone = (await readProcesses(redis, ctx.settings.zone)).processes.filter((p) => p.state === 'gone');
+        const backlog = await readBacklog(redis, ctx.settings.zone, ctx.settings.backlogMax);
         const out = {
-          zone: ctx.settings.zone, scheduled: schedule,
+          zone: ctx.settings.zone, scheduled: schedule, backlog, warnings: backlogWarnings(backlog),
           gone: gone.map((p) => ({ kind: p.kind, id: p.id, host: p.host, pid: p.pid, lastSeen: p.lastSeen, ageMs: p.ageMs })),
           counters: Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, Number(v)]).sort()),
           lag: summary(lag),
@@ -94,6 +96,16 @@ export function statusCommands(program: Command, run: Run): void {
         if (gone.length) {
           console.log(`gone: ${gone.map((p) => `${p.kind} ${p.host} pid ${p.pid} (no heartbeat for ${formatDuration(Math.round(p.ageMs / 1000))})`).join(', ')}; "cloudroutes cluster" lists the zone's processes`);
         }
+        const cap = backlog.cap > 0 ? `of at most ${backlog.cap.toLocaleString('en-US')} (CLOUDROUTES_BACKLOG_MAX)` : '(no CLOUDROUTES_BACKLOG_MAX)';
+        console.log(`backlog waiting for the store of record: ${backlog.history.waiting} history entries ${cap}, ${backlog.events.waiting} events`);
+        const down = storeDownMessage(backlog);
+        if (down) console.log(`warning: ${down}`);
+        for (const w of out.warnings) console.log(`warning: ${w}`);
+        const dead = backlog.history.deadLetters + backlog.events.deadLetters;
+        const deadHint = dead > 0 ? ' ("cloudroutes backlog list" shows them, "cloudroutes backlog retry" writes them again)' : '';
+        console.log(`dead letters (records the store of record refused): ${backlog.history.deadLetters} history entries, ${backlog.events.deadLetters} events${deadHint}`);
+        const trimmed = out.counters['bridge.history_trimmed'] ?? 0;
+        if (trimmed > 0) console.log(`${trimmed} history entries were trimmed unstored past CLOUDROUTES_BACKLOG_MAX`);
         const expired = out.counters['broker.jobs_expired'] ?? 0;
         const full = out.counters['broker.jobs_dropped_queue_full'] ?? 0;
         if (expired + full > 0) {

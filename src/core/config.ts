@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { errors } from './errors.js';
+import { PLAIN_NAME } from './limits.js';
 import { sentinelUrlFromSettings } from './redis-sentinel.js';
 
 export interface BrokerPorts {
@@ -21,7 +22,12 @@ export interface Settings {
   checksPath: string[];
   actionsPath: string[];
   dataDir: string;
+  /** Most history entries a stream keeps waiting for the store of record (CLOUDROUTES_BACKLOG_MAX); 0: no limit. */
+  backlogMax: number;
 }
+
+/** CLOUDROUTES_BACKLOG_MAX's default: about 1 GB of Redis memory (see the README). */
+export const DEFAULT_BACKLOG_MAX = 5_000_000;
 
 /** Where `cloudroutes dev` records the Redis it started, so a CLI in another terminal finds it. */
 export function devStatePath(dataDir: string): string {
@@ -48,13 +54,18 @@ function int(name: string, value: string | undefined, fallback: number): number 
   return n;
 }
 
-const ZONE = /^[a-z0-9][a-z0-9-]*$/;
+function backlogMax(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_BACKLOG_MAX;
+  const n = Number(value.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < 0) throw errors.badSetting('CLOUDROUTES_BACKLOG_MAX', value, 'expected a whole number of history entries per stream (0: no limit)');
+  return n;
+}
 
 /** Reads settings from `env` (default process.env). */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const dataDir = resolve(env.CLOUDROUTES_DATA_DIR || 'data');
   const zone = env.CLOUDROUTES_ZONE || 'default';
-  if (!ZONE.test(zone)) throw errors.badSetting('CLOUDROUTES_ZONE', zone, 'use lowercase letters, digits and dashes');
+  if (!PLAIN_NAME.test(zone)) throw errors.badSetting('CLOUDROUTES_ZONE', zone, 'use lowercase letters, digits and dashes');
   const base = int('CLOUDROUTES_BROKER_PORT_BASE', env.CLOUDROUTES_BROKER_PORT_BASE, 5555);
   const store = env.CLOUDROUTES_STORE || `sqlite:${resolve(dataDir, 'cloudroutes.db')}`;
   if (!/^(sqlite:|rethinkdb:\/\/)/.test(store)) {
@@ -71,6 +82,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     checksPath: split(env.CLOUDROUTES_CHECKS_PATH),
     actionsPath: split(env.CLOUDROUTES_ACTIONS_PATH),
     dataDir,
+    backlogMax: backlogMax(env.CLOUDROUTES_BACKLOG_MAX),
   };
 }
 

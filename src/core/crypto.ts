@@ -2,7 +2,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { errors } from './errors.js';
+import { errors, type CloudRoutesError } from './errors.js';
 import { secretFields } from './schema.js';
 import { secretAad, type SecretOwner } from './secret-binding.js';
 import type { FieldSchema } from './types.js';
@@ -15,30 +15,39 @@ export function secretKeyPath(dataDir: string): string {
   return resolve(dataDir, 'secret.key');
 }
 
-/** The 32-byte key in file `path` (64 hex characters, as `cloudroutes dev` writes it); `what` names it in errors. */
-export function readKeyFile(path: string, what: string): Buffer {
-  let hex: string;
-  try {
-    hex = readFileSync(path, 'utf8').trim();
-  } catch (err) {
-    throw errors.badSetting(what, path, `a readable file holding the key (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw errors.badSetting(what, path, 'a file holding 64 hex characters (32 bytes)');
+const KEY_HEX = /^[0-9a-fA-F]{64}$/;
+
+/** The 32-byte key that `hex` spells; `refused` turns the expected shape into the caller's catalogue error. */
+function parseKey(hex: string, refused: (expected: string) => CloudRoutesError): Buffer {
+  if (!KEY_HEX.test(hex)) throw refused('64 hex characters (32 bytes)');
   return Buffer.from(hex, 'hex');
 }
 
-/** The 32-byte key from the setting (64 hex chars), or from the data dir's key file, or undefined. */
-export function resolveSecretKey(setting: string | undefined, dataDir: string): Buffer | undefined {
-  let hex = setting;
-  if (!hex) {
-    try {
-      hex = readFileSync(secretKeyPath(dataDir), 'utf8').trim();
-    } catch {
-      return undefined;
-    }
+/** The text of key file `path` without surrounding white space, or undefined when there is no such file. */
+function keyFileText(path: string, unreadable: (reason: string) => CloudRoutesError): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw unreadable(code ?? (err as Error).message);
   }
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw errors.secretKey('must be 64 hex characters (32 bytes)');
-  return Buffer.from(hex, 'hex');
+}
+
+/** The 32-byte key in file `path` (64 hex characters, as `cloudroutes dev` writes it); `what` names it in errors. */
+export function readKeyFile(path: string, what: string): Buffer {
+  const unreadable = (reason: string) => errors.badSetting(what, path, `a readable file holding the key (${reason})`);
+  const hex = keyFileText(path, unreadable);
+  if (hex === undefined) throw unreadable('ENOENT');
+  return parseKey(hex, (expected) => errors.badSetting(what, path, `a file holding ${expected}`));
+}
+
+/** The 32-byte key from the setting (64 hex chars), or from the data dir's key file, or undefined when neither is there. */
+export function resolveSecretKey(setting: string | undefined, dataDir: string): Buffer | undefined {
+  if (setting) return parseKey(setting, (expected) => errors.secretKey(`must be ${expected}`));
+  const path = secretKeyPath(dataDir);
+  const hex = keyFileText(path, (reason) => errors.secretKey(`is not set, and its key file ${path} cannot be read (${reason})`));
+  return hex === undefined ? undefined : parseKey(hex, (expected) => errors.secretKey(`is not set, and its key file ${path} does not hold ${expected}`));
 }
 
 /** Whether `value` is a stored ciphertext, v1 (no associated data) or v2 (bound to its record, field and destination). */
@@ -53,21 +62,6 @@ export function isV1(value: unknown): value is string {
 
 /** How a stored secret is shown to people and API clients; sent back in an edit, it keeps the stored value. */
 export const SECRET_MASK = '(secret)';
-
-/** A copy of `data` with encrypted values shown as SECRET_MASK rather than as ciphertext. */
-export function maskSecrets(data: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, isEncrypted(v) ? SECRET_MASK : v]));
-}
-
-/**
- * Data as an API key may see it: the fields named in `secret` and any encrypted value shown as SECRET_MASK to a
- * read-write key, and left out altogether for a read-only one.
- */
-export function shownData(data: Record<string, unknown>, secret: readonly string[], readOnly: boolean): Record<string, unknown> {
-  const hidden = ([k, v]: [string, unknown]) => secret.includes(k) || isEncrypted(v);
-  if (readOnly) return Object.fromEntries(Object.entries(data).filter((e) => !hidden(e)));
-  return Object.fromEntries(Object.entries(data).map((e) => [e[0], hidden(e) ? SECRET_MASK : e[1]]));
-}
 
 /** Encrypts `value` as enc:v2 bound to `aad` (see core/secret-binding secretAad). */
 export function encryptValue(key: Buffer, value: unknown, aad: string): string {

@@ -2,7 +2,7 @@
  * The one catalogue of CloudRoutes errors: a stable code, a message naming what is wrong and what to do, the input
  * field at fault when there is one, and the HTTP status the web answers with.
  */
-import { intervalProblem } from './limits.js';
+import { PLAIN_NAME, intervalProblem } from './limits.js';
 
 export type ErrorCode =
   | 'CR_COMMANDS_NOT_ALLOWED'
@@ -36,6 +36,8 @@ export type ErrorCode =
   | 'CR_BAD_DOCUMENT'
   | 'CR_SECRET_KEY'
   | 'CR_STORE'
+  | 'CR_STORE_REFUSED'
+  | 'CR_CONFIRM'
   | 'CR_REDIS_MISSING'
   | 'CR_BAD_MESSAGE'
   | 'CR_MAIN_LOOP_ENDED'
@@ -148,6 +150,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CR_SSH: 502,
   CR_REMOTE_COMMAND: 502,
   CR_STORE: 503,
+  // The store is up but will not take this record (a constraint, a value it cannot hold).
+  CR_STORE_REFUSED: 422,
+  CR_CONFIRM: 400,
   CR_BUSY: 503,
   CR_FILE_LOCKED: 503,
   CR_REDIS_UNREACHABLE: 503,
@@ -208,7 +213,7 @@ export const errors = {
     new CloudRoutesError('CR_REMOTE_COMMAND', stderr || `${command} exited with status ${code}`, false),
   remoteOutput: (what: string, text: string) => new CloudRoutesError('CR_REMOTE_COMMAND', `${what}: ${text}`, false),
   badModuleName: (kind: string, name: string) =>
-    new CloudRoutesError('CR_BAD_MODULE_NAME', `${kind} name "${name}" is not a plain module name: use lowercase letters, digits and dashes (^[a-z0-9][a-z0-9-]*$)`),
+    new CloudRoutesError('CR_BAD_MODULE_NAME', `${kind} name "${name}" is not a plain module name: use lowercase letters, digits and dashes (${PLAIN_NAME.source})`),
   moduleNotFound: (kind: string, name: string, searched: string[]) =>
     new CloudRoutesError('CR_MODULE_NOT_FOUND', `${kind} "${name}" is not installed (looked in ${searched.join(', ')}); run "cloudroutes modules" to list the installed ones`),
   moduleInvalid: (kind: string, name: string, reason: string) =>
@@ -234,6 +239,9 @@ export const errors = {
   secretKey: (reason: string) =>
     new CloudRoutesError('CR_SECRET_KEY', `CLOUDROUTES_SECRET_KEY ${reason}; set it to 64 hex characters (e.g. the output of "openssl rand -hex 32")`, false),
   store: (reason: string) => new CloudRoutesError('CR_STORE', `store of record: ${reason}`, false),
+  storeRefused: (reason: string) =>
+    new CloudRoutesError('CR_STORE_REFUSED', `store of record refused the record: ${reason}; the store is up and the record itself is at fault: fix the cause (a constraint, a value the store cannot hold) and write it again`, false),
+  confirmNeeded: (what: string) => new CloudRoutesError('CR_CONFIRM', `${what}: nothing was deleted; run it again with --yes to confirm`),
   redisMissing: () =>
     new CloudRoutesError('CR_REDIS_MISSING', 'no Redis: REDIS_URL is not set and no redis-server is on PATH; install Redis (Debian: apt-get install redis-server) or set REDIS_URL=redis://host:6379', false),
   mainLoopEnded: (proc: string, loop: string, reason: string) =>

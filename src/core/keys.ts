@@ -26,6 +26,11 @@ export interface Keys {
   events: string;
   /** STRING: JSON {up, since, error?}: whether the bridge can write to the store of record. */
   storeHealth: string;
+  /**
+   * STREAM of the entries of `stream` (history or events) the store of record refused: the entry's own fields
+   * and `entryId` (its id in `stream`, which its record's id is made of), `error`, `failedAt` (ms).
+   */
+  deadLetters(stream: 'history' | 'events'): string;
   /** HASH: counters (bad messages, check outcomes, reaction outcomes) summed over processes. */
   counters: string;
   /** HASH: process id (host:pid:start) -> JSON of its heartbeat (kind, host, pid, version, started, intervalMs, concurrency). */
@@ -56,6 +61,7 @@ export function keys(zone: string): Keys {
     storeHealth: `${p}store-health`,
     processes: `${p}processes`,
     processesSeen: `${p}processes-seen`,
+    deadLetters: (stream) => `${p}dead:${stream}`,
   };
 }
 

@@ -17,6 +17,8 @@ export const MAX_TIMEOUT_MS = 600_000;
 export const MAX_TRIGGER = 100_000;
 /** Longest id (monitor, reaction, zone, module name) in characters. */
 export const MAX_ID_LENGTH = 100;
+/** A plain name, as module names (ctype, rtype, a plug-in's folder) and zone names are: lowercase letters, digits and dashes. */
+export const PLAIN_NAME = /^[a-z0-9][a-z0-9-]*$/;
 /** Longest monitor or reaction name in characters. */
 export const MAX_NAME_LENGTH = 500;
 /** Longest result message in characters. */

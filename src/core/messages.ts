@@ -1,30 +1,18 @@
 /** The JSON messages on the ZeroMQ sockets, each with protocol version `v`, and their strict decoders. */
 import { CloudRoutesError } from './errors.js';
-import { dataBytes, MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_INTERVAL_S, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS, MIN_INTERVAL_S, MIN_TIMEOUT_MS } from './limits.js';
-import type { Status } from './types.js';
+import { dataBytes, MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_INTERVAL_S, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS, MIN_INTERVAL_S, MIN_TIMEOUT_MS, PLAIN_NAME } from './limits.js';
+import { STATUS_VALUES, type CheckJob, type Status } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
 
 /** control -> broker -> worker: check one monitor. Data keeps its secret fields encrypted. */
-export interface JobMessage {
+export interface JobMessage extends CheckJob {
   v: 1;
   type: 'job';
-  monitorId: string;
-  name: string;
-  ctype: string;
-  data: Record<string, unknown>;
-  timeoutMs: number;
-  zone: string;
   /** Due time in the schedule, epoch ms. */
   due: number;
   /** When the control sent it, epoch ms. */
   sent: number;
-  /**
-   * The monitor's interval in seconds and creation time (epoch ms), for checks that judge time since a signal.
-   * Required on the wire (a queued job expires after it); absent only for a check run by hand.
-   */
-  interval?: number;
-  createdAt?: number;
 }
 
 /** worker -> broker -> sink: the outcome of one job. */
@@ -81,8 +69,7 @@ export const MESSAGE_LIMITS = {
 } as const;
 
 /** The statuses a result may carry. */
-export const STATUSES: ReadonlySet<string> = new Set(['healthy', 'failed', 'unknown']);
-const PLAIN_NAME = /^[a-z0-9][a-z0-9-]*$/;
+export const STATUSES: ReadonlySet<string> = new Set(STATUS_VALUES);
 const L = MESSAGE_LIMITS;
 
 /** A check of one field: undefined when fine, else [reason, what it must be]. */
@@ -92,7 +79,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const text = (max: number, min = 0): Check => (v) =>
   typeof v !== 'string' ? ['missing_field', 'a string'] : v.length < min || v.length > max ? ['bad_value', `a string of ${min}..${max} characters`] : undefined;
 const plainName = (max: number): Check => (v) =>
-  typeof v !== 'string' ? ['missing_field', 'a string'] : v.length > max || !PLAIN_NAME.test(v) ? ['bad_value', `a plain name (^[a-z0-9][a-z0-9-]*$, at most ${max} characters)`] : undefined;
+  typeof v !== 'string' ? ['missing_field', 'a string'] : v.length > max || !PLAIN_NAME.test(v) ? ['bad_value', `a plain name (${PLAIN_NAME.source}, at most ${max} characters)`] : undefined;
 const int = (min: number, max: number): Check => (v) =>
   typeof v !== 'number' ? ['missing_field', 'a number'] : !Number.isInteger(v) || v < min || v > max ? ['bad_value', `an integer ${min}..${max}`] : undefined;
 const stamp: Check = (v, now) => {

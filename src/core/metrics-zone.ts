@@ -1,6 +1,7 @@
 /** The zone's metrics as the web process's /metrics shows them, read from the zone's Redis at scrape time. */
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { readBacklog, type Backlog } from './backlog.js';
 import { errors } from './errors.js';
 import { Histogram } from './histogram.js';
 import { keys, lagKey, startLagKey } from './keys.js';
@@ -25,6 +26,7 @@ export interface ZoneSnapshot {
   startLag: Histogram;
   /** The zone's processes from their heartbeats. */
   processes: ProcessRow[];
+  backlog: Backlog;
 }
 
 const STATE_FIELDS = ['status', 'failcount', 'lastCheck', 'latencyMs'] as const;
@@ -34,7 +36,8 @@ const num = (v: string | null) => (v === null || v === '' ? null : Number(v));
 export class ZoneReader {
   private cached: { at: number; snap: Promise<ZoneSnapshot> } | undefined;
 
-  constructor(private readonly redis: Redis, readonly zone: string, private readonly ttlMs = 1000, private readonly timeoutMs = 2000) {}
+  /** `backlogMax`: CLOUDROUTES_BACKLOG_MAX, which the backlog's fill is measured against. */
+  constructor(private readonly redis: Redis, readonly zone: string, private readonly backlogMax: number, private readonly ttlMs = 1000, private readonly timeoutMs = 2000) {}
 
   /** The snapshot, shared by every scrape within `ttlMs`; rejects when Redis is not connected or too slow. */
   read(): Promise<ZoneSnapshot> {
@@ -56,9 +59,10 @@ export class ZoneReader {
     const p = `cr:${this.zone}:`;
     // SORT ... GET reads every monitor's config and state fields in one command.
     const gets = ['#', `${p}monitor:*`, ...STATE_FIELDS.map((f) => `${p}state:*->${f}`)].flatMap((g) => ['GET', g]);
-    const [replies, seen] = await within(Promise.all([
+    const [replies, seen, backlog] = await within(Promise.all([
       this.redis.pipeline().sort(k.monitors, 'BY', 'nosort', ...gets).hgetall(k.counters).hgetall(lagKey(this.zone)).hgetall(startLagKey(this.zone)).exec(),
       readProcesses(this.redis, this.zone),
+      readBacklog(this.redis, this.zone, this.backlogMax),
     ]), this.timeoutMs, 'Redis');
     for (const [err] of replies ?? []) if (err) throw err;
     const [[, rows], [, counters], [, lagHash], [, startLagHash]] = replies as [
@@ -81,7 +85,7 @@ export class ZoneReader {
     lag.merge(lagHash);
     const startLag = new Histogram();
     startLag.merge(startLagHash);
-    return { monitors, counters, lag, startLag, processes: seen.processes };
+    return { monitors, counters, lag, startLag, processes: seen.processes, backlog };
   }
 }
 
@@ -166,6 +170,24 @@ export function registerZoneMetrics(registry: Registry, reader: ZoneReader, opts
   scrapeMetric(registry, 'cloudroutes_process_last_seen_age_seconds', "Time since each of the zone's processes last sent its heartbeat (Redis clock)", 'gauge', async () => {
     const s = await snap();
     return (s?.processes ?? []).map((p) => ({ labels: { zone: reader.zone, kind: p.kind, id: p.id, host: p.host, version: p.version }, value: p.ageMs / 1000 }));
+  });
+  const perStream = (value: (b: Backlog, stream: 'history' | 'events') => number) => async (): Promise<Sample[]> => {
+    const s = await snap();
+    return s ? (['history', 'events'] as const).map((stream) => ({ labels: { stream }, value: value(s.backlog, stream) })) : [];
+  };
+  scrapeMetric(registry, 'cloudroutes_zone_backlog_entries', "Entries in the zone's Redis streams waiting for the store of record, by stream", 'gauge',
+    perStream((b, stream) => b[stream].waiting));
+  scrapeMetric(registry, 'cloudroutes_zone_backlog_fill_ratio', 'Entries waiting over CLOUDROUTES_BACKLOG_MAX, by stream (0 without a cap): past 1 the oldest history is trimmed (events never are); warn at 0.5 and 0.9', 'gauge',
+    perStream((b, stream) => b[stream].fill));
+  scrapeMetric(registry, 'cloudroutes_zone_backlog_max', 'CLOUDROUTES_BACKLOG_MAX: history entries kept waiting for the store of record at most (0: no limit)', 'gauge', async () => {
+    const s = await snap();
+    return s ? [{ value: s.backlog.cap }] : [];
+  });
+  scrapeMetric(registry, 'cloudroutes_zone_dead_letters', 'Entries the store of record refused, set aside ("cloudroutes backlog list"), by stream', 'gauge',
+    perStream((b, stream) => b[stream].deadLetters));
+  scrapeMetric(registry, 'cloudroutes_zone_store_up', "1 while the zone's bridge can write to the store of record, 0 while it cannot (as the bridge last said)", 'gauge', async () => {
+    const s = await snap();
+    return s ? [{ value: s.backlog.store?.up === false ? 0 : 1 }] : [];
   });
   scrapeMetric(registry, 'cloudroutes_zone_schedule_lag_max_seconds', "Largest schedule lag seen by the zone's controls", 'gauge', async () => {
     const s = await snap();

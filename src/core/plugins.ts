@@ -3,11 +3,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { errors } from './errors.js';
+import { PLAIN_NAME } from './limits.js';
 import { fieldProblems, schemaProblem } from './schema.js';
 import type { CheckModule, PluginMeta, ReactionModule } from './types.js';
 import { enableTypeScript } from './typescript-modules.js';
-
-export const MODULE_NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 export type PluginKind = 'check' | 'reaction';
 
@@ -31,7 +30,7 @@ export class PluginLoader<M extends CheckModule | ReactionModule> {
 
   /** Loads module `name`; refuses names that are not plain module names before touching any file. */
   load(name: string): Promise<M> {
-    if (typeof name !== 'string' || !MODULE_NAME.test(name)) return Promise.reject(errors.badModuleName(this.kind, String(name)));
+    if (typeof name !== 'string' || !PLAIN_NAME.test(name)) return Promise.reject(errors.badModuleName(this.kind, String(name)));
     let loaded = this.cache.get(name);
     if (!loaded) {
       loaded = this.importModule(name);
@@ -55,7 +54,7 @@ export class PluginLoader<M extends CheckModule | ReactionModule> {
     for (const dir of this.dirs) {
       if (!existsSync(dir)) continue;
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        if (entry.isDirectory() && MODULE_NAME.test(entry.name) && this.entryFile(dir, entry.name)) names.add(entry.name);
+        if (entry.isDirectory() && PLAIN_NAME.test(entry.name) && this.entryFile(dir, entry.name)) names.add(entry.name);
       }
     }
     return [...names].sort();

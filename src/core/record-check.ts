@@ -5,13 +5,11 @@
 import { CloudRoutesError, errors } from './errors.js';
 import {
   MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REACTIONS, MAX_TRIGGER, MAX_ZONES,
-  dataBytes, frequencyProblem, intervalProblem, timeoutProblem,
+  PLAIN_NAME, dataBytes, frequencyProblem, intervalProblem, timeoutProblem,
 } from './limits.js';
-import { MODULE_NAME } from './plugins.js';
+import { CALL_ON_VALUES } from './types.js';
 
-/** Zone names: lowercase letters, digits and dashes. */
-export const ZONE_NAME = /^[a-z0-9][a-z0-9-]*$/;
-const CALL_ON = new Set(['failed', 'healthy', 'both']);
+const CALL_ON: ReadonlySet<string> = new Set(CALL_ON_VALUES);
 
 /** A stored record's fields as read back, of any type. */
 type Loose = Record<string, unknown>;
@@ -31,7 +29,7 @@ function commonError(kind: 'monitor' | 'reaction', r: Loose, typeField: 'ctype' 
     return at(errors.badSetting(`${kind} name`, String(r.name ?? '').slice(0, 200), `a non-empty name of at most ${MAX_NAME_LENGTH} characters`), 'name');
   }
   const type = r[typeField];
-  if (typeof type !== 'string' || type.length > MAX_ID_LENGTH || !MODULE_NAME.test(type)) {
+  if (typeof type !== 'string' || type.length > MAX_ID_LENGTH || !PLAIN_NAME.test(type)) {
     return at(errors.badModuleName(kind === 'monitor' ? 'check' : 'reaction', String(type).slice(0, 200)), typeField);
   }
   const what = `${kind === 'monitor' ? 'check' : 'reaction'} "${type}"`;
@@ -59,7 +57,7 @@ export function monitorRecordError(m: Loose): CloudRoutesError | undefined {
     return at(errors.badSetting('zones', JSON.stringify(zones).slice(0, 200), `a list of at most ${MAX_ZONES} zone names`), 'zones');
   }
   for (const z of zones) {
-    if (typeof z !== 'string' || z.length > MAX_ID_LENGTH || !ZONE_NAME.test(z)) {
+    if (typeof z !== 'string' || z.length > MAX_ID_LENGTH || !PLAIN_NAME.test(z)) {
       return at(errors.badSetting('zones', String(z).slice(0, 200), `zone names use lowercase letters, digits and dashes, at most ${MAX_ID_LENGTH} characters`), 'zones');
     }
   }

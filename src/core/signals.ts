@@ -4,6 +4,7 @@
  */
 import type { Redis, Result } from 'ioredis';
 import { keys } from './keys.js';
+import { STATUSES } from './messages.js';
 import type { Monitor, Signal, Status } from './types.js';
 
 declare module 'ioredis' {
@@ -13,7 +14,6 @@ declare module 'ioredis' {
   }
 }
 
-const STATUSES = new Set<Status>(['healthy', 'failed', 'unknown']);
 
 /** Shortest time a signal is kept; a monitor removed meanwhile leaves its signal to expire. */
 export const SIGNAL_MIN_TTL_S = 30 * 86_400;
@@ -23,7 +23,7 @@ export function parseSignal(json: string | null): Signal | null {
   if (!json) return null;
   try {
     const s = JSON.parse(json) as Partial<Signal>;
-    if (typeof s.at !== 'number' || !STATUSES.has(s.status as Status)) return null;
+    if (typeof s.at !== 'number' || !STATUSES.has(s.status as string)) return null;
     return { at: s.at, status: s.status as Status, ...(typeof s.message === 'string' && s.message ? { message: s.message } : {}) };
   } catch {
     return null;

@@ -1,8 +1,12 @@
 /** Shared shapes of CloudRoutes: configuration records, check results and reaction events. */
 import type { Logger } from 'pino';
 
-export type Status = 'healthy' | 'failed' | 'unknown';
-export type CallOn = 'failed' | 'healthy' | 'both';
+/** Every status a result may carry: one list for the decoders, the API schemas and the CLI. */
+export const STATUS_VALUES = ['healthy', 'failed', 'unknown'] as const;
+export type Status = (typeof STATUS_VALUES)[number];
+/** Which results a reaction runs on. */
+export const CALL_ON_VALUES = ['failed', 'healthy', 'both'] as const;
+export type CallOn = (typeof CALL_ON_VALUES)[number];
 
 /** A monitor as stored in the store of record and in Redis (secret fields encrypted). */
 export interface Monitor {
@@ -59,7 +63,10 @@ export interface CheckJob {
   data: Record<string, unknown>;
   timeoutMs: number;
   zone: string;
-  /** The monitor's interval in seconds (absent when run by hand with `cloudroutes check`). */
+  /**
+   * The monitor's interval in seconds, for checks that judge time since a signal. Required in a job message (a
+   * queued job expires after it); absent only when run by hand with `cloudroutes check`.
+   */
   interval?: number;
   /** When the monitor was created, epoch ms (absent when run by hand). */
   createdAt?: number;
@@ -80,7 +87,9 @@ export interface CheckContext {
   lastSignal?(): Promise<Signal | null>;
 }
 
-export type ReactionOutcome = 'ran' | 'failed' | 'skipped';
+/** Every outcome of a reaction run. */
+export const OUTCOME_VALUES = ['ran', 'failed', 'skipped'] as const;
+export type ReactionOutcome = (typeof OUTCOME_VALUES)[number];
 
 /** What a reaction receives when it runs (reaction data already decrypted). */
 export interface ReactionEvent {

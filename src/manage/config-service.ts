@@ -37,6 +37,12 @@ export type MonitorFields = Omit<Monitor, 'id' | 'createdAt' | 'updatedAt'>;
 /** A reaction's configuration as stored, without its id and times. */
 export type ReactionFields = Omit<Reaction, 'id' | 'createdAt' | 'updatedAt'>;
 
+/** `fields` as record `id`, updated now and created when `existing` was (or now). */
+function stamped<F extends object>(id: string, fields: F, existing?: { createdAt: number }): F & { id: string; createdAt: number; updatedAt: number } {
+  const now = Date.now();
+  return { id, ...fields, createdAt: existing?.createdAt ?? now, updatedAt: now };
+}
+
 export interface MonitorCheck {
   /** The monitor's id (new or existing), for modules that complete their data with it. */
   id: string;
@@ -151,8 +157,7 @@ export class ConfigService {
 
   /** Stores checked fields as monitor `id`; `existing` keeps its creation time. */
   async saveMonitor(id: string, fields: MonitorFields, existing?: Monitor): Promise<Monitor> {
-    const now = Date.now();
-    const monitor: Monitor = { id, ...fields, createdAt: existing?.createdAt ?? now, updatedAt: now };
+    const monitor: Monitor = stamped(id, fields, existing);
     await this.store.putMonitor(monitor);
     return monitor;
   }
@@ -172,8 +177,7 @@ export class ConfigService {
 
   /** Stores checked fields as reaction `id`; `existing` keeps its creation time. */
   async saveReaction(id: string, fields: ReactionFields, existing?: Reaction): Promise<Reaction> {
-    const now = Date.now();
-    const reaction: Reaction = { id, ...fields, createdAt: existing?.createdAt ?? now, updatedAt: now };
+    const reaction: Reaction = stamped(id, fields, existing);
     await this.store.putReaction(reaction);
     return reaction;
   }

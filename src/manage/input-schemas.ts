@@ -4,6 +4,7 @@
  * Written in the subset OpenAPI 3.0 shares with JSON Schema, so the API's OpenAPI document can show them.
  */
 import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REACTIONS, MAX_ZONES } from '../core/limits.js';
+import { CALL_ON_VALUES } from '../core/types.js';
 
 const duration = (description: string) => ({
   anyOf: [{ type: 'string', maxLength: 32 }, { type: 'number' }],
@@ -40,7 +41,7 @@ export const reactionInputSchema = {
     rtype: { type: 'string', maxLength: MAX_ID_LENGTH, description: 'reaction module, e.g. webhook' },
     trigger: { type: 'integer', minimum: 1, description: 'consecutive failed results before it runs on failure (default 1)' },
     frequency: duration('least time between two runs for the same monitor, e.g. 5m (default 0, at most 30d)'),
-    callOn: { type: 'string', enum: ['failed', 'healthy', 'both'], description: 'which results it runs on (default failed)' },
+    callOn: { type: 'string', enum: CALL_ON_VALUES, description: 'which results it runs on (default failed)' },
     once: { type: 'boolean', description: 'run at most once per episode (default false)' },
     data: data('reaction'),
   },

@@ -1,9 +1,9 @@
 /** Runs one reaction module under a timeout; a throw or a hang is a `failed` outcome, never an escape. */
 import type { Logger } from 'pino';
 import { decryptFields } from '../core/crypto.js';
-import type { ReactionEvent, ReactionModule, ReactionOutcome } from '../core/types.js';
+import { OUTCOME_VALUES, type ReactionEvent, type ReactionModule, type ReactionOutcome } from '../core/types.js';
 
-const OUTCOMES = new Set(['ran', 'failed', 'skipped']);
+const OUTCOMES: ReadonlySet<string> = new Set(OUTCOME_VALUES);
 
 export interface ReactionRun {
   outcome: ReactionOutcome;

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { RedisKnownHosts, useKnownHosts } from '../core/ssh-known-hosts.js';
 import type { Registry } from 'prom-client';
+import { DEFAULT_BACKLOG_MAX } from '../core/config.js';
 import { Counters } from '../core/counters.js';
 import { keys, RESULTS_GROUP } from '../core/keys.js';
 import { sinkMetrics } from '../core/metrics-process.js';
@@ -47,6 +48,8 @@ export interface SinkOptions {
   onLoopEnded?: LoopEnded;
   /** Run reactions that run commands (--allow-commands); without it each such run is recorded failed, not run. */
   allowCommands?: boolean;
+  /** Most history entries kept waiting for the store of record, the oldest trimmed past it (default 5,000,000; 0: no limit). */
+  backlogMax?: number;
 }
 
 export interface Sink {
@@ -74,6 +77,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const claims = opts.claims;
   const timeoutMs = opts.reactionTimeoutMs ?? 30_000;
   const runner = new ReactionRunner({ perType: opts.maxRunningPerType ?? SINK_MAX_RUNNING_PER_TYPE, queuedPerType: opts.maxQueuedPerType ?? 1000 });
+  const backlogMax = opts.backlogMax ?? DEFAULT_BACKLOG_MAX;
   const refusals = new Refusals(counters, logger);
   const consumer = opts.consumer ?? `${hostname()}:${process.pid}`;
   const reader = new ResultReader(redis, { stream: k.results, group: RESULTS_GROUP, consumer, logger, claimIdleMs: opts.claimIdleMs });
@@ -141,9 +145,9 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   /** Runs the recordResult script for one result (acknowledging its entry); called as results arrive, so the scripts go out pipelined. */
   const record = (res: ResultMessage, entryId: string) =>
     redis.recordResult(
-      k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId), k.views(res.monitorId), k.results,
+      k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId), k.views(res.monitorId), k.counters, k.results,
       res.monitorId, res.zone, res.status, res.message, res.latencyMs === null ? '' : String(res.latencyMs), res.checkedAt, res.due,
-      storeDown ? '1' : '', RESULTS_GROUP, entryId,
+      storeDown ? '1' : '', backlogMax, RESULTS_GROUP, entryId,
     );
 
   const handle = async (res: ResultMessage, recording: ReturnType<typeof record>) => {

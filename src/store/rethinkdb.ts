@@ -222,7 +222,8 @@ export class RethinkStore implements Store {
   private async write(op: string, q: Parameters<RethinkPool['run']>[1]): Promise<WriteResult> {
     const result = (await this.pool.run(op, q)) as WriteResult;
     if (result.errors > 0) {
-      throw errors.store(`${op} on RethinkDB ${this.pool.where} failed for ${result.errors} record(s) (${result.first_error ?? 'no reason given'}); check the RethinkDB server logs`);
+      // The server answered and turned down these documents: the records are at fault, not the store.
+      throw errors.storeRefused(`${op} on RethinkDB ${this.pool.where} failed for ${result.errors} record(s) (${result.first_error ?? 'no reason given'})`);
     }
     return result;
   }

@@ -67,6 +67,13 @@ export interface SqliteOptions {
   pollMs?: number;
 }
 
+/** True when SQLite turned down the values written (a constraint, a type, a size), not the file or a lock. */
+function refusesTheRecord(code: string, err: unknown): boolean {
+  // better-sqlite3 throws TypeError or RangeError for a value it cannot bind, before SQLite sees it.
+  return code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG' || code === 'SQLITE_RANGE'
+    || err instanceof TypeError || err instanceof RangeError;
+}
+
 /** Store of record in one SQLite file; `file` may be `:memory:`. */
 export class SqliteStore implements Store {
   private db: Database.Database | undefined;
@@ -367,6 +374,11 @@ export class SqliteStore implements Store {
 
   private failure(what: string, err: unknown): Error {
     const code = (err as { code?: string }).code ?? '';
+    if (refusesTheRecord(code, err)) {
+      const e = errors.storeRefused(`${what} (SQLite file ${this.file}) failed (${code ? `${code}: ` : ''}${(err as Error).message})`);
+      (e as Error & { cause?: unknown }).cause = err;
+      return e;
+    }
     const hint = code.startsWith('SQLITE_BUSY')
       ? 'another process holds a lock on it; retry, or stop the other process'
       : code === 'SQLITE_CANTOPEN'

@@ -5,7 +5,6 @@ import { BadEntry, toEvent, toHistory } from '../../bridge/entries.js';
 import { keys } from '../../core/keys.js';
 import { fieldsToObject } from '../../core/redis.js';
 import type { EventRecord, HistoryRecord } from '../../core/types.js';
-import { secretFields } from '../../core/schema.js';
 import type { Store } from '../../store/store.js';
 import type { WebDeps } from '../deps.js';
 import { addSlot, slotsOf, type Point, type Slot } from './sparkline.js';
@@ -96,13 +95,4 @@ export async function chartSlots(store: Store | undefined, waiting: HistoryRecor
 export async function recentEvents(store: Store | undefined, waiting: EventRecord[], limit: number, monitorId?: string): Promise<EventRecord[]> {
   const stored = store ? await store.events({ monitorId, limit }).catch(() => []) : [];
   return mergeNewest(stored, waiting.filter((e) => monitorId === undefined || e.monitorId === monitorId), (e) => e.at, limit);
-}
-
-/** Field names a check or reaction module marks secret; none when the module cannot be loaded (encrypted values are still masked). */
-export async function secretsOf(loader: WebDeps['checks'] | WebDeps['actions'], name: string): Promise<string[]> {
-  try {
-    return secretFields((await loader.load(name)).meta.fields);
-  } catch {
-    return [];
-  }
 }

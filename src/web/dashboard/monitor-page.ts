@@ -1,12 +1,13 @@
 /** `/monitors/:id`: a monitor's config (secrets masked), each zone's view, its results, events and reactions. */
+import { SECRET_MASK } from '../../core/crypto.js';
 import { formatDuration } from '../../core/duration.js';
 import { keys } from '../../core/keys.js';
+import { secretsOf, shownData } from '../../core/shown-data.js';
 import type { EventRecord, Monitor, Reaction } from '../../core/types.js';
 import { readStates, readZoneViews, storeOutageNote } from '../../manage/state.js';
 import type { Store } from '../../store/store.js';
 import type { WebDeps } from '../deps.js';
-import { CHART_LIMIT, pendingEvents, pendingHistory, recentEvents, recentHistory, secretsOf, tryStore } from './data.js';
-import { SECRET_MASK, shownData } from '../../core/crypto.js';
+import { CHART_LIMIT, pendingEvents, pendingHistory, recentEvents, recentHistory, tryStore } from './data.js';
 import { ago, badge, iso, latency, when } from './format.js';
 import { html, type Html } from './html.js';
 import { chartSpan, chartZone, notesHtml, points } from './overview.js';

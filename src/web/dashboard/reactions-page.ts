@@ -1,9 +1,9 @@
 /** `/reactions`: each reaction, the monitors that use it, and its recent runs with their outcomes. */
-import { shownData } from '../../core/crypto.js';
+import { secretsOf, shownData } from '../../core/shown-data.js';
 import type { EventRecord, Monitor, Reaction } from '../../core/types.js';
 import { storeOutageNote } from '../../manage/state.js';
 import type { WebDeps } from '../deps.js';
-import { pendingEvents, recentEvents, secretsOf, tryStore } from './data.js';
+import { pendingEvents, recentEvents, tryStore } from './data.js';
 import { badge, monitorHref, when } from './format.js';
 import { html, type Html } from './html.js';
 import { notesHtml } from './overview.js';

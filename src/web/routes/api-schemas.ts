@@ -1,7 +1,8 @@
 /** Schemas of the API's answers and URL parts, shared by the route groups (and shown in /api/v1/openapi.json). */
+import { CALL_ON_VALUES, OUTCOME_VALUES, STATUS_VALUES } from '../../core/types.js';
 import { ID_PATTERN } from '../../manage/input-schemas.js';
 
-const STATUS = { type: 'string', enum: ['healthy', 'failed', 'unknown'] } as const;
+const STATUS = { type: 'string', enum: STATUS_VALUES } as const;
 const ms = (description: string) => ({ type: 'integer', description });
 const nullableMs = (description: string) => ({ type: 'integer', nullable: true, description });
 const strings = { type: 'array', items: { type: 'string' } } as const;
@@ -94,7 +95,7 @@ export const reactionSchema = {
     rtype: { type: 'string' },
     trigger: { type: 'integer' },
     frequency: { type: 'number', description: 'seconds' },
-    callOn: { type: 'string', enum: ['failed', 'healthy', 'both'] },
+    callOn: { type: 'string', enum: CALL_ON_VALUES },
     once: { type: 'boolean' },
     data: maskedData,
     createdAt: ms('epoch ms'),
@@ -131,7 +132,7 @@ export const eventSchema = {
     previousStatus: { type: 'string', nullable: true },
     failcount: { type: 'integer' },
     reactionId: { type: 'string' },
-    outcome: { type: 'string', enum: ['ran', 'failed', 'skipped'] },
+    outcome: { type: 'string', enum: OUTCOME_VALUES },
     message: { type: 'string' },
   },
 } as const;

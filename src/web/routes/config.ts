@@ -1,10 +1,11 @@
 /** /api/v1/config: the whole configuration as one YAML or JSON document, and apply of such a document. */
 import type { FastifyInstance } from 'fastify';
+import { shownRecord } from '../../core/shown-data.js';
 import { applyDocument, exportDocument, NO_SECRETS_NOTE, parseDocument, renderDocument, type DocumentFormat } from '../../manage/config-io.js';
 import { configDocumentSchema } from '../../manage/input-schemas.js';
 import { configService, type WebDeps } from '../deps.js';
 import { applyReportSchema, errorResponses } from './api-schemas.js';
-import { readOnly, shown } from './crud.js';
+import { readOnly } from './crud.js';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 const MEDIA: Record<DocumentFormat, string> = { json: 'application/json; charset=utf-8', yaml: 'application/yaml; charset=utf-8' };
@@ -33,7 +34,7 @@ export async function configRoutes(app: FastifyInstance, deps: WebDeps): Promise
     const { format } = request.query;
     const doc = await exportDocument(await deps.store());
     if (!readOnly(request)) return reply.type(MEDIA[format]).send(renderDocument(doc, format));
-    const [reactions, monitors] = await Promise.all([Promise.all(doc.reactions.map((r) => shown(deps, r, true))), Promise.all(doc.monitors.map((m) => shown(deps, m, true)))]);
+    const [reactions, monitors] = await Promise.all([Promise.all(doc.reactions.map((r) => shownRecord(deps, r, true))), Promise.all(doc.monitors.map((m) => shownRecord(deps, m, true)))]);
     return reply.type(MEDIA[format]).send(renderDocument({ ...doc, reactions, monitors }, format, NO_SECRETS_NOTE));
   });
 

@@ -1,11 +1,10 @@
 /** List, create, read, replace and remove for one kind of configuration record (monitors, reactions). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { shownData } from '../../core/crypto.js';
 import type { CloudRoutesError } from '../../core/errors.js';
+import { shownRecord } from '../../core/shown-data.js';
 import type { Monitor, Reaction } from '../../core/types.js';
 import type { ConfigService } from '../../manage/config-service.js';
 import type { Store } from '../../store/store.js';
-import { secretsOf } from '../dashboard/data.js';
 import { configService, type WebDeps } from '../deps.js';
 import { errorResponses, idParams } from './api-schemas.js';
 
@@ -34,12 +33,6 @@ export interface Resource<T extends Monitor | Reaction, I> {
   created?(record: T, request: FastifyRequest): Record<string, unknown> | undefined;
 }
 
-/** A monitor or reaction (or a document's item) as API key `readOnly` or not may see it: secret values masked, or left out for a read-only key. */
-export async function shown<T extends { data: unknown } & ({ ctype: string } | { rtype: string })>(deps: WebDeps, record: T, readOnly: boolean): Promise<T> {
-  const secret = 'ctype' in record ? await secretsOf(deps.checks, record.ctype) : await secretsOf(deps.actions, record.rtype);
-  return { ...record, data: shownData(record.data as Record<string, unknown>, secret, readOnly) };
-}
-
 /** Whether the request's API key may only read (and so sees nothing of the secrets). */
 export function readOnly(request: FastifyRequest): boolean {
   return request.apiKey?.readOnly !== false;
@@ -53,14 +46,14 @@ export function crudRoutes<T extends Monitor | Reaction, I>(app: FastifyInstance
 
   app.get(r.path, {
     schema: { summary: `List ${r.kind}s`, tags, response: { 200: { type: 'array', items: r.output }, ...errorResponses } },
-  }, async (request) => Promise.all((await r.list(await deps.store())).map((record) => shown(deps, record, readOnly(request)))));
+  }, async (request) => Promise.all((await r.list(await deps.store())).map((record) => shownRecord(deps, record, readOnly(request)))));
 
   app.post<{ Body: I }>(r.path, {
     schema: { summary: `Create a ${r.kind}`, description: 'Validated as the CLI validates; secret fields are encrypted before they are stored.', tags, body: r.input, response: { 201: r.createdOutput ?? r.output, ...errorResponses } },
   }, async (request, reply) => {
     const record = await r.add(await configService(deps), request.body as I);
     reply.code(201);
-    return { ...(await shown(deps, record, false)), ...r.created?.(record, request) };
+    return { ...(await shownRecord(deps, record, false)), ...r.created?.(record, request) };
   });
 
   app.get<ById>(`${r.path}/:id`, {
@@ -68,7 +61,7 @@ export function crudRoutes<T extends Monitor | Reaction, I>(app: FastifyInstance
   }, async (request) => {
     const record = await r.get(await deps.store(), request.params.id);
     if (!record) throw r.missing(request.params.id);
-    return { ...(await shown(deps, record, readOnly(request))), ...(await r.details?.(record)) };
+    return { ...(await shownRecord(deps, record, readOnly(request))), ...(await r.details?.(record)) };
   });
 
   app.put<ById & { Body: I }>(`${r.path}/:id`, {
@@ -76,7 +69,7 @@ export function crudRoutes<T extends Monitor | Reaction, I>(app: FastifyInstance
       summary: `Replace a ${r.kind}`, description: 'Validated like a create; keeps the id and createdAt. A secret field sent as "(secret)" keeps its stored value.',
       tags, params, body: r.input, response: { 200: r.output, ...errorResponses },
     },
-  }, async (request) => shown(deps, await r.update(await configService(deps), request.params.id, request.body as I), false));
+  }, async (request) => shownRecord(deps, await r.update(await configService(deps), request.params.id, request.body as I), false));
 
   app.delete<ById>(`${r.path}/:id`, {
     schema: { summary: `Remove a ${r.kind}`, tags, params, response: { 204: { type: 'null', description: 'removed' }, ...errorResponses } },

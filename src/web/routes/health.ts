@@ -1,9 +1,11 @@
 /**
- * GET /health: 200 when the zone's Redis and the store of record answer, results are being recorded and, in a zone
- * with monitors whose processes send heartbeats, a control, broker, worker and sink are live; 503 with `down` naming
- * what is not (load balancers and uptime checks read the status).
+ * GET /health: 200 when the zone's Redis and the store of record answer, the bridge can write to the store,
+ * results are being recorded and, in a zone with monitors whose processes send heartbeats, a control, broker, worker
+ * and sink are live; 503 with `down` naming what is not (load balancers and uptime checks read the status).
+ * `warnings` says when a backlog waiting for the store fills past 50% or 90% of CLOUDROUTES_BACKLOG_MAX.
  */
 import type { FastifyInstance } from 'fastify';
+import { backlogWarnings, readBacklog, storeDownMessage, type Backlog, type StoreHealthState } from '../../core/backlog.js';
 import { parseDuration } from '../../core/duration.js';
 import { errors } from '../../core/errors.js';
 import { keys } from '../../core/keys.js';
@@ -19,9 +21,12 @@ export interface HealthReport {
   status: 'ok' | 'down';
   /** What is down: "redis", "store", "results", "processes". */
   down: string[];
+  /** The backlog filling (50% and 90% of CLOUDROUTES_BACKLOG_MAX), whatever the status. */
+  warnings: string[];
   zone: string;
   redis: { up: boolean; latencyMs?: number; error?: string };
-  store: { up: boolean; latencyMs?: number; error?: string; bridge?: { up: boolean; since: number; error?: string }; waiting?: number };
+  /** `up`: this web process reaches the store; `bridge`: what the bridge says of its writes ("store" is down when either is not). */
+  store: { up: boolean; latencyMs?: number; error?: string; bridge?: StoreHealthState; waiting?: number; backlog?: Backlog };
   lastResult: { at: number | null; ageMs: number | null; monitors: number | null; staleAfterMs?: number; note?: string; error?: string };
   /** The zone's processes from their heartbeats: how many of each kind are live, how many gone, the required kinds missing. */
   processes: { live: Partial<Record<ProcessKind, number>>; gone: number; missing: ProcessKind[]; note?: string; error?: string };
@@ -63,12 +68,15 @@ export class HealthProbe {
     const processes = redisPart.redis.up ? await this.probeProcesses(redisPart.lastResult.monitors ?? 0) : { live: {}, gone: 0, missing: [], note: 'not known while Redis is down' };
     const down: string[] = [];
     if (!redisPart.redis.up) down.push('redis');
-    if (!store.up) down.push('store');
+    const backlog = redisPart.store.backlog;
+    const bridgeDown = backlog && storeDownMessage(backlog);
+    if (!store.up || bridgeDown) down.push('store');
     if (redisPart.lastResult.error) down.push('results');
     if (processes.error) down.push('processes');
     return {
-      status: down.length ? 'down' : 'ok', down, zone: this.deps.settings.zone,
-      redis: redisPart.redis, store: { ...store, ...redisPart.store }, lastResult: redisPart.lastResult, processes,
+      status: down.length ? 'down' : 'ok', down, warnings: backlog ? backlogWarnings(backlog) : [], zone: this.deps.settings.zone,
+      redis: redisPart.redis, store: { ...store, ...redisPart.store, ...(bridgeDown && store.up ? { error: bridgeDown } : {}) },
+      lastResult: redisPart.lastResult, processes,
     };
   }
 
@@ -119,10 +127,13 @@ export class HealthProbe {
     const started = performance.now();
     const wantIntervals = !this.minInterval || Date.now() - this.minInterval.at > INTERVALS_TTL_MS;
     let replies: [Error | null, unknown][];
+    let backlog: Backlog;
     try {
-      const p = redis.pipeline().time().scard(k.monitors).xinfo('STREAM', k.history).get(k.storeHealth).xlen(k.history).xlen(k.events);
+      const p = redis.pipeline().time().scard(k.monitors).xinfo('STREAM', k.history);
       if (wantIntervals) p.hvals(k.intervals);
-      replies = ((await within(p.exec(), REDIS_TIMEOUT_MS, 'Redis')) ?? []) as [Error | null, unknown][];
+      [replies, backlog] = await within(Promise.all([
+        p.exec().then((r) => (r ?? []) as [Error | null, unknown][]), readBacklog(redis, this.deps.settings.zone, this.deps.settings.backlogMax),
+      ]), REDIS_TIMEOUT_MS, 'Redis');
     } catch (err) {
       return { redis: { up: false, error: redact((err as Error).message) }, lastResult: unknown, store: {} };
     }
@@ -133,14 +144,13 @@ export class HealthProbe {
     const [secs, micros] = value(0) as [string, string];
     const now = Number(secs) * 1000 + Math.floor(Number(micros) / 1000);
     if (wantIntervals) {
-      const ms = (value(6) as string[]).map(Number).filter((n) => n > 0);
+      const ms = (value(3) as string[]).map(Number).filter((n) => n > 0);
       this.minInterval = { ms: ms.reduce((a, b) => Math.min(a, b), Infinity), at: Date.now(), monitors: ms.length };
     }
     if (this.minInterval && this.minInterval.monitors !== Number(value(1))) this.minInterval.at = 0;
-    const healthJson = value(3) as string | null;
     const store = {
-      ...(healthJson ? { bridge: JSON.parse(healthJson) as NonNullable<HealthReport['store']['bridge']> } : {}),
-      waiting: Number(value(4)) + Number(value(5)),
+      ...(backlog.store ? { bridge: backlog.store } : {}),
+      waiting: backlog.history.waiting + backlog.events.waiting, backlog,
     };
     return { redis: { up: true, latencyMs }, store, lastResult: this.judgeResults(now, Number(value(1)), lastGeneratedMs(value(2))) };
   }

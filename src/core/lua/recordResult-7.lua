@@ -9,16 +9,22 @@
   KEYS[3] events   STREAM of events
   KEYS[4] monitor  STRING monitor config JSON
   KEYS[5] views    HASH other zone -> "status|checkedAt ms|failcount", that zone's latest result (filled by the bridge)
-  KEYS[6] results  STREAM the result came from (acknowledged and deleted here)
+  KEYS[6] counters HASH of the zone's counters (field bridge.history_trimmed)
+  KEYS[7] results  STREAM the result came from (acknowledged and deleted here)
   ARGV[1] monitor id   ARGV[2] zone        ARGV[3] status of this zone's check (healthy|failed|unknown)
   ARGV[4] message      ARGV[5] latency ms ('' when none)
   ARGV[6] checkedAt ms ARGV[7] due ms
   ARGV[8] '1' when the store of record is down: the result is marked cache-only (in Redis alone for now)
-  ARGV[9] consumer group of the results stream   ARGV[10] the result's entry id there ('' when it came another way)
+  ARGV[9] most history entries kept waiting for the bridge (CLOUDROUTES_BACKLOG_MAX; 0: no limit)
+  ARGV[10] consumer group of the results stream   ARGV[11] the result's entry id there ('' when it came another way)
 
   Recording is idempotent by (monitor, due slot): a result whose due is among the last dues recorded
   for the monitor (a worker that sent it again because Redis did not confirm it) is acknowledged and
   not recorded twice.
+
+  Past ARGV[9] the oldest history entries are trimmed, whole stream nodes at a time (XTRIM MAXLEN ~, so the
+  stream may hold up to stream-node-max-entries more), and counted in bridge.history_trimmed: they are the
+  bridge's backlog, lost to the store of record. Events are never trimmed.
 
   The monitor's status is this zone's result, except with a quorum above 1 (a monitor setting):
   then it is failed only when at least `quorum` zones, this one included, saw it failed within
@@ -33,9 +39,9 @@
   failcount counts consecutive failed statuses; healthy resets it, unknown leaves it.
   episode increases whenever the status moves between healthy and failed; episodeStart is when.
 ]]
-if ARGV[10] ~= '' then
-  redis.call('XACK', KEYS[6], ARGV[9], ARGV[10])
-  redis.call('XDEL', KEYS[6], ARGV[10])
+if ARGV[11] ~= '' then
+  redis.call('XACK', KEYS[7], ARGV[10], ARGV[11])
+  redis.call('XDEL', KEYS[7], ARGV[11])
 end
 local monitor = redis.call('GET', KEYS[4])
 if not monitor then return false end
@@ -79,6 +85,11 @@ end
 redis.call('XADD', KEYS[2], '*', 'monitorId', ARGV[1], 'zone', ARGV[2], 'status', own,
   'message', ARGV[4], 'latencyMs', ARGV[5], 'checkedAt', ARGV[6], 'due', ARGV[7], 'failcount', zoneFailcount,
   'cacheOnly', ARGV[8])
+local cap = tonumber(ARGV[9]) or 0
+if cap > 0 then
+  local trimmed = redis.call('XTRIM', KEYS[2], 'MAXLEN', '~', cap)
+  if trimmed > 0 then redis.call('HINCRBY', KEYS[6], 'bridge.history_trimmed', trimmed) end
+end
 if stale then
   redis.call('HSET', KEYS[1], 'recentDues', kept)
   return { monitor, prev, failcount, episode, 0, 1, prev, episodeStart, 0 }
