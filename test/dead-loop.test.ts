@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Pull, Push, Router } from 'zeromq';
+import { Push, Router } from 'zeromq';
 import { waitFor } from './helpers/cluster.js';
 import { cli, Proc } from './helpers/procs.js';
 import { freePort, freePortRange, useRedis } from './helpers/redis-server.js';
@@ -32,26 +32,20 @@ test('a worker whose receive loop dies exits 1 naming the loop, and sends no mor
   const base = await freePortRange(4);
   const broker = new Router();
   await broker.bind(`tcp://127.0.0.1:${base + 1}`);
-  const results = new Pull();
-  await results.bind(`tcp://127.0.0.1:${base + 2}`);
   const worker = await startProc('worker', 'worker.receive', base);
   const [id] = await broker.receive();
   await broker.send([id!, job()]);
   assert.is(await exited(worker), 1);
   assert.match(worker.output, /"code":"CR_MAIN_LOOP_ENDED".*worker: its receive loop ended \(failpoint worker\.receive is on/);
   broker.close();
-  results.close();
 });
 
 test('a sink whose receive loop dies exits 1', async () => {
   const base = await freePortRange(4);
-  const broker = new Push();
-  await broker.bind(`tcp://127.0.0.1:${base + 3}`);
   const sink = await startProc('sink', 'sink.receive', base);
-  await broker.send(JSON.stringify({ v: 1, type: 'result', monitorId: 'm-1', zone: 'default', status: 'failed', message: '', latencyMs: 1, due: now(), checkedAt: now() }));
+  await fx.redis.xadd('cr:default:results', '*', 'r', JSON.stringify({ v: 1, type: 'result', monitorId: 'm-1', zone: 'default', status: 'failed', message: '', latencyMs: 1, due: now(), checkedAt: now() }));
   assert.is(await exited(sink), 1);
   assert.match(sink.output, /sink: its receive loop ended/);
-  broker.close();
 });
 
 test('a broker whose jobs loop dies exits 1', async () => {

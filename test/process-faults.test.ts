@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Pull, Router } from 'zeromq';
-import { waitFor } from './helpers/cluster.js';
+import { Router } from 'zeromq';
+import { resultTap, waitFor } from './helpers/cluster.js';
 import { parsePrometheus } from './helpers/prometheus.js';
 import { cli, Proc } from './helpers/procs.js';
 import { freePort, freePortRange, useRedis } from './helpers/redis-server.js';
@@ -29,13 +29,14 @@ const job = (ctype: string, data: Record<string, unknown> = {}) => {
 };
 
 /** A worker process of the faulty checks, fed by a broker socket of this test. */
-async function startWorker(env: Record<string, string> = {}): Promise<{ worker: Proc; send: (job: string) => Promise<void>; results: Pull }> {
+async function startWorker(env: Record<string, string> = {}): Promise<{ worker: Proc; send: (job: string) => Promise<void>; results: ReturnType<typeof resultTap> }> {
   const base = await freePortRange(4);
   const broker = new Router();
   await broker.bind(`tcp://127.0.0.1:${base + 1}`);
-  const results = new Pull({ receiveTimeout: 10_000 });
-  await results.bind(`tcp://127.0.0.1:${base + 2}`);
-  sockets.push(broker, results);
+  // Only this worker's results: the stream is emptied first.
+  await fx.redis.del('cr:default:results');
+  const results = resultTap(fx.redis, 'default');
+  sockets.push(broker);
   const worker = new Proc(['worker'], {
     REDIS_URL: fx.server.url, CLOUDROUTES_BROKER_PORT_BASE: String(base), CLOUDROUTES_CHECKS_PATH: FAULTY_CHECKS, CLOUDROUTES_DATA_DIR: dir, ...env,
   }, dir).start();
@@ -69,8 +70,8 @@ test('unhandled rejections are all counted, logged a bounded number of times, an
   // Still working: it checks another job and sends its result.
   await send(job('rejects-often', { count: 0 }));
   const seen: string[] = [];
-  while (seen.length < 6) seen.push(JSON.parse((await results.receive())[0]!.toString()).message as string);
-  assert.ok(seen.every((m) => m === 'left rejections behind'));
+  while (seen.length < 6) seen.push((await results.next(10_000)).message as string);
+  assert.ok(seen.every((m) => m === 'left rejections behind'), seen.join(' | '));
   assert.is(worker.child.exitCode, null, 'the worker still runs');
 });
 

@@ -20,6 +20,7 @@ import { startWeb } from '../web/start.js';
 import { parseMetricsPort, withMetrics, type MetricsFlags } from '../core/metrics-server.js';
 import { LazyStore } from '../store/lazy-store.js';
 import { envInt, intOption } from './output.js';
+import { durationSettingMs } from '../core/duration.js';
 import { openStoreRetrying } from '../store/open.js';
 import { onLoopEnded } from '../core/main-loop.js';
 import { watchProcess } from '../core/process-faults.js';
@@ -151,6 +152,7 @@ export function processCommands(program: Command): void {
             secretKey: resolveSecretKey(s.secretKey, s.dataDir), actionsPath: s.actionsPath,
             reactionTimeoutMs: envInt('CLOUDROUTES_REACTION_TIMEOUT_MS', 30_000, 1),
             maxRunningPerType: envInt('CLOUDROUTES_REACTION_CONCURRENCY', SINK_MAX_RUNNING_PER_TYPE, 1),
+            claimIdleMs: durationSettingMs('CLOUDROUTES_SINK_CLAIM_IDLE', 15_000, 1000, 3_600_000),
             claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) }, metrics,
             allowCommands: o.allowCommands === true || allowCommandsFromEnv(), backlogMax: s.backlogMax,
           });

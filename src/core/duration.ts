@@ -1,3 +1,4 @@
+import { errors } from './errors.js';
 import { MAX_DURATION_S } from './limits.js';
 
 const TOO_LONG = `at most ${MAX_DURATION_S / 86_400}d`;
@@ -32,4 +33,18 @@ export function formatDuration(seconds: number): string {
     }
   }
   return parts.join('');
+}
+
+/** A duration setting (`5s`, `500ms`) in ms, `fallback` when unset; refused naming the setting outside [minMs, maxMs]. */
+export function durationSettingMs(name: string, fallback: number, minMs: number, maxMs: number, env: NodeJS.ProcessEnv = process.env): number {
+  const v = env[name];
+  if (!v) return fallback;
+  let ms: number;
+  try {
+    ms = Math.round(parseDuration(v) * 1000);
+  } catch (err) {
+    throw errors.badSetting(name, v, (err as Error).message);
+  }
+  if (ms < minMs || ms > maxMs) throw errors.badSetting(name, v, `give a duration from ${minMs < 1000 ? `${minMs}ms` : formatDuration(minMs / 1000)} to ${formatDuration(maxMs / 1000)}, e.g. ${formatDuration(fallback / 1000)}`);
+  return ms;
 }

@@ -5,8 +5,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { parseDuration } from './duration.js';
-import { errors } from './errors.js';
+import { durationSettingMs } from './duration.js';
 import { keys } from './keys.js';
 import { GONE_AFTER_BEATS, type ProcessEntry, type ProcessKind } from './processes.js';
 import { settleWithin } from './time.js';
@@ -38,16 +37,7 @@ export interface Heartbeat {
 
 /** How often processes beat, from CLOUDROUTES_HEARTBEAT_INTERVAL (a duration: 5s, 500ms), default 5 s. */
 export function heartbeatIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
-  const v = env.CLOUDROUTES_HEARTBEAT_INTERVAL;
-  if (!v) return 5000;
-  let ms: number;
-  try {
-    ms = Math.round(parseDuration(v) * 1000);
-  } catch (err) {
-    throw errors.badSetting('CLOUDROUTES_HEARTBEAT_INTERVAL', v, (err as Error).message);
-  }
-  if (ms < 100 || ms > 3_600_000) throw errors.badSetting('CLOUDROUTES_HEARTBEAT_INTERVAL', v, 'give a duration from 100ms to 1h, e.g. 5s');
-  return ms;
+  return durationSettingMs('CLOUDROUTES_HEARTBEAT_INTERVAL', 5000, 100, 3_600_000, env);
 }
 
 /** Sends the first heartbeat now and one every interval until halted or stopped. */
