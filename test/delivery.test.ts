@@ -1,0 +1,180 @@
+/**
+ * Every due slot ends in one recorded result or one counted reason: results survive a sink killed with kill -9 and
+ * a Redis that goes away and comes back, and none is recorded twice. Slow reactions of one type hold up nobody else.
+ */
+import { createServer, type Server } from 'node:net';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fieldsToObject } from '../src/core/redis.js';
+import { keys } from '../src/core/keys.js';
+import { Cluster, freePorts, putMonitor, putReaction, waitFor } from './helpers/cluster.js';
+import { Proc } from './helpers/procs.js';
+import { RedisServer } from './helpers/redis-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cr-delivery-'));
+const server = new RedisServer();
+let redis: Redis;
+let target: Server;
+let targetPort = 0;
+const procs: Proc[] = [];
+
+test.before(async () => {
+  await server.start();
+  redis = server.client();
+  redis.on('error', () => undefined); // Redis is stopped on purpose below
+  target = createServer((s) => s.destroy());
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  targetPort = (target.address() as { port: number }).port;
+});
+test.after(async () => {
+  for (const p of procs) await p.kill('SIGKILL');
+  redis.disconnect();
+  await server.stop();
+  target.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Each monitor's history entries by due slot: how many slots have a result, and how many were recorded more than once. */
+async function slots(zone: string, from: number, to: number): Promise<{ recorded: Map<string, Set<number>>; duplicates: number }> {
+  const recorded = new Map<string, Set<number>>();
+  let duplicates = 0;
+  for (const [, f] of await redis.xrange(keys(zone).history, '-', '+')) {
+    const h = fieldsToObject(f);
+    const due = Number(h.due);
+    if (due < from || due >= to) continue;
+    const set = recorded.get(h.monitorId!) ?? new Set<number>();
+    if (set.has(due)) duplicates++;
+    set.add(due);
+    recorded.set(h.monitorId!, set);
+  }
+  return { recorded, duplicates };
+}
+
+const counter = async (zone: string, name: string) => Number((await redis.hget(keys(zone).counters, name)) ?? 0);
+
+function sinkProc(zone: string): Proc {
+  const p = new Proc(['sink'], { REDIS_URL: server.url, CLOUDROUTES_ZONE: zone, CLOUDROUTES_SINK_CLAIM_IDLE: '2s', CLOUDROUTES_DATA_DIR: dir, CLOUDROUTES_HEARTBEAT_INTERVAL: '1s' }, dir).start();
+  procs.push(p);
+  return p;
+}
+
+test('kill -9 of one of two sinks while 300 monitors run at 1 s: every slot gets one result, none twice', async () => {
+  const zone = 'sinkkill';
+  const N = 300;
+  const cluster = new Cluster({ redisUrl: server.url, zone });
+  for (let i = 0; i < N; i++) await putMonitor(redis, zone, { id: `m-${i}`, ctype: 'tcp-check', interval: 1, data: { host: '127.0.0.1', port: targetPort } }, i % 1000);
+  // Broker, control and worker in this process; the two sinks are real processes, so kill -9 is real.
+  cluster.ports = await freePorts();
+  await cluster.startBroker();
+  await cluster.startWorker();
+  const a = sinkProc(zone);
+  const b = sinkProc(zone);
+  await Promise.all([a.waitFor('sink started', 15_000), b.waitFor('sink started', 15_000)]);
+  await cluster.startControl();
+  try {
+    await waitFor(async () => (await redis.xlen(keys(zone).history)) >= N * 2, 15_000, 'results recorded');
+    const from = Date.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    await a.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 5000));
+    const to = Date.now();
+    // The dead sink's pending results are claimed by the other after 2 s idle.
+    await waitFor(async () => {
+      const pending = (await redis.xpending(keys(zone).results, 'sinks')) as [number];
+      return pending[0] === 0;
+    }, 15_000, 'no result left pending');
+    await new Promise((r) => setTimeout(r, 1500));
+    const { recorded, duplicates } = await slots(zone, from, to);
+    const perMonitor = [...recorded.values()].map((s) => s.size);
+    const expected = Math.floor((to - from) / 1000) - 1;
+    const short = perMonitor.filter((n) => n < expected).length + (N - recorded.size);
+    const counted = (await counter(zone, 'control.missed_checks')) + (await counter(zone, 'broker.jobs_expired'));
+    console.log(`sink kill -9: ${recorded.size} monitors, slots per monitor ${Math.min(...perMonitor)}..${Math.max(...perMonitor)} (expected >= ${expected}), ${duplicates} recorded twice, ${counted} counted missed or expired`);
+    assert.is(duplicates, 0, 'a slot recorded twice');
+    assert.ok(short === 0 || counted > 0, `${short} monitors lack a slot and nothing was counted`);
+    assert.is(short, 0, `${short} monitors lack results for some slots`);
+    assert.is(await counter(zone, 'worker.results_dropped_outbox_full'), 0);
+  } finally {
+    await cluster.stop();
+    await b.kill('SIGTERM');
+  }
+});
+
+test('a Redis that goes away and comes back: the worker holds its results and every one is recorded once', async () => {
+  const zone = 'redisgone';
+  const cluster = new Cluster({ redisUrl: server.url, zone });
+  await putMonitor(redis, zone, { id: 'm-1', ctype: 'tcp-check', interval: 1, data: { host: '127.0.0.1', port: targetPort } });
+  await cluster.start();
+  try {
+    await waitFor(async () => (await redis.xlen(keys(zone).history)) >= 2, 10_000, 'results recorded');
+    // While Redis is down no new job is popped, but the checks already running finish and their results wait.
+    await server.kill();
+    await new Promise((r) => setTimeout(r, 1500));
+    await server.start();
+    const before = Date.now();
+    await waitFor(async () => Number(await redis.hget(keys(zone).state('m-1'), 'lastCheck').catch(() => 0)) > before - 500, 15_000, 'results again after Redis came back');
+    await new Promise((r) => setTimeout(r, 2000));
+    const { recorded, duplicates } = await slots(zone, 0, Date.now() + 60_000);
+    const dues = [...recorded.get('m-1')!].sort((x, y) => x - y);
+    const expected = (dues.at(-1)! - dues[0]!) / 1000 + 1;
+    const missed = await counter(zone, 'control.missed_checks');
+    console.log(`Redis restarted: ${dues.length} slots recorded of ${expected}, ${missed} counted missed (the control could not pop them), ${duplicates} twice`);
+    assert.is(duplicates, 0);
+    assert.ok(dues.length + missed >= expected, `${expected - dues.length} slots without a result, ${missed} counted`);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('64 hung reactions of one type hold up neither the decisions nor a reaction of another type', async () => {
+  const zone = 'slowreact';
+  const actions = join(dir, 'actions');
+  for (const [name, body] of [
+    ['hangs', 'export async function react(event, ctx) { await new Promise((r) => ctx.signal.addEventListener("abort", r)); return "failed"; }'],
+    ['quick', 'export async function react() { return "ran"; }'],
+  ]) {
+    mkdirSync(join(actions, name!), { recursive: true });
+    writeFileSync(join(actions, name!, 'index.mjs'), `export const meta = { title: '${name}', fields: { type: 'object' } };\n${body}\n`);
+  }
+  const cluster = new Cluster({ redisUrl: server.url, zone, actionsPath: [actions], reactionTimeoutMs: 20_000 });
+  await putReaction(redis, zone, { id: 'r-hang', rtype: 'hangs', data: {} });
+  await putReaction(redis, zone, { id: 'r-quick', rtype: 'quick', data: {} });
+  for (let i = 0; i < 64; i++) await putMonitor(redis, zone, { id: `h-${i}`, ctype: 'tcp-check', interval: 60, reactions: ['r-hang'], data: { host: '127.0.0.1', port: 1 } });
+  await cluster.start();
+  try {
+    await waitFor(async () => (await redis.xlen(keys(zone).history)) >= 64, 10_000, 'the 64 failures recorded');
+    const at = Date.now();
+    await putMonitor(redis, zone, { id: 'q-1', ctype: 'tcp-check', interval: 60, reactions: ['r-quick'], data: { host: '127.0.0.1', port: 1 } });
+    const ran = await waitFor(async () => {
+      const events = (await redis.xrange(keys(zone).events, '-', '+')).map(([, f]) => fieldsToObject(f));
+      return events.find((e) => e.reactionId === 'r-quick' && e.outcome === 'ran');
+    }, 5000, 'the quick reaction to run while 64 others hang');
+    console.log(`quick reaction ran ${Number(ran.at) - at} ms after its monitor was added, with 64 reactions of another type hung`);
+    assert.ok(Number(ran.at) - at < 3000);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('a reaction module that cannot be loaded is recorded once per episode, counted at every result', async () => {
+  const zone = 'noload';
+  const cluster = new Cluster({ redisUrl: server.url, zone });
+  await putReaction(redis, zone, { id: 'r-missing', rtype: 'no-such-module', data: {} });
+  await putMonitor(redis, zone, { id: 'm-1', ctype: 'tcp-check', interval: 1, reactions: ['r-missing'], data: { host: '127.0.0.1', port: 1 } });
+  await cluster.start();
+  try {
+    await waitFor(() => cluster.sink!.counters.get('reactions.load_failed') >= 4, 10_000, 'four results met the missing module');
+    const runs = (await redis.xrange(keys(zone).events, '-', '+')).map(([, f]) => fieldsToObject(f)).filter((e) => e.reactionId === 'r-missing');
+    assert.is(runs.length, 1, 'recorded once for the episode');
+    assert.is(runs[0]!.outcome, 'failed');
+    assert.match(runs[0]!.message!, /no-such-module/);
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test.run();
