@@ -14,7 +14,7 @@ async function schedule(id: string, intervalMs: number, due: number) {
 
 function parse(out: (string | number)[]) {
   const ids: [string, number][] = [];
-  for (let i = 2; i < out.length; i += 2) ids.push([String(out[i]), Number(out[i + 1])]);
+  for (let i = 3; i < out.length; i += 2) ids.push([String(out[i]), Number(out[i + 1])]);
   return { nextDue: Number(out[0]), missed: Number(out[1]), ids };
 }
 

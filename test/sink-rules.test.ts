@@ -136,22 +136,31 @@ test('rule: healthy results run healthy and both reactions; unknown runs nothing
 
 test('claim: frequency holds between runs for the same monitor', async () => {
   const key = k.reactionState('m1', 'r1');
-  assert.is(await fx.redis.claimReaction(key, 10_000, 5000, '0', 1), 1);
+  assert.is(await fx.redis.claimReaction(key, 10_000, 5000, '0', 1), 10_000, 'claimed: the time of the run');
   assert.is(await fx.redis.claimReaction(key, 12_000, 5000, '0', 1), 0);
-  assert.is(await fx.redis.claimReaction(key, 15_000, 5000, '0', 1), 1);
+  assert.is(await fx.redis.claimReaction(key, 15_000, 5000, '0', 1), 15_000);
 });
 
 test('claim: once runs at most once per episode', async () => {
   const key = k.reactionState('m1', 'r1');
   assert.is(await fx.redis.claimReaction(key, 1, 0, '1', 4), 1);
   assert.is(await fx.redis.claimReaction(key, 2, 0, '1', 4), 0);
-  assert.is(await fx.redis.claimReaction(key, 3, 0, '1', 5), 1);
+  assert.is(await fx.redis.claimReaction(key, 3, 0, '1', 5), 3);
+});
+
+test("claim: without a time given it runs on Redis's clock, so the sinks' own clocks do not bend the frequency", async () => {
+  const key = k.reactionState('m1', 'r1');
+  const [s] = await fx.redis.time();
+  const first = await fx.redis.claimReaction(key, '', 60_000, '0', 1);
+  assert.ok(Math.abs(first - Number(s) * 1000) < 2000, `claimed at ${first}, Redis says ${s} s`);
+  // The next claim, from whichever sink, is judged against the time Redis stored: refused within the frequency.
+  assert.is(await fx.redis.claimReaction(key, '', 60_000, '0', 1), 0);
 });
 
 test('claim: two sinks racing for the same run get it once', async () => {
   const key = k.reactionState('m1', 'r1');
   const results = await Promise.all(Array.from({ length: 20 }, () => fx.redis.claimReaction(key, 50_000, 60_000, '0', 1)));
-  assert.is(results.filter((r) => r === 1).length, 1);
+  assert.is(results.filter((r) => r > 0).length, 1);
 });
 
 test.run();

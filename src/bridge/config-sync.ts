@@ -95,8 +95,7 @@ export class ConfigSync {
   private async resync(): Promise<void> {
     const monitors = (await this.store.listMonitors()).filter((m) => runsIn(m, this.zone) && this.usable('monitor', m));
     const reactions = (await this.store.listReactions()).filter((r) => this.usable('reaction', r));
-    const now = Date.now();
-    await this.inChunks(monitors, (p, m) => this.queueApplyMonitor(p, m, now));
+    await this.inChunks(monitors, (p, m) => this.queueApplyMonitor(p, m));
     await this.inChunks(reactions, (p, r) => this.queueApplyReaction(p, r));
 
     this.opts.told?.reset(monitors);
@@ -130,10 +129,9 @@ export class ConfigSync {
       const r = await this.store.getReaction(id);
       return [id, r && this.usable('reaction', r) ? r : undefined] as const;
     }));
-    const now = Date.now();
     const p = this.redis.multi();
     // A monitor moved out of this zone is removed here like a deleted one.
-    for (const [id, m] of monitors) (m && runsIn(m, this.zone) ? this.queueApplyMonitor(p, m, now) : this.queueRemoveMonitor(p, id));
+    for (const [id, m] of monitors) (m && runsIn(m, this.zone) ? this.queueApplyMonitor(p, m) : this.queueRemoveMonitor(p, id));
     for (const [id, r] of reactions) (r ? this.queueApplyReaction(p, r) : p.del(this.k.reaction(id)));
     await execOrThrow(p);
     for (const [id, m] of monitors) this.opts.told?.update(id, m && runsIn(m, this.zone) ? m : undefined);
@@ -156,10 +154,11 @@ export class ConfigSync {
     return false;
   }
 
-  private queueApplyMonitor(p: ChainableCommander, m: Monitor, now: number): void {
+  /** A new monitor's first slot is taken from Redis's clock (the zone's one clock), not this machine's. */
+  private queueApplyMonitor(p: ChainableCommander, m: Monitor): void {
     const intervalMs = Math.round(m.interval * 1000);
     const offset = Math.floor(Math.random() * intervalMs);
-    p.applyMonitor(this.k.monitor(m.id), this.k.intervals, this.k.monitors, this.k.schedule, m.id, JSON.stringify(m), intervalMs, now, offset);
+    p.applyMonitor(this.k.monitor(m.id), this.k.intervals, this.k.monitors, this.k.schedule, m.id, JSON.stringify(m), intervalMs, '', offset);
   }
 
   private queueRemoveMonitor(p: ChainableCommander, id: string): void {

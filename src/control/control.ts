@@ -14,6 +14,7 @@ import { checkFields, checkJobData, encode, type BadMessage, type JobMessage } f
 import { SendQueue } from '../core/send-queue.js';
 import type { Monitor } from '../core/types.js';
 import { settleWithin } from '../core/time.js';
+import { RedisClock } from '../core/redis-clock.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
 import { socketOptions, type CurveClient } from '../core/socket-options.js';
 
@@ -61,8 +62,10 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   for (const b of opts.brokers) push.connect(b);
   // A job is stamped `sent` as it leaves; one that waited past its interval (a broker down or slow) is dropped,
   // since the monitor's next job is already queued behind it.
+  // Due times are Redis's (the schedule's); sent times and lags are measured on the same clock.
+  const clock = new RedisClock(redis);
   const out = new SendQueue<JobMessage>(push, 50_000, logger, 'jobs', (job) => {
-    const now = Date.now();
+    const now = clock.now();
     if (now - job.due > job.interval! * 1000) {
       counters.inc('jobs_expired');
       return undefined;
@@ -107,23 +110,23 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   };
 
   const tick = async (): Promise<number> => {
-    const now = Date.now();
-    const popped = await redis.schedulePop(k.schedule, k.intervals, now, batch);
+    const popped = await redis.schedulePop(k.schedule, k.intervals, '', batch);
     const nextDue = Number(popped[0]);
     const missed = Number(popped[1]);
+    clock.observe(Number(popped[2]));
     if (missed > 0) {
       counters.inc('missed_checks', missed);
       logger.warn({ missed }, 'control fell more than one interval behind; skipped slots');
     }
     const ids: string[] = [];
     const dues: number[] = [];
-    for (let i = 2; i < popped.length; i += 2) {
+    for (let i = 3; i < popped.length; i += 2) {
       ids.push(String(popped[i]));
       dues.push(Number(popped[i + 1]));
     }
     if (ids.length) {
       const configs = await redis.mget(ids.map((id) => k.monitor(id)));
-      const sentAt = Date.now();
+      const sentAt = clock.now();
       configs.forEach((json, i) => {
         const id = ids[i]!;
         if (!json) return counters.inc('jobs_without_config');
@@ -146,7 +149,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       });
     }
     if (ids.length >= batch) return 0;
-    return nextDue < 0 ? maxSleep : Math.max(0, Math.min(maxSleep, nextDue - Date.now()));
+    return nextDue < 0 ? maxSleep : Math.max(0, Math.min(maxSleep, nextDue - clock.now()));
   };
 
   const loop = supervise('control', 'schedule', (async () => {
@@ -172,6 +175,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       stopped = true;
       wake?.();
       await loop;
+      clock.stop();
       await lag.stop();
       await settleWithin(out.drained(), 1000);
       out.close();

@@ -12,17 +12,17 @@ const LUA_DIR = fileURLToPath(new URL('../../../src/core/lua', import.meta.url))
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    schedulePop(schedule: string, intervals: string, now: number, limit: number): Result<(string | number)[], Context>;
+    schedulePop(schedule: string, intervals: string, now: number | '', limit: number): Result<(string | number)[], Context>;
     recordResult(
       state: string, history: string, events: string, monitor: string, views: string, counters: string, results: string,
       monitorId: string, zone: string, status: string, message: string, latencyMs: string, checkedAt: number, due: number, cacheOnly: string,
       backlogMax: number, group: string, entryId: string,
     ): Result<[string, string, number, number, number, number, string, number, number] | null, Context>;
     seedState(state: string, status: string, failcount: number, checkedAt: number): Result<number, Context>;
-    claimReaction(rstate: string, now: number, frequencyMs: number, once: string, episode: number): Result<number, Context>;
+    claimReaction(rstate: string, now: number | '', frequencyMs: number, once: string, episode: number): Result<number, Context>;
     applyMonitor(
       monitor: string, intervals: string, monitors: string, schedule: string,
-      monitorId: string, json: string, intervalMs: number, now: number, offsetMs: number,
+      monitorId: string, json: string, intervalMs: number, now: number | '', offsetMs: number,
     ): Result<number, Context>;
     heartbeat(processes: string, seen: string, id: string, json: string, pruneAfterMs: number, first: string, goneAfterBeats: number): Result<number, Context>;
     rememberHostKey(knownHosts: string, hostPort: string, fingerprint: string, spelled: string): Result<[string, number], Context>;

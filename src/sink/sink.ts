@@ -22,6 +22,7 @@ import { claimAcrossZones, type ReactionClaims } from './cross-zone.js';
 import { settleWithin } from '../core/time.js';
 import { failpoint } from '../core/failpoints.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
+import { RedisClock } from '../core/redis-clock.js';
 import { ReactionRunner } from './reaction-runner.js';
 import { ResultReader, type StreamEntry } from './result-reader.js';
 import { ResultsInFlight } from './results-in-flight.js';
@@ -91,8 +92,10 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const healthTimer = setInterval(() => void readStoreHealth(), 1000);
   void readStoreHealth();
 
+  // Reaction runs are stamped on Redis's clock, the zone's one clock.
+  const clock = new RedisClock(redis);
   const recordRun = async (event: ReactionEvent, reaction: Reaction, outcome: string, message: string) => {
-    await redis.xadd(k.events, '*', 'kind', 'reaction', 'monitorId', event.monitor.id, 'zone', zone, 'at', String(Date.now()),
+    await redis.xadd(k.events, '*', 'kind', 'reaction', 'monitorId', event.monitor.id, 'zone', zone, 'at', String(clock.now()),
       'status', event.status, 'previousStatus', event.previousStatus ?? '', 'failcount', String(event.failcount),
       'reactionId', reaction.id, 'outcome', outcome, 'message', message);
   };
@@ -118,9 +121,9 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     if (!shouldRun(mod, { reaction, status: event.status, failcount: event.failcount })) return;
     // A monitor whose first status is healthy has not recovered from anything: no once-per-episode "back up" run.
     if (reaction.once && event.status === 'healthy' && episode === 1) return;
-    const now = Date.now();
-    const claimed = await redis.claimReaction(k.reactionState(event.monitor.id, reaction.id), now, reaction.frequency * 1000, reaction.once ? '1' : '0', episode);
-    if (!claimed) return;
+    // Claimed at Redis's time, so frequency holds whatever the clocks of the zone's sinks say.
+    const now = await redis.claimReaction(k.reactionState(event.monitor.id, reaction.id), '', reaction.frequency * 1000, reaction.once ? '1' : '0', episode);
+    if (!now) return;
     const run = async () => {
       // The store's claim holds across zones and survives a Redis that lost its data; it runs off the
       // result loop, so a slow or dead store never holds up recording results.
@@ -160,7 +163,8 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     if (duplicate) return counters.inc('results_duplicate');
     counters.inc('results_recorded');
     if (res.latencyMs !== null) prom?.latency(res.monitorId, res.latencyMs);
-    if (stale || status === 'unknown') return;
+    if (stale) return counters.inc('results_stale');
+    if (status === 'unknown') return;
     const monitor = JSON.parse(monitorJson) as Monitor;
     if (!monitor.reactions?.length) return;
     const configs = await redis.mget(monitor.reactions.map((id) => k.reaction(id)));
@@ -232,6 +236,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     async stop() {
       stopped = true;
       clearInterval(healthTimer);
+      clock.stop();
       reader.close();
       await loop;
       await inFlight.settled();

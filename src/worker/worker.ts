@@ -23,6 +23,7 @@ import { runCheck, type SignalReader } from './run-check.js';
 import { settleWithin } from '../core/time.js';
 import { failpoint } from '../core/failpoints.js';
 import { Refusals } from '../core/refusals.js';
+import { RedisClock } from '../core/redis-clock.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
 import type { CheckResult } from '../core/types.js';
 
@@ -82,6 +83,9 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const refusals = new Refusals(counters, logger);
   const prom = opts.metrics && workerMetrics(opts.metrics, counters, () => running);
   const startLag = new LagRecorder(redis, startLagKey(opts.zone));
+  // Due times are Redis's clock; the start lag is measured on it, whatever this machine's clock says.
+  const clock = new RedisClock(redis);
+  await clock.sync();
 
   const sendCredit = () => {
     creditScheduled = false;
@@ -103,7 +107,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     const started = performance.now();
     let result: CheckResult = { status: 'unknown', message: 'the worker could not run the check' };
     try {
-      const late = Math.max(0, Date.now() - job.due);
+      const late = Math.max(0, clock.now() - job.due);
       startLag.add(late);
       prom?.startLag(late);
       result = await runCheck(job, loader, opts.secretKey, logger, signals, commands);
@@ -117,7 +121,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       prom?.checked(job.ctype, result.status, performance.now() - started);
       const msg: ResultMessage = {
         v: 1, type: 'result', monitorId: job.monitorId, zone: job.zone, status: result.status, message: result.message ?? '',
-        latencyMs: result.latencyMs ?? null, due: job.due, checkedAt: Date.now(),
+        latencyMs: result.latencyMs ?? null, due: job.due, checkedAt: clock.now(),
         ...(result.metrics ? { metrics: result.metrics } : {}),
       };
       if (result.status === 'unknown') logger.warn({ monitorId: job.monitorId, ctype: job.ctype, reason: msg.message }, 'check could not run');
@@ -172,6 +176,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       await loop;
       const deadline = Date.now() + 5000;
       while ((running > 0 || waiting.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      clock.stop();
       await startLag.stop();
       await settleWithin(results.drained(), 5000);
       results.close();

@@ -11,7 +11,7 @@
   ARGV[1] monitor id
   ARGV[2] monitor config JSON (secret fields stay encrypted)
   ARGV[3] interval (ms)
-  ARGV[4] now (ms)
+  ARGV[4] now (ms), or '' for Redis's clock (TIME)
   ARGV[5] offset (ms), chosen by the caller in [0, interval)
 
   Returns 0 when the monitor kept its slot, else its new due time (ms).
@@ -22,6 +22,11 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('HSET', KEYS[2], id, interval)
 redis.call('SADD', KEYS[3], id)
 if previous == interval and redis.call('ZSCORE', KEYS[4], id) then return 0 end
-local due = tonumber(ARGV[4]) + tonumber(ARGV[5])
+local function redisNow()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local now = ARGV[4] == '' and redisNow() or tonumber(ARGV[4])
+local due = now + tonumber(ARGV[5])
 redis.call('ZADD', KEYS[4], due, id)
 return due

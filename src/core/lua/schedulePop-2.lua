@@ -4,18 +4,23 @@
 
   KEYS[1] schedule  ZSET monitor id -> next due time (ms)
   KEYS[2] intervals HASH monitor id -> interval (ms)
-  ARGV[1] now (ms)
+  ARGV[1] now (ms), or '' for Redis's own clock (TIME): the zone's one clock, whatever the control's clock says
   ARGV[2] most monitors to pop
 
-  Returns { nextDue, missed, id1, due1, id2, due2, ... }
+  Returns { nextDue, missed, now, id1, due1, id2, due2, ... }
     nextDue: due time of the earliest monitor left (ms), or -1 when the schedule is empty
     missed:  slots skipped because the control was more than one interval late
+    now:     the time the slots were judged against (ms)
     dueN:    the slot being dispatched (the latest one not after now)
   A monitor with no interval (removed) is dropped from the schedule.
 ]]
-local now = tonumber(ARGV[1])
+local function redisNow()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local now = ARGV[1] == '' and redisNow() or tonumber(ARGV[1])
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
-local out = { -1, 0 }
+local out = { -1, 0, tostring(now) }
 local missed = 0
 for i = 1, #due, 2 do
   local id = due[i]
