@@ -186,7 +186,8 @@ test('worker and sink processes run a TypeScript check and a TypeScript reaction
     const file = join(root, 'e2e-out.txt');
     await putReaction(redis, 'default', { id: 'r-ts', rtype: 'ts-reaction', data: { file, text: '{{monitor.name}}: {{message}}' } });
     await putMonitor(redis, 'default', { id: 'm-ts', name: 'negative', ctype: 'ts-check', data: { n: -3 }, reactions: ['r-ts'] });
-    await waitFor(() => existsSync(file), 15_000, 'the TypeScript reaction to write its file');
+    // Until the file has its text: a file just created may still be empty.
+    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').length > 0, 15_000, 'the TypeScript reaction to write its file');
     assert.is(readFileSync(file, 'utf8'), 'negative: n=-3');
   } finally {
     await Promise.all(procs.map((p) => p.kill()));

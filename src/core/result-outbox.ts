@@ -58,16 +58,16 @@ export class ResultOutbox {
         const batch = this.items.slice(this.head, this.head + BATCH);
         const pipeline = this.redis.pipeline();
         for (const r of batch) pipeline.xadd(this.stream, '*', 'r', r);
-        let error: Error | undefined;
+        let error: string | undefined;
         try {
           const replies = (await pipeline.exec()) ?? [];
-          error = replies.find(([err]) => err)?.[0] ?? (replies.length < batch.length ? new Error('Redis answered part of a batch') : undefined);
+          error = replies.find(([err]) => err)?.[0]?.message ?? (replies.length < batch.length ? 'Redis answered part of a batch' : undefined);
         } catch (err) {
-          error = err as Error;
+          error = (err as Error).message;
         }
-        if (error) {
+        if (error !== undefined) {
           if (this.closed) break;
-          if (!this.failing) this.logger.warn({ err: error.message, held: this.length }, 'results cannot reach Redis; holding them and retrying (is Redis reachable?)');
+          if (!this.failing) this.logger.warn({ err: error, held: this.length }, 'results cannot reach Redis; holding them and retrying (is Redis reachable?)');
           this.failing = true;
           await new Promise((r) => setTimeout(r, backoff));
           backoff = Math.min(backoff * 2, 2000);

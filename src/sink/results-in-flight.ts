@@ -22,12 +22,12 @@ export class ResultsInFlight {
   }
 
   /** Queues `handle(recording)` behind the results read before it; `failed` hears of anything either rejects with. */
-  add<T>(recording: Promise<T>, handle: (recording: Promise<T>) => Promise<void>, failed: (err: Error) => void): void {
+  add<T>(recording: Promise<T>, handle: (recording: Promise<T>) => Promise<void>, failed: (err: unknown) => void): void {
     recording.catch(() => undefined); // its rejection is handled in turn, by `handle`
     this.count++;
     this.chain = this.chain
       .then(() => handle(recording))
-      .catch((err: unknown) => failed(err instanceof Error ? err : new Error(String(err))))
+      .catch(failed)
       .finally(() => {
         this.count--;
         const wake = this.wake;

@@ -199,7 +199,8 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     const recording = record(res, entry.id);
     let recorded = false;
     recording.then(() => (recorded = true), () => undefined);
-    inFlight.add(recording, (r) => handle(res, r), (err) => {
+    inFlight.add(recording, (r) => handle(res, r), (thrown) => {
+      const err = { message: thrown instanceof Error ? thrown.message : String(thrown) };
       counters.inc('results_failed');
       // Not recorded means not acknowledged either: the entry stays pending and is taken over again after claimIdleMs.
       if (recorded) logger.error({ monitorId: res.monitorId, err: err.message }, "deciding a recorded result's reactions failed");
