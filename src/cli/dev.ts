@@ -119,7 +119,7 @@ export async function runDev(): Promise<void> {
   console.log(allowCommands
     ? 'commands allowed: this worker and sink run execute-shell-command and ssh-command (a worker or sink started on its own needs --allow-commands)'
     : 'commands not allowed (CLOUDROUTES_ALLOW_COMMANDS=0): checks and reactions that run commands are refused');
-  console.log(`broker ${settings.brokerHost} ports ${Object.values(settings.ports).join(', ')}; processes: ${PROCESSES.join(', ')} (pids ${[...children.values()].map((c) => c.pid).join(', ')})`);
+  console.log(`broker ${settings.brokers.map((b) => b.host).join(', ')} ports ${Object.values(settings.ports).join(', ')}; processes: ${PROCESSES.join(', ')} (pids ${[...children.values()].map((c) => c.pid).join(', ')})`);
   console.log(`web: http://127.0.0.1:${process.env.CLOUDROUTES_WEB_PORT || 8080}/ (dashboard and API; create a key with "npx cloudroutes apikey create --name me")`);
   console.log('CloudRoutes is running. In another terminal: npx cloudroutes --help, npx cloudroutes status. Ctrl-C stops everything.');
 

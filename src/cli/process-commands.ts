@@ -90,7 +90,6 @@ async function withRedis<T extends Running>(settings: Settings, logger: Logger, 
   };
 }
 
-const host = (s: Settings) => s.brokerHost;
 /** CURVE options of a control, worker, sink or web process, from CLOUDROUTES_CURVE_* and CLOUDROUTES_BROKER_PUBLIC_KEY. */
 const curve = () => clientCurve(loadCurveSettings());
 
@@ -120,7 +119,7 @@ export function processCommands(program: Command): void {
     .description("run a control: dispatch due monitors of this zone's schedule to the broker")
     .action((o: MetricsFlags) =>
       serve('control', (s, logger) => withMetrics('control', o, logger, (metrics) =>
-        withRedis(s, logger, (redis) => startControl({ redis, zone: s.zone, brokers: [endpoint(host(s), s.ports.jobsIn)], logger, metrics, curve: curve() })))),
+        withRedis(s, logger, (redis) => startControl({ redis, zone: s.zone, brokers: s.brokers.map((b) => endpoint(b.host, b.ports.jobsIn)), logger, metrics, curve: curve() })))),
     );
 
   metricsOptions(program.command('worker'))
@@ -132,7 +131,7 @@ export function processCommands(program: Command): void {
       return serve('worker', (s, logger) =>
         withMetrics('worker', o, logger, (metrics) => withRedis(s, logger, (redis) =>
           startWorker({
-            jobs: endpoint(host(s), s.ports.workers), zone: s.zone, logger, redis,
+            jobs: s.brokers.map((b) => endpoint(b.host, b.ports.workers)), zone: s.zone, logger, redis,
             concurrency, secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath, metrics, curve: curve(),
             allowCommands: o.allowCommands === true || allowCommandsFromEnv(),
           }),

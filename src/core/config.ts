@@ -16,7 +16,8 @@ export interface Settings {
   redisUrl: string;
   store: string;
   zone: string;
-  brokerHost: string;
+  /** The zone's brokers (CLOUDROUTES_BROKER, `host1,host2[:portbase]`): controls and workers connect to each. */
+  brokers: BrokerAddress[];
   ports: BrokerPorts;
   secretKey: string | undefined;
   checksPath: string[];
@@ -28,6 +29,12 @@ export interface Settings {
 
 /** CLOUDROUTES_BACKLOG_MAX's default: about 1 GB of Redis memory (see the README). */
 export const DEFAULT_BACKLOG_MAX = 5_000_000;
+
+/** One broker: its host and its ports. */
+export interface BrokerAddress {
+  host: string;
+  ports: BrokerPorts;
+}
 
 /** Where `cloudroutes dev` records the Redis it started, so a CLI in another terminal finds it. */
 export function devStatePath(dataDir: string): string {
@@ -61,6 +68,23 @@ function backlogMax(value: string | undefined): number {
   return n;
 }
 
+/** CLOUDROUTES_BROKER: a comma-separated list of `host` or `host:portbase` (`[v6]:portbase`), each a broker of the zone. */
+function brokerList(value: string | undefined, base: number): BrokerAddress[] {
+  const items = (value || '127.0.0.1').split(',').map((v) => v.trim()).filter(Boolean);
+  const seen = new Set<string>();
+  return items.map((item) => {
+    const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d+))?$/.exec(item);
+    if (!m) throw errors.badSetting('CLOUDROUTES_BROKER', value!, `a list of host or host:portbase, e.g. broker1,broker2:6555; "${item}" is not one`);
+    const host = m[1] ?? m[2]!;
+    const portBase = int('CLOUDROUTES_BROKER', m[3], base);
+    if (portBase > 65534) throw errors.badSetting('CLOUDROUTES_BROKER', value!, `port base ${portBase} leaves no room for its second port`);
+    const key = `${host}:${portBase}`;
+    if (seen.has(key)) throw errors.badSetting('CLOUDROUTES_BROKER', value!, `${key} is listed twice`);
+    seen.add(key);
+    return { host: m[1] ? `[${host}]` : host, ports: { jobsIn: portBase, workers: portBase + 1 } };
+  });
+}
+
 /** Reads settings from `env` (default process.env). */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const dataDir = resolve(env.CLOUDROUTES_DATA_DIR || 'data');
@@ -76,7 +100,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     redisUrl: sentinelUrlFromSettings(env) || env.REDIS_URL || devRedisUrl(dataDir) || 'redis://127.0.0.1:6379',
     store,
     zone,
-    brokerHost: env.CLOUDROUTES_BROKER || '127.0.0.1',
+    brokers: brokerList(env.CLOUDROUTES_BROKER, base),
     ports: { jobsIn: base, workers: base + 1 },
     secretKey: env.CLOUDROUTES_SECRET_KEY || undefined,
     checksPath: split(env.CLOUDROUTES_CHECKS_PATH),

@@ -2,22 +2,20 @@
  * The worker: takes jobs from the broker as it has free slots, runs many checks at once, and adds one result per job
  * to the zone's results stream in Redis, holding each until Redis confirms it.
  */
-import { Dealer } from 'zeromq';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { RedisKnownHosts, useKnownHosts } from '../core/ssh-known-hosts.js';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
-import { reportRefusal } from '../core/curve-refusal.js';
 import { keys, startLagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
 import { workerMetrics } from '../core/metrics-process.js';
-import { checkFields, decode, encode, type CreditMessage, type JobMessage, type ResultMessage } from '../core/messages.js';
+import { checkFields, decode, encode, type JobMessage, type ResultMessage } from '../core/messages.js';
 import { checkLoader } from '../core/plugins.js';
 import { commandPolicy } from '../core/command-policy.js';
-import { SendQueue } from '../core/send-queue.js';
 import { ResultOutbox } from '../core/result-outbox.js';
-import { socketOptions, type CurveClient } from '../core/socket-options.js';
+import { BrokerLink } from './broker-link.js';
+import type { CurveClient } from '../core/socket-options.js';
 import { readSignal } from '../core/signals.js';
 import { runCheck, type SignalReader } from './run-check.js';
 import { settleWithin } from '../core/time.js';
@@ -28,8 +26,8 @@ import { supervise, type LoopEnded } from '../core/main-loop.js';
 import type { CheckResult } from '../core/types.js';
 
 export interface WorkerOptions {
-  /** Broker endpoint for jobs (tcp://host:5556). */
-  jobs: string;
+  /** Broker endpoints for jobs (tcp://host:5556), one per broker of the zone: jobs are taken from every one. */
+  jobs: string | string[];
   zone: string;
   logger: Logger;
   /** The zone's Redis: results go to its results stream. */
@@ -68,14 +66,11 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   // SSH checks without data.ssh.hostKey trust the key first met by any worker of the zone.
   useKnownHosts(new RedisKnownHosts(redis, opts.zone));
   const signals: SignalReader = (id) => readSignal(redis, opts.zone, id);
-  const dealer = new Dealer({ ...socketOptions(opts.curve), sendHighWaterMark: 1000, receiveHighWaterMark: concurrency * 2, linger: 0 });
-  reportRefusal(dealer, opts.curve, logger);
-  dealer.connect(opts.jobs);
+  const endpoints = typeof opts.jobs === 'string' ? [opts.jobs] : opts.jobs;
+  const links = endpoints.map((e) => new BrokerLink(e, concurrency, opts.curve, logger));
   const results = new ResultOutbox(redis, keys(opts.zone).results, opts.outboxCapacity ?? 100_000, logger);
-  const credits = new SendQueue<string>(dealer, 2, logger, 'credit');
 
   let running = 0;
-  let received = 0;
   let stopped = false;
   let reading = true;
   let creditScheduled = false;
@@ -90,8 +85,10 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const sendCredit = () => {
     creditScheduled = false;
     if (!reading) return;
-    const msg: CreditMessage = { v: 1, type: 'credit', free: Math.max(0, concurrency - running - waiting.length), received };
-    credits.push(encode(msg));
+    // Every broker hears of every free slot: with several brokers the worker may be sent more than it has slots for,
+    // and the rest wait in `waiting` (and count against its free slots), so no broker's job waits on a dead one.
+    const free = Math.max(0, concurrency - running - waiting.length);
+    for (const link of links) link.credit(free);
   };
   const creditSoon = () => {
     if (creditScheduled || stopped) return;
@@ -141,9 +138,9 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     }
   };
 
-  const loop = supervise('worker', 'receive', (async () => {
-    for await (const [msg] of dealer) {
-      received++;
+  const receive = async (link: BrokerLink) => {
+    for await (const [msg] of link.dealer) {
+      link.received++;
       failpoint('worker.receive');
       let job: JobMessage;
       try {
@@ -157,11 +154,13 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       if (running < concurrency) void execute(job);
       else waiting.push(job);
     }
-  })().finally(() => {
-    // A worker that no longer reads jobs must not go on telling the broker it has free slots.
+  };
+  // A worker that no longer reads a broker's jobs must not go on telling any broker it has free slots.
+  const stopCredit = () => {
     reading = false;
     clearInterval(heartbeat);
-  }), () => !stopped, logger, opts.onLoopEnded);
+  };
+  const loops = links.map((link) => supervise('worker', 'receive', receive(link).finally(stopCredit), () => !stopped, logger, opts.onLoopEnded));
 
   sendCredit();
   logger.info({ jobs: opts.jobs, concurrency, allowCommands: commands.allowed }, 'worker started');
@@ -172,15 +171,14 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     async stop() {
       stopped = true;
       clearInterval(heartbeat);
-      dealer.close();
-      await loop;
+      for (const link of links) link.close();
+      await Promise.all(loops);
       const deadline = Date.now() + 5000;
       while ((running > 0 || waiting.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       clock.stop();
       await startLag.stop();
       await settleWithin(results.drained(), 5000);
       results.close();
-      credits.close();
       await counters.stop();
     },
   };
