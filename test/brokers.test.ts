@@ -2,11 +2,6 @@
  * Two brokers in a zone (CLOUDROUTES_BROKER=host,host:portbase): the control spreads jobs over both, workers take
  * jobs from both, and a broker killed with kill -9 leaves the checks going through the other; back, it is used again.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadSettings } from '../src/core/config.js';
@@ -15,28 +10,11 @@ import { fieldsToObject } from '../src/core/redis.js';
 import { putMonitor, waitFor } from './helpers/cluster.js';
 import { Proc } from './helpers/procs.js';
 import { parsePrometheus } from './helpers/prometheus.js';
-import { freePort, freePortRange, RedisServer } from './helpers/redis-server.js';
+import { freePort, freePortRange } from './helpers/redis-server.js';
+import { useZoneFixture } from './helpers/zone-fixture.js';
 
 const zone = 'twobrokers';
-const dir = mkdtempSync(join(tmpdir(), 'cr-brokers-'));
-const server = new RedisServer();
-let redis: Redis;
-let target: Server;
-const procs: Proc[] = [];
-
-test.before(async () => {
-  await server.start();
-  redis = server.client();
-  target = createServer((s) => s.destroy());
-  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
-});
-test.after(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  redis.disconnect();
-  await server.stop();
-  target.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = useZoneFixture(test, 'brokers');
 
 test('CLOUDROUTES_BROKER lists brokers with their own port bases; a bad or repeated entry is refused naming it', () => {
   const s = loadSettings({ CLOUDROUTES_BROKER: 'b1, b2:6555,[fd00::1]:7555', CLOUDROUTES_BROKER_PORT_BASE: '5000' });
@@ -51,7 +29,8 @@ test('CLOUDROUTES_BROKER lists brokers with their own port bases; a bad or repea
 
 test('kill -9 of one of two brokers: checks go on through the other within an interval, and it is used again once back', async () => {
   const [a, b] = [await freePortRange(2), await freePortRange(2)];
-  const common = { REDIS_URL: server.url, CLOUDROUTES_ZONE: zone, CLOUDROUTES_DATA_DIR: dir, CLOUDROUTES_HEARTBEAT_INTERVAL: '1s' };
+  const { redis, procs, dir } = fx;
+  const common = { REDIS_URL: fx.server.url, CLOUDROUTES_ZONE: zone, CLOUDROUTES_DATA_DIR: dir, CLOUDROUTES_HEARTBEAT_INTERVAL: '1s' };
   const metricsPorts = new Map<Proc, number>();
   const broker = async (base: number) => {
     const metricsPort = await freePort();
@@ -74,7 +53,7 @@ test('kill -9 of one of two brokers: checks go on through the other within an in
     procs.push(p);
     await p.waitFor(`${kind} started`);
   }
-  const port = (target.address() as { port: number }).port;
+  const port = fx.targetPort;
   const N = 50;
   for (let i = 0; i < N; i++) await putMonitor(redis, zone, { id: `m-${i}`, ctype: 'tcp-check', interval: 1, data: { host: '127.0.0.1', port } }, i * 20);
   await waitFor(async () => (await redis.xlen(keys(zone).history)) >= N * 3, 15_000, 'results through both brokers');

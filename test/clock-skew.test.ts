@@ -3,11 +3,8 @@
  * with libfaketime) check and record every slot, none is taken as stale, the start lag is not bent by their clocks,
  * and a reaction's frequency holds.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startBroker, type Broker } from '../src/broker/broker.js';
@@ -17,7 +14,8 @@ import { readLagHash } from '../src/core/lag-recorder.js';
 import { fieldsToObject } from '../src/core/redis.js';
 import { putMonitor, putReaction, silent, waitFor } from './helpers/cluster.js';
 import { Proc } from './helpers/procs.js';
-import { freePortRange, RedisServer } from './helpers/redis-server.js';
+import { freePortRange } from './helpers/redis-server.js';
+import { useZoneFixture } from './helpers/zone-fixture.js';
 
 /** libfaketime from Debian's faketime package (its folder is named by the architecture). */
 function libfaketime(): string {
@@ -29,33 +27,19 @@ function libfaketime(): string {
 }
 
 const zone = 'skew';
-const dir = mkdtempSync(join(tmpdir(), 'cr-skew-'));
-const server = new RedisServer();
-let redis: Redis;
-let target: Server;
 let broker: Broker | undefined;
 let control: Control | undefined;
-const procs: Proc[] = [];
-
-test.before(async () => {
-  await server.start();
-  redis = server.client();
-  target = createServer((s) => s.destroy());
-  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
-});
+// Registered first, so these stop while Redis still runs.
 test.after(async () => {
   await control?.stop();
-  for (const p of procs) await p.kill('SIGKILL');
   await broker?.stop();
-  redis.disconnect();
-  await server.stop();
-  target.close();
-  rmSync(dir, { recursive: true, force: true });
 });
+const fx = useZoneFixture(test, 'skew');
 
 test('workers and sinks 5 s fast and 5 s slow: every slot recorded, none stale, start lag and frequency by one clock', async () => {
   const base = await freePortRange(2);
   const ports = { jobsIn: base, workers: base + 1 };
+  const { redis, server, dir, procs } = fx;
   broker = await startBroker({ bind: '127.0.0.1', ports, logger: silent, zone, redis });
   const env = (offset: string) => ({
     REDIS_URL: server.url, CLOUDROUTES_ZONE: zone, CLOUDROUTES_BROKER_PORT_BASE: String(ports.jobsIn), CLOUDROUTES_DATA_DIR: dir,
@@ -66,7 +50,7 @@ test('workers and sinks 5 s fast and 5 s slow: every slot recorded, none stale, 
     procs.push(p);
     await p.waitFor(`${kind} started`, 15_000);
   }
-  const port = (target.address() as { port: number }).port;
+  const port = fx.targetPort;
   await putReaction(redis, zone, { id: 'r-log', rtype: 'log', frequency: 3, data: {} });
   const N = 20;
   for (let i = 0; i < N; i++) {

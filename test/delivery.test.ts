@@ -2,9 +2,7 @@
  * Every due slot ends in one recorded result or one counted reason: results survive a sink killed with kill -9 and
  * a Redis that goes away and comes back, and none is recorded twice. Slow reactions of one type hold up nobody else.
  */
-import { createServer, type Server } from 'node:net';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { test } from 'uvu';
@@ -13,29 +11,17 @@ import { fieldsToObject } from '../src/core/redis.js';
 import { keys } from '../src/core/keys.js';
 import { Cluster, freePorts, putMonitor, putReaction, waitFor } from './helpers/cluster.js';
 import { Proc } from './helpers/procs.js';
-import { RedisServer } from './helpers/redis-server.js';
+import type { RedisServer } from './helpers/redis-server.js';
+import { useZoneFixture } from './helpers/zone-fixture.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'cr-delivery-'));
-const server = new RedisServer();
+const fx = useZoneFixture(test, 'delivery');
+const { procs } = fx;
 let redis: Redis;
-let target: Server;
+let server: RedisServer;
+let dir: string;
 let targetPort = 0;
-const procs: Proc[] = [];
-
-test.before(async () => {
-  await server.start();
-  redis = server.client();
-  redis.on('error', () => undefined); // Redis is stopped on purpose below
-  target = createServer((s) => s.destroy());
-  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
-  targetPort = (target.address() as { port: number }).port;
-});
-test.after(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  redis.disconnect();
-  await server.stop();
-  target.close();
-  rmSync(dir, { recursive: true, force: true });
+test.before(() => {
+  ({ redis, server, dir, targetPort } = fx);
 });
 
 /** Each monitor's history entries by due slot: how many slots have a result, and how many were recorded more than once. */
