@@ -141,8 +141,9 @@ export function processCommands(program: Command): void {
   metricsOptions(program.command('sink'))
     .description("run a sink: record the zone's results from Redis and run the reactions whose rules hold")
     .option('--allow-commands', 'run reactions that run commands, e.g. execute-shell-command, ssh-command (env CLOUDROUTES_ALLOW_COMMANDS=1); without it they are recorded failed')
-    .action((o: MetricsFlags & { allowCommands?: boolean }) =>
-      serve('sink', (s, logger) => {
+    .action((o: MetricsFlags & { allowCommands?: boolean }) => {
+      const perType = envInt('CLOUDROUTES_REACTION_CONCURRENCY', SINK_MAX_RUNNING_PER_TYPE, 1);
+      return serve('sink', (s, logger) => {
         // A short lock wait: SQLite blocks the whole process while it waits.
         const store = new LazyStore(s.store, { busyTimeoutMs: 100, logger });
         return withMetrics('sink', o, logger, (metrics) => withRedis(s, logger, async (redis) => {
@@ -150,15 +151,15 @@ export function processCommands(program: Command): void {
             redis, zone: s.zone, logger,
             secretKey: resolveSecretKey(s.secretKey, s.dataDir), actionsPath: s.actionsPath,
             reactionTimeoutMs: envInt('CLOUDROUTES_REACTION_TIMEOUT_MS', 30_000, 1),
-            maxRunningPerType: envInt('CLOUDROUTES_REACTION_CONCURRENCY', SINK_MAX_RUNNING_PER_TYPE, 1),
+            maxRunningPerType: perType,
             claimIdleMs: durationSettingMs('CLOUDROUTES_SINK_CLAIM_IDLE', 15_000, 1000, 3_600_000),
             claims: { claimReaction: async (c) => (await store.get()).claimReaction(c) }, metrics,
             allowCommands: o.allowCommands === true || allowCommandsFromEnv(), backlogMax: s.backlogMax,
           });
           return { stop: async () => { await sink.stop(); await store.close(); } };
         }));
-      }, { concurrency: SINK_MAX_RUNNING_PER_TYPE }),
-    );
+      }, { concurrency: perType });
+    });
 
   program
     .command('web')
