@@ -122,7 +122,7 @@ test('a full broker queue pushes out its oldest jobs, and workers get the newest
     dealer.connect(`tcp://127.0.0.1:${ports.workers}`);
     await dealer.send(JSON.stringify({ v: 1, type: 'credit', free: 10, received: 0 }));
     const got: string[] = [];
-    for (let i = 0; i < 3; i++) got.push((JSON.parse(String((await dealer.receive())[0])) as { monitorId: string }).monitorId);
+    for (let i = 0; i < 3; i++) got.push((JSON.parse(String((await dealer.receive()).at(-1))) as { monitorId: string }).monitorId);
     assert.equal(got, ['m3', 'm4', 'm5']);
   } finally {
     push.close();

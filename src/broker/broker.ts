@@ -12,6 +12,7 @@ import { brokerMetrics } from '../core/metrics-process.js';
 import type { BrokerPorts } from '../core/config.js';
 import { socketOptions } from '../core/socket-options.js';
 import { CreditTable } from './credit-table.js';
+import { InFlight } from './in-flight.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
 import { failpoint } from '../core/failpoints.js';
 import { startBrokerAuth, type BrokerCurve } from './auth.js';
@@ -75,6 +76,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   logger.info({ bind: opts.bind, ports, curve: !!auth.server }, 'broker listening');
 
   const credit = new CreditTable(opts.workerExpireMs ?? 5000);
+  const inFlight = new InFlight();
   // Taken slots are cleared: a job buffer that stayed referenced until the next compaction outlived
   // the young generation and pinned ZeroMQ's receive buffer until a full GC.
   const queue: (Buffer | undefined)[] = [];
@@ -124,6 +126,18 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   };
   const refusals = new Refusals(counters, logger);
 
+  /** A worker that went silent or unreachable: what it held is sent again while there is time, else counted lost. */
+  const workerGone = (key: string, now: number, why: string) => {
+    const { again, lost } = inFlight.takeAll(key, now);
+    for (const h of again) enqueue(h.job, h.expires);
+    if (again.length) counters.inc('jobs_rerun', again.length);
+    if (lost) counters.inc('jobs_lost_worker', lost);
+    if (again.length || lost) {
+      logger.warn({ worker: key, why, rerun: again.length, lost }, 'a worker is gone with jobs it held: those with time left in their interval go to another worker, the others are counted lost_worker');
+    }
+    if (again.length) dispatch();
+  };
+
   const dispatch = () => {
     const now = Date.now();
     while (queued() > 0) {
@@ -137,14 +151,14 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       const expires = expiresAt[qHead]!;
       queue[qHead++] = undefined;
       counters.inc('jobs_dispatched');
+      const key = id.toString('hex');
+      const number = Buffer.allocUnsafe(4);
+      number.writeUInt32BE(inFlight.add(key, job, expires));
       // sendTimeout 0: a send either queues at once or rejects (EHOSTUNREACH for a gone worker), never waits.
-      workers.send([id, job]).catch((err: Error) => {
+      workers.send([id, number, job]).catch((err: Error) => {
         if (stopped) return;
         credit.forget(id);
-        counters.inc('jobs_redispatched');
-        logger.warn({ worker: id.toString('hex'), err: err.message }, 'worker unreachable; forgot it and re-queued its job');
-        enqueue(job, expires);
-        dispatch();
+        workerGone(key, Date.now(), `unreachable (${err.message})`);
       });
     }
     if (qHead > 4096 && qHead * 2 > queue.length) {
@@ -180,7 +194,9 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     for await (const [id, msg] of workers) {
       try {
         const c = decode(msg!, ['credit']);
-        credit.report(Buffer.from(id!), c.free, c.received, Date.now());
+        const worker = Buffer.from(id!);
+        credit.report(worker, c.free, c.received, Date.now());
+        if (c.done) inFlight.done(worker.toString('hex'), c.done);
       } catch (err) {
         refusals.refuse('workers', err);
         continue;
@@ -194,7 +210,9 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const sweeper = setInterval(() => {
     const now = Date.now();
     const gone = credit.expire(now);
-    if (gone) logger.warn({ workers: gone }, 'forgot silent workers');
+    if (gone.length) logger.warn({ workers: gone.length }, 'forgot silent workers');
+    for (const key of gone) workerGone(key, now, 'silent');
+    inFlight.sweep(now, 60_000);
     dropExpired(now);
   }, 1000);
 

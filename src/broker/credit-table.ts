@@ -64,16 +64,15 @@ export class CreditTable {
     this.next = 0;
   }
 
-  /** Forgets workers not heard from within the expiry; returns how many. */
-  expire(now: number): number {
-    let n = 0;
+  /** Forgets workers not heard from within the expiry; returns their keys (hex ids). */
+  expire(now: number): string[] {
+    const gone: string[] = [];
     for (const [key, w] of this.workers) {
       if (now - w.lastSeen > this.expireMs) {
         this.forget(w.id);
-        n++;
-        void key;
+        gone.push(key);
       }
     }
-    return n;
+    return gone;
   }
 }

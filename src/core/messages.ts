@@ -32,13 +32,16 @@ export interface ResultMessage {
 /**
  * worker -> broker: the worker has `free` slots and has received `received` jobs in all.
  * The broker subtracts the jobs it sent that the worker has not yet received, so credit
- * stays exact across lost messages and broker restarts.
+ * stays exact across lost messages and broker restarts. `done` lists the numbers of the jobs this broker
+ * numbered (its frame before the job) that the worker has finished since its last credit, so the broker
+ * knows which jobs a worker that dies still held.
  */
 export interface CreditMessage {
   v: 1;
   type: 'credit';
   free: number;
   received: number;
+  done?: number[];
 }
 
 export type Message = JobMessage | ResultMessage | CreditMessage;
@@ -82,6 +85,11 @@ const plainName = (max: number): Check => (v) =>
   typeof v !== 'string' ? ['missing_field', 'a string'] : v.length > max || !PLAIN_NAME.test(v) ? ['bad_value', `a plain name (${PLAIN_NAME.source}, at most ${max} characters)`] : undefined;
 const int = (min: number, max: number): Check => (v) =>
   typeof v !== 'number' ? ['missing_field', 'a number'] : !Number.isInteger(v) || v < min || v > max ? ['bad_value', `an integer ${min}..${max}`] : undefined;
+/** Job numbers a broker gave (uint32), at most as many as a worker may hold. */
+const jobNumbers: Check = (v) =>
+  !Array.isArray(v) ? ['bad_value', 'an array of job numbers']
+    : v.length > L.credit ? ['too_large', `at most ${L.credit} job numbers`]
+      : v.every((n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff) ? undefined : ['bad_value', 'job numbers are integers 0..4294967295'];
 const stamp: Check = (v, now) => {
   if (typeof v !== 'number') return ['missing_field', 'a number (epoch ms)'];
   if (!Number.isInteger(v)) return ['bad_value', 'an integer (epoch ms)'];
@@ -109,7 +117,7 @@ const FIELDS: Record<Message['type'], [string, Check][]> = {
     ['status', (v) => (STATUSES.has(v as string) ? undefined : [typeof v === 'string' ? 'bad_value' : 'missing_field', 'healthy, failed or unknown'])],
     ['message', text(L.messageLength)], ['latencyMs', latency], ['metrics', optional(metrics)], ['due', stamp], ['checkedAt', stamp],
   ],
-  credit: [['free', int(0, L.credit)], ['received', int(0, Number.MAX_SAFE_INTEGER)]],
+  credit: [['free', int(0, L.credit)], ['received', int(0, Number.MAX_SAFE_INTEGER)], ['done', optional(jobNumbers)]],
 };
 
 /**

@@ -12,6 +12,8 @@ import { socketOptions, type CurveClient } from '../core/socket-options.js';
 export class BrokerLink {
   readonly dealer: Dealer;
   received = 0;
+  /** Numbers of this broker's jobs finished since the last credit. */
+  private done: number[] = [];
   private readonly credits: SendQueue<string>;
 
   constructor(readonly endpoint: string, concurrency: number, curve: CurveClient | undefined, logger: Logger) {
@@ -22,10 +24,16 @@ export class BrokerLink {
     this.credits = new SendQueue<string>(this.dealer, 2, logger.child({ broker: endpoint }), 'credit');
   }
 
-  /** Tells the broker how many jobs this worker can take now. */
+  /** A job this broker numbered is finished (its result is in the worker's outbox, or it was refused). */
+  finished(number: number | undefined): void {
+    if (number !== undefined) this.done.push(number);
+  }
+
+  /** Tells the broker how many jobs this worker can take now, and which of its jobs are finished. */
   credit(free: number): void {
-    const msg: CreditMessage = { v: 1, type: 'credit', free, received: this.received };
-    this.credits.push(encode(msg));
+    const msg: CreditMessage = { v: 1, type: 'credit', free, received: this.received, ...(this.done.length ? { done: this.done } : {}) };
+    // Dropped when two credits already wait (the broker is slow): the numbers go with the next one.
+    if (this.credits.push(encode(msg))) this.done = [];
   }
 
   close(): void {

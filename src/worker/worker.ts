@@ -48,6 +48,13 @@ export interface WorkerOptions {
   allowCommands?: boolean;
 }
 
+/** A job as a worker took it: from which broker, under which number. */
+interface Taken {
+  job: JobMessage;
+  link: BrokerLink;
+  number: number | undefined;
+}
+
 export interface Worker {
   counters: Counters;
   running(): number;
@@ -74,7 +81,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   let stopped = false;
   let reading = true;
   let creditScheduled = false;
-  const waiting: JobMessage[] = [];
+  const waiting: Taken[] = [];
   const refusals = new Refusals(counters, logger);
   const prom = opts.metrics && workerMetrics(opts.metrics, counters, () => running);
   const startLag = new LagRecorder(redis, startLagKey(opts.zone));
@@ -98,7 +105,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   // Also a heartbeat: a broker that restarted learns of this worker within a second.
   const heartbeat = setInterval(sendCredit, 1000);
 
-  const execute = async (job: JobMessage): Promise<void> => {
+  const execute = async ({ job, link, number }: Taken): Promise<void> => {
     // The slot is given back and a result sent whatever the check (or its message) does.
     running++;
     const started = performance.now();
@@ -132,6 +139,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       counters.inc('results_failed');
       logger.error({ monitorId: job.monitorId, err: (err as Error).message }, 'could not send the result of a check');
     } finally {
+      link.finished(number);
       const next = waiting.shift();
       if (next) void execute(next);
       else creditSoon();
@@ -139,20 +147,25 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   };
 
   const receive = async (link: BrokerLink) => {
-    for await (const [msg] of link.dealer) {
+    for await (const frames of link.dealer) {
       link.received++;
+      // [number, job] from a broker that numbers its jobs (to learn which a dead worker held), else [job].
+      const msg = frames.at(-1);
+      const number = frames.length === 2 && frames[0]!.length === 4 ? frames[0]!.readUInt32BE(0) : undefined;
       failpoint('worker.receive');
       let job: JobMessage;
       try {
         job = decode(msg!, ['job']);
       } catch (err) {
         refusals.refuse('jobs', err);
+        link.finished(number);
         creditSoon();
         continue;
       }
       // Hand the job to the pool; never await the check here, so the socket keeps being read.
-      if (running < concurrency) void execute(job);
-      else waiting.push(job);
+      const taken = { job, link, number };
+      if (running < concurrency) void execute(taken);
+      else waiting.push(taken);
     }
   };
   // A worker that no longer reads a broker's jobs must not go on telling any broker it has free slots.
