@@ -18,6 +18,8 @@ export interface Keys {
   signal(monitorId: string): string;
   /** HASH: lastrun and lastEpisode of one reaction for one monitor. */
   reactionState(monitorId: string, reactionId: string): string;
+  /** STRING: the episode in which this reaction's module could not be loaded for this monitor (recorded once per episode). */
+  reactionLoadFailed(monitorId: string, reactionId: string): string;
   /** STREAM of results on their way from workers and the web to the sinks (consumer group RESULTS_GROUP). */
   results: string;
   /** STREAM of every check result. */
@@ -54,6 +56,7 @@ export function keys(zone: string): Keys {
     views: (id) => `${p}views:${id}`,
     signal: (id) => `${p}signal:${id}`,
     reactionState: (m, r) => `${p}rstate:${m}:${r}`,
+    reactionLoadFailed: (m, r) => `${p}rstate:${m}:${r}:load-failed`,
     results: `${p}results`,
     history: `${p}history`,
     events: `${p}events`,

@@ -103,7 +103,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   /** A module that cannot be loaded is recorded once per monitor, reaction and episode (counted every time). */
   const loadFailed = async (event: ReactionEvent, reaction: Reaction, episode: number, err: Error, log: Logger) => {
     counters.inc('reactions.load_failed');
-    const before = await redis.set(`${k.reactionState(event.monitor.id, reaction.id)}:load-failed`, String(episode), 'EX', 7 * 86_400, 'GET');
+    const before = await redis.set(k.reactionLoadFailed(event.monitor.id, reaction.id), String(episode), 'EX', 7 * 86_400, 'GET');
     if (before === String(episode)) return;
     counters.inc('reactions.failed');
     log.error({ err: err.message }, 'reaction module cannot be loaded (recorded once for this episode)');
