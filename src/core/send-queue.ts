@@ -18,10 +18,12 @@ export class SendQueue<T> {
   /**
    * @param capacity most messages held before `push` refuses (the caller decides what a refusal means)
    * @param toWire makes the message from an item at the moment it is sent; undefined drops the item
+   * @param sent called with each item the socket took
    */
   constructor(
     private readonly socket: Sendable, private readonly capacity: number, private readonly logger: Logger, private readonly what: string,
     private readonly toWire: (item: T) => Wire | undefined = (item) => item as Wire,
+    private readonly sent?: (item: T) => void,
   ) {}
 
   get length(): number {
@@ -37,6 +39,13 @@ export class SendQueue<T> {
   }
 
   /** Resolves when everything queued so far has been handed to the socket. */
+  /** Removes and returns every item not yet handed to the socket (the one a send is waiting on stays). */
+  takeWaiting(): T[] {
+    const from = this.running ? this.head + 1 : this.head;
+    if (from >= this.items.length) return [];
+    return this.items.splice(from);
+  }
+
   drained(): Promise<void> {
     if (this.length === 0 && !this.running) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
@@ -53,7 +62,10 @@ export class SendQueue<T> {
         // Made at each attempt, so a socket with a send timeout gets the item judged again on every retry.
         const msg = this.toWire(this.items[this.head]!);
         try {
-          if (msg !== undefined) await this.socket.send(msg);
+          if (msg !== undefined) {
+            await this.socket.send(msg);
+            this.sent?.(this.items[this.head]!);
+          }
         } catch (err) {
           if (this.closed) break;
           if (!this.failing) this.logger.warn({ err: (err as Error).message, socket: this.what }, 'send failed; retrying');

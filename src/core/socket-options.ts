@@ -19,9 +19,15 @@ export interface CurveClient {
   secretKey: string;
 }
 
-/** maxMessageSize plus the CURVE server or client options (none when `curve` is undefined). */
+/**
+ * ZMTP heartbeats: a peer that stops answering (its machine cut off, so no TCP reset ever comes) is disconnected
+ * after 3 s, and the jobs queued for it are moved and settled instead of waiting for TCP to give up.
+ */
+export const HEARTBEAT = { heartbeatInterval: 1000, heartbeatTimeout: 3000 } as const;
+
+/** maxMessageSize, ZMTP heartbeats, plus the CURVE server or client options (none when `curve` is undefined). */
 export function socketOptions(curve?: CurveServer | CurveClient): Record<string, string | number | boolean> {
-  const base = { maxMessageSize: MAX_MESSAGE_BYTES };
+  const base = { maxMessageSize: MAX_MESSAGE_BYTES, ...HEARTBEAT };
   if (!curve) return base;
   if ('zapDomain' in curve) {
     // zapEnforceDomain: with no ZAP handler answering, refuse every client rather than let any key in.
