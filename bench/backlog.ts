@@ -34,7 +34,7 @@ async function record(redis: Redis, ids: string[], calls: number, backlogMax: nu
       const id = ids[i % ids.length]!;
       // Each call a slot of its own (a later due), as a real result is: the same due twice is a duplicate.
       const due = Date.now() * 1000 + i++;
-      await redis.recordResult(k.state(id), k.history, k.events, k.monitor(id), k.views(id), k.counters, k.results,
+      await redis.recordResult(k.state(id), k.history, k.events, k.monitor(id), k.views(id), k.counters, k.results, k.writtenOff,
         id, ZONE, 'healthy', 'HTTP 200 OK in 43 ms', '43.2', Date.now(), due, '1', backlogMax, RESULTS_GROUP, '');
     }
   };

@@ -210,7 +210,7 @@ test('history and events from the streams land in the store once and leave the s
     const e1 = (await redis.xadd(c.k.events, '*', 'kind', 'reaction', 'monitorId', 'm1', 'zone', c.zone, 'at', '1001', 'status', 'failed',
       'previousStatus', 'healthy', 'failcount', '3', 'reactionId', 'r1', 'outcome', 'ran', 'message', 'rebooted'))!;
     // What the sink writes: one history entry, and a status event because the status changed.
-    await redis.recordResult(c.k.state('m1'), c.k.history, c.k.events, c.k.monitor('m1'), c.k.views('m1'), c.k.counters, c.k.results, 'm1', c.zone, 'failed', 'timeout', '', 2000, 1990, '', 0, 'sinks', '');
+    await redis.recordResult(c.k.state('m1'), c.k.history, c.k.events, c.k.monitor('m1'), c.k.views('m1'), c.k.counters, c.k.results, c.k.writtenOff, 'm1', c.zone, 'failed', 'timeout', '', 2000, 1990, '', 0, 'sinks', '');
 
     await waitFor('2 history rows', async () => (await c.store.history({ monitorId: 'm1' })).length === 2);
     await waitFor('2 events', async () => (await c.store.events({ monitorId: 'm1' })).length === 2);

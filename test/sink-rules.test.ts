@@ -16,7 +16,7 @@ test.before.each(async () => {
 let clock = 1_000;
 function record(status: Status, message = '') {
   clock += 10;
-  return fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, k.results, 'm1', 'rules', status, message, '12', clock, clock - 5, '', 0, 'sinks', '');
+  return fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, k.results, k.writtenOff, 'm1', 'rules', status, message, '12', clock, clock - 5, '', 0, 'sinks', '');
 }
 
 const reaction = (over: Partial<Reaction>): Reaction => ({
@@ -54,7 +54,7 @@ test('a result for a removed monitor writes nothing', async () => {
 
 test('a stale (older) result goes to history but does not change the state', async () => {
   await record('failed');
-  const stale = await fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, k.results, 'm1', 'rules', 'healthy', '', '1', 5, 1, '', 0, 'sinks', '');
+  const stale = await fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, k.results, k.writtenOff, 'm1', 'rules', 'healthy', '', '1', 5, 1, '', 0, 'sinks', '');
   assert.is(stale![5], 1);
   assert.is((await fx.redis.hgetall(k.state('m1'))).status, 'failed');
   assert.is(await fx.redis.xlen(k.history), 2);
@@ -62,7 +62,7 @@ test('a stale (older) result goes to history but does not change the state', asy
 
 test("staleness is judged by the schedule's slots, not by the clocks that stamped checkedAt", async () => {
   const at = (status: Status, checkedAt: number, due: number) =>
-    fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, k.results, 'm1', 'rules', status, '', '1', checkedAt, due, '', 0, 'sinks', '');
+    fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, k.results, k.writtenOff, 'm1', 'rules', status, '', '1', checkedAt, due, '', 0, 'sinks', '');
   // A worker whose clock runs 5 s fast checks slot 10,000; one 5 s slow checks the next slot, 20,000.
   assert.is((await at('failed', 15_000, 10_000))![5], 0);
   const next = await at('healthy', 15_000, 20_000);
@@ -75,7 +75,7 @@ test('a result sent twice for one slot is recorded once, and its stream entry is
   const send = async (status: Status, due: number) => {
     const id = (await fx.redis.xadd(k.results, '*', 'r', 'x'))!;
     await fx.redis.xreadgroup('GROUP', 'sinks', 'me', 'COUNT', 10, 'STREAMS', k.results, '>');
-    return fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, k.results, 'm1', 'rules', status, '', '1', due + 3, due, '', 0, 'sinks', id);
+    return fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, k.results, k.writtenOff, 'm1', 'rules', status, '', '1', due + 3, due, '', 0, 'sinks', id);
   };
   const first = await send('failed', 50_000);
   assert.is(first![8], 0);

@@ -33,6 +33,8 @@ export interface Keys {
    * and `entryId` (its id in `stream`, which its record's id is made of), `error`, `failedAt` (ms).
    */
   deadLetters(stream: 'history' | 'events'): string;
+  /** ZSET: "monitorId|due" -> when the slot was counted lost with a broker (ms); kept 10 minutes (writeOffSlot). */
+  writtenOff: string;
   /** HASH: counters (bad messages, check outcomes, reaction outcomes) summed over processes. */
   counters: string;
   /** HASH: process id (host:pid:start) -> JSON of its heartbeat (kind, host, pid, version, started, intervalMs, concurrency). */
@@ -61,6 +63,7 @@ export function keys(zone: string): Keys {
     history: `${p}history`,
     events: `${p}events`,
     counters: `${p}counters`,
+    writtenOff: `${p}written-off`,
     storeHealth: `${p}store-health`,
     processes: `${p}processes`,
     processesSeen: `${p}processes-seen`,

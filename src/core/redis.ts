@@ -14,10 +14,11 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     schedulePop(schedule: string, intervals: string, now: number | '', limit: number): Result<(string | number)[], Context>;
     recordResult(
-      state: string, history: string, events: string, monitor: string, views: string, counters: string, results: string,
+      state: string, history: string, events: string, monitor: string, views: string, counters: string, results: string, writtenOff: string,
       monitorId: string, zone: string, status: string, message: string, latencyMs: string, checkedAt: number, due: number, cacheOnly: string,
       backlogMax: number, group: string, entryId: string,
     ): Result<[string, string, number, number, number, number, string, number, number] | null, Context>;
+    writeOffSlot(state: string, counters: string, writtenOff: string, monitorId: string, due: number, counter: string): Result<number, Context>;
     seedState(state: string, status: string, failcount: number, checkedAt: number): Result<number, Context>;
     claimReaction(rstate: string, now: number | '', frequencyMs: number, once: string, episode: number): Result<number, Context>;
     applyMonitor(

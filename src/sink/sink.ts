@@ -148,7 +148,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   /** Runs the recordResult script for one result (acknowledging its entry); called as results arrive, so the scripts go out pipelined. */
   const record = (res: ResultMessage, entryId: string) =>
     redis.recordResult(
-      k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId), k.views(res.monitorId), k.counters, k.results,
+      k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId), k.views(res.monitorId), k.counters, k.results, k.writtenOff,
       res.monitorId, res.zone, res.status, res.message, res.latencyMs === null ? '' : String(res.latencyMs), res.checkedAt, res.due,
       storeDown ? '1' : '', backlogMax, RESULTS_GROUP, entryId,
     );

@@ -11,6 +11,7 @@
   KEYS[5] views    HASH other zone -> "status|checkedAt ms|failcount", that zone's latest result (filled by the bridge)
   KEYS[6] counters HASH of the zone's counters (field bridge.history_trimmed)
   KEYS[7] results  STREAM the result came from (acknowledged and deleted here)
+  KEYS[8] writtenOff ZSET "monitorId|due" of slots counted lost with a broker (writeOffSlot)
   ARGV[1] monitor id   ARGV[2] zone        ARGV[3] status of this zone's check (healthy|failed|unknown)
   ARGV[4] message      ARGV[5] latency ms ('' when none)
   ARGV[6] checkedAt ms ARGV[7] due ms
@@ -34,7 +35,8 @@
   Returns
     false when the monitor no longer exists (nothing is written), else
     { monitorJson, previousStatus ('' if none), failcount, episode, changed (0|1), stale (0|1), status, episodeStart, duplicate (0|1) }
-  A result for an earlier slot than the last one recorded (stale: it was late) goes to history only.
+  A result for an earlier slot than the last one recorded (stale: it was late) goes to history only; when its slot
+  had been counted lost with a broker (control.jobs_lost_broker), that count is taken back: the slot has its result.
   Slots are the schedule's due times, so which machine's clock stamped checkedAt does not matter.
   failcount counts consecutive failed statuses; healthy resets it, unknown leaves it.
   episode increases whenever the status moves between healthy and failed; episodeStart is when.
@@ -91,6 +93,7 @@ if cap > 0 then
   if trimmed > 0 then redis.call('HINCRBY', KEYS[6], 'bridge.history_trimmed', trimmed) end
 end
 if stale then
+  if redis.call('ZREM', KEYS[8], ARGV[1] .. '|' .. ARGV[7]) == 1 then redis.call('HINCRBY', KEYS[6], 'control.jobs_lost_broker', -1) end
   redis.call('HSET', KEYS[1], 'recentDues', kept)
   return { monitor, prev, failcount, episode, 0, 1, prev, episodeStart, 0 }
 end
