@@ -1,22 +1,21 @@
 /** The control: pops due monitors from the schedule, re-schedules them atomically and sends one job per monitor. */
-import { Push } from 'zeromq';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
-import { reportRefusal } from '../core/curve-refusal.js';
 import { keys, lagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { jobTimeoutMs } from '../core/limits.js';
 import { controlMetrics } from '../core/metrics-process.js';
-import { checkFields, checkJobData, encode, type BadMessage, type JobMessage } from '../core/messages.js';
-import { SendQueue } from '../core/send-queue.js';
+import { checkFields, checkJobData, type BadMessage, type JobMessage } from '../core/messages.js';
 import type { Monitor } from '../core/types.js';
-import { settleWithin } from '../core/time.js';
 import { RedisClock } from '../core/redis-clock.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
-import { socketOptions, type CurveClient } from '../core/socket-options.js';
+import type { CurveClient } from '../core/socket-options.js';
+import { HeldSlots } from './held-slots.js';
+import { JobLinks } from './job-links.js';
+import type { SentSlot } from './sent-log.js';
 
 export interface ControlOptions {
   redis: Redis;
@@ -55,24 +54,21 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   const lag = new LagRecorder(redis, lagKey(zone));
   const prom = opts.metrics && controlMetrics(opts.metrics, counters);
 
-  // immediate: no queue inside ZeroMQ for a broker that is not connected, and a send that cannot go out gives up
-  // after 200 ms: jobs wait in `out`, where each attempt judges them again.
-  const push = new Push({ ...socketOptions(opts.curve), sendHighWaterMark: 1000, linger: 2000, immediate: true, sendTimeout: 200 });
-  reportRefusal(push, opts.curve, logger);
-  for (const b of opts.brokers) push.connect(b);
   // A job is stamped `sent` as it leaves; one that waited past its interval (a broker down or slow) is dropped,
   // since the monitor's next job is already queued behind it.
   // Due times are Redis's (the schedule's); sent times and lags are measured on the same clock.
   const clock = new RedisClock(redis);
-  const out = new SendQueue<JobMessage>(push, 50_000, logger, 'jobs', (job) => {
-    const now = clock.now();
-    if (now - job.due > job.interval! * 1000) {
+  const now = () => clock.now();
+  const held = new HeldSlots(redis, k, logger, now, (slots) => resend(slots));
+  const out = new JobLinks(opts.brokers, opts.curve, logger, (job) => {
+    const t = clock.now();
+    if (t - job.due > job.interval! * 1000) {
       counters.inc('jobs_expired');
       return undefined;
     }
-    job.sent = now;
-    return encode(job);
-  });
+    job.sent = t;
+    return job;
+  }, now, (endpoint, slots, at) => held.brokerGone(endpoint, slots, at));
   logger.info({ brokers: opts.brokers, zone }, 'control started');
 
   let stopped = false;
@@ -106,7 +102,18 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       }
       return 'bad';
     }
-    return out.push(job) ? 'sent' : 'full';
+    return out.send(job) ? 'sent' : 'full';
+  };
+
+  /** Sends again, for the same slot, the jobs of slots a lost broker held that have no result and time left. */
+  const resend = async (slots: SentSlot[]) => {
+    const configs = await redis.mget(slots.map((s) => k.monitor(s.monitorId)));
+    const at = clock.now();
+    configs.forEach((json, i) => {
+      if (!json) return;
+      if (dispatch(JSON.parse(json) as Monitor, slots[i]!.due, at) === 'sent') counters.inc('jobs_resent');
+      else counters.inc('jobs_lost_broker');
+    });
   };
 
   const tick = async (): Promise<number> => {
@@ -176,10 +183,14 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       wake?.();
       await loop;
       clock.stop();
+      held.stop();
       await lag.stop();
-      await settleWithin(out.drained(), 1000);
-      out.close();
-      push.close();
+      await out.drained(1000);
+      const unsent = out.close();
+      if (unsent) {
+        counters.inc('jobs_unsent_at_stop', unsent);
+        logger.warn({ jobs: unsent }, 'stopped with jobs no broker took; their slots are counted control.jobs_unsent_at_stop');
+      }
       await counters.stop();
     },
   };

@@ -1,0 +1,66 @@
+/**
+ * Every due slot of a zone's monitors, each with its result or the counted reason it has none: what the delivery
+ * guarantee promises. Take `scheduleOf` before the control starts (each monitor's first slot) and `slotLedger` after
+ * the zone's controls stopped and its results were recorded (the schedule then says where each monitor stopped).
+ */
+import type { Redis } from 'ioredis';
+import { keys } from '../../src/core/keys.js';
+import { fieldsToObject } from '../../src/core/redis.js';
+
+/** The counters that each account for slots without a result. */
+export const SLOT_REASONS = [
+  'control.missed_checks', 'control.jobs_expired', 'broker.jobs_expired', 'control.jobs_dropped_queue_full', 'broker.jobs_dropped_queue_full',
+  'control.jobs_unsent_at_stop', 'control.jobs_without_config', 'control.bad_configs', 'broker.jobs_lost_worker', 'control.jobs_lost_broker',
+] as const;
+
+export interface Ledger {
+  /** Slots from each monitor's first to its next (not yet dispatched) one. */
+  slots: number;
+  /** Slots with a result in the history stream. */
+  recorded: number;
+  /** Slots recorded more than once. */
+  duplicates: number;
+  reasons: Record<(typeof SLOT_REASONS)[number], number>;
+  /** Slots without a result and without a counted reason: must be 0. */
+  unaccounted: number;
+}
+
+/** Each monitor's next due slot (ms) and interval (ms). */
+export async function scheduleOf(redis: Redis, zone: string): Promise<Map<string, { due: number; interval: number }>> {
+  const k = keys(zone);
+  const intervals = await redis.hgetall(k.intervals);
+  const out = new Map<string, { due: number; interval: number }>();
+  const flat = await redis.zrange(k.schedule, 0, -1, 'WITHSCORES');
+  for (let i = 0; i < flat.length; i += 2) out.set(flat[i]!, { due: Number(flat[i + 1]), interval: Number(intervals[flat[i]!]) });
+  return out;
+}
+
+/** The ledger of every slot from `first` (scheduleOf before the control ran) to the schedule's slots now. */
+export async function slotLedger(redis: Redis, zone: string, first: Map<string, { due: number; interval: number }>): Promise<Ledger> {
+  const k = keys(zone);
+  const next = await scheduleOf(redis, zone);
+  const recorded = new Map<string, Set<number>>();
+  let duplicates = 0;
+  for (const [, f] of await redis.xrange(k.history, '-', '+')) {
+    const h = fieldsToObject(f);
+    const start = first.get(h.monitorId!);
+    if (!start || Number(h.due) < start.due) continue;
+    const set = recorded.get(h.monitorId!) ?? new Set<number>();
+    if (set.has(Number(h.due))) duplicates++;
+    set.add(Number(h.due));
+    recorded.set(h.monitorId!, set);
+  }
+  let slots = 0;
+  for (const [id, { due, interval }] of first) slots += Math.round(((next.get(id)?.due ?? due) - due) / interval);
+  const counters = await redis.hgetall(k.counters);
+  const reasons = Object.fromEntries(SLOT_REASONS.map((r) => [r, Number(counters[r] ?? 0)])) as Ledger['reasons'];
+  const got = [...recorded.values()].reduce((n, s) => n + s.size, 0);
+  const counted = Object.values(reasons).reduce((a, b) => a + b, 0);
+  return { slots, recorded: got, duplicates, reasons, unaccounted: slots - got - counted };
+}
+
+/** One line for a test's output: slots, results, each non-zero reason, and what is unaccounted. */
+export function describeLedger(l: Ledger): string {
+  const reasons = Object.entries(l.reasons).filter(([, n]) => n !== 0).map(([r, n]) => `${r} ${n}`).join(', ') || 'none';
+  return `${l.slots} slots: ${l.recorded} recorded, counted ${reasons}; ${l.unaccounted} unaccounted, ${l.duplicates} recorded twice`;
+}
