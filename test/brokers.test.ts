@@ -11,7 +11,8 @@ import { putMonitor, waitFor } from './helpers/cluster.js';
 import { Proc } from './helpers/procs.js';
 import { parsePrometheus } from './helpers/prometheus.js';
 import { freePort, freePortRange } from './helpers/redis-server.js';
-import { describeLedger, scheduleOf, slotLedger } from './helpers/slot-ledger.js';
+import { loseAProcess } from './helpers/losing-zone.js';
+import { describeLedger } from './helpers/slot-ledger.js';
 import { useZoneFixture } from './helpers/zone-fixture.js';
 
 const zone = 'twobrokers';
@@ -84,39 +85,8 @@ test('kill -9 of one of two brokers: checks go on through the other within an in
   await waitFor(async () => (await dispatched(again)) > N / 2, 10_000, 'jobs through the restarted broker');
 });
 
-/** Runs 300 monitors at 1 s through two brokers, takes broker A away with `lose`, and returns the zone's slot ledger. */
-async function loseABroker(zone: string, lose: (a: Proc) => Promise<void>) {
-  const [a, b] = [await freePortRange(2), await freePortRange(2)];
-  const { redis, procs, dir } = fx;
-  const common = { REDIS_URL: fx.server.url, CLOUDROUTES_ZONE: zone, CLOUDROUTES_DATA_DIR: dir, CLOUDROUTES_HEARTBEAT_INTERVAL: '1s' };
-  const start = (kind: string, env: Record<string, string>) => {
-    const p = new Proc([kind], { ...common, ...env }, dir).start();
-    procs.push(p);
-    return p;
-  };
-  const brokerA = start('broker', { CLOUDROUTES_BROKER_PORT_BASE: String(a) });
-  const brokerB = start('broker', { CLOUDROUTES_BROKER_PORT_BASE: String(b) });
-  await Promise.all([brokerA.waitFor('broker listening'), brokerB.waitFor('broker listening')]);
-  const both = { CLOUDROUTES_BROKER: `127.0.0.1:${a},127.0.0.1:${b}` };
-  const others = ['worker', 'worker', 'sink'].map((kind) => start(kind, both));
-  await Promise.all(others.map((p, i) => p.waitFor(`${['worker', 'worker', 'sink'][i]} started`)));
-  const N = 300;
-  for (let i = 0; i < N; i++) await putMonitor(redis, zone, { id: `m-${i}`, ctype: 'tcp-check', interval: 1, data: { host: '127.0.0.1', port: fx.targetPort } }, 500 + (i % 1000));
-  const first = await scheduleOf(redis, zone);
-  const control = start('control', both);
-  await control.waitFor('control started');
-  await waitFor(async () => (await redis.xlen(keys(zone).history)) >= N * 3, 20_000, 'results through both brokers');
-  await lose(brokerA);
-  // Checks go on through B; the slots A held are settled once their results could be in (timeout 1 s + 3 s).
-  await new Promise((r) => setTimeout(r, 7000));
-  await control.kill('SIGTERM');
-  await waitFor(async () => ((await redis.xpending(keys(zone).results, 'sinks')) as [number])[0] === 0 && (await redis.xlen(keys(zone).results)) === 0, 15_000, 'every result recorded');
-  await new Promise((r) => setTimeout(r, 1500)); // the counters of the live processes are flushed every second
-  return slotLedger(redis, zone, first);
-}
-
 test('kill -9 of one of two brokers while 300 monitors run at 1 s: every slot has one result or one counted reason', async () => {
-  const ledger = await loseABroker('brokerkill', async (a) => void (await a.kill('SIGKILL')));
+  const ledger = await loseAProcess(fx, 'brokerkill', async (z) => void (await z.brokers[0]!.kill('SIGKILL')), { brokers: 2 });
   console.log(`one of two brokers killed: ${describeLedger(ledger)}`);
   assert.is(ledger.duplicates, 0, 'a slot recorded twice');
   assert.is(ledger.unaccounted, 0, describeLedger(ledger));
@@ -124,12 +94,12 @@ test('kill -9 of one of two brokers while 300 monitors run at 1 s: every slot ha
 });
 
 test('a broker that freezes (SIGSTOP) with jobs queued, then dies: its slots are counted control.jobs_lost_broker', async () => {
-  const ledger = await loseABroker('brokerstop', async (a) => {
-    a.child.kill('SIGSTOP');
+  const ledger = await loseAProcess(fx, 'brokerstop', async ({ brokers: [a] }) => {
+    a!.child.kill('SIGSTOP');
     // The control's heartbeat gives it up after 3 s; the jobs it sent meanwhile are inside the frozen broker.
     await new Promise((r) => setTimeout(r, 4000));
-    await a.kill('SIGKILL');
-  });
+    await a!.kill('SIGKILL');
+  }, { brokers: 2 });
   console.log(`one of two brokers frozen, then killed: ${describeLedger(ledger)}`);
   assert.ok(ledger.reasons['control.jobs_lost_broker'] > 0, `the frozen broker's slots are counted lost: ${describeLedger(ledger)}`);
   assert.is(ledger.duplicates, 0, 'a slot recorded twice');

@@ -6,7 +6,7 @@ import { keys } from '../src/core/keys.js';
 import { startSink } from '../src/sink/sink.js';
 import { startBroker } from '../src/broker/broker.js';
 import { freePorts, putMonitor, silent, waitFor } from './helpers/cluster.js';
-import { freePort, useRedis } from './helpers/redis-server.js';
+import { useRedis } from './helpers/redis-server.js';
 import { pino } from 'pino';
 import { Counters } from '../src/core/counters.js';
 import { Refusals } from '../src/core/refusals.js';

@@ -52,7 +52,7 @@ test('poisoned jobs never take a worker slot for good: afterwards it runs real m
   await waitFor(() => workerId, 3000, 'the worker to say it is there');
   const results = new Map<string, { status: string; message: string; latencyMs: number | null }>();
   let collect = true;
-  const collecting = (async () => {
+  void (async () => {
     while (collect) {
       // Each result must be one the sink accepts, or it would be dropped there without naming the monitor.
       const r = decode(await tap.raw(60_000), ['result']);

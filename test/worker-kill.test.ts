@@ -10,11 +10,12 @@ import { keys } from '../src/core/keys.js';
 import { fieldsToObject } from '../src/core/redis.js';
 import { Cluster, putMonitor, waitFor } from './helpers/cluster.js';
 import { Proc } from './helpers/procs.js';
+import { loseAProcess } from './helpers/losing-zone.js';
 import { freePortRange } from './helpers/redis-server.js';
+import { describeLedger } from './helpers/slot-ledger.js';
 import { useZoneFixture } from './helpers/zone-fixture.js';
 
 const fx = useZoneFixture(test, 'worker-kill');
-const zone = 'wkill';
 
 /** Runs 20 monitors every 30 s and 20 every 2 s on two worker processes, then stops one with `signal`. */
 async function loseAWorker(zone: string, signal: NodeJS.Signals) {
@@ -86,6 +87,14 @@ test('a worker that freezes (SIGSTOP): after 5 s of silence its held jobs run ag
   assert.ok(r.counted.lost > 0, 'the 2-s jobs it held were counted lost_worker');
   assert.is(r.twice, 0);
   assert.ok(r.missing <= r.counted.lost + r.counted.expired + r.counted.missed, `${r.missing} slots without a result, ${JSON.stringify(r.counted)} counted`);
+});
+
+test('kill -9 of one of two workers while 300 monitors run at 1 s: every slot has one result or one counted reason', async () => {
+  const ledger = await loseAProcess(fx, 'wkill300', async (z) => void (await z.workers[0]!.kill('SIGKILL')));
+  console.log(`one of two workers killed: ${describeLedger(ledger)}`);
+  assert.is(ledger.duplicates, 0, 'a slot recorded twice');
+  assert.is(ledger.unaccounted, 0, describeLedger(ledger));
+  assert.ok(ledger.recorded > ledger.slots * 0.9, describeLedger(ledger));
 });
 
 test.run();
