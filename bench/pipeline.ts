@@ -13,6 +13,8 @@ import { lagKey, startLagKey } from '../src/core/keys.js';
 import { firstJsonLine, startChild, stopAll, stopChild, type Child } from './lib/children.js';
 import { positiveInt as positive, progressTo, runBench, type BenchRun } from './lib/lifecycle.js';
 import { startCluster, waitForClients } from './lib/cluster.js';
+import { commandStats, topPerCheck } from './lib/redis-stats.js';
+import { SLOT_REASONS } from '../src/core/slot-reasons.js';
 import { readCounters, readHistory, readLag, readStartLag, slotsIn } from './lib/measure.js';
 import { loadMonitors, monitorId } from './lib/monitors.js';
 import { freePortRange } from './lib/ports.js';
@@ -50,6 +52,7 @@ const program = new Command('npm run bench --')
   .option('--warmup <s>', 'seconds run before the window, excluded (default: the interval or 10 s, whichever is smaller)', nonNegative('--warmup'))
   .option('--workers <n>', 'worker processes; 2 (one per core) had the highest capacity on 2 cores: ~6,800 checks/s vs ~6,200 with 1, whose event loop saturates; 3 gained nothing and cost ~180 MB', positive('--workers'), 2)
   .option('--sinks <n>', 'sink processes', positive('--sinks'), 1)
+  .option('--brokers <n>', 'broker processes; controls, workers and sinks connect to all of them (CLOUDROUTES_BROKER=host:port,host:port)', positive('--brokers'), 1)
   .option('--concurrency <n>', "checks each worker runs at once (default: the worker's own default)", positive('--concurrency'))
   .option('--addresses <n>', 'loopback addresses 127.a.b.c the monitors are spread over', positive('--addresses'), 4096)
   .option('--raw-seconds <s>', 'length of the raw undici baseline, seconds (0 skips it)', nonNegative('--raw-seconds'), 10)
@@ -57,6 +60,7 @@ const program = new Command('npm run bench --')
   .option('--batch <n>', 'applyMonitor commands per Redis pipeline while loading', positive('--batch'), 1000)
   .option('--curve <on|off>', 'seal the links between broker, control, workers and sinks with CURVE, as a multi-machine cluster runs', onOff, false)
   .option('--cpu-prof <dir>', 'run every CloudRoutes process with node --cpu-prof, writing <process>.cpuprofile into <dir>')
+  .option('--redis-stats', "print the 10 Redis commands that took most of Redis's time in the window, per check (INFO commandstats; commands inside scripts count under their own name too)")
   .option('--keep-logs', "keep the processes' logs in a new temp dir and print where (deleted otherwise)")
   .option('--json', 'also print every figure as one JSON object on the last line of stdout')
   .addHelpText('after', `
@@ -64,6 +68,7 @@ Examples:
   npm run bench -- --monitors 1000 --interval 10 --duration 20
   npm run bench -- --monitors 100000 --interval 60 --duration 120 --json
   npm run bench -- --monitors 20000 --interval 20 --duration 30 --curve on
+  npm run bench -- --monitors 100000 --interval 60 --brokers 2 --redis-stats
 
 Progress goes to stderr; the report (and the JSON line) to stdout. Every child process and temp dir is
 removed at the end, also on Ctrl-C or error. Linux only (reads /proc for CPU and memory).`)
@@ -76,12 +81,14 @@ interface Options {
   warmup?: number;
   workers: number;
   sinks: number;
+  brokers: number;
   concurrency?: number;
   addresses: number;
   rawSeconds: number;
   rawConcurrency: number;
   batch: number;
   curve: boolean;
+  redisStats?: boolean;
   cpuProf?: string;
   keepLogs?: boolean;
   json?: boolean;
@@ -180,12 +187,13 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
     await sleep(1000);
   }
 
-  const brokerPortBase = await freePortRange(4);
+  const brokerPortBases: number[] = [];
+  for (let i = 0; i < o.brokers; i++) brokerPortBases.push(await freePortRange(2));
   const cluster = startCluster({
-    redisUrl: redis.url, zone: ZONE, brokerPortBase, workers: o.workers, sinks: o.sinks, concurrency: o.concurrency,
+    redisUrl: redis.url, zone: ZONE, brokerPortBases, workers: o.workers, sinks: o.sinks, concurrency: o.concurrency,
     logDir: tmp, cpuProfDir: o.cpuProf, curve: o.curve,
   });
-  progress(`cluster: ${cluster.map((c) => `${c.name} ${c.pid}`).join(', ')}; broker ports ${brokerPortBase}-${brokerPortBase + 3}`);
+  progress(`cluster: ${cluster.map((c) => `${c.name} ${c.pid}`).join(', ')}; broker port bases ${brokerPortBases.join(', ')}`);
   await Promise.race([waitForClients(redis.client, cluster.length, 20_000), crashed]);
   await Promise.race([sleep(1000), crashed]);
 
@@ -205,6 +213,7 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
   const m0 = machineCpu();
   const own0 = process.cpuUsage();
   const served0 = await targetServed(target);
+  const r0 = o.redisStats ? await commandStats(redis.client) : undefined;
   progress(`measuring for ${o.duration} s`);
   await runFor(o.duration, 'window', crashed);
   const windowEnd = Date.now();
@@ -215,6 +224,7 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
   const m1 = machineCpu();
   const own = process.cpuUsage(own0);
   const served1 = await targetServed(target);
+  const r1 = r0 ? await commandStats(redis.client) : undefined;
   // Slots due at the very end of the window get GRACE_MS to be recorded before the cluster stops.
   progress(`window done; ${GRACE_MS / 1000} s for the last results, then stopping the cluster and reading the history stream`);
   await Promise.race([sleep(GRACE_MS - (Date.now() - windowEnd)), crashed]);
@@ -242,8 +252,18 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
   const machineBusy = m1.busySec - m0.busySec;
   const benchCpu = (own.user + own.system) / 1e6;
   const childCpu = rows.reduce((s, r) => s + r.windowCpuSec, 0);
+  // Each slot due in the window: its result, or the reason counted for it (counted in the window, so a reason counted
+  // just before it for a slot inside it, or the other way round, shifts a few between the two).
+  const reasons = Object.fromEntries(SLOT_REASONS.map((r) => [r, counter(r)]).filter(([, n]) => n !== 0)) as Record<string, number>;
+  const counted = Object.values(reasons).reduce((a, b) => a + b, 0);
+  const perCheck = (cpuSec: number) => (history.recorded ? (1000 * cpuSec) / history.recorded : 0);
+  const cpuByKind: Record<string, number> = {};
+  for (const r of rows) {
+    const kind = r.role === 'cloudroutes' ? r.name.replace(/-\d+$/, '') : r.role;
+    if (kind !== 'target') cpuByKind[kind] = (cpuByKind[kind] ?? 0) + perCheck(r.windowCpuSec);
+  }
   const report: Report = {
-    monitors: o.monitors, intervalSec: o.interval, curve: o.curve, durationSec: o.duration, windowSec, warmupSec: warmup, workers: o.workers, sinks: o.sinks,
+    monitors: o.monitors, intervalSec: o.interval, curve: o.curve, durationSec: o.duration, windowSec, warmupSec: warmup, workers: o.workers, sinks: o.sinks, brokers: o.brokers,
     workerConcurrency: o.concurrency ?? 'default', addresses: o.addresses, loadSec,
     expectedPerSec: o.monitors / o.interval, expectedInWindow,
     achievedPerSec, recordedInWindow: history.recorded, sinkCounterInWindow: counter('sink.results_recorded'),
@@ -251,6 +271,9 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
     startLagP50Ms: startLag.quantile(0.5), startLagP99Ms: startLag.quantile(0.99), startLagMaxMs: startLag.max, expiredJobs: counter('broker.jobs_expired'), queueFullJobs: counter('broker.jobs_dropped_queue_full'),
     resultLatencyP50Ms: history.dueToSink.quantile(0.5), resultLatencyP99Ms: history.dueToSink.quantile(0.99), resultLatencyMaxMs: history.dueToSink.max(),
     checkedLatencyP50Ms: history.dueToChecked.quantile(0.5), checkedLatencyP99Ms: history.dueToChecked.quantile(0.99),
+    slots: { due: expectedInWindow, recorded: expectedInWindow - unanswered, reasons, unaccounted: Math.max(0, unanswered - counted) },
+    cpuMsPerCheckByKind: cpuByKind,
+    redisCommands: r0 && r1 ? topPerCheck(r0, r1, history.recorded) : null,
     missed: controlMissed + unanswered, controlMissedSlots: controlMissed, unanswered, graceMs: GRACE_MS,
     statuses: history.statuses, problems: Object.fromEntries(history.problems),
     targetServedInWindow: Number.isFinite(served1.served - served0.served) ? served1.served - served0.served : null,

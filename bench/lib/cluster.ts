@@ -11,7 +11,8 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 export interface ClusterOptions {
   redisUrl: string;
   zone: string;
-  brokerPortBase: number;
+  /** Each broker's port base (two ports each); controls, workers and sinks are given them all. */
+  brokerPortBases: number[];
   workers: number;
   sinks: number;
   /** Worker concurrency (CLOUDROUTES_WORKER_CONCURRENCY); the worker's own default when undefined. */
@@ -24,23 +25,26 @@ export interface ClusterOptions {
   curve: boolean;
 }
 
-/** Spawns broker, control, workers and sinks; returns them in that order. */
+/** Spawns the brokers, control, workers and sinks; returns them in that order. */
 export function startCluster(o: ClusterOptions): Child[] {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     REDIS_URL: o.redisUrl,
     CLOUDROUTES_ZONE: o.zone,
-    CLOUDROUTES_BROKER_PORT_BASE: String(o.brokerPortBase),
+    CLOUDROUTES_BROKER: o.brokerPortBases.map((b) => `127.0.0.1:${b}`).join(','),
     CLOUDROUTES_DATA_DIR: o.logDir,
     LOG_LEVEL: 'warn',
   };
   if (o.concurrency !== undefined) env.CLOUDROUTES_WORKER_CONCURRENCY = String(o.concurrency);
   const curve = o.curve ? prepareLocalCurve(o.logDir) : undefined;
-  const names = ['broker', 'control', ...Array.from({ length: o.workers }, (_, i) => `worker-${i + 1}`), ...Array.from({ length: o.sinks }, (_, i) => `sink-${i + 1}`)];
+  const brokers = o.brokerPortBases.length === 1 ? ['broker'] : o.brokerPortBases.map((_, i) => `broker-${i + 1}`);
+  const names = [...brokers, 'control', ...Array.from({ length: o.workers }, (_, i) => `worker-${i + 1}`), ...Array.from({ length: o.sinks }, (_, i) => `sink-${i + 1}`)];
   return names.map((name) => {
     const log = openSync(join(o.logDir, `${name}.log`), 'a');
     const flags = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-    return startChild(name, 'cloudroutes', process.execPath, [...flags, MAIN, name.replace(/-\d+$/, '')], { env: { ...env, ...curve?.envFor(name) }, stdio: ['ignore', log, log] });
+    const kind = name.replace(/-\d+$/, '');
+    const own = kind === 'broker' ? { CLOUDROUTES_BROKER_PORT_BASE: String(o.brokerPortBases[Math.max(0, brokers.indexOf(name))]) } : {};
+    return startChild(name, 'cloudroutes', process.execPath, [...flags, MAIN, kind], { env: { ...env, ...own, ...curve?.envFor(kind) }, stdio: ['ignore', log, log] });
   });
 }
 

@@ -23,6 +23,7 @@ export interface Report {
   warmupSec: number;
   workers: number;
   sinks: number;
+  brokers: number;
   workerConcurrency: number | 'default';
   addresses: number;
   loadSec: number;
@@ -49,6 +50,12 @@ export interface Report {
   resultLatencyMaxMs: number;
   checkedLatencyP50Ms: number;
   checkedLatencyP99Ms: number;
+  /** Every slot due in the window: with a result, or counted under a reason (SLOT_REASONS), or neither (unaccounted). */
+  slots: { due: number; recorded: number; reasons: Record<string, number>; unaccounted: number };
+  /** CPU ms per recorded check by kind of process (workers and sinks summed; redis too). */
+  cpuMsPerCheckByKind: Record<string, number>;
+  /** --redis-stats: Redis's top commands by time in the window, per check. */
+  redisCommands: { command: string; callsPerCheck: number; usPerCheck: number }[] | null;
   /** controlMissedSlots + unanswered. */
   missed: number;
   /** control.missed_checks over the window: slots skipped because the control fell a whole interval behind. */
@@ -90,7 +97,7 @@ export function formatReport(r: Report): string {
   const line = (label: string, text: string) => out.push(`  ${pad(label, 17)}${text}`);
   out.push('CloudRoutes pipeline benchmark');
   line('setup', `${f0(r.monitors)} http-get-statuscode monitors every ${r.intervalSec} s over ${f0(r.addresses)} loopback addresses; ` +
-    `${r.workers} worker(s) (concurrency ${r.workerConcurrency}), ${r.sinks} sink(s), 1 control, 1 broker; CURVE ${r.curve ? 'on' : 'off'}`);
+    `${r.workers} worker(s) (concurrency ${r.workerConcurrency}), ${r.sinks} sink(s), 1 control, ${r.brokers} broker(s); CURVE ${r.curve ? 'on' : 'off'}`);
   line('timing', `monitors loaded in ${f1(r.loadSec)} s, warm-up ${r.warmupSec} s (excluded), measured window ${f1(r.windowSec)} s`);
   line('expected', `${f1(r.expectedPerSec)} checks/s (${f0(r.expectedInWindow)} slots due in the window)`);
   line('achieved', `${f1(r.achievedPerSec)} checks/s (${f0(r.recordedInWindow)} results recorded in the window; sink counter ${f0(r.sinkCounterInWindow)})`);
@@ -108,7 +115,13 @@ export function formatReport(r: Report): string {
     line('raw baseline', `${f1(r.rawPerSec)} req/s, one undici process, a new connection per request (${r.rawErrors} errors, ${r.rawCpuMsPerRequest!.toFixed(3)} ms CPU/request in the client)`);
     line('ratio', `${r.ratio!.toFixed(3)} (achieved / raw)`);
   }
+  const reasons = Object.entries(r.slots.reasons).map(([k, v]) => `${k} ${f0(v)}`).join(', ') || 'no reason counted';
+  line('slots', `${f0(r.slots.due)} due in the window: ${f0(r.slots.recorded)} recorded, ${reasons}; ${f0(r.slots.unaccounted)} without a result or a reason`);
   line('CPU per check', `${r.cpuMsPerCheck.toFixed(3)} ms in CloudRoutes processes (window CPU / results recorded; CURVE ${r.curve ? 'on' : 'off'})`);
+  line('', Object.entries(r.cpuMsPerCheckByKind).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') + ' ms');
+  if (r.redisCommands) {
+    line('Redis per check', r.redisCommands.map((c) => `${c.command} ${c.usPerCheck.toFixed(1)} us (${c.callsPerCheck.toFixed(2)} calls)`).join(', '));
+  }
   out.push('');
   out.push(`  ${pad('process', 14)}${lpad('pid', 8)}${lpad('CPU s', 9)}${lpad('window CPU s', 14)}${lpad('CPU %', 8)}${lpad('peak RSS MB', 13)}${lpad('RSS MB', 9)}`);
   for (const p of r.processes) {

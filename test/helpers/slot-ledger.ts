@@ -6,12 +6,9 @@
 import type { Redis } from 'ioredis';
 import { keys } from '../../src/core/keys.js';
 import { fieldsToObject } from '../../src/core/redis.js';
+import { SLOT_REASONS, type SlotReason } from '../../src/core/slot-reasons.js';
 
-/** The counters that each account for slots without a result. */
-export const SLOT_REASONS = [
-  'control.missed_checks', 'control.jobs_expired', 'broker.jobs_expired', 'control.jobs_dropped_queue_full', 'broker.jobs_dropped_queue_full',
-  'control.jobs_unsent_at_stop', 'control.jobs_without_config', 'control.bad_configs', 'broker.jobs_lost_worker', 'control.jobs_lost_broker',
-] as const;
+export { SLOT_REASONS };
 
 export interface Ledger {
   /** Slots from each monitor's first to its next (not yet dispatched) one. */
@@ -20,7 +17,7 @@ export interface Ledger {
   recorded: number;
   /** Slots recorded more than once. */
   duplicates: number;
-  reasons: Record<(typeof SLOT_REASONS)[number], number>;
+  reasons: Record<SlotReason, number>;
   /** Slots without a result and without a counted reason: must be 0. */
   unaccounted: number;
 }
