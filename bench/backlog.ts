@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import type { Redis } from 'ioredis';
-import { keys, RESULTS_GROUP } from '../src/core/keys.js';
+import { keys } from '../src/core/keys.js';
+import { recordResults } from '../src/core/record-results.js';
 import { stopChild } from './lib/children.js';
 import { positiveInt } from './lib/lifecycle.js';
 import { startRedis } from './lib/redis.js';
@@ -34,8 +35,7 @@ async function record(redis: Redis, ids: string[], calls: number, backlogMax: nu
       const id = ids[i % ids.length]!;
       // Each call a slot of its own (a later due), as a real result is: the same due twice is a duplicate.
       const due = Date.now() * 1000 + i++;
-      await redis.recordResult(k.state(id), k.history, k.events, k.monitor(id), k.views(id), k.counters, k.results, k.writtenOff,
-        id, ZONE, 'healthy', 'HTTP 200 OK in 43 ms', '43.2', Date.now(), due, '1', backlogMax, RESULTS_GROUP, '');
+      await recordResults(redis, ZONE, [{ monitorId: id, status: 'healthy', message: 'HTTP 200 OK in 43 ms', latencyMs: 43.2, checkedAt: Date.now(), due }], { cacheOnly: true, backlogMax });
     }
   };
   await Promise.all(Array.from({ length: depth }, one));

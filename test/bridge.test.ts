@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { startBridge, type Bridge, type BridgeOptions } from '../src/bridge/bridge.js';
 import { loadSettings } from '../src/core/config.js';
 import { keys, type Keys } from '../src/core/keys.js';
+import { recordResults } from '../src/core/record-results.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { monitor, reaction } from './helpers/store-suite.js';
 import { RedisServer } from './helpers/redis-server.js';
@@ -210,7 +211,7 @@ test('history and events from the streams land in the store once and leave the s
     const e1 = (await redis.xadd(c.k.events, '*', 'kind', 'reaction', 'monitorId', 'm1', 'zone', c.zone, 'at', '1001', 'status', 'failed',
       'previousStatus', 'healthy', 'failcount', '3', 'reactionId', 'r1', 'outcome', 'ran', 'message', 'rebooted'))!;
     // What the sink writes: one history entry, and a status event because the status changed.
-    await redis.recordResult(c.k.state('m1'), c.k.history, c.k.events, c.k.monitor('m1'), c.k.views('m1'), c.k.counters, c.k.results, c.k.writtenOff, 'm1', c.zone, 'failed', 'timeout', '', 2000, 1990, '', 0, 'sinks', '');
+    await recordResults(redis, c.zone, [{ monitorId: 'm1', status: 'failed', message: 'timeout', latencyMs: null, checkedAt: 2000, due: 1990 }]);
 
     await waitFor('2 history rows', async () => (await c.store.history({ monitorId: 'm1' })).length === 2);
     await waitFor('2 events', async () => (await c.store.events({ monitorId: 'm1' })).length === 2);

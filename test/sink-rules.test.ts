@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { keys } from '../src/core/keys.js';
 import { fieldsToObject } from '../src/core/redis.js';
+import { recordResults, type ResultToRecord } from '../src/core/record-results.js';
 import type { Reaction, Status } from '../src/core/types.js';
 import { matchesRule, shouldRun } from '../src/sink/rules.js';
 import { useRedis } from './helpers/redis-server.js';
@@ -14,9 +15,14 @@ test.before.each(async () => {
 });
 
 let clock = 1_000;
+/** Records one result of monitor m1 as the sink does. */
+async function recordOne(r: Partial<ResultToRecord> & Pick<ResultToRecord, 'status' | 'checkedAt' | 'due'>) {
+  return (await recordResults(fx.redis, 'rules', [{ monitorId: 'm1', message: '', latencyMs: 1, ...r }]))[0]!;
+}
+
 function record(status: Status, message = '') {
   clock += 10;
-  return fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, k.results, k.writtenOff, 'm1', 'rules', status, message, '12', clock, clock - 5, '', 0, 'sinks', '');
+  return recordOne({ status, message, latencyMs: 12, checkedAt: clock, due: clock - 5 });
 }
 
 const reaction = (over: Partial<Reaction>): Reaction => ({
@@ -25,7 +31,7 @@ const reaction = (over: Partial<Reaction>): Reaction => ({
 
 test('failcount counts consecutive failures and resets on healthy; unknown leaves it', async () => {
   const counts: number[] = [];
-  for (const s of ['failed', 'failed', 'unknown', 'failed', 'healthy', 'failed'] as Status[]) counts.push(Number((await record(s))![2]));
+  for (const s of ['failed', 'failed', 'unknown', 'failed', 'healthy', 'failed'] as Status[]) counts.push((await record(s)).failcount);
   assert.equal(counts, [1, 2, 2, 3, 0, 1]);
   const state = await fx.redis.hgetall(k.state('m1'));
   assert.is(state.status, 'failed');
@@ -42,31 +48,30 @@ test('every result goes to history; only status changes go to events', async () 
 
 test('episode increases when the status moves between healthy and failed, not through unknown', async () => {
   const episodes: number[] = [];
-  for (const s of ['healthy', 'failed', 'unknown', 'failed', 'healthy'] as Status[]) episodes.push(Number((await record(s))![3]));
+  for (const s of ['healthy', 'failed', 'unknown', 'failed', 'healthy'] as Status[]) episodes.push((await record(s)).episode);
   assert.equal(episodes, [1, 2, 2, 2, 3]);
 });
 
 test('a result for a removed monitor writes nothing', async () => {
   await fx.redis.del(k.monitor('m1'));
-  assert.is(await record('failed'), null);
+  assert.is((await record('failed')).outcome, 'monitor-gone');
   assert.is(await fx.redis.exists(k.state('m1'), k.history), 0);
 });
 
 test('a stale (older) result goes to history but does not change the state', async () => {
   await record('failed');
-  const stale = await fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, k.results, k.writtenOff, 'm1', 'rules', 'healthy', '', '1', 5, 1, '', 0, 'sinks', '');
-  assert.is(stale![5], 1);
+  const stale = await recordOne({ status: 'healthy', checkedAt: 5, due: 1 });
+  assert.ok(stale.stale);
   assert.is((await fx.redis.hgetall(k.state('m1'))).status, 'failed');
   assert.is(await fx.redis.xlen(k.history), 2);
 });
 
 test("staleness is judged by the schedule's slots, not by the clocks that stamped checkedAt", async () => {
-  const at = (status: Status, checkedAt: number, due: number) =>
-    fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, k.results, k.writtenOff, 'm1', 'rules', status, '', '1', checkedAt, due, '', 0, 'sinks', '');
+  const at = (status: Status, checkedAt: number, due: number) => recordOne({ status, checkedAt, due });
   // A worker whose clock runs 5 s fast checks slot 10,000; one 5 s slow checks the next slot, 20,000.
-  assert.is((await at('failed', 15_000, 10_000))![5], 0);
+  assert.is((await at('failed', 15_000, 10_000)).stale, false);
   const next = await at('healthy', 15_000, 20_000);
-  assert.is(next![5], 0, 'the later slot counts although its checkedAt is not later');
+  assert.is(next.stale, false, 'the later slot counts although its checkedAt is not later');
   assert.is((await fx.redis.hgetall(k.state('m1'))).status, 'healthy');
 });
 
@@ -75,41 +80,53 @@ test('a result sent twice for one slot is recorded once, and its stream entry is
   const send = async (status: Status, due: number) => {
     const id = (await fx.redis.xadd(k.results, '*', 'r', 'x'))!;
     await fx.redis.xreadgroup('GROUP', 'sinks', 'me', 'COUNT', 10, 'STREAMS', k.results, '>');
-    return fx.redis.recordResult(k.state('m1'), k.history, k.events, k.monitor('m1'), k.views('m1'), k.counters, k.results, k.writtenOff, 'm1', 'rules', status, '', '1', due + 3, due, '', 0, 'sinks', id);
+    return recordOne({ status, checkedAt: due + 3, due, entryId: id });
   };
   const first = await send('failed', 50_000);
-  assert.is(first![8], 0);
+  assert.is(first.outcome, 'recorded');
   const again = await send('failed', 50_000);
-  assert.is(again![8], 1, 'the second copy is a duplicate');
+  assert.is(again.outcome, 'duplicate', 'the second copy is a duplicate');
   assert.is((await fx.redis.hgetall(k.state('m1'))).failcount, '1', 'counted once');
   assert.is(await fx.redis.xlen(k.history), 1);
   // An earlier slot that was late is still recorded (in history): a duplicate is one of the same slot only.
-  assert.is((await send('failed', 40_000))![8], 0);
+  assert.is((await send('failed', 40_000)).outcome, 'recorded');
   assert.is(await fx.redis.xlen(k.history), 2);
   assert.is(((await fx.redis.xpending(k.results, 'sinks')) as unknown[])[0], 0, 'nothing left pending');
   assert.is(await fx.redis.xlen(k.results), 0, 'acknowledged entries are deleted');
 });
 
+test('one batch: results of several monitors and slots, a copy of one of them and a removed monitor, each answered in order', async () => {
+  await fx.redis.set(k.monitor('m2'), JSON.stringify({ id: 'm2', name: 'api', ctype: 'tcp-check', interval: 10, data: {}, reactions: ['r1'] }));
+  const r = (monitorId: string, status: Status, due: number) => ({ monitorId, status, message: '', latencyMs: 1, checkedAt: due + 1, due });
+  const rows = await recordResults(fx.redis, 'rules', [r('m1', 'failed', 100), r('m2', 'healthy', 100), r('m1', 'failed', 110), r('m1', 'failed', 110), r('gone', 'failed', 100)]);
+  assert.equal(rows.map((x) => x.outcome), ['recorded', 'recorded', 'recorded', 'duplicate', 'monitor-gone']);
+  assert.equal(rows.map((x) => x.failcount), [1, 0, 2, 2, 0], 'the second slot of m1 in the batch sees the first');
+  assert.is(rows[0]!.reactionsJson, '', 'a monitor without reactions sends back no config');
+  assert.match(rows[1]!.reactionsJson, /"r1"/, "a monitor with reactions sends back its config for the sink's decisions");
+  assert.is((await fx.redis.hgetall(k.state('m1'))).failcount, '2');
+  assert.is(await fx.redis.xlen(k.history), 3);
+});
+
 test('quorum 2: one zone failing alone leaves the status healthy; a fresh failure seen by another zone makes it failed', async () => {
   await fx.redis.set(k.monitor('m1'), JSON.stringify({ id: 'm1', name: 'site', ctype: 'tcp-check', interval: 10, quorum: 2, data: {}, reactions: [] }));
-  assert.is((await record('healthy'))![6], 'healthy');
+  assert.is((await record('healthy')).status, 'healthy');
   const alone = await record('failed');
-  assert.is(alone![6], 'healthy', 'not failed: only this zone sees it');
+  assert.is(alone.status, 'healthy', 'not failed: only this zone sees it');
   let state = await fx.redis.hgetall(k.state('m1'));
   assert.is(state.zoneStatus, 'failed', "this zone's own view is kept");
   assert.is(state.failcount, '0');
 
   await fx.redis.hset(k.views('m1'), 'eu', `failed|${clock - 60_000}|4`);
-  assert.is((await record('failed'))![6], 'healthy', 'a failure another zone saw a minute ago is too old for a 10 s interval');
+  assert.is((await record('failed')).status, 'healthy', 'a failure another zone saw a minute ago is too old for a 10 s interval');
   await fx.redis.hset(k.views('m1'), 'eu', `failed|${clock}|5`);
   const both = await record('failed');
-  assert.is(both![6], 'failed');
-  assert.is(both![2], 1, 'failcount counts failed statuses');
-  assert.is(both![4], 1, 'a status change');
+  assert.is(both.status, 'failed');
+  assert.is(both.failcount, 1, 'failcount counts failed statuses');
+  assert.is(both.changed, true, 'a status change');
   state = await fx.redis.hgetall(k.state('m1'));
   assert.is(state.status, 'failed');
   await fx.redis.hset(k.views('m1'), 'eu', `healthy|${clock}|0`);
-  assert.is((await record('failed'))![6], 'healthy', 'once the other zone sees it healthy, fewer than 2 zones see it failed');
+  assert.is((await record('failed')).status, 'healthy', 'once the other zone sees it healthy, fewer than 2 zones see it failed');
 });
 
 test('history records each zone result with its own consecutive fail count', async () => {

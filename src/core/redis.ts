@@ -13,11 +13,8 @@ const LUA_DIR = fileURLToPath(new URL('../../../src/core/lua', import.meta.url))
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     schedulePop(schedule: string, intervals: string, now: number | '', limit: number): Result<(string | number)[], Context>;
-    recordResult(
-      state: string, history: string, events: string, monitor: string, views: string, counters: string, results: string, writtenOff: string,
-      monitorId: string, zone: string, status: string, message: string, latencyMs: string, checkedAt: number, due: number, cacheOnly: string,
-      backlogMax: number, group: string, entryId: string,
-    ): Result<[string, string, number, number, number, number, string, number, number] | null, Context>;
+    /** recordResults-n.lua: the caller passes the number of keys first (5 + 3 per result); see src/core/record-results.ts. */
+    recordResults(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Result<RecordedRow[], Context>;
     writeOffSlot(state: string, counters: string, writtenOff: string, monitorId: string, due: number, counter: string): Result<number, Context>;
     seedState(state: string, status: string, failcount: number, checkedAt: number): Result<number, Context>;
     claimReaction(rstate: string, now: number | '', frequencyMs: number, once: string, episode: number): Result<number, Context>;
@@ -31,12 +28,16 @@ declare module 'ioredis' {
   }
 }
 
-/** Registers every `<name>-<numberOfKeys>.lua` file as a command `name` (run by EVALSHA). */
+/** One row of recordResults-n.lua's reply. */
+export type RecordedRow = [outcome: 0 | 1 | 2, reactionsJson: string, previousStatus: string, failcount: number, episode: number, changed: 0 | 1, stale: 0 | 1, status: string, episodeStart: number];
+
+/** Registers every `<name>-<numberOfKeys>.lua` file as a command `name` (run by EVALSHA); `<name>-n.lua` takes the number of keys as its first argument. */
 export function defineScripts(redis: Redis): void {
   for (const file of readdirSync(LUA_DIR)) {
-    const m = /^(\w+)-(\d+)\.lua$/.exec(file);
+    const m = /^(\w+)-(\d+|n)\.lua$/.exec(file);
     if (!m) continue;
-    redis.defineCommand(m[1]!, { numberOfKeys: Number(m[2]), lua: readFileSync(join(LUA_DIR, file), 'utf8') });
+    const lua = readFileSync(join(LUA_DIR, file), 'utf8');
+    redis.defineCommand(m[1]!, m[2] === 'n' ? { lua } : { numberOfKeys: Number(m[2]), lua });
   }
 }
 

@@ -4,7 +4,7 @@
  * A worker (or the web, for told monitors) pushes each encoded result here; batches go out as one
  * pipeline of XADDs, and a batch leaves the outbox only once Redis has answered every XADD in it. While
  * Redis is unreachable, results wait and the batch is sent again; a batch sent again after Redis took part
- * of it gives duplicates, which recordResult recognises by (monitor, due). The outbox is bounded: past its
+ * of it gives duplicates, which recordResults recognises by (monitor, due). The outbox is bounded: past its
  * capacity a result is refused, and the caller counts it.
  */
 import type { Redis } from 'ioredis';

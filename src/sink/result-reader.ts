@@ -1,7 +1,7 @@
 /**
  * Reads the zone's results stream as one consumer of the sinks' group. New entries come with XREADGROUP; every few
  * seconds the entries another consumer has held too long (a sink killed with its results in flight) are claimed, so
- * a result waits for a dead sink at most `claimIdleMs`. An entry stays pending until recordResult acknowledges it in
+ * a result waits for a dead sink at most `claimIdleMs`. An entry stays pending until recordResults acknowledges it in
  * the same script that records it.
  */
 import type { Redis } from 'ioredis';

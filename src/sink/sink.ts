@@ -12,6 +12,7 @@ import { Counters } from '../core/counters.js';
 import { keys, RESULTS_GROUP } from '../core/keys.js';
 import { sinkMetrics } from '../core/metrics-process.js';
 import { decode, type ResultMessage } from '../core/messages.js';
+import { recordResults, type Recorded } from '../core/record-results.js';
 import { Refusals } from '../core/refusals.js';
 import { reactionLoader } from '../core/plugins.js';
 import { commandPolicy, commandRefusal } from '../core/command-policy.js';
@@ -61,7 +62,7 @@ export interface Sink {
 /** Reactions of one type running at once by default (more wait for a slot). */
 export const SINK_MAX_RUNNING_PER_TYPE = 16;
 
-/** Results read and not yet handled (their recordResult scripts pipelined by ioredis). */
+/** Results read and not yet handled (each batch read is recorded by one script call). */
 const MAX_IN_FLIGHT = 128;
 
 /** Joins the results group and starts recording results. */
@@ -145,32 +146,20 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     }
   };
 
-  /** Runs the recordResult script for one result (acknowledging its entry); called as results arrive, so the scripts go out pipelined. */
-  const record = (res: ResultMessage, entryId: string) =>
-    redis.recordResult(
-      k.state(res.monitorId), k.history, k.events, k.monitor(res.monitorId), k.views(res.monitorId), k.counters, k.results, k.writtenOff,
-      res.monitorId, res.zone, res.status, res.message, res.latencyMs === null ? '' : String(res.latencyMs), res.checkedAt, res.due,
-      storeDown ? '1' : '', backlogMax, RESULTS_GROUP, entryId,
-    );
-
-  const handle = async (res: ResultMessage, recording: ReturnType<typeof record>) => {
+  const handle = async (res: ResultMessage, recording: Promise<Recorded>) => {
     const recorded = await recording;
-    if (!recorded) {
-      counters.inc('results_recorded');
-      return counters.inc('results_for_removed_monitors');
-    }
-    const [monitorJson, prev, failcount, episode, , stale, status, episodeStart, duplicate] = recorded;
-    if (duplicate) return counters.inc('results_duplicate');
-    counters.inc('results_recorded');
+    counters.inc(recorded.outcome === 'duplicate' ? 'results_duplicate' : 'results_recorded');
+    if (recorded.outcome === 'monitor-gone') return counters.inc('results_for_removed_monitors');
+    if (recorded.outcome === 'duplicate') return;
     if (res.latencyMs !== null) prom?.latency(res.monitorId, res.latencyMs);
-    if (stale) return counters.inc('results_stale');
-    if (status === 'unknown') return;
-    const monitor = JSON.parse(monitorJson) as Monitor;
+    if (recorded.stale) return counters.inc('results_stale');
+    if (recorded.status === 'unknown' || !recorded.reactionsJson) return;
+    const monitor = JSON.parse(recorded.reactionsJson) as Monitor;
     if (!monitor.reactions?.length) return;
     const configs = await redis.mget(monitor.reactions.map((id) => k.reaction(id)));
     const event: Omit<ReactionEvent, 'reaction'> = {
       monitor: { id: monitor.id, name: monitor.name, ctype: monitor.ctype },
-      status: status as Status, previousStatus: (prev || null) as Status | null, failcount: Number(failcount),
+      status: recorded.status as Status, previousStatus: (recorded.previousStatus || null) as Status | null, failcount: recorded.failcount,
       zone: res.zone, checkedAt: res.checkedAt, message: res.message,
     };
     for (const [i, json] of configs.entries()) {
@@ -181,31 +170,37 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       }
       const reaction = JSON.parse(json) as Reaction;
       const r = { id: reaction.id, name: reaction.name, rtype: reaction.rtype, data: reaction.data };
-      await react(reaction, { ...event, reaction: r }, Number(episode), Number(episodeStart));
+      await react(reaction, { ...event, reaction: r }, recorded.episode, recorded.episodeStart);
     }
   };
 
   const inFlight = new ResultsInFlight(MAX_IN_FLIGHT);
-  const take = (entry: StreamEntry) => {
-    let res: ResultMessage;
-    try {
-      res = decode(entry.raw, ['result']);
-    } catch (err) {
-      refusals.refuse('results', err);
-      // A refused entry is acknowledged, so it is not read again.
-      void redis.multi().xack(k.results, RESULTS_GROUP, entry.id).xdel(k.results, entry.id).exec().catch(() => undefined);
-      return;
+  /** Records a batch read from the stream with one script call (acknowledging each entry in it), then handles each result in turn. */
+  const take = (batch: StreamEntry[]) => {
+    const accepted: { res: ResultMessage; entryId: string }[] = [];
+    for (const entry of batch) {
+      failpoint('sink.receive');
+      try {
+        accepted.push({ res: decode(entry.raw, ['result']), entryId: entry.id });
+      } catch (err) {
+        refusals.refuse('results', err);
+        // A refused entry is acknowledged, so it is not read again.
+        void redis.multi().xack(k.results, RESULTS_GROUP, entry.id).xdel(k.results, entry.id).exec().catch(() => undefined);
+      }
     }
-    const recording = record(res, entry.id);
+    if (accepted.length === 0) return;
+    const rows = recordResults(redis, zone, accepted.map(({ res, entryId }) => ({ ...res, entryId })), { cacheOnly: storeDown, backlogMax });
     let recorded = false;
-    recording.then(() => (recorded = true), () => undefined);
-    inFlight.add(recording, (r) => handle(res, r), (thrown) => {
-      const err = { message: thrown instanceof Error ? thrown.message : String(thrown) };
-      counters.inc('results_failed');
-      // Not recorded means not acknowledged either: the entry stays pending and is taken over again after claimIdleMs.
-      if (recorded) logger.error({ monitorId: res.monitorId, err: err.message }, "deciding a recorded result's reactions failed");
-      else logger.error({ monitorId: res.monitorId, err: err.message }, 'recording a result failed; it stays in the results stream and is tried again');
-    });
+    rows.then(() => (recorded = true), () => undefined);
+    for (const [i, { res }] of accepted.entries()) {
+      inFlight.add(rows.then((r) => r[i]!), (r) => handle(res, r), (thrown) => {
+        const err = { message: thrown instanceof Error ? thrown.message : String(thrown) };
+        counters.inc('results_failed');
+        // Not recorded means not acknowledged either: the entry stays pending and is taken over again after claimIdleMs.
+        if (recorded) logger.error({ monitorId: res.monitorId, err: err.message }, "deciding a recorded result's reactions failed");
+        else logger.error({ monitorId: res.monitorId, err: err.message }, 'recording a result failed; it stays in the results stream and is tried again');
+      });
+    }
   };
 
   const loop = supervise('sink', 'receive', (async () => {
@@ -224,10 +219,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
         continue;
       }
       failing = false;
-      for (const entry of batch) {
-        failpoint('sink.receive');
-        take(entry);
-      }
+      take(batch);
     }
   })(), () => !stopped, logger, opts.onLoopEnded);
   logger.info({ results: k.results, consumer, zone, allowCommands: commands.allowed }, 'sink started');

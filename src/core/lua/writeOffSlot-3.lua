@@ -8,7 +8,7 @@
   ARGV[1] monitor id  ARGV[2] due (ms)  ARGV[3] counter field (control.jobs_lost_broker)
 
   A result for a written-off slot that arrives after all (a broker cut off from the zone that ran it later) finds
-  its slot here: recordResult then records it and takes the count back, so the slot has one result and no reason.
+  its slot here: recordResults then records it and takes the count back, so the slot has one result and no reason.
 
   Returns 1 when counted lost, 0 when the slot has a result.
 ]]

@@ -1,0 +1,136 @@
+--[[
+  Records a batch of check results (one script call for all, so Redis pays the call once, and trims and
+  acknowledges once). For each result: updates the monitor's state, appends the result to the history stream and,
+  when the monitor's status changed, appends a status event; the results' entries in the results stream are
+  acknowledged and deleted in the same script, so a result is either recorded and acknowledged or neither.
+
+  KEYS[1] history  STREAM of results
+  KEYS[2] events   STREAM of events
+  KEYS[3] counters HASH of the zone's counters (bridge.history_trimmed, control.jobs_lost_broker)
+  KEYS[4] results  STREAM the results came from (acknowledged and deleted here)
+  KEYS[5] writtenOff ZSET "monitorId|due" of slots counted lost with a broker (writeOffSlot)
+  then for each result i (from 0): KEYS[6 + 3i] state HASH, KEYS[7 + 3i] monitor STRING config JSON,
+    KEYS[8 + 3i] views HASH other zone -> "status|checkedAt ms|failcount" (filled by the bridge)
+  ARGV[1] zone   ARGV[2] '1' when the store of record is down: the results are marked cache-only
+  ARGV[3] most history entries kept waiting for the bridge (CLOUDROUTES_BACKLOG_MAX; 0: no limit)
+  ARGV[4] consumer group of the results stream
+  then for each result i: ARGV[5 + 7i ..] monitor id, status of this zone's check (healthy|failed|unknown), message,
+    latency ms ('' when none), checkedAt ms, due ms, entry id in the results stream ('' when it came another way)
+
+  Recording is idempotent by (monitor, due slot): a result whose due is among the last 8 dues recorded for the
+  monitor (a worker sent it again because Redis did not confirm it) is acknowledged and not recorded twice.
+
+  Past ARGV[3] the oldest history entries are trimmed, whole stream nodes at a time (XTRIM MAXLEN ~), and counted in
+  bridge.history_trimmed: they are the bridge's backlog, lost to the store of record. Events are never trimmed.
+
+  The monitor's status is this zone's result, except with a quorum above 1 (a monitor setting): then it is failed
+  only when at least `quorum` zones, this one included, saw it failed within one interval (plus 5 s for the views
+  to travel), and healthy otherwise. `zoneStatus` keeps this zone's own view.
+
+  Returns one row per result, in order:
+    { outcome, reactionsJson, previousStatus ('' if none), failcount, episode, changed (0|1), stale (0|1), status, episodeStart }
+  outcome 0: recorded; 1: a duplicate of a slot already recorded (nothing written); 2: the monitor no longer exists.
+  reactionsJson is the monitor's config JSON when it names reactions, '' otherwise (most monitors: nothing to send).
+  A result for an earlier slot than the last one recorded (stale: it was late) goes to history only; when its slot
+  had been counted lost with a broker (control.jobs_lost_broker), that count is taken back: the slot has its result.
+  Slots are the schedule's due times, so which machine's clock stamped checkedAt does not matter.
+  failcount counts consecutive failed statuses; healthy resets it, unknown leaves it.
+  episode increases whenever the status moves between healthy and failed; episodeStart is when.
+]]
+local zone, cacheOnly, cap, group = ARGV[1], ARGV[2], tonumber(ARGV[3]) or 0, ARGV[4]
+local history, events, counters, results, writtenOff = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+
+-- Config JSON is parsed only when it holds a quorum; a plain search is enough to know it does not.
+local function quorumOf(monitor)
+  if not string.find(monitor, '"quorum"', 1, true) then return 1, nil end
+  local ok, config = pcall(cjson.decode, monitor)
+  if not ok then return 1, nil end
+  return type(config.quorum) == 'number' and config.quorum or 1, tonumber(config.interval)
+end
+
+local function withReactions(monitor)
+  if not string.find(monitor, '"reactions"', 1, true) or string.find(monitor, '"reactions":[]', 1, true) then return '' end
+  return monitor
+end
+
+local function record(stateKey, monitorKey, viewsKey, id, own, message, latency, checkedAtS, dueS)
+  local monitor = redis.call('GET', monitorKey)
+  if not monitor then return { 2, '', '', 0, 0, 0, 0, '', 0 } end
+  local checkedAt, due = tonumber(checkedAtS), tonumber(dueS)
+  local s = redis.call('HMGET', stateKey, 'status', 'failcount', 'episode', 'definite', 'lastDue', 'episodeStart', 'zoneFailcount', 'recentDues')
+  local prev, failcount, episode, definite = s[1] or '', tonumber(s[2]) or 0, tonumber(s[3]) or 0, s[4] or ''
+  local episodeStart = tonumber(s[6]) or 0
+  -- The last 8 dues recorded, newest first, space-separated.
+  local recent = s[8] or ''
+  if string.find(' ' .. recent .. ' ', ' ' .. dueS .. ' ', 1, true) then
+    return { 1, '', prev, failcount, episode, 0, 1, prev, episodeStart }
+  end
+  local kept, n = dueS, 1
+  for d in string.gmatch(recent, '%d+') do
+    if n >= 8 then break end
+    kept = kept .. ' ' .. d
+    n = n + 1
+  end
+  local stale = s[5] and tonumber(s[5]) > due
+  local zoneFailcount = tonumber(s[7]) or 0
+  if own == 'failed' then zoneFailcount = zoneFailcount + 1 elseif own == 'healthy' then zoneFailcount = 0 end
+
+  local status = own
+  local quorum, interval = quorumOf(monitor)
+  if quorum > 1 and own ~= 'unknown' then
+    local fresh = (interval or 60) * 1000 + 5000
+    local failedZones = own == 'failed' and 1 or 0
+    local views = redis.call('HGETALL', viewsKey)
+    for i = 1, #views, 2 do
+      if views[i] ~= zone then
+        local vstatus, vat = string.match(views[i + 1], '^(%a+)|(%d+)')
+        if vstatus == 'failed' and checkedAt - tonumber(vat) <= fresh then failedZones = failedZones + 1 end
+      end
+    end
+    status = failedZones >= quorum and 'failed' or 'healthy'
+  end
+
+  redis.call('XADD', history, '*', 'monitorId', id, 'zone', zone, 'status', own, 'message', message, 'latencyMs', latency,
+    'checkedAt', checkedAtS, 'due', dueS, 'failcount', zoneFailcount, 'cacheOnly', cacheOnly)
+  if stale then
+    if redis.call('ZREM', writtenOff, id .. '|' .. dueS) == 1 then redis.call('HINCRBY', counters, 'control.jobs_lost_broker', -1) end
+    redis.call('HSET', stateKey, 'recentDues', kept)
+    return { 0, '', prev, failcount, episode, 0, 1, prev, episodeStart }
+  end
+
+  if status == 'failed' then failcount = failcount + 1 elseif status == 'healthy' then failcount = 0 end
+  local fields = { 'status', status, 'failcount', failcount, 'episode', episode, 'zoneStatus', own, 'zoneFailcount', zoneFailcount,
+    'lastCheck', checkedAtS, 'lastDue', dueS, 'recentDues', kept, 'latencyMs', latency, 'message', message, 'cacheOnly', cacheOnly }
+  if status ~= 'unknown' and status ~= definite then
+    episode = episode + 1
+    episodeStart = checkedAt
+    fields[6] = episode
+    fields[#fields + 1], fields[#fields + 2], fields[#fields + 3], fields[#fields + 4] = 'definite', status, 'episodeStart', checkedAtS
+  end
+  local changed = prev ~= status
+  if changed then
+    fields[#fields + 1], fields[#fields + 2], fields[#fields + 3], fields[#fields + 4] = 'lastChange', checkedAtS, 'previousStatus', prev
+    redis.call('XADD', events, '*', 'kind', 'status', 'monitorId', id, 'zone', zone,
+      'at', checkedAtS, 'status', status, 'previousStatus', prev, 'failcount', failcount, 'message', message)
+  end
+  redis.call('HSET', stateKey, unpack(fields))
+  return { 0, withReactions(monitor), prev, failcount, episode, changed and 1 or 0, 0, status, episodeStart }
+end
+
+local out, acks, written = {}, {}, false
+for i = 0, (#KEYS - 5) / 3 - 1 do
+  local a = 5 + 7 * i
+  if ARGV[a + 6] ~= '' then acks[#acks + 1] = ARGV[a + 6] end
+  local row = record(KEYS[6 + 3 * i], KEYS[7 + 3 * i], KEYS[8 + 3 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+  written = written or row[1] == 0
+  out[i + 1] = row
+end
+if #acks > 0 then
+  redis.call('XACK', results, group, unpack(acks))
+  redis.call('XDEL', results, unpack(acks))
+end
+if written and cap > 0 then
+  local trimmed = redis.call('XTRIM', history, 'MAXLEN', '~', cap)
+  if trimmed > 0 then redis.call('HINCRBY', counters, 'bridge.history_trimmed', trimmed) end
+end
+return out
