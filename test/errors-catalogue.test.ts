@@ -1,7 +1,6 @@
 /** The one error catalogue: every code the web answers with has its status there, the field at fault is data, and no error is raised outside it. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CloudRoutesError, errors, HTTP_STATUS, httpStatus, type ErrorCode } from '../src/core/errors.js';
@@ -9,23 +8,10 @@ import { fieldProblems, validate } from '../src/core/schema.js';
 import type { FieldSchema } from '../src/core/types.js';
 import { toHttp, type ErrorBody } from '../src/web/errors.js';
 import { RedisServer } from './helpers/redis-server.js';
+import { REPO, sources } from './helpers/sources.js';
 import { startWebFixture, type WebFixture } from './helpers/web.js';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CATALOGUE = readFileSync(join(REPO, 'src/core/errors.ts'), 'utf8');
-
-/** The .ts files under `dir` (relative to the repository). */
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  (function walk(d: string) {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith('.ts')) out.push(relative(REPO, p));
-    }
-  })(join(REPO, dir));
-  return out.sort();
-}
 
 /** The code each catalogue entry makes, read from its source: `name: (...) => new CloudRoutesError('CR_X'` or a subclass. */
 function entryCodes(): Map<string, string> {
@@ -149,17 +135,17 @@ const INTERNAL: Record<string, { most: number; why: string }> = {
   'checks/_shared/http-probe.ts': { most: 3, why: "sentinels that end an HTTP probe, turned into the check's result" },
 };
 
-test('no error is raised outside the catalogue in src/ and checks/_shared/', () => {
+test('no error is raised outside the catalogue in src/, plugin-support/ and checks/_shared/', () => {
   const raised = /new (?:[A-Z]\w*)?Error\(|class \w+ extends Error\b/g;
   const found: string[] = [];
-  for (const file of [...sources('src'), ...sources('checks/_shared')]) {
+  for (const file of [...sources('src'), ...sources('plugin-support'), ...sources('checks/_shared')]) {
     if (file === 'src/core/errors.ts') continue;
     const hits = [...readFileSync(join(REPO, file), 'utf8').matchAll(raised)].length;
     if (hits > (INTERNAL[file]?.most ?? 0)) found.push(`${file}: ${hits}`);
   }
   assert.equal(found, [], 'add an entry to src/core/errors.ts and raise it with errors.<entry>(...)');
   // The catalogue's subclasses are made only through its entries.
-  for (const file of [...sources('src'), ...sources('checks'), ...sources('actions')]) {
+  for (const file of [...sources('src'), ...sources('plugin-support'), ...sources('checks'), ...sources('actions')]) {
     if (file === 'src/core/errors.ts') continue;
     assert.not.match(readFileSync(join(REPO, file), 'utf8'), /new (?:SshError|TimedOut|BadEntry|CloudRoutesError)\(/, file);
   }

@@ -1,6 +1,6 @@
 /** Running a reaction's command with the event as CR_* variables, on this machine or another one (execute-shell-command, ssh-command). */
-import { timeoutField } from '../../checks/_shared/fields.js';
-import { argvField, commandOf, describeRun, type Command, type Host } from '../../checks/_shared/host.js';
+import { timeoutField } from '../../plugin-support/fields.js';
+import { argvField, commandOf, describeRun, type Command, type Host } from '../../plugin-support/host.js';
 import { render, TEMPLATE_FIELDS } from '../../src/core/template.js';
 import type { FieldSchema, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
 
@@ -9,7 +9,7 @@ export const EVENT_VARIABLES =
   'CR_MONITOR_ID, CR_MONITOR_NAME, CR_MONITOR_CTYPE, CR_STATUS, CR_PREVIOUS_STATUS, CR_FAILCOUNT, CR_ZONE, CR_CHECKED_AT, ' +
   'CR_MESSAGE, CR_REACTION_ID, CR_REACTION_NAME';
 
-/** command, argv and timeoutMs of a command reaction (okCodes comes from checks/_shared/host). */
+/** command, argv and timeoutMs of a command reaction (okCodes comes from plugin-support/host). */
 export const commandFields = (shell: string): Record<string, FieldSchema> => ({
   command: { type: 'string', description: `Shell line run by ${shell}; {{field}} placeholders become quoted variable references.`, minLength: 1, template: true },
   argv: { ...argvField, items: { type: 'string', minLength: 1, template: true } },

@@ -1,7 +1,7 @@
 /** Reaction: runs a command on the sink's machine, e.g. to restart a service, with the event in environment variables. */
 import { exactlyOneOf } from '../../src/core/schema.js';
 import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
-import { localHost, okCodesField } from '../../checks/_shared/host.js';
+import { localHost, okCodesField } from '../../plugin-support/host.js';
 import { commandFields, EVENT_VARIABLES, runCommandReaction } from '../_shared/command.js';
 
 export const meta: PluginMeta = {

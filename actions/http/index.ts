@@ -2,7 +2,7 @@
 import { render, renderJson } from '../../src/core/template.js';
 import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
 import { sendRequest } from '../_shared/http.js';
-import { headersField } from '../../checks/_shared/fields.js';
+import { headersField } from '../../plugin-support/fields.js';
 
 export const meta: PluginMeta = {
   title: 'HTTP request',

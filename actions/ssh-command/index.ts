@@ -1,6 +1,6 @@
 /** Reaction: runs a command on another machine over SSH, e.g. to restart a service, with the event in environment variables. */
-import { okCodesField } from '../../checks/_shared/host.js';
-import { sshField, sshHost } from '../../checks/_shared/ssh-host.js';
+import { okCodesField } from '../../plugin-support/host.js';
+import { sshField, sshHost } from '../../plugin-support/ssh-host.js';
 import { exactlyOneOf } from '../../src/core/schema.js';
 import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
 import { commandFields, EVENT_VARIABLES, runCommandReaction } from '../_shared/command.js';

@@ -1,7 +1,7 @@
 /** Reaction: POSTs the event as JSON to a URL. */
 import { request } from 'undici';
 import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
-import { headersField } from '../../checks/_shared/fields.js';
+import { headersField } from '../../plugin-support/fields.js';
 
 export const meta: PluginMeta = {
   title: 'Webhook',

@@ -2,7 +2,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { Client, type buildConnector, type Dispatcher } from 'undici';
-import { describeNetError, hostPort, ms } from './net-errors.js';
+import { describeNetError, hostPort, ms } from '../../plugin-support/net-errors.js';
 
 export interface ProbeOptions {
   url: URL;

@@ -1,8 +1,8 @@
 /** What the service checks (redis, postgres, mysql, mqtt, amqp) share: connection fields, a deadline and failure messages. */
 import { errors, TimedOut } from '../../src/core/errors.js';
 import type { CheckContext, CheckJob, CheckResult, FieldSchema } from '../../src/core/types.js';
-import { timeLimit } from './fields.js';
-import { describeNetError, hostPort, ms } from './net-errors.js';
+import { timeLimit } from '../../plugin-support/fields.js';
+import { describeNetError, hostPort, ms } from '../../plugin-support/net-errors.js';
 
 export const hostField: FieldSchema = { type: 'string', description: 'Host name or IP address of the server.', minLength: 1 };
 

@@ -2,8 +2,8 @@
 import type { NetConnectOpts } from 'node:net';
 import amqp, { type ChannelModel, type Options, type SocketOptions } from 'amqplib';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { timeoutField } from '../_shared/fields.js';
-import { hostPort } from '../_shared/net-errors.js';
+import { timeoutField } from '../../plugin-support/fields.js';
+import { hostPort } from '../../plugin-support/net-errors.js';
 import { Deadline, failure, hostField, passwordField, portField, tlsField, unusable } from '../_shared/service.js';
 
 export const meta: PluginMeta = {

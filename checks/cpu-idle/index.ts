@@ -1,8 +1,8 @@
 /** Check: the CPUs were idle at least minIdlePercent of a short sample. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { timeLimit, timeoutField } from '../_shared/fields.js';
-import { hostFailure, hostFor, type Host } from '../_shared/host.js';
-import { sshField } from '../_shared/ssh-host.js';
+import { timeLimit, timeoutField } from '../../plugin-support/fields.js';
+import { hostFailure, hostFor, type Host } from '../../plugin-support/host.js';
+import { sshField } from '../../plugin-support/ssh-host.js';
 
 export const meta: PluginMeta = {
   title: 'CPU idle',

@@ -3,8 +3,8 @@ import { isIP } from 'node:net';
 import { Resolver } from 'node:dns/promises';
 import type { AnyRecord } from 'node:dns';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { timeLimit, timeoutField } from '../_shared/fields.js';
-import { ms } from '../_shared/net-errors.js';
+import { timeLimit, timeoutField } from '../../plugin-support/fields.js';
+import { ms } from '../../plugin-support/net-errors.js';
 
 const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'PTR', 'SRV', 'TXT'] as const;
 type RecordType = (typeof RECORD_TYPES)[number];

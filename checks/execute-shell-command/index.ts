@@ -1,9 +1,9 @@
 /** Check: a command exits with status 0 (or one of okCodes). */
 import { exactlyOneOf } from '../../src/core/schema.js';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { timeLimit, timeoutField } from '../_shared/fields.js';
-import { argvField, commandOf, describeRun, hostFailure, hostFor, okCodesField, TAIL_BYTES } from '../_shared/host.js';
-import { sshField } from '../_shared/ssh-host.js';
+import { timeLimit, timeoutField } from '../../plugin-support/fields.js';
+import { argvField, commandOf, describeRun, hostFailure, hostFor, okCodesField, TAIL_BYTES } from '../../plugin-support/host.js';
+import { sshField } from '../../plugin-support/ssh-host.js';
 
 export const meta: PluginMeta = {
   title: 'Shell command',

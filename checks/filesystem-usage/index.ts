@@ -1,7 +1,7 @@
 /** Check: the filesystem holding a path is not fuller than maxPercent. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { hostFailure, hostFor } from '../_shared/host.js';
-import { sshField } from '../_shared/ssh-host.js';
+import { hostFailure, hostFor } from '../../plugin-support/host.js';
+import { sshField } from '../../plugin-support/ssh-host.js';
 
 export const meta: PluginMeta = {
   title: 'Filesystem usage',

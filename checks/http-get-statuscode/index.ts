@@ -1,6 +1,6 @@
 /** Check: an HTTP GET over a fresh connection answers with an expected status code. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { badUrl, httpOptionFields, httpOptions, httpUrl, redirectableUrlField, timeLimit } from '../_shared/fields.js';
+import { badUrl, httpOptionFields, httpOptions, httpUrl, redirectableUrlField, timeLimit } from '../../plugin-support/fields.js';
 import { probe } from '../_shared/http-probe.js';
 
 export const meta: PluginMeta = {

@@ -1,7 +1,7 @@
 /** Check: a value at a path in the JSON response of an HTTP request compares as expected. */
 import { isDeepStrictEqual } from 'node:util';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { badUrl, httpOptionFields, httpOptions, httpUrl, redirectableUrlField, timeLimit } from '../_shared/fields.js';
+import { badUrl, httpOptionFields, httpOptions, httpUrl, redirectableUrlField, timeLimit } from '../../plugin-support/fields.js';
 import { probe } from '../_shared/http-probe.js';
 
 const MAX_BODY = 1 << 20;

@@ -1,6 +1,6 @@
 /** Check: the body of an HTTP GET over a fresh connection contains (or lacks) a keyword. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { badUrl, httpOptionFields, httpOptions, httpUrl, redirectableUrlField, timeLimit } from '../_shared/fields.js';
+import { badUrl, httpOptionFields, httpOptions, httpUrl, redirectableUrlField, timeLimit } from '../../plugin-support/fields.js';
 import { probe } from '../_shared/http-probe.js';
 
 const MAX_BODY = 1 << 20;

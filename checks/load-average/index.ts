@@ -1,7 +1,7 @@
 /** Check: the machine's 1, 5 and 15 minute load averages are under their thresholds. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { hostFailure, hostFor } from '../_shared/host.js';
-import { sshField } from '../_shared/ssh-host.js';
+import { hostFailure, hostFor } from '../../plugin-support/host.js';
+import { sshField } from '../../plugin-support/ssh-host.js';
 
 const threshold = (minutes: number) => ({
   type: 'number' as const,

@@ -1,7 +1,7 @@
 /** Check: an MQTT broker accepts a connection (CONNACK with success). */
 import mqtt from 'mqtt';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { timeoutField } from '../_shared/fields.js';
+import { timeoutField } from '../../plugin-support/fields.js';
 import { Deadline, failure, hostField, passwordField, portField, target, tlsField } from '../_shared/service.js';
 
 export const meta: PluginMeta = {

@@ -1,8 +1,8 @@
 /** Check: a MySQL or MariaDB server accepts a login and runs a query, optionally with an expected answer. */
 import mysql, { type ConnectionOptions } from 'mysql2';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { timeoutField } from '../_shared/fields.js';
-import { ms } from '../_shared/net-errors.js';
+import { timeoutField } from '../../plugin-support/fields.js';
+import { ms } from '../../plugin-support/net-errors.js';
 import { Deadline, TimedOut, failure, hostField, passwordField, portField, target, tlsField, unusable } from '../_shared/service.js';
 import { databaseField, expectedField, judgeRows, queryField, userField } from '../_shared/sql.js';
 

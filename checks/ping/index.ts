@@ -1,7 +1,7 @@
 /** Check: a host answers ICMP echo requests sent by the system's ping (iputils), within loss and round-trip limits. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { timeLimit, timeoutField } from '../_shared/fields.js';
-import { hostFor, outputTail, type RunResult } from '../_shared/host.js';
+import { timeLimit, timeoutField } from '../../plugin-support/fields.js';
+import { hostFor, outputTail, type RunResult } from '../../plugin-support/host.js';
 
 const HOST_PATTERN = '^[A-Za-z0-9_.:%][A-Za-z0-9_.:%-]*$';
 

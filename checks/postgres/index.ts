@@ -1,8 +1,8 @@
 /** Check: a PostgreSQL server accepts a login and runs a query, optionally with an expected answer. */
 import pg from 'pg';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { timeoutField } from '../_shared/fields.js';
-import { ms } from '../_shared/net-errors.js';
+import { timeoutField } from '../../plugin-support/fields.js';
+import { ms } from '../../plugin-support/net-errors.js';
 import { Deadline, failure, hostField, passwordField, portField, target, tlsField, unusable } from '../_shared/service.js';
 import { databaseField, expectedField, judgeRows, queryField, userField } from '../_shared/sql.js';
 

@@ -1,7 +1,7 @@
 /** Check: a process with a given name, or whose command line matches a pattern, is running. */
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { hostFailure, hostFor, type ProcessInfo } from '../_shared/host.js';
-import { sshField } from '../_shared/ssh-host.js';
+import { hostFailure, hostFor, type ProcessInfo } from '../../plugin-support/host.js';
+import { sshField } from '../../plugin-support/ssh-host.js';
 
 export const meta: PluginMeta = {
   title: 'Process running',

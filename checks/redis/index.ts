@@ -1,8 +1,8 @@
 /** Check: a Redis server answers PING, and optionally an INFO field is within a range. */
 import { Redis } from 'ioredis';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { timeoutField } from '../_shared/fields.js';
-import { ms } from '../_shared/net-errors.js';
+import { timeoutField } from '../../plugin-support/fields.js';
+import { ms } from '../../plugin-support/net-errors.js';
 import { Deadline, TimedOut, failure, hostField, passwordField, portField, target, tlsField, unusable } from '../_shared/service.js';
 
 export const meta: PluginMeta = {

@@ -1,8 +1,8 @@
 /** Check: a TCP connection to host:port can be established. */
 import { connect, isIP } from 'node:net';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { timeLimit, timeoutField } from '../_shared/fields.js';
-import { describeNetError, hostPort, ms } from '../_shared/net-errors.js';
+import { timeLimit, timeoutField } from '../../plugin-support/fields.js';
+import { describeNetError, hostPort, ms } from '../../plugin-support/net-errors.js';
 import { target } from '../_shared/service.js';
 
 export const meta: PluginMeta = {

@@ -2,8 +2,8 @@
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { CheckContext, CheckJob, CheckResult, PluginMeta } from '../../src/core/types.js';
-import { timeLimit, timeoutField } from '../_shared/fields.js';
-import { describeNetError, hostPort, ms } from '../_shared/net-errors.js';
+import { timeLimit, timeoutField } from '../../plugin-support/fields.js';
+import { describeNetError, hostPort, ms } from '../../plugin-support/net-errors.js';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_MIN_DAYS = 14;

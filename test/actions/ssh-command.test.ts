@@ -5,7 +5,7 @@ import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { eventEnv } from '../../actions/_shared/command.js';
-import { closeSshConnections } from '../../checks/_shared/ssh-connection.js';
+import { closeSshConnections } from '../../plugin-support/ssh-connection.js';
 import { reactionLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import { templateProblems } from '../../src/core/template.js';

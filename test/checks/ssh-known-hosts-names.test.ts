@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Redis } from 'ioredis';
-import { closeSshConnections } from '../../checks/_shared/ssh-connection.js';
+import { closeSshConnections } from '../../plugin-support/ssh-connection.js';
 import { checkLoader } from '../../src/core/plugins.js';
 import { FileKnownHosts, knownHostsKey, MemoryKnownHosts, RedisKnownHosts, useKnownHosts, type KnownHosts } from '../../src/core/ssh-known-hosts.js';
 import type { CheckModule } from '../../src/core/types.js';

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Redis } from 'ioredis';
-import { closeSshConnections } from '../../checks/_shared/ssh-connection.js';
+import { closeSshConnections } from '../../plugin-support/ssh-connection.js';
 import { checkLoader, reactionLoader } from '../../src/core/plugins.js';
 import { knownHostsKey, RedisKnownHosts, useKnownHosts } from '../../src/core/ssh-known-hosts.js';
 import type { CheckModule, ReactionModule } from '../../src/core/types.js';

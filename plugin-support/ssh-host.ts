@@ -1,12 +1,12 @@
 /** A Host over SSH (ssh2): pooled connections per target, one remote command per question. */
 import type { ClientChannel } from 'ssh2';
-import { exactlyOneOf } from '../../src/core/schema.js';
-import type { FieldSchema } from '../../src/core/types.js';
+import { exactlyOneOf } from '../src/core/schema.js';
+import type { FieldSchema } from '../src/core/types.js';
 import type { Command, DiskSpace, Host, ProcessInfo, RunOptions, RunResult } from './host.js';
 import { Tail } from './host.js';
 import { hostPort } from './net-errors.js';
 import { existingConnection, pooledConnection, SshError, type Connection } from './ssh-connection.js';
-import { errors } from '../../src/core/errors.js';
+import { errors } from '../src/core/errors.js';
 
 /** Most bytes a question (cat, stat, ...) may answer with. */
 const MAX_OUTPUT = 16 * 1024 * 1024;

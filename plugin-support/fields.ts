@@ -1,5 +1,5 @@
-/** Schema pieces and data readers shared by the built-in checks. */
-import type { CheckJob, FieldSchema } from '../../src/core/types.js';
+/** Schema pieces and data readers shared by the built-in checks and reactions. */
+import type { CheckJob, FieldSchema } from '../src/core/types.js';
 
 /** An http:// or https:// address with a host, as `new URL()` reads it. */
 export function httpUrlField(description: string, more: Partial<FieldSchema> = {}): FieldSchema {

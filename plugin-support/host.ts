@@ -1,10 +1,10 @@
-/** The machine a host check looks at, behind one small interface: `localHost` is this machine, an SshHost another one. */
+/** The machine a host check looks at or a command reaction runs on, behind one interface: `localHost` here, an SshHost elsewhere. */
 import { spawn } from 'node:child_process';
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import type { CheckJob, CheckResult, FieldSchema } from '../../src/core/types.js';
+import type { CheckJob, CheckResult, FieldSchema } from '../src/core/types.js';
 import { SshError } from './ssh-connection.js';
-import { errors } from '../../src/core/errors.js';
+import { errors } from '../src/core/errors.js';
 import { sshHost } from './ssh-host.js';
 
 /** A command: a shell line run by /bin/sh -c, or an argv run without a shell. */

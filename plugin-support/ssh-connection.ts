@@ -2,13 +2,13 @@
 import { createHash } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { knownHosts } from '../../src/core/ssh-known-hosts.js';
+import { knownHosts } from '../src/core/ssh-known-hosts.js';
 import { describeNetError, hostPort } from './net-errors.js';
 import type { SshTarget } from './ssh-host.js';
-import { errors, type SshError } from '../../src/core/errors.js';
+import { errors, type SshError } from '../src/core/errors.js';
 
 // The machine could not be reached or logged in to: CR_SSH of the catalogue, made by errors.ssh(kind, message).
-export { SshError, type SshFailure } from '../../src/core/errors.js';
+export { SshError, type SshFailure } from '../src/core/errors.js';
 
 /** The SHA256 fingerprint of a raw public key blob, as ssh-keygen prints it. */
 export function fingerprintOf(blob: Buffer): string {

@@ -1,4 +1,4 @@
-/** Short, human reasons for network failures, used in check results. */
+/** Short, human reasons for network failures, used in check results and reaction logs. */
 
 const TLS_CODE = /CERT|TLS|SSL|OSSL/;
 
