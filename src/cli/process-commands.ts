@@ -40,6 +40,7 @@ async function serve(name: ProcessKind, start: (settings: Settings, logger: Logg
   const logger = createLogger(name);
   const intervalMs = heartbeatIntervalMs();
   let running: Running | undefined;
+  let starting: Promise<Running> | undefined;
   let heartbeat: Heartbeat | undefined;
   let heartbeatRedis: Redis | undefined;
   let stopping = false;
@@ -52,6 +53,8 @@ async function serve(name: ProcessKind, start: (settings: Settings, logger: Logg
     if (code === 0) await heartbeat?.stop();
     else heartbeat?.halt();
     heartbeatRedis?.disconnect();
+    // A signal that arrives while the component starts (it may log "listening" before start returns) stops it once started.
+    running ??= await starting?.catch(() => undefined);
     await running?.stop().catch((err) => logger.error({ err: (err as Error).message }, 'error while stopping'));
     logger.info(`${name} stopped`);
     process.exit(code);
@@ -64,11 +67,13 @@ async function serve(name: ProcessKind, start: (settings: Settings, logger: Logg
   // Started by `cloudroutes dev`: when dev dies (even by SIGKILL) this process is re-parented, and an orphan must not run on.
   const devPid = Number(process.env.CLOUDROUTES_DEV_PID);
   if (devPid) setInterval(() => process.ppid !== devPid && void stop('cloudroutes dev is gone', 0), 500).unref();
-  running = await start(settings, logger);
-  heartbeatRedis = connectRedis(settings.redisUrl, logger, { logState: false });
-  heartbeat = startHeartbeat({ redis: heartbeatRedis, zone: settings.zone, kind: name, logger, intervalMs, concurrency: beat.concurrency });
   process.on('SIGINT', () => void stop('SIGINT', 0));
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  starting = start(settings, logger);
+  running = await starting;
+  if (stopping) return;
+  heartbeatRedis = connectRedis(settings.redisUrl, logger, { logState: false });
+  heartbeat = startHeartbeat({ redis: heartbeatRedis, zone: settings.zone, kind: name, logger, intervalMs, concurrency: beat.concurrency });
 }
 
 /** Wraps a component so stopping it also closes its Redis connection. */
