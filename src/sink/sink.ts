@@ -62,6 +62,13 @@ export interface Sink {
 /** Reactions of one type running at once by default (more wait for a slot). */
 export const SINK_MAX_RUNNING_PER_TYPE = 16;
 
+/**
+ * After a read that found fewer than this many results, the next waits READ_LINGER_MS for more to gather: Redis
+ * spends most of its time per call, so at low load a sink would otherwise pay a read and a script call per result.
+ */
+const READ_LINGER_BELOW = 64;
+const READ_LINGER_MS = 10;
+
 /** Results read and not yet handled (each batch read is recorded by one script call). */
 const MAX_IN_FLIGHT = 128;
 
@@ -220,6 +227,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       }
       failing = false;
       take(batch);
+      if (batch.length > 0 && batch.length < READ_LINGER_BELOW) await new Promise((r) => setTimeout(r, READ_LINGER_MS));
     }
   })(), () => !stopped, logger, opts.onLoopEnded);
   logger.info({ results: k.results, consumer, zone, allowCommands: commands.allowed }, 'sink started');
