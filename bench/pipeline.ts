@@ -9,14 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { lagKey, startLagKey } from '../src/core/keys.js';
+import { keys, lagKey, startLagKey } from '../src/core/keys.js';
+import { openStore } from '../src/store/open.js';
 import { firstJsonLine, startChild, stopAll, stopChild, type Child } from './lib/children.js';
 import { positiveInt as positive, progressTo, runBench, type BenchRun } from './lib/lifecycle.js';
-import { startCluster, waitForClients } from './lib/cluster.js';
+import { startBridgeProcess, startCluster, waitForClients } from './lib/cluster.js';
 import { commandStats, topPerCheck } from './lib/redis-stats.js';
 import { SLOT_REASONS } from '../src/core/slot-reasons.js';
-import { readCounters, readHistory, readLag, readStartLag, slotsIn } from './lib/measure.js';
-import { loadMonitors, monitorId } from './lib/monitors.js';
+import { HistoryReader, readCounters, readLag, readStartLag, slotsIn } from './lib/measure.js';
+import { loadMonitors, monitorId, storeMonitors } from './lib/monitors.js';
 import { freePortRange } from './lib/ports.js';
 import { machineCpu, sampleProc, type ProcSample } from './lib/procstat.js';
 import { startRedis, type BenchRedis } from './lib/redis.js';
@@ -41,7 +42,7 @@ const onOff = (v: string) => {
 const program = new Command('npm run bench --')
   .description(
     'Benchmarks the monitoring path end to end on this machine: starts redis-server, an HTTP target (node:http, own process) ' +
-      'and broker, control, worker(s) and sink(s) as separate processes (as the Procfile runs them), loads N http-get-statuscode ' +
+      'and broker, control, worker(s), sink(s) and a bridge to a store of record as separate processes (as the Procfile runs them), loads N http-get-statuscode ' +
       'monitors straight into Redis, and after a warm-up measures checks/s, schedule lag, result latency, missed checks, CPU and ' +
       'RSS per process. Before the cluster starts it measures the raw rate of one undici process making fresh-connection GETs ' +
       'against the same target, and prints achieved / raw.',
@@ -59,6 +60,7 @@ const program = new Command('npm run bench --')
   .option('--raw-concurrency <n>', 'requests in flight in the raw baseline', positive('--raw-concurrency'), 256)
   .option('--batch <n>', 'applyMonitor commands per Redis pipeline while loading', positive('--batch'), 1000)
   .option('--curve <on|off>', 'seal the links between broker, control, workers and sinks with CURVE, as a multi-machine cluster runs', onOff, false)
+  .option('--store <spec>', 'store of record the bridge keeps the monitors in and drains history and events into: sqlite (a new file in the temp dir), a rethinkdb:// URL, or none (no bridge: history stays in Redis)', 'sqlite')
   .option('--cpu-prof <dir>', 'run every CloudRoutes process with node --cpu-prof, writing <process>.cpuprofile into <dir>')
   .option('--redis-stats', "print the 10 Redis commands that took most of Redis's time in the window, per check (INFO commandstats; commands inside scripts count under their own name too)")
   .option('--keep-logs', "keep the processes' logs in a new temp dir and print where (deleted otherwise)")
@@ -69,6 +71,7 @@ Examples:
   npm run bench -- --monitors 100000 --interval 60 --duration 120 --json
   npm run bench -- --monitors 20000 --interval 20 --duration 30 --curve on
   npm run bench -- --monitors 100000 --interval 60 --brokers 2 --redis-stats
+  npm run bench -- --monitors 20000 --interval 20 --store rethinkdb://127.0.0.1:28015/bench
 
 Progress goes to stderr; the report (and the JSON line) to stdout. Every child process and temp dir is
 removed at the end, also on Ctrl-C or error. Linux only (reads /proc for CPU and memory).`)
@@ -88,6 +91,7 @@ interface Options {
   rawConcurrency: number;
   batch: number;
   curve: boolean;
+  store: string;
   redisStats?: boolean;
   cpuProf?: string;
   keepLogs?: boolean;
@@ -154,6 +158,22 @@ async function targetServed(target: Child): Promise<Served> {
   return Promise.race([answer, sleep(2000).then(() => ({ served: NaN, connections: NaN }))]);
 }
 
+/** Waits until the zone's counter `name` reaches `n` (counters are flushed once a second). */
+async function waitForCounter(client: BenchRedis['client'], name: string, n: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (((await readCounters(client, ZONE))[name] ?? 0) < n) {
+    if (Date.now() > deadline) throw new Error(`the bridge did not finish its first resync of the store within ${ms / 1000} s; see bridge.log`);
+    await sleep(250);
+  }
+}
+
+/** What waits in Redis for the store at the end of the window: the history and events streams' entries. */
+async function storeBacklog(client: BenchRedis['client']): Promise<{ historyWaiting: number; eventsWaiting: number }> {
+  const k = keys(ZONE);
+  const [historyWaiting, eventsWaiting] = await Promise.all([client.xlen(k.history), client.xlen(k.events)]);
+  return { historyWaiting, eventsWaiting };
+}
+
 async function main(o: Options, run: BenchRun): Promise<void> {
   try {
     await measure(o, run);
@@ -189,18 +209,36 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
 
   const brokerPortBases: number[] = [];
   for (let i = 0; i < o.brokers; i++) brokerPortBases.push(await freePortRange(2));
-  const cluster = startCluster({
+  const clusterOptions = {
     redisUrl: redis.url, zone: ZONE, brokerPortBases, workers: o.workers, sinks: o.sinks, concurrency: o.concurrency,
     logDir: tmp, cpuProfDir: o.cpuProf, curve: o.curve,
-  });
+  };
+  const cluster = startCluster(clusterOptions);
   progress(`cluster: ${cluster.map((c) => `${c.name} ${c.pid}`).join(', ')}; broker port bases ${brokerPortBases.join(', ')}`);
   await Promise.race([waitForClients(redis.client, cluster.length, 20_000), crashed]);
   await Promise.race([sleep(1000), crashed]);
 
   progress(`loading ${o.monitors} monitors (interval ${o.interval} s, random offset inside it)...`);
   const loadStart = Date.now();
-  const dues = await loadMonitors(redis.client, { zone: ZONE, monitors: o.monitors, intervalSec: o.interval, port, addresses: o.addresses, batch: o.batch });
+  const load = { zone: ZONE, monitors: o.monitors, intervalSec: o.interval, port, addresses: o.addresses, batch: o.batch };
+  const storeSpec = o.store === 'none' ? undefined : o.store === 'sqlite' ? `sqlite:${join(tmp, 'store.db')}` : o.store;
+  if (storeSpec) {
+    const store = await openStore(storeSpec, { init: true });
+    try {
+      await storeMonitors(store, load, progress);
+    } finally {
+      await store.close();
+    }
+  }
+  // Straight into Redis as well, so the bench knows each monitor's first due; the bridge's resync keeps those slots.
+  const dues = await loadMonitors(redis.client, load);
   const loadSec = (Date.now() - loadStart) / 1000;
+  if (storeSpec) {
+    const bridge = startBridgeProcess(clusterOptions, storeSpec);
+    cluster.push(bridge);
+    progress(`bridge ${bridge.pid} on ${o.store === 'sqlite' ? 'SQLite' : storeSpec}; waiting for its first full resync...`);
+    await Promise.race([waitForCounter(redis.client, 'bridge.resyncs', 1, 120_000), crashed]);
+  }
   progress(`loaded in ${loadSec.toFixed(1)} s; warm-up ${warmup} s (excluded)`);
   await runFor(warmup, 'warm-up', crashed);
 
@@ -225,13 +263,25 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
   const own = process.cpuUsage(own0);
   const served1 = await targetServed(target);
   const r1 = r0 ? await commandStats(redis.client) : undefined;
+  const backlog = storeSpec ? await storeBacklog(redis.client) : null;
   // Slots due at the very end of the window get GRACE_MS to be recorded before the cluster stops.
   progress(`window done; ${GRACE_MS / 1000} s for the last results, then stopping the cluster and reading the history stream`);
   await Promise.race([sleep(GRACE_MS - (Date.now() - windowEnd)), crashed]);
   await stopAll('cloudroutes', 8000);
   if (o.cpuProf) progress(`CPU profiles: ${readdirSync(o.cpuProf).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(o.cpuProf!, f)).join(', ')}`);
 
-  const history = await readHistory(redis.client, ZONE, windowStart, windowEnd);
+  const reader = new HistoryReader(windowStart, windowEnd);
+  await reader.fromStream(redis.client, ZONE);
+  if (storeSpec) {
+    progress('reading the history the bridge wrote to the store...');
+    const store = await openStore(storeSpec);
+    try {
+      await reader.fromStore(store, ZONE, Array.from({ length: o.monitors }, (_, i) => monitorId(i)));
+    } finally {
+      await store.close();
+    }
+  }
+  const history = reader.stats;
   let expectedInWindow = 0;
   let unanswered = 0;
   for (let i = 0; i < o.monitors; i++) {
@@ -273,6 +323,7 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
     checkedLatencyP50Ms: history.dueToChecked.quantile(0.5), checkedLatencyP99Ms: history.dueToChecked.quantile(0.99),
     slots: { due: expectedInWindow, recorded: expectedInWindow - unanswered, reasons, unaccounted: Math.max(0, unanswered - counted) },
     cpuMsPerCheckByKind: cpuByKind,
+    store: storeSpec ? { spec: o.store, historyWrittenInWindow: counter('bridge.history_written'), ...backlog! } : null,
     redisCommands: r0 && r1 ? topPerCheck(r0, r1, history.recorded) : null,
     missed: controlMissed + unanswered, controlMissedSlots: controlMissed, unanswered, graceMs: GRACE_MS,
     statuses: history.statuses, problems: Object.fromEntries(history.problems),

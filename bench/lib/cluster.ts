@@ -27,6 +27,20 @@ export interface ClusterOptions {
 
 /** Spawns the brokers, control, workers and sinks; returns them in that order. */
 export function startCluster(o: ClusterOptions): Child[] {
+  const brokers = o.brokerPortBases.length === 1 ? ['broker'] : o.brokerPortBases.map((_, i) => `broker-${i + 1}`);
+  const names = [...brokers, 'control', ...Array.from({ length: o.workers }, (_, i) => `worker-${i + 1}`), ...Array.from({ length: o.sinks }, (_, i) => `sink-${i + 1}`)];
+  return names.map((name) => {
+    const own = name.startsWith('broker') ? { CLOUDROUTES_BROKER_PORT_BASE: String(o.brokerPortBases[Math.max(0, brokers.indexOf(name))]) } : {};
+    return startProcess(name, o, own);
+  });
+}
+
+/** Spawns the bridge, which keeps Redis equal to `store` and drains history and events into it. */
+export function startBridgeProcess(o: ClusterOptions, store: string): Child {
+  return startProcess('bridge', o, { CLOUDROUTES_STORE: store });
+}
+
+function startProcess(name: string, o: ClusterOptions, own: NodeJS.ProcessEnv): Child {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     REDIS_URL: o.redisUrl,
@@ -36,16 +50,11 @@ export function startCluster(o: ClusterOptions): Child[] {
     LOG_LEVEL: 'warn',
   };
   if (o.concurrency !== undefined) env.CLOUDROUTES_WORKER_CONCURRENCY = String(o.concurrency);
-  const curve = o.curve ? prepareLocalCurve(o.logDir) : undefined;
-  const brokers = o.brokerPortBases.length === 1 ? ['broker'] : o.brokerPortBases.map((_, i) => `broker-${i + 1}`);
-  const names = [...brokers, 'control', ...Array.from({ length: o.workers }, (_, i) => `worker-${i + 1}`), ...Array.from({ length: o.sinks }, (_, i) => `sink-${i + 1}`)];
-  return names.map((name) => {
-    const log = openSync(join(o.logDir, `${name}.log`), 'a');
-    const flags = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-    const kind = name.replace(/-\d+$/, '');
-    const own = kind === 'broker' ? { CLOUDROUTES_BROKER_PORT_BASE: String(o.brokerPortBases[Math.max(0, brokers.indexOf(name))]) } : {};
-    return startChild(name, 'cloudroutes', process.execPath, [...flags, MAIN, kind], { env: { ...env, ...own, ...curve?.envFor(kind) }, stdio: ['ignore', log, log] });
-  });
+  const kind = name.replace(/-\d+$/, '');
+  const curve = o.curve ? prepareLocalCurve(o.logDir).envFor(kind) : undefined;
+  const log = openSync(join(o.logDir, `${name}.log`), 'a');
+  const flags = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  return startChild(name, 'cloudroutes', process.execPath, [...flags, MAIN, kind], { env: { ...env, ...curve, ...own }, stdio: ['ignore', log, log] });
 }
 
 /** Waits until `count` clients besides the caller are connected to Redis (every process opens one connection). */

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { Histogram } from '../../src/core/histogram.js';
 import { keys, lagKey, startLagKey } from '../../src/core/keys.js';
 import { readLagHash } from '../../src/core/lag-recorder.js';
+import type { Store } from '../../src/store/store.js';
 
 /** The zone's counters hash as numbers (summed over processes). */
 export async function readCounters(redis: Redis, zone: string): Promise<Record<string, number>> {
@@ -62,36 +63,67 @@ export interface HistoryStats {
   answered: Set<string>;
 }
 
-/** Reads the whole history stream (in pages) and measures the entries recorded in [from, to). */
-export async function readHistory(redis: Redis, zone: string, from: number, to: number): Promise<HistoryStats> {
-  const stats: HistoryStats = {
+interface HistoryEntry {
+  monitorId: string;
+  due: number;
+  status: string;
+  message: string;
+  checkedAt: number;
+}
+
+/**
+ * Measures the history entries recorded in [from, to), wherever they are: still in the zone's history stream, or
+ * already drained by the bridge into the store of record. An entry seen in both (drained, not yet deleted) counts once.
+ */
+export class HistoryReader {
+  readonly stats: HistoryStats = {
     recorded: 0, statuses: {}, problems: new Map(), dueToSink: new Samples(), dueToChecked: new Samples(), answered: new Set(),
   };
-  const stream = keys(zone).history;
-  let start = '-';
-  for (;;) {
-    const page = await redis.xrange(stream, start, '+', 'COUNT', 20_000);
-    for (const [id, fields] of page) {
-      const f: Record<string, string> = {};
-      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-      stats.answered.add(`${f.monitorId}:${f.due}`);
-      const recordedAt = Number(id.slice(0, id.indexOf('-')));
-      if (recordedAt < from || recordedAt >= to) continue;
-      stats.recorded++;
-      const due = Number(f.due);
-      const status = f.status ?? '?';
-      stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
-      const message = f.message ?? '';
-      if (status !== 'healthy' && (stats.problems.has(message) || stats.problems.size < 5)) {
-        stats.problems.set(message, (stats.problems.get(message) ?? 0) + 1);
-      }
-      stats.dueToSink.add(recordedAt - due);
-      stats.dueToChecked.add(Number(f.checkedAt) - due);
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly from: number, private readonly to: number) {}
+
+  /** `entryId` is the history stream entry id (`<record ms>-<seq>`). */
+  add(entryId: string, e: HistoryEntry): void {
+    if (this.seen.has(entryId)) return;
+    this.seen.add(entryId);
+    const stats = this.stats;
+    stats.answered.add(`${e.monitorId}:${e.due}`);
+    const recordedAt = Number(entryId.slice(0, entryId.indexOf('-')));
+    if (recordedAt < this.from || recordedAt >= this.to) return;
+    stats.recorded++;
+    stats.statuses[e.status] = (stats.statuses[e.status] ?? 0) + 1;
+    if (e.status !== 'healthy' && (stats.problems.has(e.message) || stats.problems.size < 5)) {
+      stats.problems.set(e.message, (stats.problems.get(e.message) ?? 0) + 1);
     }
-    if (page.length < 20_000) break;
-    start = `(${page[page.length - 1]![0]}`;
+    stats.dueToSink.add(recordedAt - e.due);
+    stats.dueToChecked.add(e.checkedAt - e.due);
   }
-  return stats;
+
+  /** Reads the whole history stream, in pages. */
+  async fromStream(redis: Redis, zone: string): Promise<void> {
+    const stream = keys(zone).history;
+    let start = '-';
+    for (;;) {
+      const page = await redis.xrange(stream, start, '+', 'COUNT', 20_000);
+      for (const [id, fields] of page) {
+        const f: Record<string, string> = {};
+        for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+        this.add(id, { monitorId: f.monitorId ?? '', due: Number(f.due), status: f.status ?? '?', message: f.message ?? '', checkedAt: Number(f.checkedAt) });
+      }
+      if (page.length < 20_000) break;
+      start = `(${page[page.length - 1]![0]}`;
+    }
+  }
+
+  /** Reads the records the bridge wrote to the store (their id is `<zone>:<stream entry id>`). */
+  async fromStore(store: Store, zone: string, monitorIds: string[]): Promise<void> {
+    const prefix = `${zone}:`;
+    for (let i = 0; i < monitorIds.length; i += 64) {
+      const pages = await Promise.all(monitorIds.slice(i, i + 64).map((monitorId) => store.history({ monitorId, from: this.from - 3_600_000, limit: 100_000 })));
+      for (const r of pages.flat()) if (r.id.startsWith(prefix)) this.add(r.id.slice(prefix.length), r);
+    }
+  }
 }
 
 /** How many of the slots k with due0 + k * interval in [from, to) exist (k >= 0). */

@@ -1,7 +1,8 @@
-/** Loads bench monitors straight into Redis with the applyMonitor command, as the bridge would. */
+/** Loads bench monitors straight into Redis with the applyMonitor command, as the bridge would, and into a store of record. */
 import type { Redis } from 'ioredis';
 import { keys } from '../../src/core/keys.js';
 import type { Monitor } from '../../src/core/types.js';
+import type { Store } from '../../src/store/store.js';
 import { targetUrl } from './addresses.js';
 
 export interface LoadOptions {
@@ -16,6 +17,23 @@ export interface LoadOptions {
 /** Monitor id of the i-th bench monitor. */
 export const monitorId = (i: number): string => `bench-${String(i).padStart(7, '0')}`;
 
+/** The i-th bench monitor: a GET of one of the target's loopback addresses that expects 200. */
+function benchMonitor(i: number, o: LoadOptions, now: number): Monitor {
+  return {
+    id: monitorId(i), name: `bench ${i}`, ctype: 'http-get-statuscode', interval: o.intervalSec,
+    data: { url: targetUrl(i, o.addresses, o.port), codes: ['200'] }, reactions: [], createdAt: now, updatedAt: now,
+  };
+}
+
+/** Writes every monitor to the store of record, so the bridge that follows it keeps them in Redis. */
+export async function storeMonitors(store: Store, o: LoadOptions, progress: (msg: string) => void): Promise<void> {
+  const now = Date.now();
+  for (let i = 0; i < o.monitors; i++) {
+    await store.putMonitor(benchMonitor(i, o, now));
+    if ((i + 1) % 20_000 === 0) progress(`store: ${i + 1} of ${o.monitors} monitors written`);
+  }
+}
+
 /** Writes every monitor, `batch` per pipeline; each starts at a random offset inside its interval. Returns each one's first due time. */
 export async function loadMonitors(redis: Redis, o: LoadOptions): Promise<Float64Array> {
   const k = keys(o.zone);
@@ -25,12 +43,8 @@ export async function loadMonitors(redis: Redis, o: LoadOptions): Promise<Float6
     const p = redis.pipeline();
     const now = Date.now();
     for (let i = from; i < Math.min(from + o.batch, o.monitors); i++) {
-      const id = monitorId(i);
-      const monitor: Monitor = {
-        id, name: `bench ${i}`, ctype: 'http-get-statuscode', interval: o.intervalSec,
-        data: { url: targetUrl(i, o.addresses, o.port), codes: ['200'] }, reactions: [], createdAt: now, updatedAt: now,
-      };
-      p.applyMonitor(k.monitor(id), k.intervals, k.monitors, k.schedule, id, JSON.stringify(monitor), intervalMs, now, Math.floor(Math.random() * intervalMs));
+      const monitor = benchMonitor(i, o, now);
+      p.applyMonitor(k.monitor(monitor.id), k.intervals, k.monitors, k.schedule, monitor.id, JSON.stringify(monitor), intervalMs, now, Math.floor(Math.random() * intervalMs));
     }
     const replies = (await p.exec()) ?? [];
     replies.forEach(([err, due], j) => {

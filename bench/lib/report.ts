@@ -54,6 +54,8 @@ export interface Report {
   slots: { due: number; recorded: number; reasons: Record<string, number>; unaccounted: number };
   /** CPU ms per recorded check by kind of process (workers and sinks summed; redis too). */
   cpuMsPerCheckByKind: Record<string, number>;
+  /** The bridge and its store of record (null with --store none): history written in the window, what waited at its end. */
+  store: { spec: string; historyWrittenInWindow: number; historyWaiting: number; eventsWaiting: number } | null;
   /** --redis-stats: Redis's top commands by time in the window, per check. */
   redisCommands: { command: string; callsPerCheck: number; usPerCheck: number }[] | null;
   /** controlMissedSlots + unanswered. */
@@ -97,7 +99,7 @@ export function formatReport(r: Report): string {
   const line = (label: string, text: string) => out.push(`  ${pad(label, 17)}${text}`);
   out.push('CloudRoutes pipeline benchmark');
   line('setup', `${f0(r.monitors)} http-get-statuscode monitors every ${r.intervalSec} s over ${f0(r.addresses)} loopback addresses; ` +
-    `${r.workers} worker(s) (concurrency ${r.workerConcurrency}), ${r.sinks} sink(s), 1 control, ${r.brokers} broker(s); CURVE ${r.curve ? 'on' : 'off'}`);
+    `${r.workers} worker(s) (concurrency ${r.workerConcurrency}), ${r.sinks} sink(s), 1 control, ${r.brokers} broker(s), ${r.store ? `a bridge to ${r.store.spec}` : 'no bridge'}; CURVE ${r.curve ? 'on' : 'off'}`);
   line('timing', `monitors loaded in ${f1(r.loadSec)} s, warm-up ${r.warmupSec} s (excluded), measured window ${f1(r.windowSec)} s`);
   line('expected', `${f1(r.expectedPerSec)} checks/s (${f0(r.expectedInWindow)} slots due in the window)`);
   line('achieved', `${f1(r.achievedPerSec)} checks/s (${f0(r.recordedInWindow)} results recorded in the window; sink counter ${f0(r.sinkCounterInWindow)})`);
@@ -119,6 +121,11 @@ export function formatReport(r: Report): string {
   line('slots', `${f0(r.slots.due)} due in the window: ${f0(r.slots.recorded)} recorded, ${reasons}; ${f0(r.slots.unaccounted)} without a result or a reason`);
   line('CPU per check', `${r.cpuMsPerCheck.toFixed(3)} ms in CloudRoutes processes (window CPU / results recorded; CURVE ${r.curve ? 'on' : 'off'})`);
   line('', Object.entries(r.cpuMsPerCheckByKind).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') + ' ms');
+  if (r.store) {
+    const kept = r.store.historyWaiting < r.expectedPerSec * 5;
+    line('store', `${r.store.spec}: the bridge wrote ${f0(r.store.historyWrittenInWindow)} history records in the window (${f1(r.store.historyWrittenInWindow / r.windowSec)}/s); ` +
+      `waiting at its end: ${f0(r.store.historyWaiting)} history entries, ${f0(r.store.eventsWaiting)} events (${kept ? 'it keeps up' : 'it falls behind'})`);
+  }
   if (r.redisCommands) {
     line('Redis per check', r.redisCommands.map((c) => `${c.command} ${c.usPerCheck.toFixed(1)} us (${c.callsPerCheck.toFixed(2)} calls)`).join(', '));
   }
