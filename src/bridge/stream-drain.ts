@@ -20,7 +20,14 @@ export interface DrainOptions {
   blockMs?: number;
   /** Entries pending this long with another consumer are taken over (ms). */
   claimIdleMs?: number;
+  /**
+   * After a read that was not full, how long the next waits (ms): the store pays per transaction and Redis per call,
+   * so at low load a few hundred ms of waiting turn many one-entry rounds into one (nothing decides on the store).
+   */
+  lingerMs?: number;
 }
+
+export const DRAIN_LINGER_MS = 250;
 
 /** A stream entry as Redis returns it; fields are null for an entry deleted while pending. */
 type Entry = [id: string, fields: string[] | null];
@@ -82,6 +89,7 @@ export class StreamDrain<R> {
         } else {
           const entries = await this.read('>', this.opts.blockMs ?? 500);
           if (entries.length) await this.handle(entries, signal);
+          if (entries.length > 0 && entries.length < (this.opts.batchSize ?? 500)) await sleep(this.opts.lingerMs ?? DRAIN_LINGER_MS, signal);
         }
         this.redisFailures.ok();
         backoff.reset();

@@ -62,7 +62,7 @@ export class ViewPull {
 
   /** One poll: views newer than the last seen (less a look-back) of monitors this zone runs. */
   async pullOnce(): Promise<number> {
-    const views = (await this.store.zoneViews({ since: Math.max(0, this.since - LOOK_BACK_MS) })).filter((v) => v.zone !== this.zone);
+    const views = await this.store.zoneViews({ since: Math.max(0, this.since - LOOK_BACK_MS), otherThan: this.zone });
     if (views.length === 0) return 0;
     const ids = [...new Set(views.map((v) => v.monitorId))];
     const here = (await this.redis.call('SMISMEMBER', this.k.monitors, ...ids)) as number[];

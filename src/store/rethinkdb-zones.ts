@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { r, type RDatum, type WriteResult } from 'rethinkdb-ts';
 import { errors } from '../core/errors.js';
 import type { RethinkPool } from './rethinkdb-pool.js';
-import type { MonitorSignal, ReactionClaim, StoredSignal, ZoneView } from './store.js';
+import type { MonitorSignal, ReactionClaim, StoredSignal, ZoneView, ZoneViewQuery } from './store.js';
 
 interface ViewDoc extends ZoneView {
   id: string;
@@ -34,11 +34,13 @@ export async function putZoneViews(pool: RethinkPool, db: string, views: ZoneVie
 }
 
 /** Views with at >= since (all by default), optionally of one monitor, through the at / monitor_at indexes. */
-export async function zoneViews(pool: RethinkPool, db: string, q: { since?: number; monitorId?: string }): Promise<ZoneView[]> {
+export async function zoneViews(pool: RethinkPool, db: string, q: ZoneViewQuery): Promise<ZoneView[]> {
   const table = r.db(db).table<ViewDoc>('zone_views');
-  const query = q.monitorId === undefined
+  const range = q.monitorId === undefined
     ? table.between(q.since ?? r.minval, r.maxval, { index: 'at', rightBound: 'closed' })
     : table.between([q.monitorId, q.since ?? r.minval], [q.monitorId, r.maxval], { index: 'monitor_at', rightBound: 'closed' });
+  const otherThan = q.otherThan;
+  const query = otherThan === undefined ? range : range.filter((v: RDatum) => v('zone').ne(otherThan));
   const docs = await pool.run(q.monitorId === undefined ? 'reading zone views' : `reading the zone views of monitor "${q.monitorId}"`, query);
   return docs.map(({ id: _id, ...view }) => view);
 }

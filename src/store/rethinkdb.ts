@@ -7,7 +7,7 @@ import { RethinkPool, type PoolOptions } from './rethinkdb-pool.js';
 import { checkSchema, createSchema, tableLayouts, type SchemaReport, type TableLayout, type TableLayoutOf, type TableName } from './rethinkdb-schema.js';
 import type { RethinkTarget } from './rethinkdb-url.js';
 import { claimReaction, putSignals, putZoneViews, signals, zoneViews } from './rethinkdb-zones.js';
-import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, Store, StoredSignal, ZoneView } from './store.js';
+import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, Store, StoredSignal, ZoneView, ZoneViewQuery } from './store.js';
 
 const DEFAULT_LIMIT = 1000;
 /** Insert conflict rule: a record already stored stays as it is (RethinkDB wants all three arguments). */
@@ -173,7 +173,7 @@ export class RethinkStore implements Store {
     await putZoneViews(this.pool, this.db, views);
   }
 
-  async zoneViews(q: { since?: number; monitorId?: string }): Promise<ZoneView[]> {
+  async zoneViews(q: ZoneViewQuery): Promise<ZoneView[]> {
     return zoneViews(this.pool, this.db, q);
   }
 

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { errors } from '../core/errors.js';
 import type { EventRecord, HistoryRecord, Monitor, Reaction, Status } from '../core/types.js';
 import { pollingFeed } from './polling-feed.js';
-import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, Store, StoredSignal, ZoneView } from './store.js';
+import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, Store, StoredSignal, ZoneView, ZoneViewQuery } from './store.js';
 
 /** One row of the change log, written in the same transaction as the change. */
 export interface Change {
@@ -186,11 +186,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  async zoneViews(q: { since?: number; monitorId?: string }): Promise<ZoneView[]> {
+  async zoneViews(q: ZoneViewQuery): Promise<ZoneView[]> {
+    const other = q.otherThan === undefined ? '' : ' AND zone != @otherThan';
     return this.run('reading zone views', (db) =>
       (q.monitorId
-        ? db.prepare('SELECT * FROM zone_views WHERE monitorId = ? AND at >= ?').all(q.monitorId, q.since ?? 0)
-        : db.prepare('SELECT * FROM zone_views WHERE at >= ?').all(q.since ?? 0)) as ZoneView[]);
+        ? db.prepare(`SELECT * FROM zone_views WHERE monitorId = @monitorId AND at >= @since${other}`)
+        : db.prepare(`SELECT * FROM zone_views WHERE at >= @since${other}`)).all({ monitorId: q.monitorId, since: q.since ?? 0, otherThan: q.otherThan }) as ZoneView[]);
   }
 
   async putSignals(signals: MonitorSignal[]): Promise<void> {

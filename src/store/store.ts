@@ -32,6 +32,13 @@ export interface MonitorSignal extends Signal {
 }
 
 /** A signal as the store holds it: the latest per monitor. */
+/** Zone views with `at` >= since, of one monitor or all, leaving out one zone's own (`otherThan`) when given. */
+export interface ZoneViewQuery {
+  since?: number;
+  monitorId?: string;
+  otherThan?: string;
+}
+
 export interface StoredSignal extends MonitorSignal {
   /** When it was written (epoch ms: the RethinkDB server's clock, or the clock of the machine holding the SQLite file); what `signals({ since })` selects on. */
   storedAt: number;
@@ -146,7 +153,7 @@ export interface Store {
   /** Saves zones' latest views; for each monitor and zone the view with the newer `at` wins. */
   putZoneViews(views: ZoneView[]): Promise<void>;
   /** Views with `at` >= since (default all), optionally of one monitor, any order. */
-  zoneViews(q: { since?: number; monitorId?: string }): Promise<ZoneView[]>;
+  zoneViews(q: ZoneViewQuery): Promise<ZoneView[]>;
   /** Saves told monitors' signals; per monitor the stored signal is replaced only by one with a newer `at`. */
   putSignals(signals: MonitorSignal[]): Promise<void>;
   /** Signals stored (written or replaced) at or after `since` (default all), optionally of one monitor, any order. */

@@ -186,6 +186,8 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
       { monitorId: 'm1', zone: 'us', status: 'failed', failcount: 1, at: 3000 },
     ]);
     assert.equal(byKey(await store.zoneViews({ since: 1600 })).map((v) => `${v.monitorId}/${v.zone}`), ['m1/eu', 'm1/us']);
+    assert.equal(byKey(await store.zoneViews({ since: 0, otherThan: 'eu' })).map((v) => `${v.monitorId}/${v.zone}`), ['m1/us'], "a zone asks for the others' views only");
+    assert.equal(byKey(await store.zoneViews({ monitorId: 'm1', otherThan: 'us' })).map((v) => `${v.monitorId}/${v.zone}`), ['m1/eu']);
     await store.putZoneViews([]);
   });
 
