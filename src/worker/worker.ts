@@ -61,6 +61,9 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
+/** How long a credit waits for more finished jobs while the worker has slots to spare (ms). */
+const CREDIT_LINGER_MS = 20;
+
 /** Connects to the broker and starts taking jobs. */
 export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const { logger } = opts;
@@ -100,7 +103,10 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const creditSoon = () => {
     if (creditScheduled || stopped) return;
     creditScheduled = true;
-    setImmediate(sendCredit);
+    // While more than half the slots are free the brokers have credit to spare, so finished jobs are told in one
+    // message every few ms rather than one each (a message costs the worker and the broker a wakeup); near full, at once.
+    if (running + waiting.length < concurrency / 2) setTimeout(sendCredit, CREDIT_LINGER_MS);
+    else setImmediate(sendCredit);
   };
   // Also a heartbeat: a broker that restarted learns of this worker within a second.
   const heartbeat = setInterval(sendCredit, 1000);
