@@ -78,4 +78,32 @@ test('a monitor config in Redis whose data is over the limit is refused by the c
   }
 });
 
+
+test('with no broker to take jobs, a full job queue is counted for every job and logged once per 5 s, not once per job', async () => {
+  const fullZone = 'control-limits-full';
+  const fk = keys(fullZone);
+  const port = await freePort(); // nobody listens: every job stays in the control's queue
+  const log = memoryLog();
+  const conn = server.client();
+  const n = 52_000;
+  for (let from = 0; from < n; from += 2000) {
+    const p = redis.pipeline();
+    for (let i = from; i < from + 2000; i++) {
+      const m = { id: `m-${i}`, name: `m-${i}`, ctype: 'free-form', interval: 60, data: {}, reactions: [], createdAt: 0, updatedAt: 0 };
+      p.applyMonitor(fk.monitor(m.id), fk.intervals, fk.monitors, fk.schedule, m.id, JSON.stringify(m), 60_000, Date.now(), 0);
+    }
+    await p.exec();
+  }
+  const control = await startControl({ redis: conn, zone: fullZone, brokers: [`tcp://127.0.0.1:${port}`], logger: log.logger });
+  try {
+    await waitFor(() => control.counters.get('jobs_dropped_queue_full') >= 1000, 20_000, 'jobs past the queue of 50,000 counted');
+    const lines = log.lines.filter((l) => /job queue to the broker is full/.test(String(l.msg)));
+    assert.is(lines.length, 1, `one line for ${control.counters.get('jobs_dropped_queue_full')} jobs`);
+    assert.match(String(lines[0]!.msg), 'control.jobs_dropped_queue_full');
+  } finally {
+    await control.stop();
+    conn.disconnect();
+  }
+});
+
 test.run();

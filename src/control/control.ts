@@ -122,6 +122,9 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
     });
   };
 
+  // Lines that can come every round (a queue full for each job, missed slots) are logged once per period, with counts.
+  const roundLog = new LogThrottle(5000);
+  let missedSinceLog = 0;
   const tick = async (): Promise<number> => {
     const popped = await redis.schedulePop(k.schedule, k.intervals, '', batch);
     const nextDue = Number(popped[0]);
@@ -129,7 +132,11 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
     clock.observe(Number(popped[2]));
     if (missed > 0) {
       counters.inc('missed_checks', missed);
-      logger.warn({ missed }, 'control fell more than one interval behind; skipped slots');
+      missedSinceLog += missed;
+      if (roundLog.take('missed') !== undefined) {
+        logger.warn({ missed: missedSinceLog }, 'control fell more than one interval behind; skipped slots (counted control.missed_checks)');
+        missedSinceLog = 0;
+      }
     }
     const ids: string[] = [];
     const dues: number[] = [];
@@ -148,7 +155,9 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
           monitor = JSON.parse(json) as Monitor;
         } catch {
           counters.inc('bad_configs');
-          return logger.error({ monitorId: id }, 'monitor config in Redis is not JSON; run "cloudroutes rebuild-redis"');
+          const suppressed = badLog.take(id);
+          if (suppressed !== undefined) logger.error({ monitorId: id, suppressed }, 'monitor config in Redis is not JSON; run "cloudroutes rebuild-redis"');
+          return;
         }
         const sent = dispatch(monitor, dues[i]!, sentAt);
         if (sent === 'sent') {
@@ -157,7 +166,8 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
           prom?.lag(sentAt - dues[i]!);
         } else if (sent === 'full') {
           counters.inc('jobs_dropped_queue_full');
-          logger.warn({ monitorId: id }, 'job queue to the broker is full; check skipped (is a broker running?)');
+          const suppressed = roundLog.take('full');
+          if (suppressed !== undefined) logger.warn({ monitorId: id, suppressed }, 'job queue to the broker is full; check skipped, counted control.jobs_dropped_queue_full (is a broker running?)');
         }
       });
     }
