@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startBridge, type Bridge, type BridgeOptions } from '../src/bridge/bridge.js';
+import { listDeadLetters } from '../src/bridge/dead-letters.js';
 import { loadSettings } from '../src/core/config.js';
 import { keys, type Keys } from '../src/core/keys.js';
 import { recordResults } from '../src/core/record-results.js';
@@ -294,7 +295,7 @@ test('when the store comes back, the waiting entries are written and the recover
   }
 });
 
-test('malformed entries are logged with their id, counted, acked and skipped', async () => {
+test('malformed entries are logged with their id, counted and set aside as dead letters, and the rest goes on', async () => {
   const c = await setup();
   try {
     const b = await c.start();
@@ -304,9 +305,13 @@ test('malformed entries are logged with their id, counted, acked and skipped', a
     await waitFor('good one stored', async () => (await c.store.history({ monitorId: 'm1' })).length === 1);
     await waitFor('streams emptied', async () => (await redis.xlen(c.k.history)) + (await redis.xlen(c.k.events)) === 0);
     assert.is(b.counters.get('bad_entries'), 2);
-    const logged = c.logs.filter((l) => l.msg === 'malformed stream entry skipped').map((l) => l.entryId);
+    const logged = c.logs.filter((l) => String(l.msg).startsWith('malformed stream entry set aside')).map((l) => l.entryId);
     assert.equal(logged.sort(), [bad1, bad2].sort());
     await waitFor('counter in Redis', async () => (await redis.hget(c.k.counters, 'bridge.bad_entries')) === '2', 3000);
+    const letters = await listDeadLetters(redis, c.zone);
+    assert.equal(letters.map((l) => `${l.stream} ${l.entryId}`).sort(), [`events ${bad2}`, `history ${bad1}`].sort(), 'both kept, nothing lost');
+    assert.match(letters.find((l) => l.stream === 'history')!.error, /^malformed entry: /);
+    assert.is(letters.find((l) => l.stream === 'events')!.fields.outcome, 'exploded', 'what the entry said is kept as it was');
   } finally {
     await c.done();
   }

@@ -160,7 +160,7 @@ export class StreamDrain<R> {
    */
   private async handle(entries: Entry[], signal: AbortSignal): Promise<void> {
     const parsed: Parsed<R>[] = [];
-    let bad = 0;
+    const malformed: { item: Omit<Parsed<R>, 'record'>; error: string }[] = [];
     for (const [id, fields] of entries) {
       if (!fields) continue;
       const f = fieldsToObject(fields);
@@ -168,11 +168,11 @@ export class StreamDrain<R> {
         parsed.push({ id, fields: f, record: this.writer.parse(id, f) });
       } catch (err) {
         if (!(err instanceof BadEntry)) throw err;
-        bad++;
-        this.logger.warn({ stream: this.stream, entryId: id, monitorId: f.monitorId, problem: err.message, fields: f }, 'malformed stream entry skipped');
+        malformed.push({ item: { id, fields: f }, error: `malformed entry: ${err.message}` });
       }
     }
-    if (bad) this.counters.inc('bad_entries', bad);
+    // Set aside, not dropped: what the entry said stays readable ("cloudroutes backlog list") until someone drops it.
+    for (const { item, error } of malformed) await this.setAside(item, error, 'bad_entries');
     const backoff = new Backoff();
     let refused: { item: Parsed<R>; error: string }[] = [];
     while (parsed.length) {
@@ -191,7 +191,7 @@ export class StreamDrain<R> {
         if (signal.aborted) return;
       }
     }
-    for (const { item, error } of refused) await this.setAside(item, error);
+    for (const { item, error } of refused) await this.setAside(item, error, `${this.label}_dead_letters`);
     const ids = entries.map(([id]) => id);
     const acked = await this.call(this.redis.multi().xack(this.stream, GROUP, ...ids).xdel(this.stream, ...ids).exec());
     const failed = acked?.find(([err]) => err);
@@ -226,15 +226,17 @@ export class StreamDrain<R> {
   }
 
   /** Moves one entry to the dead letters and acks it, in one transaction so that it is never in both or lost. */
-  private async setAside(item: Parsed<R>, error: string): Promise<void> {
+  private async setAside(item: Omit<Parsed<R>, 'record'>, error: string, counter: string): Promise<void> {
     const replies = await this.call(this.redis.multi()
       .xadd(this.deadLetters, '*', ...deadLetterFields(item.id, item.fields, error))
       .xack(this.stream, GROUP, item.id).xdel(this.stream, item.id).exec());
     const failed = replies?.find(([err]) => err);
     if (failed) throw failed[0];
-    this.counters.inc(`${this.label}_dead_letters`);
+    this.counters.inc(counter);
     this.logger.error({ stream: this.stream, entryId: item.id, monitorId: item.fields.monitorId, deadLetters: this.deadLetters, err: error },
-      'the store of record refused a record; it is set aside and the rest goes on ("cloudroutes backlog list" shows it, "cloudroutes backlog retry" writes it again once the cause is fixed)');
+      counter === 'bad_entries'
+        ? 'malformed stream entry set aside ("cloudroutes backlog list" shows it, "cloudroutes backlog drop" deletes it)'
+        : 'the store of record refused a record; it is set aside and the rest goes on ("cloudroutes backlog list" shows it, "cloudroutes backlog retry" writes it again once the cause is fixed)');
   }
 
   /** Whether the last write of this stream's records to the store failed. */
