@@ -125,6 +125,9 @@ test('a store that is down is waited for: nothing is set aside; the refused reco
   try {
     await addResults('m3', 'poison', 'm3');
     await waitFor(async () => (await health())?.up === false, 5000, 'the bridge says the store is down');
+    // Published for a minute at a time, so a bridge that dies now leaves no "store down" standing for ever.
+    const ttl = await redis.pttl(k.storeHealth);
+    assert.ok(ttl > 0 && ttl <= 60_000, `the store health expires (PTTL ${ttl} ms)`);
     await new Promise((r) => setTimeout(r, 1500));
     assert.is(await redis.xlen(k.deadLetters('history')), 0, 'no dead letter while the store is down');
     assert.is(await redis.xlen(k.history), 3, 'the batch waits in Redis');
