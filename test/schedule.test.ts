@@ -12,7 +12,7 @@ async function schedule(id: string, intervalMs: number, due: number) {
   await fx.redis.zadd(k.schedule, due, id);
 }
 
-function parse(out: (string | number)[]) {
+function parse(out: (string | number | null)[]) {
   const ids: [string, number][] = [];
   for (let i = 3; i < out.length; i += 2) ids.push([String(out[i]), Number(out[i + 1])]);
   return { nextDue: Number(out[0]), missed: Number(out[1]), ids };
@@ -66,6 +66,17 @@ test('a monitor without an interval (removed) is dropped from the schedule', asy
   assert.equal(r.ids, []);
   assert.is(await fx.redis.zscore(k.schedule, 'ghost'), null);
   assert.is(r.nextDue, -1);
+});
+
+test('with the config key prefix, each popped monitor comes with its config (nil for one without), in the same call', async () => {
+  const now = 5_000_000;
+  await schedule('with', 10_000, now - 1);
+  await schedule('without', 10_000, now - 2);
+  await fx.redis.set(k.monitor('with'), '{"id":"with"}');
+  const out = await fx.redis.schedulePop(k.schedule, k.intervals, now, 10, k.monitor(''));
+  const rows: [string, number, string | null][] = [];
+  for (let i = 3; i < out.length; i += 3) rows.push([String(out[i]), Number(out[i + 1]), out[i + 2] as string | null]);
+  assert.equal(rows.sort(), [['with', now - 1, '{"id":"with"}'], ['without', now - 2, null]]);
 });
 
 test.run();

@@ -44,7 +44,7 @@ export interface Control {
 
 /**
  * Shortest pause between two rounds that were not full: slots due within it go out together, one schedulePop and
- * one MGET for all, instead of a round per slot at high rates (the schedule lag it adds is at most this).
+ * one schedulePop for all, instead of a round per slot at high rates (the schedule lag it adds is at most this).
  */
 const MIN_ROUND_MS = 4;
 
@@ -126,7 +126,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   const roundLog = new LogThrottle(5000);
   let missedSinceLog = 0;
   const tick = async (): Promise<number> => {
-    const popped = await redis.schedulePop(k.schedule, k.intervals, '', batch);
+    const popped = await redis.schedulePop(k.schedule, k.intervals, '', batch, k.monitor(''));
     const nextDue = Number(popped[0]);
     const missed = Number(popped[1]);
     clock.observe(Number(popped[2]));
@@ -140,12 +140,13 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
     }
     const ids: string[] = [];
     const dues: number[] = [];
-    for (let i = 3; i < popped.length; i += 2) {
+    const configs: (string | null)[] = [];
+    for (let i = 3; i + 2 < popped.length; i += 3) {
       ids.push(String(popped[i]));
       dues.push(Number(popped[i + 1]));
+      configs.push(popped[i + 2] === null ? null : String(popped[i + 2]));
     }
     if (ids.length) {
-      const configs = await redis.mget(ids.map((id) => k.monitor(id)));
       const sentAt = clock.now();
       configs.forEach((json, i) => {
         const id = ids[i]!;

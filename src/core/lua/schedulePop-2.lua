@@ -6,8 +6,10 @@
   KEYS[2] intervals HASH monitor id -> interval (ms)
   ARGV[1] now (ms), or '' for Redis's own clock (TIME): the zone's one clock, whatever the control's clock says
   ARGV[2] most monitors to pop
+  ARGV[3] optional: the prefix of the monitors' config keys; when given each popped monitor comes with its config
+          (nil when it has none), so a control round is one call instead of a pop and an MGET
 
-  Returns { nextDue, missed, now, id1, due1, id2, due2, ... }
+  Returns { nextDue, missed, now, id1, due1, id2, due2, ... }, or with ARGV[3] { ..., id1, due1, config1, ... }
     nextDue: due time of the earliest monitor left (ms), or -1 when the schedule is empty
     missed:  slots skipped because the control was more than one interval late
     now:     the time the slots were judged against (ms)
@@ -22,6 +24,7 @@ local now = ARGV[1] == '' and redisNow() or tonumber(ARGV[1])
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 local out = { -1, 0, tostring(now) }
 local missed = 0
+local prefix = ARGV[3] or ''
 for i = 1, #due, 2 do
   local id = due[i]
   local slot = tonumber(due[i + 1])
@@ -37,6 +40,7 @@ for i = 1, #due, 2 do
     redis.call('ZADD', KEYS[1], slot + interval, id)
     out[#out + 1] = id
     out[#out + 1] = tostring(slot)
+    if prefix ~= '' then out[#out + 1] = redis.call('GET', prefix .. id) end
   end
 end
 out[2] = missed
