@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { keys, lagKey, startLagKey } from '../src/core/keys.js';
+import { readBacklog } from '../src/core/backlog.js';
+import { lagKey, startLagKey } from '../src/core/keys.js';
 import { openStore } from '../src/store/open.js';
 import { firstJsonLine, startChild, stopAll, stopChild, type Child } from './lib/children.js';
 import { positiveInt as positive, progressTo, runBench, type BenchRun } from './lib/lifecycle.js';
@@ -169,9 +170,8 @@ async function waitForCounter(client: BenchRedis['client'], name: string, n: num
 
 /** What waits in Redis for the store at the end of the window: the history and events streams' entries. */
 async function storeBacklog(client: BenchRedis['client']): Promise<{ historyWaiting: number; eventsWaiting: number }> {
-  const k = keys(ZONE);
-  const [historyWaiting, eventsWaiting] = await Promise.all([client.xlen(k.history), client.xlen(k.events)]);
-  return { historyWaiting, eventsWaiting };
+  const b = await readBacklog(client, ZONE, 0);
+  return { historyWaiting: b.history.waiting, eventsWaiting: b.events.waiting };
 }
 
 async function main(o: Options, run: BenchRun): Promise<void> {

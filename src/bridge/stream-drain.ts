@@ -172,7 +172,7 @@ export class StreamDrain<R> {
       }
     }
     // Set aside, not dropped: what the entry said stays readable ("cloudroutes backlog list") until someone drops it.
-    for (const { item, error } of malformed) await this.setAside(item, error, 'bad_entries');
+    for (const { item, error } of malformed) await this.setAside(item, error, 'malformed');
     const backoff = new Backoff();
     let refused: { item: Parsed<R>; error: string }[] = [];
     while (parsed.length) {
@@ -191,7 +191,7 @@ export class StreamDrain<R> {
         if (signal.aborted) return;
       }
     }
-    for (const { item, error } of refused) await this.setAside(item, error, `${this.label}_dead_letters`);
+    for (const { item, error } of refused) await this.setAside(item, error, 'refused');
     const ids = entries.map(([id]) => id);
     const acked = await this.call(this.redis.multi().xack(this.stream, GROUP, ...ids).xdel(this.stream, ...ids).exec());
     const failed = acked?.find(([err]) => err);
@@ -226,15 +226,15 @@ export class StreamDrain<R> {
   }
 
   /** Moves one entry to the dead letters and acks it, in one transaction so that it is never in both or lost. */
-  private async setAside(item: Omit<Parsed<R>, 'record'>, error: string, counter: string): Promise<void> {
+  private async setAside(item: Omit<Parsed<R>, 'record'>, error: string, why: 'malformed' | 'refused'): Promise<void> {
     const replies = await this.call(this.redis.multi()
       .xadd(this.deadLetters, '*', ...deadLetterFields(item.id, item.fields, error))
       .xack(this.stream, GROUP, item.id).xdel(this.stream, item.id).exec());
     const failed = replies?.find(([err]) => err);
     if (failed) throw failed[0];
-    this.counters.inc(counter);
+    this.counters.inc(why === 'malformed' ? 'bad_entries' : `${this.label}_dead_letters`);
     this.logger.error({ stream: this.stream, entryId: item.id, monitorId: item.fields.monitorId, deadLetters: this.deadLetters, err: error },
-      counter === 'bad_entries'
+      why === 'malformed'
         ? 'malformed stream entry set aside ("cloudroutes backlog list" shows it, "cloudroutes backlog drop" deletes it)'
         : 'the store of record refused a record; it is set aside and the rest goes on ("cloudroutes backlog list" shows it, "cloudroutes backlog retry" writes it again once the cause is fixed)');
   }

@@ -43,8 +43,8 @@ export interface Control {
 }
 
 /**
- * Shortest pause between two rounds that were not full: slots due within it go out together, one schedulePop and
- * one schedulePop for all, instead of a round per slot at high rates (the schedule lag it adds is at most this).
+ * Shortest pause between two rounds that were not full: slots due within it go out together in one schedulePop call,
+ * instead of a round per slot at high rates (the schedule lag it adds is at most this).
  */
 const MIN_ROUND_MS = 4;
 
