@@ -79,4 +79,16 @@ test('with the config key prefix, each popped monitor comes with its config (nil
   assert.equal(rows.sort(), [['with', now - 1, '{"id":"with"}'], ['without', now - 2, null]]);
 });
 
+test('with a send-ahead, slots due within it are popped with their own due, not counted missed', async () => {
+  const now = 7_000_000;
+  await schedule('now', 10_000, now);
+  await schedule('soon', 10_000, now + 40);
+  await schedule('later', 10_000, now + 60);
+  const r = parse(await fx.redis.schedulePop(k.schedule, k.intervals, now, 10, '', 50));
+  assert.equal(r.ids.sort(), [['now', now], ['soon', now + 40]]);
+  assert.is(r.missed, 0);
+  assert.is(Number(await fx.redis.zscore(k.schedule, 'soon')), now + 40 + 10_000, 'the slot sent ahead is re-scheduled one interval after its own due');
+  assert.is(r.nextDue, now + 60);
+});
+
 test.run();

@@ -16,6 +16,7 @@ import { InFlight } from './in-flight.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
 import { failpoint } from '../core/failpoints.js';
 import { startBrokerAuth, type BrokerCurve } from './auth.js';
+import { MAX_HOLD_MS } from '../worker/start-grid.js';
 
 export interface BrokerOptions {
   bind: string;
@@ -180,8 +181,9 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         continue;
       }
       // Measured from the control's own due and sent times plus this broker's own clock, so clocks that differ
-      // between machines do not shorten or stretch it.
-      const budget = job.interval! * 1000 - Math.max(0, job.sent - job.due);
+      // between machines do not shorten or stretch it. A job sent ahead of its due has that much longer (at most
+      // the second a worker holds a job before its due).
+      const budget = job.interval! * 1000 - Math.max(-MAX_HOLD_MS, job.sent - job.due);
       enqueue(msg!, Date.now() + budget);
       dispatch();
       // Full: drop the oldest rather than stop reading. Jobs left waiting in the controls' and ZeroMQ's buffers would

@@ -12,7 +12,7 @@ const LUA_DIR = fileURLToPath(new URL('../../../src/core/lua', import.meta.url))
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    schedulePop(schedule: string, intervals: string, now: number | '', limit: number, configPrefix?: string): Result<(string | number | null)[], Context>;
+    schedulePop(schedule: string, intervals: string, now: number | '', limit: number, configPrefix?: string, aheadMs?: number): Result<(string | number | null)[], Context>;
     /** recordResults-n.lua: the caller passes the number of keys first (5 + 3 per result); see src/core/record-results.ts. */
     recordResults(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Result<RecordedRow[], Context>;
     writeOffSlot(state: string, counters: string, writtenOff: string, monitorId: string, due: number, counter: string): Result<number, Context>;

@@ -15,6 +15,7 @@ import { checkLoader } from '../core/plugins.js';
 import { commandPolicy } from '../core/command-policy.js';
 import { ResultOutbox } from '../core/result-outbox.js';
 import { BrokerLink } from './broker-link.js';
+import { StartGrid } from './start-grid.js';
 import type { CurveClient } from '../core/socket-options.js';
 import { readSignal } from '../core/signals.js';
 import { runCheck, type SignalReader } from './run-check.js';
@@ -97,7 +98,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     if (!reading) return;
     // Every broker hears of every free slot: with several brokers the worker may be sent more than it has slots for,
     // and the rest wait in `waiting` (and count against its free slots), so no broker's job waits on a dead one.
-    const free = Math.max(0, concurrency - running - waiting.length);
+    const free = Math.max(0, concurrency - running - waiting.length - grid.size);
     for (const link of links) link.credit(free);
   };
   const creditSoon = () => {
@@ -105,11 +106,17 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     creditScheduled = true;
     // While more than half the slots are free the brokers have credit to spare, so finished jobs are told in one
     // message every few ms rather than one each (a message costs the worker and the broker a wakeup); near full, at once.
-    if (running + waiting.length < concurrency / 2) setTimeout(sendCredit, CREDIT_LINGER_MS);
+    if (running + waiting.length + grid.size < concurrency / 2) setTimeout(sendCredit, CREDIT_LINGER_MS);
     else setImmediate(sendCredit);
   };
   // Also a heartbeat: a broker that restarted learns of this worker within a second.
   const heartbeat = setInterval(sendCredit, 1000);
+
+  const admit = (taken: Taken) => {
+    if (running < concurrency) void execute(taken);
+    else waiting.push(taken);
+  };
+  const grid = new StartGrid<Taken>(() => clock.now(), (jobs) => jobs.forEach(admit));
 
   const execute = async ({ job, link, number }: Taken): Promise<void> => {
     // The slot is given back and a result sent whatever the check (or its message) does.
@@ -117,9 +124,10 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     const started = performance.now();
     let result: CheckResult = { status: 'unknown', message: 'the worker could not run the check' };
     try {
-      const late = Math.max(0, clock.now() - job.due);
-      startLag.add(late);
-      prom?.startLag(late);
+      // Early or late: a job sent ahead starts on its tick, up to half a tick before its due.
+      const offset = Math.abs(clock.now() - job.due);
+      startLag.add(offset);
+      prom?.startLag(offset);
       result = await runCheck(job, loader, opts.secretKey, logger, signals, commands);
     } catch (err) {
       result = { status: 'unknown', message: `the worker could not run the check: ${(err as Error).message}` };
@@ -168,10 +176,9 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
         creditSoon();
         continue;
       }
-      // Hand the job to the pool; never await the check here, so the socket keeps being read.
+      // Hand the job to the pool (at its tick, when sent ahead); never await the check here, so the socket keeps being read.
       const taken = { job, link, number };
-      if (running < concurrency) void execute(taken);
-      else waiting.push(taken);
+      if (!grid.hold(taken, job.due)) admit(taken);
     }
   };
   // A worker that no longer reads a broker's jobs must not go on telling any broker it has free slots.
@@ -192,6 +199,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       clearInterval(heartbeat);
       for (const link of links) link.close();
       await Promise.all(loops);
+      grid.takeAll().forEach(admit);
       const deadline = Date.now() + 5000;
       while ((running > 0 || waiting.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       clock.stop();

@@ -8,12 +8,13 @@
   ARGV[2] most monitors to pop
   ARGV[3] optional: the prefix of the monitors' config keys; when given each popped monitor comes with its config
           (nil when it has none), so a control round is one call instead of a pop and an MGET
+  ARGV[4] optional: ms ahead of now; slots due up to now + this are popped too (sent ahead, started on time)
 
   Returns { nextDue, missed, now, id1, due1, id2, due2, ... }, or with ARGV[3] { ..., id1, due1, config1, ... }
     nextDue: due time of the earliest monitor left (ms), or -1 when the schedule is empty
     missed:  slots skipped because the control was more than one interval late
     now:     the time the slots were judged against (ms)
-    dueN:    the slot being dispatched (the latest one not after now)
+    dueN:    the slot being dispatched (the latest one not after now, or one due within ARGV[4] of now)
   A monitor with no interval (removed) is dropped from the schedule.
 ]]
 local function redisNow()
@@ -21,7 +22,8 @@ local function redisNow()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local now = ARGV[1] == '' and redisNow() or tonumber(ARGV[1])
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+local ahead = tonumber(ARGV[4] or '0') or 0
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now + ahead, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 local out = { -1, 0, tostring(now) }
 local missed = 0
 local prefix = ARGV[3] or ''
