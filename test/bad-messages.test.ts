@@ -39,8 +39,19 @@ test('the broker drops and counts bad messages on each of its sockets and keeps 
   assert.is(frames.length, 2, 'the job comes with the number the broker gave it');
   assert.equal(JSON.parse(frames[1]!.toString()), job);
 
+  // A round's jobs come as one message, a job per frame: a bad frame is refused alone; a message of too many is refused whole.
+  const good = (id: string) => JSON.stringify({ ...job, monitorId: id, due: Date.now(), sent: Date.now() });
+  await jobs.send([good('m2'), '{not json', good('m3')]);
+  await jobs.send(Array.from({ length: 1001 }, (_, i) => good(`flood-${i}`)));
+  await worker.send(JSON.stringify({ v: 1, type: 'credit', free: 10, received: 1 }));
+  const got = await worker.receive();
+  assert.equal([1, 3].map((i) => (JSON.parse(got[i]!.toString()) as { monitorId: string }).monitorId), ['m2', 'm3']);
+  assert.is(got.length, 4, 'both good jobs in one message, each after its number');
+  await waitFor(() => broker.counters.get('bad_messages.too_large') === 1, 3000, 'the flood counted once');
+  assert.is(broker.queued(), 0, 'nothing of the flood was queued');
+
   await broker.counters.flush();
-  assert.is(Number(await fx.redis.hget(keys(zone).counters, 'broker.bad_messages.malformed_json')), 4, 'counted in Redis for "cloudroutes stats"');
+  assert.is(Number(await fx.redis.hget(keys(zone).counters, 'broker.bad_messages.malformed_json')), 5, 'counted in Redis for "cloudroutes stats"');
   for (const s of [jobs, worker]) s.close();
   await broker.stop();
 });
@@ -60,6 +71,15 @@ test('the worker drops and counts bad jobs and still runs the next good one', as
   const result = await results.next();
   assert.is(result.monitorId, 'm2');
   assert.is(result.status, 'unknown');
+  // Several jobs in one message, each after its 4-byte number: a bad one among them is refused alone; frames that are
+  // not such pairs are refused whole.
+  const n = (i: number) => Buffer.from([0, 0, 0, i]);
+  await fakeBroker.send([id!, n(1), JSON.stringify({ ...job, monitorId: 'm4' }), n(2), '{not json', n(3), JSON.stringify({ ...job, monitorId: 'm5' })]);
+  await fakeBroker.send([id!, 'a', 'b', JSON.stringify({ ...job, monitorId: 'odd' })]);
+  const got = [(await results.next()).monitorId, (await results.next()).monitorId];
+  assert.equal(got.sort(), ['m4', 'm5']);
+  await waitFor(() => counted(worker.counters) === BAD.length + 2, 3000, 'the bad job and the odd message counted');
+  assert.is(await fx.redis.hget(keys(zone).state('odd'), 'status'), null);
   await worker.stop();
   fakeBroker.close();
 });

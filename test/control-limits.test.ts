@@ -62,8 +62,7 @@ test('a monitor config in Redis whose data is over the limit is refused by the c
     await putMonitor(redis, bigZone, { id: 'm-fits', ctype: 'free-form', interval: 1, data: { blob: blob.slice(1) } });
     const sent: string[] = [];
     while (sent.length < 3) {
-      const [raw] = await broker.receive();
-      sent.push(decode(raw!, ['job']).monitorId);
+      for (const raw of await broker.receive()) sent.push(decode(raw, ['job']).monitorId);
     }
     assert.equal([...new Set(sent)], ['m-fits'], 'the monitor one byte within the limit is sent; the one over it never');
     await waitFor(() => control.counters.get('bad_configs') >= 3, 5000, 'the big monitor refused in three rounds');

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { Counters } from '../core/counters.js';
 import { keys } from '../core/keys.js';
-import { decode, type JobMessage } from '../core/messages.js';
+import { BadMessage, decode, MAX_JOBS_PER_MESSAGE, type JobMessage } from '../core/messages.js';
 import { Refusals } from '../core/refusals.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import { brokerMetrics } from '../core/metrics-process.js';
@@ -141,6 +141,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
 
   const dispatch = () => {
     const now = Date.now();
+    // The jobs each worker is given in this pass go to it as one message: [number, job, number, job, ...].
+    const batches = new Map<string, { id: Buffer; frames: Buffer[] }>();
     while (queued() > 0) {
       if (expiresAt[qHead]! < now) {
         dropOldest('expired', now);
@@ -155,13 +157,12 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       const key = id.toString('hex');
       const number = Buffer.allocUnsafe(4);
       number.writeUInt32BE(inFlight.add(key, job, expires));
-      // sendTimeout 0: a send either queues at once or rejects (EHOSTUNREACH for a gone worker), never waits.
-      workers.send([id, number, job]).catch((err: Error) => {
-        if (stopped) return;
-        credit.forget(id);
-        workerGone(key, Date.now(), `unreachable (${err.message})`);
-      });
+      let batch = batches.get(key);
+      if (!batch) batches.set(key, (batch = { id, frames: [] }));
+      batch.frames.push(number, job);
+      if (batch.frames.length >= 2 * MAX_JOBS_PER_MESSAGE) send(key, batches);
     }
+    for (const key of [...batches.keys()]) send(key, batches);
     if (qHead > 4096 && qHead * 2 > queue.length) {
       queue.splice(0, qHead);
       queuedAt.splice(0, qHead);
@@ -170,25 +171,43 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     }
   };
 
+  const send = (key: string, batches: Map<string, { id: Buffer; frames: Buffer[] }>) => {
+    const { id, frames } = batches.get(key)!;
+    batches.delete(key);
+    // sendTimeout 0: a send either queues at once or rejects (EHOSTUNREACH for a gone worker), never waits.
+    workers.send([id, ...frames]).catch((err: Error) => {
+      if (stopped) return;
+      credit.forget(id);
+      workerGone(key, Date.now(), `unreachable (${err.message})`);
+    });
+  };
+
   const readJobs = async () => {
-    for await (const [msg] of jobsIn) {
+    // A control sends the jobs of one round as one message, a job per frame.
+    for await (const frames of jobsIn) {
       failpoint('broker.jobs');
-      let job: JobMessage;
-      try {
-        job = decode(msg!, ['job']);
-      } catch (err) {
-        refusals.refuse('jobs', err);
+      if (frames.length > MAX_JOBS_PER_MESSAGE) {
+        refusals.refuse('jobs', new BadMessage('too_large', `${frames.length} jobs in one message; at most ${MAX_JOBS_PER_MESSAGE}`));
         continue;
       }
-      // Measured from the control's own due and sent times plus this broker's own clock, so clocks that differ
-      // between machines do not shorten or stretch it. A job sent ahead of its due has that much longer (at most
-      // the second a worker holds a job before its due).
-      const budget = job.interval! * 1000 - Math.max(-MAX_HOLD_MS, job.sent - job.due);
-      enqueue(msg!, Date.now() + budget);
+      for (const msg of frames) {
+        let job: JobMessage;
+        try {
+          job = decode(msg, ['job']);
+        } catch (err) {
+          refusals.refuse('jobs', err);
+          continue;
+        }
+        // Measured from the control's own due and sent times plus this broker's own clock, so clocks that differ
+        // between machines do not shorten or stretch it. A job sent ahead of its due has that much longer (at most
+        // the second a worker holds a job before its due).
+        const budget = job.interval! * 1000 - Math.max(-MAX_HOLD_MS, job.sent - job.due);
+        enqueue(msg, Date.now() + budget);
+        // Full: drop the oldest rather than stop reading. Jobs left waiting in the controls' and ZeroMQ's buffers
+        // would be older than the budget above assumes, and would run after the monitor's next job is already due.
+        if (queued() > maxQueued) dropOldest('queueFull', Date.now());
+      }
       dispatch();
-      // Full: drop the oldest rather than stop reading. Jobs left waiting in the controls' and ZeroMQ's buffers would
-      // be older than the budget above assumes, and would run after the monitor's next job is already due.
-      if (queued() > maxQueued) dropOldest('queueFull', Date.now());
     }
   };
 

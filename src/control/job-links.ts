@@ -16,6 +16,9 @@ import { SentLog, type SentSlot } from './sent-log.js';
 /** Judges a job as it leaves: undefined drops it (it waited past its interval), else it is stamped and sent. */
 export type Stamp = (job: JobMessage) => JobMessage | undefined;
 
+/** Jobs queued together go to the broker as one multipart message of up to this many (one job per frame). */
+const JOBS_PER_MESSAGE = 100;
+
 /** A broker found unreachable by the heartbeat was already gone up to a heartbeat's timeout and interval before. */
 const LOOKBACK_MS = HEARTBEAT.heartbeatTimeout + HEARTBEAT.heartbeatInterval;
 
@@ -38,7 +41,7 @@ class JobLink {
     this.out = new SendQueue<JobMessage>(this.push, 50_000, logger.child({ broker: endpoint }), 'jobs', (job) => {
       const stamped = stamp(job);
       return stamped && encode(stamped);
-    }, (job) => this.sent.add(job.monitorId, job.due, job.due + job.interval! * 1000, job.timeoutMs ?? 0, now()));
+    }, (job) => this.sent.add(job.monitorId, job.due, job.due + job.interval! * 1000, job.timeoutMs ?? 0, now()), JOBS_PER_MESSAGE);
   }
 }
 

@@ -5,6 +5,9 @@ import { STATUS_VALUES, type CheckJob, type Status } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
 
+/** Most jobs in one ZeroMQ message (control to broker: a job per frame; broker to worker: a number and a job each). */
+export const MAX_JOBS_PER_MESSAGE = 1000;
+
 /** control -> broker -> worker: check one monitor. Data keeps its secret fields encrypted. */
 export interface JobMessage extends CheckJob {
   v: 1;

@@ -14,16 +14,20 @@ export class SendQueue<T> {
   private closed = false;
   private failing = false;
   private idle: (() => void)[] = [];
+  /** Items of the send under way (they stay at the head until the socket took them). */
+  private sending = 0;
 
   /**
    * @param capacity most messages held before `push` refuses (the caller decides what a refusal means)
    * @param toWire makes the message from an item at the moment it is sent; undefined drops the item
    * @param sent called with each item the socket took
+   * @param maxBatch most items sent as one multipart message (one frame each); 1 sends each item as its own message
    */
   constructor(
     private readonly socket: Sendable, private readonly capacity: number, private readonly logger: Logger, private readonly what: string,
     private readonly toWire: (item: T) => Wire | undefined = (item) => item as Wire,
     private readonly sent?: (item: T) => void,
+    private readonly maxBatch = 1,
   ) {}
 
   get length(): number {
@@ -41,7 +45,7 @@ export class SendQueue<T> {
   /** Resolves when everything queued so far has been handed to the socket. */
   /** Removes and returns every item not yet handed to the socket (the one a send is waiting on stays). */
   takeWaiting(): T[] {
-    const from = this.running ? this.head + 1 : this.head;
+    const from = this.head + this.sending;
     if (from >= this.items.length) return [];
     return this.items.splice(from);
   }
@@ -59,12 +63,20 @@ export class SendQueue<T> {
     this.running = true;
     try {
       while (this.length > 0 && !this.closed) {
-        // Made at each attempt, so a socket with a send timeout gets the item judged again on every retry.
-        const msg = this.toWire(this.items[this.head]!);
+        this.sending = Math.min(this.maxBatch, this.length);
+        // Made at each attempt, so a socket with a send timeout gets the items judged again on every retry.
+        const taken: T[] = [];
+        const frames: Wire[] = [];
+        for (let i = this.head; i < this.head + this.sending; i++) {
+          const wire = this.toWire(this.items[i]!);
+          if (wire === undefined) continue;
+          taken.push(this.items[i]!);
+          frames.push(wire);
+        }
         try {
-          if (msg !== undefined) {
-            await this.socket.send(msg);
-            this.sent?.(this.items[this.head]!);
+          if (frames.length > 0) {
+            await this.socket.send(this.maxBatch === 1 ? frames[0]! : (frames.flat() as (string | Buffer)[]));
+            if (this.sent) for (const item of taken) this.sent(item);
           }
         } catch (err) {
           if (this.closed) break;
@@ -75,13 +87,15 @@ export class SendQueue<T> {
         }
         if (this.failing) this.logger.info({ socket: this.what }, 'sending again');
         this.failing = false;
-        this.head++;
+        this.head += this.sending;
+        this.sending = 0;
         if (this.head > 1024 && this.head * 2 > this.items.length) {
           this.items = this.items.slice(this.head);
           this.head = 0;
         }
       }
     } finally {
+      this.sending = 0;
       this.running = false;
       for (const r of this.idle.splice(0)) r();
     }

@@ -10,7 +10,7 @@ import { Counters } from '../core/counters.js';
 import { keys, startLagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
 import { workerMetrics } from '../core/metrics-process.js';
-import { checkFields, decode, encode, type JobMessage, type ResultMessage } from '../core/messages.js';
+import { BadMessage, checkFields, decode, encode, MAX_JOBS_PER_MESSAGE, type JobMessage, type ResultMessage } from '../core/messages.js';
 import { checkLoader } from '../core/plugins.js';
 import { commandPolicy } from '../core/command-policy.js';
 import { ResultOutbox } from '../core/result-outbox.js';
@@ -60,6 +60,21 @@ export interface Worker {
   counters: Counters;
   running(): number;
   stop(): Promise<void>;
+}
+
+/**
+ * The jobs of one message: [job] (a broker that does not number its jobs), or [number, job, number, job, ...] (the
+ * number, 4 bytes, tells the broker which jobs a worker that dies still held); undefined for any other shape.
+ */
+function numberedJobs(frames: Buffer[]): [number | undefined, Buffer][] | undefined {
+  if (frames.length === 1) return [[undefined, frames[0]!]];
+  if (frames.length % 2 !== 0 || frames.length > 2 * MAX_JOBS_PER_MESSAGE) return undefined;
+  const out: [number | undefined, Buffer][] = [];
+  for (let i = 0; i < frames.length; i += 2) {
+    if (frames[i]!.length !== 4) return undefined;
+    out.push([frames[i]!.readUInt32BE(0), frames[i + 1]!]);
+  }
+  return out;
 }
 
 /** How long a credit waits for more finished jobs while the worker has slots to spare (ms). */
@@ -162,23 +177,29 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
 
   const receive = async (link: BrokerLink) => {
     for await (const frames of link.dealer) {
-      link.received++;
-      // [number, job] from a broker that numbers its jobs (to learn which a dead worker held), else [job].
-      const msg = frames.at(-1);
-      const number = frames.length === 2 && frames[0]!.length === 4 ? frames[0]!.readUInt32BE(0) : undefined;
       failpoint('worker.receive');
-      let job: JobMessage;
-      try {
-        job = decode(msg!, ['job']);
-      } catch (err) {
-        refusals.refuse('jobs', err);
-        link.finished(number);
+      const jobs = numberedJobs(frames);
+      if (!jobs) {
+        link.received++;
+        refusals.refuse('jobs', new BadMessage('malformed_json', `a message of ${frames.length} frames is neither [job], [number, job] nor pairs of them`));
         creditSoon();
         continue;
       }
-      // Hand the job to the pool (at its tick, when sent ahead); never await the check here, so the socket keeps being read.
-      const taken = { job, link, number };
-      if (!grid.hold(taken, job.due)) admit(taken);
+      link.received += jobs.length;
+      for (const [number, msg] of jobs) {
+        let job: JobMessage;
+        try {
+          job = decode(msg, ['job']);
+        } catch (err) {
+          refusals.refuse('jobs', err);
+          link.finished(number);
+          creditSoon();
+          continue;
+        }
+        // Hand the job to the pool (at its tick, when sent ahead); never await the check here, so the socket keeps being read.
+        const taken = { job, link, number };
+        if (!grid.hold(taken, job.due)) admit(taken);
+      }
     }
   };
   // A worker that no longer reads a broker's jobs must not go on telling any broker it has free slots.
