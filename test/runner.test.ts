@@ -71,8 +71,8 @@ test('preflight: a machine with none of the tools stops in one line naming each 
     assert.is(r.stdout, '');
     assert.is(
       r.stderr,
-      'npm test needs redis-server, openssl, chromium, dnsmasq, ping, ip, sshd, ssh-keygen, faketime: install with ' +
-        '"apt-get install redis-server openssl chromium dnsmasq-base iputils-ping iproute2 openssh-server openssh-client faketime" (as .ci/run does)\n',
+      'npm test needs redis-server, openssl, chromium, dnsmasq, ping, ip, unshare, hostname, sshd, ssh-keygen, faketime: install with ' +
+        '"apt-get install redis-server openssl chromium dnsmasq-base iputils-ping iproute2 util-linux hostname openssh-server openssh-client faketime" (as .ci/run does)\n',
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -83,7 +83,7 @@ test('preflight: a machine without ping, dnsmasq and sshd is told exactly those'
   const dir = mkdtempSync(join(tmpdir(), 'cr-preflight-'));
   try {
     symlinkSync(process.execPath, join(dir, 'node'));
-    for (const tool of ['redis-server', 'openssl', 'chromium', 'ip', 'ssh-keygen', 'faketime']) {
+    for (const tool of ['redis-server', 'openssl', 'chromium', 'ip', 'unshare', 'hostname', 'ssh-keygen', 'faketime']) {
       const where = spawnSync('sh', ['-c', `PATH="$PATH:/usr/sbin:/sbin" command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
       assert.ok(where, `${tool} is installed here`);
       symlinkSync(where, join(dir, tool));

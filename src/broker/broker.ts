@@ -13,6 +13,7 @@ import type { BrokerPorts } from '../core/config.js';
 import { socketOptions } from '../core/socket-options.js';
 import { CreditTable } from './credit-table.js';
 import { InFlight } from './in-flight.js';
+import { writeOffLostJobs } from './lost-jobs.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
 import { failpoint } from '../core/failpoints.js';
 import { startBrokerAuth, type BrokerCurve } from './auth.js';
@@ -49,7 +50,8 @@ export interface Broker {
 /** Binds the two sockets and starts moving jobs. */
 export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const { logger, ports } = opts;
-  const counters = new Counters(opts.redis, keys(opts.zone).counters, 'broker');
+  const k = keys(opts.zone);
+  const counters = new Counters(opts.redis, k.counters, 'broker');
   counters.start();
   const maxQueued = opts.maxQueued ?? 100_000;
   let auth;
@@ -127,16 +129,26 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   };
   const refusals = new Refusals(counters, logger);
 
-  /** A worker that went silent or unreachable: what it held is sent again while there is time, else counted lost. */
+  /**
+   * A worker that went silent or unreachable: what it held is sent again while there is time, else counted lost
+   * (unless its result was recorded all the same: the worker may be cut off from this broker only).
+   */
   const workerGone = (key: string, now: number, why: string) => {
-    const { again, lost } = inFlight.takeAll(key, now);
+    const { again, late } = inFlight.takeAll(key, now);
     for (const h of again) enqueue(h.job, h.expires);
-    if (again.length) counters.inc('jobs_rerun', again.length);
-    if (lost) counters.inc('jobs_lost_worker', lost);
-    if (again.length || lost) {
-      logger.warn({ worker: key, why, rerun: again.length, lost }, 'a worker is gone with jobs it held: those with time left in their interval go to another worker, the others are counted lost_worker');
+    if (again.length) {
+      counters.inc('jobs_rerun', again.length);
+      dispatch();
     }
-    if (again.length) dispatch();
+    if (!again.length && !late.length) return;
+    const said = { worker: key, why, rerun: again.length };
+    const unsettled = (n: number, err: string) => logger.error({ ...said, unsettled: n, err },
+      'a gone worker held jobs past their time that could not be counted lost_worker in Redis; they stay without a result or a count');
+    writeOffLostJobs(opts.redis, k, counters, late.map((h) => h.job)).then((w) => {
+      logger.warn({ ...said, lost: w.lost, recorded: w.recorded },
+        'a worker is gone with jobs it held: those with time left in their interval go to another worker, the others are counted lost_worker unless their result was recorded');
+      if (w.error) unsettled(w.unsettled, w.error);
+    }, (err: Error) => unsettled(late.length, err.message));
   };
 
   const dispatch = () => {

@@ -1,9 +1,9 @@
 /**
  * The jobs each worker holds. The broker numbers every job it sends (a frame before the job); a worker's credit
  * says which numbers it has finished. When a worker goes silent or unreachable, the jobs it still held are sent
- * again while their interval leaves time, and counted lost (`jobs_lost_worker`) when it does not.
+ * again while their interval leaves time, and counted lost (`jobs_lost_worker`, lost-jobs.ts) when it does not.
  */
-interface Held {
+export interface Held {
   job: Buffer;
   expires: number;
 }
@@ -34,17 +34,14 @@ export class InFlight {
     for (const n of numbers) held.delete(n);
   }
 
-  /** Takes what a gone worker held: the jobs still worth running (`again`) and how many were past their time. */
-  takeAll(worker: string, now: number): { again: Held[]; lost: number } {
+  /** Takes what a gone worker held: the jobs still worth running (`again`) and those past their time (`late`). */
+  takeAll(worker: string, now: number): { again: Held[]; late: Held[] } {
     const held = this.byWorker.get(worker);
     this.byWorker.delete(worker);
     const again: Held[] = [];
-    let lost = 0;
-    for (const h of held?.values() ?? []) {
-      if (h.expires > now) again.push(h);
-      else lost++;
-    }
-    return { again, lost };
+    const late: Held[] = [];
+    for (const h of held?.values() ?? []) (h.expires > now ? again : late).push(h);
+    return { again, late };
   }
 
   /** Forgets jobs of live workers long past their time (a credit that said they were done was lost), so memory stays bounded. */

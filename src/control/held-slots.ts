@@ -53,7 +53,7 @@ export class HeldSlots {
     let lost = 0;
     if (open.length) {
       const counted = await this.redis.pipeline(open.map((s) =>
-        ['writeOffSlot', this.k.state(s.monitorId), this.k.counters, this.k.writtenOff, s.monitorId, String(s.due), 'control.jobs_lost_broker'])).exec();
+        ['writeOffSlot', this.k.state(s.monitorId), this.k.counters, this.k.writtenOff, this.k.writtenOffWhy, s.monitorId, String(s.due), 'control.jobs_lost_broker'])).exec();
       lost = counted?.filter(([err, n]) => !err && n === 1).length ?? 0;
     }
     const recorded = slots.length - again.length - open.length;

@@ -14,6 +14,11 @@ export class Counters {
     this.totals.set(name, (this.totals.get(name) ?? 0) + by);
   }
 
+  /** Adds to this process's totals (its /metrics) what a script already added to the zone's counters in Redis. */
+  counted(name: string, by = 1): void {
+    this.totals.set(name, (this.totals.get(name) ?? 0) + by);
+  }
+
   get(name: string): number {
     return this.totals.get(name) ?? 0;
   }

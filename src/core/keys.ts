@@ -33,8 +33,10 @@ export interface Keys {
    * and `entryId` (its id in `stream`, which its record's id is made of), `error`, `failedAt` (ms).
    */
   deadLetters(stream: 'history' | 'events'): string;
-  /** ZSET: "monitorId|due" -> when the slot was counted lost with a broker (ms); kept 10 minutes (writeOffSlot). */
+  /** ZSET: "monitorId|due" -> when the slot was counted lost, with a broker or a worker (ms); kept 10 minutes (writeOffSlot). */
   writtenOff: string;
+  /** HASH: "monitorId|due" -> the counter a written-off slot was counted under, so a late result takes back that one. */
+  writtenOffWhy: string;
   /** HASH: counters (bad messages, check outcomes, reaction outcomes) summed over processes. */
   counters: string;
   /** HASH: process id (host:pid:start) -> JSON of its heartbeat (kind, host, pid, version, started, intervalMs, concurrency). */
@@ -64,6 +66,7 @@ export function keys(zone: string): Keys {
     events: `${p}events`,
     counters: `${p}counters`,
     writtenOff: `${p}written-off`,
+    writtenOffWhy: `${p}written-off-why`,
     storeHealth: `${p}store-health`,
     processes: `${p}processes`,
     processesSeen: `${p}processes-seen`,

@@ -40,7 +40,7 @@ const OUTCOMES = ['recorded', 'duplicate', 'monitor-gone'] as const;
 export async function recordResults(redis: Redis, zone: string, results: readonly ResultToRecord[], o: RecordOptions = {}): Promise<Recorded[]> {
   if (results.length === 0) return [];
   const k = keys(zone);
-  const keyList: string[] = [k.history, k.events, k.counters, k.results, k.writtenOff];
+  const keyList: string[] = [k.history, k.events, k.counters, k.results, k.writtenOff, k.writtenOffWhy];
   const args: (string | number)[] = [zone, o.cacheOnly ? '1' : '', o.backlogMax ?? 0, RESULTS_GROUP];
   for (const r of results) {
     keyList.push(k.state(r.monitorId), k.monitor(r.monitorId), k.views(r.monitorId));

@@ -15,7 +15,7 @@ declare module 'ioredis' {
     schedulePop(schedule: string, intervals: string, now: number | '', limit: number, configPrefix?: string, aheadMs?: number): Result<(string | number | null)[], Context>;
     /** recordResults-n.lua: the caller passes the number of keys first (5 + 3 per result); see src/core/record-results.ts. */
     recordResults(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Result<RecordedRow[], Context>;
-    writeOffSlot(state: string, counters: string, writtenOff: string, monitorId: string, due: number, counter: string): Result<number, Context>;
+    writeOffSlot(state: string, counters: string, writtenOff: string, writtenOffWhy: string, monitorId: string, due: number | string, counter: string): Result<number, Context>;
     seedState(state: string, status: string, failcount: number, checkedAt: number): Result<number, Context>;
     claimReaction(rstate: string, now: number | '', frequencyMs: number, once: string, episode: number): Result<number, Context>;
     applyMonitor(

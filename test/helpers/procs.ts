@@ -34,16 +34,25 @@ export async function cliMonitorGoesHealthy(env: NodeJS.ProcessEnv, cwd: string,
   }, ms, what);
 }
 
+export interface ProcOptions {
+  /**
+   * A command that runs node in its place, e.g. `ip netns exec <ns>` (another machine's network): it must exec node,
+   * so that the child's pid is node's and signals reach it.
+   */
+  prefix?: string[];
+}
+
 /** A long-running `cloudroutes <name>` process whose output is kept for assertions. */
 export class Proc {
   child!: ChildProcess;
   output = '';
 
-  constructor(readonly args: string[], readonly env: NodeJS.ProcessEnv, readonly cwd?: string) {}
+  constructor(readonly args: string[], readonly env: NodeJS.ProcessEnv, readonly cwd?: string, readonly opts: ProcOptions = {}) {}
 
   start(): this {
     this.output = '';
-    this.child = spawn(process.execPath, [MAIN, ...this.args], { env: { ...process.env, LOG_LEVEL: 'info', ...this.env }, cwd: this.cwd });
+    const [command, ...prefixArgs] = [...(this.opts.prefix ?? []), process.execPath];
+    this.child = spawn(command!, [...prefixArgs, MAIN, ...this.args], { env: { ...process.env, LOG_LEVEL: 'info', ...this.env }, cwd: this.cwd });
     this.child.stdout!.on('data', (c: Buffer) => (this.output += c));
     this.child.stderr!.on('data', (c: Buffer) => (this.output += c));
     return this;

@@ -27,6 +27,8 @@ export interface RedisServerOptions {
   tls?: { cert: string; key: string; ca: string };
   /** More arguments for redis-server (`--replicaof host port`, say). */
   args?: string[];
+  /** Addresses to listen on (default 127.0.0.1 only), e.g. a bridge's address that network namespaces reach. */
+  bind?: string[];
 }
 
 export class RedisServer {
@@ -38,8 +40,13 @@ export class RedisServer {
 
   /** The URL with the password, if any. */
   get url(): string {
+    return this.urlFor('127.0.0.1');
+  }
+
+  /** The URL by another of its addresses (one of `bind`). */
+  urlFor(host: string): string {
     const { password, tls } = this.opts;
-    return `${tls ? 'rediss' : 'redis'}://${password ? `:${password}@` : ''}127.0.0.1:${this.port}`;
+    return `${tls ? 'rediss' : 'redis'}://${password ? `:${password}@` : ''}${host}:${this.port}`;
   }
 
   private get clientOptions(): RedisOptions {
@@ -56,7 +63,7 @@ export class RedisServer {
 
   async start(): Promise<this> {
     if (!this.port) this.port = await freePort();
-    this.proc = spawn('redis-server', [...this.args, '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--save', ''], {
+    this.proc = spawn('redis-server', [...this.args, '--bind', ...(this.opts.bind ?? ['127.0.0.1']), '--dir', this.dir, '--appendonly', 'yes', '--save', ''], {
       stdio: 'ignore',
     });
     const client = new Redis(this.url, { ...this.clientOptions, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });

@@ -6,11 +6,12 @@
 
   KEYS[1] history  STREAM of results
   KEYS[2] events   STREAM of events
-  KEYS[3] counters HASH of the zone's counters (bridge.history_trimmed, control.jobs_lost_broker)
+  KEYS[3] counters HASH of the zone's counters (bridge.history_trimmed, and the write-offs taken back)
   KEYS[4] results  STREAM the results came from (acknowledged and deleted here)
-  KEYS[5] writtenOff ZSET "monitorId|due" of slots counted lost with a broker (writeOffSlot)
-  then for each result i (from 0): KEYS[6 + 3i] state HASH, KEYS[7 + 3i] monitor STRING config JSON,
-    KEYS[8 + 3i] views HASH other zone -> "status|checkedAt ms|failcount" (filled by the bridge)
+  KEYS[5] writtenOff ZSET "monitorId|due" of slots counted lost (writeOffSlot)
+  KEYS[6] writtenOffWhy HASH "monitorId|due" -> the counter each was counted under
+  then for each result i (from 0): KEYS[7 + 3i] state HASH, KEYS[8 + 3i] monitor STRING config JSON,
+    KEYS[9 + 3i] views HASH other zone -> "status|checkedAt ms|failcount" (filled by the bridge)
   ARGV[1] zone   ARGV[2] '1' when the store of record is down: the results are marked cache-only
   ARGV[3] most history entries kept waiting for the bridge (CLOUDROUTES_BACKLOG_MAX; 0: no limit)
   ARGV[4] consumer group of the results stream
@@ -32,13 +33,14 @@
   outcome 0: recorded; 1: a duplicate of a slot already recorded (nothing written); 2: the monitor no longer exists.
   reactionsJson is the monitor's config JSON when it names reactions, '' otherwise (most monitors: nothing to send).
   A result for an earlier slot than the last one recorded (stale: it was late) goes to history only; when its slot
-  had been counted lost with a broker (control.jobs_lost_broker), that count is taken back: the slot has its result.
+  had been counted lost (control.jobs_lost_broker, broker.jobs_lost_worker), that count is taken back: the slot has
+  its result.
   Slots are the schedule's due times, so which machine's clock stamped checkedAt does not matter.
   failcount counts consecutive failed statuses; healthy resets it, unknown leaves it.
   episode increases whenever the status moves between healthy and failed; episodeStart is when.
 ]]
 local zone, cacheOnly, cap, group = ARGV[1], ARGV[2], tonumber(ARGV[3]) or 0, ARGV[4]
-local history, events, counters, results, writtenOff = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local history, events, counters, results, writtenOff, writtenOffWhy = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 
 -- Config JSON is parsed only when it holds a quorum; a plain search is enough to know it does not.
 local function quorumOf(monitor)
@@ -93,7 +95,13 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
   redis.call('XADD', history, '*', 'monitorId', id, 'zone', zone, 'status', own, 'message', message, 'latencyMs', latency,
     'checkedAt', checkedAtS, 'due', dueS, 'failcount', zoneFailcount, 'cacheOnly', cacheOnly)
   if stale then
-    if redis.call('ZREM', writtenOff, id .. '|' .. dueS) == 1 then redis.call('HINCRBY', counters, 'control.jobs_lost_broker', -1) end
+    local slot = id .. '|' .. dueS
+    if redis.call('ZREM', writtenOff, slot) == 1 then
+      -- Slots written off before the counter was kept beside them were all the control's.
+      local counter = redis.call('HGET', writtenOffWhy, slot) or 'control.jobs_lost_broker'
+      redis.call('HDEL', writtenOffWhy, slot)
+      redis.call('HINCRBY', counters, counter, -1)
+    end
     redis.call('HSET', stateKey, 'recentDues', kept)
     return { 0, '', prev, failcount, episode, 0, 1, prev, episodeStart }
   end
@@ -118,10 +126,10 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
 end
 
 local out, acks, written = {}, {}, false
-for i = 0, (#KEYS - 5) / 3 - 1 do
+for i = 0, (#KEYS - 6) / 3 - 1 do
   local a = 5 + 7 * i
   if ARGV[a + 6] ~= '' then acks[#acks + 1] = ARGV[a + 6] end
-  local row = record(KEYS[6 + 3 * i], KEYS[7 + 3 * i], KEYS[8 + 3 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+  local row = record(KEYS[7 + 3 * i], KEYS[8 + 3 * i], KEYS[9 + 3 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
   written = written or row[1] == 0
   out[i + 1] = row
 end

@@ -1,0 +1,41 @@
+/**
+ * Counts the jobs a gone worker held past their time as `broker.jobs_lost_worker`, each slot through writeOffSlot.
+ * A worker that is gone for this broker may be alive: cut off from this broker alone (or this broker cut off from
+ * the zone), it ran them and recorded their results through Redis. So a slot that has its result is not counted,
+ * and a result that comes after the count takes it back (recordResults), as for the slots a lost broker held.
+ */
+import type { Redis } from 'ioredis';
+import type { Counters } from '../core/counters.js';
+import type { Keys } from '../core/keys.js';
+import { decode } from '../core/messages.js';
+
+export const LOST_WORKER_COUNTER = 'jobs_lost_worker';
+
+export interface WriteOff {
+  /** Counted lost_worker. */
+  lost: number;
+  /** Not counted: the slot has its result (or was counted already). */
+  recorded: number;
+  /** Not settled: Redis answered with an error (the reason), so these have neither a count nor a known result. */
+  unsettled: number;
+  error?: string;
+}
+
+/** Counts `jobs` lost unless their slots have a result. */
+export async function writeOffLostJobs(redis: Redis | undefined, k: Keys, counters: Counters, jobs: readonly Buffer[]): Promise<WriteOff> {
+  if (jobs.length === 0) return { lost: 0, recorded: 0, unsettled: 0 };
+  if (!redis) {
+    counters.inc(LOST_WORKER_COUNTER, jobs.length);
+    return { lost: jobs.length, recorded: 0, unsettled: 0 };
+  }
+  // Decoded when they came in, so this only reads them back.
+  const slots = jobs.map((job) => decode(job, ['job']));
+  const replies = (await redis.pipeline(slots.map((s) => [
+    'writeOffSlot', k.state(s.monitorId), k.counters, k.writtenOff, k.writtenOffWhy, s.monitorId, String(s.due), `${counters.proc}.${LOST_WORKER_COUNTER}`,
+  ])).exec()) ?? [];
+  const lost = replies.filter(([err, n]) => !err && n === 1).length;
+  const failed = replies.filter(([err]) => err);
+  counters.counted(LOST_WORKER_COUNTER, lost);
+  const unsettled = slots.length - replies.length + failed.length;
+  return { lost, recorded: slots.length - lost - unsettled, unsettled, ...(unsettled ? { error: failed[0]?.[0]?.message ?? 'Redis did not answer' } : {}) };
+}
