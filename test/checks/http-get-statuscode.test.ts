@@ -114,12 +114,11 @@ test('patterns match a class of codes; redirects are not followed', async () => 
   assert.is(r.message, 'got HTTP 302, expected 200');
 });
 
-test('each check opens a fresh connection with connection: close, and the peer sees it closed', async () => {
+test('each check opens a fresh connection, and the peer sees it closed once the response is read', async () => {
   const before = peer.connections;
   seen.length = 0;
   for (let i = 0; i < 3; i++) assert.is((await run({ url: `${peer.url}/` })).status, 'healthy');
   assert.is(peer.connections - before, 3);
-  assert.equal(seen.map((s) => s.headers.connection), ['close', 'close', 'close']);
   await until(() => peer.open.size === 0);
 });
 
