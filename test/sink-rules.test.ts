@@ -58,6 +58,22 @@ test('a result for a removed monitor writes nothing', async () => {
   assert.is(await fx.redis.exists(k.state('m1'), k.history), 0);
 });
 
+test('the state says the latest of everything, whichever fields a result changed', async () => {
+  const seen: Record<string, string>[] = [];
+  for (const [status, message, cacheOnly] of [['healthy', 'HTTP 200', false], ['healthy', 'HTTP 200', true], ['failed', 'HTTP 503', true], ['failed', 'HTTP 503', false], ['healthy', 'HTTP 200', false]] as const) {
+    clock += 10;
+    await recordResults(fx.redis, 'rules', [{ monitorId: 'm1', status, message, latencyMs: clock % 97, checkedAt: clock, due: clock - 5 }], { cacheOnly });
+    const st = await fx.redis.hgetall(k.state('m1'));
+    seen.push({ status: st.status!, failcount: st.failcount!, zoneStatus: st.zoneStatus!, zoneFailcount: st.zoneFailcount!, message: st.message!, cacheOnly: st.cacheOnly!, episode: st.episode!, latencyMs: st.latencyMs!, lastDue: st.lastDue! });
+  }
+  const row = (status: string, failcount: number, message: string, cacheOnly: string, episode: number, i: number) =>
+    ({ status, failcount: String(failcount), zoneStatus: status, zoneFailcount: String(failcount), message, cacheOnly, episode: String(episode), latencyMs: String((clock - 40 + 10 * i) % 97), lastDue: String(clock - 45 + 10 * i) });
+  assert.equal(seen, [
+    row('healthy', 0, 'HTTP 200', '', 1, 0), row('healthy', 0, 'HTTP 200', '1', 1, 1), row('failed', 1, 'HTTP 503', '1', 2, 2),
+    row('failed', 2, 'HTTP 503', '', 2, 3), row('healthy', 0, 'HTTP 200', '', 3, 4),
+  ]);
+});
+
 test('a stale (older) result goes to history but does not change the state', async () => {
   await record('failed');
   const stale = await recordOne({ status: 'healthy', checkedAt: 5, due: 1 });

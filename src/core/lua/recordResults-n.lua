@@ -59,7 +59,8 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
   local monitor = redis.call('GET', monitorKey)
   if not monitor then return { 2, '', '', 0, 0, 0, 0, '', 0 } end
   local checkedAt, due = tonumber(checkedAtS), tonumber(dueS)
-  local s = redis.call('HMGET', stateKey, 'status', 'failcount', 'episode', 'definite', 'lastDue', 'episodeStart', 'zoneFailcount', 'recentDues')
+  local s = redis.call('HMGET', stateKey, 'status', 'failcount', 'episode', 'definite', 'lastDue', 'episodeStart', 'zoneFailcount', 'recentDues',
+    'zoneStatus', 'message', 'cacheOnly')
   local prev, failcount, episode, definite = s[1] or '', tonumber(s[2]) or 0, tonumber(s[3]) or 0, s[4] or ''
   local episodeStart = tonumber(s[6]) or 0
   -- The last 8 dues recorded, newest first, space-separated.
@@ -106,14 +107,26 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
     return { 0, '', prev, failcount, episode, 0, 1, prev, episodeStart }
   end
 
+  local prevFailcount, prevZoneFailcount = failcount, tonumber(s[7])
   if status == 'failed' then failcount = failcount + 1 elseif status == 'healthy' then failcount = 0 end
-  local fields = { 'status', status, 'failcount', failcount, 'episode', episode, 'zoneStatus', own, 'zoneFailcount', zoneFailcount,
-    'lastCheck', checkedAtS, 'lastDue', dueS, 'recentDues', kept, 'latencyMs', latency, 'message', message, 'cacheOnly', cacheOnly }
+  -- Only the fields that change are written (most results change only the times, the slots and the latency): a
+  -- field set costs Redis a search of the state hash each.
+  local fields = { 'lastCheck', checkedAtS, 'lastDue', dueS, 'recentDues', kept, 'latencyMs', latency }
+  local function put(name, value) fields[#fields + 1], fields[#fields + 2] = name, value end
+  if status ~= prev then put('status', status) end
+  if failcount ~= prevFailcount or not s[2] then put('failcount', failcount) end
+  if own ~= s[9] then put('zoneStatus', own) end
+  if zoneFailcount ~= prevZoneFailcount then put('zoneFailcount', zoneFailcount) end
+  if message ~= s[10] then put('message', message) end
+  if cacheOnly ~= (s[11] or false) then put('cacheOnly', cacheOnly) end
   if status ~= 'unknown' and status ~= definite then
     episode = episode + 1
     episodeStart = checkedAt
-    fields[6] = episode
-    fields[#fields + 1], fields[#fields + 2], fields[#fields + 3], fields[#fields + 4] = 'definite', status, 'episodeStart', checkedAtS
+    put('episode', episode)
+    put('definite', status)
+    put('episodeStart', checkedAtS)
+  elseif not s[3] then
+    put('episode', episode)
   end
   local changed = prev ~= status
   if changed then
