@@ -7,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Router } from 'zeromq';
 import { startWorker } from '../src/worker/worker.js';
-import { MAX_HOLD_MS, MAX_TICK_MS } from '../src/worker/start-grid.js';
+import { MAX_HOLD_MS } from '../src/core/limits.js';
+import { MAX_TICK_MS } from '../src/worker/start-grid.js';
 import { resultTap, silent, waitFor } from './helpers/cluster.js';
 import { freePort, useRedis } from './helpers/redis-server.js';
 

@@ -17,7 +17,7 @@ import { writeOffLostJobs } from './lost-jobs.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
 import { failpoint } from '../core/failpoints.js';
 import { startBrokerAuth, type BrokerCurve } from './auth.js';
-import { MAX_HOLD_MS } from '../worker/start-grid.js';
+import { MAX_HOLD_MS } from '../core/limits.js';
 
 export interface BrokerOptions {
   bind: string;
@@ -172,9 +172,12 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       let batch = batches.get(key);
       if (!batch) batches.set(key, (batch = { id, frames: [] }));
       batch.frames.push(number, job);
-      if (batch.frames.length >= 2 * MAX_JOBS_PER_MESSAGE) send(key, batches);
+      if (batch.frames.length >= 2 * MAX_JOBS_PER_MESSAGE) {
+        send(key, batch);
+        batches.delete(key);
+      }
     }
-    for (const key of [...batches.keys()]) send(key, batches);
+    for (const [key, batch] of batches) send(key, batch);
     if (qHead > 4096 && qHead * 2 > queue.length) {
       queue.splice(0, qHead);
       queuedAt.splice(0, qHead);
@@ -183,9 +186,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     }
   };
 
-  const send = (key: string, batches: Map<string, { id: Buffer; frames: Buffer[] }>) => {
-    const { id, frames } = batches.get(key)!;
-    batches.delete(key);
+  const send = (key: string, { id, frames }: { id: Buffer; frames: Buffer[] }) => {
     // sendTimeout 0: a send either queues at once or rejects (EHOSTUNREACH for a gone worker), never waits.
     workers.send([id, ...frames]).catch((err: Error) => {
       if (stopped) return;

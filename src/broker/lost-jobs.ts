@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Counters } from '../core/counters.js';
 import type { Keys } from '../core/keys.js';
 import { decode } from '../core/messages.js';
+import { writeOffSlots } from '../core/write-off.js';
 
 export const LOST_WORKER_COUNTER = 'jobs_lost_worker';
 
@@ -30,12 +31,7 @@ export async function writeOffLostJobs(redis: Redis | undefined, k: Keys, counte
   }
   // Decoded when they came in, so this only reads them back.
   const slots = jobs.map((job) => decode(job, ['job']));
-  const replies = (await redis.pipeline(slots.map((s) => [
-    'writeOffSlot', k.state(s.monitorId), k.counters, k.writtenOff, k.writtenOffWhy, s.monitorId, String(s.due), `${counters.proc}.${LOST_WORKER_COUNTER}`,
-  ])).exec()) ?? [];
-  const lost = replies.filter(([err, n]) => !err && n === 1).length;
-  const failed = replies.filter(([err]) => err);
+  const { lost, failed, error } = await writeOffSlots(redis, k, slots, `${counters.proc}.${LOST_WORKER_COUNTER}`);
   counters.counted(LOST_WORKER_COUNTER, lost);
-  const unsettled = slots.length - replies.length + failed.length;
-  return { lost, recorded: slots.length - lost - unsettled, unsettled, ...(unsettled ? { error: failed[0]?.[0]?.message ?? 'Redis did not answer' } : {}) };
+  return { lost, recorded: slots.length - lost - failed, unsettled: failed, ...(error ? { error } : {}) };
 }

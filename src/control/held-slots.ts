@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../core/keys.js';
 import type { SentSlot } from './sent-log.js';
+import { writeOffSlots } from '../core/write-off.js';
 
 /** Time given to results of jobs a worker was running when the broker went away, beyond their check timeout. */
 const RESULT_MARGIN_MS = 3000;
@@ -50,12 +51,7 @@ export class HeldSlots {
       (now + s.timeoutMs < s.deadline ? again : open).push(s);
     });
     if (again.length) await this.resend(again);
-    let lost = 0;
-    if (open.length) {
-      const counted = await this.redis.pipeline(open.map((s) =>
-        ['writeOffSlot', this.k.state(s.monitorId), this.k.counters, this.k.writtenOff, this.k.writtenOffWhy, s.monitorId, String(s.due), 'control.jobs_lost_broker'])).exec();
-      lost = counted?.filter(([err, n]) => !err && n === 1).length ?? 0;
-    }
+    const { lost } = await writeOffSlots(this.redis, this.k, open, 'control.jobs_lost_broker');
     const recorded = slots.length - again.length - open.length;
     this.logger[lost ? 'warn' : 'info']({ broker: endpoint, held: slots.length, recorded, resent: again.length, lost },
       lost ? 'slots a lost broker held: those without a result and no time left are counted control.jobs_lost_broker' : 'slots a lost broker held all have a result or were sent again');

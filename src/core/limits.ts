@@ -25,6 +25,8 @@ export const MAX_NAME_LENGTH = 500;
 export const MAX_MESSAGE_LENGTH = 10_000;
 /** Largest `data` of a monitor or reaction, as stored and as sent in a job: bytes of its JSON (64 KiB). */
 export const MAX_DATA_BYTES = 64 * 1024;
+/** Longest a worker holds a job sent ahead before starting it, whatever due it says (a forged one would hold a slot for hours). */
+export const MAX_HOLD_MS = 1000;
 /** Most zones a monitor may name, and most reactions it may use. */
 export const MAX_ZONES = 100;
 export const MAX_REACTIONS = 1000;

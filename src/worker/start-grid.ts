@@ -5,20 +5,18 @@
  * follows the rate of jobs, so that a tick holds several of them: 5 ms at a thousand jobs a second and more, at most
  * 40 ms when they are few.
  */
+import { MAX_HOLD_MS } from '../core/limits.js';
 
 /** Jobs a tick should hold on average; fewer ticks cost fewer wakeups, longer ticks start checks further from due. */
 const JOBS_PER_TICK = 8;
-export const MIN_TICK_MS = 5;
+const MIN_TICK_MS = 5;
 export const MAX_TICK_MS = 40;
-/** A job is never held longer than this, whatever due it says (a forged one would hold a slot for hours). */
-export const MAX_HOLD_MS = 1000;
 /** The rate is measured over windows of this length. */
 const RATE_WINDOW_MS = 1000;
 
 export class StartGrid<T> {
-  /** Jobs by the tick (ms, on the zone's clock) they start at. */
-  private readonly ticks = new Map<number, T[]>();
-  private readonly timers = new Map<number, NodeJS.Timeout>();
+  /** The jobs of each tick (ms, on the zone's clock) and the timer that starts them. */
+  private readonly ticks = new Map<number, { jobs: T[]; timer: NodeJS.Timeout }>();
   private held = 0;
   private tickMs = MAX_TICK_MS;
   private windowStart = 0;
@@ -32,45 +30,36 @@ export class StartGrid<T> {
     return this.held;
   }
 
-  /** The tick now (ms). */
-  get tick(): number {
-    return this.tickMs;
-  }
-
   /** Holds `job` until the tick nearest `due`; returns false when that tick is now or past (start it at once). */
   hold(job: T, due: number): boolean {
     const now = this.now();
     this.count(now);
     const at = Math.min(Math.round(due / this.tickMs) * this.tickMs, now + MAX_HOLD_MS);
     if (at <= now) return false;
-    let jobs = this.ticks.get(at);
-    if (!jobs) {
-      jobs = [];
-      this.ticks.set(at, jobs);
-      this.timers.set(at, setTimeout(() => this.fire(at), at - now));
-    }
-    jobs.push(job);
+    let tick = this.ticks.get(at);
+    if (!tick) this.ticks.set(at, (tick = { jobs: [], timer: setTimeout(() => this.fire(at), at - now) }));
+    tick.jobs.push(job);
     this.held++;
     return true;
   }
 
   /** Removes and returns every job still waiting (the worker stops: they start now). */
   takeAll(): T[] {
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
-    const all = [...this.ticks.values()].flat();
+    const all = [...this.ticks.values()].flatMap(({ jobs, timer }) => {
+      clearTimeout(timer);
+      return jobs;
+    });
     this.ticks.clear();
     this.held = 0;
     return all;
   }
 
   private fire(at: number): void {
-    const jobs = this.ticks.get(at);
+    const tick = this.ticks.get(at);
     this.ticks.delete(at);
-    this.timers.delete(at);
-    if (!jobs) return;
-    this.held -= jobs.length;
-    this.start(jobs);
+    if (!tick) return;
+    this.held -= tick.jobs.length;
+    this.start(tick.jobs);
   }
 
   private count(now: number): void {

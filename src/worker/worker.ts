@@ -108,12 +108,14 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const clock = new RedisClock(redis);
   await clock.sync();
 
+  /** Slots taken: checks running, jobs waiting for a slot, jobs held for their tick. */
+  const taken = () => running + waiting.length + grid.size;
   const sendCredit = () => {
     creditScheduled = false;
     if (!reading) return;
     // Every broker hears of every free slot: with several brokers the worker may be sent more than it has slots for,
     // and the rest wait in `waiting` (and count against its free slots), so no broker's job waits on a dead one.
-    const free = Math.max(0, concurrency - running - waiting.length - grid.size);
+    const free = Math.max(0, concurrency - taken());
     for (const link of links) link.credit(free);
   };
   const creditSoon = () => {
@@ -121,7 +123,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     creditScheduled = true;
     // While more than half the slots are free the brokers have credit to spare, so finished jobs are told in one
     // message every few ms rather than one each (a message costs the worker and the broker a wakeup); near full, at once.
-    if (running + waiting.length + grid.size < concurrency / 2) setTimeout(sendCredit, CREDIT_LINGER_MS);
+    if (taken() < concurrency / 2) setTimeout(sendCredit, CREDIT_LINGER_MS);
     else setImmediate(sendCredit);
   };
   // Also a heartbeat: a broker that restarted learns of this worker within a second.
