@@ -193,9 +193,7 @@ export class StreamDrain<R> {
     }
     for (const { item, error } of refused) await this.setAside(item, error, 'refused');
     const ids = entries.map(([id]) => id);
-    const acked = await this.call(this.redis.multi().xack(this.stream, GROUP, ...ids).xdel(this.stream, ...ids).exec());
-    const failed = acked?.find(([err]) => err);
-    if (failed) throw failed[0];
+    await this.call(this.redis.ackAndTrim(this.stream, GROUP, ...ids));
     if (parsed.length > refused.length) {
       this.counters.inc(`${this.label}_written`, parsed.length - refused.length);
       this.counters.inc(`${this.label}_batches_written`);

@@ -15,6 +15,8 @@ declare module 'ioredis' {
     schedulePop(schedule: string, intervals: string, now: number | '', limit: number, configPrefix?: string, aheadMs?: number): Result<(string | number | null)[], Context>;
     /** recordResults-n.lua: the caller passes the number of keys first (5 + 3 per result); see src/core/record-results.ts. */
     recordResults(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Result<RecordedRow[], Context>;
+    /** ackAndTrim-1.lua: acknowledges `ids` for `group` and removes the entries every group is done with. */
+    ackAndTrim(stream: string, group: string, ...ids: string[]): Result<number, Context>;
     writeOffSlot(state: string, counters: string, writtenOff: string, writtenOffWhy: string, monitorId: string, due: number | string, counter: string): Result<number, Context>;
     seedState(state: string, status: string, failcount: number, checkedAt: number): Result<number, Context>;
     claimReaction(rstate: string, now: number | '', frequencyMs: number, once: string, episode: number): Result<number, Context>;
@@ -29,14 +31,19 @@ declare module 'ioredis' {
 }
 
 /** One row of recordResults-n.lua's reply. */
-export type RecordedRow = [outcome: 0 | 1 | 2, reactionsJson: string, previousStatus: string, failcount: number, episode: number, changed: 0 | 1, stale: 0 | 1, status: string, episodeStart: number];
+export type RecordedRow = [outcome: 0 | 1 | 2, reactionsJson: string, previousStatus: string, failcount: number | string, episode: number | string, changed: 0 | 1, stale: 0 | 1, status: string, episodeStart: number | string];
+
+/** A script's text with each line `-- include <file>.lua` replaced by that file of src/core/lua/include (code scripts share). */
+function withIncludes(lua: string): string {
+  return lua.replace(/^-- include (\w+\.lua)$/gm, (_, file: string) => readFileSync(join(LUA_DIR, 'include', file), 'utf8'));
+}
 
 /** Registers every `<name>-<numberOfKeys>.lua` file as a command `name` (run by EVALSHA); `<name>-n.lua` takes the number of keys as its first argument. */
 export function defineScripts(redis: Redis): void {
   for (const file of readdirSync(LUA_DIR)) {
     const m = /^(\w+)-(\d+|n)\.lua$/.exec(file);
     if (!m) continue;
-    const lua = readFileSync(join(LUA_DIR, file), 'utf8');
+    const lua = withIncludes(readFileSync(join(LUA_DIR, file), 'utf8'));
     redis.defineCommand(m[1]!, m[2] === 'n' ? { lua } : { numberOfKeys: Number(m[2]), lua });
   }
 }

@@ -2,12 +2,13 @@
   Records a batch of check results (one script call for all, so Redis pays the call once, and trims and
   acknowledges once). For each result: updates the monitor's state, appends the result to the history stream and,
   when the monitor's status changed, appends a status event; the results' entries in the results stream are
-  acknowledged and deleted in the same script, so a result is either recorded and acknowledged or neither.
+  acknowledged (and the entries every group is done with removed) in the same script, so a result is either
+  recorded and acknowledged or neither.
 
   KEYS[1] history  STREAM of results
   KEYS[2] events   STREAM of events
   KEYS[3] counters HASH of the zone's counters (bridge.history_trimmed, and the write-offs taken back)
-  KEYS[4] results  STREAM the results came from (acknowledged and deleted here)
+  KEYS[4] results  STREAM the results came from (acknowledged here)
   KEYS[5] writtenOff ZSET "monitorId|due" of slots counted lost (writeOffSlot)
   KEYS[6] writtenOffWhy HASH "monitorId|due" -> the counter each was counted under
   then for each result i (from 0): KEYS[7 + 3i] state HASH, KEYS[8 + 3i] monitor STRING config JSON,
@@ -39,48 +40,86 @@
   failcount counts consecutive failed statuses; healthy resets it, unknown leaves it.
   episode increases whenever the status moves between healthy and failed; episodeStart is when.
 ]]
+-- include trimAcked.lua
+
 local zone, cacheOnly, cap, group = ARGV[1], ARGV[2], tonumber(ARGV[3]) or 0, ARGV[4]
 local history, events, counters, results, writtenOff, writtenOffWhy = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 
+-- Numbers stay text where they can: Redis and Lua turn text into a number with strtod and a number into text with
+-- printf's %.17g, and those conversions cost more than the rest of recording a result.
+
 -- Config JSON is parsed only when it holds a quorum; a plain search is enough to know it does not.
 local function quorumOf(monitor)
-  if not string.find(monitor, '"quorum"', 1, true) then return 1, nil end
+  if not string.find(monitor, 'quorum"', 1, true) then return 1, nil end
   local ok, config = pcall(cjson.decode, monitor)
   if not ok then return 1, nil end
   return type(config.quorum) == 'number' and config.quorum or 1, tonumber(config.interval)
 end
 
 local function withReactions(monitor)
-  if not string.find(monitor, '"reactions"', 1, true) or string.find(monitor, '"reactions":[]', 1, true) then return '' end
+  local _, at = string.find(monitor, 'reactions":[', 1, true)
+  if not at or string.byte(monitor, at + 1) == 93 then return '' end -- 93: ']', an empty list
   return monitor
+end
+
+-- Whether `due` is in `list`, space-separated dues.
+local function hasDue(list, due)
+  local from = 1
+  while true do
+    local i, j = string.find(list, due, from, true)
+    if not i then return false end
+    if (i == 1 or string.byte(list, i - 1) == 32) and (j == #list or string.byte(list, j + 1) == 32) then return true end
+    from = i + 1
+  end
+end
+
+-- `due` followed by the first 7 of `list`: the last 8 dues recorded, newest first.
+local function withDue(list, due)
+  if list == '' then return due end
+  local at = 0
+  for _ = 1, 7 do
+    at = string.find(list, ' ', at + 1, true)
+    if not at then return due .. ' ' .. list end
+  end
+  return due .. ' ' .. string.sub(list, 1, at - 1)
+end
+
+-- a > b for two integers written in decimal (dues, ms).
+local function later(a, b)
+  if #a ~= #b then return tonumber(a) > tonumber(b) end
+  return a > b
+end
+
+-- The next count of consecutive failures after `status`, as text ('0' for a count never written).
+local function nextCount(count, status)
+  if status == 'failed' then return string.format('%d', (tonumber(count) or 0) + 1) end
+  if status == 'healthy' then return '0' end
+  return count or '0'
+end
+
+local function put(fields, name, value)
+  fields[#fields + 1] = name
+  fields[#fields + 1] = value
 end
 
 local function record(stateKey, monitorKey, viewsKey, id, own, message, latency, checkedAtS, dueS)
   local monitor = redis.call('GET', monitorKey)
   if not monitor then return { 2, '', '', 0, 0, 0, 0, '', 0 } end
-  local checkedAt, due = tonumber(checkedAtS), tonumber(dueS)
   local s = redis.call('HMGET', stateKey, 'status', 'failcount', 'episode', 'definite', 'lastDue', 'episodeStart', 'zoneFailcount', 'recentDues',
     'zoneStatus', 'message', 'cacheOnly')
-  local prev, failcount, episode, definite = s[1] or '', tonumber(s[2]) or 0, tonumber(s[3]) or 0, s[4] or ''
-  local episodeStart = tonumber(s[6]) or 0
-  -- The last 8 dues recorded, newest first, space-separated.
+  local prev, failcount, episode, definite, episodeStart = s[1] or '', s[2] or '0', s[3] or '0', s[4] or '', s[6] or '0'
   local recent = s[8] or ''
-  if string.find(' ' .. recent .. ' ', ' ' .. dueS .. ' ', 1, true) then
+  if hasDue(recent, dueS) then
     return { 1, '', prev, failcount, episode, 0, 1, prev, episodeStart }
   end
-  local kept, n = dueS, 1
-  for d in string.gmatch(recent, '%d+') do
-    if n >= 8 then break end
-    kept = kept .. ' ' .. d
-    n = n + 1
-  end
-  local stale = s[5] and tonumber(s[5]) > due
-  local zoneFailcount = tonumber(s[7]) or 0
-  if own == 'failed' then zoneFailcount = zoneFailcount + 1 elseif own == 'healthy' then zoneFailcount = 0 end
+  local kept = withDue(recent, dueS)
+  local stale = s[5] and later(s[5], dueS)
+  local zoneFailcount = nextCount(s[7], own)
 
   local status = own
   local quorum, interval = quorumOf(monitor)
   if quorum > 1 and own ~= 'unknown' then
+    local checkedAt = tonumber(checkedAtS)
     local fresh = (interval or 60) * 1000 + 5000
     local failedZones = own == 'failed' and 1 or 0
     local views = redis.call('HGETALL', viewsKey)
@@ -107,35 +146,34 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
     return { 0, '', prev, failcount, episode, 0, 1, prev, episodeStart }
   end
 
-  local prevFailcount, prevZoneFailcount = failcount, tonumber(s[7])
-  if status == 'failed' then failcount = failcount + 1 elseif status == 'healthy' then failcount = 0 end
   -- Only the fields that change are written (most results change only the times, the slots and the latency): a
   -- field set costs Redis a search of the state hash each.
   local fields = { 'lastCheck', checkedAtS, 'lastDue', dueS, 'recentDues', kept, 'latencyMs', latency }
-  local function put(name, value) fields[#fields + 1], fields[#fields + 2] = name, value end
-  if status ~= prev then put('status', status) end
-  if failcount ~= prevFailcount or not s[2] then put('failcount', failcount) end
-  if own ~= s[9] then put('zoneStatus', own) end
-  if zoneFailcount ~= prevZoneFailcount then put('zoneFailcount', zoneFailcount) end
-  if message ~= s[10] then put('message', message) end
-  if cacheOnly ~= (s[11] or false) then put('cacheOnly', cacheOnly) end
+  local newFailcount = nextCount(s[2], status)
+  if status ~= prev then put(fields, 'status', status) end
+  if newFailcount ~= s[2] then put(fields, 'failcount', newFailcount) end
+  if own ~= s[9] then put(fields, 'zoneStatus', own) end
+  if zoneFailcount ~= s[7] then put(fields, 'zoneFailcount', zoneFailcount) end
+  if message ~= s[10] then put(fields, 'message', message) end
+  if cacheOnly ~= (s[11] or false) then put(fields, 'cacheOnly', cacheOnly) end
   if status ~= 'unknown' and status ~= definite then
-    episode = episode + 1
-    episodeStart = checkedAt
-    put('episode', episode)
-    put('definite', status)
-    put('episodeStart', checkedAtS)
+    episode = string.format('%d', tonumber(episode) + 1)
+    episodeStart = checkedAtS
+    put(fields, 'episode', episode)
+    put(fields, 'definite', status)
+    put(fields, 'episodeStart', checkedAtS)
   elseif not s[3] then
-    put('episode', episode)
+    put(fields, 'episode', episode)
   end
   local changed = prev ~= status
   if changed then
-    fields[#fields + 1], fields[#fields + 2], fields[#fields + 3], fields[#fields + 4] = 'lastChange', checkedAtS, 'previousStatus', prev
+    put(fields, 'lastChange', checkedAtS)
+    put(fields, 'previousStatus', prev)
     redis.call('XADD', events, '*', 'kind', 'status', 'monitorId', id, 'zone', zone,
-      'at', checkedAtS, 'status', status, 'previousStatus', prev, 'failcount', failcount, 'message', message)
+      'at', checkedAtS, 'status', status, 'previousStatus', prev, 'failcount', newFailcount, 'message', message)
   end
   redis.call('HSET', stateKey, unpack(fields))
-  return { 0, withReactions(monitor), prev, failcount, episode, changed and 1 or 0, 0, status, episodeStart }
+  return { 0, withReactions(monitor), prev, newFailcount, episode, changed and 1 or 0, 0, status, episodeStart }
 end
 
 local out, acks, written = {}, {}, false
@@ -148,7 +186,7 @@ for i = 0, (#KEYS - 6) / 3 - 1 do
 end
 if #acks > 0 then
   redis.call('XACK', results, group, unpack(acks))
-  redis.call('XDEL', results, unpack(acks))
+  trimAcked(results)
 end
 if written and cap > 0 then
   local trimmed = redis.call('XTRIM', history, 'MAXLEN', '~', cap)

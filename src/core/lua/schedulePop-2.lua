@@ -27,23 +27,53 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now + ahead, 'WITHSCORE
 local out = { -1, 0, tostring(now) }
 local missed = 0
 local prefix = ARGV[3] or ''
-for i = 1, #due, 2 do
-  local id = due[i]
-  local slot = tonumber(due[i + 1])
-  local interval = tonumber(redis.call('HGET', KEYS[2], id))
-  if interval == nil or interval <= 0 then
-    redis.call('ZREM', KEYS[1], id)
-  else
-    local behind = math.floor((now - slot) / interval)
-    if behind > 0 then
-      missed = missed + behind
-      slot = slot + behind * interval
-    end
-    redis.call('ZADD', KEYS[1], slot + interval, id)
-    out[#out + 1] = id
-    out[#out + 1] = tostring(slot)
-    if prefix ~= '' then out[#out + 1] = redis.call('GET', prefix .. id) end
+
+-- Calls `command` [key] with `list` as its arguments, `step` at a time: a few thousand at once overflow Lua's stack.
+local function callInChunks(command, key, list, step)
+  local replies = {}
+  for from = 1, #list, step do
+    local to = math.min(from + step - 1, #list)
+    local part = key and redis.call(command, key, unpack(list, from, to)) or redis.call(command, unpack(list, from, to))
+    if type(part) == 'table' then for _, v in ipairs(part) do replies[#replies + 1] = v end end
   end
+  return replies
+end
+
+-- One HMGET, one MGET and one ZADD for the whole batch: a call from Lua costs Redis more than the work of most calls.
+local ids = {}
+for i = 1, #due, 2 do ids[#ids + 1] = due[i] end
+if #ids > 0 then
+  local intervals = callInChunks('HMGET', KEYS[2], ids, 1000)
+  local configs
+  if prefix ~= '' then
+    local configKeys = {}
+    for i, id in ipairs(ids) do configKeys[i] = prefix .. id end
+    configs = callInChunks('MGET', nil, configKeys, 1000)
+  end
+  local next, gone = {}, {}
+  for i, id in ipairs(ids) do
+    local slotS = due[2 * i]
+    local slot = tonumber(slotS)
+    local interval = tonumber(intervals[i])
+    if interval == nil or interval <= 0 then
+      gone[#gone + 1] = id
+    else
+      local behind = math.floor((now - slot) / interval)
+      if behind > 0 then
+        missed = missed + behind
+        slot = slot + behind * interval
+        slotS = string.format('%d', slot)
+      end
+      -- '%d', not a number argument: Redis and Lua turn a number into text with printf's %.17g, several times slower.
+      next[#next + 1] = string.format('%d', slot + interval)
+      next[#next + 1] = id
+      out[#out + 1] = id
+      out[#out + 1] = slotS
+      if configs then out[#out + 1] = configs[i] end
+    end
+  end
+  if #gone > 0 then callInChunks('ZREM', KEYS[1], gone, 1000) end
+  if #next > 0 then callInChunks('ZADD', KEYS[1], next, 2000) end
 end
 out[2] = missed
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
