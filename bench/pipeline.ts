@@ -51,7 +51,7 @@ const program = new Command('npm run bench --')
   .option('--monitors <n>', 'monitors to load', positive('--monitors'), 100_000)
   .option('--interval <s>', 'check interval of every monitor, seconds', positive('--interval'), 60)
   .option('--duration <s>', 'measured window, seconds (after the warm-up)', positive('--duration'), 120)
-  .option('--warmup <s>', 'seconds run before the window, excluded (default: the interval or 10 s, whichever is smaller)', nonNegative('--warmup'))
+  .option('--warmup <s>', "seconds run before the window, excluded (default: one interval and 5 s, so every monitor has had its first result, which writes its whole state and a status event once in the monitor's life, and the window measures the steady state)", nonNegative('--warmup'))
   .option('--workers <n>', 'worker processes; 2 (one per core) had the highest capacity on 2 cores: ~6,800 checks/s vs ~6,200 with 1, whose event loop saturates; 3 gained nothing and cost ~180 MB', positive('--workers'), 2)
   .option('--sinks <n>', 'sink processes', positive('--sinks'), 1)
   .option('--brokers <n>', 'broker processes; controls, workers and sinks connect to all of them (CLOUDROUTES_BROKER=host:port,host:port)', positive('--brokers'), 1)
@@ -183,7 +183,7 @@ async function main(o: Options, run: BenchRun): Promise<void> {
 }
 
 async function measure(o: Options, run: BenchRun): Promise<void> {
-  const warmup = o.warmup ?? Math.min(o.interval, 10);
+  const warmup = o.warmup ?? o.interval + 5;
   const intervalMs = o.interval * 1000;
   const { crashed } = run;
   const tmp = (run.tmp = mkdtempSync(join(tmpdir(), 'cr-bench-')));
