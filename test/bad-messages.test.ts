@@ -99,6 +99,17 @@ test('the sink drops, counts and acknowledges bad results and still records the 
   const state = await waitFor(async () => (await fx.redis.hget(k.state('m3'), 'status')) ?? null, 3000, 'good result recorded');
   assert.is(state, 'failed');
   await waitFor(async () => (await fx.redis.xlen(k.results)) === 0, 3000, 'every entry, bad ones too, acknowledged and removed');
+
+  // One entry carries several results, one per line, as a worker's outbox sends them: a bad line among good ones is
+  // counted on its own, and the good ones around it are recorded.
+  const before = counted(sink.counters);
+  await putMonitor(fx.redis, zone, { id: 'm6', ctype: 'tcp-check', data: {} }, 60_000);
+  const result = (id: string, status: string) => JSON.stringify({ v: 1, type: 'result', monitorId: id, zone, status, message: '', latencyMs: 2, due: Date.now(), checkedAt: Date.now() });
+  await add([result('m3', 'healthy'), BAD[0], result('m6', 'failed')].join('\n'));
+  await waitFor(async () => (await fx.redis.hget(k.state('m6'), 'status')) === 'failed', 3000, 'the last line recorded');
+  assert.is(await fx.redis.hget(k.state('m3'), 'status'), 'healthy', 'the first line recorded');
+  assert.is(counted(sink.counters), before + 1, 'the bad line counted');
+  await waitFor(async () => (await fx.redis.xlen(k.results)) === 0, 3000, 'the entry acknowledged and removed');
   await sink.stop();
 });
 

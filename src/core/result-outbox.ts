@@ -2,7 +2,8 @@
  * Results on their way to the zone's results stream, kept until Redis confirms them.
  *
  * A worker (or the web, for told monitors) pushes each encoded result here; batches go out as one
- * pipeline of XADDs, and a batch leaves the outbox only once Redis has answered every XADD in it. While
+ * pipeline of XADDs, up to RESULTS_PER_ENTRY results to an entry (one per line: encoded results hold no raw newline),
+ * and a batch leaves the outbox only once Redis has answered every XADD in it. While
  * Redis is unreachable, results wait and the batch is sent again; a batch sent again after Redis took part
  * of it gives duplicates, which recordResults recognises by (monitor, due). The outbox is bounded: past its
  * capacity a result is refused, and the caller counts it.
@@ -11,6 +12,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 const BATCH = 256;
+/**
+ * Results carried by one stream entry: Redis's work on a stream (adding, reading, acknowledging, trimming) is mostly
+ * per entry. A sink records an entry's results in one script call, so this also bounds what one read brings it.
+ */
+export const RESULTS_PER_ENTRY = 16;
 /**
  * How long a result waits for others before its batch goes out: Redis spends most of its time per request, not per
  * result, so results that finish within a few ms of each other go out as one pipeline at any load.
@@ -61,11 +67,14 @@ export class ResultOutbox {
       while (this.length > 0 && !this.closed) {
         const batch = this.items.slice(this.head, this.head + BATCH);
         const pipeline = this.redis.pipeline();
-        for (const r of batch) pipeline.xadd(this.stream, '*', 'r', r);
+        let entries = 0;
+        for (let i = 0; i < batch.length; i += RESULTS_PER_ENTRY, entries++) {
+          pipeline.xadd(this.stream, '*', 'r', batch.slice(i, i + RESULTS_PER_ENTRY).join('\n'));
+        }
         let error: string | undefined;
         try {
           const replies = (await pipeline.exec()) ?? [];
-          error = replies.find(([err]) => err)?.[0]?.message ?? (replies.length < batch.length ? 'Redis answered part of a batch' : undefined);
+          error = replies.find(([err]) => err)?.[0]?.message ?? (replies.length < entries ? 'Redis answered part of a batch' : undefined);
         } catch (err) {
           error = (err as Error).message;
         }

@@ -15,10 +15,9 @@ export class ResultsInFlight {
     return this.capacity - this.count;
   }
 
-  /** Resolves when at least one more result may be read. */
-  room(): Promise<void> {
-    if (this.count < this.capacity) return Promise.resolve();
-    return new Promise((r) => (this.wake = r));
+  /** Resolves when at least `needed` more results may be read. */
+  async room(needed = 1): Promise<void> {
+    while (this.free() < needed) await new Promise<void>((r) => (this.wake = r));
   }
 
   /** Queues `handle(recording)` behind the results read before it; `failed` hears of anything either rejects with. */

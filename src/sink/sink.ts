@@ -27,6 +27,7 @@ import { RedisClock } from '../core/redis-clock.js';
 import { ReactionRunner } from './reaction-runner.js';
 import { ResultReader, type StreamEntry } from './result-reader.js';
 import { ResultsInFlight } from './results-in-flight.js';
+import { RESULTS_PER_ENTRY } from '../core/result-outbox.js';
 
 export interface SinkOptions {
   redis: Redis;
@@ -70,7 +71,7 @@ const READ_LINGER_BELOW = 64;
 const READ_LINGER_MS = 10;
 
 /** Results read and not yet handled (each batch read is recorded by one script call). */
-const MAX_IN_FLIGHT = 128;
+const MAX_IN_FLIGHT = 256;
 
 /** Joins the results group and starts recording results. */
 export async function startSink(opts: SinkOptions): Promise<Sink> {
@@ -182,20 +183,28 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   };
 
   const inFlight = new ResultsInFlight(MAX_IN_FLIGHT);
-  /** Records a batch read from the stream with one script call (acknowledging each entry in it), then handles each result in turn. */
-  const take = (batch: StreamEntry[]) => {
+  /**
+   * Records a batch read from the stream with one script call, then handles each result in turn. An entry carries one
+   * result per line; it is acknowledged with the last of its results that decodes, or on its own when none does.
+   */
+  const take = (batch: StreamEntry[]): number => {
     const accepted: { res: ResultMessage; entryId: string }[] = [];
     for (const entry of batch) {
       failpoint('sink.receive');
-      try {
-        accepted.push({ res: decode(entry.raw, ['result']), entryId: entry.id });
-      } catch (err) {
-        refusals.refuse('results', err);
-        // A refused entry is acknowledged, so it is not read again.
-        void redis.multi().xack(k.results, RESULTS_GROUP, entry.id).xdel(k.results, entry.id).exec().catch(() => undefined);
+      const first = accepted.length;
+      for (const line of entry.raw.split('\n')) {
+        try {
+          accepted.push({ res: decode(line, ['result']), entryId: '' });
+        } catch (err) {
+          refusals.refuse('results', err);
+        }
       }
+      const acked = accepted.length > first;
+      if (acked) accepted[accepted.length - 1]!.entryId = entry.id;
+      // A refused entry is acknowledged, so it is not read again.
+      if (!acked) void redis.multi().xack(k.results, RESULTS_GROUP, entry.id).xdel(k.results, entry.id).exec().catch(() => undefined);
     }
-    if (accepted.length === 0) return;
+    if (accepted.length === 0) return 0;
     const rows = recordResults(redis, zone, accepted.map(({ res, entryId }) => ({ ...res, entryId })), { cacheOnly: storeDown, backlogMax });
     let recorded = false;
     rows.then(() => (recorded = true), () => undefined);
@@ -208,16 +217,17 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
         else logger.error({ monitorId: res.monitorId, err: err.message }, 'recording a result failed; it stays in the results stream and is tried again');
       });
     }
+    return accepted.length;
   };
 
   const loop = supervise('sink', 'receive', (async () => {
     await reader.ensureGroup();
     let failing = false;
     while (!stopped) {
-      await inFlight.room();
+      await inFlight.room(RESULTS_PER_ENTRY);
       let batch: StreamEntry[];
       try {
-        batch = await reader.read(inFlight.free());
+        batch = await reader.read(Math.max(1, Math.floor(inFlight.free() / RESULTS_PER_ENTRY)));
       } catch (err) {
         if (stopped) break;
         if (!failing) logger.error({ err: (err as Error).message }, 'cannot read the results stream; retrying');
@@ -226,8 +236,8 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
         continue;
       }
       failing = false;
-      take(batch);
-      if (batch.length > 0 && batch.length < READ_LINGER_BELOW) await new Promise((r) => setTimeout(r, READ_LINGER_MS));
+      const results = take(batch);
+      if (results > 0 && results < READ_LINGER_BELOW) await new Promise((r) => setTimeout(r, READ_LINGER_MS));
     }
   })(), () => !stopped, logger, opts.onLoopEnded);
   logger.info({ results: k.results, consumer, zone, allowCommands: commands.allowed }, 'sink started');

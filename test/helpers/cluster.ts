@@ -134,14 +134,18 @@ export async function waitFor<T>(fn: () => Promise<T> | T, ms = 5000, what = 'co
 /** Reads, in order, the results that workers (or the web) add to the zone's results stream, as a sink would see them. */
 export function resultTap(redis: Redis, zone: string): { next(ms?: number): Promise<Record<string, unknown>>; raw(ms?: number): Promise<string> } {
   let last = '0-0';
+  const lines: string[] = []; // an entry carries one result per line
   const raw = async (ms = 5000) => {
-    const [entry] = await waitFor(async () => {
-      const got = await redis.xrange(keys(zone).results, `(${last}`, '+', 'COUNT', 1);
-      return got.length > 0 ? got : null;
-    }, ms, 'a result in the results stream');
-    last = entry![0];
-    const fields = entry![1];
-    return fields[fields.indexOf('r') + 1]!;
+    if (lines.length === 0) {
+      const [entry] = await waitFor(async () => {
+        const got = await redis.xrange(keys(zone).results, `(${last}`, '+', 'COUNT', 1);
+        return got.length > 0 ? got : null;
+      }, ms, 'a result in the results stream');
+      last = entry![0];
+      const fields = entry![1];
+      lines.push(...fields[fields.indexOf('r') + 1]!.split('\n'));
+    }
+    return lines.shift()!;
   };
   return { raw, next: async (ms) => JSON.parse(await raw(ms)) as Record<string, unknown> };
 }
