@@ -73,4 +73,16 @@ test('a slot written off before the counter was kept beside it is taken back fro
   assert.is(await fx.redis.hget(k.counters, 'control.jobs_lost_broker'), '2');
 });
 
+test("a late result that is still the monitor's newest takes its slot's count back too", async () => {
+  // A 60-s monitor: its slot is counted lost, and its result arrives before the next slot's, so it is not stale.
+  await putMonitor(fx.redis, zone, { id: 'm-slow', ctype: 'tcp-check', interval: 60, data: {} }, 60_000);
+  const due = 5_000_000;
+  assert.is(await fx.redis.writeOffSlot(k.state('m-slow'), k.counters, k.writtenOff, k.writtenOffWhy, 'm-slow', due, 'broker.jobs_lost_worker'), 1);
+  const before = Number(await fx.redis.hget(k.counters, 'broker.jobs_lost_worker'));
+  const [late] = await recordResults(fx.redis, zone, [{ monitorId: 'm-slow', status: 'healthy', message: '', latencyMs: 1, checkedAt: due + 5, due }]);
+  assert.is(late!.stale, false);
+  assert.is(Number(await fx.redis.hget(k.counters, 'broker.jobs_lost_worker')), before - 1, 'the slot has its result and no reason');
+  assert.is(await fx.redis.zscore(k.writtenOff, `m-slow|${due}`), null);
+});
+
 test.run();

@@ -33,9 +33,9 @@
     { outcome, reactionsJson, previousStatus ('' if none), failcount, episode, changed (0|1), stale (0|1), status, episodeStart }
   outcome 0: recorded; 1: a duplicate of a slot already recorded (nothing written); 2: the monitor no longer exists.
   reactionsJson is the monitor's config JSON when it names reactions, '' otherwise (most monitors: nothing to send).
-  A result for an earlier slot than the last one recorded (stale: it was late) goes to history only; when its slot
-  had been counted lost (control.jobs_lost_broker, broker.jobs_lost_worker), that count is taken back: the slot has
-  its result.
+  A result for an earlier slot than the last one recorded (stale: it was late) goes to history only. A result whose
+  slot had been counted lost (control.jobs_lost_broker, broker.jobs_lost_worker), stale or not, takes that count
+  back: the slot has its result.
   Slots are the schedule's due times, so which machine's clock stamped checkedAt does not matter.
   failcount counts consecutive failed statuses; healthy resets it, unknown leaves it.
   episode increases whenever the status moves between healthy and failed; episodeStart is when.
@@ -102,6 +102,18 @@ local function put(fields, name, value)
   fields[#fields + 1] = value
 end
 
+-- Written-off slots are few and kept 10 minutes: most script calls look for none.
+local anyWrittenOff = redis.call('EXISTS', writtenOff) == 1
+
+-- A slot counted lost (writeOffSlot) has its result after all: the count is taken back.
+local function takeBackWriteOff(slot)
+  if redis.call('ZREM', writtenOff, slot) == 0 then return end
+  -- Slots written off before the counter was kept beside them were all the control's.
+  local counter = redis.call('HGET', writtenOffWhy, slot) or 'control.jobs_lost_broker'
+  redis.call('HDEL', writtenOffWhy, slot)
+  redis.call('HINCRBY', counters, counter, -1)
+end
+
 local function record(stateKey, monitorKey, viewsKey, id, own, message, latency, checkedAtS, dueS)
   local monitor = redis.call('GET', monitorKey)
   if not monitor then return { 2, '', '', 0, 0, 0, 0, '', 0 } end
@@ -134,14 +146,8 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
 
   redis.call('XADD', history, '*', 'monitorId', id, 'zone', zone, 'status', own, 'message', message, 'latencyMs', latency,
     'checkedAt', checkedAtS, 'due', dueS, 'failcount', zoneFailcount, 'cacheOnly', cacheOnly)
+  if anyWrittenOff then takeBackWriteOff(id .. '|' .. dueS) end
   if stale then
-    local slot = id .. '|' .. dueS
-    if redis.call('ZREM', writtenOff, slot) == 1 then
-      -- Slots written off before the counter was kept beside them were all the control's.
-      local counter = redis.call('HGET', writtenOffWhy, slot) or 'control.jobs_lost_broker'
-      redis.call('HDEL', writtenOffWhy, slot)
-      redis.call('HINCRBY', counters, counter, -1)
-    end
     redis.call('HSET', stateKey, 'recentDues', kept)
     return { 0, '', prev, failcount, episode, 0, 1, prev, episodeStart }
   end
