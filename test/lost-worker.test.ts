@@ -85,4 +85,29 @@ test("a late result that is still the monitor's newest takes its slot's count ba
   assert.is(await fx.redis.zscore(k.writtenOff, `m-slow|${due}`), null);
 });
 
+test('a job the broker dropped past its time is counted once: a control that then loses the broker does not count it again', async () => {
+  const ports = await freePorts();
+  const broker = await startBroker({ bind: '127.0.0.1', ports, logger: silent, zone, redis: fx.redis });
+  const jobs = new Push({ linger: 0 });
+  jobs.connect(url(ports.jobsIn));
+  try {
+    await putMonitor(fx.redis, zone, { id: 'm-expired', ctype: 'tcp-check', interval: 1, data: {} }, 60_000);
+    const lostBroker = await fx.redis.hget(k.counters, 'control.jobs_lost_broker');
+    // No worker: the job waits in the broker's queue past its 1-s interval and is dropped.
+    const due = Date.now() - 500;
+    await jobs.send(JSON.stringify({ v: 1, type: 'job', monitorId: 'm-expired', name: 'm-expired', ctype: 'tcp-check', data: {}, timeoutMs: 1000, zone, due, sent: due + 500, interval: 1 }));
+    await waitFor(async () => (await fx.redis.hget(k.counters, 'broker.jobs_expired')) === '1', 5000, 'the expired job counted in Redis');
+    assert.is(broker.counters.get('jobs_expired'), 1, "the broker's own count says the same");
+    assert.is(await fx.redis.hget(k.writtenOffWhy, `m-expired|${due}`), 'broker.jobs_expired');
+    assert.is(await fx.redis.writeOffSlot(k.state('m-expired'), k.counters, k.writtenOff, k.writtenOffWhy, 'm-expired', due, 'control.jobs_lost_broker'), 0,
+      'the control settling the slots of the lost broker finds it counted');
+    await broker.stop();
+    assert.is(await fx.redis.hget(k.counters, 'broker.jobs_expired'), '1', 'the broker stopping flushes no second count');
+    assert.is(await fx.redis.hget(k.counters, 'control.jobs_lost_broker'), lostBroker, 'and the control counted nothing');
+  } finally {
+    jobs.close();
+    await broker.stop().catch(() => undefined);
+  }
+});
+
 test.run();

@@ -13,7 +13,7 @@ import type { BrokerPorts } from '../core/config.js';
 import { socketOptions } from '../core/socket-options.js';
 import { CreditTable } from './credit-table.js';
 import { InFlight } from './in-flight.js';
-import { writeOffLostJobs } from './lost-jobs.js';
+import { LOST_WORKER_COUNTER, writeOffJobs } from './lost-jobs.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
 import { failpoint } from '../core/failpoints.js';
 import { startBrokerAuth, type BrokerCurve } from './auth.js';
@@ -98,9 +98,22 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     queuedAt.push(Date.now());
     expiresAt.push(expires);
   };
+  // Dropped jobs are counted through writeOffSlot in a batch after the pass that dropped them.
+  const dropped = { expired: [] as Buffer[], queueFull: [] as Buffer[] };
+  let droppedFlush: NodeJS.Immediate | undefined;
+  const writeOffDropped = () => {
+    droppedFlush = undefined;
+    return Promise.all((['expired', 'queueFull'] as const).map((why) => {
+      const jobs = dropped[why].splice(0);
+      const failed = (n: number, err: string) => logger.error({ jobs: n, why, err }, 'dropped jobs could not be counted in Redis; they stay without a result or a count');
+      return writeOffJobs(opts.redis, k, counters, jobs, why === 'expired' ? 'jobs_expired' : 'jobs_dropped_queue_full')
+        .then((w) => w.error && failed(w.unsettled, w.error), (err: Error) => failed(jobs.length, err.message));
+    }));
+  };
   /** Counts a dropped job by why; a warning at most every 5 s. */
-  const countDrop = (why: 'expired' | 'queueFull', now: number) => {
-    counters.inc(why === 'expired' ? 'jobs_expired' : 'jobs_dropped_queue_full');
+  const countDrop = (why: 'expired' | 'queueFull', job: Buffer, now: number) => {
+    dropped[why].push(job);
+    droppedFlush ??= setImmediate(() => void writeOffDropped());
     droppedSinceLog[why]++;
     if (dropLog.take('dropped', now) === undefined) return;
     logger.warn({ ...droppedSinceLog, queued: queued() },
@@ -108,16 +121,17 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     droppedSinceLog = { expired: 0, queueFull: 0 };
   };
   const dropOldest = (why: 'expired' | 'queueFull', now: number) => {
+    const job = queue[qHead]!;
     queue[qHead++] = undefined;
-    countDrop(why, now);
+    countDrop(why, job, now);
   };
   /** Drops every queued job past its expiry wherever it sits, so none waits behind a longer-lived one at the head. */
   const dropExpired = (now: number) => {
     let kept = qHead;
     for (let i = qHead; i < queue.length; i++) {
       if (expiresAt[i]! < now) {
+        countDrop('expired', queue[i]!, now);
         queue[i] = undefined;
-        countDrop('expired', now);
         continue;
       }
       queue[kept] = queue[i];
@@ -144,7 +158,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     const said = { worker: key, why, rerun: again.length };
     const unsettled = (n: number, err: string) => logger.error({ ...said, unsettled: n, err },
       'a gone worker held jobs past their time that could not be counted lost_worker in Redis; they stay without a result or a count');
-    writeOffLostJobs(opts.redis, k, counters, late.map((h) => h.job)).then((w) => {
+    writeOffJobs(opts.redis, k, counters, late.map((h) => h.job), LOST_WORKER_COUNTER).then((w) => {
       logger.warn({ ...said, lost: w.lost, recorded: w.recorded },
         'a worker is gone with jobs it held: those with time left in their interval go to another worker, the others are counted lost_worker unless their result was recorded');
       if (w.error) unsettled(w.unsettled, w.error);
@@ -267,6 +281,10 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       clearInterval(sweeper);
       for (const s of sockets) s.close();
       await Promise.all(loops);
+      if (droppedFlush) {
+        clearImmediate(droppedFlush);
+        await writeOffDropped();
+      }
       await auth.stop();
       await counters.stop();
     },

@@ -1,5 +1,8 @@
 /**
- * Counts the jobs a gone worker held past their time as `broker.jobs_lost_worker`, each slot through writeOffSlot.
+ * Counts jobs the broker will not run, each slot through writeOffSlot: those a gone worker held past their time
+ * (`broker.jobs_lost_worker`) and those the broker dropped (`broker.jobs_expired`, `broker.jobs_dropped_queue_full`).
+ * Through writeOffSlot a slot is counted once whoever counts it: a control that loses this broker later and settles
+ * the slots it had sent it does not count a dropped one again as `control.jobs_lost_broker`.
  * A worker that is gone for this broker may be alive: cut off from this broker alone (or this broker cut off from
  * the zone), it ran them and recorded their results through Redis. So a slot that has its result is not counted,
  * and a result that comes after the count takes it back (recordResults), as for the slots a lost broker held.
@@ -22,16 +25,16 @@ export interface WriteOff {
   error?: string;
 }
 
-/** Counts `jobs` lost unless their slots have a result. */
-export async function writeOffLostJobs(redis: Redis | undefined, k: Keys, counters: Counters, jobs: readonly Buffer[]): Promise<WriteOff> {
+/** Counts `jobs` under `counter` (of this process's counters) unless their slots have a result or were counted already. */
+export async function writeOffJobs(redis: Redis | undefined, k: Keys, counters: Counters, jobs: readonly Buffer[], counter: string): Promise<WriteOff> {
   if (jobs.length === 0) return { lost: 0, recorded: 0, unsettled: 0 };
   if (!redis) {
-    counters.inc(LOST_WORKER_COUNTER, jobs.length);
+    counters.inc(counter, jobs.length);
     return { lost: jobs.length, recorded: 0, unsettled: 0 };
   }
   // Decoded when they came in, so this only reads them back.
   const slots = jobs.map((job) => decode(job, ['job']));
-  const { lost, failed, error } = await writeOffSlots(redis, k, slots, `${counters.proc}.${LOST_WORKER_COUNTER}`);
-  counters.counted(LOST_WORKER_COUNTER, lost);
+  const { lost, failed, error } = await writeOffSlots(redis, k, slots, `${counters.proc}.${counter}`);
+  counters.counted(counter, lost);
   return { lost, recorded: slots.length - lost - failed, unsettled: failed, ...(error ? { error } : {}) };
 }
