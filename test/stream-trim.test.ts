@@ -40,4 +40,15 @@ test('with two groups, an entry stays until both are done with it', async () => 
   assert.is(await fx.redis.xlen(stream), 2, 'the two b has not read are kept');
 });
 
+test('a batch of 5,000 acknowledged at once (more arguments than Lua can unpack at once)', async () => {
+  await fx.redis.del(stream);
+  await fx.redis.xgroup('CREATE', stream, 'bridge', '0', 'MKSTREAM');
+  const p = fx.redis.pipeline();
+  for (let i = 0; i < 5000; i++) p.xadd(stream, '*', 'i', String(i));
+  await p.exec();
+  const ids = await read('bridge', 'c', 5000);
+  assert.is(await fx.redis.ackAndTrim(stream, 'bridge', ...ids), 5000);
+  assert.is(await fx.redis.xlen(stream), 0);
+});
+
 test.run();

@@ -8,6 +8,9 @@
 -- include trimAcked.lua
 
 local acked = 0
-if #ARGV > 1 then acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2)) end
+-- 1,000 ids at a time: a few thousand arguments at once overflow Lua's stack.
+for from = 2, #ARGV, 1000 do
+  acked = acked + redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, from, math.min(from + 999, #ARGV)))
+end
 if redis.call('EXISTS', KEYS[1]) == 1 then trimAcked(KEYS[1]) end
 return acked
