@@ -41,6 +41,7 @@
   episode increases whenever the status moves between healthy and failed; episodeStart is when.
 ]]
 -- include trimAcked.lua
+-- include hasDue.lua
 
 local zone, cacheOnly, cap, group = ARGV[1], ARGV[2], tonumber(ARGV[3]) or 0, ARGV[4]
 local history, events, counters, results, writtenOff, writtenOffWhy = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
@@ -60,17 +61,6 @@ local function withReactions(monitor)
   local _, at = string.find(monitor, 'reactions":[', 1, true)
   if not at or string.byte(monitor, at + 1) == 93 then return '' end -- 93: ']', an empty list
   return monitor
-end
-
--- Whether `due` is in `list`, space-separated dues.
-local function hasDue(list, due)
-  local from = 1
-  while true do
-    local i, j = string.find(list, due, from, true)
-    if not i then return false end
-    if (i == 1 or string.byte(list, i - 1) == 32) and (j == #list or string.byte(list, j + 1) == 32) then return true end
-    from = i + 1
-  end
 end
 
 -- `due` followed by the first 7 of `list`: the last 8 dues recorded, newest first.

@@ -15,8 +15,9 @@
 
   Returns 1 when counted lost, 0 when the slot has a result or was counted already.
 ]]
-local recent = redis.call('HGET', KEYS[1], 'recentDues') or ''
-if string.find(' ' .. recent .. ' ', ' ' .. ARGV[2] .. ' ', 1, true) then return 0 end
+-- include hasDue.lua
+
+if hasDue(redis.call('HGET', KEYS[1], 'recentDues') or '', ARGV[2]) then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - 600000, 'LIMIT', 0, 1000)
