@@ -1,7 +1,6 @@
 /** Records a batch of check results with one call of recordResults-n.lua (see there for what it writes and returns). */
 import type { Redis } from 'ioredis';
 import { keys, RESULTS_GROUP } from './keys.js';
-import type { RecordedRow } from './redis.js';
 
 export interface ResultToRecord {
   monitorId: string;
@@ -36,6 +35,28 @@ export interface RecordOptions {
 }
 
 const OUTCOMES = ['recorded', 'duplicate', 'monitor-gone'] as const;
+const GONE: Recorded = {
+  outcome: 'monitor-gone', reactionsJson: '', previousStatus: '', failcount: 0, episode: 0, changed: false, stale: false, status: '', episodeStart: 0,
+};
+
+/** One row of the script's reply: eight tab-separated fields, then the reactions JSON as the rest (see recordResults-n.lua). */
+function parseRow(row: string): Recorded {
+  if (row === '2') return GONE;
+  const f: string[] = [];
+  let from = 0;
+  for (let i = 0; i < 8; i++) {
+    const tab = row.indexOf('\t', from);
+    if (tab < 0) throw new Error(`recordResults returned a row of ${i + 1} fields, 9 expected: ${JSON.stringify(row.slice(0, 200))}`);
+    f.push(row.slice(from, tab));
+    from = tab + 1;
+  }
+  const outcome = OUTCOMES[Number(f[0])];
+  if (!outcome) throw new Error(`recordResults returned an unknown outcome: ${JSON.stringify(f[0])}`);
+  return {
+    outcome, previousStatus: f[1]!, failcount: Number(f[2]), episode: Number(f[3]), changed: f[4] === '1',
+    stale: f[5] === '1', status: f[6]!, episodeStart: Number(f[7]), reactionsJson: row.slice(from),
+  };
+}
 
 export async function recordResults(redis: Redis, zone: string, results: readonly ResultToRecord[], o: RecordOptions = {}): Promise<Recorded[]> {
   if (results.length === 0) return [];
@@ -46,9 +67,5 @@ export async function recordResults(redis: Redis, zone: string, results: readonl
     keyList.push(k.state(r.monitorId), k.monitor(r.monitorId), k.views(r.monitorId));
     args.push(r.monitorId, r.status, r.message, r.latencyMs === null ? '' : String(r.latencyMs), r.checkedAt, r.due, r.entryId ?? '');
   }
-  const rows = await redis.recordResults(keyList.length, ...keyList, ...args);
-  return rows.map((row: RecordedRow) => ({
-    outcome: OUTCOMES[row[0]], reactionsJson: row[1], previousStatus: row[2], failcount: Number(row[3]), episode: Number(row[4]),
-    changed: row[5] === 1, stale: row[6] === 1, status: row[7], episodeStart: Number(row[8]),
-  }));
+  return (await redis.recordResults(keyList.length, ...keyList, ...args)).map(parseRow);
 }

@@ -14,7 +14,7 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     schedulePop(schedule: string, intervals: string, now: number | '', limit: number, configPrefix?: string, aheadMs?: number): Result<(string | number | null)[], Context>;
     /** recordResults-n.lua: the caller passes the number of keys first (5 + 3 per result); see src/core/record-results.ts. */
-    recordResults(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Result<RecordedRow[], Context>;
+    recordResults(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Result<string[], Context>;
     /** ackAndTrim-1.lua: acknowledges `ids` for `group` and removes the entries every group is done with. */
     ackAndTrim(stream: string, group: string, ...ids: string[]): Result<number, Context>;
     writeOffSlot(state: string, counters: string, writtenOff: string, writtenOffWhy: string, monitorId: string, due: number | string, counter: string): Result<number, Context>;
@@ -29,9 +29,6 @@ declare module 'ioredis' {
     removeMonitor(monitor: string, state: string, intervals: string, schedule: string, monitors: string, views: string, monitorId: string): Result<number, Context>;
   }
 }
-
-/** One row of recordResults-n.lua's reply. */
-export type RecordedRow = [outcome: 0 | 1 | 2, reactionsJson: string, previousStatus: string, failcount: number | string, episode: number | string, changed: 0 | 1, stale: 0 | 1, status: string, episodeStart: number | string];
 
 /** A script's text with each line `-- include <file>.lua` replaced by that file of src/core/lua/include (code scripts share). */
 function withIncludes(lua: string): string {

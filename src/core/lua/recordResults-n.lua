@@ -29,8 +29,10 @@
   only when at least `quorum` zones, this one included, saw it failed within one interval (plus 5 s for the views
   to travel), and healthy otherwise. `zoneStatus` keeps this zone's own view.
 
-  Returns one row per result, in order:
-    { outcome, reactionsJson, previousStatus ('' if none), failcount, episode, changed (0|1), stale (0|1), status, episodeStart }
+  Returns one row per result, in order, each one text of tab-separated fields (a table of nine values costs Redis
+  more to turn into its reply than the whole row as one string):
+    outcome, previousStatus ('' if none), failcount, episode, changed (0|1), stale (0|1), status, episodeStart,
+    reactionsJson (last: the rest of the row, whatever it holds); a monitor that no longer exists gives only '2'.
   outcome 0: recorded; 1: a duplicate of a slot already recorded (nothing written); 2: the monitor no longer exists.
   reactionsJson is the monitor's config JSON when it names reactions, '' otherwise (most monitors: nothing to send).
   A result for an earlier slot than the last one recorded (stale: it was late) goes to history only. A result whose
@@ -87,6 +89,11 @@ local function nextCount(count, status)
   return count or '0'
 end
 
+local function row(outcome, prev, failcount, episode, changed, stale, status, episodeStart, reactionsJson)
+  return outcome .. '\t' .. prev .. '\t' .. failcount .. '\t' .. episode .. '\t' .. changed .. '\t' .. stale .. '\t' .. status .. '\t'
+    .. episodeStart .. '\t' .. reactionsJson
+end
+
 local function put(fields, name, value)
   fields[#fields + 1] = name
   fields[#fields + 1] = value
@@ -106,13 +113,13 @@ end
 
 local function record(stateKey, monitorKey, viewsKey, id, own, message, latency, checkedAtS, dueS)
   local monitor = redis.call('GET', monitorKey)
-  if not monitor then return { 2, '', '', 0, 0, 0, 0, '', 0 } end
+  if not monitor then return '2' end
   local s = redis.call('HMGET', stateKey, 'status', 'failcount', 'episode', 'definite', 'lastDue', 'episodeStart', 'zoneFailcount', 'recentDues',
     'zoneStatus', 'message', 'cacheOnly')
   local prev, failcount, episode, definite, episodeStart = s[1] or '', s[2] or '0', s[3] or '0', s[4] or '', s[6] or '0'
   local recent = s[8] or ''
   if hasDue(recent, dueS) then
-    return { 1, '', prev, failcount, episode, 0, 1, prev, episodeStart }
+    return row('1', prev, failcount, episode, '0', '1', prev, episodeStart, '')
   end
   local kept = withDue(recent, dueS)
   local stale = s[5] and later(s[5], dueS)
@@ -139,7 +146,7 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
   if anyWrittenOff then takeBackWriteOff(id .. '|' .. dueS) end
   if stale then
     redis.call('HSET', stateKey, 'recentDues', kept)
-    return { 0, '', prev, failcount, episode, 0, 1, prev, episodeStart }
+    return row('0', prev, failcount, episode, '0', '1', prev, episodeStart, '')
   end
 
   -- Only the fields that change are written (most results change only the times, the slots and the latency): a
@@ -169,16 +176,16 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
       'at', checkedAtS, 'status', status, 'previousStatus', prev, 'failcount', newFailcount, 'message', message)
   end
   redis.call('HSET', stateKey, unpack(fields))
-  return { 0, withReactions(monitor), prev, newFailcount, episode, changed and 1 or 0, 0, status, episodeStart }
+  return row('0', prev, newFailcount, episode, changed and '1' or '0', '0', status, episodeStart, withReactions(monitor))
 end
 
 local out, acks, written = {}, {}, false
 for i = 0, (#KEYS - 6) / 3 - 1 do
   local a = 5 + 7 * i
   if ARGV[a + 6] ~= '' then acks[#acks + 1] = ARGV[a + 6] end
-  local row = record(KEYS[7 + 3 * i], KEYS[8 + 3 * i], KEYS[9 + 3 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
-  written = written or row[1] == 0
-  out[i + 1] = row
+  local recorded = record(KEYS[7 + 3 * i], KEYS[8 + 3 * i], KEYS[9 + 3 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+  written = written or string.byte(recorded, 1) == 48 -- '0': recorded
+  out[i + 1] = recorded
 end
 if #acks > 0 then
   redis.call('XACK', results, group, unpack(acks))
