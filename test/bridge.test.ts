@@ -208,20 +208,21 @@ test('history and events from the streams land in the store once and leave the s
     await b.ready;
     await c.store.putMonitor(monitor('m1'));
     await waitFor('applied', () => redis.exists(c.k.monitor('m1')));
+    // An entry of one field per value, as results were written before they were packed into one (an upgrade's backlog).
     const h1 = (await redis.xadd(c.k.history, '*', ...historyFields(c.zone, 'm1', 1000)))!;
     const e1 = (await redis.xadd(c.k.events, '*', 'kind', 'reaction', 'monitorId', 'm1', 'zone', c.zone, 'at', '1001', 'status', 'failed',
       'previousStatus', 'healthy', 'failcount', '3', 'reactionId', 'r1', 'outcome', 'ran', 'message', 'rebooted'))!;
     // What the sink writes: one history entry, and a status event because the status changed.
-    await recordResults(redis, c.zone, [{ monitorId: 'm1', status: 'failed', message: 'timeout', latencyMs: null, checkedAt: 2000, due: 1990 }]);
+    await recordResults(redis, c.zone, [{ monitorId: 'm1', status: 'failed', message: 'timeout\tafter 5 s', latencyMs: null, checkedAt: 2000, due: 1990 }]);
 
     await waitFor('2 history rows', async () => (await c.store.history({ monitorId: 'm1' })).length === 2);
     await waitFor('2 events', async () => (await c.store.events({ monitorId: 'm1' })).length === 2);
     const hist = await c.store.history({ monitorId: 'm1' });
     assert.equal(hist[1], { id: `${c.zone}:${h1}`, monitorId: 'm1', zone: c.zone, status: 'healthy', message: 'ok', latencyMs: 12, checkedAt: 1000, due: 995 });
-    assert.equal({ ...hist[0], id: '' }, { id: '', monitorId: 'm1', zone: c.zone, status: 'failed', message: 'timeout', latencyMs: null, checkedAt: 2000, due: 1990 });
+    assert.equal({ ...hist[0], id: '' }, { id: '', monitorId: 'm1', zone: c.zone, status: 'failed', message: 'timeout\tafter 5 s', latencyMs: null, checkedAt: 2000, due: 1990 });
     const ev = await c.store.events({ monitorId: 'm1' });
     assert.equal(ev[1], { id: `${c.zone}:${e1}`, kind: 'reaction', monitorId: 'm1', zone: c.zone, at: 1001, status: 'failed', previousStatus: 'healthy', failcount: 3, reactionId: 'r1', outcome: 'ran', message: 'rebooted' });
-    assert.equal({ ...ev[0], id: '' }, { id: '', kind: 'status', monitorId: 'm1', zone: c.zone, at: 2000, status: 'failed', previousStatus: null, failcount: 1, message: 'timeout' });
+    assert.equal({ ...ev[0], id: '' }, { id: '', kind: 'status', monitorId: 'm1', zone: c.zone, at: 2000, status: 'failed', previousStatus: null, failcount: 1, message: 'timeout\tafter 5 s' });
     await waitFor('streams emptied', async () => (await redis.xlen(c.k.history)) + (await redis.xlen(c.k.events)) === 0);
     assert.is(((await redis.xpending(c.k.history, 'bridge')) as unknown[])[0], 0);
   } finally {
@@ -301,16 +302,19 @@ test('malformed entries are logged with their id, counted and set aside as dead 
     const b = await c.start();
     const bad1 = await redis.xadd(c.k.history, '*', 'monitorId', 'm1', 'zone', c.zone, 'checkedAt', '5', 'due', '5');
     const bad2 = await redis.xadd(c.k.events, '*', 'kind', 'reaction', 'monitorId', 'm1', 'zone', c.zone, 'at', '1', 'status', 'failed', 'failcount', '1', 'reactionId', 'r1', 'outcome', 'exploded');
+    // A packed result cut short after its zone: no status.
+    const bad3 = await redis.xadd(c.k.history, '*', 'result', `m1\t${c.zone}\t`);
     await redis.xadd(c.k.history, '*', ...historyFields(c.zone, 'm1', 7));
     await waitFor('good one stored', async () => (await c.store.history({ monitorId: 'm1' })).length === 1);
     await waitFor('streams emptied', async () => (await redis.xlen(c.k.history)) + (await redis.xlen(c.k.events)) === 0);
-    assert.is(b.counters.get('bad_entries'), 2);
+    assert.is(b.counters.get('bad_entries'), 3);
     const logged = c.logs.filter((l) => String(l.msg).startsWith('malformed stream entry set aside')).map((l) => l.entryId);
-    assert.equal(logged.sort(), [bad1, bad2].sort());
-    await waitFor('counter in Redis', async () => (await redis.hget(c.k.counters, 'bridge.bad_entries')) === '2', 3000);
+    assert.equal(logged.sort(), [bad1, bad2, bad3].sort());
+    await waitFor('counter in Redis', async () => (await redis.hget(c.k.counters, 'bridge.bad_entries')) === '3', 3000);
     const letters = await listDeadLetters(redis, c.zone);
-    assert.equal(letters.map((l) => `${l.stream} ${l.entryId}`).sort(), [`events ${bad2}`, `history ${bad1}`].sort(), 'both kept, nothing lost');
-    assert.match(letters.find((l) => l.stream === 'history')!.error, /^malformed entry: /);
+    assert.equal(letters.map((l) => `${l.stream} ${l.entryId}`).sort(), [`events ${bad2}`, `history ${bad1}`, `history ${bad3}`].sort(), 'all kept, nothing lost');
+    assert.match(letters.find((l) => l.entryId === bad1)!.error, /^malformed entry: /);
+    assert.match(letters.find((l) => l.entryId === bad3)!.error, /^malformed entry: field "status" is missing/);
     assert.is(letters.find((l) => l.stream === 'events')!.fields.outcome, 'exploded', 'what the entry said is kept as it was');
   } finally {
     await c.done();

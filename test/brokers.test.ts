@@ -6,7 +6,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadSettings } from '../src/core/config.js';
 import { keys } from '../src/core/keys.js';
-import { fieldsToObject } from '../src/core/redis.js';
 import { putMonitor, waitFor } from './helpers/cluster.js';
 import { Proc } from './helpers/procs.js';
 import { parsePrometheus } from './helpers/prometheus.js';
@@ -14,6 +13,7 @@ import { freePort, freePortRange } from './helpers/redis-server.js';
 import { loseAProcess } from './helpers/losing-zone.js';
 import { describeLedger } from './helpers/slot-ledger.js';
 import { useZoneFixture } from './helpers/zone-fixture.js';
+import { entryFields } from '../src/core/history-entry.js';
 
 const zone = 'twobrokers';
 const fx = useZoneFixture(test, 'brokers');
@@ -64,7 +64,7 @@ test('kill -9 of one of two brokers: checks go on through the other within an in
   const killedAt = Date.now();
   await brokerA.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 6000));
-  const history = (await redis.xrange(keys(zone).history, '-', '+')).map(([, f]) => fieldsToObject(f));
+  const history = (await redis.xrange(keys(zone).history, '-', '+')).map(([, f]) => entryFields(f));
   const after = new Map<string, Set<number>>();
   for (const h of history) {
     const due = Number(h.due);

@@ -16,6 +16,7 @@ import { putMonitor, putReaction, silent, waitFor } from './helpers/cluster.js';
 import { Proc } from './helpers/procs.js';
 import { freePortRange } from './helpers/redis-server.js';
 import { useZoneFixture } from './helpers/zone-fixture.js';
+import { entryFields } from '../src/core/history-entry.js';
 
 /** libfaketime from Debian's faketime package (its folder is named by the architecture). */
 function libfaketime(): string {
@@ -63,7 +64,7 @@ test('workers and sinks 5 s fast and 5 s slow: every slot recorded, none stale, 
   await new Promise((r) => setTimeout(r, 8000));
   const to = Date.now() - 1500;
 
-  const history = (await redis.xrange(keys(zone).history, '-', '+')).map(([, f]) => fieldsToObject(f));
+  const history = (await redis.xrange(keys(zone).history, '-', '+')).map(([, f]) => entryFields(f));
   const slots = new Map<string, Set<number>>();
   for (const h of history) {
     const due = Number(h.due);

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fieldsToObject } from '../src/core/redis.js';
+import { entryFields } from '../src/core/history-entry.js';
 import { keys } from '../src/core/keys.js';
 import { Cluster, putMonitor, putReaction, waitFor } from './helpers/cluster.js';
 import type { RedisServer } from './helpers/redis-server.js';
@@ -30,7 +31,7 @@ async function slots(zone: string, from: number, to: number): Promise<{ recorded
   const recorded = new Map<string, Set<number>>();
   let duplicates = 0;
   for (const [, f] of await redis.xrange(keys(zone).history, '-', '+')) {
-    const h = fieldsToObject(f);
+    const h = entryFields(f);
     const due = Number(h.due);
     if (due < from || due >= to) continue;
     const set = recorded.get(h.monitorId!) ?? new Set<number>();

@@ -6,6 +6,7 @@ import { recordResults, type ResultToRecord } from '../src/core/record-results.j
 import type { Reaction, Status } from '../src/core/types.js';
 import { matchesRule, shouldRun } from '../src/sink/rules.js';
 import { useRedis } from './helpers/redis-server.js';
+import { entryFields } from '../src/core/history-entry.js';
 
 const fx = useRedis(test, true);
 const k = keys('rules');
@@ -147,7 +148,7 @@ test('quorum 2: one zone failing alone leaves the status healthy; a fresh failur
 
 test('history records each zone result with its own consecutive fail count', async () => {
   for (const s of ['failed', 'failed', 'unknown', 'healthy'] as Status[]) await record(s);
-  const counts = (await fx.redis.xrange(k.history, '-', '+')).map(([, f]) => fieldsToObject(f).failcount);
+  const counts = (await fx.redis.xrange(k.history, '-', '+')).map(([, f]) => entryFields(f).failcount);
   assert.equal(counts, ['1', '2', '2', '0']);
 });
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { keys } from '../src/core/keys.js';
-import { fieldsToObject } from '../src/core/redis.js';
+import { entryFields } from '../src/core/history-entry.js';
 import type { ProcessRow } from '../src/core/processes.js';
 import { putMonitor, putReaction, waitFor } from './helpers/cluster.js';
 import { Machines, machinesUnavailable } from './helpers/netns.js';
@@ -179,7 +179,7 @@ if (unavailable) {
 async function slotsAroundCut(redis: Redis, first: Map<string, { due: number; interval: number }>, cutAt: number, restoredAt: number) {
   const recorded = new Map<string, Map<number, string>>();
   for (const [, f] of await redis.xrange(keys(zone).history, '-', '+')) {
-    const h = fieldsToObject(f);
+    const h = entryFields(f);
     recorded.set(h.monitorId!, (recorded.get(h.monitorId!) ?? new Map<number, string>()).set(Number(h.due), h.status!));
   }
   let longestMissing = 0;

@@ -5,7 +5,6 @@ import { createServer, type Server } from 'node:http';
 import type { Redis } from 'ioredis';
 import { keys } from '../src/core/keys.js';
 import { checkLoader, reactionLoader } from '../src/core/plugins.js';
-import { fieldsToObject } from '../src/core/redis.js';
 import { readSignal } from '../src/core/signals.js';
 import type { Monitor } from '../src/core/types.js';
 import { ConfigService } from '../src/manage/config-service.js';
@@ -13,6 +12,7 @@ import { toldEndpoint } from '../src/manage/told-urls.js';
 import { Cluster, putMonitor, putReaction, waitFor } from './helpers/cluster.js';
 import { RedisServer } from './helpers/redis-server.js';
 import { startWebFixture, type WebFixture } from './helpers/web.js';
+import { entryFields } from '../src/core/history-entry.js';
 
 const zone = 'told';
 const KEY_HEX = '12'.repeat(32);
@@ -68,7 +68,7 @@ async function addTold(ctype: string, interval: number, data: Record<string, unk
 
 const state = (id: string) => redis.hgetall(k.state(id));
 const hooksFor = (id: string) => hooks.filter((h) => (h.body.monitor as { id: string }).id === id);
-const history = async (id: string) => (await redis.xrange(k.history, '-', '+')).map(([, f]) => fieldsToObject(f)).filter((e) => e.monitorId === id);
+const history = async (id: string) => (await redis.xrange(k.history, '-', '+')).map(([, f]) => entryFields(f)).filter((e) => e.monitorId === id);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('a monitor added for a told ctype gets a token "<id>.<secret>", stored encrypted', async () => {

@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { keys } from '../src/core/keys.js';
-import { fieldsToObject } from '../src/core/redis.js';
 import { Cluster, putMonitor, waitFor } from './helpers/cluster.js';
 import { Proc } from './helpers/procs.js';
 import { loseAProcess } from './helpers/losing-zone.js';
 import { freePortRange } from './helpers/redis-server.js';
 import { describeLedger } from './helpers/slot-ledger.js';
 import { useZoneFixture } from './helpers/zone-fixture.js';
+import { entryFields } from '../src/core/history-entry.js';
 
 const fx = useZoneFixture(test, 'worker-kill');
 
@@ -49,7 +49,7 @@ async function loseAWorker(zone: string, signal: NodeJS.Signals) {
     doomed!.child.kill(signal);
     await new Promise((r) => setTimeout(r, 12_000));
     const endAt = Date.now() - 5000;
-    const history = (await redis.xrange(keys(zone).history, '-', '+')).map(([, f]) => fieldsToObject(f));
+    const history = (await redis.xrange(keys(zone).history, '-', '+')).map(([, f]) => entryFields(f));
     const dues = new Map<string, number[]>();
     let twice = 0;
     for (const h of history) {

@@ -4,6 +4,7 @@ import { Histogram } from '../../src/core/histogram.js';
 import { keys, lagKey, startLagKey } from '../../src/core/keys.js';
 import { readLagHash } from '../../src/core/lag-recorder.js';
 import type { Store } from '../../src/store/store.js';
+import { entryFields } from '../../src/core/history-entry.js';
 
 /** The zone's counters hash as numbers (summed over processes). */
 export async function readCounters(redis: Redis, zone: string): Promise<Record<string, number>> {
@@ -107,8 +108,7 @@ export class HistoryReader {
     for (;;) {
       const page = await redis.xrange(stream, start, '+', 'COUNT', 20_000);
       for (const [id, fields] of page) {
-        const f: Record<string, string> = {};
-        for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+        const f = entryFields(fields);
         this.add(id, { monitorId: f.monitorId ?? '', due: Number(f.due), status: f.status ?? '?', message: f.message ?? '', checkedAt: Number(f.checkedAt) });
       }
       if (page.length < 20_000) break;

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Counters } from '../core/counters.js';
+import { entryFields } from '../core/history-entry.js';
 import { fieldsToObject } from '../core/redis.js';
 import { deadLetterFields, isRefusal } from './dead-letters.js';
 import { BadEntry } from './entries.js';
@@ -163,7 +164,7 @@ export class StreamDrain<R> {
     const malformed: { item: Omit<Parsed<R>, 'record'>; error: string }[] = [];
     for (const [id, fields] of entries) {
       if (!fields) continue;
-      const f = fieldsToObject(fields);
+      const f = entryFields(fields);
       try {
         parsed.push({ id, fields: f, record: this.writer.parse(id, f) });
       } catch (err) {

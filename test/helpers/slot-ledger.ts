@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { keys } from '../../src/core/keys.js';
-import { fieldsToObject } from '../../src/core/redis.js';
+import { entryFields } from '../../src/core/history-entry.js';
 import { SLOT_REASONS, type SlotReason } from '../../src/core/slot-reasons.js';
 
 export { SLOT_REASONS };
@@ -39,7 +39,7 @@ export async function slotLedger(redis: Redis, zone: string, first: Map<string, 
   const recorded = new Map<string, Set<number>>();
   let duplicates = 0;
   for (const [, f] of await redis.xrange(k.history, '-', '+')) {
-    const h = fieldsToObject(f);
+    const h = entryFields(f);
     const start = first.get(h.monitorId!);
     if (!start || Number(h.due) < start.due) continue;
     const set = recorded.get(h.monitorId!) ?? new Set<number>();

@@ -1,9 +1,10 @@
 --[[
   Records a batch of check results (one script call for all, so Redis pays the call once, and trims and
-  acknowledges once). For each result: updates the monitor's state, appends the result to the history stream and,
-  when the monitor's status changed, appends a status event; the results' entries in the results stream are
-  acknowledged (and the entries every group is done with removed) in the same script, so a result is either
-  recorded and acknowledged or neither.
+  acknowledges once). For each result: updates the monitor's state, appends the result to the history stream (one
+  field, `result`: monitorId, zone, status, latencyMs, checkedAt, due, failcount, cacheOnly and message separated by
+  tabs, the message last; see src/core/history-entry.ts) and, when the monitor's status changed, appends a status
+  event; the results' entries in the results stream are acknowledged (and the entries every group is done with
+  removed) in the same script, so a result is either recorded and acknowledged or neither.
 
   KEYS[1] history  STREAM of results
   KEYS[2] events   STREAM of events
@@ -141,8 +142,8 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
     status = failedZones >= quorum and 'failed' or 'healthy'
   end
 
-  redis.call('XADD', history, '*', 'monitorId', id, 'zone', zone, 'status', own, 'message', message, 'latencyMs', latency,
-    'checkedAt', checkedAtS, 'due', dueS, 'failcount', zoneFailcount, 'cacheOnly', cacheOnly)
+  redis.call('XADD', history, '*', 'result', id .. '\t' .. zone .. '\t' .. own .. '\t' .. latency .. '\t' .. checkedAtS .. '\t' .. dueS .. '\t'
+    .. zoneFailcount .. '\t' .. cacheOnly .. '\t' .. message)
   if anyWrittenOff then takeBackWriteOff(id .. '|' .. dueS) end
   if stale then
     redis.call('HSET', stateKey, 'recentDues', kept)

@@ -3,7 +3,7 @@
 import type { Redis } from 'ioredis';
 import { BadEntry, toEvent, toHistory } from '../../bridge/entries.js';
 import { keys } from '../../core/keys.js';
-import { fieldsToObject } from '../../core/redis.js';
+import { entryFields } from '../../core/history-entry.js';
 import type { EventRecord, HistoryRecord } from '../../core/types.js';
 import type { Store } from '../../store/store.js';
 import type { WebDeps } from '../deps.js';
@@ -29,7 +29,7 @@ async function pending<T>(redis: Redis, stream: string, zone: string, parse: (zo
   const out: T[] = [];
   for (const [id, fields] of entries) {
     try {
-      out.push(parse(zone, id, fieldsToObject(fields)));
+      out.push(parse(zone, id, entryFields(fields)));
     } catch (err) {
       // The bridge reports malformed entries; a page just leaves them out.
       if (!(err instanceof BadEntry)) throw err;
