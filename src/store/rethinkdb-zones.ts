@@ -33,15 +33,19 @@ export async function putZoneViews(pool: RethinkPool, db: string, views: ZoneVie
   if (result.errors > 0) throw errors.store(`writing zone views on RethinkDB ${pool.where} failed (${result.first_error}); check the RethinkDB server logs`);
 }
 
-/** Views with at >= since (all by default), optionally of one monitor, through the at / monitor_at indexes. */
+/** Views with at >= since (all by default), optionally of some monitors, through the at / monitor_at indexes. */
 export async function zoneViews(pool: RethinkPool, db: string, q: ZoneViewQuery): Promise<ZoneView[]> {
   const table = r.db(db).table<ViewDoc>('zone_views');
-  const range = q.monitorId === undefined
-    ? table.between(q.since ?? r.minval, r.maxval, { index: 'at', rightBound: 'closed' })
-    : table.between([q.monitorId, q.since ?? r.minval], [q.monitorId, r.maxval], { index: 'monitor_at', rightBound: 'closed' });
+  const since = q.since ?? r.minval;
+  const ids = q.monitorId === undefined ? q.monitorIds : (q.monitorIds ?? [q.monitorId]).filter((id) => id === q.monitorId);
+  const ofMonitor = (id: RDatum | string) => table.between([id, since], [id, r.maxval], { index: 'monitor_at', rightBound: 'closed' });
+  const range = ids === undefined
+    ? table.between(since, r.maxval, { index: 'at', rightBound: 'closed' })
+    : ids.length === 1 ? ofMonitor(ids[0]!) : r.expr(ids).concatMap(ofMonitor);
   const otherThan = q.otherThan;
   const query = otherThan === undefined ? range : range.filter((v: RDatum) => v('zone').ne(otherThan));
-  const docs = await pool.run(q.monitorId === undefined ? 'reading zone views' : `reading the zone views of monitor "${q.monitorId}"`, query);
+  const what = q.monitorId !== undefined ? `the zone views of monitor "${q.monitorId}"` : ids ? `the zone views of ${ids.length} monitors` : 'zone views';
+  const docs = (await pool.run(`reading ${what}`, query)) as ViewDoc[];
   return docs.map(({ id: _id, ...view }) => view);
 }
 

@@ -66,6 +66,12 @@ export class RethinkStore implements Store {
     return byNameThenId(await this.pool.run('listing monitors', this.table<Monitor>('monitors')));
   }
 
+  /** Through the primary index: an open left bound at `after`, in id order. */
+  async monitorsAfter(after: string, limit: number): Promise<Monitor[]> {
+    const page = this.table<Monitor>('monitors').between(after, r.maxval, { index: 'id', leftBound: 'open' }).orderBy({ index: 'id' }).limit(limit);
+    return this.pool.run(`reading ${limit} monitors after "${after}"`, page);
+  }
+
   async deleteMonitor(id: string): Promise<boolean> {
     const gone = (await this.write(`deleting monitor "${id}"`, this.table('monitors').get(id).delete())).deleted > 0;
     await this.write(`deleting the signal of monitor "${id}"`, this.table('signals').get(id).delete());

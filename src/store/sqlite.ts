@@ -139,6 +139,12 @@ export class SqliteStore implements Store {
     return this.listRecords<Monitor>('monitors');
   }
 
+  async monitorsAfter(after: string, limit: number): Promise<Monitor[]> {
+    const rows = this.run('reading monitors', (db) =>
+      db.prepare('SELECT json FROM monitors WHERE id > ? ORDER BY id LIMIT ?').all(after, limit) as { json: string }[]);
+    return rows.map((r) => JSON.parse(r.json) as Monitor);
+  }
+
   async deleteMonitor(id: string): Promise<boolean> {
     return this.remove('monitor', 'monitors', id, (db) => db.prepare('DELETE FROM signals WHERE monitorId = ?').run(id));
   }
@@ -187,11 +193,13 @@ export class SqliteStore implements Store {
   }
 
   async zoneViews(q: ZoneViewQuery): Promise<ZoneView[]> {
-    const other = q.otherThan === undefined ? '' : ' AND zone != @otherThan';
+    const where = ['at >= @since'];
+    if (q.monitorId !== undefined) where.push('monitorId = @monitorId');
+    if (q.monitorIds !== undefined) where.push('monitorId IN (SELECT value FROM json_each(@monitorIds))');
+    if (q.otherThan !== undefined) where.push('zone != @otherThan');
     return this.run('reading zone views', (db) =>
-      (q.monitorId
-        ? db.prepare(`SELECT * FROM zone_views WHERE monitorId = @monitorId AND at >= @since${other}`)
-        : db.prepare(`SELECT * FROM zone_views WHERE at >= @since${other}`)).all({ monitorId: q.monitorId, since: q.since ?? 0, otherThan: q.otherThan }) as ZoneView[]);
+      db.prepare(`SELECT * FROM zone_views WHERE ${where.join(' AND ')}`)
+        .all({ since: q.since ?? 0, monitorId: q.monitorId, monitorIds: JSON.stringify(q.monitorIds ?? []), otherThan: q.otherThan }) as ZoneView[]);
   }
 
   async putSignals(signals: MonitorSignal[]): Promise<void> {

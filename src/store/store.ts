@@ -36,6 +36,8 @@ export interface MonitorSignal extends Signal {
 export interface ZoneViewQuery {
   since?: number;
   monitorId?: string;
+  /** Only views of these monitors (with `monitorId` too: of that one if it is among them). */
+  monitorIds?: string[];
   otherThan?: string;
 }
 
@@ -126,6 +128,8 @@ export interface Store {
   replaceMonitor(m: Monitor, updatedAt: number): Promise<boolean>;
   getMonitor(id: string): Promise<Monitor | undefined>;
   listMonitors(): Promise<Monitor[]>;
+  /** At most `limit` monitors whose id sorts after `after`, by id: a page of a walk over every monitor (start with ''). */
+  monitorsAfter(after: string, limit: number): Promise<Monitor[]>;
   /** Returns false when there was no such monitor; its stored signal goes with it. */
   deleteMonitor(id: string): Promise<boolean>;
 
@@ -152,7 +156,7 @@ export interface Store {
 
   /** Saves zones' latest views; for each monitor and zone the view with the newer `at` wins. */
   putZoneViews(views: ZoneView[]): Promise<void>;
-  /** Views with `at` >= since (default all), optionally of one monitor, any order. */
+  /** Views with `at` >= since (default all), optionally of one monitor or of some, any order. */
   zoneViews(q: ZoneViewQuery): Promise<ZoneView[]>;
   /** Saves told monitors' signals; per monitor the stored signal is replaced only by one with a newer `at`. */
   putSignals(signals: MonitorSignal[]): Promise<void>;

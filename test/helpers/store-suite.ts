@@ -62,6 +62,19 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.equal((await store.listMonitors()).map((m) => m.id), ['b']);
   });
 
+  s('monitorsAfter walks every monitor in id order, a page at a time', async ({ store }) => {
+    // Names sort the other way round, so the order seen is the ids'.
+    for (const [id, name] of [['c', 'x3'], ['a', 'x5'], ['e', 'x1'], ['b', 'x4'], ['d', 'x2']] as const) await store.putMonitor(monitor(id, { name }));
+    const ids = (ms: { id: string }[]) => ms.map((m) => m.id);
+    assert.equal(ids(await store.monitorsAfter('', 2)), ['a', 'b']);
+    assert.equal(ids(await store.monitorsAfter('b', 2)), ['c', 'd']);
+    assert.equal(await store.monitorsAfter('d', 2), [monitor('e', { name: 'x1' })], 'whole records');
+    assert.equal(await store.monitorsAfter('e', 2), []);
+    assert.equal(ids(await store.monitorsAfter('bb', 10)), ['c', 'd', 'e'], 'after an id no monitor has');
+    await store.deleteMonitor('c');
+    assert.equal(ids(await store.monitorsAfter('b', 2)), ['d', 'e']);
+  });
+
   s('put, get, list and delete reactions', async ({ store }) => {
     await store.putReaction(reaction('r1'));
     await store.putReaction(reaction('r2', { callOn: 'both', once: true }));
@@ -189,6 +202,23 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.equal(byKey(await store.zoneViews({ since: 0, otherThan: 'eu' })).map((v) => `${v.monitorId}/${v.zone}`), ['m1/us'], "a zone asks for the others' views only");
     assert.equal(byKey(await store.zoneViews({ monitorId: 'm1', otherThan: 'us' })).map((v) => `${v.monitorId}/${v.zone}`), ['m1/eu']);
     await store.putZoneViews([]);
+  });
+
+  s('zone views of some monitors', async ({ store }) => {
+    await store.putZoneViews([
+      { monitorId: 'm1', zone: 'eu', status: 'failed', failcount: 2, at: 2000 },
+      { monitorId: 'm1', zone: 'us', status: 'healthy', failcount: 0, at: 1000 },
+      { monitorId: 'm2', zone: 'eu', status: 'healthy', failcount: 0, at: 1500 },
+      { monitorId: 'm3', zone: 'us', status: 'healthy', failcount: 0, at: 1500 },
+    ]);
+    const keys = (vs: { monitorId: string; zone: string }[]) => vs.map((v) => `${v.monitorId}/${v.zone}`).sort();
+    assert.equal(await store.zoneViews({ monitorIds: ['m2', 'none'] }), [{ monitorId: 'm2', zone: 'eu', status: 'healthy', failcount: 0, at: 1500 }]);
+    assert.equal(keys(await store.zoneViews({ monitorIds: ['m1', 'm2'] })), ['m1/eu', 'm1/us', 'm2/eu']);
+    assert.equal(keys(await store.zoneViews({ monitorIds: ['m1', 'm2'], since: 1600 })), ['m1/eu']);
+    assert.equal(keys(await store.zoneViews({ monitorIds: ['m1', 'm3'], otherThan: 'eu' })), ['m1/us', 'm3/us']);
+    assert.equal(keys(await store.zoneViews({ monitorIds: ['m1'], monitorId: 'm1' })), ['m1/eu', 'm1/us']);
+    assert.equal(await store.zoneViews({ monitorIds: ['m2'], monitorId: 'm1' }), []);
+    assert.equal(await store.zoneViews({ monitorIds: [] }), []);
   });
 
   s('signals: the newer signal of a monitor wins (ties keep the stored one); signals stored since a time; gone with the monitor', async ({ store }) => {
