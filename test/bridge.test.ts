@@ -7,8 +7,10 @@ import { pino, type Logger } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startBridge, type Bridge, type BridgeOptions } from '../src/bridge/bridge.js';
+import { ConfigSync } from '../src/bridge/config-sync.js';
 import { listDeadLetters } from '../src/bridge/dead-letters.js';
 import { loadSettings } from '../src/core/config.js';
+import { Counters } from '../src/core/counters.js';
 import { keys, type Keys } from '../src/core/keys.js';
 import { recordResults } from '../src/core/record-results.js';
 import { SqliteStore } from '../src/store/sqlite.js';
@@ -196,6 +198,35 @@ test('a restarted bridge resyncs: changes made while it was stopped arrive and l
     await redis.del(c.k.monitor('added'));
     await b2.syncNow();
     assert.is(await redis.exists(c.k.monitor('added')), 1, 'syncNow restores a lost key');
+  } finally {
+    await c.done();
+  }
+});
+
+test('a resync pages through the store: every page applied and its states restored, leftovers removed', async () => {
+  const c = await setup();
+  try {
+    for (const id of ['p1', 'p2', 'p3', 'p4', 'p5']) await c.store.putMonitor(monitor(id));
+    await c.store.putMonitor(monitor('p0-elsewhere', { zones: ['elsewhere'] }));
+    await c.store.putZoneViews([
+      { monitorId: 'p1', zone: c.zone, status: 'failed', failcount: 3, at: 1000 },
+      { monitorId: 'p5', zone: c.zone, status: 'failed', failcount: 7, at: 2000 },
+      { monitorId: 'p3', zone: 'elsewhere', status: 'failed', failcount: 9, at: 3000 },
+    ]);
+    await redis.set(c.k.monitor('ghost'), '{}');
+    const logs: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void logs.push(JSON.parse(s)) });
+    // Two monitors a page and one a pipeline: the five cross three pages, the last one short.
+    const sync = new ConfigSync(redis, c.store, c.zone, logger, new Counters(undefined, c.k.counters, 'bridge'), { pageSize: 2, batchSize: 1 });
+    await sync.syncNow();
+    assert.equal((await redis.smembers(c.k.monitors)).sort(), ['p1', 'p2', 'p3', 'p4', 'p5']);
+    assert.equal((await redis.zrange(c.k.schedule, 0, -1)).sort(), ['p1', 'p2', 'p3', 'p4', 'p5']);
+    assert.is(await redis.exists(c.k.monitor('ghost'), c.k.monitor('p0-elsewhere')), 0);
+    assert.equal(await redis.hmget(c.k.state('p1'), 'status', 'failcount'), ['failed', '3'], 'first page seeded');
+    assert.equal(await redis.hmget(c.k.state('p5'), 'status', 'failcount'), ['failed', '7'], 'last page seeded');
+    assert.is(await redis.exists(c.k.state('p3')), 0, "another zone's view is not this zone's state");
+    const done = logs.find((l) => l.msg === 'full resync of Redis from the store of record done');
+    assert.equal([done?.monitors, done?.removedMonitors, done?.statesRestored], [5, ['ghost'], 2]);
   } finally {
     await c.done();
   }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Counters } from '../core/counters.js';
 import { keys, type Keys } from '../core/keys.js';
 import { monitorRecordError, reactionRecordError } from '../core/record-check.js';
+import { isTold } from '../core/signals.js';
 import { runsIn, type Monitor, type Reaction } from '../core/types.js';
 import type { ChangeFeed, ConfigChange, Store } from '../store/store.js';
 import type { ToldSet } from './signal-sync.js';
@@ -13,6 +14,8 @@ import { seedStates } from './zone-views.js';
 export interface ConfigSyncOptions {
   /** Most monitors or reactions written to Redis in one pipeline. */
   batchSize?: number;
+  /** Monitors a full resync reads from the store at a time (default 1000), so it never holds them all. */
+  pageSize?: number;
   /** Kept equal to the told monitors applied to this zone, for the signal sync. */
   told?: ToldSet;
 }
@@ -92,24 +95,36 @@ export class ConfigSync {
     return next;
   }
 
+  /** Pages through the monitors in id order; across pages it keeps only the ids it applied (and the told monitors). */
   private async resync(): Promise<void> {
-    const monitors = (await this.store.listMonitors()).filter((m) => runsIn(m, this.zone) && this.usable('monitor', m));
+    const wantedMonitors = new Set<string>();
+    const told: Monitor[] = [];
+    let seeded = 0;
+    const pageSize = this.opts.pageSize ?? 1000;
+    for (let after = ''; ;) {
+      const page = await this.store.monitorsAfter(after, pageSize);
+      if (page.length === 0) break;
+      after = page[page.length - 1]!.id;
+      const monitors = page.filter((m) => runsIn(m, this.zone) && this.usable('monitor', m));
+      await this.inChunks(monitors, (p, m) => this.queueApplyMonitor(p, m));
+      for (const m of monitors) wantedMonitors.add(m.id);
+      told.push(...monitors.filter(isTold));
+      seeded += await seedStates(this.redis, this.store, this.zone, monitors.map((m) => m.id));
+      if (page.length < pageSize) break;
+    }
     const reactions = (await this.store.listReactions()).filter((r) => this.usable('reaction', r));
-    await this.inChunks(monitors, (p, m) => this.queueApplyMonitor(p, m));
     await this.inChunks(reactions, (p, r) => this.queueApplyReaction(p, r));
 
-    this.opts.told?.reset(monitors);
-    const wantedMonitors = new Set(monitors.map((m) => m.id));
+    this.opts.told?.reset(told);
     const staleMonitors = [...(await this.monitorsInRedis())].filter((id) => !wantedMonitors.has(id));
     await this.inChunks(staleMonitors, (p, id) => this.queueRemoveMonitor(p, id));
     const wantedReactions = new Set(reactions.map((r) => r.id));
     const staleReactions = (await this.idsOfKeys(this.k.reaction(''))).filter((id) => !wantedReactions.has(id));
     await this.inChunks(staleReactions, (p, id) => p.del(this.k.reaction(id)));
 
-    const seeded = await seedStates(this.redis, this.store, this.zone, wantedMonitors);
     this.counters.inc('resyncs');
     this.logger.info(
-      { monitors: monitors.length, reactions: reactions.length, removedMonitors: staleMonitors, removedReactions: staleReactions, statesRestored: seeded },
+      { monitors: wantedMonitors.size, reactions: reactions.length, removedMonitors: staleMonitors, removedReactions: staleReactions, statesRestored: seeded },
       'full resync of Redis from the store of record done',
     );
     this.resolveReady();

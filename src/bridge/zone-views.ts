@@ -30,6 +30,9 @@ export function latestViews(items: HistoryItem[]): ZoneView[] {
   return [...latest.values()];
 }
 
+/** Most seedState commands in one pipeline. */
+const SEED_BATCH = 1000;
+
 /** Views travel with a delay; a poll looks back this far so none is skipped. */
 const LOOK_BACK_MS = 10_000;
 
@@ -81,12 +84,17 @@ export class ViewPull {
   }
 }
 
-/** Seeds this zone's monitor states from the store where Redis has none or older ones (after Redis lost its data). */
-export async function seedStates(redis: Redis, store: Store, zone: string, monitorIds: Set<string>): Promise<number> {
+/** Seeds this zone's states of `monitorIds` from the store where Redis has none or older ones (after Redis lost its data). */
+export async function seedStates(redis: Redis, store: Store, zone: string, monitorIds: string[]): Promise<number> {
+  if (monitorIds.length === 0) return 0;
   const k = keys(zone);
-  const views = (await store.zoneViews({})).filter((v) => v.zone === zone && monitorIds.has(v.monitorId));
-  const p = redis.pipeline();
-  for (const v of views) p.seedState(k.state(v.monitorId), v.status, v.failcount, v.at);
-  const replies = (await p.exec()) ?? [];
-  return replies.filter(([err, r]) => !err && r === 1).length;
+  const views = (await store.zoneViews({ monitorIds })).filter((v) => v.zone === zone);
+  let seeded = 0;
+  for (let i = 0; i < views.length; i += SEED_BATCH) {
+    const p = redis.pipeline();
+    for (const v of views.slice(i, i + SEED_BATCH)) p.seedState(k.state(v.monitorId), v.status, v.failcount, v.at);
+    const replies = (await p.exec()) ?? [];
+    seeded += replies.filter(([err, r]) => !err && r === 1).length;
+  }
+  return seeded;
 }
