@@ -116,10 +116,13 @@ export class ConfigSync {
     await this.inChunks(reactions, (p, r) => this.queueApplyReaction(p, r));
 
     this.opts.told?.reset(told);
-    const staleMonitors = [...(await this.monitorsInRedis())].filter((id) => !wantedMonitors.has(id));
+    const staleMonitors = await this.staleInRedis(wantedMonitors);
     await this.inChunks(staleMonitors, (p, id) => this.queueRemoveMonitor(p, id));
     const wantedReactions = new Set(reactions.map((r) => r.id));
-    const staleReactions = (await this.idsOfKeys(this.k.reaction(''))).filter((id) => !wantedReactions.has(id));
+    const staleReactions: string[] = [];
+    await this.eachKeyId(this.k.reaction(''), (id) => {
+      if (!wantedReactions.has(id)) staleReactions.push(id);
+    });
     await this.inChunks(staleReactions, (p, id) => p.del(this.k.reaction(id)));
 
     this.counters.inc('resyncs');
@@ -184,26 +187,22 @@ export class ConfigSync {
     p.set(this.k.reaction(r.id), JSON.stringify(r));
   }
 
-  /** Every monitor id Redis knows of in any of the monitor structures. */
-  private async monitorsInRedis(): Promise<Set<string>> {
-    const [members, scheduled, intervals] = await Promise.all([
-      this.redis.smembers(this.k.monitors),
-      this.redis.zrange(this.k.schedule, 0, -1),
-      this.redis.hkeys(this.k.intervals),
-    ]);
-    return new Set([...members, ...scheduled, ...intervals, ...(await this.idsOfKeys(this.k.monitor('')))]);
+  /** Monitor ids in any of Redis's monitor structures but not in `wanted`; each structure is scanned, never read whole. */
+  private async staleInRedis(wanted: Set<string>): Promise<string[]> {
+    const stale = new Set<string>();
+    const check = (id: string) => {
+      if (!wanted.has(id)) stale.add(id);
+    };
+    await eachScanned((c) => this.redis.sscan(this.k.monitors, c, 'COUNT', 1000), 1, check);
+    await eachScanned((c) => this.redis.zscan(this.k.schedule, c, 'COUNT', 1000), 2, check);
+    await eachScanned((c) => this.redis.hscan(this.k.intervals, c, 'COUNT', 1000), 2, check);
+    await this.eachKeyId(this.k.monitor(''), check);
+    return [...stale];
   }
 
-  /** Ids of the keys `<prefix><id>`, found with SCAN. */
-  private async idsOfKeys(prefix: string): Promise<string[]> {
-    const ids: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of found) ids.push(key.slice(prefix.length));
-    } while (cursor !== '0');
-    return ids;
+  /** Calls `each` with the id of every key `<prefix><id>`, found with SCAN. */
+  private async eachKeyId(prefix: string, each: (id: string) => void): Promise<void> {
+    await eachScanned((c) => this.redis.scan(c, 'MATCH', `${prefix}*`, 'COUNT', 1000), 1, (key) => each(key.slice(prefix.length)));
   }
 
   private async inChunks<T>(items: T[], queue: (p: ChainableCommander, item: T) => void): Promise<void> {
@@ -214,6 +213,16 @@ export class ConfigSync {
       await execOrThrow(p);
     }
   }
+}
+
+/** Walks a SCAN-family cursor to its end, calling `each` with every `step`-th item (2: the members or fields of ZSCAN's and HSCAN's pairs). */
+async function eachScanned(scan: (cursor: string) => Promise<[string, string[]]>, step: 1 | 2, each: (item: string) => void): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, found] = await scan(cursor);
+    cursor = next;
+    for (let i = 0; i < found.length; i += step) each(found[i]!);
+  } while (cursor !== '0');
 }
 
 async function execOrThrow(p: ChainableCommander): Promise<void> {
