@@ -92,6 +92,9 @@ test('with the store locked, checks and reactions go on; afterwards every result
   await waitFor(async () => (await redis.xlen(k.history)) === 0 && (await redis.xlen(k.events)) === 0, 15_000, 'backlog drained');
   await bridge.waitFor('writing history to the store of record works again', 3000);
   await waitFor(async () => (await redis.hget(k.state(id), 'cacheOnly')) === '', 3000, 'results no longer marked cache-only');
+  // Producers first, then what they last recorded drains: a bridge stopped before the sink leaves the sink's last result out of the store.
+  for (const name of ['control', 'worker', 'sink']) await procs.find((p) => p.args[0] === name)!.kill();
+  await waitFor(async () => (await redis.xlen(k.history)) + (await redis.xlen(k.events)) === 0, 5000, 'the last results drained');
   for (const p of procs) await p.kill();
   const store = await openStore(`sqlite:${file}`);
   const history = await store.history({ monitorId: id, limit: 1_000_000 });
