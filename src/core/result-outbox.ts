@@ -19,9 +19,10 @@ const BATCH = 256;
 export const RESULTS_PER_ENTRY = 16;
 /**
  * How long a result waits for others before its batch goes out: Redis spends most of its time per request, not per
- * result, so results that finish within a few ms of each other go out as one pipeline at any load.
+ * result, so results that finish within this of each other go out as one pipeline, and fill stream entries, at any
+ * load. 50 ms is nothing next to a check's interval and its reactions.
  */
-export const OUTBOX_LINGER_MS = 10;
+export const OUTBOX_LINGER_MS = 50;
 
 export class ResultOutbox {
   private items: string[] = [];

@@ -68,7 +68,7 @@ export const SINK_MAX_RUNNING_PER_TYPE = 16;
  * spends most of its time per call, so at low load a sink would otherwise pay a read and a script call per result.
  */
 const READ_LINGER_BELOW = 64;
-const READ_LINGER_MS = 10;
+const READ_LINGER_MS = 50;
 
 /** Results read and not yet handled (each batch read is recorded by one script call). */
 const MAX_IN_FLIGHT = 256;
