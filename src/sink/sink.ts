@@ -201,8 +201,11 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       }
       const acked = accepted.length > first;
       if (acked) accepted[accepted.length - 1]!.entryId = entry.id;
-      // A refused entry is acknowledged, so it is not read again.
-      if (!acked) void redis.multi().xack(k.results, RESULTS_GROUP, entry.id).xdel(k.results, entry.id).exec().catch(() => undefined);
+      // A refused entry is acknowledged, so it is not read again (if that fails it is claimed and refused again later).
+      if (!acked) {
+        redis.ackAndTrim(k.results, RESULTS_GROUP, entry.id).catch((err: Error) =>
+          logger.warn({ entryId: entry.id, err: err.message }, 'acknowledging a refused results entry failed; it will be read and refused again'));
+      }
     }
     if (accepted.length === 0) return 0;
     const rows = recordResults(redis, zone, accepted.map(({ res, entryId }) => ({ ...res, entryId })), { cacheOnly: storeDown, backlogMax });
