@@ -127,6 +127,9 @@ test('store down: history is trimmed at the cap and counted, events are all kept
   }
   await waitFor(async () => (await health()).status === 200, 20_000, '/health 200 once the store is back');
   await waitFor(async () => (await redis.xlen(k.history)) === 0 && (await redis.xlen(k.events)) === 0, 20_000, 'backlog drained');
+  // Producers first, then what they last recorded drains: a bridge stopped before the sink leaves the sink's last results out of the store.
+  for (const name of ['control', 'worker', 'sink']) await procs.find((p) => p.args[0] === name)!.kill();
+  await waitFor(async () => (await redis.xlen(k.history)) === 0 && (await redis.xlen(k.events)) === 0, 20_000, 'the last results drained');
   for (const p of procs) await p.kill();
   const store = await openStore(`sqlite:${file}`);
   const ids = Array.from({ length: MONITORS }, (_, i) => `m${i}`);
