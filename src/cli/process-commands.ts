@@ -138,7 +138,7 @@ export function processCommands(program: Command): void {
           startWorker({
             jobs: s.brokers.map((b) => endpoint(b.host, b.ports.workers)), zone: s.zone, logger, redis,
             concurrency, secretKey: resolveSecretKey(s.secretKey, s.dataDir), checksPath: s.checksPath, metrics, curve: curve(),
-            allowCommands: o.allowCommands === true || allowCommandsFromEnv(),
+            allowCommands: o.allowCommands === true || allowCommandsFromEnv(), resultsWaitingMax: s.backlogMax,
           }),
         )), { concurrency });
     });

@@ -6,7 +6,8 @@
  * and a batch leaves the outbox only once Redis has answered every XADD in it. While
  * Redis is unreachable, results wait and the batch is sent again; a batch sent again after Redis took part
  * of it gives duplicates, which recordResults recognises by (monitor, due). The outbox is bounded: past its
- * capacity a result is refused, and the caller counts it.
+ * capacity a result is refused, and the caller counts it. So is the stream: while it holds its most (no sink reads it)
+ * results wait here as they do while Redis is unreachable, so Redis's memory is never what gives.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -32,9 +33,17 @@ export class ResultOutbox {
   private failing = false;
   private idle: (() => void)[] = [];
 
+  private streamFull = false;
+  /** Most entries the stream may hold (0: no limit). */
+  private readonly maxEntries: number;
+
+  /** `maxWaiting`: most results the stream may hold waiting for a sink (0: no limit). */
   constructor(
     private readonly redis: Redis, private readonly stream: string, readonly capacity: number, private readonly logger: Logger,
-  ) {}
+    maxWaiting = 0,
+  ) {
+    this.maxEntries = Math.ceil(maxWaiting / RESULTS_PER_ENTRY);
+  }
 
   /** Results held: not yet confirmed by Redis. */
   get length(): number {
@@ -67,17 +76,39 @@ export class ResultOutbox {
       let backoff = 100;
       while (this.length > 0 && !this.closed) {
         const batch = this.items.slice(this.head, this.head + BATCH);
+        const entries: string[] = [];
+        for (let i = 0; i < batch.length; i += RESULTS_PER_ENTRY) entries.push(batch.slice(i, i + RESULTS_PER_ENTRY).join('\n'));
+        // The stream's length goes with each batch; while it is known full only the length is asked for, so the
+        // stream passes its cap by at most one batch of each outbox.
+        const probe = this.maxEntries > 0;
+        const sending = this.streamFull ? [] : entries;
         const pipeline = this.redis.pipeline();
-        let entries = 0;
-        for (let i = 0; i < batch.length; i += RESULTS_PER_ENTRY, entries++) {
-          pipeline.xadd(this.stream, '*', 'r', batch.slice(i, i + RESULTS_PER_ENTRY).join('\n'));
-        }
+        if (probe) pipeline.xlen(this.stream);
+        for (const entry of sending) pipeline.xadd(this.stream, '*', 'r', entry);
+        let length = 0;
         let error: string | undefined;
         try {
           const replies = (await pipeline.exec()) ?? [];
-          error = replies.find(([err]) => err)?.[0]?.message ?? (replies.length < entries ? 'Redis answered part of a batch' : undefined);
+          error = replies.find(([err]) => err)?.[0]?.message ?? (replies.length < sending.length + Number(probe) ? 'Redis answered part of a batch' : undefined);
+          if (error === undefined && probe) length = Number(replies[0]![1]);
         } catch (err) {
           error = (err as Error).message;
+        }
+        const full = error === undefined && probe && length >= this.maxEntries;
+        if (error === undefined && (full || sending.length === 0)) {
+          this.head += Math.min(batch.length, sending.length * RESULTS_PER_ENTRY);
+          if (this.closed) break;
+          if (full && !this.streamFull) {
+            this.logger.error({ waitingEntries: length, held: this.length },
+              'the results stream is full (no sink has read it for a while: is one running?); results are held here and dropped, counted, past the outbox');
+          }
+          if (!full) this.logger.info({ held: this.length }, 'the results stream takes results again');
+          this.streamFull = full;
+          if (full) {
+            await new Promise((r) => setTimeout(r, backoff));
+            backoff = Math.min(backoff * 2, 2000);
+          } else backoff = 100;
+          continue;
         }
         if (error !== undefined) {
           if (this.closed) break;

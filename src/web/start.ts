@@ -39,7 +39,7 @@ export async function startWeb(opts: WebOptions): Promise<Web> {
   const zoneMetrics = zoneMetricsOptions();
   const redis = connectRedis(settings.redisUrl, logger);
   const store = new LazyStore(settings.store, { busyTimeoutMs: 200, logger });
-  const results = new ResultOutbox(redis, keys(settings.zone).results, 50_000, logger);
+  const results = new ResultOutbox(redis, keys(settings.zone).results, 50_000, logger, settings.backlogMax);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const deps: WebDeps = {

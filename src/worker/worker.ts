@@ -35,6 +35,8 @@ export interface WorkerOptions {
   redis: Redis;
   /** Results held while Redis does not confirm them; past it a result is dropped and counted. Default 100,000. */
   outboxCapacity?: number;
+  /** Most results the results stream may hold waiting for a sink (CLOUDROUTES_BACKLOG_MAX; 0 or absent: no limit). */
+  resultsWaitingMax?: number;
   /** Checks run at once. */
   concurrency?: number;
   secretKey?: Buffer;
@@ -94,7 +96,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const signals: SignalReader = (id) => readSignal(redis, opts.zone, id);
   const endpoints = typeof opts.jobs === 'string' ? [opts.jobs] : opts.jobs;
   const links = endpoints.map((e) => new BrokerLink(e, concurrency, opts.curve, logger));
-  const results = new ResultOutbox(redis, keys(opts.zone).results, opts.outboxCapacity ?? 100_000, logger);
+  const results = new ResultOutbox(redis, keys(opts.zone).results, opts.outboxCapacity ?? 100_000, logger, opts.resultsWaitingMax);
 
   let running = 0;
   let stopped = false;
