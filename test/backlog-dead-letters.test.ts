@@ -153,4 +153,17 @@ test('backlog drop asks for --yes, then deletes the dead letters', async () => {
   assert.is(await stored('poison'), 1, 'the one stored earlier stays');
 });
 
+test('dead letters are capped at CLOUDROUTES_BACKLOG_MAX: the oldest go, counted and logged', async () => {
+  await bridge.stop();
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  bridge = await startBridge({ settings: loadSettings({ ...env, CLOUDROUTES_BACKLOG_MAX: '3' }), logger, store, blockMs: 100 });
+  await bridge.ready;
+  const ids = await addResults('poison', 'poison', 'poison', 'poison', 'poison');
+  await waitFor(async () => (await redis.xlen(k.history)) === 0, 5000, 'the batch drained');
+  const dead = await redis.xrange(k.deadLetters('history'), '-', '+');
+  assert.equal(dead.map(([, f]) => f[f.indexOf('entryId') + 1]), ids.slice(2), 'the newest three kept');
+  await waitFor(async () => (await redis.hget(k.counters, 'bridge.history_dead_letters_trimmed')) === '2', 3000, 'the two dropped are counted');
+  assert.ok(logs.some((l) => /^more dead letters than CLOUDROUTES_BACKLOG_MAX: the oldest are dropped/.test(String(l.msg))), 'and logged');
+});
+
 test.run();

@@ -66,7 +66,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   counters.start();
 
   const consumer = opts.consumer ?? `${hostname()}:${process.pid}`;
-  const drainOpts = { consumer, batchSize: opts.batchSize, blockMs: opts.blockMs, claimIdleMs: opts.claimIdleMs };
+  const drainOpts = { consumer, batchSize: opts.batchSize, blockMs: opts.blockMs, claimIdleMs: opts.claimIdleMs, deadLettersMax: settings.backlogMax };
   const told = new ToldSet();
   const sync = new ConfigSync(configConn, store, settings.zone, logger.child({ part: 'config' }), counters, { batchSize: opts.batchSize, told });
   const health = new StoreHealth(configConn, settings.zone);

@@ -26,6 +26,11 @@ export interface DrainOptions {
    * so at low load a few hundred ms of waiting turn many one-entry rounds into one (nothing decides on the store).
    */
   lingerMs?: number;
+  /**
+   * Most dead letters kept (CLOUDROUTES_BACKLOG_MAX; 0 or absent: no limit): a store that refuses every record would
+   * otherwise move the whole backlog into them, past the cap the backlog itself keeps. The oldest go, counted.
+   */
+  deadLettersMax?: number;
 }
 
 export const DRAIN_LINGER_MS = 250;
@@ -236,6 +241,14 @@ export class StreamDrain<R> {
       why === 'malformed'
         ? 'malformed stream entry set aside ("cloudroutes backlog list" shows it, "cloudroutes backlog drop" deletes it)'
         : 'the store of record refused a record; it is set aside and the rest goes on ("cloudroutes backlog list" shows it, "cloudroutes backlog retry" writes it again once the cause is fixed)');
+    const max = this.opts.deadLettersMax ?? 0;
+    if (max <= 0) return;
+    const trimmed = await this.call(this.redis.xtrim(this.deadLetters, 'MAXLEN', max));
+    if (trimmed > 0) {
+      this.counters.inc(`${this.label}_dead_letters_trimmed`, trimmed);
+      this.logger.error({ stream: this.stream, deadLetters: this.deadLetters, trimmed, max },
+        `more dead letters than CLOUDROUTES_BACKLOG_MAX: the oldest are dropped, counted bridge.${this.label}_dead_letters_trimmed (what does the store refuse? "cloudroutes backlog list" shows why)`);
+    }
   }
 
   /** Whether the last write of this stream's records to the store failed. */
