@@ -196,6 +196,8 @@ export const errors = {
   busy: (monitorId: string) =>
     new CloudRoutesError('CR_BUSY', `the result for monitor "${monitorId}" was recorded but could not be sent on: Redis has not confirmed told results for a while and their outbox is full; retry shortly`, false),
   internal: () => new CloudRoutesError('CR_INTERNAL', 'internal error; see the web process log', false),
+  badScriptReply: (script: string, problem: string) =>
+    new CloudRoutesError('CR_INTERNAL', `the ${script} script of src/core/lua answered ${problem}: this process and its scripts differ; reinstall CloudRoutes and restart the process`, false),
   redisUnreachable: (url: string, reason: string) =>
     new CloudRoutesError('CR_REDIS_UNREACHABLE', `Redis at ${url} is unreachable (${reason}); start CloudRoutes ("npm start") or set REDIS_URL`, false),
   redisNoAnswer: (url: string, ms: number) =>

@@ -1,5 +1,6 @@
 /** Records a batch of check results with one call of recordResults-n.lua (see there for what it writes and returns). */
 import type { Redis } from 'ioredis';
+import { errors } from './errors.js';
 import { keys, RESULTS_GROUP } from './keys.js';
 
 export interface ResultToRecord {
@@ -46,12 +47,12 @@ function parseRow(row: string): Recorded {
   let from = 0;
   for (let i = 0; i < 8; i++) {
     const tab = row.indexOf('\t', from);
-    if (tab < 0) throw new Error(`recordResults returned a row of ${i + 1} fields, 9 expected: ${JSON.stringify(row.slice(0, 200))}`);
+    if (tab < 0) throw errors.badScriptReply('recordResults', `a row of ${i + 1} fields, 9 expected: ${JSON.stringify(row.slice(0, 200))}`);
     f.push(row.slice(from, tab));
     from = tab + 1;
   }
   const outcome = OUTCOMES[Number(f[0])];
-  if (!outcome) throw new Error(`recordResults returned an unknown outcome: ${JSON.stringify(f[0])}`);
+  if (!outcome) throw errors.badScriptReply('recordResults', `an unknown outcome ${JSON.stringify(f[0])}`);
   return {
     outcome, previousStatus: f[1]!, failcount: Number(f[2]), episode: Number(f[3]), changed: f[4] === '1',
     stale: f[5] === '1', status: f[6]!, episodeStart: Number(f[7]), reactionsJson: row.slice(from),
