@@ -4,6 +4,7 @@
  * nine name-value pairs spares Redis most of the work of adding the entry and of reading it back to the bridge.
  */
 import { fieldsToObject } from './redis.js';
+import { tabFields } from './tab-fields.js';
 
 export const RESULT_FIELD = 'result';
 const RESULT_FIELDS = ['monitorId', 'zone', 'status', 'latencyMs', 'checkedAt', 'due', 'failcount', 'cacheOnly'] as const;
@@ -14,16 +15,12 @@ const RESULT_FIELDS = ['monitorId', 'zone', 'status', 'latencyMs', 'checkedAt', 
  */
 export function entryFields(raw: string[]): Record<string, string> {
   if (raw.length !== 2 || raw[0] !== RESULT_FIELD) return fieldsToObject(raw);
-  const line = raw[1]!;
+  const values = tabFields(raw[1]!, RESULT_FIELDS.length);
   const out: Record<string, string> = {};
-  let from = 0;
-  for (const name of RESULT_FIELDS) {
-    const tab = line.indexOf('\t', from);
-    // A short line lacks fields: what reads it names the first one missing.
-    if (tab < 0) return out;
-    out[name] = line.slice(from, tab);
-    from = tab + 1;
-  }
-  out.message = line.slice(from);
+  // A short line lacks fields: what reads it names the first one missing.
+  RESULT_FIELDS.forEach((name, i) => {
+    if (i < values.length) out[name] = values[i]!;
+  });
+  if (values.length > RESULT_FIELDS.length) out.message = values[RESULT_FIELDS.length]!;
   return out;
 }

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import { errors } from './errors.js';
 import { keys, RESULTS_GROUP } from './keys.js';
+import { tabFields } from './tab-fields.js';
 
 export interface ResultToRecord {
   monitorId: string;
@@ -43,19 +44,13 @@ const GONE: Recorded = {
 /** One row of the script's reply: eight tab-separated fields, then the reactions JSON as the rest (see recordResults-n.lua). */
 function parseRow(row: string): Recorded {
   if (row === '2') return GONE;
-  const f: string[] = [];
-  let from = 0;
-  for (let i = 0; i < 8; i++) {
-    const tab = row.indexOf('\t', from);
-    if (tab < 0) throw errors.badScriptReply('recordResults', `a row of ${i + 1} fields, 9 expected: ${JSON.stringify(row.slice(0, 200))}`);
-    f.push(row.slice(from, tab));
-    from = tab + 1;
-  }
+  const f = tabFields(row, 8);
+  if (f.length < 9) throw errors.badScriptReply('recordResults', `a row of ${f.length + 1} fields, 9 expected: ${JSON.stringify(row.slice(0, 200))}`);
   const outcome = OUTCOMES[Number(f[0])];
   if (!outcome) throw errors.badScriptReply('recordResults', `an unknown outcome ${JSON.stringify(f[0])}`);
   return {
     outcome, previousStatus: f[1]!, failcount: Number(f[2]), episode: Number(f[3]), changed: f[4] === '1',
-    stale: f[5] === '1', status: f[6]!, episodeStart: Number(f[7]), reactionsJson: row.slice(from),
+    stale: f[5] === '1', status: f[6]!, episodeStart: Number(f[7]), reactionsJson: f[8]!,
   };
 }
 
