@@ -229,11 +229,14 @@ export class StreamDrain<R> {
     return refused;
   }
 
-  /** Moves one entry to the dead letters and acks it, in one transaction so that it is never in both or lost. */
+  /** Moves one entry to the dead letters (trimming them to their most) and acks it, in one transaction so that it is never in both or lost. */
   private async setAside(item: Omit<Parsed<R>, 'record'>, error: string, why: 'malformed' | 'refused'): Promise<void> {
-    const replies = await this.call(this.redis.multi()
+    const max = this.opts.deadLettersMax ?? 0;
+    const tx = this.redis.multi()
       .xadd(this.deadLetters, '*', ...deadLetterFields(item.id, item.fields, error))
-      .xack(this.stream, GROUP, item.id).xdel(this.stream, item.id).exec());
+      .xack(this.stream, GROUP, item.id).xdel(this.stream, item.id);
+    if (max > 0) tx.xtrim(this.deadLetters, 'MAXLEN', max);
+    const replies = await this.call(tx.exec());
     const failed = replies?.find(([err]) => err);
     if (failed) throw failed[0];
     this.counters.inc(why === 'malformed' ? 'bad_entries' : `${this.label}_dead_letters`);
@@ -241,9 +244,7 @@ export class StreamDrain<R> {
       why === 'malformed'
         ? 'malformed stream entry set aside ("cloudroutes backlog list" shows it, "cloudroutes backlog drop" deletes it)'
         : 'the store of record refused a record; it is set aside and the rest goes on ("cloudroutes backlog list" shows it, "cloudroutes backlog retry" writes it again once the cause is fixed)');
-    const max = this.opts.deadLettersMax ?? 0;
-    if (max <= 0) return;
-    const trimmed = await this.call(this.redis.xtrim(this.deadLetters, 'MAXLEN', max));
+    const trimmed = max > 0 ? Number(replies![3]![1]) : 0;
     if (trimmed > 0) {
       this.counters.inc(`${this.label}_dead_letters_trimmed`, trimmed);
       this.logger.error({ stream: this.stream, deadLetters: this.deadLetters, trimmed, max },

@@ -25,6 +25,12 @@ export const RESULTS_PER_ENTRY = 16;
  */
 export const OUTBOX_LINGER_MS = 50;
 
+/** Waits `ms`; returns the next, doubled, wait (at most 2 s). */
+async function pause(ms: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, ms));
+  return Math.min(ms * 2, 2000);
+}
+
 export class ResultOutbox {
   private items: string[] = [];
   private head = 0;
@@ -94,34 +100,26 @@ export class ResultOutbox {
         } catch (err) {
           error = (err as Error).message;
         }
-        const full = error === undefined && probe && length >= this.maxEntries;
-        if (error === undefined && (full || sending.length === 0)) {
-          this.head += Math.min(batch.length, sending.length * RESULTS_PER_ENTRY);
-          if (this.closed) break;
-          if (full && !this.streamFull) {
-            this.logger.error({ waitingEntries: length, held: this.length },
-              'the results stream is full (no sink has read it for a while: is one running?); results are held here and dropped, counted, past the outbox');
-          }
-          if (!full) this.logger.info({ held: this.length }, 'the results stream takes results again');
-          this.streamFull = full;
-          if (full) {
-            await new Promise((r) => setTimeout(r, backoff));
-            backoff = Math.min(backoff * 2, 2000);
-          } else backoff = 100;
-          continue;
-        }
         if (error !== undefined) {
           if (this.closed) break;
           if (!this.failing) this.logger.warn({ err: error, held: this.length }, 'results cannot reach Redis; holding them and retrying (is Redis reachable?)');
           this.failing = true;
-          await new Promise((r) => setTimeout(r, backoff));
-          backoff = Math.min(backoff * 2, 2000);
+          backoff = await pause(backoff);
           continue;
         }
         if (this.failing) this.logger.info({ held: this.length }, 'results reach Redis again');
         this.failing = false;
-        backoff = 100;
-        this.head += batch.length;
+        // The entries sent went in even when the length said full (it was read before them).
+        this.head += Math.min(batch.length, sending.length * RESULTS_PER_ENTRY);
+        const full = probe && length >= this.maxEntries;
+        if (full && !this.streamFull) {
+          this.logger.error({ waitingEntries: length, held: this.length },
+            'the results stream is full (no sink has read it for a while: is one running?); results are held here and dropped, counted, past the outbox');
+        }
+        if (!full && this.streamFull) this.logger.info({ held: this.length }, 'the results stream takes results again');
+        this.streamFull = full;
+        if (full && !this.closed) backoff = await pause(backoff);
+        else backoff = 100;
         if (this.head > 4096 && this.head * 2 > this.items.length) {
           this.items = this.items.slice(this.head);
           this.head = 0;
