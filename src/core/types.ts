@@ -7,6 +7,9 @@ export type Status = (typeof STATUS_VALUES)[number];
 /** Which results a reaction runs on. */
 export const CALL_ON_VALUES = ['failed', 'healthy', 'both'] as const;
 export type CallOn = (typeof CALL_ON_VALUES)[number];
+/** What a reaction does: a fix acts on what failed (budgets hold it back), a notify tells a person. */
+export const REACTION_KIND_VALUES = ['fix', 'notify'] as const;
+export type ReactionKind = (typeof REACTION_KIND_VALUES)[number];
 
 /** A monitor as stored in the store of record and in Redis (secret fields encrypted). */
 export interface Monitor {
@@ -42,6 +45,13 @@ export interface Reaction {
   callOn: CallOn;
   /** Run at most once per episode (a stretch of the same status). */
   once: boolean;
+  /** fix or notify (absent in records saved before kinds: notify). */
+  kind?: ReactionKind;
+  /** Budget: at most `maxRuns` runs for one monitor within any `per` seconds (absent: no budget). */
+  maxRuns?: number;
+  per?: number;
+  /** What it acts on (a host, a DNS record): every reaction naming it shares the target's budget. */
+  target?: string;
   data: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;
@@ -87,9 +97,23 @@ export interface CheckContext {
   lastSignal?(): Promise<Signal | null>;
 }
 
-/** Every outcome of a reaction run. */
+/** Every outcome of a reaction run, as a module returns it. */
 export const OUTCOME_VALUES = ['ran', 'failed', 'skipped'] as const;
 export type ReactionOutcome = (typeof OUTCOME_VALUES)[number];
+/** What a module's react() may return: an outcome, or an outcome with a message saying what it did or why it failed. */
+export type ReactionReturn = ReactionOutcome | { outcome: ReactionOutcome; message?: string };
+
+/**
+ * Every decision the sink records for a reaction whose call-on and trigger matched a result (the audit): it ran,
+ * failed, or was held (a bound stopped it) or skipped (its own rules said not now), with a reason.
+ */
+export const DECISION_VALUES = ['ran', 'failed', 'skipped', 'held'] as const;
+export type Decision = (typeof DECISION_VALUES)[number];
+/** Why a reaction did not run: `skipped` for its own rules (frequency, once), `held` for a bound (budget, target-budget). */
+export const DECISION_REASONS = {
+  frequency: 'skipped', once: 'skipped', 'other-zone': 'skipped', budget: 'held', 'target-budget': 'held', 'queue-full': 'held',
+} as const satisfies Record<string, Decision>;
+export type DecisionReason = keyof typeof DECISION_REASONS;
 
 /** What a reaction receives when it runs (reaction data already decrypted). */
 export interface ReactionEvent {
@@ -173,8 +197,11 @@ export interface ReactionRuleInput {
 }
 
 export interface ReactionModule {
-  meta: PluginMeta;
-  react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome>;
+  meta: PluginMeta & {
+    /** fix (acts on what failed: budgets apply by default) or notify; a reaction may say otherwise (default notify). */
+    kind?: ReactionKind;
+  };
+  react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionReturn>;
   /** Overrides the sink's trigger / call-on rule; frequency and once still apply. */
   shouldRun?(input: ReactionRuleInput): boolean;
 }
@@ -206,7 +233,13 @@ export interface EventRecord {
   previousStatus: Status | null;
   failcount: number;
   reactionId?: string;
-  outcome?: ReactionOutcome;
+  /** A reaction event's decision (the audit): ran, failed, skipped or held. */
+  outcome?: Decision;
+  /** Why it was skipped or held. */
+  reason?: DecisionReason;
+  /** The monitor's episode the decision was taken in, and the due slot of the result that led to it. */
+  episode?: number;
+  due?: number;
   message: string;
 }
 

@@ -4,6 +4,8 @@ import { decryptFields } from '../core/crypto.js';
 import { OUTCOME_VALUES, type ReactionEvent, type ReactionModule, type ReactionOutcome } from '../core/types.js';
 
 const OUTCOMES: ReadonlySet<string> = new Set(OUTCOME_VALUES);
+/** Longest message kept from a module (the audit shows it; a module may say much more in its log). */
+const MAX_MESSAGE = 1000;
 
 export interface ReactionRun {
   outcome: ReactionOutcome;
@@ -21,10 +23,15 @@ export async function runReaction(mod: ReactionModule, event: ReactionEvent, tim
   try {
     const data = decryptFields(secretKey, event.reaction.data, mod.meta.fields, { kind: 'reaction', id: event.reaction.id });
     const run = mod.react({ ...event, reaction: { ...event.reaction, data } }, { signal, logger });
-    const outcome = await Promise.race([run, hang]);
-    if (outcome === 'timeout') return { outcome: 'failed', message: `reaction timed out after ${timeoutMs} ms`, durationMs: elapsed() };
-    if (!OUTCOMES.has(outcome)) return { outcome: 'failed', message: `reaction returned ${JSON.stringify(outcome)}, not ran, failed or skipped`, durationMs: elapsed() };
-    return { outcome, message: '', durationMs: elapsed() };
+    const returned = await Promise.race([run, hang]);
+    if (returned === 'timeout') return { outcome: 'failed', message: `reaction timed out after ${timeoutMs} ms`, durationMs: elapsed() };
+    const { outcome, message } = typeof returned === 'object' && returned !== null ? returned : { outcome: returned, message: undefined };
+    if (!OUTCOMES.has(outcome) || (message !== undefined && typeof message !== 'string')) {
+      return { outcome: 'failed', message: `reaction returned ${JSON.stringify(returned)?.slice(0, 200)}, not ran, failed or skipped (or { outcome, message })`, durationMs: elapsed() };
+    }
+    // A failure is never recorded without a reason: the module gave none, so say that much.
+    const said = message?.slice(0, MAX_MESSAGE) || (outcome === 'failed' ? `${event.reaction.rtype} reported failure without a reason (see the sink's log)` : '');
+    return { outcome, message: said, durationMs: elapsed() };
   } catch (err) {
     const message = signal.aborted ? `reaction timed out after ${timeoutMs} ms` : `reaction threw: ${(err as Error).message}`;
     return { outcome: 'failed', message, durationMs: elapsed() };

@@ -99,8 +99,8 @@ const load = (name: string): Promise<ReactionModule> => reactionLoader().load(na
 
 async function run(name: string, d: Record<string, unknown>, ms = 5000): Promise<{ outcome: string; log: MemoryLog }> {
   const log = memoryLog();
-  const outcome = await (await load(name)).react(sampleEvent(name, d), { signal: AbortSignal.timeout(ms), logger: log.logger });
-  return { outcome, log };
+  const returned = await (await load(name)).react(sampleEvent(name, d), { signal: AbortSignal.timeout(ms), logger: log.logger });
+  return { outcome: typeof returned === 'string' ? returned : returned.outcome, log };
 }
 
 /** Asserts the received request is the documented Query API call, signed for eu-west-1 with `akid` and its secret. */

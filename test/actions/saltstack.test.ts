@@ -73,9 +73,9 @@ const load = (): Promise<ReactionModule> => reactionLoader().load('saltstack');
 
 async function run(d: Record<string, unknown>, ms = 5000): Promise<{ outcome: string; log: MemoryLog }> {
   const log = memoryLog();
-  const outcome = await (await load()).react(sampleEvent('saltstack', d), { signal: AbortSignal.timeout(ms), logger: log.logger });
+  const returned = await (await load()).react(sampleEvent('saltstack', d), { signal: AbortSignal.timeout(ms), logger: log.logger });
   assert.not.match(JSON.stringify(log.lines), PASSWORD);
-  return { outcome, log };
+  return { outcome: typeof returned === 'string' ? returned : returned.outcome, log };
 }
 
 /** Asserts one POST /run as salt-api documents it, with `lowstate` as the JSON body. */

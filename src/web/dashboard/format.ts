@@ -1,9 +1,9 @@
 /** Small pieces the dashboard pages share: status badges, times, latencies and masked data. */
-import type { ReactionOutcome, Status } from '../../core/types.js';
+import type { Decision, Status } from '../../core/types.js';
 import { html, type Html } from './html.js';
 
-/** A coloured badge for a monitor status or a reaction outcome. */
-export function badge(value: Status | ReactionOutcome): Html {
+/** A coloured badge for a monitor status or a reaction decision. */
+export function badge(value: Status | Decision): Html {
   return html`<span class="badge badge-${value}">${value}</span>`;
 }
 
