@@ -5,6 +5,7 @@ import { fieldsToObject } from '../src/core/redis.js';
 import { recordResults, type ResultToRecord } from '../src/core/record-results.js';
 import type { Reaction, Status } from '../src/core/types.js';
 import { matchesRule, shouldRun } from '../src/sink/rules.js';
+import { claimInZone } from '../src/sink/decisions.js';
 import { useRedis } from './helpers/redis-server.js';
 import { entryFields } from '../src/core/history-entry.js';
 
@@ -168,33 +169,64 @@ test('rule: healthy results run healthy and both reactions; unknown runs nothing
   assert.ok(shouldRun(mod, { reaction: reaction({ callOn: 'healthy' }), status: 'failed', failcount: 1 }), 'a module shouldRun overrides the rule');
 });
 
+/** A claim of reaction `r` for monitor m1 in episode `episode`, judged at `at` (or Redis's clock): the time of the run, or why not. */
+async function claim(r: Reaction, at: number | '', episode = 1, monitorId = 'm1'): Promise<number | string> {
+  const c = await claimInZone(fx.redis, k, r, monitorId, episode, at);
+  return c.run ? c.now : c.reason;
+}
+
 test('claim: frequency holds between runs for the same monitor', async () => {
-  const key = k.reactionState('m1', 'r1');
-  assert.is(await fx.redis.claimReaction(key, 10_000, 5000, '0', 1), 10_000, 'claimed: the time of the run');
-  assert.is(await fx.redis.claimReaction(key, 12_000, 5000, '0', 1), 0);
-  assert.is(await fx.redis.claimReaction(key, 15_000, 5000, '0', 1), 15_000);
+  const r = reaction({ frequency: 5 });
+  assert.is(await claim(r, 10_000), 10_000, 'claimed: the time of the run');
+  assert.is(await claim(r, 12_000), 'frequency');
+  assert.is(await claim(r, 15_000), 15_000);
 });
 
 test('claim: once runs at most once per episode', async () => {
-  const key = k.reactionState('m1', 'r1');
-  assert.is(await fx.redis.claimReaction(key, 1, 0, '1', 4), 1);
-  assert.is(await fx.redis.claimReaction(key, 2, 0, '1', 4), 0);
-  assert.is(await fx.redis.claimReaction(key, 3, 0, '1', 5), 3);
+  const r = reaction({ once: true });
+  assert.is(await claim(r, 1, 4), 1);
+  assert.is(await claim(r, 2, 4), 'once');
+  assert.is(await claim(r, 3, 5), 3);
+});
+
+test('claim: a budget of 2 per 10 s holds in any window of 10 s, and frees as runs age out of it', async () => {
+  const r = reaction({ id: 'r-budget', maxRuns: 2, per: 10 });
+  assert.is(await claim(r, 100_000), 100_000);
+  assert.is(await claim(r, 104_000, 2), 104_000);
+  assert.is(await claim(r, 109_999, 3), 'budget', 'two runs within the last 10 s');
+  assert.is(await claim(r, 110_001, 4), 110_001, 'the first run is out of the window');
+  assert.is(await claim(r, 113_000, 5), 'budget', 'the runs at 104 and 110 s are within 10 s');
+  assert.is(await claim(r, 114_001, 6), 114_001);
+});
+
+test("claim: fixes naming one target share its budget (1 per hour until it is set), whatever monitor they are for", async () => {
+  const fix = reaction({ id: 'r-reboot', kind: 'fix', maxRuns: 3, per: 3600, target: 'web-1' });
+  const results = [];
+  for (const m of ['m1', 'm2', 'm3', 'm4', 'm5']) results.push(await claim(fix, 1_000_000, 1, m));
+  assert.equal(results, [1_000_000, 'target-budget', 'target-budget', 'target-budget', 'target-budget'], 'five monitors of one server reboot it once');
+  const other = reaction({ id: 'r-other', kind: 'fix', target: 'web-2' });
+  assert.is(await claim(other, 1_000_000, 1, 'm1'), 1_000_000, 'another target has its own budget');
+  // A budget set for the target (the bridge writes it): 3 per minute.
+  await fx.redis.hset(k.targets, 'web-1', '3 60000');
+  assert.is(await claim(fix, 1_000_001, 2, 'm2'), 1_000_001);
+  assert.is(await claim(fix, 1_000_002, 3, 'm3'), 1_000_002);
+  assert.is(await claim(fix, 1_000_003, 4, 'm4'), 'target-budget', 'three runs of web-1 within the minute');
+  assert.is(await claim(fix, 1_060_001, 5, 'm4'), 1_060_001, 'the first three are older than a minute');
 });
 
 test("claim: without a time given it runs on Redis's clock, so the sinks' own clocks do not bend the frequency", async () => {
-  const key = k.reactionState('m1', 'r1');
+  const r = reaction({ frequency: 60 });
   const [s] = await fx.redis.time();
-  const first = await fx.redis.claimReaction(key, '', 60_000, '0', 1);
-  assert.ok(Math.abs(first - Number(s) * 1000) < 2000, `claimed at ${first}, Redis says ${s} s`);
+  const first = await claim(r, '');
+  assert.ok(typeof first === 'number' && Math.abs(first - Number(s) * 1000) < 2000, `claimed at ${first}, Redis says ${s} s`);
   // The next claim, from whichever sink, is judged against the time Redis stored: refused within the frequency.
-  assert.is(await fx.redis.claimReaction(key, '', 60_000, '0', 1), 0);
+  assert.is(await claim(r, ''), 'frequency');
 });
 
 test('claim: two sinks racing for the same run get it once', async () => {
-  const key = k.reactionState('m1', 'r1');
-  const results = await Promise.all(Array.from({ length: 20 }, () => fx.redis.claimReaction(key, 50_000, 60_000, '0', 1)));
-  assert.is(results.filter((r) => r > 0).length, 1);
+  const r = reaction({ frequency: 60 });
+  const results = await Promise.all(Array.from({ length: 20 }, () => claim(r, 50_000)));
+  assert.is(results.filter((x) => typeof x === 'number').length, 1);
 });
 
 test.run();

@@ -1,12 +1,12 @@
 /** Turns history and event stream entries (see src/core/lua/recordResults-n.lua) into store records. */
 import { errors } from '../core/errors.js';
 import { STATUSES } from '../core/messages.js';
-import { OUTCOME_VALUES, type EventRecord, type HistoryRecord, type ReactionOutcome, type Status } from '../core/types.js';
+import { DECISION_REASONS, DECISION_VALUES, type Decision, type DecisionReason, type EventRecord, type HistoryRecord, type Status } from '../core/types.js';
 
 // A stream entry that cannot become a record: CR_BAD_ENTRY, made by errors.badEntry(field, problem).
 export { BadEntry } from '../core/errors.js';
 
-const OUTCOMES: ReadonlySet<string> = new Set(OUTCOME_VALUES);
+const DECISIONS: ReadonlySet<string> = new Set(DECISION_VALUES);
 
 function need(f: Record<string, string>, name: string): string {
   const v = f[name];
@@ -61,8 +61,15 @@ export function toEvent(zone: string, entryId: string, f: Record<string, string>
   if (kind === 'reaction') {
     record.reactionId = need(f, 'reactionId');
     const outcome = need(f, 'outcome');
-    if (!OUTCOMES.has(outcome)) throw errors.badEntry('outcome', `is not ran, failed or skipped: ${JSON.stringify(outcome)}`);
-    record.outcome = outcome as ReactionOutcome;
+    if (!DECISIONS.has(outcome)) throw errors.badEntry('outcome', `is not one of ${DECISION_VALUES.join(', ')}: ${JSON.stringify(outcome)}`);
+    record.outcome = outcome as Decision;
+    // Entries written before the audit have no reason, episode or due.
+    if (f.reason) {
+      if (!Object.hasOwn(DECISION_REASONS, f.reason)) throw errors.badEntry('reason', `is not one of ${Object.keys(DECISION_REASONS).join(', ')}: ${JSON.stringify(f.reason)}`);
+      record.reason = f.reason as DecisionReason;
+    }
+    if (f.episode) record.episode = num(f, 'episode');
+    if (f.due) record.due = num(f, 'due');
   }
   return record;
 }

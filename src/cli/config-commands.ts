@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import { errors } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { shownRecord } from '../core/shown-data.js';
-import { CALL_ON_VALUES } from '../core/types.js';
+import { budgetText } from '../core/budget.js';
+import { CALL_ON_VALUES, REACTION_KIND_VALUES } from '../core/types.js';
 import { readStates, readZoneViews } from '../manage/state.js';
 import { toldEndpoint, type ToldEndpoint } from '../manage/told-urls.js';
 import type { CliContext } from './context.js';
@@ -140,14 +141,19 @@ export function reactionCommands(program: Command, run: Run): void {
     .option('--frequency <duration>', 'least time between two runs for the same monitor, e.g. 5m (at most 30d)', '0')
     .addOption(new Option('--call-on <status>', 'which results it runs on').choices(CALL_ON_VALUES).default('failed'))
     .option('--once', 'run at most once per episode (a stretch of the same status)')
+    .addOption(new Option('--kind <kind>', "fix (acts on what failed; budgets apply) or notify (tells a person); default: the module's kind").choices(REACTION_KIND_VALUES))
+    .option('--max-runs <n>', 'budget: most runs for one monitor within --per (a fix without one: 3 per 1h)', intOption('--max-runs', 1))
+    .option('--per <duration>', 'budget window, e.g. 10m or 1h (1s to 30d)')
+    .option('--target <name>', 'what it acts on (a host, a DNS record): every reaction naming it shares its budget ("cloudroutes target set")')
     .option('--data <json>', "the reaction's data as JSON", '{}')
     .option('--json', 'print {"id": ...}')
-    .addHelpText('after', `\nExample:\n  cloudroutes reaction add --name page-me --rtype webhook --call-on failed --trigger 3 --frequency 5m \\\n    --data '{"url":"http://127.0.0.1:9000/hook"}'`)
+    .addHelpText('after', `\nExamples:\n  cloudroutes reaction add --name page-me --rtype webhook --call-on failed --trigger 3 --frequency 5m \\\n    --data '{"url":"http://127.0.0.1:9000/hook"}'\n  cloudroutes reaction add --name restart-web --rtype ssh-command --trigger 2 --max-runs 2 --per 1h --target web-1 \\\n    --data '{"host":"web-1","username":"ops","command":"systemctl restart nginx"}'`)
     .action((o) =>
       run(async (ctx) => {
         const data = parseJsonOption(o.data, '--data');
         const r = await (await ctx.config()).addReaction({
-          name: o.name, rtype: o.rtype, trigger: o.trigger, frequency: o.frequency, callOn: o.callOn, once: o.once === true, data,
+          name: o.name, rtype: o.rtype, trigger: o.trigger, frequency: o.frequency, callOn: o.callOn, once: o.once === true,
+          kind: o.kind, maxRuns: o.maxRuns, per: o.per, target: o.target, data,
         });
         if (o.json) printJson({ id: r.id });
         else console.log(r.id);
@@ -162,8 +168,8 @@ export function reactionCommands(program: Command, run: Run): void {
       run(async (ctx) => {
         const reactions = await (await ctx.store()).listReactions();
         if (o.json) return printJson(await Promise.all(reactions.map((r) => shownRecord(ctx, r, false))));
-        printTable(['ID', 'NAME', 'RTYPE', 'CALL-ON', 'TRIGGER', 'FREQUENCY', 'ONCE'],
-          reactions.map((r) => [r.id, r.name, r.rtype, r.callOn, r.trigger, formatDuration(r.frequency), r.once ? 'yes' : 'no']));
+        printTable(['ID', 'NAME', 'RTYPE', 'KIND', 'CALL-ON', 'TRIGGER', 'FREQUENCY', 'ONCE', 'BUDGET', 'TARGET'],
+          reactions.map((r) => [r.id, r.name, r.rtype, r.kind ?? 'notify', r.callOn, r.trigger, formatDuration(r.frequency), r.once ? 'yes' : 'no', budgetText(r), r.target ?? '']));
       }),
     );
 
@@ -177,7 +183,8 @@ export function reactionCommands(program: Command, run: Run): void {
         if (!stored) throw errors.noSuchReaction(id);
         const r = await shownRecord(ctx, stored, false);
         if (o.json) return printJson(r);
-        console.log(`${r.id}  ${r.name}\n  rtype     ${r.rtype}\n  call-on   ${r.callOn} (trigger ${r.trigger}, frequency ${formatDuration(r.frequency)}${r.once ? ', once per episode' : ''})`);
+        console.log(`${r.id}  ${r.name}\n  rtype     ${r.rtype} (${stored.kind ?? 'notify'})\n  call-on   ${r.callOn} (trigger ${r.trigger}, frequency ${formatDuration(r.frequency)}${r.once ? ', once per episode' : ''})`);
+        console.log(`  budget    ${budgetText(stored) || 'none'}${stored.target ? `\n  target    ${stored.target}` : ''}`);
         console.log(`  data      ${JSON.stringify(r.data)}`);
       }),
     );
@@ -192,6 +199,11 @@ export function reactionCommands(program: Command, run: Run): void {
     .addOption(new Option('--call-on <status>', 'which results it runs on').choices(CALL_ON_VALUES))
     .option('--once', 'run at most once per episode')
     .option('--no-once', 'run whenever its rules hold')
+    .addOption(new Option('--kind <kind>', 'fix or notify').choices(REACTION_KIND_VALUES))
+    .option('--max-runs <n>', 'budget: most runs for one monitor within --per', intOption('--max-runs', 1))
+    .option('--per <duration>', 'budget window, e.g. 10m or 1h (1s to 30d)')
+    .option('--target <name>', 'what it acts on: reactions naming one target share its budget')
+    .option('--no-target', 'act on no named target')
     .option('--data <json>', 'the reaction\'s whole data as JSON; a secret field given as "(secret)" keeps its value')
     .option('--json', 'print the reaction as JSON')
     .action((id: string, o) =>
@@ -200,7 +212,8 @@ export function reactionCommands(program: Command, run: Run): void {
         if (!r) throw errors.noSuchReaction(id);
         const updated = await (await ctx.config()).updateReaction(id, {
           name: o.name ?? r.name, rtype: o.rtype ?? r.rtype, trigger: o.trigger ?? r.trigger, frequency: o.frequency ?? r.frequency,
-          callOn: o.callOn ?? r.callOn, once: o.once ?? r.once, data: o.data === undefined ? r.data : parseJsonOption(o.data, '--data'),
+          callOn: o.callOn ?? r.callOn, once: o.once ?? r.once, kind: o.kind ?? r.kind, maxRuns: o.maxRuns ?? r.maxRuns, per: o.per ?? r.per,
+          target: o.target === false ? undefined : o.target ?? r.target, data: o.data === undefined ? r.data : parseJsonOption(o.data, '--data'),
         });
         if (o.json) printJson(await shownRecord(ctx, updated, false));
         else console.log(`updated ${id}`);

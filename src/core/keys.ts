@@ -16,10 +16,14 @@ export interface Keys {
   views(monitorId: string): string;
   /** STRING: JSON {at, status, message?}: the last signal a webhook or heartbeat monitor was told through the web process. */
   signal(monitorId: string): string;
-  /** HASH: lastrun and lastEpisode of one reaction for one monitor. */
+  /** HASH: lastrun, lastEpisode, the runs inside its budget's window and the refusals noted, of one reaction for one monitor. */
   reactionState(monitorId: string, reactionId: string): string;
-  /** STRING: the episode in which this reaction's module could not be loaded for this monitor (recorded once per episode). */
-  reactionLoadFailed(monitorId: string, reactionId: string): string;
+  /** ZSET: the runs of every reaction naming this target inside its budget's window (claimReaction-3.lua). */
+  targetRuns(target: string): string;
+  /** HASH: target name -> "<most runs> <window ms>", the budgets `cloudroutes target set` gave (carried by the bridge). */
+  targets: string;
+  /** STRING: the episode in which `what` (a reason a reaction did not run) was last recorded for this monitor and reaction. */
+  reactionNoted(monitorId: string, reactionId: string, what: string): string;
   /** STREAM of results on their way from workers and the web to the sinks (consumer group RESULTS_GROUP). */
   results: string;
   /** STREAM of every check result. */
@@ -60,7 +64,9 @@ export function keys(zone: string): Keys {
     views: (id) => `${p}views:${id}`,
     signal: (id) => `${p}signal:${id}`,
     reactionState: (m, r) => `${p}rstate:${m}:${r}`,
-    reactionLoadFailed: (m, r) => `${p}rstate:${m}:${r}:load-failed`,
+    reactionNoted: (m, r, what) => `${p}rstate:${m}:${r}:noted:${what}`,
+    targetRuns: (t) => `${p}target-runs:${t}`,
+    targets: `${p}targets`,
     results: `${p}results`,
     history: `${p}history`,
     events: `${p}events`,

@@ -47,6 +47,42 @@ export function frequencyProblem(seconds: unknown): string | undefined {
   return undefined;
 }
 
+/** Most runs a reaction's budget may allow in its window. */
+export const MAX_BUDGET_RUNS = 10_000;
+/** Shortest and longest budget window, in seconds (1 s to 30 days). */
+export const MIN_BUDGET_PER_S = 1;
+export const MAX_BUDGET_PER_S = 30 * 86_400;
+/** A fix's budget when it names none: 3 runs per monitor within any hour. */
+export const DEFAULT_FIX_BUDGET = { maxRuns: 3, per: 3600 } as const;
+/** A target's budget until `cloudroutes target set` gives one: every fix naming it together runs once within any hour. */
+export const DEFAULT_TARGET_BUDGET = { maxRuns: 1, per: 3600 } as const;
+/** Longest target name in characters. */
+export const MAX_TARGET_LENGTH = 200;
+/** A target name: a host, a DNS record, a service; letters, digits and . _ : @ / - (no spaces, no tabs). */
+export const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/;
+
+/** What is wrong with a budget's most runs, or undefined. */
+export function maxRunsProblem(n: unknown): string | undefined {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_BUDGET_RUNS) return `a whole number of runs, 1 to ${MAX_BUDGET_RUNS}`;
+  return undefined;
+}
+
+/** What is wrong with a budget's window of `seconds`, or undefined. */
+export function perProblem(seconds: unknown): string | undefined {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < MIN_BUDGET_PER_S || seconds > MAX_BUDGET_PER_S) {
+    return `a duration from ${MIN_BUDGET_PER_S}s to ${MAX_BUDGET_PER_S / 86_400}d, such as 10m or 1h`;
+  }
+  return undefined;
+}
+
+/** What is wrong with a target name, or undefined. */
+export function targetProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name.length > MAX_TARGET_LENGTH || !TARGET_NAME.test(name)) {
+    return `a plain name of at most ${MAX_TARGET_LENGTH} characters: letters, digits and . _ : @ / - (e.g. web-1.example.com)`;
+  }
+  return undefined;
+}
+
 /** Whether `ms` is a usable time limit: a whole number of milliseconds from MIN_TIMEOUT_MS to MAX_TIMEOUT_MS. */
 export function isTimeoutMs(ms: unknown): ms is number {
   return typeof ms === 'number' && Number.isInteger(ms) && ms >= MIN_TIMEOUT_MS && ms <= MAX_TIMEOUT_MS;

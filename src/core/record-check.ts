@@ -5,11 +5,12 @@
 import { CloudRoutesError, errors } from './errors.js';
 import {
   MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REACTIONS, MAX_TRIGGER, MAX_ZONES,
-  PLAIN_NAME, dataBytes, frequencyProblem, intervalProblem, timeoutProblem,
+  PLAIN_NAME, dataBytes, frequencyProblem, intervalProblem, maxRunsProblem, perProblem, targetProblem, timeoutProblem,
 } from './limits.js';
-import { CALL_ON_VALUES } from './types.js';
+import { CALL_ON_VALUES, REACTION_KIND_VALUES } from './types.js';
 
 const CALL_ON: ReadonlySet<string> = new Set(CALL_ON_VALUES);
+const KINDS: ReadonlySet<string> = new Set(REACTION_KIND_VALUES);
 
 /** A stored record's fields as read back, of any type. */
 type Loose = Record<string, unknown>;
@@ -81,5 +82,15 @@ export function reactionRecordError(r: Loose): CloudRoutesError | undefined {
   if (frequency) return at(errors.badSetting('frequency', String(r.frequency), frequency), 'frequency');
   if (!CALL_ON.has(r.callOn as string)) return at(errors.badSetting('call-on', String(r.callOn), 'one of failed, healthy, both'), 'callOn');
   if (typeof r.once !== 'boolean') return at(errors.badSetting('once', String(r.once), 'true or false'), 'once');
+  if (r.kind !== undefined && !KINDS.has(r.kind as string)) return at(errors.badSetting('kind', String(r.kind), 'fix or notify'), 'kind');
+  if ((r.maxRuns === undefined) !== (r.per === undefined)) {
+    return at(errors.badSetting(r.maxRuns === undefined ? 'per' : 'max-runs', String(r.maxRuns ?? r.per), 'a budget is --max-runs and --per together'), r.maxRuns === undefined ? 'maxRuns' : 'per');
+  }
+  const runs = r.maxRuns === undefined ? undefined : maxRunsProblem(r.maxRuns);
+  if (runs) return at(errors.badSetting('max-runs', String(r.maxRuns), runs), 'maxRuns');
+  const per = r.per === undefined ? undefined : perProblem(r.per);
+  if (per) return at(errors.badSetting('per', String(r.per), per), 'per');
+  const target = r.target === undefined ? undefined : targetProblem(r.target);
+  if (target) return at(errors.badSetting('target', String(r.target).slice(0, 200), target), 'target');
   return undefined;
 }

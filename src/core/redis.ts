@@ -19,7 +19,11 @@ declare module 'ioredis' {
     ackAndTrim(stream: string, group: string, ...ids: string[]): Result<number, Context>;
     writeOffSlot(state: string, counters: string, writtenOff: string, writtenOffWhy: string, monitorId: string, due: number | string, counter: string): Result<number, Context>;
     seedState(state: string, status: string, failcount: number, checkedAt: number): Result<number, Context>;
-    claimReaction(rstate: string, now: number | '', frequencyMs: number, once: string, episode: number): Result<number, Context>;
+    /** claimReaction-3.lua: ['run', now, target budget] when the run is claimed, [reason] when not. */
+    claimReaction(
+      rstate: string, targetRuns: string, targets: string, now: number | '', frequencyMs: number, once: string, episode: number,
+      maxRuns: number | '', perMs: number, target: string, targetDefault: string, member: string,
+    ): Result<[string, number?, string?], Context>;
     applyMonitor(
       monitor: string, intervals: string, monitors: string, schedule: string,
       monitorId: string, json: string, intervalMs: number, now: number | '', offsetMs: number,

@@ -3,12 +3,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { SECRET_MASK, decryptFields, decryptValue, encryptFields, isEncrypted, isV1 } from '../core/crypto.js';
 import { CloudRoutesError, errors } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
+import { DEFAULT_FIX_BUDGET } from '../core/limits.js';
 import { monitorRecordError, reactionRecordError } from '../core/record-check.js';
 import type { PluginLoader } from '../core/plugins.js';
 import { fieldProblems, secretFields } from '../core/schema.js';
 import { secretAad, secretDestination, transportChange, type SecretOwner } from '../core/secret-binding.js';
 import { templateFieldProblems } from '../core/template.js';
-import type { CallOn, CheckModule, FieldSchema, Monitor, Reaction, ReactionModule } from '../core/types.js';
+import type { CallOn, ReactionKind, CheckModule, FieldSchema, Monitor, Reaction, ReactionModule } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import { newId } from './ids.js';
 
@@ -29,6 +30,13 @@ export interface ReactionInput {
   frequency?: string | number;
   callOn?: string;
   once?: boolean;
+  /** fix or notify (default: the module's meta.kind, else notify). */
+  kind?: string;
+  /** Budget: most runs for one monitor within `per` (a duration); a fix without one gets 3 per 1h. */
+  maxRuns?: number;
+  per?: string | number;
+  /** What it acts on: reactions naming one target share its budget. */
+  target?: string;
   data: unknown;
 }
 
@@ -136,10 +144,27 @@ export class ConfigService {
         throw errors.badSetting('frequency', String(input.frequency).slice(0, 40), (err as Error).message);
       }
     });
-    const fields: ReactionFields = { name, rtype: input.rtype, trigger: input.trigger ?? 1, frequency, callOn: (input.callOn ?? 'failed') as CallOn, once: input.once ?? false, data };
+    const kind = (input.kind ?? (await this.actions.load(input.rtype)).meta.kind ?? 'notify') as ReactionKind;
+    const fields: ReactionFields = {
+      name, rtype: input.rtype, trigger: input.trigger ?? 1, frequency, callOn: (input.callOn ?? 'failed') as CallOn, once: input.once ?? false,
+      kind, ...(await this.budget(input, kind)), ...(input.target !== undefined ? { target: input.target } : {}), data,
+    };
     const refused = reactionRecordError({ id: existing?.id, ...fields });
     if (refused) throw refused;
     return fields;
+  }
+
+  /** The reaction's budget as stored: the one given, a fix's default, or none (a notify). */
+  private async budget(input: ReactionInput, kind: ReactionKind): Promise<Pick<ReactionFields, 'maxRuns' | 'per'>> {
+    if (input.maxRuns === undefined && input.per === undefined) return kind === 'fix' ? { ...DEFAULT_FIX_BUDGET } : {};
+    const per = await at('per', () => {
+      try {
+        return parseDuration(input.per ?? DEFAULT_FIX_BUDGET.per);
+      } catch (err) {
+        throw errors.badSetting('per', String(input.per).slice(0, 40), (err as Error).message);
+      }
+    });
+    return { maxRuns: input.maxRuns ?? DEFAULT_FIX_BUDGET.maxRuns, per };
   }
 
   /** Validates and stores a new monitor; the bridge carries it to Redis. */

@@ -4,7 +4,7 @@
  * Written in the subset OpenAPI 3.0 shares with JSON Schema, so the API's OpenAPI document can show them.
  */
 import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REACTIONS, MAX_ZONES } from '../core/limits.js';
-import { CALL_ON_VALUES } from '../core/types.js';
+import { CALL_ON_VALUES, REACTION_KIND_VALUES } from '../core/types.js';
 
 const duration = (description: string) => ({
   anyOf: [{ type: 'string', maxLength: 32 }, { type: 'number' }],
@@ -43,6 +43,10 @@ export const reactionInputSchema = {
     frequency: duration('least time between two runs for the same monitor, e.g. 5m (default 0, at most 30d)'),
     callOn: { type: 'string', enum: CALL_ON_VALUES, description: 'which results it runs on (default failed)' },
     once: { type: 'boolean', description: 'run at most once per episode (default false)' },
+    kind: { type: 'string', enum: REACTION_KIND_VALUES, description: "fix (acts on what failed) or notify (tells a person); default: the module's kind" },
+    maxRuns: { type: 'integer', description: 'budget: most runs for one monitor within `per` (a fix without a budget: 3 per 1h)' },
+    per: duration('budget window, e.g. 1h (1s to 30d)'),
+    target: { type: 'string', maxLength: 200, description: 'what it acts on (a host, a DNS record): reactions naming one target share its budget' },
     data: data('reaction'),
   },
   required: ['name', 'rtype', 'data'],

@@ -16,7 +16,9 @@ import { recordResults, type Recorded } from '../core/record-results.js';
 import { Refusals } from '../core/refusals.js';
 import { reactionLoader } from '../core/plugins.js';
 import { commandPolicy, commandRefusal } from '../core/command-policy.js';
-import type { Monitor, Reaction, ReactionEvent, Status } from '../core/types.js';
+import type { Decision, DecisionReason, Monitor, Reaction, ReactionEvent, Status } from '../core/types.js';
+import type { Budget } from '../core/budget.js';
+import { claimInZone, DecisionLog, refusalMessage, type DecisionEntry } from './decisions.js';
 import { shouldRun } from './rules.js';
 import { runReaction } from './run-reaction.js';
 import { claimAcrossZones, type ReactionClaims } from './cross-zone.js';
@@ -101,56 +103,54 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const healthTimer = setInterval(() => void readStoreHealth(), 1000);
   void readStoreHealth();
 
-  // Reaction runs are stamped on Redis's clock, the zone's one clock.
+  // Decisions are stamped on Redis's clock, the zone's one clock.
   const clock = new RedisClock(redis);
-  const recordRun = async (event: ReactionEvent, reaction: Reaction, outcome: string, message: string) => {
-    await redis.xadd(k.events, '*', 'kind', 'reaction', 'monitorId', event.monitor.id, 'zone', zone, 'at', String(clock.now()),
-      'status', event.status, 'previousStatus', event.previousStatus ?? '', 'failcount', String(event.failcount),
-      'reactionId', reaction.id, 'outcome', outcome, 'message', message);
-  };
+  const decisions = new DecisionLog(redis, k, zone, clock, counters);
 
-  /** A module that cannot be loaded is recorded once per monitor, reaction and episode (counted every time). */
-  const loadFailed = async (event: ReactionEvent, reaction: Reaction, episode: number, err: Error, log: Logger) => {
-    counters.inc('reactions.load_failed');
-    const before = await redis.set(k.reactionLoadFailed(event.monitor.id, reaction.id), String(episode), 'EX', 7 * 86_400, 'GET');
-    if (before === String(episode)) return;
-    counters.inc('reactions.failed');
-    log.error({ err: err.message }, 'reaction module cannot be loaded (recorded once for this episode)');
-    await recordRun(event, reaction, 'failed', err.message);
-  };
-
-  const react = async (reaction: Reaction, event: ReactionEvent, episode: number, episodeStart: number) => {
+  /**
+   * Decides whether `reaction` runs for this result and runs it off the result chain. Every decision taken once its
+   * call-on and trigger match is in the audit (see ./decisions.ts); a rule that does not match is no decision.
+   */
+  const react = async (reaction: Reaction, event: ReactionEvent, episode: number, episodeStart: number, due: number) => {
     const log = logger.child({ monitorId: event.monitor.id, reactionId: reaction.id, rtype: reaction.rtype });
+    const { reaction: _, ...about } = event;
+    const entry = (decision: Decision, message: string, reason?: DecisionReason): DecisionEntry =>
+      ({ event: about, reactionId: reaction.id, decision, ...(reason ? { reason } : {}), message, episode, due });
+    const refuse = (reason: DecisionReason, where: 'zone' | 'store', target?: Budget) => {
+      log.info({ decision: DecisionLog.decisionOf(reason), reason }, 'reaction not run');
+      return decisions.recordFirst(entry(DecisionLog.decisionOf(reason), refusalMessage(reason, reaction, where, target), reason), reason);
+    };
     let mod;
     try {
       mod = await loader.load(reaction.rtype);
     } catch (err) {
-      return loadFailed(event, reaction, episode, err as Error, log);
+      counters.inc('reactions.load_failed');
+      log.error({ err: (err as Error).message }, 'reaction module cannot be loaded (recorded once for this episode)');
+      return decisions.recordFirst(entry('failed', `not run: ${(err as Error).message}`), 'load-failed');
     }
     if (!shouldRun(mod, { reaction, status: event.status, failcount: event.failcount })) return;
     // A monitor whose first status is healthy has not recovered from anything: no once-per-episode "back up" run.
     if (reaction.once && event.status === 'healthy' && episode === 1) return;
-    // Claimed at Redis's time, so frequency holds whatever the clocks of the zone's sinks say.
-    const now = await redis.claimReaction(k.reactionState(event.monitor.id, reaction.id), '', reaction.frequency * 1000, reaction.once ? '1' : '0', episode);
-    if (!now) return;
+    // Claimed at Redis's time, so frequency and budgets hold whatever the clocks of the zone's sinks say.
+    const claim = await claimInZone(redis, k, reaction, event.monitor.id, episode);
+    if (!claim.run) return refuse(claim.reason, 'zone');
     const run = async () => {
       // The store's claim holds across zones and survives a Redis that lost its data; it runs off the
       // result loop, so a slow or dead store never holds up recording results.
       // Refused before the claim across zones, so that a sink of another zone allowed to run it still does.
       const refused = commandRefusal(mod.meta, commands);
-      if (!refused && claims && !(await claimAcrossZones(claims, reaction, event, now, episodeStart, log))) return;
+      if (!refused && claims) {
+        const verdict = await claimAcrossZones(claims, reaction, event, claim.now, episodeStart, claim.target, log);
+        if (verdict !== 'run') return refuse(verdict === 'once' || verdict === 'frequency' ? 'other-zone' : verdict, 'store', claim.target);
+      }
       const r = refused ? { outcome: 'failed' as const, message: refused.message, durationMs: 0 } : await runReaction(mod, event, timeoutMs, opts.secretKey, log);
-      counters.inc(`reactions.${r.outcome}`);
       log[r.outcome === 'failed' ? 'warn' : 'info']({ outcome: r.outcome, durationMs: r.durationMs, reason: r.message || undefined }, 'reaction run');
-      await recordRun(event, reaction, r.outcome, r.message);
+      await decisions.record(entry(r.outcome, r.message));
     };
-    const accepted = runner.submit(reaction.rtype, () => run().catch((err) => log.error({ err: (err as Error).message }, 'recording a reaction run failed')));
+    const accepted = runner.submit(reaction.rtype, () => run().catch((err) => log.error({ err: (err as Error).message }, 'recording a reaction decision failed')));
     if (!accepted) {
-      counters.inc('reactions.failed');
       counters.inc('reactions.queue_full');
-      const message = `not run: ${opts.maxQueuedPerType ?? 1000} ${reaction.rtype} reactions already wait for a slot (the ${reaction.rtype} target is slow or down)`;
-      log.error({ reason: message }, 'reaction not run');
-      await recordRun(event, reaction, 'failed', message);
+      await refuse('queue-full', 'zone');
     }
   };
 
@@ -178,7 +178,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       }
       const reaction = JSON.parse(json) as Reaction;
       const r = { id: reaction.id, name: reaction.name, rtype: reaction.rtype, data: reaction.data };
-      await react(reaction, { ...event, reaction: r }, recorded.episode, recorded.episodeStart);
+      await react(reaction, { ...event, reaction: r }, recorded.episode, recorded.episodeStart, res.due);
     }
   };
 

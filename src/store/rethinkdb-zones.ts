@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { r, type RDatum, type WriteResult } from 'rethinkdb-ts';
 import { errors } from '../core/errors.js';
 import type { RethinkPool } from './rethinkdb-pool.js';
-import type { MonitorSignal, ReactionClaim, StoredSignal, ZoneView, ZoneViewQuery } from './store.js';
+import type { MonitorSignal, ReactionClaim, ClaimVerdict, StoredSignal, ZoneView, ZoneViewQuery } from './store.js';
 
 interface ViewDoc extends ZoneView {
   id: string;
@@ -17,6 +17,8 @@ interface RunDoc {
   status: string;
   /** New on every granted claim, so a granted claim always changes the document (and counts as replaced). */
   claim: string;
+  /** Run times inside the reaction's budget window, newest first (absent in records written before budgets). */
+  runs?: number[];
 }
 
 /** Primary key of a (monitor, zone) or (monitor, reaction) pair; JSON keeps any id unambiguous. */
@@ -80,19 +82,69 @@ export async function signals(pool: RethinkPool, db: string, q: { since?: number
 
 const withoutId = ({ id: _id, ...signal }: SignalDoc): StoredSignal => signal;
 
+/** A run recorded in a target's budget: its time, and the claim that took it (so a claim refused after can give it back). */
+interface TargetRun {
+  at: number;
+  claim: string;
+}
+
+interface TargetDoc {
+  id: string;
+  target: string;
+  runs: TargetRun[];
+}
+
+/** Why the run record `old` (as it was before the claim) held the claim back, or 'run'. */
+function verdictOf(c: ReactionClaim, old: RunDoc | null | undefined): ClaimVerdict {
+  if (!old) return 'run';
+  if (c.once && old.lastrun >= c.episodeStart) return 'once';
+  if (old.lastrun > c.now - c.frequencyMs) return 'frequency';
+  if (c.budget && (old.runs ?? []).filter((t) => t > c.now - c.budget!.perMs).length >= c.budget.maxRuns) return 'budget';
+  return 'run';
+}
+
 /**
- * One atomic read-modify-write of the (monitor, reaction) run record: granted when the last run is at
- * least frequencyMs ago and, for a once-reaction, before episodeStart; a granted claim records now.
+ * The target's budget first (one atomic write of its document), then one atomic read-modify-write of the (monitor,
+ * reaction) run record: granted when the last run is at least frequencyMs ago, for a once-reaction before
+ * episodeStart, and with a run left in its budget; a granted claim records now. A claim the run record refuses gives
+ * its target run back. The target is claimed first so that a race can only hold a run back, never add one.
  */
-export async function claimReaction(pool: RethinkPool, db: string, c: ReactionClaim): Promise<boolean> {
-  const doc: RunDoc = { id: pairKey(c.monitorId, c.reactionId), monitorId: c.monitorId, reactionId: c.reactionId, lastrun: c.now, status: c.status, claim: randomUUID() };
-  const allowed = (old: RDatum) => {
-    const due = old('lastrun').le(c.now - c.frequencyMs);
-    return c.once ? due.and(old('lastrun').lt(c.episodeStart)) : due;
+export async function claimReaction(pool: RethinkPool, db: string, c: ReactionClaim): Promise<ClaimVerdict> {
+  const claim = randomUUID();
+  const table = r.db(db).table('reaction_runs');
+  const where = `claiming reaction "${c.reactionId}" for monitor "${c.monitorId}"`;
+  const failed = (result: WriteResult) => {
+    if (result.errors > 0) throw errors.store(`${where} on RethinkDB ${pool.where} failed (${result.first_error}); check the RethinkDB server logs`);
   };
-  const q = r.db(db).table<RunDoc>('reaction_runs').get(doc.id)
-    .replace((old: RDatum) => r.branch(old.eq(null), doc, allowed(old), doc, old));
-  const result = (await pool.run(`claiming reaction "${c.reactionId}" for monitor "${c.monitorId}"`, q)) as WriteResult;
-  if (result.errors > 0) throw errors.store(`claiming a reaction run on RethinkDB ${pool.where} failed (${result.first_error}); check the RethinkDB server logs`);
-  return result.inserted + result.replaced === 1;
+  let targetId: string | undefined;
+  if (c.target) {
+    const t = c.target;
+    targetId = `target:${t.name}`;
+    const fresh: TargetDoc = { id: targetId, target: t.name, runs: [{ at: c.now, claim }] };
+    const recent = (old: RDatum) => old('runs').default([]).filter((run: RDatum) => run('at').gt(c.now - t.perMs));
+    const q = table.get(targetId).replace((old: RDatum) =>
+      r.branch(old.eq(null), fresh, recent(old).count().lt(t.maxRuns), old.merge({ runs: recent(old).append({ at: c.now, claim }) }), old));
+    const result = (await pool.run(`${where} (target "${t.name}")`, q)) as WriteResult;
+    failed(result);
+    if (result.inserted + result.replaced !== 1) return 'target-budget';
+  }
+  const budget = c.budget;
+  const recent = (old: RDatum) => (budget ? old('runs').default([]).filter((t: RDatum) => t.gt(c.now - budget.perMs)) : r.expr([]));
+  const doc: RunDoc = { id: pairKey(c.monitorId, c.reactionId), monitorId: c.monitorId, reactionId: c.reactionId, lastrun: c.now, status: c.status, claim, runs: budget ? [c.now] : [] };
+  const allowed = (old: RDatum) => {
+    let ok = old('lastrun').le(c.now - c.frequencyMs);
+    if (c.once) ok = ok.and(old('lastrun').lt(c.episodeStart));
+    return budget ? ok.and(recent(old).count().lt(budget.maxRuns)) : ok;
+  };
+  const q = table.get(doc.id).replace((old: RDatum) =>
+    r.branch(old.eq(null), doc, allowed(old), r.expr(doc).merge({ runs: budget ? recent(old).prepend(c.now) : [] }), old), { returnChanges: 'always' });
+  const result = (await pool.run(where, q)) as WriteResult & { changes?: { old_val: RunDoc | null }[] };
+  failed(result);
+  if (result.inserted + result.replaced === 1) return 'run';
+  const verdict = verdictOf(c, result.changes?.[0]?.old_val);
+  if (targetId) {
+    const giveBack = table.get(targetId).update((old: RDatum) => ({ runs: old('runs').filter((run: RDatum) => run('claim').ne(claim)) }));
+    failed((await pool.run(`${where} (giving its target run back)`, giveBack)) as WriteResult);
+  }
+  return verdict === 'run' ? 'frequency' : verdict;
 }

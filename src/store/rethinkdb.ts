@@ -7,7 +7,7 @@ import { RethinkPool, type PoolOptions } from './rethinkdb-pool.js';
 import { checkSchema, createSchema, tableLayouts, type SchemaReport, type TableLayout, type TableLayoutOf, type TableName } from './rethinkdb-schema.js';
 import type { RethinkTarget } from './rethinkdb-url.js';
 import { claimReaction, putSignals, putZoneViews, signals, zoneViews } from './rethinkdb-zones.js';
-import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, Store, StoredSignal, ZoneView, ZoneViewQuery } from './store.js';
+import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, ClaimVerdict, Store, StoredSignal, ZoneView, ZoneViewQuery } from './store.js';
 
 const DEFAULT_LIMIT = 1000;
 /** Insert conflict rule: a record already stored stays as it is (RethinkDB wants all three arguments). */
@@ -191,7 +191,7 @@ export class RethinkStore implements Store {
     return signals(this.pool, this.db, q);
   }
 
-  async claimReaction(claim: ReactionClaim): Promise<boolean> {
+  async claimReaction(claim: ReactionClaim): Promise<ClaimVerdict> {
     return claimReaction(this.pool, this.db, claim);
   }
 

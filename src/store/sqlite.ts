@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { errors } from '../core/errors.js';
 import type { EventRecord, HistoryRecord, Monitor, Reaction, Status } from '../core/types.js';
 import { pollingFeed } from './polling-feed.js';
-import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, Store, StoredSignal, ZoneView, ZoneViewQuery } from './store.js';
+import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, ClaimVerdict, Store, StoredSignal, ZoneView, ZoneViewQuery } from './store.js';
 
 /** One row of the change log, written in the same transaction as the change. */
 export interface Change {
@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
 CREATE TABLE IF NOT EXISTS reaction_runs (
   monitorId TEXT NOT NULL, reactionId TEXT NOT NULL, lastrun INTEGER NOT NULL, status TEXT NOT NULL,
   PRIMARY KEY (monitorId, reactionId));
+CREATE TABLE IF NOT EXISTS target_runs (target TEXT NOT NULL, at INTEGER NOT NULL, monitorId TEXT NOT NULL, reactionId TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS target_runs_at ON target_runs (target, at);
 CREATE TABLE IF NOT EXISTS signals (
   monitorId TEXT PRIMARY KEY, zone TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, message TEXT,
   storedAt INTEGER NOT NULL);
@@ -45,6 +47,21 @@ CREATE INDEX IF NOT EXISTS signals_stored ON signals (storedAt);
 `;
 
 const DEFAULT_LIMIT = 1000;
+
+/** Columns added since a table was first made: a file made by an earlier version gains them when opened. */
+const ADDED_COLUMNS: [table: string, column: string, type: string][] = [
+  ['reaction_runs', 'runs', "TEXT NOT NULL DEFAULT '[]'"],
+  ['events', 'reason', 'TEXT'],
+  ['events', 'episode', 'INTEGER'],
+  ['events', 'due', 'INTEGER'],
+];
+
+function addMissingColumns(db: Database.Database): void {
+  for (const [table, column, type] of ADDED_COLUMNS) {
+    const have = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+    if (!have) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
+}
 
 /** Creates `file` empty with mode 0600 unless it exists (SQLite takes an empty file for a new database). */
 function createPrivate(file: string): void {
@@ -55,10 +72,8 @@ function createPrivate(file: string): void {
   }
 }
 
-interface EventRow extends Omit<EventRecord, 'reactionId' | 'outcome'> {
-  reactionId: string | null;
-  outcome: EventRecord['outcome'] | null;
-}
+type Nullable<T> = { [K in keyof T]-?: T[K] | null };
+type EventRow = Omit<EventRecord, 'reactionId' | 'outcome' | 'reason' | 'episode' | 'due'> & Nullable<Pick<EventRecord, 'reactionId' | 'outcome' | 'reason' | 'episode' | 'due'>>;
 
 export interface SqliteOptions {
   /** How long a write waits for another connection's lock before failing (ms). */
@@ -97,6 +112,7 @@ export class SqliteStore implements Store {
       db.pragma(`busy_timeout = ${this.opts.busyTimeoutMs ?? 5000}`);
       db.pragma('journal_mode = WAL');
       db.exec(SCHEMA);
+      addMissingColumns(db);
     } catch (err) {
       db?.close();
       throw this.failure('opening', err);
@@ -225,15 +241,32 @@ export class SqliteStore implements Store {
     return rows.map(({ message, ...s }) => (message === null ? s : { ...s, message }));
   }
 
-  async claimReaction(c: ReactionClaim): Promise<boolean> {
+  async claimReaction(c: ReactionClaim): Promise<ClaimVerdict> {
     return this.run('claiming a reaction run', (db) => {
-      // One statement: the row is written only when the rules allow, so two zones cannot both win.
-      const r = db.prepare(
-        `INSERT INTO reaction_runs (monitorId, reactionId, lastrun, status) VALUES (@monitorId, @reactionId, @now, @status)
-         ON CONFLICT (monitorId, reactionId) DO UPDATE SET lastrun = excluded.lastrun, status = excluded.status
-         WHERE reaction_runs.lastrun <= @now - @frequencyMs AND (@once = 0 OR reaction_runs.lastrun < @episodeStart)`,
-      ).run({ monitorId: c.monitorId, reactionId: c.reactionId, now: c.now, status: c.status, frequencyMs: c.frequencyMs, once: c.once ? 1 : 0, episodeStart: c.episodeStart });
-      return r.changes === 1;
+      // One write transaction, taken before reading: two zones' sinks (two processes) cannot both pass the checks.
+      const claim = db.transaction((): ClaimVerdict => {
+        const row = db.prepare('SELECT lastrun, runs FROM reaction_runs WHERE monitorId = ? AND reactionId = ?').get(c.monitorId, c.reactionId) as
+          { lastrun: number; runs: string } | undefined;
+        if (row && c.once && row.lastrun >= c.episodeStart) return 'once';
+        if (row && row.lastrun > c.now - c.frequencyMs) return 'frequency';
+        let runs = row ? (JSON.parse(row.runs) as number[]) : [];
+        if (c.budget) {
+          runs = runs.filter((t) => t > c.now - c.budget!.perMs);
+          if (runs.length >= c.budget.maxRuns) return 'budget';
+        }
+        if (c.target) {
+          db.prepare('DELETE FROM target_runs WHERE target = ? AND at <= ?').run(c.target.name, c.now - c.target.perMs);
+          const { n } = db.prepare('SELECT COUNT(*) AS n FROM target_runs WHERE target = ?').get(c.target.name) as { n: number };
+          if (n >= c.target.maxRuns) return 'target-budget';
+          db.prepare('INSERT INTO target_runs (target, at, monitorId, reactionId) VALUES (?, ?, ?, ?)').run(c.target.name, c.now, c.monitorId, c.reactionId);
+        }
+        db.prepare(
+          `INSERT INTO reaction_runs (monitorId, reactionId, lastrun, status, runs) VALUES (@monitorId, @reactionId, @now, @status, @runs)
+           ON CONFLICT (monitorId, reactionId) DO UPDATE SET lastrun = excluded.lastrun, status = excluded.status, runs = excluded.runs`,
+        ).run({ monitorId: c.monitorId, reactionId: c.reactionId, now: c.now, status: c.status, runs: JSON.stringify(c.budget ? [c.now, ...runs] : []) });
+        return 'run';
+      });
+      return claim.immediate();
     });
   }
 
@@ -275,13 +308,13 @@ export class SqliteStore implements Store {
     if (records.length === 0) return;
     this.run('writing events', (db) => {
       const insert = db.prepare(
-        `INSERT OR IGNORE INTO events (id, kind, monitorId, zone, at, status, previousStatus, failcount, reactionId, outcome, message)
-         VALUES (@id, @kind, @monitorId, @zone, @at, @status, @previousStatus, @failcount, @reactionId, @outcome, @message)`);
+        `INSERT OR IGNORE INTO events (id, kind, monitorId, zone, at, status, previousStatus, failcount, reactionId, outcome, reason, episode, due, message)
+         VALUES (@id, @kind, @monitorId, @zone, @at, @status, @previousStatus, @failcount, @reactionId, @outcome, @reason, @episode, @due, @message)`);
       db.transaction(() => {
         for (const e of records) {
           insert.run({ id: e.id, kind: e.kind, monitorId: e.monitorId, zone: e.zone, at: e.at, status: e.status,
             previousStatus: e.previousStatus, failcount: e.failcount, reactionId: e.reactionId ?? null,
-            outcome: e.outcome ?? null, message: e.message });
+            outcome: e.outcome ?? null, reason: e.reason ?? null, episode: e.episode ?? null, due: e.due ?? null, message: e.message });
         }
       })();
     });
@@ -319,11 +352,14 @@ export class SqliteStore implements Store {
       return db.prepare(`SELECT * FROM events ${where} ORDER BY at DESC, rowid DESC LIMIT @limit`)
         .all({ monitorId: q.monitorId, limit: q.limit ?? DEFAULT_LIMIT }) as EventRow[];
     });
-    return rows.map(({ reactionId, outcome, ...e }) => ({
+    return rows.map(({ reactionId, outcome, reason, episode, due, ...e }) => ({
       ...e,
       previousStatus: (e.previousStatus ?? null) as Status | null,
       ...(reactionId === null ? {} : { reactionId }),
       ...(outcome === null ? {} : { outcome }),
+      ...(reason === null ? {} : { reason }),
+      ...(episode === null ? {} : { episode }),
+      ...(due === null ? {} : { due }),
     }));
   }
 

@@ -11,7 +11,14 @@ export interface ReactionClaim {
   status: Status;
   /** A once-reaction that ran (in any zone) at or after this time does not run again in this episode. */
   episodeStart: number;
+  /** The reaction's budget: at most `maxRuns` runs for this monitor within any `perMs` (absent: none). */
+  budget?: { maxRuns: number; perMs: number };
+  /** The budget every reaction naming target `name` shares, for every monitor. */
+  target?: { name: string; maxRuns: number; perMs: number };
 }
+
+/** What a claim decided: 'run', or why not (the rule or budget that holds it back). */
+export type ClaimVerdict = 'run' | 'once' | 'frequency' | 'budget' | 'target-budget';
 
 /** One zone's latest result for one monitor, shared through the store so other zones can apply a quorum. */
 export interface ZoneView {
@@ -164,10 +171,11 @@ export interface Store {
   signals(q: { since?: number; monitorId?: string }): Promise<StoredSignal[]>;
   /**
    * Atomically decides whether a reaction runs now for a monitor, across every zone: it does when it
-   * has not run within `frequencyMs`, and, for a once-reaction, not since `episodeStart`; a run that
-   * goes ahead is recorded (lastrun = now). Two zones claiming at once: exactly one gets true.
+   * has not run within `frequencyMs`, for a once-reaction not since `episodeStart`, and its budget and its
+   * target's budget have a run left; a run that goes ahead is recorded (lastrun = now, and in both budgets).
+   * Two zones claiming at once: exactly one gets 'run'.
    */
-  claimReaction(claim: ReactionClaim): Promise<boolean>;
+  claimReaction(claim: ReactionClaim): Promise<ClaimVerdict>;
 
   putApiKey(key: ApiKey): Promise<void>;
   /** The key whose hash is `hash`, or undefined. */

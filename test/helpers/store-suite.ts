@@ -256,15 +256,34 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
 
   s('claimReaction: frequency and once-per-episode hold, and of simultaneous claims exactly one wins', async ({ store }) => {
     const claim = { monitorId: 'm1', reactionId: 'r1', frequencyMs: 60_000, once: false, status: 'failed' as const, episodeStart: 0 };
-    assert.is(await store.claimReaction({ ...claim, now: 100_000 }), true);
-    assert.is(await store.claimReaction({ ...claim, now: 130_000 }), false, 'within the frequency');
-    assert.is(await store.claimReaction({ ...claim, now: 160_000 }), true);
+    assert.is(await store.claimReaction({ ...claim, now: 100_000 }), 'run');
+    assert.is(await store.claimReaction({ ...claim, now: 130_000 }), 'frequency', 'within the frequency');
+    assert.is(await store.claimReaction({ ...claim, now: 160_000 }), 'run');
     const once = { ...claim, reactionId: 'r2', frequencyMs: 0, once: true };
-    assert.is(await store.claimReaction({ ...once, now: 200_000, episodeStart: 190_000 }), true);
-    assert.is(await store.claimReaction({ ...once, now: 201_000, episodeStart: 190_500 }), false, 'same episode, another zone');
-    assert.is(await store.claimReaction({ ...once, now: 300_000, episodeStart: 250_000 }), true, 'a new episode');
+    assert.is(await store.claimReaction({ ...once, now: 200_000, episodeStart: 190_000 }), 'run');
+    assert.is(await store.claimReaction({ ...once, now: 201_000, episodeStart: 190_500 }), 'once', 'same episode, another zone');
+    assert.is(await store.claimReaction({ ...once, now: 300_000, episodeStart: 250_000 }), 'run', 'a new episode');
     const racing = await Promise.all(Array.from({ length: 10 }, () => store.claimReaction({ ...claim, reactionId: 'r3', now: 500_000 })));
-    assert.is(racing.filter(Boolean).length, 1);
+    assert.is(racing.filter((v) => v === 'run').length, 1);
+  });
+
+  s("claimReaction: a budget holds in any window across zones; a target's budget is shared by every monitor and reaction naming it", async ({ store }) => {
+    const claim = { monitorId: 'm1', reactionId: 'rb', frequencyMs: 0, once: false, status: 'failed' as const, episodeStart: 0, budget: { maxRuns: 2, perMs: 600_000 } };
+    assert.is(await store.claimReaction({ ...claim, now: 1_000_000 }), 'run');
+    assert.is(await store.claimReaction({ ...claim, now: 1_100_000 }), 'run', 'another zone, the second run of the budget');
+    assert.is(await store.claimReaction({ ...claim, now: 1_500_000 }), 'budget', 'two runs within 10 minutes');
+    assert.is(await store.claimReaction({ ...claim, now: 1_600_001 }), 'run', 'the first run is older than 10 minutes');
+    const target = { name: 'web-1', maxRuns: 1, perMs: 3_600_000 };
+    const fix = { ...claim, reactionId: 'rt', budget: undefined, target };
+    const monitors = ['m1', 'm2', 'm3', 'm4', 'm5'];
+    const verdicts = await Promise.all(monitors.map((monitorId) => store.claimReaction({ ...fix, monitorId, now: 2_000_000 })));
+    assert.is(verdicts.filter((v) => v === 'run').length, 1, `one run of the target: ${verdicts.join(', ')}`);
+    assert.is(verdicts.filter((v) => v === 'target-budget').length, 4);
+    // A claim the reaction's own rules refuse gives its target run back: the target is still free for another.
+    const freq = { ...claim, reactionId: 'rf', budget: undefined, frequencyMs: 60_000, target: { name: 'db-1', maxRuns: 1, perMs: 3_600_000 } };
+    assert.is(await store.claimReaction({ ...freq, now: 3_000_000, target: undefined }), 'run');
+    assert.is(await store.claimReaction({ ...freq, now: 3_000_001 }), 'frequency');
+    assert.is(await store.claimReaction({ ...freq, reactionId: 'rg', now: 3_000_002 }), 'run', 'db-1 was not counted for the refused claim');
   });
 
   s('API keys: put, find by hash, list, delete', async ({ store }) => {

@@ -1,4 +1,5 @@
 /** `/monitors/:id`: a monitor's config (secrets masked), each zone's view, its results, events and reactions. */
+import { budgetText } from '../../core/budget.js';
 import { SECRET_MASK } from '../../core/crypto.js';
 import { formatDuration } from '../../core/duration.js';
 import { keys } from '../../core/keys.js';
@@ -102,9 +103,10 @@ function dataList(data: Record<string, unknown>): Html {
     html`<dt>${k}</dt><dd>${v === SECRET_MASK ? html`<span class="muted">${SECRET_MASK}</span>` : html`<code>${typeof v === 'string' ? v : JSON.stringify(v)}</code>`}</dd>`)}</dl>`;
 }
 
-/** When a reaction runs, in words: "on failed, from 3 failures, at most every 5m, once per episode". */
+/** When a reaction runs, in words: "fix on failed, from 3 failures, at most every 5m, once per episode, at most 3 per 1h, on web-1". */
 export function runsWhen(r: Reaction): string {
   const on = r.callOn === 'both' ? 'on failed and healthy' : `on ${r.callOn}`;
-  return [on, r.callOn !== 'healthy' && r.trigger > 1 && `from ${r.trigger} failures`, r.frequency > 0 && `at most every ${formatDuration(r.frequency)}`,
-    r.once && 'once per episode'].filter(Boolean).join(', ');
+  const budget = budgetText(r);
+  return [`${r.kind ?? 'notify'} ${on}`, r.callOn !== 'healthy' && r.trigger > 1 && `from ${r.trigger} failures`, r.frequency > 0 && `at most every ${formatDuration(r.frequency)}`,
+    r.once && 'once per episode', budget && `at most ${budget}`, r.target && `on ${r.target}`].filter(Boolean).join(', ');
 }

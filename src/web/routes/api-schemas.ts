@@ -1,5 +1,5 @@
 /** Schemas of the API's answers and URL parts, shared by the route groups (and shown in /api/v1/openapi.json). */
-import { CALL_ON_VALUES, OUTCOME_VALUES, STATUS_VALUES } from '../../core/types.js';
+import { CALL_ON_VALUES, DECISION_VALUES, REACTION_KIND_VALUES, STATUS_VALUES } from '../../core/types.js';
 import { ID_PATTERN } from '../../manage/input-schemas.js';
 
 const STATUS = { type: 'string', enum: STATUS_VALUES } as const;
@@ -97,6 +97,10 @@ export const reactionSchema = {
     frequency: { type: 'number', description: 'seconds' },
     callOn: { type: 'string', enum: CALL_ON_VALUES },
     once: { type: 'boolean' },
+    kind: { type: 'string', enum: REACTION_KIND_VALUES, description: 'absent in reactions saved before kinds: notify' },
+    maxRuns: { type: 'integer', description: 'budget: most runs for one monitor within per' },
+    per: { type: 'number', description: 'budget window, seconds' },
+    target: { type: 'string' },
     data: maskedData,
     createdAt: ms('epoch ms'),
     updatedAt: ms('epoch ms'),
@@ -132,7 +136,10 @@ export const eventSchema = {
     previousStatus: { type: 'string', nullable: true },
     failcount: { type: 'integer' },
     reactionId: { type: 'string' },
-    outcome: { type: 'string', enum: OUTCOME_VALUES },
+    outcome: { type: 'string', enum: DECISION_VALUES, description: "a reaction event's decision" },
+    reason: { type: 'string', description: 'why it was skipped or held (frequency, once, other-zone, budget, target-budget, queue-full)' },
+    episode: { type: 'integer', description: "the monitor's episode the decision was taken in" },
+    due: ms("due slot of the result that led to the decision"),
     message: { type: 'string' },
   },
 } as const;
