@@ -16,6 +16,7 @@ import { secretsCommands } from './secrets-commands.js';
 import { runDev } from './dev.js';
 import { keysCommands } from './keys-commands.js';
 import { clusterCommand } from './cluster-command.js';
+import { auditCommand } from './audit-command.js';
 import { VERSION } from '../core/version.js';
 
 const GLOBAL_ENV: Record<string, string> = { redis: 'REDIS_URL', store: 'CLOUDROUTES_STORE', zone: 'CLOUDROUTES_ZONE', broker: 'CLOUDROUTES_BROKER' };
@@ -67,6 +68,7 @@ monitorCommands(program, run);
 reactionCommands(program, run);
 configIoCommands(program, run);
 statusCommands(program, run);
+auditCommand(program, run);
 clusterCommand(program, run);
 backlogCommands(program, run);
 reactCommand(program, run);

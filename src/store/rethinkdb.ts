@@ -166,13 +166,17 @@ export class RethinkStore implements Store {
   async events(q: EventQuery): Promise<EventRecord[]> {
     const table = this.table<EventRecord>('events');
     const limit = q.limit ?? DEFAULT_LIMIT;
-    if (q.monitorId === undefined) return this.pool.run('reading events', table.orderBy({ index: r.desc('at') }).limit(limit));
-    const index = 'monitor_at';
-    const query = table
-      .between([q.monitorId, r.minval], [q.monitorId, r.maxval], { index, leftBound: 'closed', rightBound: 'closed' })
-      .orderBy({ index: r.desc(index) })
-      .limit(limit);
-    return this.pool.run(`reading the events of monitor "${q.monitorId}"`, query);
+    const [from, to] = [q.since ?? r.minval, q.until ?? r.maxval];
+    // The time range walks an index; the other filters are applied to what it walks, newest first.
+    const index = q.monitorId === undefined ? 'at' : 'monitor_at';
+    const range = q.monitorId === undefined
+      ? table.between(from, to, { index, leftBound: 'closed', rightBound: 'closed' })
+      : table.between([q.monitorId, from], [q.monitorId, to], { index, leftBound: 'closed', rightBound: 'closed' });
+    let query = range.orderBy({ index: r.desc(index) });
+    if (q.reactionId !== undefined) query = query.filter({ reactionId: q.reactionId });
+    if (q.kind !== undefined) query = query.filter({ kind: q.kind });
+    if (q.outcomes !== undefined) query = query.filter((e: RDatum) => r.expr(q.outcomes!).contains(e('outcome').default(null)));
+    return this.pool.run(q.monitorId === undefined ? 'reading events' : `reading the events of monitor "${q.monitorId}"`, query.limit(limit));
   }
 
   async putZoneViews(views: ZoneView[]): Promise<void> {

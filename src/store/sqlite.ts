@@ -348,9 +348,12 @@ export class SqliteStore implements Store {
 
   async events(q: EventQuery): Promise<EventRecord[]> {
     const rows = this.run('reading events', (db) => {
-      const where = q.monitorId === undefined ? '' : 'WHERE monitorId = @monitorId';
-      return db.prepare(`SELECT * FROM events ${where} ORDER BY at DESC, rowid DESC LIMIT @limit`)
-        .all({ monitorId: q.monitorId, limit: q.limit ?? DEFAULT_LIMIT }) as EventRow[];
+      const where = [
+        q.monitorId !== undefined && 'monitorId = @monitorId', q.reactionId !== undefined && 'reactionId = @reactionId', q.kind !== undefined && 'kind = @kind',
+        q.outcomes !== undefined && 'outcome IN (SELECT value FROM json_each(@outcomes))', q.since !== undefined && 'at >= @since', q.until !== undefined && 'at <= @until',
+      ].filter(Boolean);
+      return db.prepare(`SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, rowid DESC LIMIT @limit`)
+        .all({ monitorId: q.monitorId, reactionId: q.reactionId, kind: q.kind, outcomes: JSON.stringify(q.outcomes ?? []), since: q.since, until: q.until, limit: q.limit ?? DEFAULT_LIMIT }) as EventRow[];
     });
     return rows.map(({ reactionId, outcome, reason, episode, due, ...e }) => ({
       ...e,

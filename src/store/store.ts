@@ -1,5 +1,5 @@
 /** The store of record: configuration (monitors, reactions) and the history and events drained from Redis. */
-import type { EventRecord, HistoryRecord, Monitor, Reaction, Signal, Status } from '../core/types.js';
+import type { Decision, EventKind, EventRecord, HistoryRecord, Monitor, Reaction, Signal, Status } from '../core/types.js';
 
 /** A claim on running `reactionId` for `monitorId` now, decided by the store across zones. */
 export interface ReactionClaim {
@@ -120,6 +120,14 @@ export interface HistoryBucket {
 
 export interface EventQuery {
   monitorId?: string;
+  /** Only reaction events (decisions) of this reaction. */
+  reactionId?: string;
+  kind?: EventKind;
+  /** Only reaction events with one of these decisions. */
+  outcomes?: Decision[];
+  /** Events with since <= at <= until (epoch ms, both optional). */
+  since?: number;
+  until?: number;
   limit?: number;
 }
 

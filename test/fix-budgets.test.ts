@@ -1,0 +1,131 @@
+/**
+ * Fixes are bounded, and every decision is recorded with its reason: the Procfile processes as real OS processes, a
+ * target that stays down, fixes that run a command. Read back as an operator does, with `cloudroutes audit --json`.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { keys } from '../src/core/keys.js';
+import type { EventRecord } from '../src/core/types.js';
+import { waitFor } from './helpers/cluster.js';
+import { cli, Proc } from './helpers/procs.js';
+import { freePortRange, RedisServer } from './helpers/redis-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cr-budgets-'));
+const redisServer = new RedisServer();
+let redis: Redis;
+const env: NodeJS.ProcessEnv = {};
+const procs = new Map<string, Proc>();
+const k = keys('default');
+let http: Server;
+let base = '';
+
+test.before(async () => {
+  await redisServer.start();
+  redis = redisServer.client();
+  // The service the monitors watch: down for the whole test.
+  http = createServer((_req, res) => {
+    res.statusCode = 500;
+    res.end('down');
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  base = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+  Object.assign(env, {
+    REDIS_URL: redisServer.url, CLOUDROUTES_STORE: `sqlite:${join(dir, 'cr.db')}`, CLOUDROUTES_DATA_DIR: join(dir, 'data'),
+    CLOUDROUTES_BROKER_PORT_BASE: String(await freePortRange(4)), CLOUDROUTES_SECRET_KEY: 'ab'.repeat(32), CLOUDROUTES_ALLOW_COMMANDS: '1',
+  });
+  for (const name of ['broker', 'bridge', 'control', 'worker', 'sink']) procs.set(name, new Proc([name], env).start());
+  await Promise.all([...procs].map(([name, p]) => p.waitFor(`"${name} ${name === 'broker' ? 'listening' : 'started'}"`)));
+});
+
+test.after(async () => {
+  await Promise.all([...procs.values()].map((p) => p.kill()));
+  redis.disconnect();
+  http.close();
+  await redisServer.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const run = async (...args: string[]) => {
+  const r = await cli(args, { ...env, LOG_LEVEL: 'silent' });
+  assert.is(r.code, 0, `cloudroutes ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout.trim();
+};
+const audit = async (...args: string[]) => (JSON.parse(await run('audit', '--json', ...args)) as { entries: EventRecord[] }).entries;
+const counter = async (name: string) => Number((await redis.hget(k.counters, `sink.${name}`)) ?? 0);
+const failedResults = async (monitorId: string) => (await redis.xrange(k.history, '-', '+')).filter(([, f]) => f[1]!.startsWith(`${monitorId}\t`)).length;
+
+test('a fix with a budget of 2 per 10m runs twice while its monitor fails, across a kill -9 of the sink; then it is held, recorded once, counted every time', async () => {
+  const marks = join(dir, 'restarts');
+  const fix = await run('reaction', 'add', '--name', 'restart-app', '--rtype', 'execute-shell-command', '--max-runs', '2', '--per', '10m',
+    '--data', JSON.stringify({ command: `echo run >> ${marks}` }));
+  const shown = JSON.parse(await run('reaction', 'show', fix, '--json')) as { kind: string; maxRuns: number; per: number };
+  assert.equal([shown.kind, shown.maxRuns, shown.per], ['fix', 2, 600], 'execute-shell-command is a fix; the budget as given');
+  const monitor = await run('monitor', 'add', '--name', 'app', '--ctype', 'http-get-statuscode', '--interval', '1s',
+    '--data', JSON.stringify({ url: `${base}/`, codes: ['200'] }), '--reactions', fix);
+
+  const ran = () => audit('--reaction', fix, '--decision', 'ran');
+  await waitFor(async () => (await ran()).length >= 1, 15_000, 'the first run in the audit');
+  // The sink dies and comes back: the budget is in Redis and in the store, not in the process.
+  await procs.get('sink')!.kill('SIGKILL');
+  procs.set('sink', new Proc(['sink'], env).start());
+  await procs.get('sink')!.waitFor('"sink started"');
+  await waitFor(async () => (await audit('--reaction', fix, '--decision', 'held')).length >= 1, 20_000, 'the budget spent: held');
+  const heldAt = await failedResults(monitor);
+  await waitFor(async () => (await failedResults(monitor)) >= heldAt + 4, 10_000, 'four more failed results');
+  await waitFor(async () => (await counter('reactions.held_budget')) >= 4, 10_000, 'each held result counted');
+
+  const decisions = await audit('--reaction', fix);
+  const runs = decisions.filter((d) => d.outcome === 'ran');
+  const held = decisions.filter((d) => d.outcome === 'held');
+  assert.is(runs.length, 2, `two runs: ${JSON.stringify(decisions.map((d) => d.outcome))}`);
+  assert.is(readFileSync(marks, 'utf8').trim().split('\n').length, 2, 'the command ran twice');
+  assert.is(held.length, 1, 'held recorded once for the episode');
+  assert.is(held[0]!.reason, 'budget');
+  assert.match(held[0]!.message, 'budget of 2 per 10m for this monitor is spent');
+  assert.is(held[0]!.monitorId, monitor);
+  assert.is(held[0]!.episode, runs[0]!.episode, 'the same episode');
+  assert.ok(typeof held[0]!.due === 'number' && held[0]!.due > runs[0]!.due!, 'the result that led to it: a later slot');
+
+  const text = await run('audit', '--monitor', monitor);
+  assert.match(text, /held\s+budget/);
+});
+
+test('five monitors of one server share its target: one reboot, four held with reason target-budget', async () => {
+  const reboot = await run('reaction', 'add', '--name', 'reboot-web-1', '--rtype', 'execute-shell-command', '--target', 'web-1.example.com',
+    '--data', JSON.stringify({ command: 'true' }));
+  const monitors: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    monitors.push(await run('monitor', 'add', '--name', `web-1 port ${i}`, '--ctype', 'http-get-statuscode', '--interval', '1s',
+      '--data', JSON.stringify({ url: `${base}/${i}`, codes: ['200'] }), '--reactions', reboot));
+  }
+  await waitFor(async () => (await audit('--reaction', reboot)).length >= 5, 20_000, 'a decision for each of the five monitors');
+  const decisions = await audit('--reaction', reboot);
+  assert.is(decisions.filter((d) => d.outcome === 'ran').length, 1, JSON.stringify(decisions.map((d) => [d.monitorId, d.outcome, d.reason])));
+  const held = decisions.filter((d) => d.outcome === 'held');
+  assert.is(held.length, 4);
+  assert.ok(held.every((d) => d.reason === 'target-budget' && d.message.includes('target web-1.example.com')), held[0]?.message);
+  assert.equal(new Set(decisions.map((d) => d.monitorId)), new Set(monitors));
+});
+
+test('bad budgets and targets are refused with exit 2, naming the field', async () => {
+  const cases: [string[], RegExp][] = [
+    [['--max-runs', '0'], /--max-runs/],
+    [['--max-runs', '2', '--per', '500ms'], /per/],
+    [['--target', 'web 1; rm -rf /'], /target/],
+  ];
+  for (const [args, field] of cases) {
+    const r = await cli(['reaction', 'add', '--name', 'x', '--rtype', 'execute-shell-command', ...args, '--data', '{"command":"true"}'], { ...env, LOG_LEVEL: 'silent' });
+    assert.is(r.code, 2, `${args.join(' ')}: exit ${r.code} ${r.stderr}`);
+    assert.match(r.stderr, field);
+  }
+  const bad = await cli(['audit', '--decision', 'maybe'], { ...env, LOG_LEVEL: 'silent' });
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /decision/);
+});
+
+test.run();
