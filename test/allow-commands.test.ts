@@ -188,18 +188,26 @@ test('a real worker process: refused without the flag, runs with --allow-command
   }
 });
 
-test('cloudroutes modules says which modules run commands', async () => {
+test('cloudroutes modules says which modules run commands, and each reaction\'s kind', async () => {
   const env = { REDIS_URL: server.url, CLOUDROUTES_CHECKS_PATH: CHECKS, CLOUDROUTES_ACTIONS_PATH: ACTIONS, CLOUDROUTES_DATA_DIR: dir };
   const text = await cli(['modules'], env);
   assert.is(text.code, 0, text.stderr);
   assert.match(text.stdout, /^ {2}execute-shell-command +Shell command \(runs commands: needs --allow-commands\)$/m);
-  assert.match(text.stdout, /^ {2}ssh-command +SSH command \(runs commands: needs --allow-commands\)$/m);
+  assert.match(text.stdout, /^ {2}ssh-command +fix +SSH command \(runs commands: needs --allow-commands\)$/m);
+  assert.match(text.stdout, /^ {2}webhook +notify +Webhook$/m);
   assert.match(text.stdout, /^ {2}tcp-check +TCP connect$/m);
   const json = await cli(['modules', '--json'], env);
   const out = JSON.parse(json.stdout) as Record<'checks' | 'reactions', { name: string; runsCommands?: boolean }[]>;
   const running = (list: { name: string; runsCommands?: boolean }[]) => list.filter((m) => m.runsCommands).map((m) => m.name);
   assert.equal(running(out.checks), ['execute-shell-command', 'writes-file']);
   assert.equal(running(out.reactions), ['execute-shell-command', 'ssh-command', 'writes-file']);
+  const kinds = Object.fromEntries((out.reactions as { name: string; kind?: string }[]).map((m) => [m.name, m.kind]));
+  assert.equal(
+    [kinds['aws-ec2-reboot'], kinds['cloudflare-dns-failover'], kinds.saltstack, kinds['ssh-command'], kinds.http, kinds.slack, kinds.log],
+    ['fix', 'fix', 'fix', 'fix', 'notify', 'notify', 'notify'],
+  );
+  assert.is(kinds['writes-file'], 'notify', 'a module that declares no kind is listed as notify, the default');
+  assert.not.ok('kind' in out.checks[0]!, 'checks have no kind');
 });
 
 test.run();

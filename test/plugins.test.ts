@@ -31,6 +31,7 @@ plugin(extra, 'no-title', `export const meta = { fields: { type: 'object' } };\n
 plugin(extra, 'throws', `throw new Error('boom at import');`);
 plugin(extra, 'my-reaction', `export const meta = { title: 'R', fields: { type: 'object' } };\nexport async function react() { return 'ran'; }`);
 plugin(extra, 'bad-should-run', `export const meta = { title: 'R', fields: { type: 'object' } };\nexport async function react() { return 'ran'; }\nexport const shouldRun = true;`);
+plugin(extra, 'bad-kind', `export const meta = { title: 'R', kind: 'repair', fields: { type: 'object' } };\nexport async function react() { return 'ran'; }`);
 plugin(extra, 'log', `export const meta = { title: 'Replaced log', fields: { type: 'object' } };\nexport async function react() { return 'skipped'; }`);
 
 test('names that are not plain module names are refused before any file is touched', async () => {
@@ -79,6 +80,9 @@ test('a broken module is CR_MODULE_INVALID, naming the module and the reason', a
   assert.match(err.message, 'it must export an async function react()');
   const bad = await refusal(reactionLoader([extra]).load('bad-should-run'));
   assert.match(bad.message, 'shouldRun, when exported, must be a function');
+  const kind = await refusal(reactionLoader([extra]).load('bad-kind'));
+  assert.is(kind.code, 'CR_MODULE_INVALID');
+  assert.match(kind.message, 'meta.kind, when set, must be one of "fix", "notify", not "repair"');
 });
 
 test('validateData refuses bad data with CR_BAD_DATA naming the field', async () => {

@@ -9,6 +9,7 @@ import ts from 'typescript';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCheck, runReaction, validateData } from '../src/testing/index.js';
+import { closedPort } from './helpers/peers.js';
 import { cli } from './helpers/procs.js';
 import { refusal } from './helpers/refusal.js';
 
@@ -86,6 +87,21 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
   if (data.hang) await new Promise(() => undefined);
   ctx.logger.warn({ password: data.password }, render(data.text, event));
   return event.status === 'failed' ? 'ran' : 'skipped';
+}
+`).replace(/\/index\.ts$/, '');
+
+const LEAKY = write(join(root, 'actions', 'leaky', 'index.ts'), `
+import type { ReactionEvent, ReactionModule, ReactionReturn } from 'cloudroutes';
+
+export const meta: ReactionModule['meta'] = {
+  title: 'Leaky',
+  kind: 'fix',
+  description: 'Fails with a message that repeats its secret token.',
+  fields: { type: 'object', properties: { token: { type: 'string', secret: true } }, required: ['token'] },
+};
+
+export async function react(event: ReactionEvent): Promise<ReactionReturn> {
+  return { outcome: 'failed', message: 'the API refused token ' + String(event.reaction.data.token) };
 }
 `).replace(/\/index\.ts$/, '');
 
@@ -180,6 +196,19 @@ test('runReaction refuses an unknown template field as "reaction add" does; a ha
   assert.match(err.message, 'data.text uses unknown template field {{monitor.nam}}');
   const hung = await runReaction(NOTE, { text: 'x', hang: true }, {}, { timeoutMs: 150 });
   assert.equal([hung.outcome, hung.message], ['failed', 'reaction timed out after 150 ms']);
+});
+
+test('runReaction returns the message a module gives with its outcome, without the secret values of its data', async () => {
+  const port = await closedPort();
+  const run = await runReaction('webhook', { url: `http://127.0.0.1:${port}/hook`, headers: { authorization: 'Bearer tok-0123456789' } });
+  assert.is(run.outcome, 'failed');
+  assert.is(run.message, `POST http://127.0.0.1:${port}/hook: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${port}`);
+  assert.not.match(JSON.stringify(run.logs), 'tok-0123456789');
+});
+
+test('a module\'s message that repeats a secret value of its data is masked, as the sink records it', async () => {
+  const run = await runReaction(LEAKY, { token: 'tok-abcdef-123' });
+  assert.equal([run.outcome, run.message], ['failed', 'the API refused token ***']);
 });
 
 test('cloudroutes react runs a reaction from CLOUDROUTES_ACTIONS_PATH for a sample event', async () => {

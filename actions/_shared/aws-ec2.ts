@@ -8,7 +8,8 @@ import {
   StopInstancesCommand,
   type InstanceStateChange,
 } from '@aws-sdk/client-ec2';
-import type { FieldSchema, PluginMeta, ReactionContext, ReactionEvent, ReactionModule, ReactionOutcome } from '../../src/core/types.js';
+import type { FieldSchema, ReactionContext, ReactionEvent, ReactionModule, ReactionReturn } from '../../src/core/types.js';
+import { withMessage } from './outcome.js';
 
 export type Ec2Verb = 'reboot' | 'start' | 'stop';
 
@@ -91,31 +92,39 @@ function send(verb: Ec2Verb, client: EC2Client, data: Record<string, unknown>, s
   return client.send(new StopInstancesCommand(input), opts).then((out) => out.StoppingInstances ?? []);
 }
 
-/** Why a call failed, as logged: the AWS error code and message, or the network error, or the deadline. */
-function describeError(err: unknown, signal: AbortSignal): { reason: string; fields: Record<string, unknown> } {
+/**
+ * Why a call of `operation` failed: `reason` as logged (the AWS error code and message, or the network error, or the
+ * deadline) and `message` for the run, e.g. "AWS RebootInstances answered 403 UnauthorizedOperation: ...".
+ */
+function describeError(operation: string, err: unknown, signal: AbortSignal): { reason: string; message: string; fields: Record<string, unknown> } {
   if (err instanceof EC2ServiceException) {
+    const reason = `${err.name}: ${err.message}`;
+    const status = err.$metadata.httpStatusCode;
     return {
-      reason: `${err.name}: ${err.message}`,
-      fields: { awsCode: err.name, awsMessage: err.message, httpStatus: err.$metadata.httpStatusCode, requestId: err.$metadata.requestId },
+      reason,
+      message: `AWS ${operation} answered ${status ? `${status} ` : ''}${reason}`,
+      fields: { awsCode: err.name, awsMessage: err.message, httpStatus: status, requestId: err.$metadata.requestId },
     };
   }
-  if (signal.aborted) return { reason: 'the deadline passed before it answered', fields: {} };
+  if (signal.aborted) return { reason: 'the deadline passed before it answered', message: `AWS ${operation}: the deadline passed before it answered`, fields: {} };
   const e = err as NodeJS.ErrnoException;
-  return { reason: `${e.code ?? e.name}: ${e.message}`, fields: { err: e.message } };
+  return { reason: `${e.code ?? e.name}: ${e.message}`, message: `AWS ${operation}: ${e.code ?? e.name} ${e.message}`, fields: { err: e.message } };
 }
 
 /** A reaction module that calls the EC2 action `verb` on the listed instances; `what` says what it does. */
 export function instanceAction(verb: Ec2Verb, title: string, what: string): ReactionModule {
   const operation = OPERATION[verb];
-  const meta: PluginMeta = {
+  const meta: ReactionModule['meta'] = {
     title,
+    kind: 'fix',
     description:
       `${what} through the EC2 API (${operation} with the AWS SDK, signed with Signature Version 4). The keys are ` +
       'optional: without accessKeyId the SDK\'s default credential chain on the sink\'s machine is used (AWS_* environment ' +
       'variables, ~/.aws profiles, the instance or task role). EC2 accepting the request counts as done' +
       (verb === 'reboot' ? '' : ' (the state changes it reports, e.g. stopped -> pending, are logged)') +
       '; an AWS error (InvalidInstanceID.NotFound, UnauthorizedOperation, IncorrectInstanceState, ...), a network error or ' +
-      'the deadline makes it failed, logged with the AWS error code and message. The keys are stored encrypted.',
+      'the deadline makes it failed, logged and returned as the message with the AWS error code and message. The keys are ' +
+      'stored encrypted.',
     fields: {
       type: 'object',
       properties: verb === 'stop' ? { ...commonFields, ...stopFields } : commonFields,
@@ -125,14 +134,14 @@ export function instanceAction(verb: Ec2Verb, title: string, what: string): Reac
     },
   };
 
-  async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome> {
+  async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionReturn> {
     const data = event.reaction.data;
     const label = `${event.reaction.rtype} reaction "${event.reaction.name}"`;
     const where = { monitorId: event.monitor.id, reactionId: event.reaction.id, region: data.region, instanceIds: data.instanceIds };
     const problem = dataProblem(data);
     if (problem) {
       ctx.logger.warn(where, `${label}: ${problem}`);
-      return 'failed';
+      return withMessage('failed', problem, event, meta.fields);
     }
     try {
       const changes = await send(verb, clientFor(data), data, ctx.signal);
@@ -140,9 +149,9 @@ export function instanceAction(verb: Ec2Verb, title: string, what: string): Reac
       ctx.logger.info({ ...where, transitions }, `${label}: ${operation} accepted${transitions ? ` (${transitions.join(', ')})` : ''}`);
       return 'ran';
     } catch (err) {
-      const { reason, fields } = describeError(err, ctx.signal);
+      const { reason, message, fields } = describeError(operation, err, ctx.signal);
       ctx.logger.warn({ ...where, ...fields }, `${label}: ${operation} failed: ${reason}`);
-      return 'failed';
+      return withMessage('failed', message, event, meta.fields);
     }
   }
 

@@ -2,7 +2,8 @@
 import { timeoutField } from '../../plugin-support/fields.js';
 import { argvField, commandOf, describeRun, type Command, type Host } from '../../plugin-support/host.js';
 import { render, TEMPLATE_FIELDS } from '../../src/core/template.js';
-import type { FieldSchema, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
+import type { FieldSchema, ReactionContext, ReactionEvent, ReactionReturn } from '../../src/core/types.js';
+import { withMessage } from './outcome.js';
 
 /** The event's fields as the description lists them. */
 export const EVENT_VARIABLES =
@@ -33,18 +34,25 @@ export function shellLine(template: string): string {
   return template.replace(PLACEHOLDER, (whole, name: string) => (TEMPLATE_FIELDS.includes(name) ? `"\${${envName(name)}}"` : whole));
 }
 
+/** The last non-blank line of a command's output. */
+const lastLine = (text: string) => text.trim().split(/\r?\n/).at(-1) ?? '';
+
 /**
  * Runs the reaction's command on `host` with the event as CR_* variables; 'ran' on an ok exit status, else 'failed'
- * with the reason logged (monitorId, reactionId, exit code, output tail). `host` may be a reason it cannot be reached.
+ * with the reason logged (monitorId, reactionId, exit code, output tail) and as the message (the exit status and the
+ * last line of stderr, else of stdout). `host` may be a reason it cannot be reached; `fields` is the module's
+ * meta.fields, whose secret values never appear in the message.
  */
-export async function runCommandReaction(event: ReactionEvent, ctx: ReactionContext, host: Host | string): Promise<ReactionOutcome> {
+export async function runCommandReaction(event: ReactionEvent, ctx: ReactionContext, host: Host | string, fields: FieldSchema): Promise<ReactionReturn> {
   const data = event.reaction.data;
   const label = `${event.reaction.rtype} reaction "${event.reaction.name}"`;
   const where = { monitorId: event.monitor.id, reactionId: event.reaction.id };
+  const failed = (text: string) => withMessage('failed', text, event, fields);
   const parsed = commandOf(data);
   if (typeof parsed === 'string' || typeof host === 'string') {
-    ctx.logger.warn(where, `${label}: ${typeof parsed === 'string' ? parsed : host}`);
-    return 'failed';
+    const problem = typeof parsed === 'string' ? parsed : (host as string);
+    ctx.logger.warn(where, `${label}: ${problem}`);
+    return failed(problem);
   }
   const command: Command = 'shell' in parsed ? { shell: shellLine(parsed.shell) } : { argv: parsed.argv.map((a) => render(a, event)) };
   const okCodes = Array.isArray(data.okCodes) && data.okCodes.length ? (data.okCodes as number[]) : [0];
@@ -54,7 +62,7 @@ export async function runCommandReaction(event: ReactionEvent, ctx: ReactionCont
     r = await host.run(command, { signal: ctx.signal, timeoutMs, env: eventEnv(event) });
   } catch (err) {
     ctx.logger.warn(where, `${label}: ${(err as Error).message}`);
-    return 'failed';
+    return failed((err as Error).message);
   }
   const { ok, text } = describeRun(r, okCodes);
   if (ok) {
@@ -62,5 +70,6 @@ export async function runCommandReaction(event: ReactionEvent, ctx: ReactionCont
     return 'ran';
   }
   ctx.logger.warn({ ...where, exitCode: r.code, elapsedMs: r.elapsedMs, stdout: r.stdout, stderr: r.stderr }, `${label}: ${text}${host.where}`);
-  return 'failed';
+  const last = describeRun({ ...r, stdout: lastLine(r.stdout), stderr: lastLine(r.stderr) }, okCodes).text;
+  return failed(`${last}${host.where}`);
 }

@@ -1,17 +1,18 @@
 /** DigitalOcean API v2 droplet actions (POST /v2/droplets/{id}/actions), shared by digitalocean-reboot and digitalocean-power-cycle. */
-import type { PluginMeta, ReactionContext, ReactionEvent, ReactionModule, ReactionOutcome } from '../../src/core/types.js';
-import { joinUrl, sendRequest } from './http.js';
+import type { ReactionContext, ReactionEvent, ReactionModule } from '../../src/core/types.js';
+import { joinUrl, sendRequest, type RequestReturn } from './http.js';
 
 /** A reaction module that asks DigitalOcean for droplet action `type`; `what` says what the action does. */
 export function dropletAction(type: 'reboot' | 'power_cycle', title: string, what: string): ReactionModule {
-  const meta: PluginMeta = {
+  const meta: ReactionModule['meta'] = {
     title,
+    kind: 'fix',
     description:
       `${what} through the DigitalOcean API v2 (POST <baseUrl>/v2/droplets/{dropletId}/actions with {"type": "${type}"}, ` +
       'a Bearer personal access token with droplet write scope). DigitalOcean starts the action and answers 201 with the ' +
       'action object; that counts as done (the action itself runs on). Another answer (401 bad token, 404 no such ' +
       'droplet, 422 droplet locked by another action), a network error or the deadline makes it failed, and the reason ' +
-      'is logged. The token is stored encrypted.',
+      'is logged and returned as the message. The token is stored encrypted.',
     fields: {
       type: 'object',
       properties: {
@@ -24,7 +25,7 @@ export function dropletAction(type: 'reboot' | 'power_cycle', title: string, wha
     },
   };
 
-  async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome> {
+  async function react(event: ReactionEvent, ctx: ReactionContext): Promise<RequestReturn> {
     const data = event.reaction.data;
     const base = typeof data.baseUrl === 'string' ? data.baseUrl : 'https://api.digitalocean.com';
     return sendRequest(event, ctx, {
@@ -33,6 +34,7 @@ export function dropletAction(type: 'reboot' | 'power_cycle', title: string, wha
       headers: { 'content-type': 'application/json', authorization: `Bearer ${String(data.apiToken)}` },
       body: JSON.stringify({ type }),
       ok: (status) => status === 201,
+      fields: meta.fields,
     });
   }
 

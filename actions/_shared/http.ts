@@ -1,6 +1,7 @@
 /** One HTTP request for a reaction: honours ctx.signal, never throws, logs why a run failed with monitorId and reactionId. */
 import { request, type Dispatcher } from 'undici';
-import type { ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
+import type { FieldSchema, ReactionContext, ReactionEvent } from '../../src/core/types.js';
+import { masked, oneLine, withMessage } from './outcome.js';
 
 export interface ReactionRequest {
   url: string;
@@ -13,34 +14,47 @@ export interface ReactionRequest {
   checkBody?: (text: string) => string | undefined;
   /** The address as logged, when the URL itself is a secret (a webhook URL); default the URL. */
   shownUrl?: string;
+  /** The module's meta.fields: the secret values of the data they mark never appear in the returned message. */
+  fields: FieldSchema;
   /** The connection pool to send through (e.g. one that accepts any certificate); default undici's global one. */
   dispatcher?: Dispatcher;
 }
 
 const is2xx = (status: number) => status >= 200 && status < 300;
 
-/** Sends `req`; 'ran' when the answer is accepted, else 'failed' with the reason logged. */
-export async function sendRequest(event: ReactionEvent, ctx: ReactionContext, req: ReactionRequest): Promise<ReactionOutcome> {
+/** Longest part of an answer body quoted in a failure's message. */
+const ANSWER_QUOTED = 120;
+
+/** What sendRequest returns: 'ran', or 'failed' with a message naming the request and what went wrong. */
+export type RequestReturn = 'ran' | { outcome: 'failed'; message: string };
+
+/** Sends `req`; 'ran' when the answer is accepted, else 'failed' with the reason logged and as the message. */
+export async function sendRequest(event: ReactionEvent, ctx: ReactionContext, req: ReactionRequest): Promise<RequestReturn> {
   const label = `${event.reaction.rtype} reaction "${event.reaction.name}"`;
   const shown = req.shownUrl ?? req.url;
   const where = { monitorId: event.monitor.id, reactionId: event.reaction.id, url: shown };
+  const failed = (text: string) => withMessage('failed', text, event, req.fields);
   try {
     const res = await request(req.url, { method: req.method as 'POST', headers: req.headers, body: req.body, signal: ctx.signal, dispatcher: req.dispatcher });
     const text = await res.body.text();
+    // An answer may quote the request back (a token, a key): logged and quoted with those values masked.
+    const answer = () => masked(text, event, req.fields);
     if (!(req.ok ?? is2xx)(res.statusCode)) {
-      ctx.logger.warn({ ...where, httpStatus: res.statusCode, answer: text.slice(0, 500) }, `${label}: ${req.method} ${shown} answered HTTP ${res.statusCode}`);
-      return 'failed';
+      ctx.logger.warn({ ...where, httpStatus: res.statusCode, answer: answer().slice(0, 500) }, `${label}: ${req.method} ${shown} answered HTTP ${res.statusCode}`);
+      const quoted = oneLine(answer(), ANSWER_QUOTED);
+      return failed(`${req.method} ${shown} answered HTTP ${res.statusCode}${quoted ? `: ${quoted}` : ''}`);
     }
     const problem = req.checkBody?.(text);
     if (problem) {
-      ctx.logger.warn({ ...where, httpStatus: res.statusCode, answer: text.slice(0, 500) }, `${label}: ${req.method} ${shown}: ${problem}`);
-      return 'failed';
+      ctx.logger.warn({ ...where, httpStatus: res.statusCode, answer: answer().slice(0, 500) }, `${label}: ${req.method} ${shown}: ${problem}`);
+      return failed(`${req.method} ${shown}: ${problem}`);
     }
     return 'ran';
   } catch (err) {
-    const reason = ctx.signal.aborted ? 'the deadline passed before it answered' : `${(err as NodeJS.ErrnoException).code ?? (err as Error).name}: ${(err as Error).message}`;
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
+    const reason = ctx.signal.aborted ? 'the deadline passed before it answered' : `${code}: ${(err as Error).message}`;
     ctx.logger.warn({ ...where, err: (err as Error).message }, `${label}: ${req.method} ${shown} failed: ${reason}`);
-    return 'failed';
+    return failed(`${req.method} ${shown}: ${ctx.signal.aborted ? reason : `${code} ${(err as Error).message}`}`);
   }
 }
 

@@ -1,12 +1,13 @@
 /** Reaction: points a Cloudflare DNS record at a standby address while the monitor fails, and back when it recovers. */
-import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
+import type { ReactionContext, ReactionEvent, ReactionModule, ReactionReturn } from '../../src/core/types.js';
 import { joinUrl, sendRequest } from '../_shared/http.js';
 import { failedOrHealthy, isRecovery } from '../_shared/recovery.js';
 
 const CF_ID = '^[0-9a-f]{32}$';
 
-export const meta: PluginMeta = {
+export const meta: ReactionModule['meta'] = {
   title: 'Cloudflare DNS failover',
+  kind: 'fix',
   description:
     'Through the Cloudflare API v4 (PATCH <baseUrl>/zones/{zoneId}/dns_records/{recordId} with {"content": ...}, a ' +
     'Bearer API token with DNS Write), sets the record\'s content to the standby address on a failed result once the fail ' +
@@ -14,7 +15,7 @@ export const meta: PluginMeta = {
     'unknown one. It runs on failed and healthy results whatever the reaction\'s call-on; frequency and once still apply, ' +
     'so keep frequency short (or use once) or a quick recovery can be held back. The run counts as done when Cloudflare ' +
     'answers 2xx with {"success": true}; anything else, a network error or the deadline makes it failed, and Cloudflare\'s ' +
-    'errors are logged. The API token is stored encrypted.',
+    'errors are logged and returned as the message. The API token is stored encrypted.',
   fields: {
     type: 'object',
     properties: {
@@ -45,9 +46,9 @@ function cloudflareProblem(text: string): string | undefined {
 }
 
 /** Sets the record to the standby address on failed, to the primary on recovery; 'skipped' on healthy after healthy. */
-export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome> {
+export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionReturn> {
   const data = event.reaction.data;
-  if (event.status === 'healthy' && !isRecovery(event)) return 'skipped';
+  if (event.status === 'healthy' && !isRecovery(event)) return { outcome: 'skipped', message: 'nothing to switch back: the result before was healthy too' };
   const content = String(event.status === 'failed' ? data.standby : data.primary);
   const base = typeof data.baseUrl === 'string' ? data.baseUrl : 'https://api.cloudflare.com/client/v4';
   const path = `/zones/${encodeURIComponent(String(data.zoneId))}/dns_records/${encodeURIComponent(String(data.recordId))}`;
@@ -57,6 +58,7 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
     headers: { 'content-type': 'application/json', authorization: `Bearer ${String(data.apiToken)}` },
     body: JSON.stringify({ content }),
     checkBody: cloudflareProblem,
+    fields: meta.fields,
   });
   if (outcome === 'ran') ctx.logger.info({ monitorId: event.monitor.id, reactionId: event.reaction.id, content }, `cloudflare-dns-failover reaction "${event.reaction.name}": record ${String(data.recordId)} now points at ${content}`);
   return outcome;

@@ -1,7 +1,8 @@
 /** Reaction: sends an email through an SMTP server with nodemailer. */
 import nodemailer from 'nodemailer';
 import { render } from '../../src/core/template.js';
-import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
+import type { ReactionContext, ReactionEvent, ReactionModule, ReactionReturn } from '../../src/core/types.js';
+import { withMessage } from '../_shared/outcome.js';
 
 export const DEFAULT_SUBJECT = '[CloudRoutes] {{monitor.name}} is {{status}}';
 export const DEFAULT_BODY =
@@ -10,14 +11,16 @@ export const DEFAULT_BODY =
 
 const ADDRESS = '^[^\\s@<>]+@[^\\s@<>]+$|^[^<>]*<[^\\s@<>]+@[^\\s@<>]+>$';
 
-export const meta: PluginMeta = {
+export const meta: ReactionModule['meta'] = {
   title: 'Email',
+  kind: 'notify',
   description:
     'Sends a plain-text email through an SMTP server (nodemailer): implicit TLS (port 465), STARTTLS required (the ' +
     'default, port 587) or no TLS at all (a local relay). The subject and body are templates: {{monitor.name}}, ' +
     '{{status}}, {{message}} and the other event fields are filled in (an unknown field is refused when the reaction is ' +
     'saved). The run counts as done when the server accepts the message for every recipient; a refused login, a refused ' +
-    'recipient, a network error or the deadline makes it failed, and the reason is logged. The password is stored encrypted.',
+    'recipient, a network error or the deadline makes it failed, and the reason is logged and returned as the message. ' +
+    'The password is stored encrypted.',
   fields: {
     type: 'object',
     properties: {
@@ -41,8 +44,13 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Sends the message; 'ran' when the server accepted it for every recipient, 'failed' otherwise. */
-export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome> {
+/** The message of a run whose recipients `rejected` the server at `server` refused, with its answer when known. */
+function refused(server: string, rejected: string[], response?: string): string {
+  return `SMTP server ${server} refused recipient${rejected.length > 1 ? 's' : ''} ${rejected.join(', ')}${response ? `: ${response}` : ''}`;
+}
+
+/** Sends the message; 'ran' when the server accepted it for every recipient, else 'failed' with the reason logged and as the message. */
+export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionReturn> {
   const data = event.reaction.data;
   const security = str(data.security) ?? 'starttls';
   const host = String(data.host);
@@ -50,9 +58,10 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
   const to = Array.isArray(data.to) ? (data.to as string[]) : [];
   const where = { monitorId: event.monitor.id, reactionId: event.reaction.id, smtp: `${host}:${port}` };
   const label = `email reaction "${event.reaction.name}"`;
+  const failed = (text: string) => withMessage('failed', text, event, meta.fields);
   if (!to.length) {
     ctx.logger.warn(where, `${label}: data.to lists no recipient; add one with reaction edit`);
-    return 'failed';
+    return failed('data.to lists no recipient; add one with reaction edit');
   }
   const transport = nodemailer.createTransport({
     host,
@@ -87,14 +96,16 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
     const rejected = (info.rejected ?? []).map(String);
     if (rejected.length) {
       ctx.logger.warn({ ...where, rejected }, `${label}: ${host}:${port} refused recipient(s) ${rejected.join(', ')}`);
-      return 'failed';
+      return failed(refused(`${host}:${port}`, rejected));
     }
     return 'ran';
   } catch (err) {
-    const e = err as Error & { code?: string; response?: string };
+    const e = err as Error & { code?: string; response?: string; rejected?: unknown[] };
     const reason = ctx.signal.aborted ? 'the deadline passed before the server took the message' : `${e.code ?? e.name}: ${e.message}`;
     ctx.logger.warn({ ...where, err: e.message, smtpCode: e.code }, `${label}: sending through ${host}:${port} failed: ${reason}`);
-    return 'failed';
+    // Every recipient refused: nodemailer throws EENVELOPE, with the addresses and the server's answer.
+    if (!ctx.signal.aborted && e.code === 'EENVELOPE' && e.rejected?.length) return failed(refused(`${host}:${port}`, e.rejected.map(String), e.response));
+    return failed(`sending through SMTP server ${host}:${port} failed: ${reason}`);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     transport.close();

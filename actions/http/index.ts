@@ -1,17 +1,19 @@
 /** Reaction: one HTTP request of any method, with headers and a body template filled from the event. */
 import { render, renderJson } from '../../src/core/template.js';
-import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
-import { sendRequest } from '../_shared/http.js';
+import type { ReactionContext, ReactionEvent, ReactionModule } from '../../src/core/types.js';
+import { sendRequest, type RequestReturn } from '../_shared/http.js';
 import { headersField } from '../../plugin-support/fields.js';
 
-export const meta: PluginMeta = {
+export const meta: ReactionModule['meta'] = {
   title: 'HTTP request',
+  kind: 'notify',
   description:
     'Sends one HTTP request (any method) to a URL, for example to restart a service through its admin API. The body is a ' +
     'template: {{monitor.name}}, {{status}}, {{message}} and the other event fields are filled in; when the content type is ' +
     'JSON each value is escaped for a JSON string, so "{\\"text\\": \\"{{message}}\\"}" stays valid JSON whatever the message ' +
     'holds. The run counts as done when the answer status is one of expectedStatus (default any 2xx); another status, a ' +
-    'network error or the deadline makes it failed, and the reason is logged. Headers are stored encrypted.',
+    'network error or the deadline makes it failed, and the reason is logged and returned as the message. Its kind is ' +
+    'notify unless the reaction says fix (an admin API that restarts something). Headers are stored encrypted.',
   fields: {
     type: 'object',
     properties: {
@@ -35,7 +37,7 @@ export const meta: PluginMeta = {
 };
 
 /** Sends the request; 'ran' when the answer status is expected, 'failed' otherwise. */
-export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome> {
+export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<RequestReturn> {
   const data = event.reaction.data;
   const method = typeof data.method === 'string' ? data.method : 'POST';
   const headers: Record<string, string> = { ...((data.headers as Record<string, string> | undefined) ?? {}) };
@@ -53,5 +55,6 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
     headers,
     body,
     ok: expected ? (status) => expected.includes(status) : undefined,
+    fields: meta.fields,
   });
 }

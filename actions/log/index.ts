@@ -1,8 +1,9 @@
 /** Reaction: writes the event as one structured log line. */
-import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
+import type { ReactionContext, ReactionEvent, ReactionModule, ReactionOutcome } from '../../src/core/types.js';
 
-export const meta: PluginMeta = {
+export const meta: ReactionModule['meta'] = {
   title: 'Log',
+  kind: 'notify',
   description:
     'Writes the event to the process log as one structured line (monitorId, monitorName, reactionId, status, ' +
     'previousStatus, failcount, zone, checkedAt, message) at the chosen level. Useful to test reaction rules and as an ' +

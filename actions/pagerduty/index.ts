@@ -1,13 +1,14 @@
 /** Reaction: opens and resolves a PagerDuty alert through the Events API v2. */
 import { render } from '../../src/core/template.js';
-import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
+import type { ReactionContext, ReactionEvent, ReactionModule, ReactionReturn } from '../../src/core/types.js';
 import { joinUrl, sendRequest } from '../_shared/http.js';
 import { failedOrHealthy, isRecovery } from '../_shared/recovery.js';
 
 export const DEFAULT_SUMMARY = '{{monitor.name}} is {{status}}: {{message}}';
 
-export const meta: PluginMeta = {
+export const meta: ReactionModule['meta'] = {
   title: 'PagerDuty alert',
+  kind: 'notify',
   description:
     'Sends Events API v2 events to PagerDuty (POST <baseUrl>/v2/enqueue): "trigger" on a failed result once the fail count ' +
     'reaches the reaction\'s trigger, and "resolve" on the first healthy result after a failed or unknown one, both with ' +
@@ -15,7 +16,7 @@ export const meta: PluginMeta = {
     'whatever the reaction\'s call-on; frequency and once still apply, so keep frequency short (or use once) or a quick ' +
     'recovery\'s resolve can be held back. The summary is a template ({{monitor.name}}, {{status}}, {{message}}, ...). ' +
     'PagerDuty\'s 202 answer means done; anything else, a network error or the deadline makes it failed, and the reason ' +
-    'is logged. The routing key is stored encrypted.',
+    'is logged and returned as the message. The routing key is stored encrypted.',
   fields: {
     type: 'object',
     properties: {
@@ -67,9 +68,9 @@ export function pagerDutyEvent(event: ReactionEvent): Record<string, unknown> | 
 }
 
 /** Triggers or resolves the monitor's alert; 'ran' on PagerDuty's 202, 'skipped' when there is nothing to resolve. */
-export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome> {
+export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionReturn> {
   const body = pagerDutyEvent(event);
-  if (!body) return 'skipped';
+  if (!body) return { outcome: 'skipped', message: 'no alert to resolve: the result before was healthy too' };
   const base = typeof event.reaction.data.baseUrl === 'string' ? event.reaction.data.baseUrl : 'https://events.pagerduty.com';
   return sendRequest(event, ctx, {
     url: joinUrl(base, '/v2/enqueue'),
@@ -77,5 +78,6 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
     ok: (status) => status === 202,
+    fields: meta.fields,
   });
 }

@@ -1,15 +1,17 @@
 /** Reaction: runs a Salt execution function or applies a state on minions through salt-api (rest_cherrypy POST /run). */
 import { Agent } from 'undici';
 import { exactlyOneOf } from '../../src/core/schema.js';
-import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
-import { joinUrl, sendRequest } from '../_shared/http.js';
+import type { ReactionContext, ReactionEvent, ReactionModule } from '../../src/core/types.js';
+import { joinUrl, sendRequest, type RequestReturn } from '../_shared/http.js';
+import { withMessage } from '../_shared/outcome.js';
 
 const TGT_TYPES = ['glob', 'pcre', 'list', 'grain', 'grain_pcre', 'pillar', 'pillar_pcre', 'nodegroup', 'range', 'compound', 'ipcidr'];
 /** Functions whose return is a map of state results, judged state by state. */
 const STATE_FUNS = /^state\.(apply|sls|highstate|single|top)$/;
 
-export const meta: PluginMeta = {
+export const meta: ReactionModule['meta'] = {
   title: 'SaltStack (salt-api)',
+  kind: 'fix',
   description:
     'Runs a Salt execution function (fun, e.g. service.restart with arg ["nginx"], or cmd.run) or applies a state (state, ' +
     'i.e. state.apply with that name) on the minions that tgt matches, in one POST <url>/run to salt-api (rest_cherrypy) ' +
@@ -19,7 +21,8 @@ export const meta: PluginMeta = {
     'retcode is not 0 (a command that exited non-zero: the minion, the retcode and the end of the output are logged; 254 ' +
     'an unknown function), when a function returned false or raised, when a state returned result false (retcode 2; the ' +
     'state id and its comment are logged) or did not render, on a 401 (bad credentials or eauth), another HTTP error, a ' +
-    'network error or the deadline. Exactly one of fun and state is given. The password is stored encrypted.',
+    'network error or the deadline; the reason is logged and returned as the message. Exactly one of fun and state is ' +
+    'given. The password is stored encrypted.',
   fields: {
     type: 'object',
     properties: {
@@ -133,14 +136,14 @@ function judge(text: string, data: Record<string, unknown>, fun: string, ran: st
 }
 
 /** Sends the lowstate to <url>/run; 'ran' when every minion's return is a success. */
-export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome> {
+export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<RequestReturn> {
   const data = event.reaction.data;
   const label = `${event.reaction.rtype} reaction "${event.reaction.name}"`;
   const where = { monitorId: event.monitor.id, reactionId: event.reaction.id, tgt: data.tgt };
   const what = call(data);
   if (typeof what === 'string') {
     ctx.logger.warn(where, `${label}: ${what}`);
-    return 'failed';
+    return withMessage('failed', what, event, meta.fields);
   }
   const timeoutMs = typeof data.timeoutMs === 'number' ? data.timeoutMs : undefined;
   const chunk = {
@@ -170,6 +173,7 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
     body: JSON.stringify([chunk]),
     checkBody: (text) => judge(text, data, what.fun, ran),
     dispatcher: data.tlsVerify === false ? insecure : undefined,
+    fields: meta.fields,
   });
   clearTimeout(timer);
   if (outcome === 'ran') ctx.logger.info({ ...where, minions: ran }, `${label}: ${what.fun} succeeded on ${ran.length} minion${ran.length > 1 ? 's' : ''} (${ran.join(', ')})`);

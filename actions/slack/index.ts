@@ -1,17 +1,19 @@
 /** Reaction: posts a message to Slack through an incoming webhook. */
 import { render } from '../../src/core/template.js';
-import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
-import { originOf, sendRequest } from '../_shared/http.js';
+import type { ReactionContext, ReactionEvent, ReactionModule } from '../../src/core/types.js';
+import { originOf, sendRequest, type RequestReturn } from '../_shared/http.js';
 
 export const DEFAULT_TEXT = '{{monitor.name}} is {{status}} (was {{previousStatus}}, {{failcount}} failed checks, zone {{zone}}): {{message}}';
 
-export const meta: PluginMeta = {
+export const meta: ReactionModule['meta'] = {
   title: 'Slack message',
+  kind: 'notify',
   description:
     'Posts a message to a Slack incoming webhook as JSON {text, channel?, username?}. The text is a template: ' +
     '{{monitor.name}}, {{status}}, {{message}} and the other event fields are filled in (an unknown field is refused when the ' +
     'reaction is saved). A 2xx answer means done; any other status, a network error or the deadline makes it failed, ' +
-    'and the reason is logged. The webhook URL is stored encrypted.',
+    'and the reason is logged and returned as the message (with the webhook\'s address only, not its secret path). The ' +
+    'webhook URL is stored encrypted.',
   fields: {
     type: 'object',
     properties: {
@@ -26,7 +28,7 @@ export const meta: PluginMeta = {
 };
 
 /** Posts the rendered message; 'ran' on a 2xx answer, 'failed' otherwise. */
-export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome> {
+export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<RequestReturn> {
   const data = event.reaction.data;
   const message: Record<string, string> = { text: render(typeof data.text === 'string' ? data.text : DEFAULT_TEXT, event) };
   if (typeof data.channel === 'string') message.channel = data.channel;
@@ -37,5 +39,6 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(message),
+    fields: meta.fields,
   });
 }

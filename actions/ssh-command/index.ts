@@ -2,14 +2,15 @@
 import { okCodesField } from '../../plugin-support/host.js';
 import { sshField, sshHost } from '../../plugin-support/ssh-host.js';
 import { exactlyOneOf } from '../../src/core/schema.js';
-import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
+import type { ReactionContext, ReactionEvent, ReactionModule, ReactionReturn } from '../../src/core/types.js';
 import { commandFields, EVENT_VARIABLES, runCommandReaction } from '../_shared/command.js';
 
 /** How long a new SSH connection may take when timeoutMs is not set (the reaction deadline still applies). */
 const HANDSHAKE_MS = 30_000;
 
-export const meta: PluginMeta = {
+export const meta: ReactionModule['meta'] = {
   title: 'SSH command',
+  kind: 'fix',
   runsCommands: true,
   description:
     'Logs in to ssh.host over SSH (key or password, the server key pinned by ssh.hostKey when set, else recorded on first use and a changed one refused; connections reused) ' +
@@ -19,7 +20,8 @@ export const meta: PluginMeta = {
     'the command because SSH servers refuse to set them. In command each {{field}} becomes a double-quoted reference to ' +
     'its variable, so a value is never parsed by the shell; in argv each element is filled in as plain text. The run is ' +
     'done when it exits with status 0 or one of okCodes; otherwise, or when the host cannot be reached or logged in to, ' +
-    'it is failed and the reason, exit status and end of its output are logged (never the key or password). At timeoutMs ' +
+    'it is failed and the reason, exit status and end of its output are logged and the reason or exit status and last line ' +
+    'of stderr are its message (never the key or password). At timeoutMs ' +
     "or the reaction deadline the remote session's process group is killed.",
   fields: {
     type: 'object',
@@ -30,9 +32,9 @@ export const meta: PluginMeta = {
   },
 };
 
-/** Runs the command over SSH; 'ran' on an ok exit status, else 'failed' with the reason logged. */
-export function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome> {
+/** Runs the command over SSH; 'ran' on an ok exit status, else 'failed' with the reason logged and as the message. */
+export function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionReturn> {
   const { ssh, timeoutMs } = event.reaction.data;
   const host = sshHost(ssh, ctx.signal, typeof timeoutMs === 'number' && timeoutMs > 0 ? timeoutMs : HANDSHAKE_MS);
-  return runCommandReaction(event, ctx, host);
+  return runCommandReaction(event, ctx, host, meta.fields);
 }

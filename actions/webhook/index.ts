@@ -1,14 +1,16 @@
 /** Reaction: POSTs the event as JSON to a URL. */
-import { request } from 'undici';
-import type { PluginMeta, ReactionContext, ReactionEvent, ReactionOutcome } from '../../src/core/types.js';
+import type { ReactionContext, ReactionEvent, ReactionModule } from '../../src/core/types.js';
 import { headersField } from '../../plugin-support/fields.js';
+import { sendRequest, type RequestReturn } from '../_shared/http.js';
 
-export const meta: PluginMeta = {
+export const meta: ReactionModule['meta'] = {
   title: 'Webhook',
+  kind: 'notify',
   description:
     'Sends the event to a URL as a JSON document (content-type application/json): { monitor: {id, name, ctype}, status, ' +
     'previousStatus, failcount, zone, checkedAt (ISO 8601), message, reaction: {id, name} }. The run counts as done when ' +
-    'the answer is 2xx; any other status, a network error or the deadline makes it failed, and the reason is logged. ' +
+    'the answer is 2xx; any other status, a network error or the deadline makes it failed, and the reason is logged ' +
+    'and returned as the message (without the header values). ' +
     'Headers (for example an authorization token) are stored encrypted.',
   fields: {
     type: 'object',
@@ -37,25 +39,18 @@ export function payload(event: ReactionEvent): Record<string, unknown> {
   };
 }
 
-/** Sends the event to data.url; 'ran' on a 2xx answer, 'failed' otherwise. */
-export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome> {
+/** Sends the event to data.url; 'ran' on a 2xx answer, else 'failed' with the reason logged and as the message. */
+export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<RequestReturn> {
   const data = event.reaction.data;
-  const url = String(data.url);
-  const method = typeof data.method === 'string' ? data.method : 'POST';
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   for (const [name, value] of Object.entries((data.headers as Record<string, string> | undefined) ?? {})) {
     if (name.toLowerCase() !== 'content-type') headers[name] = value;
   }
-  const where = { monitorId: event.monitor.id, reactionId: event.reaction.id, url };
-  try {
-    const res = await request(url, { method: method as 'POST', headers, body: JSON.stringify(payload(event)), signal: ctx.signal });
-    await res.body.dump();
-    if (res.statusCode >= 200 && res.statusCode < 300) return 'ran';
-    ctx.logger.warn({ ...where, httpStatus: res.statusCode }, `webhook reaction "${event.reaction.name}": ${url} answered HTTP ${res.statusCode}`);
-    return 'failed';
-  } catch (err) {
-    const reason = ctx.signal.aborted ? 'the deadline passed before it answered' : `${(err as NodeJS.ErrnoException).code ?? (err as Error).name}: ${(err as Error).message}`;
-    ctx.logger.warn({ ...where, err: (err as Error).message }, `webhook reaction "${event.reaction.name}": ${url} failed: ${reason}`);
-    return 'failed';
-  }
+  return sendRequest(event, ctx, {
+    url: String(data.url),
+    method: typeof data.method === 'string' ? data.method : 'POST',
+    headers,
+    body: JSON.stringify(payload(event)),
+    fields: meta.fields,
+  });
 }

@@ -8,6 +8,7 @@ import { readProcesses } from '../core/processes.js';
 import { readLagHash } from '../core/lag-recorder.js';
 import { createLogger } from '../core/logger.js';
 import { fieldProblems } from '../core/schema.js';
+import { describeModules } from '../core/plugins.js';
 import { errors } from '../core/errors.js';
 import type { JobMessage } from '../core/messages.js';
 import { runCheck } from '../worker/run-check.js';
@@ -119,26 +120,21 @@ export function statusCommands(program: Command, run: Run): void {
 
   program
     .command('modules')
-    .description('list installed check and reaction modules with their schemas')
+    .description('list installed check and reaction modules with their schemas (a reaction with its kind, fix or notify)')
     .option('--json', 'print {checks: [...], reactions: [...]} with each schema')
     .action((o) =>
       run(async (ctx) => {
-        const describe = async (loader: typeof ctx.checks | typeof ctx.actions) =>
-          Promise.all(loader.list().map(async (name) => {
-            try {
-              const m = await loader.load(name);
-              return { name, title: m.meta.title, description: m.meta.description ?? '', runsCommands: m.meta.runsCommands === true, fields: m.meta.fields };
-            } catch (err) {
-              return { name, error: (err as Error).message };
-            }
-          }));
-        const out = { checks: await describe(ctx.checks), reactions: await describe(ctx.actions) };
+        const out = { checks: await describeModules(ctx.checks), reactions: await describeModules(ctx.actions) };
         if (o.json) return printJson(out);
-        for (const [kind, mods] of [['Checks', out.checks], ['Reactions', out.reactions]] as const) {
-          console.log(`${kind}:`);
+        for (const [heading, mods] of [['Checks', out.checks], ['Reactions', out.reactions]] as const) {
+          console.log(`${heading}:`);
           for (const m of mods) {
-            const note = 'runsCommands' in m && m.runsCommands ? ' (runs commands: needs --allow-commands)' : '';
-            console.log(`  ${m.name.padEnd(24)} ${'error' in m ? `BROKEN: ${m.error}` : m.title}${note}`);
+            if ('error' in m) {
+              console.log(`  ${m.name.padEnd(24)} BROKEN: ${m.error}`);
+              continue;
+            }
+            const note = m.runsCommands ? ' (runs commands: needs --allow-commands)' : '';
+            console.log(`  ${m.name.padEnd(24)} ${m.kind ? `${m.kind.padEnd(7)} ` : ''}${m.title}${note}`);
           }
         }
       }),

@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { errors } from './errors.js';
 import { PLAIN_NAME } from './limits.js';
 import { fieldProblems, schemaProblem } from './schema.js';
-import type { CheckModule, PluginMeta, ReactionModule } from './types.js';
+import { REACTION_KIND_VALUES, type CheckModule, type FieldSchema, type ReactionKind, type ReactionModule } from './types.js';
 import { enableTypeScript } from './typescript-modules.js';
 
 export type PluginKind = 'check' | 'reaction';
@@ -85,10 +85,13 @@ export class PluginLoader<M extends CheckModule | ReactionModule> {
   private contractProblem(mod: Record<string, unknown>): string | undefined {
     const fn = this.kind === 'check' ? 'check' : 'react';
     if (typeof mod[fn] !== 'function') return `it must export an async function ${fn}()`;
-    const meta = mod.meta as PluginMeta | undefined;
+    const meta = mod.meta as ReactionModule['meta'] | undefined;
     if (!meta || typeof meta !== 'object') return 'it must export meta = { title, fields }';
     if (typeof meta.title !== 'string' || !meta.title) return 'meta.title must be a non-empty string';
     if (meta.runsCommands !== undefined && typeof meta.runsCommands !== 'boolean') return 'meta.runsCommands, when set, must be true or false';
+    if (this.kind === 'reaction' && meta.kind !== undefined && !(REACTION_KIND_VALUES as readonly unknown[]).includes(meta.kind)) {
+      return `meta.kind, when set, must be one of ${REACTION_KIND_VALUES.map((k) => `"${k}"`).join(', ')}, not ${JSON.stringify(meta.kind)}`;
+    }
     if (mod.shouldRun !== undefined && typeof mod.shouldRun !== 'function') return 'shouldRun, when exported, must be a function';
     if (mod.prepareData !== undefined && typeof mod.prepareData !== 'function') return 'prepareData, when exported, must be a function';
     return schemaProblem(meta.fields);
@@ -101,4 +104,22 @@ export function checkLoader(extraDirs: string[] = []): PluginLoader<CheckModule>
 
 export function reactionLoader(extraDirs: string[] = []): PluginLoader<ReactionModule> {
   return new PluginLoader<ReactionModule>('reaction', extraDirs);
+}
+
+/** One installed module as `cloudroutes modules` and GET /api/v1/modules list it, or why it cannot be loaded. */
+export type ModuleListing =
+  | { name: string; title: string; description: string; kind?: ReactionKind; runsCommands: boolean; fields: FieldSchema }
+  | { name: string; error: string };
+
+/** Each module of `loader` with its title, description, schema, whether it runs commands and, for a reaction, its kind (default notify). */
+export async function describeModules(loader: PluginLoader<CheckModule> | PluginLoader<ReactionModule>): Promise<ModuleListing[]> {
+  return Promise.all(loader.list().map(async (name): Promise<ModuleListing> => {
+    try {
+      const { meta } = await loader.load(name);
+      const kind = loader.kind === 'reaction' ? { kind: (meta as ReactionModule['meta']).kind ?? 'notify' } : {};
+      return { name, title: meta.title, description: meta.description ?? '', ...kind, runsCommands: meta.runsCommands === true, fields: meta.fields };
+    } catch (err) {
+      return { name, error: (err as Error).message };
+    }
+  }));
 }

@@ -100,6 +100,39 @@ export function secretFields(schema: FieldSchema): string[] {
     .map(([k]) => k);
 }
 
+/** Shortest secret value that is masked in a message: a shorter one would mask ordinary words. */
+const MIN_MASKED = 4;
+
+/** The string leaves of `value` (an object's values, an array's items), at any depth. */
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.values(value).flatMap(strings);
+}
+
+/**
+ * The secret values in `data`, to keep them out of messages: each secret field's value, or, for a secret object whose
+ * schema marks its own secret fields (data.ssh: key, password), only those; every string of a secret map (headers).
+ */
+export function secretValues(schema: FieldSchema, data: unknown): string[] {
+  if (typeof data !== 'object' || data === null) return [];
+  const out: string[] = [];
+  for (const [name, field] of Object.entries(schema.properties ?? {})) {
+    const value = (data as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    const marksOwn = Object.values(field.properties ?? {}).some((f) => f.secret);
+    if (marksOwn) out.push(...secretValues(field, value));
+    else if (field.secret) out.push(...strings(value));
+  }
+  return out.filter((v) => v.length >= MIN_MASKED);
+}
+
+/** `text` with every occurrence of each of `secrets` replaced by ***. */
+export function maskSecrets(text: string, secrets: string[]): string {
+  // Longest first, so that a secret containing another one is masked whole.
+  return [...secrets].sort((a, b) => b.length - a.length).reduce((t, s) => t.split(s).join('***'), text);
+}
+
 /** Checks that a plug-in's `meta.fields` is a usable schema; returns the problem or undefined. */
 export function schemaProblem(schema: unknown): string | undefined {
   if (typeof schema !== 'object' || schema === null) return 'meta.fields must be a JSON Schema object';

@@ -1,6 +1,7 @@
 /** A local stand-in for a vendor API: records each request and answers what the test sets. */
 import * as assert from 'uvu/assert';
-import type { ReactionEvent, ReactionModule } from '../../src/core/types.js';
+import { secretFields } from '../../src/core/schema.js';
+import type { ReactionEvent, ReactionModule, ReactionOutcome, ReactionReturn } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
 import { closedPort, httpPeer, silentPeer, type Peer } from '../helpers/peers.js';
 
@@ -45,6 +46,32 @@ export async function recorder(status = 200, body: unknown = 'ok'): Promise<Reco
   return rec;
 }
 
+let returned: { outcome: ReactionOutcome; message: string } = { outcome: 'ran', message: '' };
+
+/** The outcome of what react() returned (a bare outcome or { outcome, message }); its message is then lastMessage(). */
+export function outcomeOf(r: ReactionReturn): ReactionOutcome {
+  returned = typeof r === 'string' ? { outcome: r, message: '' } : { outcome: r.outcome, message: r.message ?? '' };
+  return returned.outcome;
+}
+
+/** The message of the last return given to outcomeOf ('' when the module returned a bare outcome). */
+export function lastMessage(): string {
+  return returned.message;
+}
+
+/** Asserts that `message` is one short line holding none of `secrets`. */
+export function assertMessageClean(message: string, secrets: string[]): void {
+  assert.ok(message.length <= 300, `message of ${message.length} characters: ${message}`);
+  assert.not.match(message, '\n');
+  for (const s of secrets) assert.not.ok(message.includes(s), `message holds secret ${s.slice(0, 4)}…: ${message}`);
+}
+
+/** The string values of the secret fields of `data` under `mod`'s schema, to check that none leaks. */
+export function secretsOf(mod: ReactionModule, data: Record<string, unknown>): string[] {
+  const texts = (v: unknown): string[] => (typeof v === 'string' ? [v] : typeof v === 'object' && v !== null ? Object.values(v).flatMap(texts) : []);
+  return secretFields(mod.meta.fields).flatMap((f) => texts(data[f]));
+}
+
 export const checkedAt = Date.UTC(2024, 4, 1, 12, 30, 0);
 
 /** A failed event of monitor mon-7 "api health" for reaction rea-3 of type `rtype`. */
@@ -62,20 +89,25 @@ export function sampleEvent(rtype: string, data: Record<string, unknown>, over: 
   };
 }
 
-/** Asserts that a refused connection and a server that never answers (cut by ctx.signal) both make `mod` fail, with the reason logged. */
+/** Asserts that a refused connection and a server that never answers (cut by ctx.signal) both make `mod` fail, with the reason logged and as the message. */
 export async function assertNetworkFailures(mod: ReactionModule, eventFor: (baseUrl: string) => ReactionEvent): Promise<void> {
   const port = await closedPort();
   const log = memoryLog();
-  assert.is(await mod.react(eventFor(`http://127.0.0.1:${port}`), { signal: AbortSignal.timeout(5000), logger: log.logger }), 'failed');
+  const refused = eventFor(`http://127.0.0.1:${port}`);
+  assert.is(outcomeOf(await mod.react(refused, { signal: AbortSignal.timeout(5000), logger: log.logger })), 'failed');
   assert.match(String(log.lines[0]!.msg), 'ECONNREFUSED');
   assert.is(log.lines[0]!.monitorId, 'mon-7');
+  // It names the request (a method and URL, or the API call) and the error, as the operator needs it.
+  assert.match(lastMessage(), new RegExp(`^[A-Z]\\S* \\S+: ECONNREFUSED connect ECONNREFUSED 127\\.0\\.0\\.1:${port}$`));
+  assertMessageClean(lastMessage(), secretsOf(mod, refused.reaction.data));
   const silent = await silentPeer();
   try {
     const slow = memoryLog();
     const started = Date.now();
-    assert.is(await mod.react(eventFor(silent.url), { signal: AbortSignal.timeout(200), logger: slow.logger }), 'failed');
+    assert.is(outcomeOf(await mod.react(eventFor(silent.url), { signal: AbortSignal.timeout(200), logger: slow.logger })), 'failed');
     assert.ok(Date.now() - started < 1500);
     assert.match(String(slow.lines[0]!.msg), 'deadline');
+    assert.match(lastMessage(), ': the deadline passed before it answered');
     assert.is(slow.lines[0]!.reactionId, 'rea-3');
   } finally {
     await silent.close();

@@ -5,7 +5,7 @@ import { reactionLoader } from '../../src/core/plugins.js';
 import { secretFields, validate } from '../../src/core/schema.js';
 import type { ReactionModule } from '../../src/core/types.js';
 import { memoryLog, type MemoryLog } from '../helpers/memory-log.js';
-import { assertNetworkFailures, recorder, sampleEvent, type Answer, type Received, type Recorder } from './_recorder.js';
+import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Answer, type Received, type Recorder } from './_recorder.js';
 
 const AKID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -97,10 +97,10 @@ test.before.each(() => {
 const data = (over: Record<string, unknown> = {}) => ({ region: 'eu-west-1', instanceIds: [ID1, ID2], accessKeyId: AKID, secretAccessKey: SECRET, baseUrl: rec.peer.url, ...over });
 const load = (name: string): Promise<ReactionModule> => reactionLoader().load(name);
 
-async function run(name: string, d: Record<string, unknown>, ms = 5000): Promise<{ outcome: string; log: MemoryLog }> {
+async function run(name: string, d: Record<string, unknown>, ms = 5000): Promise<{ outcome: string; message: string; log: MemoryLog }> {
   const log = memoryLog();
-  const returned = await (await load(name)).react(sampleEvent(name, d), { signal: AbortSignal.timeout(ms), logger: log.logger });
-  return { outcome: typeof returned === 'string' ? returned : returned.outcome, log };
+  const outcome = outcomeOf(await (await load(name)).react(sampleEvent(name, d), { signal: AbortSignal.timeout(ms), logger: log.logger }));
+  return { outcome, message: lastMessage(), log };
 }
 
 /** Asserts the received request is the documented Query API call, signed for eu-west-1 with `akid` and its secret. */
@@ -147,6 +147,7 @@ for (const name of ['aws-ec2-reboot', 'aws-ec2-start', 'aws-ec2-stop']) {
     assert.match(validate(f, data({ dropletId: 1 })).join(), 'data.dropletId is not a known field');
     assert.equal(secretFields(f), ['accessKeyId', 'secretAccessKey', 'sessionToken']);
     assert.match(String((await load(name)).meta.description), 'default credential chain');
+    assert.is((await load(name)).meta.kind, 'fix');
   });
 
   test(`${name}: POSTs ${action} with every InstanceId.N, signed with SigV4; the documented answer means ran`, async () => {
@@ -182,8 +183,11 @@ for (const name of ['aws-ec2-reboot', 'aws-ec2-start', 'aws-ec2-stop']) {
     ];
     for (const [status, code, message] of cases) {
       rec.answer = xml(status, errorXml(code, message));
-      const { outcome, log } = await run(name, data());
+      const { outcome, message: said, log } = await run(name, data());
       assert.is(outcome, 'failed');
+      assert.is(said, `AWS ${action} answered ${status} ${code}: ${message}`);
+      assert.not.match(said, SECRET);
+      assert.not.match(said, AKID);
       const line = log.lines[0]!;
       assert.is(line.awsCode, code);
       assert.is(line.awsMessage, message);
@@ -198,8 +202,10 @@ for (const name of ['aws-ec2-reboot', 'aws-ec2-start', 'aws-ec2-stop']) {
 
   test(`${name}: a wrong secret is refused by EC2 (AuthFailure) and means failed`, async () => {
     rec.answer = xml(200, success[name]!([ID1, ID2]));
-    const { outcome, log } = await run(name, data({ secretAccessKey: 'not-the-secret-of-this-key-0000000000000' }));
+    const { outcome, message, log } = await run(name, data({ secretAccessKey: 'not-the-secret-of-this-key-0000000000000' }));
     assert.is(outcome, 'failed');
+    assert.match(message, `AWS ${action} answered 401 AuthFailure: `);
+    assert.not.match(message, 'not-the-secret');
     assert.is(log.lines[0]!.awsCode, 'AuthFailure');
     assert.is(log.lines[0]!.httpStatus, 401);
     assert.not.match(JSON.stringify(log.lines), 'not-the-secret');
@@ -247,9 +253,10 @@ test('data the schema cannot refuse fails before any request, naming the field',
     [data({ secretAccessKey: undefined }), 'accessKeyId is set without secretAccessKey'],
     [data({ accessKeyId: undefined }), 'secretAccessKey or sessionToken is set without accessKeyId'],
   ] as const) {
-    const { outcome, log } = await run('aws-ec2-start', d);
+    const { outcome, message, log } = await run('aws-ec2-start', d);
     assert.is(outcome, 'failed');
     assert.match(String(log.lines[0]!.msg), words);
+    assert.is(message, words === 'instanceIds is empty' ? 'instanceIds is empty; name at least one instance' : words);
     assertNoSecrets(log);
   }
   assert.is(rec.received.length, 0);
@@ -271,8 +278,9 @@ test('a throttled call is retried once, then failed; a second run reuses the cli
 test('the deadline ends a retry that waits out its back-off', async () => {
   rec.answer = xml(503, errorXml('RequestLimitExceeded', 'Request limit exceeded.'));
   const started = Date.now();
-  const { outcome } = await run('aws-ec2-reboot', data(), 60);
+  const { outcome, message } = await run('aws-ec2-reboot', data(), 60);
   assert.is(outcome, 'failed');
+  assert.is(message, 'AWS RebootInstances: the deadline passed before it answered');
   // Throttling back-off starts at 500 ms, so a retry that ignored the signal would take longer.
   assert.ok(Date.now() - started < 400, `took ${Date.now() - started} ms`);
   assert.is(rec.received.length, 1);

@@ -5,7 +5,7 @@ import { secretFields, validate } from '../../src/core/schema.js';
 import type { Reaction, ReactionModule } from '../../src/core/types.js';
 import { shouldRun } from '../../src/sink/rules.js';
 import { memoryLog } from '../helpers/memory-log.js';
-import { assertNetworkFailures, recorder, sampleEvent, type Recorder } from './_recorder.js';
+import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Recorder } from './_recorder.js';
 
 let mod: ReactionModule;
 let rec: Recorder;
@@ -43,6 +43,7 @@ test('schema rejects bad data naming the field; the token is secret', () => {
   assert.match(validate(f, { ...data(), zoneId: 'example.com' }).join(), 'data.zoneId must match');
   assert.match(validate(f, { ...data(), ttl: 60 }).join(), 'data.ttl is not a known field');
   assert.equal(secretFields(f), ['apiToken']);
+  assert.is(mod.meta.kind, 'fix');
 });
 
 test('runs on failed past the trigger and on healthy, whatever call-on', () => {
@@ -53,7 +54,7 @@ test('runs on failed past the trigger and on healthy, whatever call-on', () => {
 });
 
 test('failed: PATCHes the record to the standby address with the Bearer token', async () => {
-  assert.is(await mod.react(sampleEvent('cloudflare-dns-failover', data()), ctx()), 'ran');
+  assert.is(outcomeOf(await mod.react(sampleEvent('cloudflare-dns-failover', data()), ctx())), 'ran');
   const got = rec.received[0]!;
   assert.is(got.method, 'PATCH');
   assert.is(got.url, `/client/v4/zones/${zoneId}/dns_records/${recordId}`);
@@ -64,25 +65,28 @@ test('failed: PATCHes the record to the standby address with the Bearer token', 
 
 test('the first healthy result after a failure points it back at the primary; healthy after healthy is skipped', async () => {
   rec.answer = { status: 200, body: answer('203.0.113.10') };
-  assert.is(await mod.react(sampleEvent('cloudflare-dns-failover', data(), { status: 'healthy', previousStatus: 'failed', failcount: 0 }), ctx()), 'ran');
+  assert.is(outcomeOf(await mod.react(sampleEvent('cloudflare-dns-failover', data(), { status: 'healthy', previousStatus: 'failed', failcount: 0 }), ctx())), 'ran');
   assert.equal(JSON.parse(rec.received[0]!.body), { content: '203.0.113.10' });
-  assert.is(await mod.react(sampleEvent('cloudflare-dns-failover', data(), { status: 'healthy', previousStatus: 'healthy', failcount: 0 }), ctx()), 'skipped');
+  assert.is(outcomeOf(await mod.react(sampleEvent('cloudflare-dns-failover', data(), { status: 'healthy', previousStatus: 'healthy', failcount: 0 }), ctx())), 'skipped');
+  assert.is(lastMessage(), 'nothing to switch back: the result before was healthy too');
   assert.is(rec.received.length, 1);
 });
 
 test('an error answer or success: false means failed, with Cloudflare\'s errors logged', async () => {
   rec.answer = { status: 400, body: { success: false, errors: [{ code: 9005, message: 'Content for A record is invalid.' }], messages: [], result: null } };
   const log = memoryLog();
-  assert.is(await mod.react(sampleEvent('cloudflare-dns-failover', data()), { signal: AbortSignal.timeout(5000), logger: log.logger }), 'failed');
+  assert.is(outcomeOf(await mod.react(sampleEvent('cloudflare-dns-failover', data()), { signal: AbortSignal.timeout(5000), logger: log.logger })), 'failed');
   assert.is(log.lines[0]!.httpStatus, 400);
   assert.is(log.lines[0]!.monitorId, 'mon-7');
   assert.is(log.lines[0]!.reactionId, 'rea-3');
   assert.match(String(log.lines[0]!.answer), 'Content for A record is invalid.');
   assert.not.match(JSON.stringify(log.lines), token);
+  assert.is(lastMessage(), `PATCH ${rec.peer.url}/client/v4/zones/${zoneId}/dns_records/${recordId} answered HTTP 400: ${JSON.stringify(rec.answer.body)}`);
   rec.answer = { status: 200, body: { success: false, errors: [{ code: 10000, message: 'Authentication error' }], messages: [], result: null } };
   const log2 = memoryLog();
-  assert.is(await mod.react(sampleEvent('cloudflare-dns-failover', data()), { signal: AbortSignal.timeout(5000), logger: log2.logger }), 'failed');
+  assert.is(outcomeOf(await mod.react(sampleEvent('cloudflare-dns-failover', data()), { signal: AbortSignal.timeout(5000), logger: log2.logger })), 'failed');
   assert.match(String(log2.lines[0]!.msg), 'success: false (10000: Authentication error)');
+  assert.match(lastMessage(), /^PATCH \S+: Cloudflare answered success: false \(10000: Authentication error\)$/);
 });
 
 test('a refused connection and a silent server mean failed', () => assertNetworkFailures(mod, (base) => sampleEvent('cloudflare-dns-failover', { ...data(), baseUrl: base })));

@@ -4,7 +4,7 @@ import { reactionLoader } from '../../src/core/plugins.js';
 import { secretFields, validate } from '../../src/core/schema.js';
 import type { ReactionModule } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
-import { assertNetworkFailures, recorder, sampleEvent, type Recorder } from './_recorder.js';
+import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Recorder } from './_recorder.js';
 
 let rec: Recorder;
 const token = 'dop_v1_0123456789abcdef';
@@ -35,11 +35,12 @@ for (const [name, type] of modules) {
     assert.match(validate(f, { apiToken: token, dropletId: 'web-1' }).join(), 'data.dropletId must be an integer');
     assert.match(validate(f, { ...data(), region: 'nyc3' }).join(), 'data.region is not a known field');
     assert.equal(secretFields(f), ['apiToken']);
+    assert.is((await load()).meta.kind, 'fix');
   });
 
   test(`${name}: POSTs {"type": "${type}"} to the droplet's actions with the Bearer token; 201 means ran`, async () => {
     rec.answer = { status: 201, body: started(type) };
-    assert.is(await (await load()).react(sampleEvent(name, data()), ctx()), 'ran');
+    assert.is(outcomeOf(await (await load()).react(sampleEvent(name, data()), ctx())), 'ran');
     const got = rec.received[0]!;
     assert.is(got.method, 'POST');
     assert.is(got.url, '/v2/droplets/3164444/actions');
@@ -53,12 +54,13 @@ for (const [name, type] of modules) {
     for (const [status, id, message] of [[401, 'unauthorized', 'Unable to authenticate you.'], [404, 'not_found', 'The resource you were accessing could not be found.'], [422, 'unprocessable_entity', 'Droplet already has a pending event.']] as const) {
       rec.answer = { status, body: { id, message } };
       const log = memoryLog();
-      assert.is(await mod.react(sampleEvent(name, data()), { signal: AbortSignal.timeout(5000), logger: log.logger }), 'failed');
+      assert.is(outcomeOf(await mod.react(sampleEvent(name, data()), { signal: AbortSignal.timeout(5000), logger: log.logger })), 'failed');
       assert.is(log.lines[0]!.httpStatus, status);
       assert.is(log.lines[0]!.monitorId, 'mon-7');
       assert.is(log.lines[0]!.reactionId, 'rea-3');
       assert.match(String(log.lines[0]!.answer), message);
       assert.not.match(JSON.stringify(log.lines), token);
+      assert.is(lastMessage(), `POST ${rec.peer.url}/v2/droplets/3164444/actions answered HTTP ${status}: ${JSON.stringify({ id, message })}`);
     }
   });
 

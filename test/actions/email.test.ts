@@ -11,7 +11,7 @@ import { templateProblems } from '../../src/core/template.js';
 import type { ReactionModule } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
 import { closedPort, silentPeer } from '../helpers/peers.js';
-import { sampleEvent } from './_recorder.js';
+import { lastMessage, outcomeOf, sampleEvent } from './_recorder.js';
 
 interface Mail {
   mailFrom: string;
@@ -94,12 +94,13 @@ test('schema rejects bad data naming the field; the password is secret; subject 
   assert.match(validate(f, { ...base(), port: 70000 }).join(), 'data.port must be <= 65535');
   assert.equal(validate(f, base()), []);
   assert.equal(secretFields(f), ['password']);
+  assert.is(mod.meta.kind, 'notify');
   assert.match(templateProblems(f, { ...base(), subject: '{{monitor.nmae}}', body: '{{stauts}}' }).join('\n'), /data\.subject uses unknown template field \{\{monitor\.nmae\}\}.*\n.*data\.body uses unknown template field \{\{stauts\}\}/);
 });
 
 test('logs in and sends the rendered subject and body to every recipient', async () => {
   const data = { ...base(), subject: '{{monitor.name}} {{status}} in {{zone}}', body: 'Failures: {{failcount}}\n{{message}}\nat {{checkedAt}}' };
-  assert.is(await mod.react(sampleEvent('email', data), ctx()), 'ran');
+  assert.is(outcomeOf(await mod.react(sampleEvent('email', data), ctx())), 'ran');
   assert.is(received.length, 1);
   const mail = received[0]!;
   assert.is(mail.user, 'alerts');
@@ -113,7 +114,7 @@ test('logs in and sends the rendered subject and body to every recipient', async
 });
 
 test('the default subject and body', async () => {
-  assert.is(await mod.react(sampleEvent('email', base(), { status: 'healthy', previousStatus: 'failed', failcount: 0, message: 'HTTP 200' }), ctx()), 'ran');
+  assert.is(outcomeOf(await mod.react(sampleEvent('email', base(), { status: 'healthy', previousStatus: 'failed', failcount: 0, message: 'HTTP 200' }), ctx())), 'ran');
   const msg = parse(received[0]!.raw);
   assert.is(msg.header('Subject'), '[CloudRoutes] api health is healthy');
   assert.match(msg.body, 'Monitor api health (mon-7) is healthy, was failed.');
@@ -122,20 +123,25 @@ test('the default subject and body', async () => {
 
 test('a wrong password means failed, logged with the SMTP error, monitor and reaction', async () => {
   const log = memoryLog();
-  assert.is(await mod.react(sampleEvent('email', { ...base(), password: 'wrong' }), { signal: AbortSignal.timeout(5000), logger: log.logger }), 'failed');
+  assert.is(outcomeOf(await mod.react(sampleEvent('email', { ...base(), password: 'wrong' }), { signal: AbortSignal.timeout(5000), logger: log.logger })), 'failed');
   assert.is(received.length, 0);
   assert.is(log.lines[0]!.smtpCode, 'EAUTH');
   assert.is(log.lines[0]!.monitorId, 'mon-7');
   assert.is(log.lines[0]!.reactionId, 'rea-3');
   assert.match(String(log.lines[0]!.msg), 'Invalid username or password');
   assert.not.match(JSON.stringify(log.lines), 'wrong');
+  assert.match(lastMessage(), `sending through SMTP server 127.0.0.1:${plain.port} failed: EAUTH: Invalid login: 535 Invalid username or password`);
 });
 
-test('a refused recipient means failed', async () => {
+test('a refused recipient means failed, the message naming the recipient and the server\'s answer', async () => {
   const log = memoryLog();
-  const outcome = await mod.react(sampleEvent('email', { ...base(), to: ['nobody@example.com'] }), { signal: AbortSignal.timeout(5000), logger: log.logger });
+  const outcome = outcomeOf(await mod.react(sampleEvent('email', { ...base(), to: ['nobody@example.com'] }), { signal: AbortSignal.timeout(5000), logger: log.logger }));
   assert.is(outcome, 'failed');
   assert.match(String(log.lines[0]!.msg), 'No such user here');
+  assert.is(lastMessage(), `SMTP server 127.0.0.1:${plain.port} refused recipient nobody@example.com: 550 No such user here`);
+  // One of two refused: the others got it, and the run is failed naming the one refused.
+  assert.is(outcomeOf(await mod.react(sampleEvent('email', { ...base(), to: ['ops@example.com', 'nobody@example.com'] }), ctx())), 'failed');
+  assert.is(lastMessage(), `SMTP server 127.0.0.1:${plain.port} refused recipient nobody@example.com`);
 });
 
 test('starttls: upgrades before logging in; a self-signed certificate is refused unless tlsVerify is false', async () => {
@@ -145,9 +151,9 @@ test('starttls: upgrades before logging in; a self-signed certificate is refused
   try {
     const data = { ...base(), port: tls.port, security: 'starttls' };
     const log = memoryLog();
-    assert.is(await mod.react(sampleEvent('email', data), { signal: AbortSignal.timeout(5000), logger: log.logger }), 'failed');
+    assert.is(outcomeOf(await mod.react(sampleEvent('email', data), { signal: AbortSignal.timeout(5000), logger: log.logger })), 'failed');
     assert.match(String(log.lines[0]!.msg), /certificate/i);
-    assert.is(await mod.react(sampleEvent('email', { ...data, tlsVerify: false }), ctx()), 'ran');
+    assert.is(outcomeOf(await mod.react(sampleEvent('email', { ...data, tlsVerify: false }), ctx())), 'ran');
     assert.ok(received[0]!.secure, 'the message went over TLS');
   } finally {
     await tls.close();
@@ -157,13 +163,15 @@ test('starttls: upgrades before logging in; a self-signed certificate is refused
 test('a refused connection and a server that never greets mean failed', async () => {
   const port = await closedPort();
   const log = memoryLog();
-  assert.is(await mod.react(sampleEvent('email', { ...base(), port }), { signal: AbortSignal.timeout(5000), logger: log.logger }), 'failed');
+  assert.is(outcomeOf(await mod.react(sampleEvent('email', { ...base(), port }), { signal: AbortSignal.timeout(5000), logger: log.logger })), 'failed');
   assert.match(String(log.lines[0]!.msg), 'ECONNREFUSED');
+  assert.is(lastMessage(), `sending through SMTP server 127.0.0.1:${port} failed: ESOCKET: connect ECONNREFUSED 127.0.0.1:${port}`);
+  assert.not.match(lastMessage(), 's3cret');
   const silent = await silentPeer();
   try {
     const slow = memoryLog();
     const started = Date.now();
-    assert.is(await mod.react(sampleEvent('email', { ...base(), port: silent.port }), { signal: AbortSignal.timeout(300), logger: slow.logger }), 'failed');
+    assert.is(outcomeOf(await mod.react(sampleEvent('email', { ...base(), port: silent.port }), { signal: AbortSignal.timeout(300), logger: slow.logger })), 'failed');
     assert.ok(Date.now() - started < 1500);
     assert.match(String(slow.lines[0]!.msg), 'deadline');
   } finally {

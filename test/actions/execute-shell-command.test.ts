@@ -11,6 +11,7 @@ import { templateProblems } from '../../src/core/template.js';
 import type { ReactionEvent, ReactionModule } from '../../src/core/types.js';
 import { until } from '../helpers/peers.js';
 import { pidsWith } from '../helpers/procs.js';
+import { lastMessage, outcomeOf } from './_recorder.js';
 
 let mod: ReactionModule;
 const dir = mkdtempSync(join(tmpdir(), 'cr-shell-'));
@@ -34,7 +35,7 @@ function event(data: Record<string, unknown>, message = 'connection refused'): R
     message,
   };
 }
-const react = (data: Record<string, unknown>, ms = 5000) => mod.react(event(data), { signal: AbortSignal.timeout(ms), logger });
+const react = async (data: Record<string, unknown>, ms = 5000) => outcomeOf(await mod.react(event(data), { signal: AbortSignal.timeout(ms), logger }));
 const lastLog = () => logs[logs.length - 1]!;
 
 test('schema rejects bad data, naming the field, and unknown template fields', () => {
@@ -46,6 +47,7 @@ test('schema rejects bad data, naming the field, and unknown template fields', (
   assert.match(templateProblems(f, { command: 'echo {{monitor.nam}}' }).join(), 'data.command uses unknown template field {{monitor.nam}}');
   assert.match(templateProblems(f, { argv: ['echo', '{{nope}}'] }).join(), 'data.argv[1] uses unknown template field {{nope}}');
   assert.equal(templateProblems(f, { command: 'systemctl restart {{monitor.name}}' }), []);
+  assert.is(mod.meta.kind, 'fix');
 });
 
 test('exit 0 is ran; the event reaches the command as CR_* variables', async () => {
@@ -88,7 +90,19 @@ test('another exit status is failed, logged with the code and output tail', asyn
   assert.is(log.exitCode, 5);
   assert.is(log.monitorId, 'mon-7');
   assert.is(log.reactionId, 'rea-3');
+  assert.is(lastMessage(), 'exit status 5: unit nginx not found');
   assert.is(await react({ command: 'exit 5', okCodes: [5] }), 'ran');
+});
+
+test('the message is the exit status and the last line of stderr, cut to 300 characters; the log keeps the tail', async () => {
+  assert.is(await react({ command: `echo "Job for nginx.service failed." >&2; echo "See 'journalctl -xe' for details." >&2; exit 3` }), 'failed');
+  assert.is(lastMessage(), "exit status 3: See 'journalctl -xe' for details.");
+  assert.match(String(lastLog().msg), "exit status 3: Job for nginx.service failed. See 'journalctl -xe' for details.");
+  assert.is(await react({ command: 'printf "%0500d" 0 | tr 0 x >&2; echo " the end" >&2; exit 1' }), 'failed');
+  assert.is(lastMessage().length, 300);
+  assert.match(lastMessage(), /^exit status 1: x+…x+ the end$/);
+  assert.is(await react({ command: 'echo "only stdout"; exit 2' }), 'failed');
+  assert.is(lastMessage(), 'exit status 2: only stdout');
 });
 
 test('the signal kills the whole process group: failed, logged as timed out', async () => {
@@ -98,12 +112,14 @@ test('the signal kills the whole process group: failed, logged as timed out', as
   const took = Date.now() - started;
   assert.ok(took >= 280 && took < 1500, `took ${took} ms`);
   assert.match(String(lastLog().msg), /timed out after \d+ ms \(process group killed\)/);
+  assert.match(lastMessage(), /^timed out after \d+ ms \(process group killed\)$/);
   await until(() => pidsWith(tag).length === 0, 1000);
 });
 
 test('neither command nor argv: failed with the reason logged', async () => {
   assert.is(await react({}), 'failed');
   assert.match(String(lastLog().msg), 'exactly one of data.command');
+  assert.match(lastMessage(), /^exactly one of data\.command/);
 });
 
 test.run();

@@ -5,7 +5,7 @@ import { secretFields, validate } from '../../src/core/schema.js';
 import { templateProblems } from '../../src/core/template.js';
 import type { ReactionModule } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
-import { assertNetworkFailures, recorder, sampleEvent, type Recorder } from './_recorder.js';
+import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Recorder } from './_recorder.js';
 
 let mod: ReactionModule;
 let rec: Recorder;
@@ -29,13 +29,14 @@ test('schema rejects bad data naming the field; headers are secret; the body is 
   assert.match(validate(f, { url: 'http://a/', expectedStatus: [200, 42] }).join(), 'data.expectedStatus[1] must be >= 100');
   assert.match(validate(f, { url: 'http://a/', headers: { 'x-token': 7 } }).join(), 'data.headers.x-token must be a string');
   assert.equal(secretFields(f), ['headers']);
+  assert.is(mod.meta.kind, 'notify', 'notify unless the reaction says fix');
   assert.match(templateProblems(f, { url: 'http://a/', body: '{"m": "{{mesage}}"}' }).join(), 'data.body uses unknown template field {{mesage}}');
 });
 
 test('POSTs the JSON body template with values escaped for JSON, and the headers', async () => {
   const body = '{"service": "{{monitor.name}}", "why": "{{message}}", "failures": {{failcount}}}';
   const event = sampleEvent('http', { url: `${rec.peer.url}/admin/restart?now=1`, headers: { authorization: 'Bearer t0k', 'Content-Type': 'text/plain' }, body }, { message: 'said "no"\nthen quit' });
-  assert.is(await mod.react(event, ctx()), 'ran');
+  assert.is(outcomeOf(await mod.react(event, ctx())), 'ran');
   const got = rec.received[0]!;
   assert.is(got.method, 'POST');
   assert.is(got.url, '/admin/restart?now=1');
@@ -46,24 +47,27 @@ test('POSTs the JSON body template with values escaped for JSON, and the headers
 
 test('a plain-text body is rendered as is; GET sends no body', async () => {
   const event = sampleEvent('http', { url: `${rec.peer.url}/t`, method: 'PUT', contentType: 'text/plain', body: '{{monitor.name}} "{{status}}"' });
-  assert.is(await mod.react(event, ctx()), 'ran');
+  assert.is(outcomeOf(await mod.react(event, ctx())), 'ran');
   assert.is(rec.received[0]!.method, 'PUT');
   assert.is(rec.received[0]!.headers['content-type'], 'text/plain');
   assert.is(rec.received[0]!.body, 'api health "failed"');
-  assert.is(await mod.react(sampleEvent('http', { url: `${rec.peer.url}/g`, method: 'GET', body: 'x' }), ctx()), 'ran');
+  assert.is(outcomeOf(await mod.react(sampleEvent('http', { url: `${rec.peer.url}/g`, method: 'GET', body: 'x' }), ctx())), 'ran');
   assert.is(rec.received[1]!.method, 'GET');
   assert.is(rec.received[1]!.body, '');
 });
 
 test('expected statuses: any 2xx by default, else only the listed ones', async () => {
   rec.answer = { status: 204, body: '' };
-  assert.is(await mod.react(sampleEvent('http', { url: rec.peer.url }), ctx()), 'ran');
-  assert.is(await mod.react(sampleEvent('http', { url: rec.peer.url, expectedStatus: [200] }), ctx()), 'failed');
+  assert.is(outcomeOf(await mod.react(sampleEvent('http', { url: rec.peer.url }), ctx())), 'ran');
+  assert.is(outcomeOf(await mod.react(sampleEvent('http', { url: rec.peer.url, expectedStatus: [200] }), ctx())), 'failed');
+  assert.is(lastMessage(), `POST ${rec.peer.url} answered HTTP 204`, 'an unexpected 2xx is named too');
   rec.answer = { status: 302, body: '' };
-  assert.is(await mod.react(sampleEvent('http', { url: rec.peer.url, expectedStatus: [301, 302] }), ctx()), 'ran');
-  rec.answer = { status: 500, body: 'boom' };
+  assert.is(outcomeOf(await mod.react(sampleEvent('http', { url: rec.peer.url, expectedStatus: [301, 302] }), ctx())), 'ran');
+  rec.answer = { status: 500, body: `boom ${'x'.repeat(400)}\nat line 2` };
   const log = memoryLog();
-  assert.is(await mod.react(sampleEvent('http', { url: rec.peer.url, method: 'DELETE' }), { signal: AbortSignal.timeout(5000), logger: log.logger }), 'failed');
+  assert.is(outcomeOf(await mod.react(sampleEvent('http', { url: rec.peer.url, method: 'DELETE' }), { signal: AbortSignal.timeout(5000), logger: log.logger })), 'failed');
+  assert.match(lastMessage(), `DELETE ${rec.peer.url} answered HTTP 500: boom xxx`);
+  assert.ok(lastMessage().length <= 300 && lastMessage().endsWith('…'), 'a long answer is cut');
   assert.is(log.lines[0]!.httpStatus, 500);
   assert.is(log.lines[0]!.monitorId, 'mon-7');
   assert.is(log.lines[0]!.reactionId, 'rea-3');

@@ -4,6 +4,7 @@ import { reactionLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { ReactionEvent, ReactionModule, Status } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
+import { lastMessage, outcomeOf } from './_recorder.js';
 
 let mod: ReactionModule;
 
@@ -32,9 +33,11 @@ test('schema accepts {} and a level, rejects other levels and fields', () => {
   assert.match(validate(f, { file: '/tmp/x' }).join(), 'data.file is not a known field');
 });
 
-test('writes one structured line and returns ran', async () => {
+test('writes one structured line and returns ran; it is a notify reaction', async () => {
+  assert.is(mod.meta.kind, 'notify');
   const log = memoryLog();
-  assert.is(await mod.react(event('failed'), { signal: AbortSignal.timeout(1000), logger: log.logger }), 'ran');
+  assert.is(outcomeOf(await mod.react(event('failed'), { signal: AbortSignal.timeout(1000), logger: log.logger })), 'ran');
+  assert.is(lastMessage(), '', 'the line is the record; the run needs no message');
   assert.is(log.lines.length, 1);
   const line = log.lines[0]!;
   assert.is(line.level, 40, 'a failed event is a warning by default');

@@ -6,7 +6,7 @@ import { templateProblems } from '../../src/core/template.js';
 import type { Reaction, ReactionModule } from '../../src/core/types.js';
 import { shouldRun } from '../../src/sink/rules.js';
 import { memoryLog } from '../helpers/memory-log.js';
-import { assertNetworkFailures, recorder, sampleEvent, type Recorder } from './_recorder.js';
+import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Recorder } from './_recorder.js';
 
 let mod: ReactionModule;
 let rec: Recorder;
@@ -32,6 +32,7 @@ test('schema rejects bad data naming the field; the routing key is secret; the s
   assert.match(validate(f, { routingKey: key, severity: 'high' }).join(), 'data.severity must be one of "critical", "error", "warning", "info"');
   assert.match(validate(f, { routingKey: key, baseUrl: 'events.pagerduty.com' }).join(), /data\.baseUrl (is not a URL|must be an http:\/\/ or https:\/\/ URL)/);
   assert.equal(secretFields(f), ['routingKey']);
+  assert.is(mod.meta.kind, 'notify');
   assert.match(templateProblems(f, { routingKey: key, summary: '{{monitor}} down' }).join(), 'data.summary uses unknown template field {{monitor}}');
 });
 
@@ -45,7 +46,7 @@ test('runs on failed past the trigger and on healthy, whatever call-on', () => {
 });
 
 test('a failed result triggers the monitor\'s alert with the documented Events API v2 document; 202 means ran', async () => {
-  const outcome = await mod.react(sampleEvent('pagerduty', { ...data(), summary: '[{{zone}}] {{monitor.name}}: {{message}}', severity: 'error', source: 'api.example.com' }), ctx());
+  const outcome = outcomeOf(await mod.react(sampleEvent('pagerduty', { ...data(), summary: '[{{zone}}] {{monitor.name}}: {{message}}', severity: 'error', source: 'api.example.com' }), ctx()));
   assert.is(outcome, 'ran');
   const got = rec.received[0]!;
   assert.is(got.method, 'POST');
@@ -78,10 +79,11 @@ test('defaults: summary, source and severity critical', async () => {
 
 test('the first healthy result after a failure resolves the same dedup key; healthy after healthy is skipped', async () => {
   const recovered = sampleEvent('pagerduty', data(), { status: 'healthy', previousStatus: 'failed', failcount: 0 });
-  assert.is(await mod.react(recovered, ctx()), 'ran');
+  assert.is(outcomeOf(await mod.react(recovered, ctx())), 'ran');
   assert.equal(JSON.parse(rec.received[0]!.body), { routing_key: key, dedup_key: 'cloudroutes-mon-7', event_action: 'resolve' });
   const still = sampleEvent('pagerduty', data(), { status: 'healthy', previousStatus: 'healthy', failcount: 0 });
-  assert.is(await mod.react(still, ctx()), 'skipped');
+  assert.is(outcomeOf(await mod.react(still, ctx())), 'skipped');
+  assert.is(lastMessage(), 'no alert to resolve: the result before was healthy too');
   assert.is(rec.received.length, 1);
 });
 
@@ -89,14 +91,20 @@ test('400 invalid event and 429 mean failed, logged with the status and PagerDut
   for (const [status, body] of [[400, { status: 'invalid event', message: 'Event object is invalid', errors: ['Length of \'routing_key\' is incorrect (should be 32 characters)'] }], [429, 'rate limited']] as const) {
     rec.answer = { status, body };
     const log = memoryLog();
-    assert.is(await mod.react(sampleEvent('pagerduty', data()), { signal: AbortSignal.timeout(5000), logger: log.logger }), 'failed');
+    assert.is(outcomeOf(await mod.react(sampleEvent('pagerduty', data()), { signal: AbortSignal.timeout(5000), logger: log.logger })), 'failed');
     assert.is(log.lines[0]!.httpStatus, status);
     assert.is(log.lines[0]!.monitorId, 'mon-7');
     assert.is(log.lines[0]!.reactionId, 'rea-3');
     assert.match(String(log.lines[0]!.msg), `answered HTTP ${status}`);
+    assert.match(lastMessage(), `POST ${rec.peer.url}/v2/enqueue answered HTTP ${status}: ${typeof body === 'string' ? body : '{"status":"invalid event"'}`);
   }
+  // An answer that quotes the routing key back: the message shows *** in its place.
+  rec.answer = { status: 400, body: { status: 'invalid event', message: `routing key ${key} is not active` } };
+  assert.is(outcomeOf(await mod.react(sampleEvent('pagerduty', data()), ctx())), 'failed');
+  assert.match(lastMessage(), 'routing key *** is not active');
+  assert.not.match(lastMessage(), key);
   rec.answer = { status: 200, body: accepted };
-  assert.is(await mod.react(sampleEvent('pagerduty', data()), ctx()), 'failed', 'only 202 is documented as accepted');
+  assert.is(outcomeOf(await mod.react(sampleEvent('pagerduty', data()), ctx())), 'failed', 'only 202 is documented as accepted');
 });
 
 test('a refused connection and a silent server mean failed', () => assertNetworkFailures(mod, (base) => sampleEvent('pagerduty', { routingKey: key, baseUrl: base })));

@@ -5,7 +5,7 @@ import { secretFields, validate } from '../../src/core/schema.js';
 import type { ReactionModule } from '../../src/core/types.js';
 import { memoryLog, type MemoryLog } from '../helpers/memory-log.js';
 import { selfSignedHttpsPeer, silentPeer } from '../helpers/peers.js';
-import { assertNetworkFailures, recorder, sampleEvent, type Answer, type Received, type Recorder } from './_recorder.js';
+import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Answer, type Received, type Recorder } from './_recorder.js';
 
 const USER = 'saltapi';
 const PASSWORD = 'pam-pass-7f3c9a';
@@ -71,11 +71,13 @@ test.before.each(() => {
 const data = (over: Record<string, unknown> = {}) => ({ url: rec.peer.url, username: USER, password: PASSWORD, tgt: 'web*', fun: 'service.restart', arg: ['nginx'], ...over });
 const load = (): Promise<ReactionModule> => reactionLoader().load('saltstack');
 
-async function run(d: Record<string, unknown>, ms = 5000): Promise<{ outcome: string; log: MemoryLog }> {
+async function run(d: Record<string, unknown>, ms = 5000): Promise<{ outcome: string; message: string; log: MemoryLog }> {
   const log = memoryLog();
-  const returned = await (await load()).react(sampleEvent('saltstack', d), { signal: AbortSignal.timeout(ms), logger: log.logger });
+  const outcome = outcomeOf(await (await load()).react(sampleEvent('saltstack', d), { signal: AbortSignal.timeout(ms), logger: log.logger }));
   assert.not.match(JSON.stringify(log.lines), PASSWORD);
-  return { outcome: typeof returned === 'string' ? returned : returned.outcome, log };
+  assert.not.match(lastMessage(), PASSWORD);
+  assert.ok(lastMessage().length <= 300, lastMessage());
+  return { outcome, message: lastMessage(), log };
 }
 
 /** Asserts one POST /run as salt-api documents it, with `lowstate` as the JSON body. */
@@ -110,6 +112,7 @@ test('schema rejects bad data naming the field; the password is secret', async (
   assert.match(validate(f, data({ timeoutMs: 10 })).join(), 'data.timeoutMs must be >= 2000');
   assert.match(validate(f, data({ client: 'runner' })).join(), 'data.client is not a known field');
   assert.equal(secretFields(f), ['password']);
+  assert.is((await load()).meta.kind, 'fix');
 });
 
 test('fun: one POST /run with the credentials in the lowstate; every minion returning means ran', async () => {
@@ -141,9 +144,10 @@ test('state: a state with result false means failed, naming the minion, the stat
     web1: full(stateRun([['nginx', true, 'ok']]), 0, 'highstate'),
     web2: full(stateRun([['nginx', true, 'ok'], ['nginx-running', false, 'Job for nginx.service failed because the control process exited with error code.']]), 2, 'highstate'),
   });
-  const { outcome, log } = await run(data({ fun: undefined, arg: undefined, state: 'nginx' }));
+  const { outcome, message, log } = await run(data({ fun: undefined, arg: undefined, state: 'nginx' }));
   assert.is(outcome, 'failed');
   assert.match(String(log.lines[0]!.msg), 'web2: state nginx-running failed: Job for nginx.service failed because the control process exited with error code. (retcode 2)');
+  assert.is(message, `POST ${rec.peer.url}/run: web2: state nginx-running failed: Job for nginx.service failed because the control process exited with error code. (retcode 2)`);
   assert.not.match(String(log.lines[0]!.msg), 'web1');
   assert.is(log.lines[0]!.reactionId, 'rea-3');
 });
@@ -194,8 +198,10 @@ test('cmd.run: retcode 0 on every minion means ran', async () => {
 test('mixed minions: only the ones with a non-zero retcode are named, with the tail of a long output', async () => {
   const noisy = Array.from({ length: 60 }, (_, i) => `line ${i}: checking configuration`).join('\n') + '\nnginx: [emerg] unknown directive "lisen" in /etc/nginx/sites-enabled/app:3';
   rec.answer = answerRun({ web1: full('ok'), web2: full(noisy, 1), web3: full('ok') });
-  const { outcome, log } = await run(data({ fun: 'cmd.run', arg: ['nginx -t && systemctl reload nginx'] }));
+  const { outcome, message, log } = await run(data({ fun: 'cmd.run', arg: ['nginx -t && systemctl reload nginx'] }));
   assert.is(outcome, 'failed');
+  // Cut to 300 characters, the message keeps the request, the minion and the last words of the output.
+  assert.match(message, new RegExp(`^POST ${rec.peer.url}/run: web2: cmd\\.run failed with retcode 1: .*….*nginx: \\[emerg\\] unknown directive "lisen" in /etc/nginx/sites-enabled/app:3$`));
   const msg = String(log.lines[0]!.msg);
   assert.match(msg, /web2: cmd\.run failed with retcode 1: ….*nginx: \[emerg\] unknown directive "lisen" in \/etc\/nginx\/sites-enabled\/app:3$/);
   assert.not.match(msg, 'line 0:');
@@ -258,8 +264,10 @@ test('no minion matched, or a listed minion did not return, means failed', async
 
 test('bad credentials: salt-api answers 401, which means failed; the password is never logged', async () => {
   rec.answer = answerRun({ web1: full(true) });
-  const { outcome, log } = await run(data({ password: 'wrong-password' }));
+  const { outcome, message, log } = await run(data({ password: 'wrong-password' }));
   assert.is(outcome, 'failed');
+  assert.match(message, `POST ${rec.peer.url}/run answered HTTP 401`);
+  assert.not.match(message, 'wrong-password');
   assert.is(log.lines[0]!.httpStatus, 401);
   assert.match(String(log.lines[0]!.msg), 'answered HTTP 401');
   assert.not.match(JSON.stringify(log.lines), 'wrong-password');
@@ -271,9 +279,10 @@ test('fun and state together, neither, or state with arg: failed before any requ
     [data({ fun: undefined }), 'neither fun nor state is set'],
     [data({ fun: undefined, state: 'nginx' }), 'arg goes with fun'],
   ] as const) {
-    const { outcome, log } = await run(d);
+    const { outcome, message, log } = await run(d);
     assert.is(outcome, 'failed');
     assert.match(String(log.lines[0]!.msg), words);
+    assert.match(message, new RegExp(`^${words}`));
   }
   assert.is(rec.received.length, 0);
 });

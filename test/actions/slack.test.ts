@@ -5,7 +5,7 @@ import { secretFields, validate } from '../../src/core/schema.js';
 import { templateProblems } from '../../src/core/template.js';
 import type { ReactionModule } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
-import { assertNetworkFailures, recorder, sampleEvent, type Recorder } from './_recorder.js';
+import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Recorder } from './_recorder.js';
 
 let mod: ReactionModule;
 let rec: Recorder;
@@ -28,11 +28,12 @@ test('schema rejects bad data naming the field; the webhook URL is secret; text 
   assert.match(validate(f, { webhookUrl: 'hooks.slack.com' }).join(), /data\.webhookUrl (is not a URL|must be an http:\/\/ or https:\/\/ URL)/);
   assert.match(validate(f, { webhookUrl: 'https://h/', icon: ':x:' }).join(), 'data.icon is not a known field');
   assert.equal(secretFields(f), ['webhookUrl']);
+  assert.is(mod.meta.kind, 'notify');
   assert.match(templateProblems(f, { webhookUrl: 'https://h/', text: '{{monitor.nmae}} down' }).join(), 'data.text uses unknown template field {{monitor.nmae}}');
 });
 
 test('posts the default text as JSON; Slack\'s "ok" 200 means ran', async () => {
-  const outcome = await mod.react(sampleEvent('slack', { webhookUrl: `${rec.peer.url}/services/T0/B0/XYZ` }), ctx());
+  const outcome = outcomeOf(await mod.react(sampleEvent('slack', { webhookUrl: `${rec.peer.url}/services/T0/B0/XYZ` }), ctx()));
   assert.is(outcome, 'ran');
   const got = rec.received[0]!;
   assert.is(got.method, 'POST');
@@ -44,19 +45,20 @@ test('posts the default text as JSON; Slack\'s "ok" 200 means ran', async () => 
 test('a custom template, channel and username; quotes in values stay valid JSON', async () => {
   const data = { webhookUrl: `${rec.peer.url}/x`, text: ':red_circle: *{{monitor.name}}* {{status}} at {{checkedAt}}', channel: '#ops', username: 'CloudRoutes' };
   const event = sampleEvent('slack', data, { monitor: { id: 'mon-7', name: 'say "hi"', ctype: 'tcp-check' } });
-  assert.is(await mod.react(event, ctx()), 'ran');
+  assert.is(outcomeOf(await mod.react(event, ctx())), 'ran');
   assert.equal(JSON.parse(rec.received[0]!.body), { text: ':red_circle: *say "hi"* failed at 2024-05-01T12:30:00.000Z', channel: '#ops', username: 'CloudRoutes' });
 });
 
 test('a 404 (no_service) means failed; the log names monitor and reaction but not the secret URL path', async () => {
   rec.answer = { status: 404, body: 'no_service' };
   const log = memoryLog();
-  const outcome = await mod.react(sampleEvent('slack', { webhookUrl: `${rec.peer.url}/services/SECRET` }), { signal: AbortSignal.timeout(5000), logger: log.logger });
+  const outcome = outcomeOf(await mod.react(sampleEvent('slack', { webhookUrl: `${rec.peer.url}/services/SECRET` }), { signal: AbortSignal.timeout(5000), logger: log.logger }));
   assert.is(outcome, 'failed');
   assert.is(log.lines[0]!.httpStatus, 404);
   assert.is(log.lines[0]!.monitorId, 'mon-7');
   assert.is(log.lines[0]!.reactionId, 'rea-3');
   assert.not.match(JSON.stringify(log.lines), 'SECRET');
+  assert.is(lastMessage(), `POST ${rec.peer.url} answered HTTP 404: no_service`, 'the message names the webhook\'s address, not its secret path');
 });
 
 test('a refused connection and a silent server mean failed', () => assertNetworkFailures(mod, (base) => sampleEvent('slack', { webhookUrl: `${base}/x` })));

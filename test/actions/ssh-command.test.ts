@@ -13,6 +13,7 @@ import type { ReactionEvent, ReactionModule } from '../../src/core/types.js';
 import { closedPort, until } from '../helpers/peers.js';
 import { pidsWith } from '../helpers/procs.js';
 import { Sshd } from '../helpers/sshd.js';
+import { lastMessage, outcomeOf } from './_recorder.js';
 
 const sshd = new Sshd();
 let mod: ReactionModule;
@@ -42,7 +43,7 @@ function event(data: Record<string, unknown>): ReactionEvent {
     message: 'status 502, want 200',
   };
 }
-const react = (data: Record<string, unknown>, ms = 5000) => mod.react(event(data), { signal: AbortSignal.timeout(ms), logger });
+const react = async (data: Record<string, unknown>, ms = 5000) => outcomeOf(await mod.react(event(data), { signal: AbortSignal.timeout(ms), logger }));
 
 test('schema: ssh is required and checked, unknown template fields are refused', () => {
   const f = mod.meta.fields;
@@ -56,6 +57,7 @@ test('schema: ssh is required and checked, unknown template fields are refused',
   assert.equal(validate(f, { command: 'x', ssh: ssh({ password: 'x' }) }), ['data.ssh must set exactly one of key, password (it sets key and password)']);
   assert.equal(validate(f, { command: 'systemctl restart nginx', ssh: ssh(), okCodes: [0], timeoutMs: 1000 }), []);
   assert.ok(f.properties!.ssh!.secret);
+  assert.is(mod.meta.kind, 'fix');
 });
 
 test('restarts "a service": the event arrives as CR_* variables, a monitor name with shell syntax is not run', async () => {
@@ -94,6 +96,7 @@ test('another exit status is failed, logged with the code and output tail, and n
   assert.is(log.monitorId, 'mon-7');
   assert.is(log.reactionId, 'rea-3');
   assert.not.match(JSON.stringify(logs), 'PRIVATE KEY');
+  assert.is(lastMessage(), `exit status 5: Failed to restart nginx.service: Unit not found. over SSH to root@127.0.0.1:${sshd.port}`);
   assert.is(await react({ command: 'exit 5', okCodes: [5] }), 'ran');
 });
 
@@ -111,9 +114,14 @@ test('an unreachable host, a rejected key or unusable ssh data: failed with the 
   const port = await closedPort();
   assert.is(await react({ command: 'true', ssh: ssh({ port }) }, 3000), 'failed');
   assert.is(lastLog().msg, `ssh-command reaction "restart web": connection refused by 127.0.0.1:${port}: no SSH server listens there`);
+  assert.is(lastMessage(), `connection refused by 127.0.0.1:${port}: no SSH server listens there`);
   assert.is(lastLog().monitorId, 'mon-7');
   assert.is(await react({ command: 'true', ssh: ssh({ key: sshd.stranger.private }) }), 'failed');
   assert.is(lastLog().msg, `ssh-command reaction "restart web": SSH authentication as root@127.0.0.1:${sshd.port} was rejected: check data.ssh.key`);
+  assert.is(lastMessage(), `SSH authentication as root@127.0.0.1:${sshd.port} was rejected: check data.ssh.key`);
+  // A secret of data.ssh that the output repeats (here the key's passphrase, which an unencrypted key ignores): masked.
+  assert.is(await react({ command: 'echo "unlocked with hunter2-secret, then failed" >&2; exit 1', ssh: ssh({ passphrase: 'hunter2-secret' }) }), 'failed');
+  assert.is(lastMessage(), `exit status 1: unlocked with ***, then failed over SSH to root@127.0.0.1:${sshd.port}`);
   assert.is(await react({ command: 'true', ssh: ssh({ password: 'x' }) }), 'failed');
   assert.is(lastLog().msg, 'ssh-command reaction "restart web": data.ssh needs exactly one of key or password, not both');
   assert.is(await react({}), 'failed');

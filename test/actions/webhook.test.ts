@@ -4,6 +4,7 @@ import { reactionLoader } from '../../src/core/plugins.js';
 import { secretFields, validate } from '../../src/core/schema.js';
 import type { ReactionEvent, ReactionModule } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
+import { lastMessage, outcomeOf } from './_recorder.js';
 import { closedPort, httpPeer, silentPeer, type Peer } from '../helpers/peers.js';
 
 interface Received {
@@ -27,7 +28,8 @@ test.before(async () => {
     req.on('end', () => {
       received.push({ method: req.method!, url: req.url!, headers: req.headers, body });
       res.writeHead(answer);
-      res.end(answer === 200 ? 'thanks' : 'nope');
+      // An error answer that echoes the request's token, as some servers do: the reaction's message must not repeat it.
+      res.end(answer === 200 ? 'thanks' : `nope ${req.headers.authorization ?? ''}`);
     });
   });
 });
@@ -61,11 +63,12 @@ test('schema rejects bad data, naming the field; headers are secret', () => {
   assert.match(validate(f, { url: 'http://a/', headers: { authorization: 42 } }).join(), 'data.headers.authorization must be a string');
   assert.match(validate(f, { url: 'http://a/', token: 'x' }).join(), 'data.token is not a known field');
   assert.equal(secretFields(f), ['headers']);
+  assert.is(mod.meta.kind, 'notify');
 });
 
 test('POSTs the event as JSON and a 2xx answer means ran', async () => {
   const log = memoryLog();
-  const outcome = await mod.react(event({ url: `${peer.url}/hook?x=1` }), { signal: AbortSignal.timeout(5000), logger: log.logger });
+  const outcome = outcomeOf(await mod.react(event({ url: `${peer.url}/hook?x=1` }), { signal: AbortSignal.timeout(5000), logger: log.logger }));
   assert.is(outcome, 'ran');
   assert.is(received.length, 1);
   const got = received[0]!;
@@ -86,21 +89,23 @@ test('POSTs the event as JSON and a 2xx answer means ran', async () => {
 });
 
 test('the method and headers come from data; content-type stays JSON', async () => {
-  const outcome = await mod.react(event({ url: `${peer.url}/`, method: 'PUT', headers: { authorization: 'Bearer s3cret', 'Content-Type': 'text/plain' } }), {
+  const outcome = outcomeOf(await mod.react(event({ url: `${peer.url}/`, method: 'PUT', headers: { authorization: 'Bearer s3cret', 'Content-Type': 'text/plain' } }), {
     signal: AbortSignal.timeout(5000),
     logger: memoryLog().logger,
-  });
+  }));
   assert.is(outcome, 'ran');
   assert.is(received[0]!.method, 'PUT');
   assert.is(received[0]!.headers.authorization, 'Bearer s3cret');
   assert.is(received[0]!.headers['content-type'], 'application/json');
 });
 
-test('a 500 answer means failed, logged with the status', async () => {
+test('a 500 answer means failed, logged with the status; the message names it without the secret header', async () => {
   answer = 500;
   const log = memoryLog();
-  const outcome = await mod.react(event({ url: `${peer.url}/` }), { signal: AbortSignal.timeout(5000), logger: log.logger });
+  const outcome = outcomeOf(await mod.react(event({ url: `${peer.url}/`, headers: { authorization: 'Bearer s3cret-t0ken' } }), { signal: AbortSignal.timeout(5000), logger: log.logger }));
   assert.is(outcome, 'failed');
+  assert.is(lastMessage(), `POST ${peer.url}/ answered HTTP 500: nope ***`);
+  assert.not.match(JSON.stringify(log.lines), 's3cret-t0ken');
   assert.is(log.lines.length, 1);
   assert.is(log.lines[0]!.httpStatus, 500);
   assert.is(log.lines[0]!.reactionId, 'rea-3');
@@ -111,9 +116,10 @@ test('a 500 answer means failed, logged with the status', async () => {
 test('a refused connection means failed, logged with the reason', async () => {
   const port = await closedPort();
   const log = memoryLog();
-  const outcome = await mod.react(event({ url: `http://127.0.0.1:${port}/` }), { signal: AbortSignal.timeout(5000), logger: log.logger });
+  const outcome = outcomeOf(await mod.react(event({ url: `http://127.0.0.1:${port}/hook` }), { signal: AbortSignal.timeout(5000), logger: log.logger }));
   assert.is(outcome, 'failed');
   assert.match(String(log.lines[0]!.msg), 'ECONNREFUSED');
+  assert.is(lastMessage(), `POST http://127.0.0.1:${port}/hook: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:${port}`);
 });
 
 test('a server that never answers is cut by the signal', async () => {
@@ -121,10 +127,11 @@ test('a server that never answers is cut by the signal', async () => {
   try {
     const log = memoryLog();
     const started = Date.now();
-    const outcome = await mod.react(event({ url: `${silent.url}/` }), { signal: AbortSignal.timeout(200), logger: log.logger });
+    const outcome = outcomeOf(await mod.react(event({ url: `${silent.url}/` }), { signal: AbortSignal.timeout(200), logger: log.logger }));
     assert.is(outcome, 'failed');
     assert.ok(Date.now() - started < 1500);
     assert.match(String(log.lines[0]!.msg), 'deadline');
+    assert.is(lastMessage(), `POST ${silent.url}/: the deadline passed before it answered`);
   } finally {
     await silent.close();
   }

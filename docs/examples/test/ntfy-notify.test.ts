@@ -41,10 +41,12 @@ test('templates are filled from the event', async () => {
   assert.equal(JSON.parse(requests.at(-1)!.body).message, 'healthy after 0 failures');
 });
 
-test('a refusal is a failed run, logged with the status', async () => {
+test('a refusal is a failed run, logged with the status, and its message says what the server answered', async () => {
   answer = 403;
-  const run = await runReaction(MODULE, { server: url, topic: 'ops' });
+  const run = await runReaction(MODULE, { server: url, topic: 'ops', token: 'tk_secret' });
   assert.equal(run.outcome, 'failed');
+  assert.equal(run.message, `${url} answered HTTP 403: {"error":"forbidden"}`);
+  assert.ok(!run.message.includes('tk_secret'));
   assert.ok(run.logs.some((l) => l.level === 'warn' && l.status === 403));
 });
 

@@ -1,4 +1,4 @@
-import { render, type PluginMeta, type ReactionContext, type ReactionEvent, type ReactionOutcome } from 'cloudroutes';
+import { render, type ReactionContext, type ReactionEvent, type ReactionModule, type ReactionReturn } from 'cloudroutes';
 
 interface Data {
   server?: string;
@@ -8,12 +8,14 @@ interface Data {
   message?: string;
 }
 
-export const meta: PluginMeta = {
+export const meta: ReactionModule['meta'] = {
   title: 'ntfy push notification',
+  kind: 'notify',
   description:
     'Publishes the event to an ntfy topic (ntfy.sh or your own ntfy server) as a push notification: priority 4 with ' +
     'a siren tag when the monitor failed, 3 with a check mark when it is healthy again. Ran when the server accepts ' +
-    'the message (2xx), failed when it answers anything else (the status and the start of its answer are logged).',
+    'the message (2xx), failed when it answers anything else (the status and the start of its answer are logged, and ' +
+    'are the message of the run).',
   fields: {
     type: 'object',
     properties: {
@@ -28,7 +30,7 @@ export const meta: PluginMeta = {
   },
 };
 
-export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionOutcome> {
+export async function react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionReturn> {
   const data = event.reaction.data as unknown as Data;
   const server = (data.server ?? 'https://ntfy.sh').replace(/\/+$/, '');
   const failed = event.status === 'failed';
@@ -46,7 +48,8 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
   const answer = await res.text();
   if (!res.ok) {
     ctx.logger.warn({ server, topic: data.topic, status: res.status, answer: answer.slice(0, 200) }, 'ntfy refused the message');
-    return 'failed';
+    // The message is what the audit and `reaction show` print: name the server and what it said, never the token.
+    return { outcome: 'failed', message: `${server} answered HTTP ${res.status}: ${answer.slice(0, 200)}` };
   }
   ctx.logger.info({ server, topic: data.topic }, 'ntfy accepted the message');
   return 'ran';
