@@ -57,7 +57,7 @@ const run = async (...args: string[]) => {
 };
 const audit = async (...args: string[]) => (JSON.parse(await run('audit', '--json', ...args)) as { entries: EventRecord[] }).entries;
 const counter = async (name: string) => Number((await redis.hget(k.counters, `sink.${name}`)) ?? 0);
-const failedResults = async (monitorId: string) => (await redis.xrange(k.history, '-', '+')).filter(([, f]) => f[1]!.startsWith(`${monitorId}\t`)).length;
+const failedResults = async (monitorId: string) => Number((await redis.hget(k.state(monitorId), 'failcount')) ?? 0);
 
 test('a fix with a budget of 2 per 10m runs twice while its monitor fails, across a kill -9 of the sink; then it is held, recorded once, counted every time', async () => {
   const marks = join(dir, 'restarts');
@@ -103,13 +103,29 @@ test('five monitors of one server share its target: one reboot, four held with r
     monitors.push(await run('monitor', 'add', '--name', `web-1 port ${i}`, '--ctype', 'http-get-statuscode', '--interval', '1s',
       '--data', JSON.stringify({ url: `${base}/${i}`, codes: ['200'] }), '--reactions', reboot));
   }
-  await waitFor(async () => (await audit('--reaction', reboot)).length >= 5, 20_000, 'a decision for each of the five monitors');
+  const decided = async () => new Set((await audit('--reaction', reboot)).map((d) => d.monitorId)).size;
+  await waitFor(async () => (await decided()) === 5, 20_000, 'a decision for each of the five monitors');
   const decisions = await audit('--reaction', reboot);
-  assert.is(decisions.filter((d) => d.outcome === 'ran').length, 1, JSON.stringify(decisions.map((d) => [d.monitorId, d.outcome, d.reason])));
-  const held = decisions.filter((d) => d.outcome === 'held');
-  assert.is(held.length, 4);
-  assert.ok(held.every((d) => d.reason === 'target-budget' && d.message.includes('target web-1.example.com')), held[0]?.message);
-  assert.equal(new Set(decisions.map((d) => d.monitorId)), new Set(monitors));
+  const ran = decisions.filter((d) => d.outcome === 'ran');
+  assert.is(ran.length, 1, JSON.stringify(decisions.map((d) => [d.monitorId, d.outcome, d.reason])));
+  const others = monitors.filter((m) => m !== ran[0]!.monitorId);
+  for (const m of others) {
+    const held = decisions.filter((d) => d.monitorId === m);
+    assert.equal(held.map((d) => [d.outcome, d.reason]), [['held', 'target-budget']], `${m}: held once, recorded once`);
+    assert.match(held[0]!.message, 'target web-1.example.com has spent its budget of 1 per 1h');
+  }
+});
+
+test("a failed run's decision names the error, and a notify has no budget by default", async () => {
+  const closed = await freePortRange(1);
+  const page = await run('reaction', 'add', '--name', 'page', '--rtype', 'webhook', '--data', JSON.stringify({ url: `http://127.0.0.1:${closed}/hook` }));
+  const shown = JSON.parse(await run('reaction', 'show', page, '--json')) as Record<string, unknown>;
+  assert.equal([shown.kind, shown.maxRuns], ['notify', undefined]);
+  await run('monitor', 'add', '--name', 'api', '--ctype', 'http-get-statuscode', '--interval', '1s',
+    '--data', JSON.stringify({ url: `${base}/api`, codes: ['200'] }), '--reactions', page);
+  await waitFor(async () => (await audit('--reaction', page, '--decision', 'failed')).length >= 3, 15_000, 'three failed runs: no budget holds a notify');
+  const [failed] = await audit('--reaction', page, '--decision', 'failed');
+  assert.match(failed!.message, `POST http://127.0.0.1:${closed}/hook: ECONNREFUSED`);
 });
 
 test('bad budgets and targets are refused with exit 2, naming the field', async () => {
