@@ -33,6 +33,16 @@ export function runsIn(monitor: Pick<Monitor, 'zones'>, zone: string): boolean {
   return !monitor.zones?.length || monitor.zones.includes(zone);
 }
 
+/** A named thing fixes act on (a host, a DNS record): every reaction naming it shares this budget. */
+export interface Target {
+  name: string;
+  /** At most this many runs, of every reaction naming the target together, within any `per` seconds. */
+  maxRuns: number;
+  per: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
 /** A reaction as stored in the store of record and in Redis (secret fields encrypted). */
 export interface Reaction {
   id: string;
@@ -52,6 +62,8 @@ export interface Reaction {
   per?: number;
   /** What it acts on (a host, a DNS record): every reaction naming it shares the target's budget. */
   target?: string;
+  /** Decide for real, call the module with ctx.dryRun, record what it would have done, act on nothing. */
+  dryRun?: boolean;
   data: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;
@@ -107,7 +119,7 @@ export type ReactionReturn = ReactionOutcome | { outcome: ReactionOutcome; messa
  * Every decision the sink records for a reaction whose call-on and trigger matched a result (the audit): it ran,
  * failed, or was held (a bound stopped it) or skipped (its own rules said not now), with a reason.
  */
-export const DECISION_VALUES = ['ran', 'failed', 'skipped', 'held'] as const;
+export const DECISION_VALUES = ['ran', 'failed', 'skipped', 'held', 'dry-run'] as const;
 export type Decision = (typeof DECISION_VALUES)[number];
 /** Why a reaction did not run: `skipped` for its own rules (frequency, once), `held` for a bound (budget, target-budget). */
 export const DECISION_REASONS = {
@@ -131,6 +143,12 @@ export interface ReactionEvent {
 export interface ReactionContext {
   signal: AbortSignal;
   logger: Logger;
+  /**
+   * Act on nothing: return { outcome: 'ran', message } where message says exactly what it would have done (the HTTP
+   * method, URL and body with secret values masked; the command line and the host). Only given to modules whose
+   * meta declares dryRun: true.
+   */
+  dryRun?: boolean;
 }
 
 /** JSON-Schema subset used by plug-ins to describe their data; `secret: true` marks fields encrypted at rest. */
@@ -200,6 +218,8 @@ export interface ReactionModule {
   meta: PluginMeta & {
     /** fix (acts on what failed: budgets apply by default) or notify; a reaction may say otherwise (default notify). */
     kind?: ReactionKind;
+    /** It honours ctx.dryRun (acts on nothing and says what it would have done): reactions using it may be --dry-run. */
+    dryRun?: boolean;
   };
   react(event: ReactionEvent, ctx: ReactionContext): Promise<ReactionReturn>;
   /** Overrides the sink's trigger / call-on rule; frequency and once still apply. */
