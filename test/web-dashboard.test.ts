@@ -172,7 +172,7 @@ test('the monitor page: config with secrets masked (left out for a read-only key
   assert.match(body, /<table class="history">[\s\S]*<td>default<\/td><td><span class="badge badge-failed">failed<\/span><\/td><td class="num">\d+ ms<\/td><td>got HTTP 500/);
   assert.match(body, /<table class="events">[\s\S]*healthy → <span class="badge badge-failed">failed<\/span>/);
   assert.match(body, /reaction log it <span class="badge badge-ran">ran<\/span>/);
-  assert.match(body, /<a href="\/reactions#r-logit">log it<\/a><\/td><td>log<\/td><td>on failed<\/td>/);
+  assert.match(body, /<a href="\/reactions#r-logit">log it<\/a><\/td><td>log<\/td><td>notify on failed<\/td>/);
 });
 
 test('/reactions: each reaction, who uses it, its recent outcomes and the recent runs', async () => {

@@ -145,6 +145,11 @@ export function reactionCommands(program: Command, run: Run): void {
     .option('--max-runs <n>', 'budget: most runs for one monitor within --per (a fix without one: 3 per 1h)', intOption('--max-runs', 1))
     .option('--per <duration>', 'budget window, e.g. 10m or 1h (1s to 30d)')
     .option('--target <name>', 'what it acts on (a host, a DNS record): every reaction naming it shares its budget ("cloudroutes target set")')
+    .option('--dry-run', 'decide for real but act on nothing: the audit records what it would have done (dry-run)')
+    .option('--verify-every <duration>', "a fix's verification: check the monitor this often after it runs (default 5s, at least 1s)")
+    .option('--verify-for <duration>', "a fix's verification window; fixed or not-fixed at its end (default 2m; 0 turns it off)")
+    .option('--breaker <n>', 'consecutive not-fixed runs for one monitor before the fix stops and escalates (default 2)', intOption('--breaker', 1))
+    .option('--breaker-reset <duration>', 'healthy this long and an open breaker closes (default 30m)')
     .option('--data <json>', "the reaction's data as JSON", '{}')
     .option('--json', 'print {"id": ...}')
     .addHelpText('after', `\nExamples:\n  cloudroutes reaction add --name page-me --rtype webhook --call-on failed --trigger 3 --frequency 5m \\\n    --data '{"url":"http://127.0.0.1:9000/hook"}'\n  cloudroutes reaction add --name restart-web --rtype ssh-command --trigger 2 --max-runs 2 --per 1h --target web-1 \\\n    --data '{"host":"web-1","username":"ops","command":"systemctl restart nginx"}'`)
@@ -153,7 +158,8 @@ export function reactionCommands(program: Command, run: Run): void {
         const data = parseJsonOption(o.data, '--data');
         const r = await (await ctx.config()).addReaction({
           name: o.name, rtype: o.rtype, trigger: o.trigger, frequency: o.frequency, callOn: o.callOn, once: o.once === true,
-          kind: o.kind, maxRuns: o.maxRuns, per: o.per, target: o.target, data,
+          kind: o.kind, maxRuns: o.maxRuns, per: o.per, target: o.target, dryRun: o.dryRun === true,
+          verifyEvery: o.verifyEvery, verifyFor: o.verifyFor, breaker: o.breaker, breakerReset: o.breakerReset, data,
         });
         if (o.json) printJson({ id: r.id });
         else console.log(r.id);
@@ -184,7 +190,10 @@ export function reactionCommands(program: Command, run: Run): void {
         const r = await shownRecord(ctx, stored, false);
         if (o.json) return printJson(r);
         console.log(`${r.id}  ${r.name}\n  rtype     ${r.rtype} (${stored.kind ?? 'notify'})\n  call-on   ${r.callOn} (trigger ${r.trigger}, frequency ${formatDuration(r.frequency)}${r.once ? ', once per episode' : ''})`);
-        console.log(`  budget    ${budgetText(stored) || 'none'}${stored.target ? `\n  target    ${stored.target}` : ''}`);
+        console.log(`  budget    ${budgetText(stored) || 'none'}${stored.target ? `\n  target    ${stored.target}` : ''}${stored.dryRun ? '\n  dry run   yes: it decides for real and acts on nothing' : ''}`);
+        if (stored.verifyFor !== undefined) {
+          console.log(`  verify    ${stored.verifyFor > 0 ? `every ${formatDuration(stored.verifyEvery ?? 0)} for ${formatDuration(stored.verifyFor)} after a run` : 'off'}; breaker after ${stored.breaker} not-fixed runs, reset after ${formatDuration(stored.breakerReset ?? 0)} healthy`);
+        }
         console.log(`  data      ${JSON.stringify(r.data)}`);
       }),
     );
@@ -204,6 +213,12 @@ export function reactionCommands(program: Command, run: Run): void {
     .option('--per <duration>', 'budget window, e.g. 10m or 1h (1s to 30d)')
     .option('--target <name>', 'what it acts on: reactions naming one target share its budget')
     .option('--no-target', 'act on no named target')
+    .option('--dry-run', 'decide for real but act on nothing')
+    .option('--no-dry-run', 'act for real')
+    .option('--verify-every <duration>', "a fix's verification: check the monitor this often after it runs")
+    .option('--verify-for <duration>', "a fix's verification window (0 turns it off)")
+    .option('--breaker <n>', 'consecutive not-fixed runs before the fix stops and escalates', intOption('--breaker', 1))
+    .option('--breaker-reset <duration>', 'healthy this long and an open breaker closes')
     .option('--data <json>', 'the reaction\'s whole data as JSON; a secret field given as "(secret)" keeps its value')
     .option('--json', 'print the reaction as JSON')
     .action((id: string, o) =>
@@ -213,7 +228,8 @@ export function reactionCommands(program: Command, run: Run): void {
         const updated = await (await ctx.config()).updateReaction(id, {
           name: o.name ?? r.name, rtype: o.rtype ?? r.rtype, trigger: o.trigger ?? r.trigger, frequency: o.frequency ?? r.frequency,
           callOn: o.callOn ?? r.callOn, once: o.once ?? r.once, kind: o.kind ?? r.kind, maxRuns: o.maxRuns ?? r.maxRuns, per: o.per ?? r.per,
-          target: o.target === false ? undefined : o.target ?? r.target, data: o.data === undefined ? r.data : parseJsonOption(o.data, '--data'),
+          target: o.target === false ? undefined : o.target ?? r.target, dryRun: o.dryRun ?? r.dryRun,
+          verifyEvery: o.verifyEvery ?? r.verifyEvery, verifyFor: o.verifyFor ?? r.verifyFor, breaker: o.breaker ?? r.breaker, breakerReset: o.breakerReset ?? r.breakerReset, data: o.data === undefined ? r.data : parseJsonOption(o.data, '--data'),
         });
         if (o.json) printJson(await shownRecord(ctx, updated, false));
         else console.log(`updated ${id}`);

@@ -56,6 +56,28 @@ export const MAX_BUDGET_PER_S = 30 * 86_400;
 export const DEFAULT_FIX_BUDGET = { maxRuns: 3, per: 3600 } as const;
 /** A target's budget until `cloudroutes target set` gives one: every fix naming it together runs once within any hour. */
 export const DEFAULT_TARGET_BUDGET = { maxRuns: 1, per: 3600 } as const;
+/** A fix's closed loop when it names none: checked every 5 s for 2 min after it runs; 2 not-fixed runs open its breaker, 30 min healthy close it. */
+export const DEFAULT_FIX_LOOP = { verifyEvery: 5, verifyFor: 120, breaker: 2, breakerReset: 1800 } as const;
+/** Longest verification window and breaker reset, in seconds (1 day and 30 days); most consecutive not-fixed runs. */
+export const MAX_VERIFY_FOR_S = 86_400;
+export const MAX_BREAKER_RESET_S = 30 * 86_400;
+export const MAX_BREAKER = 1000;
+
+/** What is wrong with a fix's closed loop (verify-every, verify-for, breaker, breaker-reset), as [field, problem], or undefined. */
+export function loopProblem(r: { verifyEvery?: unknown; verifyFor?: unknown; breaker?: unknown; breakerReset?: unknown }): [string, string] | undefined {
+  const seconds = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
+  if (r.verifyFor !== undefined && !seconds(r.verifyFor, 0, MAX_VERIFY_FOR_S)) return ['verify-for', `a duration from 0 (no verification) to ${MAX_VERIFY_FOR_S / 3600}h, such as 2m`];
+  if (r.verifyEvery !== undefined && !seconds(r.verifyEvery, 1, MAX_VERIFY_FOR_S)) return ['verify-every', 'a duration of at least 1s, such as 5s'];
+  if (typeof r.verifyEvery === 'number' && typeof r.verifyFor === 'number' && r.verifyFor > 0 && r.verifyEvery > r.verifyFor) {
+    return ['verify-every', `at most --verify-for (${r.verifyFor}s): checks every ${r.verifyEvery}s would not fit in the window`];
+  }
+  if (r.breaker !== undefined && !(typeof r.breaker === 'number' && Number.isInteger(r.breaker) && r.breaker >= 1 && r.breaker <= MAX_BREAKER)) {
+    return ['breaker', `a whole number of consecutive not-fixed runs, 1 to ${MAX_BREAKER}`];
+  }
+  if (r.breakerReset !== undefined && !seconds(r.breakerReset, 1, MAX_BREAKER_RESET_S)) return ['breaker-reset', `a duration from 1s to ${MAX_BREAKER_RESET_S / 86_400}d, such as 30m`];
+  return undefined;
+}
+
 /** Longest target name in characters. */
 export const MAX_TARGET_LENGTH = 200;
 /** A target name: a host, a DNS record, a service; letters, digits and . _ : @ / - (no spaces, no tabs). */

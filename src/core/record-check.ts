@@ -5,7 +5,7 @@
 import { CloudRoutesError, errors } from './errors.js';
 import {
   MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REACTIONS, MAX_TRIGGER, MAX_ZONES,
-  PLAIN_NAME, dataBytes, frequencyProblem, intervalProblem, maxRunsProblem, perProblem, targetProblem, timeoutProblem,
+  PLAIN_NAME, dataBytes, frequencyProblem, intervalProblem, loopProblem, maxRunsProblem, perProblem, targetProblem, timeoutProblem,
 } from './limits.js';
 import { CALL_ON_VALUES, REACTION_KIND_VALUES } from './types.js';
 
@@ -92,5 +92,11 @@ export function reactionRecordError(r: Loose): CloudRoutesError | undefined {
   if (per) return at(errors.badSetting('per', String(r.per), per), 'per');
   const target = r.target === undefined ? undefined : targetProblem(r.target);
   if (target) return at(errors.badSetting('target', String(r.target).slice(0, 200), target), 'target');
+  const loop = loopProblem(r);
+  if (loop) {
+    const field = loop[0].replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    return at(errors.badSetting(loop[0], String(r[field]), loop[1]), field);
+  }
+  if (r.dryRun !== undefined && typeof r.dryRun !== 'boolean') return at(errors.badSetting('dry-run', String(r.dryRun), 'true or false'), 'dryRun');
   return undefined;
 }

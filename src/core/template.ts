@@ -15,6 +15,10 @@ const FIELDS: Record<string, (e: ReactionEvent) => unknown> = {
   message: (e) => e.message,
   'reaction.name': (e) => e.reaction.name,
   'reaction.id': (e) => e.reaction.id,
+  // Empty unless the reaction runs because another escalated (call-on escalated).
+  'escalation.reason': (e) => e.escalation?.reason ?? '',
+  'escalation.reaction.name': (e) => e.escalation?.reaction.name ?? '',
+  'escalation.runs': (e) => e.escalation?.runs ?? '',
 };
 
 /** Names a template may use between double braces. */

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 export const STATUS_VALUES = ['healthy', 'failed', 'unknown'] as const;
 export type Status = (typeof STATUS_VALUES)[number];
 /** Which results a reaction runs on. */
-export const CALL_ON_VALUES = ['failed', 'healthy', 'both'] as const;
+export const CALL_ON_VALUES = ['failed', 'healthy', 'both', 'escalated'] as const;
 export type CallOn = (typeof CALL_ON_VALUES)[number];
 /** What a reaction does: a fix acts on what failed (budgets hold it back), a notify tells a person. */
 export const REACTION_KIND_VALUES = ['fix', 'notify'] as const;
@@ -64,6 +64,15 @@ export interface Reaction {
   target?: string;
   /** Decide for real, call the module with ctx.dryRun, record what it would have done, act on nothing. */
   dryRun?: boolean;
+  /**
+   * A fix's closed loop: after it runs, its monitor is checked every `verifyEvery` seconds for `verifyFor` seconds
+   * (0: no verification); the run ends fixed or not-fixed. After `breaker` consecutive not-fixed runs for one monitor
+   * it stops (held, breaker-open) and escalates, until the monitor has been healthy for `breakerReset` seconds.
+   */
+  verifyEvery?: number;
+  verifyFor?: number;
+  breaker?: number;
+  breakerReset?: number;
   data: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;
@@ -119,11 +128,12 @@ export type ReactionReturn = ReactionOutcome | { outcome: ReactionOutcome; messa
  * Every decision the sink records for a reaction whose call-on and trigger matched a result (the audit): it ran,
  * failed, or was held (a bound stopped it) or skipped (its own rules said not now), with a reason.
  */
-export const DECISION_VALUES = ['ran', 'failed', 'skipped', 'held', 'dry-run'] as const;
+export const DECISION_VALUES = ['ran', 'failed', 'skipped', 'held', 'dry-run', 'fixed', 'not-fixed', 'escalated', 'breaker-reset'] as const;
 export type Decision = (typeof DECISION_VALUES)[number];
 /** Why a reaction did not run: `skipped` for its own rules (frequency, once), `held` for a bound (budget, target-budget). */
 export const DECISION_REASONS = {
   frequency: 'skipped', once: 'skipped', 'other-zone': 'skipped', budget: 'held', 'target-budget': 'held', 'queue-full': 'held',
+  verifying: 'held', 'breaker-open': 'held',
 } as const satisfies Record<string, Decision>;
 export type DecisionReason = keyof typeof DECISION_REASONS;
 
@@ -138,6 +148,8 @@ export interface ReactionEvent {
   /** Epoch milliseconds of the check. */
   checkedAt: number;
   message: string;
+  /** For a reaction run because another escalated (call-on escalated): why, which reaction, after how many runs. */
+  escalation?: { reason: string; reaction: { id: string; name: string }; runs: number };
 }
 
 export interface ReactionContext {

@@ -43,8 +43,7 @@ export interface ApplyOptions {
 
 /** The whole configuration in the store as a document; secret values stay encrypted. */
 export async function exportDocument(store: Store): Promise<ConfigDocument> {
-  const reactions = (await store.listReactions()).map(({ id, name, rtype, trigger, frequency, callOn, once, kind, maxRuns, per, target, data }) =>
-    ({ id, name, rtype, trigger, frequency, callOn, once, ...(kind ? { kind } : {}), ...(maxRuns !== undefined ? { maxRuns, per } : {}), ...(target ? { target } : {}), data }));
+  const reactions = (await store.listReactions()).map(({ id, createdAt: _c, updatedAt: _u, ...fields }) => ({ id, ...fields }));
   const monitors = (await store.listMonitors()).map(({ id, name, ctype, interval, reactions: r, zones, quorum, data }) => ({
     id, name, ctype, interval, reactions: r, ...(zones?.length ? { zones } : {}), ...((quorum ?? 1) > 1 ? { quorum } : {}), data,
   }));
@@ -162,7 +161,7 @@ async function checked<T, F>(p: Planned<T, F>, problems: Problem[], check: () =>
 }
 
 const monitorShape = (m: MonitorFields) => [m.name, m.ctype, m.interval, m.reactions, m.zones ?? [], m.quorum ?? 1];
-const reactionShape = (r: ReactionFields) => [r.name, r.rtype, r.trigger, r.frequency, r.callOn, r.once, r.kind ?? 'notify', r.maxRuns, r.per, r.target];
+const reactionShape = (r: ReactionFields) => [r.name, r.rtype, r.trigger, r.frequency, r.callOn, r.once, r.kind ?? 'notify', r.maxRuns, r.per, r.target, r.dryRun === true, r.verifyEvery, r.verifyFor, r.breaker, r.breakerReset];
 
 
 /**

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { SECRET_MASK, decryptFields, decryptValue, encryptFields, isEncrypted, isV1 } from '../core/crypto.js';
 import { CloudRoutesError, errors } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
-import { DEFAULT_FIX_BUDGET } from '../core/limits.js';
+import { DEFAULT_FIX_BUDGET, DEFAULT_FIX_LOOP } from '../core/limits.js';
 import { monitorRecordError, reactionRecordError } from '../core/record-check.js';
 import type { PluginLoader } from '../core/plugins.js';
 import { fieldProblems, secretFields } from '../core/schema.js';
@@ -37,6 +37,13 @@ export interface ReactionInput {
   per?: string | number;
   /** What it acts on: reactions naming one target share its budget. */
   target?: string;
+  /** Decide for real, act on nothing, record what it would have done (the module must declare meta.dryRun). */
+  dryRun?: boolean;
+  /** A fix's closed loop (durations as text or seconds); defaults in core/limits DEFAULT_FIX_LOOP. */
+  verifyEvery?: string | number;
+  verifyFor?: string | number;
+  breaker?: number;
+  breakerReset?: string | number;
   data: unknown;
 }
 
@@ -144,10 +151,15 @@ export class ConfigService {
         throw errors.badSetting('frequency', String(input.frequency).slice(0, 40), (err as Error).message);
       }
     });
-    const kind = (input.kind ?? (await this.actions.load(input.rtype)).meta.kind ?? 'notify') as ReactionKind;
+    const mod = await this.actions.load(input.rtype);
+    const kind = (input.kind ?? mod.meta.kind ?? 'notify') as ReactionKind;
+    if (input.dryRun && mod.meta.dryRun !== true) {
+      throw withField(errors.badSetting('dry-run', input.rtype, `reaction module "${input.rtype}" does not support dry runs (its meta does not declare dryRun: true)`), 'dryRun');
+    }
     const fields: ReactionFields = {
       name, rtype: input.rtype, trigger: input.trigger ?? 1, frequency, callOn: (input.callOn ?? 'failed') as CallOn, once: input.once ?? false,
-      kind, ...(await this.budget(input, kind)), ...(input.target !== undefined ? { target: input.target } : {}), data,
+      kind, ...(await this.budget(input, kind)), ...(input.target !== undefined ? { target: input.target } : {}), ...(input.dryRun ? { dryRun: true } : {}),
+      ...(await this.loop(input, kind)), data,
     };
     const refused = reactionRecordError({ id: existing?.id, ...fields });
     if (refused) throw refused;
@@ -165,6 +177,24 @@ export class ConfigService {
       }
     });
     return { maxRuns: input.maxRuns ?? DEFAULT_FIX_BUDGET.maxRuns, per };
+  }
+
+  /** A fix's closed loop as stored: what was given, the rest from DEFAULT_FIX_LOOP; a notify has none. */
+  private async loop(input: ReactionInput, kind: ReactionKind): Promise<Pick<ReactionFields, 'verifyEvery' | 'verifyFor' | 'breaker' | 'breakerReset'>> {
+    const given = [input.verifyEvery, input.verifyFor, input.breaker, input.breakerReset].some((v) => v !== undefined);
+    if (kind !== 'fix' && !given) return {};
+    const seconds = (field: 'verifyEvery' | 'verifyFor' | 'breakerReset', option: string) => at(field, () => {
+      const v = input[field];
+      try {
+        return v === undefined ? DEFAULT_FIX_LOOP[field] : parseDuration(v);
+      } catch (err) {
+        throw errors.badSetting(option, String(v).slice(0, 40), (err as Error).message);
+      }
+    });
+    return {
+      verifyEvery: await seconds('verifyEvery', 'verify-every'), verifyFor: await seconds('verifyFor', 'verify-for'),
+      breaker: input.breaker ?? DEFAULT_FIX_LOOP.breaker, breakerReset: await seconds('breakerReset', 'breaker-reset'),
+    };
   }
 
   /** Validates and stores a new monitor; the bridge carries it to Redis. */

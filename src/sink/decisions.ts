@@ -54,6 +54,10 @@ export function refusalMessage(reason: DecisionReason, reaction: Reaction, where
       return `held: target ${reaction.target} has spent its budget of ${budgetText(target ?? DEFAULT_TARGET_BUDGET)}, shared by every reaction naming it${across}`;
     case 'queue-full':
       return `held: too many ${reaction.rtype} reactions already wait for a slot (the ${reaction.rtype} target is slow or down)`;
+    case 'verifying':
+      return 'held: its last run is being verified (the monitor is checked again until it is healthy or the window ends)';
+    case 'breaker-open':
+      return `held: its breaker is open for this monitor after ${reaction.breaker ?? 0} runs that did not fix it (it closes after ${formatDuration(reaction.breakerReset ?? 0)} healthy, or "cloudroutes reaction reset ${reaction.id}")`;
   }
 }
 

@@ -3,7 +3,8 @@ import type { ReactionModule, ReactionRuleInput } from '../core/types.js';
 
 /**
  * True when the result's status matches the reaction's call-on and, for a failed result,
- * the monitor's consecutive fail count has reached the trigger. `unknown` never matches.
+ * the monitor's consecutive fail count has reached the trigger. `unknown` never matches, and nor does a result for a
+ * reaction called on escalations only (it runs when another reaction of the monitor escalates).
  */
 export function matchesRule({ reaction, status, failcount }: ReactionRuleInput): boolean {
   if (status === 'failed') return (reaction.callOn === 'failed' || reaction.callOn === 'both') && failcount >= reaction.trigger;

@@ -6,7 +6,7 @@ import { OUTCOME_VALUES, type ReactionEvent, type ReactionModule, type ReactionO
 
 const OUTCOMES: ReadonlySet<string> = new Set(OUTCOME_VALUES);
 /** Longest message kept from a module (the audit shows it; a module may say much more in its log). */
-const MAX_MESSAGE = 1000;
+const MAX_MESSAGE = 4000;
 
 export interface ReactionRun {
   outcome: ReactionOutcome;
@@ -14,8 +14,10 @@ export interface ReactionRun {
   durationMs: number;
 }
 
-/** Calls `mod.react` with an AbortSignal that fires after `timeoutMs`. */
-export async function runReaction(mod: ReactionModule, event: ReactionEvent, timeoutMs: number, secretKey: Buffer | undefined, logger: Logger): Promise<ReactionRun> {
+/** Calls `mod.react` with an AbortSignal that fires after `timeoutMs`; with `dryRun`, asks it to act on nothing and say what it would do. */
+export async function runReaction(
+  mod: ReactionModule, event: ReactionEvent, timeoutMs: number, secretKey: Buffer | undefined, logger: Logger, dryRun = false,
+): Promise<ReactionRun> {
   const started = performance.now();
   const signal = AbortSignal.timeout(timeoutMs);
   let timer: NodeJS.Timeout | undefined;
@@ -25,7 +27,7 @@ export async function runReaction(mod: ReactionModule, event: ReactionEvent, tim
   try {
     const data = decryptFields(secretKey, event.reaction.data, mod.meta.fields, { kind: 'reaction', id: event.reaction.id });
     secrets = secretValues(mod.meta.fields, data);
-    const run = mod.react({ ...event, reaction: { ...event.reaction, data } }, { signal, logger });
+    const run = mod.react({ ...event, reaction: { ...event.reaction, data } }, { signal, logger, ...(dryRun ? { dryRun } : {}) });
     const returned = await Promise.race([run, hang]);
     if (returned === 'timeout') return { outcome: 'failed', message: `reaction timed out after ${timeoutMs} ms`, durationMs: elapsed() };
     const { outcome, message } = typeof returned === 'object' && returned !== null ? returned : { outcome: returned, message: undefined };

@@ -143,9 +143,13 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
         const verdict = await claimAcrossZones(claims, reaction, event, claim.now, episodeStart, claim.target, log);
         if (verdict !== 'run') return refuse(verdict === 'once' || verdict === 'frequency' ? 'other-zone' : verdict, 'store', claim.target);
       }
-      const r = refused ? { outcome: 'failed' as const, message: refused.message, durationMs: 0 } : await runReaction(mod, event, timeoutMs, opts.secretKey, log);
-      log[r.outcome === 'failed' ? 'warn' : 'info']({ outcome: r.outcome, durationMs: r.durationMs, reason: r.message || undefined }, 'reaction run');
-      await decisions.record(entry(r.outcome, r.message));
+      const dryRun = reaction.dryRun === true;
+      const r = refused ? { outcome: 'failed' as const, message: refused.message, durationMs: 0 } : await runReaction(mod, event, timeoutMs, opts.secretKey, log, dryRun);
+      // A dry run that went through is recorded as what it is, with what the module says it would have done.
+      const decision: Decision = dryRun && r.outcome === 'ran' ? 'dry-run' : r.outcome;
+      const message = decision === 'dry-run' && !r.message ? `${reaction.rtype} acted on nothing and did not say what it would have done` : r.message;
+      log[r.outcome === 'failed' ? 'warn' : 'info']({ outcome: decision, durationMs: r.durationMs, reason: message || undefined }, 'reaction run');
+      await decisions.record(entry(decision, message));
     };
     const accepted = runner.submit(reaction.rtype, () => run().catch((err) => log.error({ err: (err as Error).message }, 'recording a reaction decision failed')));
     if (!accepted) {
