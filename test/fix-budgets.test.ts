@@ -62,7 +62,7 @@ const failedResults = async (monitorId: string) => Number((await redis.hget(k.st
 test('a fix with a budget of 2 per 10m runs twice while its monitor fails, across a kill -9 of the sink; then it is held, recorded once, counted every time', async () => {
   const marks = join(dir, 'restarts');
   const fix = await run('reaction', 'add', '--name', 'restart-app', '--rtype', 'execute-shell-command', '--max-runs', '2', '--per', '10m',
-    '--data', JSON.stringify({ command: `echo run >> ${marks}` }));
+    '--verify-for', '0', '--data', JSON.stringify({ command: `echo run >> ${marks}` }));
   const shown = JSON.parse(await run('reaction', 'show', fix, '--json')) as { kind: string; maxRuns: number; per: number };
   assert.equal([shown.kind, shown.maxRuns, shown.per], ['fix', 2, 600], 'execute-shell-command is a fix; the budget as given');
   const monitor = await run('monitor', 'add', '--name', 'app', '--ctype', 'http-get-statuscode', '--interval', '1s',

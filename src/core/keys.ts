@@ -18,6 +18,10 @@ export interface Keys {
   signal(monitorId: string): string;
   /** HASH: lastrun, lastEpisode, the runs inside its budget's window and the refusals noted, of one reaction for one monitor. */
   reactionState(monitorId: string, reactionId: string): string;
+  /** STRING: the verification running for this monitor after a fix ran (src/sink/verification.ts), JSON. */
+  verification(monitorId: string): string;
+  /** STRING: a fix's breaker for one monitor: consecutive not-fixed runs and when it opened, JSON. */
+  breaker(monitorId: string, reactionId: string): string;
   /** ZSET: the runs of every reaction naming this target inside its budget's window (claimReaction-3.lua). */
   targetRuns(target: string): string;
   /** HASH: target name -> "<most runs> <window ms>", the budgets `cloudroutes target set` gave (carried by the bridge). */
@@ -66,6 +70,8 @@ export function keys(zone: string): Keys {
     reactionState: (m, r) => `${p}rstate:${m}:${r}`,
     reactionNoted: (m, r, what) => `${p}rstate:${m}:${r}:noted:${what}`,
     targetRuns: (t) => `${p}target-runs:${t}`,
+    verification: (m) => `${p}verification:${m}`,
+    breaker: (m, r) => `${p}rstate:${m}:${r}:breaker`,
     targets: `${p}targets`,
     results: `${p}results`,
     history: `${p}history`,

@@ -24,6 +24,8 @@ declare module 'ioredis' {
       rstate: string, targetRuns: string, targets: string, now: number | '', frequencyMs: number, once: string, episode: number,
       maxRuns: number | '', perMs: number, target: string, targetDefault: string, member: string,
     ): Result<[string, number?, string?], Context>;
+    startVerification(verification: string, intervals: string, schedule: string, monitorId: string, json: string, ttlMs: number, everyMs: number, now: number | ''): Result<number, Context>;
+    endVerification(verification: string, intervals: string, monitorId: string, token: string, intervalMs: number): Result<number, Context>;
     applyMonitor(
       monitor: string, intervals: string, monitors: string, schedule: string,
       monitorId: string, json: string, intervalMs: number, now: number | '', offsetMs: number,

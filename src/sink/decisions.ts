@@ -82,12 +82,14 @@ export class DecisionLog {
     await this.write(d);
   }
 
-  /** Records `d` only the first time `what` holds for this monitor, reaction and episode; counts it every time. */
-  async recordFirst(d: DecisionEntry, what: string): Promise<void> {
+  /** Records `d` only the first time `what` holds for this monitor, reaction and episode (true then); counts it every time. */
+  async recordFirst(d: DecisionEntry, what: string): Promise<boolean> {
     this.count(d);
     const key = this.k.reactionNoted(d.event.monitor.id, d.reactionId, what);
     const before = await this.redis.set(key, String(d.episode), 'EX', 7 * 86_400, 'GET');
-    if (before !== String(d.episode)) await this.write(d);
+    if (before === String(d.episode)) return false;
+    await this.write(d);
+    return true;
   }
 
   /** Whether `decision` is the one a refusal for `reason` makes. */

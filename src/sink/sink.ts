@@ -15,13 +15,11 @@ import { decode, type ResultMessage } from '../core/messages.js';
 import { recordResults, type Recorded } from '../core/record-results.js';
 import { Refusals } from '../core/refusals.js';
 import { reactionLoader } from '../core/plugins.js';
-import { commandPolicy, commandRefusal } from '../core/command-policy.js';
-import type { Decision, DecisionReason, Monitor, Reaction, ReactionEvent, Status } from '../core/types.js';
-import type { Budget } from '../core/budget.js';
-import { claimInZone, DecisionLog, refusalMessage, type DecisionEntry } from './decisions.js';
-import { shouldRun } from './rules.js';
-import { runReaction } from './run-reaction.js';
-import { claimAcrossZones, type ReactionClaims } from './cross-zone.js';
+import { commandPolicy } from '../core/command-policy.js';
+import type { Monitor, Status } from '../core/types.js';
+import { DecisionLog } from './decisions.js';
+import { Reactor } from './reactor.js';
+import type { ReactionClaims } from './cross-zone.js';
 import { settleWithin } from '../core/time.js';
 import { failpoint } from '../core/failpoints.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
@@ -107,56 +105,9 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
   const clock = new RedisClock(redis);
   const decisions = new DecisionLog(redis, k, zone, clock, counters);
 
-  /**
-   * Decides whether `reaction` runs for this result and runs it off the result chain. Every decision taken once its
-   * call-on and trigger match is in the audit (see ./decisions.ts); a rule that does not match is no decision.
-   */
-  const react = async (reaction: Reaction, event: ReactionEvent, episode: number, episodeStart: number, due: number) => {
-    const log = logger.child({ monitorId: event.monitor.id, reactionId: reaction.id, rtype: reaction.rtype });
-    const { reaction: _, ...about } = event;
-    const entry = (decision: Decision, message: string, reason?: DecisionReason): DecisionEntry =>
-      ({ event: about, reactionId: reaction.id, decision, ...(reason ? { reason } : {}), message, episode, due });
-    const refuse = (reason: DecisionReason, where: 'zone' | 'store', target?: Budget) => {
-      log.info({ decision: DecisionLog.decisionOf(reason), reason }, 'reaction not run');
-      return decisions.recordFirst(entry(DecisionLog.decisionOf(reason), refusalMessage(reason, reaction, where, target), reason), reason);
-    };
-    let mod;
-    try {
-      mod = await loader.load(reaction.rtype);
-    } catch (err) {
-      counters.inc('reactions.load_failed');
-      log.error({ err: (err as Error).message }, 'reaction module cannot be loaded (recorded once for this episode)');
-      return decisions.recordFirst(entry('failed', `not run: ${(err as Error).message}`), 'load-failed');
-    }
-    if (!shouldRun(mod, { reaction, status: event.status, failcount: event.failcount })) return;
-    // A monitor whose first status is healthy has not recovered from anything: no once-per-episode "back up" run.
-    if (reaction.once && event.status === 'healthy' && episode === 1) return;
-    // Claimed at Redis's time, so frequency and budgets hold whatever the clocks of the zone's sinks say.
-    const claim = await claimInZone(redis, k, reaction, event.monitor.id, episode);
-    if (!claim.run) return refuse(claim.reason, 'zone');
-    const run = async () => {
-      // The store's claim holds across zones and survives a Redis that lost its data; it runs off the
-      // result loop, so a slow or dead store never holds up recording results.
-      // Refused before the claim across zones, so that a sink of another zone allowed to run it still does.
-      const refused = commandRefusal(mod.meta, commands);
-      if (!refused && claims) {
-        const verdict = await claimAcrossZones(claims, reaction, event, claim.now, episodeStart, claim.target, log);
-        if (verdict !== 'run') return refuse(verdict === 'once' || verdict === 'frequency' ? 'other-zone' : verdict, 'store', claim.target);
-      }
-      const dryRun = reaction.dryRun === true;
-      const r = refused ? { outcome: 'failed' as const, message: refused.message, durationMs: 0 } : await runReaction(mod, event, timeoutMs, opts.secretKey, log, dryRun);
-      // A dry run that went through is recorded as what it is, with what the module says it would have done.
-      const decision: Decision = dryRun && r.outcome === 'ran' ? 'dry-run' : r.outcome;
-      const message = decision === 'dry-run' && !r.message ? `${reaction.rtype} acted on nothing and did not say what it would have done` : r.message;
-      log[r.outcome === 'failed' ? 'warn' : 'info']({ outcome: decision, durationMs: r.durationMs, reason: message || undefined }, 'reaction run');
-      await decisions.record(entry(decision, message));
-    };
-    const accepted = runner.submit(reaction.rtype, () => run().catch((err) => log.error({ err: (err as Error).message }, 'recording a reaction decision failed')));
-    if (!accepted) {
-      counters.inc('reactions.queue_full');
-      await refuse('queue-full', 'zone');
-    }
-  };
+  const reactor = new Reactor({
+    redis, k, logger, counters, clock, decisions, loader, runner, commands, claims, timeoutMs, secretKey: opts.secretKey,
+  });
 
   const handle = async (res: ResultMessage, recording: Promise<Recorded>) => {
     const recorded = await recording;
@@ -168,22 +119,10 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     if (recorded.status === 'unknown' || !recorded.reactionsJson) return;
     const monitor = JSON.parse(recorded.reactionsJson) as Monitor;
     if (!monitor.reactions?.length) return;
-    const configs = await redis.mget(monitor.reactions.map((id) => k.reaction(id)));
-    const event: Omit<ReactionEvent, 'reaction'> = {
-      monitor: { id: monitor.id, name: monitor.name, ctype: monitor.ctype },
-      status: recorded.status as Status, previousStatus: (recorded.previousStatus || null) as Status | null, failcount: recorded.failcount,
-      zone: res.zone, checkedAt: res.checkedAt, message: res.message,
-    };
-    for (const [i, json] of configs.entries()) {
-      if (!json) {
-        counters.inc('missing_reactions');
-        logger.warn({ monitorId: monitor.id, reactionId: monitor.reactions[i] }, 'monitor names a reaction that does not exist; remove it from the monitor or add the reaction');
-        continue;
-      }
-      const reaction = JSON.parse(json) as Reaction;
-      const r = { id: reaction.id, name: reaction.name, rtype: reaction.rtype, data: reaction.data };
-      await react(reaction, { ...event, reaction: r }, recorded.episode, recorded.episodeStart, res.due);
-    }
+    await reactor.onResult({
+      monitor, status: recorded.status as Status, previousStatus: (recorded.previousStatus || null) as Status | null, failcount: recorded.failcount,
+      episode: recorded.episode, episodeStart: recorded.episodeStart, zone: res.zone, checkedAt: res.checkedAt, due: res.due, latencyMs: res.latencyMs, message: res.message,
+    });
   };
 
   const inFlight = new ResultsInFlight(MAX_IN_FLIGHT);
