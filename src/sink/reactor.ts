@@ -205,6 +205,11 @@ export class Reactor {
     // Claimed at Redis's time, so frequency and budgets hold whatever the clocks of the zone's sinks say.
     const claim = await claimInZone(redis, k, reaction, monitorId, result.episode);
     if (!claim.run) return refuse(claim.reason, 'zone');
+    // A fix is verified from the moment it is claimed, so no later result runs it again while it runs or is verified.
+    const verified = verifies(reaction) ? await startVerification(redis, k, monitorId, reaction, claim.now, result.episode) : undefined;
+    const unverify = async () => {
+      if (verified) await endVerification(redis, k, monitorId, verified, result.monitor.interval);
+    };
     const run = async () => {
       // The store's claim holds across zones and survives a Redis that lost its data; it runs off the
       // result loop, so a slow or dead store never holds up recording results.
@@ -212,18 +217,19 @@ export class Reactor {
       const refused = commandRefusal(mod.meta, this.d.commands);
       if (!refused && this.d.claims) {
         const verdict = await claimAcrossZones(this.d.claims, reaction, event, claim.now, result.episodeStart, claim.target, log);
-        if (verdict !== 'run') return refuse(verdict === 'once' || verdict === 'frequency' ? 'other-zone' : verdict, 'store', claim.target);
+        if (verdict !== 'run') {
+          await unverify();
+          return refuse(verdict === 'once' || verdict === 'frequency' ? 'other-zone' : verdict, 'store', claim.target);
+        }
       }
       const dryRun = reaction.dryRun === true;
       const r = refused ? { outcome: 'failed' as const, message: refused.message, durationMs: 0 } : await runReaction(mod, event, this.d.timeoutMs, this.d.secretKey, log, dryRun);
       // A dry run that went through is recorded as what it is, with what the module says it would have done.
       const decision: Decision = dryRun && r.outcome === 'ran' ? 'dry-run' : r.outcome;
       let message = decision === 'dry-run' && !r.message ? `${reaction.rtype} acted on nothing and did not say what it would have done` : r.message;
-      // A fix that went through (for real or dry) is verified: the monitor is checked again until it is healthy or the window ends.
-      if ((decision === 'ran' || decision === 'dry-run') && verifies(reaction)) {
-        const started = await startVerification(redis, k, monitorId, reaction, claim.now, result.episode);
-        if (!started) message = `${message ? `${message}; ` : ''}not verified: another fix of this monitor is being verified`;
-      }
+      // Only a fix that went through (for real or dry) is verified; one that failed or skipped is not.
+      if (decision !== 'ran' && decision !== 'dry-run') await unverify();
+      else if (verifies(reaction) && !verified) message = `${message ? `${message}; ` : ''}not verified: another fix of this monitor is being verified`;
       log[r.outcome === 'failed' ? 'warn' : 'info']({ outcome: decision, durationMs: r.durationMs, reason: message || undefined }, 'reaction run');
       await decisions.record(entry(decision, message));
     };

@@ -43,13 +43,13 @@ export function parseJson<T>(text: string | null | undefined): T | undefined {
   }
 }
 
-/** Starts verifying `reaction`'s run at `runAt` for monitor `monitorId`; false when another verification of the monitor runs. */
-export async function startVerification(redis: Redis, k: Keys, monitorId: string, reaction: Reaction, runAt: number, episode: number): Promise<boolean> {
+/** Starts verifying `reaction`'s run at `runAt` for monitor `monitorId`; undefined when another verification of the monitor runs. */
+export async function startVerification(redis: Redis, k: Keys, monitorId: string, reaction: Reaction, runAt: number, episode: number): Promise<Verification | undefined> {
   const everyMs = (reaction.verifyEvery ?? 5) * 1000;
   const v: Verification = { token: randomUUID(), reactionId: reaction.id, runAt, until: runAt + (reaction.verifyFor ?? 0) * 1000, everyMs, episode };
   // It lasts its window and one more check at most; a result past the window settles it before that.
   const ttl = v.until - runAt + everyMs + 60_000;
-  return (await redis.startVerification(k.verification(monitorId), k.intervals, k.schedule, monitorId, JSON.stringify(v), ttl, everyMs, runAt)) === 1;
+  return (await redis.startVerification(k.verification(monitorId), k.intervals, k.schedule, monitorId, JSON.stringify(v), ttl, everyMs, runAt)) === 1 ? v : undefined;
 }
 
 /**
