@@ -105,7 +105,7 @@ const UNUSED_KEYS = { accessKeyId: 'DRYRUNUNSIGNED', secretAccessKey: 'unused' }
  * What a dry run of `operation` says: the request as the SDK serializes it (method, URL, form body), stopped before
  * it is signed, so neither the reaction's keys nor the machine's credential chain are used and nothing is sent.
  */
-async function wouldCall(verb: Ec2Verb, operation: string, event: ReactionEvent, fields: FieldSchema): Promise<DryRunReturn> {
+async function wouldCall(verb: Ec2Verb, operation: string, event: ReactionEvent, signal: AbortSignal, fields: FieldSchema): Promise<DryRunReturn> {
   const data = event.reaction.data;
   const client = newClient({ region: String(data.region), endpoint: typeof data.baseUrl === 'string' ? data.baseUrl : undefined, credentials: UNUSED_KEYS, maxAttempts: 1 });
   let request: { method: string; protocol: string; hostname: string; port?: number; path: string; body?: unknown } | undefined;
@@ -118,7 +118,7 @@ async function wouldCall(verb: Ec2Verb, operation: string, event: ReactionEvent,
     { step: 'build', priority: 'low', name: 'cloudroutesDryRun' },
   );
   try {
-    await send(verb, client, data, AbortSignal.timeout(5000));
+    await send(verb, client, data, signal);
   } catch {
     // The middleware above stops every call before it is signed.
   } finally {
@@ -183,7 +183,7 @@ export function instanceAction(verb: Ec2Verb, title: string, what: string): Reac
       ctx.logger.warn(where, `${label}: ${problem}`);
       return withMessage('failed', problem, event, meta.fields);
     }
-    if (ctx.dryRun) return wouldCall(verb, operation, event, meta.fields);
+    if (ctx.dryRun) return wouldCall(verb, operation, event, ctx.signal, meta.fields);
     try {
       const changes = await send(verb, clientFor(data), data, ctx.signal);
       const transitions = changes?.map((c) => `${c.InstanceId}: ${c.PreviousState?.Name} -> ${c.CurrentState?.Name}`);
