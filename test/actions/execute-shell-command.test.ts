@@ -58,6 +58,10 @@ test('exit 0 is ran; the event reaches the command as CR_* variables', async () 
   const env = Object.fromEntries(readFileSync(out, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   assert.equal(env, {
     CR_CHECKED_AT: '2026-01-02T03:04:05.000Z',
+    // Empty unless the reaction runs because another escalated (call-on escalated).
+    CR_ESCALATION_REACTION_NAME: '',
+    CR_ESCALATION_REASON: '',
+    CR_ESCALATION_RUNS: '',
     CR_FAILCOUNT: '3',
     CR_MESSAGE: 'connection refused',
     CR_MONITOR_CTYPE: 'tcp-check',
