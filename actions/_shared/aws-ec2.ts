@@ -3,12 +3,14 @@ import { createHash } from 'node:crypto';
 import {
   EC2Client,
   EC2ServiceException,
+  type EC2ClientConfig,
   RebootInstancesCommand,
   StartInstancesCommand,
   StopInstancesCommand,
   type InstanceStateChange,
 } from '@aws-sdk/client-ec2';
 import type { FieldSchema, ReactionContext, ReactionEvent, ReactionModule, ReactionReturn } from '../../src/core/types.js';
+import { wouldHave, type DryRunReturn } from './dry-run.js';
 import { withMessage } from './outcome.js';
 
 export type Ec2Verb = 'reboot' | 'start' | 'stop';
@@ -47,6 +49,13 @@ const stopFields: Record<string, FieldSchema> = {
 
 const clients = new Map<string, EC2Client>();
 
+function newClient(config: EC2ClientConfig): EC2Client {
+  // The SDK's pinned version supports this Node; its multi-line notice about future versions on stderr would only
+  // break the sink's JSON log lines, with nothing for an operator to do about it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return new EC2Client(config);
+}
+
 /** The cached client for this region, endpoint and credentials; constructing one resolves its whole configuration. */
 function clientFor(data: Record<string, unknown>): EC2Client {
   const region = String(data.region);
@@ -61,10 +70,7 @@ function clientFor(data: Record<string, unknown>): EC2Client {
   if (client) {
     clients.delete(key);
   } else {
-    // The SDK's pinned version supports this Node; its multi-line notice about future versions on stderr would only
-    // break the sink's JSON log lines, with nothing for an operator to do about it.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    client = new EC2Client({ region, endpoint, credentials, maxAttempts: MAX_ATTEMPTS });
+    client = newClient({ region, endpoint, credentials, maxAttempts: MAX_ATTEMPTS });
     if (clients.size >= MAX_CLIENTS) {
       const [oldest, old] = clients.entries().next().value as [string, EC2Client];
       clients.delete(oldest);
@@ -92,6 +98,39 @@ function send(verb: Ec2Verb, client: EC2Client, data: Record<string, unknown>, s
   return client.send(new StopInstancesCommand(input), opts).then((out) => out.StoppingInstances ?? []);
 }
 
+/** Stands in for the reaction's keys when a dry run serializes its request: nothing is signed with them or sent. */
+const UNUSED_KEYS = { accessKeyId: 'DRYRUNUNSIGNED', secretAccessKey: 'unused' };
+
+/**
+ * What a dry run of `operation` says: the request as the SDK serializes it (method, URL, form body), stopped before
+ * it is signed, so neither the reaction's keys nor the machine's credential chain are used and nothing is sent.
+ */
+async function wouldCall(verb: Ec2Verb, operation: string, event: ReactionEvent, signal: AbortSignal, fields: FieldSchema): Promise<DryRunReturn> {
+  const data = event.reaction.data;
+  const client = newClient({ region: String(data.region), endpoint: typeof data.baseUrl === 'string' ? data.baseUrl : undefined, credentials: UNUSED_KEYS, maxAttempts: 1 });
+  let request: { method: string; protocol: string; hostname: string; port?: number; path: string; body?: unknown } | undefined;
+  const stop = { stoppedBeforeSigning: true };
+  client.middlewareStack.add(
+    () => async (args) => {
+      request = args.request as typeof request;
+      throw stop;
+    },
+    { step: 'build', priority: 'low', name: 'cloudroutesDryRun' },
+  );
+  try {
+    await send(verb, client, data, signal);
+  } catch {
+    // The middleware above stops every call before it is signed.
+  } finally {
+    client.destroy();
+  }
+  const signer = typeof data.accessKeyId === 'string' ? `the reaction's access key ${data.accessKeyId}` : "the default credential chain of the sink's machine (not resolved in a dry run)";
+  const unknown = 'whether the credentials are valid and the instances are in a state that allows it';
+  if (!request) return wouldHave({ what: `call AWS EC2 ${operation} on ${(data.instanceIds as string[]).join(', ')} in ${String(data.region)}, signed with ${signer}`, unknown: `${unknown}; the SDK did not serialize the request` }, event, fields);
+  const url = `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ''}${request.path}`;
+  return wouldHave({ what: `call AWS EC2 ${operation}: ${request.method} ${url}, signed (Signature Version 4) with ${signer}`, unknown, body: String(request.body ?? '') }, event, fields);
+}
+
 /**
  * Why a call of `operation` failed: `reason` as logged (the AWS error code and message, or the network error, or the
  * deadline) and `message` for the run, e.g. "AWS RebootInstances answered 403 UnauthorizedOperation: ...".
@@ -117,6 +156,7 @@ export function instanceAction(verb: Ec2Verb, title: string, what: string): Reac
   const meta: ReactionModule['meta'] = {
     title,
     kind: 'fix',
+    dryRun: true,
     description:
       `${what} through the EC2 API (${operation} with the AWS SDK, signed with Signature Version 4). The keys are ` +
       'optional: without accessKeyId the SDK\'s default credential chain on the sink\'s machine is used (AWS_* environment ' +
@@ -143,6 +183,7 @@ export function instanceAction(verb: Ec2Verb, title: string, what: string): Reac
       ctx.logger.warn(where, `${label}: ${problem}`);
       return withMessage('failed', problem, event, meta.fields);
     }
+    if (ctx.dryRun) return wouldCall(verb, operation, event, ctx.signal, meta.fields);
     try {
       const changes = await send(verb, clientFor(data), data, ctx.signal);
       const transitions = changes?.map((c) => `${c.InstanceId}: ${c.PreviousState?.Name} -> ${c.CurrentState?.Name}`);

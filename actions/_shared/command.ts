@@ -3,12 +3,14 @@ import { timeoutField } from '../../plugin-support/fields.js';
 import { argvField, commandOf, describeRun, type Command, type Host } from '../../plugin-support/host.js';
 import { render, TEMPLATE_FIELDS } from '../../src/core/template.js';
 import type { FieldSchema, ReactionContext, ReactionEvent, ReactionReturn } from '../../src/core/types.js';
+import { wouldRun } from './dry-run.js';
 import { withMessage } from './outcome.js';
 
 /** The event's fields as the description lists them. */
 export const EVENT_VARIABLES =
   'CR_MONITOR_ID, CR_MONITOR_NAME, CR_MONITOR_CTYPE, CR_STATUS, CR_PREVIOUS_STATUS, CR_FAILCOUNT, CR_ZONE, CR_CHECKED_AT, ' +
-  'CR_MESSAGE, CR_REACTION_ID, CR_REACTION_NAME';
+  'CR_MESSAGE, CR_REACTION_ID, CR_REACTION_NAME, and for a reaction run by an escalation CR_ESCALATION_REASON, ' +
+  'CR_ESCALATION_REACTION_NAME, CR_ESCALATION_RUNS';
 
 /** command, argv and timeoutMs of a command reaction (okCodes comes from plugin-support/host). */
 export const commandFields = (shell: string): Record<string, FieldSchema> => ({
@@ -41,7 +43,8 @@ const lastLine = (text: string) => text.trim().split(/\r?\n/).at(-1) ?? '';
  * Runs the reaction's command on `host` with the event as CR_* variables; 'ran' on an ok exit status, else 'failed'
  * with the reason logged (monitorId, reactionId, exit code, output tail) and as the message (the exit status and the
  * last line of stderr, else of stdout). `host` may be a reason it cannot be reached; `fields` is the module's
- * meta.fields, whose secret values never appear in the message.
+ * meta.fields, whose secret values never appear in the message. Under ctx.dryRun nothing runs and nothing connects:
+ * 'ran' with the command line and where it would have run.
  */
 export async function runCommandReaction(event: ReactionEvent, ctx: ReactionContext, host: Host | string, fields: FieldSchema): Promise<ReactionReturn> {
   const data = event.reaction.data;
@@ -56,10 +59,12 @@ export async function runCommandReaction(event: ReactionEvent, ctx: ReactionCont
   }
   const command: Command = 'shell' in parsed ? { shell: shellLine(parsed.shell) } : { argv: parsed.argv.map((a) => render(a, event)) };
   const okCodes = Array.isArray(data.okCodes) && data.okCodes.length ? (data.okCodes as number[]) : [0];
+  const env = eventEnv(event);
+  if (ctx.dryRun) return wouldRun(command, host, env, event, fields);
   const timeoutMs = typeof data.timeoutMs === 'number' ? data.timeoutMs : 0;
   let r;
   try {
-    r = await host.run(command, { signal: ctx.signal, timeoutMs, env: eventEnv(event) });
+    r = await host.run(command, { signal: ctx.signal, timeoutMs, env });
   } catch (err) {
     ctx.logger.warn(where, `${label}: ${(err as Error).message}`);
     return failed((err as Error).message);

@@ -7,6 +7,7 @@ export function dropletAction(type: 'reboot' | 'power_cycle', title: string, wha
   const meta: ReactionModule['meta'] = {
     title,
     kind: 'fix',
+    dryRun: true,
     description:
       `${what} through the DigitalOcean API v2 (POST <baseUrl>/v2/droplets/{dropletId}/actions with {"type": "${type}"}, ` +
       'a Bearer personal access token with droplet write scope). DigitalOcean starts the action and answers 201 with the ' +

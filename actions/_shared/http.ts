@@ -1,6 +1,10 @@
-/** One HTTP request for a reaction: honours ctx.signal, never throws, logs why a run failed with monitorId and reactionId. */
+/**
+ * One HTTP request for a reaction: honours ctx.signal, never throws, logs why a run failed with monitorId and
+ * reactionId; under ctx.dryRun it sends nothing and says what it would have sent.
+ */
 import { request, type Dispatcher } from 'undici';
 import type { FieldSchema, ReactionContext, ReactionEvent } from '../../src/core/types.js';
+import { wouldSend, type DryRunReturn } from './dry-run.js';
 import { masked, oneLine, withMessage } from './outcome.js';
 
 export interface ReactionRequest {
@@ -18,6 +22,8 @@ export interface ReactionRequest {
   fields: FieldSchema;
   /** The connection pool to send through (e.g. one that accepts any certificate); default undici's global one. */
   dispatcher?: Dispatcher;
+  /** What a dry run cannot know without sending (which minions match), said in its message. */
+  dryRunUnknown?: string;
 }
 
 const is2xx = (status: number) => status >= 200 && status < 300;
@@ -25,11 +31,15 @@ const is2xx = (status: number) => status >= 200 && status < 300;
 /** Longest part of an answer body quoted in a failure's message. */
 const ANSWER_QUOTED = 120;
 
-/** What sendRequest returns: 'ran', or 'failed' with a message naming the request and what went wrong. */
-export type RequestReturn = 'ran' | { outcome: 'failed'; message: string };
+/** What sendRequest returns: 'ran', 'failed' with a message naming the request and what went wrong, or a dry run's 'ran' with what it would have sent. */
+export type RequestReturn = 'ran' | { outcome: 'failed'; message: string } | DryRunReturn;
 
-/** Sends `req`; 'ran' when the answer is accepted, else 'failed' with the reason logged and as the message. */
+/**
+ * Sends `req`; 'ran' when the answer is accepted, else 'failed' with the reason logged and as the message. Under
+ * ctx.dryRun nothing is sent: 'ran' with the method, URL, headers and body it would have sent, secrets masked.
+ */
 export async function sendRequest(event: ReactionEvent, ctx: ReactionContext, req: ReactionRequest): Promise<RequestReturn> {
+  if (ctx.dryRun) return wouldSend(req, event);
   const label = `${event.reaction.rtype} reaction "${event.reaction.name}"`;
   const shown = req.shownUrl ?? req.url;
   const where = { monitorId: event.monitor.id, reactionId: event.reaction.id, url: shown };

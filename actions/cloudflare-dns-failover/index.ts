@@ -8,6 +8,7 @@ const CF_ID = '^[0-9a-f]{32}$';
 export const meta: ReactionModule['meta'] = {
   title: 'Cloudflare DNS failover',
   kind: 'fix',
+  dryRun: true,
   description:
     'Through the Cloudflare API v4 (PATCH <baseUrl>/zones/{zoneId}/dns_records/{recordId} with {"content": ...}, a ' +
     'Bearer API token with DNS Write), sets the record\'s content to the standby address on a failed result once the fail ' +
@@ -59,6 +60,7 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
     body: JSON.stringify({ content }),
     checkBody: cloudflareProblem,
     fields: meta.fields,
+    dryRunUnknown: `what record ${String(data.recordId)} points at now (it is not read)`,
   });
   if (outcome === 'ran') ctx.logger.info({ monitorId: event.monitor.id, reactionId: event.reaction.id, content }, `cloudflare-dns-failover reaction "${event.reaction.name}": record ${String(data.recordId)} now points at ${content}`);
   return outcome;

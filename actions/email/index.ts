@@ -2,6 +2,7 @@
 import nodemailer from 'nodemailer';
 import { render } from '../../src/core/template.js';
 import type { ReactionContext, ReactionEvent, ReactionModule, ReactionReturn } from '../../src/core/types.js';
+import { wouldHave } from '../_shared/dry-run.js';
 import { withMessage } from '../_shared/outcome.js';
 
 export const DEFAULT_SUBJECT = '[CloudRoutes] {{monitor.name}} is {{status}}';
@@ -14,6 +15,7 @@ const ADDRESS = '^[^\\s@<>]+@[^\\s@<>]+$|^[^<>]*<[^\\s@<>]+@[^\\s@<>]+>$';
 export const meta: ReactionModule['meta'] = {
   title: 'Email',
   kind: 'notify',
+  dryRun: true,
   description:
     'Sends a plain-text email through an SMTP server (nodemailer): implicit TLS (port 465), STARTTLS required (the ' +
     'default, port 587) or no TLS at all (a local relay). The subject and body are templates: {{monitor.name}}, ' +
@@ -40,6 +42,9 @@ export const meta: ReactionModule['meta'] = {
   },
 };
 
+/** How a dry run names each security setting. */
+const SECURITY: Record<string, string> = { tls: 'TLS from the start', starttls: 'STARTTLS required', none: 'no TLS' };
+
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
@@ -63,6 +68,17 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
     ctx.logger.warn(where, `${label}: data.to lists no recipient; add one with reaction edit`);
     return failed('data.to lists no recipient; add one with reaction edit');
   }
+  const mail = {
+    from: String(data.from),
+    to,
+    subject: render(str(data.subject) ?? DEFAULT_SUBJECT, event),
+    text: render(str(data.body) ?? DEFAULT_BODY, event),
+  };
+  if (ctx.dryRun) {
+    const login = str(data.user) ? `, logging in as ${str(data.user)}` : ', without logging in';
+    const what = `send an email through SMTP server ${host}:${port} (${SECURITY[security] ?? security}${data.tlsVerify === false ? ', certificate not checked' : ''}${login}) from ${mail.from} to ${to.join(', ')} with subject "${mail.subject}"`;
+    return wouldHave({ what, body: mail.text }, event, meta.fields);
+  }
   const transport = nodemailer.createTransport({
     host,
     port,
@@ -85,12 +101,7 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
   aborted.catch(() => {});
   try {
     const info = await Promise.race([
-      transport.sendMail({
-        from: String(data.from),
-        to,
-        subject: render(str(data.subject) ?? DEFAULT_SUBJECT, event),
-        text: render(str(data.body) ?? DEFAULT_BODY, event),
-      }),
+      transport.sendMail(mail),
       aborted,
     ]);
     const rejected = (info.rejected ?? []).map(String);

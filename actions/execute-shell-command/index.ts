@@ -7,6 +7,7 @@ import { commandFields, EVENT_VARIABLES, runCommandReaction } from '../_shared/c
 export const meta: ReactionModule['meta'] = {
   title: 'Shell command',
   kind: 'fix',
+  dryRun: true,
   runsCommands: true,
   description:
     "Runs a command on the sink's machine to fix what failed, for example \"systemctl restart nginx\": command as a line " +

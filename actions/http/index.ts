@@ -7,6 +7,7 @@ import { headersField } from '../../plugin-support/fields.js';
 export const meta: ReactionModule['meta'] = {
   title: 'HTTP request',
   kind: 'notify',
+  dryRun: true,
   description:
     'Sends one HTTP request (any method) to a URL, for example to restart a service through its admin API. The body is a ' +
     'template: {{monitor.name}}, {{status}}, {{message}} and the other event fields are filled in; when the content type is ' +

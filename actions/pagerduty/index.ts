@@ -9,6 +9,7 @@ export const DEFAULT_SUMMARY = '{{monitor.name}} is {{status}}: {{message}}';
 export const meta: ReactionModule['meta'] = {
   title: 'PagerDuty alert',
   kind: 'notify',
+  dryRun: true,
   description:
     'Sends Events API v2 events to PagerDuty (POST <baseUrl>/v2/enqueue): "trigger" on a failed result once the fail count ' +
     'reaches the reaction\'s trigger, and "resolve" on the first healthy result after a failed or unknown one, both with ' +

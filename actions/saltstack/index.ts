@@ -12,6 +12,7 @@ const STATE_FUNS = /^state\.(apply|sls|highstate|single|top)$/;
 export const meta: ReactionModule['meta'] = {
   title: 'SaltStack (salt-api)',
   kind: 'fix',
+  dryRun: true,
   description:
     'Runs a Salt execution function (fun, e.g. service.restart with arg ["nginx"], or cmd.run) or applies a state (state, ' +
     'i.e. state.apply with that name) on the minions that tgt matches, in one POST <url>/run to salt-api (rest_cherrypy) ' +
@@ -174,6 +175,7 @@ export async function react(event: ReactionEvent, ctx: ReactionContext): Promise
     checkBody: (text) => judge(text, data, what.fun, ran),
     dispatcher: data.tlsVerify === false ? insecure : undefined,
     fields: meta.fields,
+    dryRunUnknown: `which minions tgt matches and what ${what.fun} returns on them`,
   });
   clearTimeout(timer);
   if (outcome === 'ran') ctx.logger.info({ ...where, minions: ran }, `${label}: ${what.fun} succeeded on ${ran.length} minion${ran.length > 1 ? 's' : ''} (${ran.join(', ')})`);

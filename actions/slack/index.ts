@@ -8,6 +8,7 @@ export const DEFAULT_TEXT = '{{monitor.name}} is {{status}} (was {{previousStatu
 export const meta: ReactionModule['meta'] = {
   title: 'Slack message',
   kind: 'notify',
+  dryRun: true,
   description:
     'Posts a message to a Slack incoming webhook as JSON {text, channel?, username?}. The text is a template: ' +
     '{{monitor.name}}, {{status}}, {{message}} and the other event fields are filled in (an unknown field is refused when the ' +

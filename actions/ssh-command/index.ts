@@ -11,6 +11,7 @@ const HANDSHAKE_MS = 30_000;
 export const meta: ReactionModule['meta'] = {
   title: 'SSH command',
   kind: 'fix',
+  dryRun: true,
   runsCommands: true,
   description:
     'Logs in to ssh.host over SSH (key or password, the server key pinned by ssh.hostKey when set, else recorded on first use and a changed one refused; connections reused) ' +

@@ -6,6 +6,7 @@ import { sendRequest, type RequestReturn } from '../_shared/http.js';
 export const meta: ReactionModule['meta'] = {
   title: 'Webhook',
   kind: 'notify',
+  dryRun: true,
   description:
     'Sends the event to a URL as a JSON document (content-type application/json): { monitor: {id, name, ctype}, status, ' +
     'previousStatus, failcount, zone, checkedAt (ISO 8601), message, reaction: {id, name} }. The run counts as done when ' +

@@ -2,7 +2,7 @@
 import * as assert from 'uvu/assert';
 import { secretFields } from '../../src/core/schema.js';
 import type { ReactionEvent, ReactionModule, ReactionOutcome, ReactionReturn } from '../../src/core/types.js';
-import { memoryLog } from '../helpers/memory-log.js';
+import { memoryLog, type MemoryLog } from '../helpers/memory-log.js';
 import { closedPort, httpPeer, silentPeer, type Peer } from '../helpers/peers.js';
 
 export interface Received {
@@ -112,4 +112,33 @@ export async function assertNetworkFailures(mod: ReactionModule, eventFor: (base
   } finally {
     await silent.close();
   }
+}
+
+/** A context that asks for a dry run, with a deadline and a log to look at. */
+export function dryRunCtx(log: MemoryLog = memoryLog()): { signal: AbortSignal; logger: MemoryLog['logger']; dryRun: true } {
+  return { signal: AbortSignal.timeout(5000), logger: log.logger, dryRun: true };
+}
+
+/** Call before a dry run; the check it returns asserts that `peer` accepted no connection and got no request since. */
+export function untouched(target: { peer: Peer; received: unknown[] }): () => void {
+  const connections = target.peer.connections;
+  const requests = target.received.length;
+  return () => {
+    assert.is(target.received.length, requests, `the peer received ${target.received.length - requests} request(s) in a dry run`);
+    assert.is(target.peer.connections, connections, 'the peer accepted a connection in a dry run');
+  };
+}
+
+/**
+ * Asserts that a dry run returned 'ran' with one line "dry run, nothing done: would ..." holding each of `holds`
+ * (where a secret would be, the *** that masks it) and none of `secrets`; returns the message.
+ */
+export function assertDryRun(r: ReactionReturn, holds: (string | RegExp)[], secrets: string[]): string {
+  assert.is(outcomeOf(r), 'ran');
+  const message = lastMessage();
+  assert.match(message, /^dry run, nothing done: would /);
+  assert.not.match(message, '\n');
+  for (const h of holds) assert.ok(typeof h === 'string' ? message.includes(h) : h.test(message), `dry-run message lacks ${String(h)}: ${message}`);
+  for (const s of secrets) assert.not.ok(message.includes(s), `dry-run message holds secret ${s.slice(0, 4)}…: ${message}`);
+  return message;
 }

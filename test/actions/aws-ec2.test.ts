@@ -5,7 +5,7 @@ import { reactionLoader } from '../../src/core/plugins.js';
 import { secretFields, validate } from '../../src/core/schema.js';
 import type { ReactionModule } from '../../src/core/types.js';
 import { memoryLog, type MemoryLog } from '../helpers/memory-log.js';
-import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Answer, type Received, type Recorder } from './_recorder.js';
+import { assertDryRun, assertNetworkFailures, dryRunCtx, lastMessage, outcomeOf, recorder, sampleEvent, untouched, type Answer, type Received, type Recorder } from './_recorder.js';
 
 const AKID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -211,6 +211,22 @@ for (const name of ['aws-ec2-reboot', 'aws-ec2-start', 'aws-ec2-stop']) {
     assert.not.match(JSON.stringify(log.lines), 'not-the-secret');
   });
 
+  test(`${name}: dry run: nothing is sent or signed; the message has the POST, the URL and the form body, the keys masked`, async () => {
+    const mod = await load(name);
+    const nothingSent = untouched(rec);
+    const log = memoryLog();
+    assertDryRun(await mod.react(sampleEvent(name, data({ sessionToken: TOKEN })), dryRunCtx(log)), [
+      `would call AWS EC2 ${action}: POST ${rec.peer.url}/, signed (Signature Version 4) with the reaction's access key ***; `,
+      'not known without acting: whether the credentials are valid and the instances are in a state that allows it; ',
+      `body: ${query}`,
+    ], [AKID, SECRET, TOKEN]);
+    // Without baseUrl: EC2's own regional endpoint, computed here; nothing leaves the machine.
+    assertDryRun(await mod.react(sampleEvent(name, data({ baseUrl: undefined })), dryRunCtx(log)), [`: POST https://ec2.eu-west-1.amazonaws.com/, signed`], [AKID, SECRET]);
+    nothingSent();
+    assert.equal(log.lines, []);
+    assert.is(mod.meta.dryRun, true);
+  });
+
   test(`${name}: a refused connection and a silent server mean failed within the deadline`, async () => {
     await assertNetworkFailures(await load(name), (base) => sampleEvent(name, data({ baseUrl: base })));
   });
@@ -284,6 +300,25 @@ test('the deadline ends a retry that waits out its back-off', async () => {
   // Throttling back-off starts at 500 ms, so a retry that ignored the signal would take longer.
   assert.ok(Date.now() - started < 400, `took ${Date.now() - started} ms`);
   assert.is(rec.received.length, 1);
+});
+
+test('dry run without keys: the default credential chain is named, not resolved; stop\'s Force is in the body', async () => {
+  const saved = process.env.AWS_ACCESS_KEY_ID;
+  process.env.AWS_ACCESS_KEY_ID = ENV_AKID;
+  const nothingSent = untouched(rec);
+  try {
+    const message = assertDryRun(await (await load('aws-ec2-stop')).react(sampleEvent('aws-ec2-stop', { region: 'eu-west-1', instanceIds: [ID1], force: true, baseUrl: rec.peer.url }), dryRunCtx()), [
+      "signed (Signature Version 4) with the default credential chain of the sink's machine (not resolved in a dry run)",
+      `body: Action=StopInstances&Version=2016-11-15&InstanceId.1=${ID1}&Force=true`,
+    ], []);
+    assert.not.match(message, ENV_AKID);
+    // A data problem is decided as for real.
+    assert.is(outcomeOf(await (await load('aws-ec2-stop')).react(sampleEvent('aws-ec2-stop', data({ secretAccessKey: undefined })), dryRunCtx())), 'failed');
+    nothingSent();
+  } finally {
+    if (saved === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+    else process.env.AWS_ACCESS_KEY_ID = saved;
+  }
 });
 
 test.run();

@@ -5,7 +5,7 @@ import { secretFields, validate } from '../../src/core/schema.js';
 import type { Reaction, ReactionModule } from '../../src/core/types.js';
 import { shouldRun } from '../../src/sink/rules.js';
 import { memoryLog } from '../helpers/memory-log.js';
-import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Recorder } from './_recorder.js';
+import { assertDryRun, assertNetworkFailures, dryRunCtx, lastMessage, outcomeOf, recorder, sampleEvent, untouched, type Recorder } from './_recorder.js';
 
 let mod: ReactionModule;
 let rec: Recorder;
@@ -90,5 +90,19 @@ test('an error answer or success: false means failed, with Cloudflare\'s errors 
 });
 
 test('a refused connection and a silent server mean failed', () => assertNetworkFailures(mod, (base) => sampleEvent('cloudflare-dns-failover', { ...data(), baseUrl: base })));
+
+test('dry run: the record is not changed; the message has the PATCH, the masked token and the new content', async () => {
+  const nothingSent = untouched(rec);
+  const log = memoryLog();
+  assertDryRun(await mod.react(sampleEvent('cloudflare-dns-failover', data()), dryRunCtx(log)), [
+    `would send PATCH ${rec.peer.url}/client/v4/zones/${zoneId}/dns_records/${recordId} with headers content-type: application/json, authorization: ***; `,
+    `not known without acting: what record ${recordId} points at now (it is not read); body: {"content":"198.51.100.20"}`,
+  ], [token]);
+  const recovered = sampleEvent('cloudflare-dns-failover', data(), { status: 'healthy', previousStatus: 'failed', failcount: 0 });
+  assertDryRun(await mod.react(recovered, dryRunCtx(log)), ['body: {"content":"203.0.113.10"}'], [token]);
+  nothingSent();
+  assert.equal(log.lines, [], 'no "now points at" line for a record that was not changed');
+  assert.is(mod.meta.dryRun, true);
+});
 
 test.run();

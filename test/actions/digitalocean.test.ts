@@ -4,7 +4,7 @@ import { reactionLoader } from '../../src/core/plugins.js';
 import { secretFields, validate } from '../../src/core/schema.js';
 import type { ReactionModule } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
-import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Recorder } from './_recorder.js';
+import { assertDryRun, assertNetworkFailures, dryRunCtx, lastMessage, outcomeOf, recorder, sampleEvent, untouched, type Recorder } from './_recorder.js';
 
 let rec: Recorder;
 const token = 'dop_v1_0123456789abcdef';
@@ -62,6 +62,16 @@ for (const [name, type] of modules) {
       assert.not.match(JSON.stringify(log.lines), token);
       assert.is(lastMessage(), `POST ${rec.peer.url}/v2/droplets/3164444/actions answered HTTP ${status}: ${JSON.stringify({ id, message })}`);
     }
+  });
+
+  test(`${name}: dry run: nothing is sent; the message has the POST, the masked token and the action`, async () => {
+    const mod = await load();
+    const nothingSent = untouched(rec);
+    assertDryRun(await mod.react(sampleEvent(name, data()), dryRunCtx()), [
+      `would send POST ${rec.peer.url}/v2/droplets/3164444/actions with headers content-type: application/json, authorization: ***; body: {"type":"${type}"}`,
+    ], [token]);
+    nothingSent();
+    assert.is(mod.meta.dryRun, true);
   });
 
   test(`${name}: a refused connection and a silent server mean failed`, async () => assertNetworkFailures(await load(), (base) => sampleEvent(name, { ...data(), baseUrl: base })));

@@ -11,7 +11,7 @@ import { templateProblems } from '../../src/core/template.js';
 import type { ReactionModule } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
 import { closedPort, silentPeer } from '../helpers/peers.js';
-import { lastMessage, outcomeOf, sampleEvent } from './_recorder.js';
+import { assertDryRun, dryRunCtx, lastMessage, outcomeOf, sampleEvent } from './_recorder.js';
 
 interface Mail {
   mailFrom: string;
@@ -23,11 +23,17 @@ interface Mail {
 
 let mod: ReactionModule;
 let received: Mail[] = [];
+/** SMTP connections the test servers accepted. */
+let connects = 0;
 
 /** A real SMTP server on a free port of 127.0.0.1 that takes login alerts / s3cret and refuses mail to nobody@example.com. */
 async function smtp(options: SMTPServerOptions): Promise<{ port: number; close(): Promise<void> }> {
   const server = new SMTPServer({
     authMethods: ['PLAIN', 'LOGIN'],
+    onConnect(_session, cb) {
+      connects++;
+      cb();
+    },
     onAuth(auth, _session, cb) {
       if (auth.username === 'alerts' && auth.password === 's3cret') cb(null, { user: auth.username });
       else cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
@@ -177,6 +183,27 @@ test('a refused connection and a server that never greets mean failed', async ()
   } finally {
     await silent.close();
   }
+});
+
+test('dry run: no SMTP connection; the message has the server, from, to, the rendered subject and body, the password masked', async () => {
+  const before = connects;
+  const data = { ...base(), subject: '{{monitor.name}} {{status}} in {{zone}}', body: 'Failures: {{failcount}}\n{{message}}' };
+  // The event's message quotes the password: the body shows *** in its place.
+  const event = sampleEvent('email', data, { message: 'login with s3cret refused' });
+  assertDryRun(await mod.react(event, dryRunCtx()), [
+    `would send an email through SMTP server 127.0.0.1:${plain.port} (no TLS, logging in as alerts) from CloudRoutes <alerts@example.com> to ops@example.com, dev@example.com with subject "api health failed in eu-1"; `,
+    'body: Failures: 3\\nlogin with *** refused',
+  ], ['s3cret']);
+  assertDryRun(await mod.react(sampleEvent('email', { host: 'smtp.example.com', from: 'a@example.com', to: ['b@example.com'], tlsVerify: false }), dryRunCtx()), [
+    'through SMTP server smtp.example.com:587 (STARTTLS required, certificate not checked, without logging in) from a@example.com to b@example.com with subject "[CloudRoutes] api health is failed"',
+    'body: Monitor api health (mon-7) is failed, was healthy.\\n',
+  ], []);
+  assert.is(connects, before, 'no SMTP connection in a dry run');
+  assert.equal(received, []);
+  // The same reaction for real connects and is counted: the count above can see a connection.
+  assert.is(outcomeOf(await mod.react(event, ctx())), 'ran');
+  assert.is(connects, before + 1);
+  assert.is(mod.meta.dryRun, true);
 });
 
 test.run();

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -9,9 +9,10 @@ import { reactionLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import { templateProblems } from '../../src/core/template.js';
 import type { ReactionEvent, ReactionModule } from '../../src/core/types.js';
+import { memoryLog } from '../helpers/memory-log.js';
 import { until } from '../helpers/peers.js';
 import { pidsWith } from '../helpers/procs.js';
-import { lastMessage, outcomeOf } from './_recorder.js';
+import { assertDryRun, dryRunCtx, lastMessage, outcomeOf } from './_recorder.js';
 
 let mod: ReactionModule;
 const dir = mkdtempSync(join(tmpdir(), 'cr-shell-'));
@@ -57,6 +58,10 @@ test('exit 0 is ran; the event reaches the command as CR_* variables', async () 
   const env = Object.fromEntries(readFileSync(out, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   assert.equal(env, {
     CR_CHECKED_AT: '2026-01-02T03:04:05.000Z',
+    // Empty unless the reaction runs because another escalated (call-on escalated).
+    CR_ESCALATION_REACTION_NAME: '',
+    CR_ESCALATION_REASON: '',
+    CR_ESCALATION_RUNS: '',
     CR_FAILCOUNT: '3',
     CR_MESSAGE: 'connection refused',
     CR_MONITOR_CTYPE: 'tcp-check',
@@ -120,6 +125,23 @@ test('neither command nor argv: failed with the reason logged', async () => {
   assert.is(await react({}), 'failed');
   assert.match(String(lastLog().msg), 'exactly one of data.command');
   assert.match(lastMessage(), /^exactly one of data\.command/);
+});
+
+test('dry run: nothing runs; the message has the shell line or argv, the sink\'s machine and the variables the line uses', async () => {
+  const marker = join(dir, 'dry-run-marker');
+  const log = memoryLog();
+  assertDryRun(await mod.react(event({ command: `touch ${marker} && echo {{monitor.name}} {{status}}` }), dryRunCtx(log)), [
+    `would run /bin/sh -c 'touch ${marker} && echo "\${CR_MONITOR_NAME}" "\${CR_STATUS}"' on the sink's machine with CR_MONITOR_NAME="web's \\"front\\" $(touch pwned)", CR_STATUS="failed"`,
+  ], []);
+  assertDryRun(await mod.react(event({ argv: ['/usr/bin/touch', `${marker}-{{zone}}`] }), dryRunCtx(log)), [`would run argv ["/usr/bin/touch","${marker}-eu"] on the sink's machine`], []);
+  // Data that cannot run is decided as for real: failed.
+  assert.is(outcomeOf(await mod.react(event({}), dryRunCtx(log))), 'failed');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.not.ok(existsSync(marker) || existsSync(`${marker}-eu`), 'the command ran in a dry run');
+  assert.not.ok(existsSync(join(process.cwd(), 'pwned')));
+  assert.is(log.lines.length, 1, 'only the data problem is logged');
+  assert.match(String(log.lines[0]!.msg), 'exactly one of data.command');
+  assert.is(mod.meta.dryRun, true);
 });
 
 test.run();

@@ -5,7 +5,7 @@ import { secretFields, validate } from '../../src/core/schema.js';
 import { templateProblems } from '../../src/core/template.js';
 import type { ReactionModule } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
-import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Recorder } from './_recorder.js';
+import { assertDryRun, assertNetworkFailures, dryRunCtx, lastMessage, outcomeOf, recorder, sampleEvent, untouched, type Recorder } from './_recorder.js';
 
 let mod: ReactionModule;
 let rec: Recorder;
@@ -75,5 +75,34 @@ test('expected statuses: any 2xx by default, else only the listed ones', async (
 });
 
 test('a refused connection and a silent server mean failed', () => assertNetworkFailures(mod, (base) => sampleEvent('http', { url: `${base}/x` })));
+
+test('dry run: nothing is sent; the message has the method, URL, headers and the rendered body, the header values masked', async () => {
+  const body = '{"service": "{{monitor.name}}", "why": "{{message}}", "failures": {{failcount}}}';
+  const data = { url: `${rec.peer.url}/admin/restart?now=1`, headers: { authorization: 'Bearer t0k3n-s3cret', 'x-team': 'ops-team-7' }, body };
+  const event = sampleEvent('http', data, { message: 'said "no"\nthen quit' });
+  const nothingSent = untouched(rec);
+  const log = memoryLog();
+  assertDryRun(await mod.react(event, dryRunCtx(log)), [
+    `would send POST ${rec.peer.url}/admin/restart?now=1 with headers authorization: ***, x-team: ***, content-type: application/json; `,
+    'body: {"service": "api health", "why": "said \\"no\\"\\nthen quit", "failures": 3}',
+  ], ['Bearer t0k3n-s3cret', 't0k3n-s3cret', 'ops-team-7']);
+  nothingSent();
+  assert.equal(log.lines, []);
+  assert.is(mod.meta.dryRun, true);
+});
+
+test('dry run: a long body is cut at 2,000 characters, saying so, and a secret is masked before the cut', async () => {
+  // The event's message repeats the header's secret where the cut falls: cut first, its first half would show.
+  const data = { url: `${rec.peer.url}/t`, method: 'PUT', contentType: 'text/plain', headers: { authorization: 'Bearer t0k3n-s3cret' }, body: `${'x'.repeat(1990)}{{message}}${'y'.repeat(100)}` };
+  const nothingSent = untouched(rec);
+  const message = assertDryRun(await mod.react(sampleEvent('http', data, { message: 'Bearer t0k3n-s3cret' }), dryRunCtx()), [
+    `would send PUT ${rec.peer.url}/t with headers authorization: ***, content-type: text/plain; body: ${'x'.repeat(1990)}***yyyyyyy… (cut at 2000 of 2093 characters)`,
+  ], ['Bearer t0k', 't0k3n']);
+  assert.ok(message.length < 2300, `${message.length} characters`);
+  nothingSent();
+  // GET sends no body, and says none.
+  assert.not.match(assertDryRun(await mod.react(sampleEvent('http', { url: `${rec.peer.url}/g`, method: 'GET', body: 'x' }), dryRunCtx()), [`would send GET ${rec.peer.url}/g`], []), 'body');
+  nothingSent();
+});
 
 test.run();

@@ -4,7 +4,7 @@ import { reactionLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import type { ReactionEvent, ReactionModule, Status } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
-import { lastMessage, outcomeOf } from './_recorder.js';
+import { assertDryRun, dryRunCtx, lastMessage, outcomeOf } from './_recorder.js';
 
 let mod: ReactionModule;
 
@@ -58,6 +58,14 @@ test('a healthy event is info by default; data.level overrides', async () => {
   await mod.react(event('healthy'), { signal: AbortSignal.timeout(1000), logger: log.logger });
   await mod.react(event('healthy', { level: 'error' }), { signal: AbortSignal.timeout(1000), logger: log.logger });
   assert.equal(log.lines.map((l) => l.level), [30, 50]);
+});
+
+test('dry run: no line is written; the message says the line and level it would have logged', async () => {
+  const log = memoryLog();
+  assertDryRun(await mod.react(event('failed'), dryRunCtx(log)), ['would log at warn: monitor "shop" is failed: connection refused by 10.0.0.1:80 (monitorId mon-1, reactionId rea-9)'], []);
+  assertDryRun(await mod.react(event('healthy', { level: 'error' }), dryRunCtx(log)), ['would log at error: monitor "shop" is healthy: connected to 10.0.0.1:80'], []);
+  assert.equal(log.lines, []);
+  assert.is(mod.meta.dryRun, true);
 });
 
 test.run();

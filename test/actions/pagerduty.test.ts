@@ -6,7 +6,7 @@ import { templateProblems } from '../../src/core/template.js';
 import type { Reaction, ReactionModule } from '../../src/core/types.js';
 import { shouldRun } from '../../src/sink/rules.js';
 import { memoryLog } from '../helpers/memory-log.js';
-import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Recorder } from './_recorder.js';
+import { assertDryRun, assertNetworkFailures, dryRunCtx, lastMessage, outcomeOf, recorder, sampleEvent, untouched, type Recorder } from './_recorder.js';
 
 let mod: ReactionModule;
 let rec: Recorder;
@@ -108,5 +108,19 @@ test('400 invalid event and 429 mean failed, logged with the status and PagerDut
 });
 
 test('a refused connection and a silent server mean failed', () => assertNetworkFailures(mod, (base) => sampleEvent('pagerduty', { routingKey: key, baseUrl: base })));
+
+test('dry run: nothing is sent; the message has the URL and the Events API document, the routing key masked', async () => {
+  const nothingSent = untouched(rec);
+  assertDryRun(await mod.react(sampleEvent('pagerduty', data()), dryRunCtx()), [
+    `would send POST ${rec.peer.url}/v2/enqueue with headers content-type: application/json; `,
+    'body: {"routing_key":"***","dedup_key":"cloudroutes-mon-7","event_action":"trigger","payload":{"summary":"api health is failed: got HTTP 503, expected 200"',
+  ], [key]);
+  const recovered = sampleEvent('pagerduty', data(), { status: 'healthy', previousStatus: 'failed', failcount: 0 });
+  assertDryRun(await mod.react(recovered, dryRunCtx()), ['body: {"routing_key":"***","dedup_key":"cloudroutes-mon-7","event_action":"resolve"}'], [key]);
+  // Healthy after healthy is decided as for real: nothing to resolve.
+  assert.is(outcomeOf(await mod.react(sampleEvent('pagerduty', data(), { status: 'healthy', previousStatus: 'healthy', failcount: 0 }), dryRunCtx())), 'skipped');
+  nothingSent();
+  assert.is(mod.meta.dryRun, true);
+});
 
 test.run();

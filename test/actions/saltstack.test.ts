@@ -5,7 +5,7 @@ import { secretFields, validate } from '../../src/core/schema.js';
 import type { ReactionModule } from '../../src/core/types.js';
 import { memoryLog, type MemoryLog } from '../helpers/memory-log.js';
 import { selfSignedHttpsPeer, silentPeer } from '../helpers/peers.js';
-import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Answer, type Received, type Recorder } from './_recorder.js';
+import { assertDryRun, assertNetworkFailures, dryRunCtx, lastMessage, outcomeOf, recorder, sampleEvent, untouched, type Answer, type Received, type Recorder } from './_recorder.js';
 
 const USER = 'saltapi';
 const PASSWORD = 'pam-pass-7f3c9a';
@@ -323,6 +323,21 @@ test('https: a self-signed salt-api fails unless tlsVerify is false', async () =
   } finally {
     await peer.close();
   }
+});
+
+test('dry run: nothing reaches salt-api; the message has the POST /run and the lowstate, the password masked', async () => {
+  const mod = await load();
+  const nothingSent = untouched(rec);
+  const log = memoryLog();
+  assertDryRun(await mod.react(sampleEvent('saltstack', data({ kwarg: { test: true } })), dryRunCtx(log)), [
+    `would send POST ${rec.peer.url}/run with headers accept: application/json, content-type: application/json; `,
+    'not known without acting: which minions tgt matches and what service.restart returns on them; ',
+    'body: [{"client":"local","tgt":"web*","tgt_type":"glob","fun":"service.restart","arg":["nginx"],"kwarg":{"test":true},"full_return":true,"username":"saltapi","password":"***","eauth":"pam"}]',
+  ], [PASSWORD]);
+  // A data problem is decided as for real: failed, before any request.
+  assert.is(outcomeOf(await mod.react(sampleEvent('saltstack', data({ state: 'nginx' })), dryRunCtx(log))), 'failed');
+  nothingSent();
+  assert.is(mod.meta.dryRun, true);
 });
 
 test.run();

@@ -5,7 +5,7 @@ import { secretFields, validate } from '../../src/core/schema.js';
 import { templateProblems } from '../../src/core/template.js';
 import type { ReactionModule } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
-import { assertNetworkFailures, lastMessage, outcomeOf, recorder, sampleEvent, type Recorder } from './_recorder.js';
+import { assertDryRun, assertNetworkFailures, dryRunCtx, lastMessage, outcomeOf, recorder, sampleEvent, untouched, type Recorder } from './_recorder.js';
 
 let mod: ReactionModule;
 let rec: Recorder;
@@ -62,5 +62,18 @@ test('a 404 (no_service) means failed; the log names monitor and reaction but no
 });
 
 test('a refused connection and a silent server mean failed', () => assertNetworkFailures(mod, (base) => sampleEvent('slack', { webhookUrl: `${base}/x` })));
+
+test('dry run: nothing is posted; the message has the webhook\'s address without its secret path, and the rendered text', async () => {
+  const data = { webhookUrl: `${rec.peer.url}/services/T0/B0/XYZSECRET`, channel: '#ops' };
+  const nothingSent = untouched(rec);
+  const message = assertDryRun(await mod.react(sampleEvent('slack', data), dryRunCtx()), [
+    `would send POST ${rec.peer.url}/*** (the rest of the URL is secret) with headers content-type: application/json; `,
+    'body: {"text":"api health is failed (was healthy, 3 failed checks, zone eu-1): got HTTP 503, expected 200","channel":"#ops"}',
+  ], [data.webhookUrl]);
+  assert.not.match(message, 'XYZSECRET');
+  assert.not.match(message, '/services/');
+  nothingSent();
+  assert.is(mod.meta.dryRun, true);
+});
 
 test.run();

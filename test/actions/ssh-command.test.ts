@@ -10,10 +10,11 @@ import { reactionLoader } from '../../src/core/plugins.js';
 import { validate } from '../../src/core/schema.js';
 import { templateProblems } from '../../src/core/template.js';
 import type { ReactionEvent, ReactionModule } from '../../src/core/types.js';
+import { memoryLog } from '../helpers/memory-log.js';
 import { closedPort, until } from '../helpers/peers.js';
 import { pidsWith } from '../helpers/procs.js';
 import { Sshd } from '../helpers/sshd.js';
-import { lastMessage, outcomeOf } from './_recorder.js';
+import { assertDryRun, dryRunCtx, lastMessage, outcomeOf } from './_recorder.js';
 
 const sshd = new Sshd();
 let mod: ReactionModule;
@@ -127,6 +128,36 @@ test('an unreachable host, a rejected key or unusable ssh data: failed with the 
   assert.is(await react({}), 'failed');
   assert.match(String(lastLog().msg), 'exactly one of data.command');
   assert.not.match(JSON.stringify(logs), 'PRIVATE KEY');
+});
+
+test('dry run: no SSH connection, nothing runs; the message has the command line and user@host:port, never the key or password', async () => {
+  // No pooled connection to reuse: a run would have to connect, and sshd would log it.
+  closeSshConnections();
+  await new Promise((r) => setTimeout(r, 200));
+  const before = sshd.connections();
+  const marker = join(sshd.dir, `dry-${randomInt(1e8, 1e9)}`);
+  const log = memoryLog();
+  const r = await mod.react(event({ command: `touch ${marker} {{monitor.name}}` }), dryRunCtx(log));
+  assertDryRun(r, [
+    `would run /bin/sh -c 'touch ${marker} "\${CR_MONITOR_NAME}"' over SSH to root@127.0.0.1:${sshd.port} with CR_MONITOR_NAME="web's \\"front\\" $(touch pwned) \`touch pwned2\`"`,
+  ], [sshd.client.private]);
+  assert.not.match(lastMessage(), 'PRIVATE KEY');
+  const withPassword = { ...ssh(), key: undefined, password: 'hunter2-secret' };
+  assertDryRun(await mod.react({ ...event({ argv: ['systemctl', 'restart', 'nginx'] }), reaction: { ...event({}).reaction, data: { ssh: withPassword, argv: ['systemctl', 'restart', '{{zone}}-nginx'] } } }, dryRunCtx(log)), [
+    `would run argv ["systemctl","restart","eu-nginx"] over SSH to root@127.0.0.1:${sshd.port}`,
+  ], []);
+  assert.not.match(lastMessage(), 'hunter2-secret');
+  // Unusable ssh data is decided as for real: failed.
+  assert.is(outcomeOf(await mod.react(event({ command: 'true', ssh: ssh({ password: 'x' }) }), dryRunCtx(log))), 'failed');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.not.ok(existsSync(marker), 'the command ran in a dry run');
+  assert.is(sshd.connections(), before, 'sshd accepted a connection in a dry run');
+  // The same command for real connects (counted once sshd logs it) and creates the marker.
+  assert.is(outcomeOf(await mod.react(event({ command: `touch ${marker}` }), { signal: AbortSignal.timeout(5000), logger })), 'ran');
+  assert.ok(existsSync(marker));
+  await until(() => sshd.connections() > before, 2000);
+  assert.equal(log.lines.map((l) => l.msg), ['ssh-command reaction "restart web": data.ssh needs exactly one of key or password, not both'], 'only the data problem is logged');
+  assert.is(mod.meta.dryRun, true);
 });
 
 test.run();

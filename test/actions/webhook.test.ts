@@ -4,7 +4,7 @@ import { reactionLoader } from '../../src/core/plugins.js';
 import { secretFields, validate } from '../../src/core/schema.js';
 import type { ReactionEvent, ReactionModule } from '../../src/core/types.js';
 import { memoryLog } from '../helpers/memory-log.js';
-import { lastMessage, outcomeOf } from './_recorder.js';
+import { assertDryRun, dryRunCtx, lastMessage, outcomeOf, untouched } from './_recorder.js';
 import { closedPort, httpPeer, silentPeer, type Peer } from '../helpers/peers.js';
 
 interface Received {
@@ -135,6 +135,19 @@ test('a server that never answers is cut by the signal', async () => {
   } finally {
     await silent.close();
   }
+});
+
+test('dry run: nothing is sent; the message has the method, URL, headers masked and the event document', async () => {
+  const nothingSent = untouched({ peer, received });
+  const log = memoryLog();
+  const r = await mod.react(event({ url: `${peer.url}/hook?x=1`, method: 'PUT', headers: { authorization: 'Bearer s3cret-t0ken', 'X-Team': 'ops-team-7' } }), dryRunCtx(log));
+  assertDryRun(r, [
+    `would send PUT ${peer.url}/hook?x=1 with headers content-type: application/json, authorization: ***, X-Team: ***; body: {"monitor":{"id":"mon-7","name":"api health","ctype":"http-get-statuscode"},"status":"failed"`,
+    '"checkedAt":"2024-05-01T12:30:00.000Z","message":"got HTTP 503, expected 200","reaction":{"id":"rea-3","name":"page ops"}}',
+  ], ['s3cret-t0ken', 'ops-team-7']);
+  nothingSent();
+  assert.equal(log.lines, []);
+  assert.is(mod.meta.dryRun, true);
 });
 
 test.run();
