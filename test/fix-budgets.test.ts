@@ -128,6 +128,31 @@ test("a failed run's decision names the error, and a notify has no budget by def
   assert.match(failed!.message, `POST http://127.0.0.1:${closed}/hook: ECONNREFUSED`);
 });
 
+test('a dry-run webhook sends nothing; the audit shows the exact request it would have sent, its secret header masked', async () => {
+  const received: string[] = [];
+  const receiver = createServer((req, res) => {
+    received.push(req.url!);
+    res.end('ok');
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+  try {
+    const hook = await run('reaction', 'add', '--name', 'try-hook', '--rtype', 'webhook', '--dry-run',
+      '--data', JSON.stringify({ url, headers: { authorization: 'Bearer s3cr3t-t0ken' } }));
+    await run('monitor', 'add', '--name', 'dry', '--ctype', 'http-get-statuscode', '--interval', '1s',
+      '--data', JSON.stringify({ url: `${base}/dry`, codes: ['200'] }), '--reactions', hook);
+    await waitFor(async () => (await audit('--reaction', hook, '--decision', 'dry-run')).length >= 2, 15_000, 'two dry runs in the audit');
+    const [dry] = await audit('--reaction', hook, '--decision', 'dry-run');
+    assert.match(dry!.message, `POST ${url}`);
+    assert.match(dry!.message, '"status":"failed"');
+    assert.not.match(dry!.message, 's3cr3t-t0ken');
+    assert.match(dry!.message, '***');
+    assert.equal(received, [], 'the receiver got nothing');
+  } finally {
+    receiver.close();
+  }
+});
+
 test('bad budgets and targets are refused with exit 2, naming the field', async () => {
   const cases: [string[], RegExp][] = [
     [['--max-runs', '0'], /--max-runs/],

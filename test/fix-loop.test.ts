@@ -88,7 +88,11 @@ test('a fix that does not fix: not-fixed twice, the breaker opens, one escalatio
   const held = decisions.filter((d) => d.outcome === 'held');
   // While a run was verified, the same fix was held (verifying); after the breaker opened, breaker-open: each recorded once.
   assert.equal([...held.map((d) => d.reason)].sort(), ['breaker-open', 'verifying'], JSON.stringify(held.map((d) => d.reason)));
-  assert.is(hooks.filter((h) => h.path === '/escalated').length, 1, 'paged once');
+  const pages = hooks.filter((h) => h.path === '/escalated');
+  assert.is(pages.length, 1, 'paged once');
+  const why = pages[0]!.body.escalation as { reason: string; reaction: { name: string }; runs: number };
+  assert.equal([why.reaction.name, why.runs], ['restart-app', 2]);
+  assert.match(why.reason, 'restart-app did not fix app');
   const paged = (await audit('--reaction', page));
   assert.equal(paged.map((d) => d.outcome), ['ran']);
 

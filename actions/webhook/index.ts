@@ -9,7 +9,8 @@ export const meta: ReactionModule['meta'] = {
   dryRun: true,
   description:
     'Sends the event to a URL as a JSON document (content-type application/json): { monitor: {id, name, ctype}, status, ' +
-    'previousStatus, failcount, zone, checkedAt (ISO 8601), message, reaction: {id, name} }. The run counts as done when ' +
+    'previousStatus, failcount, zone, checkedAt (ISO 8601), message, reaction: {id, name}, and for a reaction called on an ' +
+    'escalation escalation: {reason, reaction: {id, name}, runs} }. The run counts as done when ' +
     'the answer is 2xx; any other status, a network error or the deadline makes it failed, and the reason is logged ' +
     'and returned as the message (without the header values). ' +
     'Headers (for example an authorization token) are stored encrypted.',
@@ -37,6 +38,7 @@ export function payload(event: ReactionEvent): Record<string, unknown> {
     checkedAt: new Date(event.checkedAt).toISOString(),
     message: event.message,
     reaction: { id: reaction.id, name: reaction.name },
+    ...(event.escalation ? { escalation: event.escalation } : {}),
   };
 }
 
