@@ -122,6 +122,22 @@ test('a fix that fixes: fixed within its verification window, healthy again with
   assert.is(status.find((s) => s.id === monitor)?.status, 'healthy');
 });
 
+test('reaction reset closes an open breaker by hand: recorded with who did it, and the fix runs again', async () => {
+  const fix = await run('reaction', 'add', '--name', 'kick', '--rtype', 'execute-shell-command', '--max-runs', '20', '--per', '1h',
+    '--verify-every', '1s', '--verify-for', '2s', '--breaker', '1', '--data', JSON.stringify({ command: 'true' }));
+  const monitor = await run('monitor', 'add', '--name', 'stuck', '--ctype', 'http-get-statuscode', '--interval', '2s',
+    '--data', JSON.stringify({ url: `${base}/stuck`, codes: ['200'] }), '--reactions', fix);
+  await waitFor(async () => (await audit('--reaction', fix, '--decision', 'escalated')).length === 1, 30_000, 'the breaker opened');
+  const none = JSON.parse(await run('reaction', 'reset', fix, '--monitor', 'm-other', '--json')) as { closed: string[] };
+  assert.equal(none.closed, [], 'no breaker open for another monitor');
+  const reset = JSON.parse(await run('reaction', 'reset', fix, '--json')) as { closed: string[] };
+  assert.equal(reset.closed, [monitor]);
+  await waitFor(async () => (await audit('--reaction', fix, '--decision', 'breaker-reset')).length === 1, 10_000, 'the reset in the audit');
+  const [entry] = await audit('--reaction', fix, '--decision', 'breaker-reset');
+  assert.match(entry!.message, 'breaker closed by hand (cli) after 1 runs');
+  await waitFor(async () => (await audit('--reaction', fix, '--decision', 'ran')).length === 2, 15_000, 'the fix ran again');
+});
+
 test('bad closed-loop settings are refused with exit 2, naming the field', async () => {
   const cases: [string[], RegExp][] = [
     [['--verify-every', '500ms'], /verify-every/],

@@ -4,6 +4,7 @@ import { errors } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { shownRecord } from '../core/shown-data.js';
 import { budgetText } from '../core/budget.js';
+import { resetBreakers } from '../manage/breakers.js';
 import { CALL_ON_VALUES, REACTION_KIND_VALUES } from '../core/types.js';
 import { readStates, readZoneViews } from '../manage/state.js';
 import { toldEndpoint, type ToldEndpoint } from '../manage/told-urls.js';
@@ -233,6 +234,20 @@ export function reactionCommands(program: Command, run: Run): void {
         });
         if (o.json) printJson(await shownRecord(ctx, updated, false));
         else console.log(`updated ${id}`);
+      }),
+    );
+
+  reaction
+    .command('reset <id>')
+    .description("close the reaction's open breaker (for one monitor, or every monitor) in this zone, so the fix may run again; recorded in the audit")
+    .option('--monitor <id>', 'only for this monitor')
+    .option('--json', 'print {"closed": [monitor ids]}')
+    .action((id: string, o) =>
+      run(async (ctx) => {
+        if (!(await (await ctx.store()).getReaction(id))) throw errors.noSuchReaction(id);
+        const result = await resetBreakers(await ctx.redis(), ctx.settings.zone, id, 'cli', o.monitor);
+        if (o.json) return printJson(result);
+        console.log(result.closed.length ? `closed the breaker of ${id} for ${result.closed.join(', ')}` : `no open breaker of ${id}${o.monitor ? ` for ${o.monitor}` : ''} in zone ${ctx.settings.zone}`);
       }),
     );
 

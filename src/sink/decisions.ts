@@ -69,8 +69,16 @@ export interface DecisionEntry {
   reason?: DecisionReason;
   message: string;
   episode: number;
-  /** Due slot of the result that led to it. */
-  due: number;
+  /** Due slot of the result that led to it (absent for a decision no result led to, e.g. a breaker reset by hand). */
+  due?: number;
+}
+
+/** Appends decision `d` to the zone's events stream, stamped `at` (Redis's clock). */
+export async function writeDecision(redis: Redis, k: Keys, zone: string, at: number, d: DecisionEntry): Promise<void> {
+  const e = d.event;
+  await redis.xadd(k.events, '*', 'kind', 'reaction', 'monitorId', e.monitor.id, 'zone', zone, 'at', String(at),
+    'status', e.status, 'previousStatus', e.previousStatus ?? '', 'failcount', String(e.failcount),
+    'reactionId', d.reactionId, 'outcome', d.decision, 'reason', d.reason ?? '', 'episode', String(d.episode), 'due', d.due === undefined ? '' : String(d.due), 'message', d.message);
 }
 
 /** Writes decisions to the zone's events stream (the bridge carries them to the store of record) and counts them. */
@@ -102,10 +110,7 @@ export class DecisionLog {
     if (d.reason) this.counters.inc(`reactions.${d.decision}_${d.reason.replace(/-/g, '_')}`);
   }
 
-  private async write(d: DecisionEntry): Promise<void> {
-    const e = d.event;
-    await this.redis.xadd(this.k.events, '*', 'kind', 'reaction', 'monitorId', e.monitor.id, 'zone', this.zone, 'at', String(this.clock.now()),
-      'status', e.status, 'previousStatus', e.previousStatus ?? '', 'failcount', String(e.failcount),
-      'reactionId', d.reactionId, 'outcome', d.decision, 'reason', d.reason ?? '', 'episode', String(d.episode), 'due', String(d.due), 'message', d.message);
+  private write(d: DecisionEntry): Promise<void> {
+    return writeDecision(this.redis, this.k, this.zone, this.clock.now(), d);
   }
 }
