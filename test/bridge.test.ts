@@ -14,7 +14,7 @@ import { Counters } from '../src/core/counters.js';
 import { keys, type Keys } from '../src/core/keys.js';
 import { recordResults } from '../src/core/record-results.js';
 import { SqliteStore } from '../src/store/sqlite.js';
-import { monitor, reaction } from './helpers/store-suite.js';
+import { monitor, reaction, target } from './helpers/store-suite.js';
 import { RedisServer } from './helpers/redis-server.js';
 
 const server = new RedisServer();
@@ -198,6 +198,39 @@ test('a restarted bridge resyncs: changes made while it was stopped arrive and l
     await redis.del(c.k.monitor('added'));
     await b2.syncNow();
     assert.is(await redis.exists(c.k.monitor('added')), 1, 'syncNow restores a lost key');
+  } finally {
+    await c.done();
+  }
+});
+
+test('targets: a set, changed or removed budget reaches the zone\'s targets hash; a resync writes them all and drops leftovers; an invalid one is refused', async () => {
+  const c = await setup();
+  try {
+    await c.store.putTarget(target('db-1', { maxRuns: 1, per: 60 }));
+    await c.store.putTarget(target('bad/runs', { maxRuns: 0 }));
+    await redis.hset(c.k.targets, 'ghost', '9 1000', 'bad/runs', '5 1000');
+    const b = await c.start();
+    await b.ready;
+    assert.equal(await redis.hgetall(c.k.targets), { 'db-1': '1 60000' }, 'the resync writes every usable target and drops the others');
+    const refused = c.logs.find((l) => l.target === 'bad/runs' && l.level === 50);
+    assert.ok(refused, 'the invalid target is logged');
+    assert.is(refused!.field, 'maxRuns');
+    assert.match(String(refused!.msg), 'target in the store of record is invalid (maxRuns): not applied to Redis; fix it with "cloudroutes target set bad/runs');
+    assert.is(b.counters.get('targets_refused'), 1);
+
+    await c.store.putTarget(target('web-2', { maxRuns: 2, per: 3600 }));
+    await waitFor('the new target in Redis', () => redis.hget(c.k.targets, 'web-2'), 1000);
+    assert.is(await redis.hget(c.k.targets, 'web-2'), '2 3600000', '"<most runs> <window ms>", as claimReaction-3.lua reads it');
+    await c.store.putTarget(target('web-2', { maxRuns: 3, per: 1.5 }));
+    await waitFor('the changed budget', async () => (await redis.hget(c.k.targets, 'web-2')) === '3 1500', 1000);
+    await c.store.deleteTarget('web-2');
+    await waitFor('the removed target gone from Redis', async () => (await redis.hexists(c.k.targets, 'web-2')) === 0, 1000);
+    // Broken in the store through the feed: removed, so its reactions have the default budget, not the broken one.
+    await c.store.putTarget(target('db-1', { per: 0 }));
+    await waitFor('the broken target removed', async () => (await redis.hexists(c.k.targets, 'db-1')) === 0, 1000);
+    assert.is(b.counters.get('targets_refused'), 2);
+    await c.store.putTarget(target('db-1', { maxRuns: 4, per: 600 }));
+    await waitFor('the mended target applied', async () => (await redis.hget(c.k.targets, 'db-1')) === '4 600000', 1000);
   } finally {
     await c.done();
   }

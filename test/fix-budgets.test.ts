@@ -116,6 +116,48 @@ test('five monitors of one server share its target: one reboot, four held with r
   }
 });
 
+test('a target given 2 per 1h with "cloudroutes target set": five monitors failing, two runs, the others held naming "2 per 1h"', async () => {
+  assert.is(await run('target', 'set', 'web-2', '--max-runs', '2', '--per', '1h'), 'target web-2: 2 per 1h');
+  await waitFor(async () => (await redis.hget(k.targets, 'web-2')) === '2 3600000', 5000, "the bridge carries the budget to the zone's Redis");
+  const marks = join(dir, 'reboots-web-2');
+  const reboot = await run('reaction', 'add', '--name', 'reboot-web-2', '--rtype', 'execute-shell-command', '--target', 'web-2',
+    '--data', JSON.stringify({ command: `echo run >> ${marks}` }));
+  const monitors: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    monitors.push(await run('monitor', 'add', '--name', `web-2 port ${i}`, '--ctype', 'http-get-statuscode', '--interval', '1s',
+      '--data', JSON.stringify({ url: `${base}/web-2/${i}`, codes: ['200'] }), '--reactions', reboot));
+  }
+  const decided = async () => new Set((await audit('--reaction', reboot)).map((d) => d.monitorId)).size;
+  await waitFor(async () => (await decided()) === 5, 20_000, 'a decision for each of the five monitors');
+  // Every monitor fails a few more times: the budget holds each time, not only the first.
+  const failcounts = await Promise.all(monitors.map(failedResults));
+  await waitFor(async () => (await Promise.all(monitors.map(failedResults))).every((n, i) => n >= failcounts[i]! + 3), 15_000, 'three more failed results each');
+
+  const decisions = await audit('--reaction', reboot);
+  const ran = decisions.filter((d) => d.outcome === 'ran');
+  assert.is(ran.length, 2, JSON.stringify(decisions.map((d) => [d.monitorId, d.outcome, d.reason])));
+  assert.is(readFileSync(marks, 'utf8').trim().split('\n').length, 2, 'the command ran twice');
+  const ranOn = new Set(ran.map((d) => d.monitorId));
+  const held = decisions.filter((d) => d.outcome === 'held');
+  // The two that ran are being verified (held: verifying); every other one is held by the target's budget alone.
+  for (const m of monitors.filter((id) => !ranOn.has(id))) {
+    assert.equal(held.filter((h) => h.monitorId === m).map((h) => h.reason), ['target-budget'], `${m}: held by the target, recorded once`);
+  }
+  for (const h of held.filter((d) => d.reason === 'target-budget')) assert.match(h.message, 'target web-2 has spent its budget of 2 per 1h');
+  assert.ok(held.every((h) => h.reason === 'target-budget' || (h.reason === 'verifying' && ranOn.has(h.monitorId))), JSON.stringify(held.map((h) => [h.monitorId, h.reason])));
+
+  const shown = JSON.parse(await run('target', 'show', 'web-2', '--json')) as { maxRuns: number; per: number; reactions: { id: string }[]; runs: { monitorId: string; reactionId: string }[] };
+  assert.equal([shown.maxRuns, shown.per, shown.reactions.map((r) => r.id)], [2, 3600, [reboot]]);
+  assert.equal(shown.runs.map((r) => r.monitorId).sort(), [...ranOn].sort(), "the two runs in the zone's Redis");
+  assert.ok(shown.runs.every((r) => r.reactionId === reboot));
+  assert.match(await run('target', 'show', 'web-2'), '2 of 2 inside the window in zone default: spent');
+  assert.match(await run('target', 'list'), new RegExp(`web-2\\s+2 per 1h\\s+${reboot}`));
+  assert.match(await run('target', 'list'), /web-1\.example\.com\s+1 per 1h \(default\)/);
+  const removed = await run('target', 'rm', 'web-2');
+  assert.match(removed, `removed web-2\nstill named by ${reboot}: they now share the default budget of 1 per 1h`);
+  await waitFor(async () => (await redis.hexists(k.targets, 'web-2')) === 0, 5000, 'the budget removed from Redis');
+});
+
 test("a failed run's decision names the error, and a notify has no budget by default", async () => {
   const closed = await freePortRange(1);
   const page = await run('reaction', 'add', '--name', 'page', '--rtype', 'webhook', '--data', JSON.stringify({ url: `http://127.0.0.1:${closed}/hook` }));
@@ -164,6 +206,19 @@ test('bad budgets and targets are refused with exit 2, naming the field', async 
     assert.is(r.code, 2, `${args.join(' ')}: exit ${r.code} ${r.stderr}`);
     assert.match(r.stderr, field);
   }
+  const targets: [string[], RegExp][] = [
+    [['web-3', '--max-runs', '0', '--per', '1h'], /--max-runs="0"/],
+    [['web-3', '--max-runs', '2', '--per', '500ms'], /per="500ms" is invalid: a duration from 1s/],
+    [['web 3; reboot', '--max-runs', '2', '--per', '1h'], /target="web 3; reboot" is invalid: a plain name/],
+    [['web-3', '--max-runs', '2'], /--per/],
+  ];
+  for (const [args, field] of targets) {
+    const r = await cli(['target', 'set', ...args], { ...env, LOG_LEVEL: 'silent' });
+    assert.is(r.code, 2, `target set ${args.join(' ')}: exit ${r.code} ${r.stderr}`);
+    assert.match(r.stderr, field);
+  }
+  const unknown = await cli(['target', 'rm', 'web-3'], { ...env, LOG_LEVEL: 'silent' });
+  assert.match(unknown.stderr, 'CR_NO_SUCH_TARGET');
   const bad = await cli(['audit', '--decision', 'maybe'], { ...env, LOG_LEVEL: 'silent' });
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /decision/);

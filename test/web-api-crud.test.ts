@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { keys } from '../src/core/keys.js';
-import type { Monitor, Reaction } from '../src/core/types.js';
+import type { Monitor, Reaction, Target } from '../src/core/types.js';
+import type { TargetDetail, TargetView } from '../src/manage/targets.js';
 import { json, useWebApi } from './helpers/web-api.js';
 
 const w = useWebApi(test);
@@ -124,6 +125,61 @@ test('unknown ids: 404 with the catalogue code, for every route that takes one',
     assert.is(res.status, 404, `${method} ${path}`);
     assert.is(((await res.json()) as { error: { code: string } }).error.code, code);
   }
+});
+
+test('targets: list (set and named), set, show with its runs inside the window, remove; bad budgets 400 naming the field', async () => {
+  const r = (await (await post('/api/v1/reactions', { name: 'reboot', rtype: 'log', target: 'db/primary', data: {} })).json()) as Reaction;
+  const listed = async () => (await (await w.call('/api/v1/targets')).json()) as TargetView[];
+  assert.equal(await listed(), [{ name: 'db/primary', maxRuns: 1, per: 3600, default: true, reactions: [{ id: r.id, name: 'reboot' }] }], 'named, not set: the default');
+
+  const set = await put('/api/v1/targets/web-2', { maxRuns: 2, per: '1h' });
+  assert.is(set.status, 200);
+  const t = (await set.json()) as Target;
+  assert.equal([t.name, t.maxRuns, t.per], ['web-2', 2, 3600]);
+  assert.equal(await w.store.getTarget('web-2'), t, 'what the answer shows is what was stored');
+  const again = (await (await put('/api/v1/targets/web-2', { maxRuns: 3, per: 600 })).json()) as Target;
+  assert.equal([again.maxRuns, again.per, again.createdAt], [3, 600, t.createdAt], 'replaced, created time kept');
+  assert.equal((await listed()).map((x) => [x.name, x.maxRuns, x.default, x.reactions.length]), [['db/primary', 1, true, 1], ['web-2', 3, false, 0]]);
+
+  const r0 = w.redis.client();
+  const now = Number((await r0.time())[0]) * 1000;
+  await r0.zadd(keys('default').targetRuns('web-2'), now - 5000, `m-a|r-x|${now - 5000}`, now - 60_000, `m-b|r-x|${now - 60_000}`, now - 700_000, `m-c|r-x|${now - 700_000}`);
+  r0.disconnect();
+  const shown = (await (await w.call('/api/v1/targets/web-2')).json()) as TargetDetail;
+  assert.equal(shown.runs, [{ monitorId: 'm-a', reactionId: 'r-x', at: now - 5000 }, { monitorId: 'm-b', reactionId: 'r-x', at: now - 60_000 }], 'inside the 10m window, newest first');
+  assert.is(shown.zone, 'default');
+  const named = (await (await w.call('/api/v1/targets/db%2Fprimary')).json()) as TargetDetail;
+  assert.equal([named.name, named.default, named.reactions, named.runs], ['db/primary', true, [{ id: r.id, name: 'reboot' }], []]);
+
+  for (const [path, body, field] of [
+    ['/api/v1/targets/web-2', { maxRuns: 0, per: '1h' }, 'maxRuns'], ['/api/v1/targets/web-2', { maxRuns: 2, per: '500ms' }, 'per'],
+    ['/api/v1/targets/web-2', { maxRuns: 2, per: 'soon' }, 'per'], ['/api/v1/targets/web%202', { maxRuns: 2, per: '1h' }, 'name'],
+    ['/api/v1/targets/web-2', { maxRuns: 2 }, 'per'],
+  ] as const) {
+    const res = await put(path, body);
+    assert.is(res.status, 400, `${path} ${JSON.stringify(body)}`);
+    const err = ((await res.json()) as { error: { field?: string; message: string } }).error;
+    assert.is(err.field, field, err.message);
+  }
+  assert.is((await w.store.getTarget('web-2'))?.maxRuns, 3, 'nothing refused was stored');
+
+  const notSet = await del('/api/v1/targets/db%2Fprimary');
+  assert.is(notSet.status, 404, 'named by a reaction but never set: nothing to remove');
+  assert.is(((await notSet.json()) as { error: { code: string } }).error.code, 'CR_NO_SUCH_TARGET');
+  assert.is((await w.call('/api/v1/targets/nope')).status, 404, 'neither set nor named');
+  assert.is((await put('/api/v1/targets/db%2Fprimary', { maxRuns: 2, per: '5m' })).status, 200);
+  const removed = await del('/api/v1/targets/db%2Fprimary');
+  assert.is(removed.status, 200);
+  assert.equal(await removed.json(), { removed: 'db/primary', reactions: [{ id: r.id, name: 'reboot' }], message: `still named by ${r.id}: they now share the default budget of 1 per 1h` });
+  assert.is((await del('/api/v1/targets/web-2')).status, 200);
+  assert.equal(await w.store.listTargets(), []);
+
+  const ro = await w.call('/api/v1/targets/web-2', { method: 'PUT', key: w.readKey, ...json({ maxRuns: 2, per: '1h' }) });
+  assert.is(ro.status, 403, 'a read-only key cannot set a budget');
+  assert.is((await w.call('/api/v1/targets', { key: w.readKey })).status, 200);
+  const doc = (await (await w.call('/api/v1/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+  assert.equal(Object.keys(doc.paths['/api/v1/targets/{name}']!).sort(), ['delete', 'get', 'put']);
+  assert.is((await del(`/api/v1/reactions/${r.id}`)).status, 204);
 });
 
 test('access: a read-only key reads every route but each write is 403 and changes nothing; no key is 401', async () => {

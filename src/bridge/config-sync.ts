@@ -1,11 +1,11 @@
-/** Down: monitor and reaction configs from the store of record into the zone's Redis and schedule. */
+/** Down: monitor, reaction and target configs from the store of record into the zone's Redis and schedule. */
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Counters } from '../core/counters.js';
 import { keys, type Keys } from '../core/keys.js';
-import { monitorRecordError, reactionRecordError } from '../core/record-check.js';
+import { monitorRecordError, reactionRecordError, targetRecordError } from '../core/record-check.js';
 import { isTold } from '../core/signals.js';
-import { runsIn, type Monitor, type Reaction } from '../core/types.js';
+import { runsIn, type Monitor, type Reaction, type Target } from '../core/types.js';
 import type { ChangeFeed, ConfigChange, Store } from '../store/store.js';
 import type { ToldSet } from './signal-sync.js';
 import { Backoff, FailureLog, sleep, unlessAborted } from './support.js';
@@ -84,7 +84,7 @@ export class ConfigSync {
     return this.failures.isFailing;
   }
 
-  /** Full resync now: applies every monitor and reaction, removes what the store no longer has. */
+  /** Full resync now: applies every monitor, reaction and target, removes what the store no longer has. */
   syncNow(): Promise<void> {
     return this.exclusive(() => this.resync());
   }
@@ -125,9 +125,21 @@ export class ConfigSync {
     });
     await this.inChunks(staleReactions, (p, id) => p.del(this.k.reaction(id)));
 
+    const targets = (await this.store.listTargets()).filter((t) => this.usable('target', t));
+    await this.inChunks(targets, (p, t) => this.queueApplyTarget(p, t));
+    const wantedTargets = new Set(targets.map((t) => t.name));
+    const staleTargets: string[] = [];
+    await eachScanned((c) => this.redis.hscan(this.k.targets, c, 'COUNT', 1000), 2, (name) => {
+      if (!wantedTargets.has(name)) staleTargets.push(name);
+    });
+    await this.inChunks(staleTargets, (p, name) => p.hdel(this.k.targets, name));
+
     this.counters.inc('resyncs');
     this.logger.info(
-      { monitors: wantedMonitors.size, reactions: reactions.length, removedMonitors: staleMonitors, removedReactions: staleReactions, statesRestored: seeded },
+      {
+        monitors: wantedMonitors.size, reactions: reactions.length, targets: targets.length, removedMonitors: staleMonitors,
+        removedReactions: staleReactions, removedTargets: staleTargets, statesRestored: seeded,
+      },
       'full resync of Redis from the store of record done',
     );
     this.resolveReady();
@@ -137,6 +149,7 @@ export class ConfigSync {
   private async apply(changes: ConfigChange[]): Promise<void> {
     const monitorIds = new Set(changes.filter((c) => c.kind === 'monitor').map((c) => c.id));
     const reactionIds = new Set(changes.filter((c) => c.kind === 'reaction').map((c) => c.id));
+    const targetNames = new Set(changes.filter((c) => c.kind === 'target').map((c) => c.id));
     // Apply what the store holds now rather than each op, so a burst of edits collapses into one write.
     // A record the store holds but that cannot be run is removed from Redis like a deleted one.
     const monitors = await Promise.all([...monitorIds].map(async (id) => {
@@ -147,28 +160,40 @@ export class ConfigSync {
       const r = await this.store.getReaction(id);
       return [id, r && this.usable('reaction', r) ? r : undefined] as const;
     }));
+    const targets = await Promise.all([...targetNames].map(async (name) => {
+      const t = await this.store.getTarget(name);
+      return [name, t && this.usable('target', t) ? t : undefined] as const;
+    }));
     const p = this.redis.multi();
     // A monitor moved out of this zone is removed here like a deleted one.
     for (const [id, m] of monitors) (m && runsIn(m, this.zone) ? this.queueApplyMonitor(p, m) : this.queueRemoveMonitor(p, id));
     for (const [id, r] of reactions) (r ? this.queueApplyReaction(p, r) : p.del(this.k.reaction(id)));
+    // A target without an entry has the default budget, so a removed (or refused) one falls back to it.
+    for (const [name, t] of targets) (t ? this.queueApplyTarget(p, t) : p.hdel(this.k.targets, name));
     await execOrThrow(p);
     for (const [id, m] of monitors) this.opts.told?.update(id, m && runsIn(m, this.zone) ? m : undefined);
     this.counters.inc('changes_applied', changes.length);
     for (const [id, m] of monitors) this.logger.info({ monitorId: id, interval: m?.interval }, m ? 'monitor applied to Redis' : 'monitor removed from Redis');
     for (const [id, r] of reactions) this.logger.info({ reactionId: id }, r ? 'reaction applied to Redis' : 'reaction removed from Redis');
+    for (const [name, t] of targets) {
+      this.logger.info({ target: name, ...(t ? { maxRuns: t.maxRuns, per: t.per } : {}) }, t ? 'target budget applied to Redis' : 'target budget removed from Redis: its reactions have the default budget');
+    }
   }
 
   /**
    * Whether a record read from the store passes the checks it passed when saved (core/record-check); one written
    * there by other means that does not is logged, counted and left out of Redis rather than run or crashed on.
    */
-  private usable(kind: 'monitor' | 'reaction', record: Monitor | Reaction): boolean {
-    const err = kind === 'monitor' ? monitorRecordError(record as unknown as Record<string, unknown>) : reactionRecordError(record as unknown as Record<string, unknown>);
+  private usable(kind: 'monitor' | 'reaction' | 'target', record: Monitor | Reaction | Target): boolean {
+    const loose = record as unknown as Record<string, unknown>;
+    const err = kind === 'monitor' ? monitorRecordError(loose) : kind === 'reaction' ? reactionRecordError(loose) : targetRecordError(loose);
     if (!err) return true;
     this.counters.inc(`${kind}s_refused`);
-    const id = kind === 'monitor' ? { monitorId: record.id } : { reactionId: record.id };
+    const name = String(loose.id ?? loose.name);
+    const id = kind === 'monitor' ? { monitorId: name } : kind === 'reaction' ? { reactionId: name } : { target: name };
+    const fix = kind === 'target' ? `"cloudroutes target set ${name} --max-runs N --per DURATION"` : `"cloudroutes ${kind} edit ${name}"`;
     this.logger.error({ ...id, code: err.code, field: err.field, err: err.message },
-      `${kind} in the store of record is invalid (${err.field}): not applied to Redis; fix it with "cloudroutes ${kind} edit ${record.id}" or the API`);
+      `${kind} in the store of record is invalid (${err.field}): not applied to Redis; fix it with ${fix} or the API`);
     return false;
   }
 
@@ -185,6 +210,11 @@ export class ConfigSync {
 
   private queueApplyReaction(p: ChainableCommander, r: Reaction): void {
     p.set(this.k.reaction(r.id), JSON.stringify(r));
+  }
+
+  /** The budget claimReaction-3.lua reads: "<most runs> <window ms>". */
+  private queueApplyTarget(p: ChainableCommander, t: Target): void {
+    p.hset(this.k.targets, t.name, `${t.maxRuns} ${Math.round(t.per * 1000)}`);
   }
 
   /** Monitor ids in any of Redis's monitor structures but not in `wanted`; each structure is scanned, never read whole. */

@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'CR_NO_SUCH_MONITOR'
   | 'CR_NO_SUCH_REACTION'
   | 'CR_REACTION_IN_USE'
+  | 'CR_NO_SUCH_TARGET'
   | 'CR_BAD_DOCUMENT'
   | 'CR_SECRET_KEY'
   | 'CR_STORE'
@@ -131,6 +132,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CR_NO_SUCH_MONITOR: 404,
   CR_NO_SUCH_REACTION: 404,
   CR_REACTION_IN_USE: 409,
+  CR_NO_SUCH_TARGET: 404,
   CR_WRONG_ENDPOINT: 409,
   CR_KEY_FILE_EXISTS: 409,
   CR_THROTTLED: 429,
@@ -234,6 +236,8 @@ export const errors = {
     new CloudRoutesError('CR_NO_SUCH_MONITOR', `monitor "${id}" does not exist; "cloudroutes monitor list" shows the monitors`),
   noSuchReaction: (id: string) =>
     new CloudRoutesError('CR_NO_SUCH_REACTION', `reaction "${id}" does not exist; create it first with "cloudroutes reaction add" or check "cloudroutes reaction list"`),
+  noSuchTarget: (name: string) =>
+    new CloudRoutesError('CR_NO_SUCH_TARGET', `target "${name}" has no budget set; "cloudroutes target list" shows the targets and their budgets, "cloudroutes target set ${name} --max-runs N --per DURATION" gives it one`),
   reactionInUse: (id: string, monitors: string[]) =>
     new CloudRoutesError('CR_REACTION_IN_USE', `reaction "${id}" is used by monitor(s) ${monitors.join(', ')}; remove it from them first`),
   badDocument: (problems: string[]) =>

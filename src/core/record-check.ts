@@ -1,5 +1,5 @@
 /**
- * The checks every monitor and reaction passes, as stored: when it is saved (API, CLI, apply) and again when the
+ * The checks every monitor, reaction and target passes, as stored: when it is saved (API, CLI, apply) and again when the
  * bridge reads it from the store, so a record written there by other means is refused with the same words.
  */
 import { CloudRoutesError, errors } from './errors.js';
@@ -98,5 +98,16 @@ export function reactionRecordError(r: Loose): CloudRoutesError | undefined {
     return at(errors.badSetting(loop[0], String(r[field]), loop[1]), field);
   }
   if (r.dryRun !== undefined && typeof r.dryRun !== 'boolean') return at(errors.badSetting('dry-run', String(r.dryRun), 'true or false'), 'dryRun');
+  return undefined;
+}
+
+/** Why target `t` (as stored) cannot be used as a budget, or undefined when it can. The error names the field. */
+export function targetRecordError(t: Loose): CloudRoutesError | undefined {
+  const name = targetProblem(t.name);
+  if (name) return at(errors.badSetting('target', String(t.name).slice(0, 200), name), 'name');
+  const runs = maxRunsProblem(t.maxRuns);
+  if (runs) return at(errors.badSetting('max-runs', String(t.maxRuns), runs), 'maxRuns');
+  const per = perProblem(t.per);
+  if (per) return at(errors.badSetting('per', String(t.per), per), 'per');
   return undefined;
 }

@@ -3,7 +3,7 @@
  * configuration document). They check shape and types only; ConfigService checks the meaning.
  * Written in the subset OpenAPI 3.0 shares with JSON Schema, so the API's OpenAPI document can show them.
  */
-import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REACTIONS, MAX_ZONES } from '../core/limits.js';
+import { MAX_BUDGET_RUNS, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_REACTIONS, MAX_ZONES } from '../core/limits.js';
 import { CALL_ON_VALUES, REACTION_KIND_VALUES } from '../core/types.js';
 
 const duration = (description: string) => ({
@@ -55,6 +55,17 @@ export const reactionInputSchema = {
     data: data('reaction'),
   },
   required: ['name', 'rtype', 'data'],
+  additionalProperties: false,
+} as const;
+
+/** PUT /api/v1/targets/:name: a target's budget. */
+export const targetInputSchema = {
+  type: 'object',
+  properties: {
+    maxRuns: { type: 'integer', description: `most runs of every reaction naming the target together within \`per\` (1 to ${MAX_BUDGET_RUNS})` },
+    per: duration('the window, e.g. 10m or 1h, or seconds (1s to 30d)'),
+  },
+  required: ['maxRuns', 'per'],
   additionalProperties: false,
 } as const;
 

@@ -13,8 +13,8 @@ import { DEFAULT_TARGET_BUDGET } from '../core/limits.js';
 import type { RedisClock } from '../core/redis-clock.js';
 import { DECISION_REASONS, type Decision, type DecisionReason, type Reaction, type ReactionEvent } from '../core/types.js';
 
-/** What the zone's Redis decided: run now (claimed at `now`, with the target's budget it counted against), or not and why. */
-export type ZoneClaim = { run: true; now: number; target?: Budget } | { run: false; reason: 'once' | 'frequency' | 'budget' | 'target-budget' };
+/** What the zone's Redis decided: run now (claimed at `now`, with the target's budget it counted against), or not and why (a spent target: its budget). */
+export type ZoneClaim = { run: true; now: number; target?: Budget } | { run: false; reason: 'once' | 'frequency' | 'budget' | 'target-budget'; target?: Budget };
 
 const budgetArg = (b: Budget) => `${b.maxRuns} ${b.per * 1000}`;
 
@@ -35,6 +35,7 @@ export async function claimInZone(redis: Redis, k: Keys, reaction: Reaction, mon
     budget ? budget.maxRuns : '', budget ? budget.per * 1000 : 0, target, budgetArg(DEFAULT_TARGET_BUDGET), `${monitorId}|${reaction.id}`,
   );
   if (verdict === 'run') return { run: true, now: Number(now), ...(target ? { target: parseBudget(used) ?? DEFAULT_TARGET_BUDGET } : {}) };
+  if (verdict === 'target-budget') return { run: false, reason: verdict, target: parseBudget(used) ?? DEFAULT_TARGET_BUDGET };
   return { run: false, reason: verdict as Exclude<ZoneClaim, { run: true }>['reason'] };
 }
 

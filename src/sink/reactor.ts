@@ -204,7 +204,7 @@ export class Reactor {
     if (scene.verification?.reactionId === reaction.id) return refuse('verifying', 'zone');
     // Claimed at Redis's time, so frequency and budgets hold whatever the clocks of the zone's sinks say.
     const claim = await claimInZone(redis, k, reaction, monitorId, result.episode);
-    if (!claim.run) return refuse(claim.reason, 'zone');
+    if (!claim.run) return refuse(claim.reason, 'zone', claim.target);
     // A fix is verified from the moment it is claimed, so no later result runs it again while it runs or is verified.
     const verified = verifies(reaction) ? await startVerification(redis, k, monitorId, reaction, claim.now, result.episode) : undefined;
     const unverify = async () => {

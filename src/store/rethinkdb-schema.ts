@@ -3,7 +3,7 @@ import { r, type RDatum } from 'rethinkdb-ts';
 import { errors } from '../core/errors.js';
 import type { RethinkPool } from './rethinkdb-pool.js';
 
-export const TABLES = ['monitors', 'reactions', 'history', 'events', 'zone_views', 'reaction_runs', 'api_keys', 'signals'] as const;
+export const TABLES = ['monitors', 'reactions', 'history', 'events', 'zone_views', 'reaction_runs', 'api_keys', 'signals', 'targets'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export interface IndexSpec {

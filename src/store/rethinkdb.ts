@@ -1,7 +1,7 @@
 /** The store of record in RethinkDB (a single server or a cluster): documents keyed by id, changefeeds for config. */
 import { r, type RCursor, type RDatum, type WriteResult } from 'rethinkdb-ts';
 import { errors } from '../core/errors.js';
-import type { EventRecord, HistoryRecord, Monitor, Reaction } from '../core/types.js';
+import type { EventRecord, HistoryRecord, Monitor, Reaction, Target } from '../core/types.js';
 import { MergedFeed, type FeedSource } from './rethinkdb-feed.js';
 import { RethinkPool, type PoolOptions } from './rethinkdb-pool.js';
 import { checkSchema, createSchema, tableLayouts, type SchemaReport, type TableLayout, type TableLayoutOf, type TableName } from './rethinkdb-schema.js';
@@ -12,6 +12,10 @@ import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery
 const DEFAULT_LIMIT = 1000;
 /** Insert conflict rule: a record already stored stays as it is (RethinkDB wants all three arguments). */
 const keepStored = (_id: RDatum, stored: RDatum, _incoming: RDatum) => stored;
+
+/** A target as stored: keyed by its name, so the change feed names it as every other record, by id. */
+type TargetDoc = Target & { id: string };
+const targetOf = ({ id: _id, ...t }: TargetDoc): Target => t;
 
 /** Store of record on RethinkDB; call connect() before anything else. */
 export class RethinkStore implements Store {
@@ -98,13 +102,30 @@ export class RethinkStore implements Store {
     return (await this.write(`deleting reaction "${id}"`, this.table('reactions').get(id).delete())).deleted > 0;
   }
 
-  /** Opens a changefeed on monitors and on reactions and resolves once the server has answered both. */
+  async putTarget(t: Target): Promise<void> {
+    await this.write(`saving target "${t.name}"`, this.table<TargetDoc>('targets').insert({ ...t, id: t.name }, { conflict: 'replace' }));
+  }
+
+  async getTarget(name: string): Promise<Target | undefined> {
+    const doc = await this.pool.run(`reading target "${name}"`, this.table<TargetDoc>('targets').get(name));
+    return doc ? targetOf(doc) : undefined;
+  }
+
+  async listTargets(): Promise<Target[]> {
+    return byNameThenId(await this.pool.run('listing targets', this.table<TargetDoc>('targets'))).map(targetOf);
+  }
+
+  async deleteTarget(name: string): Promise<boolean> {
+    return (await this.write(`deleting target "${name}"`, this.table('targets').get(name).delete())).deleted > 0;
+  }
+
+  /** Opens a changefeed on each config table (monitors, reactions, targets) and resolves once the server has answered every one. */
   async follow(): Promise<ChangeFeed> {
     const open = async (kind: FeedSource['kind'], table: TableName): Promise<FeedSource> => {
       const { result, server } = await this.pool.runOn(`opening the change feed of ${this.db}.${table}`, this.table(table).changes());
       return { kind, table, server, cursor: result as RCursor };
     };
-    const opened = await Promise.allSettled([open('monitor', 'monitors'), open('reaction', 'reactions')]);
+    const opened = await Promise.allSettled([open('monitor', 'monitors'), open('reaction', 'reactions'), open('target', 'targets')]);
     const sources = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
     const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) {

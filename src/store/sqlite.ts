@@ -3,14 +3,14 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { errors } from '../core/errors.js';
-import type { EventRecord, HistoryRecord, Monitor, Reaction, Status } from '../core/types.js';
+import type { EventRecord, HistoryRecord, Monitor, Reaction, Status, Target } from '../core/types.js';
 import { pollingFeed } from './polling-feed.js';
-import type { ApiKey, ChangeFeed, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, ClaimVerdict, Store, StoredSignal, ZoneView, ZoneViewQuery } from './store.js';
+import type { ApiKey, ChangeFeed, ConfigChange, EventQuery, HistoryBucket, HistoryBucketsQuery, HistoryQuery, MonitorSignal, ReactionClaim, ClaimVerdict, Store, StoredSignal, ZoneView, ZoneViewQuery } from './store.js';
 
 /** One row of the change log, written in the same transaction as the change. */
 export interface Change {
   seq: number;
-  kind: 'monitor' | 'reaction';
+  kind: ConfigChange['kind'];
   id: string;
   op: 'upsert' | 'delete';
 }
@@ -19,6 +19,7 @@ export interface Change {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS monitors (id TEXT PRIMARY KEY, name TEXT NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reactions (id TEXT PRIMARY KEY, name TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS targets (id TEXT PRIMARY KEY, name TEXT NOT NULL, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS changes (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, id TEXT NOT NULL, op TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS history (
@@ -183,6 +184,23 @@ export class SqliteStore implements Store {
 
   async deleteReaction(id: string): Promise<boolean> {
     return this.remove('reaction', 'reactions', id);
+  }
+
+  /** A target's row is keyed by its name, as the change log names it. */
+  async putTarget(t: Target): Promise<void> {
+    this.put('target', 'targets', t.name, t.name, t);
+  }
+
+  async getTarget(name: string): Promise<Target | undefined> {
+    return this.getRecord<Target>('targets', name);
+  }
+
+  async listTargets(): Promise<Target[]> {
+    return this.listRecords<Target>('targets');
+  }
+
+  async deleteTarget(name: string): Promise<boolean> {
+    return this.remove('target', 'targets', name);
   }
 
   async changesSince(seq: number, limit = DEFAULT_LIMIT): Promise<Change[]> {
@@ -366,7 +384,7 @@ export class SqliteStore implements Store {
     }));
   }
 
-  private put(kind: Change['kind'], table: string, id: string, name: string, record: Monitor | Reaction): void {
+  private put(kind: Change['kind'], table: string, id: string, name: string, record: Monitor | Reaction | Target): void {
     this.run(`saving ${kind} "${id}"`, (db) => {
       db.transaction(() => {
         db.prepare(`INSERT INTO ${table} (id, name, json) VALUES (?, ?, ?)

@@ -1,5 +1,5 @@
-/** The store of record: configuration (monitors, reactions) and the history and events drained from Redis. */
-import type { Decision, EventKind, EventRecord, HistoryRecord, Monitor, Reaction, Signal, Status } from '../core/types.js';
+/** The store of record: configuration (monitors, reactions, targets) and the history and events drained from Redis. */
+import type { Decision, EventKind, EventRecord, HistoryRecord, Monitor, Reaction, Signal, Status, Target } from '../core/types.js';
 
 /** A claim on running `reactionId` for `monitorId` now, decided by the store across zones. */
 export interface ReactionClaim {
@@ -53,9 +53,10 @@ export interface StoredSignal extends MonitorSignal {
   storedAt: number;
 }
 
-/** A monitor or reaction that was created, edited or removed; the reader fetches its current value. */
+/** A monitor, reaction or target that was created, edited or removed; the reader fetches its current value. */
 export interface ConfigChange {
-  kind: 'monitor' | 'reaction';
+  kind: 'monitor' | 'reaction' | 'target';
+  /** The record's id (a target's: its name). */
   id: string;
 }
 
@@ -154,6 +155,14 @@ export interface Store {
   getReaction(id: string): Promise<Reaction | undefined>;
   listReactions(): Promise<Reaction[]>;
   deleteReaction(id: string): Promise<boolean>;
+
+  /** Saves a target's budget (created or replaced, by name). */
+  putTarget(t: Target): Promise<void>;
+  getTarget(name: string): Promise<Target | undefined>;
+  /** Every target, by name. */
+  listTargets(): Promise<Target[]>;
+  /** Returns false when there was no such target. */
+  deleteTarget(name: string): Promise<boolean>;
 
   /** Opens a feed of configuration changes; every change committed after it resolves is delivered. */
   follow(): Promise<ChangeFeed>;

@@ -1,7 +1,7 @@
 /** The Store contract as a uvu suite, so every store adapter (SQLite, RethinkDB) runs the same tests. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { EventRecord, HistoryRecord, Monitor, Reaction } from '../../src/core/types.js';
+import type { EventRecord, HistoryRecord, Monitor, Reaction, Target } from '../../src/core/types.js';
 import type { ConfigChange, HistoryBucket, Store } from '../../src/store/store.js';
 
 /** A monitor record for tests. */
@@ -12,6 +12,11 @@ export function monitor(id: string, over: Partial<Monitor> = {}): Monitor {
 /** A reaction record for tests. */
 export function reaction(id: string, over: Partial<Reaction> = {}): Reaction {
   return { id, name: `r ${id}`, rtype: 'webhook', trigger: 1, frequency: 60, callOn: 'failed', once: false, data: { token: 'enc:v1:a:b:c' }, createdAt: 1, updatedAt: 1, ...over };
+}
+
+/** A target record for tests. */
+export function target(name: string, over: Partial<Target> = {}): Target {
+  return { name, maxRuns: 2, per: 3600, createdAt: 1, updatedAt: 1, ...over };
 }
 
 function hist(id: string, monitorId: string, checkedAt: number): HistoryRecord {
@@ -122,6 +127,36 @@ export function storeSuite(name: string, open: () => Promise<Store>): void {
     assert.is(await quiet(it.next(), 300), true, 'nothing more');
     await feed.close();
     assert.is((await within(it.next(), 3000, 'the end of the feed')).done, true, 'ends after close()');
+  });
+
+  s('put, get, list and delete targets, by name', async ({ store }) => {
+    assert.is(await store.getTarget('web-1'), undefined);
+    assert.equal(await store.listTargets(), []);
+    await store.putTarget(target('web-2.example.com', { maxRuns: 5, per: 600 }));
+    await store.putTarget(target('db/primary'));
+    assert.equal(await store.getTarget('web-2.example.com'), target('web-2.example.com', { maxRuns: 5, per: 600 }), 'the whole record, no more');
+    assert.equal((await store.listTargets()).map((t) => t.name), ['db/primary', 'web-2.example.com']);
+    await store.putTarget(target('db/primary', { maxRuns: 1, per: 60, updatedAt: 7 }));
+    assert.equal(await store.getTarget('db/primary'), target('db/primary', { maxRuns: 1, per: 60, updatedAt: 7 }), 'replaced, not added');
+    assert.is((await store.listTargets()).length, 2);
+    assert.is(await store.deleteTarget('db/primary'), true);
+    assert.is(await store.deleteTarget('db/primary'), false);
+    assert.is(await store.getTarget('db/primary'), undefined);
+    assert.equal(await store.listTargets(), [target('web-2.example.com', { maxRuns: 5, per: 600 })]);
+  });
+
+  s('follow delivers a target set, changed and removed, named by the target', async ({ store }) => {
+    const feed = await store.follow();
+    const it = feed[Symbol.asyncIterator]();
+    await store.putTarget(target('web-2'));
+    await store.putTarget(target('web-2', { maxRuns: 3 }));
+    await store.deleteTarget('web-2');
+    await store.deleteTarget('web-2');
+    const got: ConfigChange[] = [];
+    while (got.length < 3) got.push(...(await within(it.next(), 3000, 'a target change')).value!);
+    assert.equal(got, [{ kind: 'target', id: 'web-2' }, { kind: 'target', id: 'web-2' }, { kind: 'target', id: 'web-2' }], 'set, change, remove; removing nothing is no change');
+    assert.is(await quiet(it.next(), 300), true, 'nothing more');
+    await feed.close();
   });
 
   s('addHistory is idempotent and history is per monitor, newest first, within a time range', async ({ store }) => {

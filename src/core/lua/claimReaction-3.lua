@@ -14,7 +14,7 @@
   ARGV[9] this pair's member prefix in the target's runs ("<monitorId>|<reactionId>")
 
   Returns { 'run', now, target budget used ('' without a target) } when claimed, or { reason } when not: once |
-  frequency | budget | target-budget.
+  frequency | budget; or { 'target-budget', now, the target budget that is spent }.
 ]]
 local state, targetRuns, targets = KEYS[1], KEYS[2], KEYS[3]
 local s = redis.call('HMGET', state, 'lastrun', 'lastEpisode', 'runs')
@@ -46,7 +46,7 @@ if ARGV[7] ~= '' then
   local most, window = string.match(budget, '^(%d+) (%d+)$')
   most, window = tonumber(most), tonumber(window)
   redis.call('ZREMRANGEBYSCORE', targetRuns, '-inf', now - window)
-  if redis.call('ZCARD', targetRuns) >= most then return refuse('target-budget') end
+  if redis.call('ZCARD', targetRuns) >= most then return { 'target-budget', now, budget } end
   redis.call('ZADD', targetRuns, nowS, ARGV[9] .. '|' .. nowS)
   redis.call('PEXPIRE', targetRuns, window)
 end

@@ -113,6 +113,55 @@ export const reactionSchema = {
   required: ['id', 'name', 'rtype', 'trigger', 'frequency', 'callOn', 'once', 'data', 'createdAt', 'updatedAt'],
 } as const;
 
+export const targetParams = {
+  type: 'object',
+  properties: { name: { type: 'string', maxLength: 200, description: "the target's name (URL-encoded: db%2Fprimary)" } },
+  required: ['name'],
+} as const;
+
+const targetProperties = {
+  name: { type: 'string' },
+  maxRuns: { type: 'integer', description: 'most runs of every reaction naming it together within per' },
+  per: { type: 'number', description: 'the window, seconds' },
+  createdAt: ms('epoch ms'),
+  updatedAt: ms('epoch ms'),
+} as const;
+
+export const targetSchema = { type: 'object', properties: targetProperties, required: ['name', 'maxRuns', 'per', 'createdAt', 'updatedAt'] } as const;
+
+const namedBy = {
+  type: 'array', description: 'the reactions naming it (reaction --target)',
+  items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+} as const;
+
+export const targetViewSchema = {
+  type: 'object',
+  description: 'a target set with a budget or named by a reaction',
+  properties: { ...targetProperties, default: { type: 'boolean', description: 'no budget set: the default (1 per 1h) applies; no createdAt, updatedAt' }, reactions: namedBy },
+  required: ['name', 'maxRuns', 'per', 'default', 'reactions'],
+} as const;
+
+export const targetDetailSchema = {
+  ...targetViewSchema,
+  properties: {
+    ...targetViewSchema.properties,
+    zone: { type: 'string', description: 'the zone whose Redis counted the runs' },
+    runs: {
+      type: 'array', description: 'the runs inside the window, newest first',
+      items: { type: 'object', properties: { monitorId: { type: 'string' }, reactionId: { type: 'string' }, at: ms('epoch ms') } },
+    },
+  },
+} as const;
+
+export const targetRemovedSchema = {
+  type: 'object',
+  properties: {
+    removed: { type: 'string' },
+    reactions: namedBy,
+    message: { type: 'string', description: 'what the reactions still naming it now have' },
+  },
+} as const;
+
 export const historySchema = {
   type: 'object',
   description: 'one check result',

@@ -1,4 +1,4 @@
-/** The REST API v1: monitors, reactions, records, configuration documents and the OpenAPI document describing them. */
+/** The REST API v1: monitors, reactions, targets, records, configuration documents and the OpenAPI document describing them. */
 import type { FastifyInstance } from 'fastify';
 import type { WebDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
@@ -7,12 +7,14 @@ import { configRoutes } from './config.js';
 import { monitorRoutes } from './monitors.js';
 import { reactionRoutes } from './reactions.js';
 import { recordRoutes } from './records.js';
+import { targetRoutes } from './targets.js';
 
 /** Registers the API v1 route groups with strict body validation, and the OpenAPI document. */
 export async function apiRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
   app.setValidatorCompiler(apiValidatorCompiler);
   await monitorRoutes(app, deps);
   await reactionRoutes(app, deps);
+  await targetRoutes(app, deps);
   await recordRoutes(app, deps);
   // Its own context: only this group reads YAML bodies.
   await app.register(async (instance) => configRoutes(instance, deps));
