@@ -70,6 +70,7 @@ export function toEvent(zone: string, entryId: string, f: Record<string, string>
     }
     if (f.episode) record.episode = num(f, 'episode');
     if (f.due) record.due = num(f, 'due');
+    if (f.tookMs) record.tookMs = num(f, 'tookMs');
   }
   return record;
 }

@@ -272,6 +272,8 @@ export interface EventRecord {
   /** The monitor's episode the decision was taken in, and the due slot of the result that led to it. */
   episode?: number;
   due?: number;
+  /** For `fixed`: ms from the fix's run to the healthy result; for `ran`, `failed` and `dry-run`: how long the module took. */
+  tookMs?: number;
   message: string;
 }
 

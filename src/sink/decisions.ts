@@ -72,6 +72,8 @@ export interface DecisionEntry {
   episode: number;
   /** Due slot of the result that led to it (absent for a decision no result led to, e.g. a breaker reset by hand). */
   due?: number;
+  /** See EventRecord.tookMs. */
+  tookMs?: number;
 }
 
 /** Appends decision `d` to the zone's events stream, stamped `at` (Redis's clock). */
@@ -79,7 +81,8 @@ export async function writeDecision(redis: Redis, k: Keys, zone: string, at: num
   const e = d.event;
   await redis.xadd(k.events, '*', 'kind', 'reaction', 'monitorId', e.monitor.id, 'zone', zone, 'at', String(at),
     'status', e.status, 'previousStatus', e.previousStatus ?? '', 'failcount', String(e.failcount),
-    'reactionId', d.reactionId, 'outcome', d.decision, 'reason', d.reason ?? '', 'episode', String(d.episode), 'due', d.due === undefined ? '' : String(d.due), 'message', d.message);
+    'reactionId', d.reactionId, 'outcome', d.decision, 'reason', d.reason ?? '', 'episode', String(d.episode), 'due', d.due === undefined ? '' : String(d.due),
+    'tookMs', d.tookMs === undefined ? '' : String(Math.round(d.tookMs)), 'message', d.message);
 }
 
 /** Writes decisions to the zone's events stream (the bridge carries them to the store of record) and counts them. */

@@ -120,7 +120,7 @@ export class Reactor {
     if (outcome === 'fixed') {
       const tookMs = Math.max(0, result.due + (result.latencyMs ?? 0) - v.runAt);
       log.info({ decision: 'fixed', tookMs }, 'fix verified: the monitor is healthy again');
-      await this.d.decisions.record(this.entry(scene, v.reactionId, 'fixed', `fixed: healthy ${(tookMs / 1000).toFixed(1)} s after ${name} ran`));
+      await this.d.decisions.record({ ...this.entry(scene, v.reactionId, 'fixed', `fixed: healthy ${(tookMs / 1000).toFixed(1)} s after ${name} ran`), tookMs });
       await this.d.redis.del(breakerKey);
       scene.breakers.delete(v.reactionId);
       return;
@@ -231,7 +231,7 @@ export class Reactor {
       if (decision !== 'ran' && decision !== 'dry-run') await unverify();
       else if (verifies(reaction) && !verified) message = `${message ? `${message}; ` : ''}not verified: another fix of this monitor is being verified`;
       log[r.outcome === 'failed' ? 'warn' : 'info']({ outcome: decision, durationMs: r.durationMs, reason: message || undefined }, 'reaction run');
-      await decisions.record(entry(decision, message));
+      await decisions.record({ ...entry(decision, message), tookMs: r.durationMs });
     };
     const accepted = this.d.runner.submit(reaction.rtype, () => run().catch((err) => log.error({ err: (err as Error).message }, 'recording a reaction decision failed')));
     if (!accepted) {

@@ -55,6 +55,7 @@ const ADDED_COLUMNS: [table: string, column: string, type: string][] = [
   ['events', 'reason', 'TEXT'],
   ['events', 'episode', 'INTEGER'],
   ['events', 'due', 'INTEGER'],
+  ['events', 'tookMs', 'INTEGER'],
 ];
 
 function addMissingColumns(db: Database.Database): void {
@@ -74,7 +75,7 @@ function createPrivate(file: string): void {
 }
 
 type Nullable<T> = { [K in keyof T]-?: T[K] | null };
-type EventRow = Omit<EventRecord, 'reactionId' | 'outcome' | 'reason' | 'episode' | 'due'> & Nullable<Pick<EventRecord, 'reactionId' | 'outcome' | 'reason' | 'episode' | 'due'>>;
+type EventRow = Omit<EventRecord, 'reactionId' | 'outcome' | 'reason' | 'episode' | 'due' | 'tookMs'> & Nullable<Pick<EventRecord, 'reactionId' | 'outcome' | 'reason' | 'episode' | 'due' | 'tookMs'>>;
 
 export interface SqliteOptions {
   /** How long a write waits for another connection's lock before failing (ms). */
@@ -326,13 +327,13 @@ export class SqliteStore implements Store {
     if (records.length === 0) return;
     this.run('writing events', (db) => {
       const insert = db.prepare(
-        `INSERT OR IGNORE INTO events (id, kind, monitorId, zone, at, status, previousStatus, failcount, reactionId, outcome, reason, episode, due, message)
-         VALUES (@id, @kind, @monitorId, @zone, @at, @status, @previousStatus, @failcount, @reactionId, @outcome, @reason, @episode, @due, @message)`);
+        `INSERT OR IGNORE INTO events (id, kind, monitorId, zone, at, status, previousStatus, failcount, reactionId, outcome, reason, episode, due, tookMs, message)
+         VALUES (@id, @kind, @monitorId, @zone, @at, @status, @previousStatus, @failcount, @reactionId, @outcome, @reason, @episode, @due, @tookMs, @message)`);
       db.transaction(() => {
         for (const e of records) {
           insert.run({ id: e.id, kind: e.kind, monitorId: e.monitorId, zone: e.zone, at: e.at, status: e.status,
             previousStatus: e.previousStatus, failcount: e.failcount, reactionId: e.reactionId ?? null,
-            outcome: e.outcome ?? null, reason: e.reason ?? null, episode: e.episode ?? null, due: e.due ?? null, message: e.message });
+            outcome: e.outcome ?? null, reason: e.reason ?? null, episode: e.episode ?? null, due: e.due ?? null, tookMs: e.tookMs ?? null, message: e.message });
         }
       })();
     });
@@ -373,7 +374,7 @@ export class SqliteStore implements Store {
       return db.prepare(`SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, rowid DESC LIMIT @limit`)
         .all({ monitorId: q.monitorId, reactionId: q.reactionId, kind: q.kind, outcomes: JSON.stringify(q.outcomes ?? []), since: q.since, until: q.until, limit: q.limit ?? DEFAULT_LIMIT }) as EventRow[];
     });
-    return rows.map(({ reactionId, outcome, reason, episode, due, ...e }) => ({
+    return rows.map(({ reactionId, outcome, reason, episode, due, tookMs, ...e }) => ({
       ...e,
       previousStatus: (e.previousStatus ?? null) as Status | null,
       ...(reactionId === null ? {} : { reactionId }),
@@ -381,6 +382,7 @@ export class SqliteStore implements Store {
       ...(reason === null ? {} : { reason }),
       ...(episode === null ? {} : { episode }),
       ...(due === null ? {} : { due }),
+      ...(tookMs === null ? {} : { tookMs }),
     }));
   }
 

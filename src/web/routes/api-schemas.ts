@@ -194,6 +194,7 @@ export const eventSchema = {
     reason: { type: 'string', description: 'why it was skipped or held (frequency, once, other-zone, budget, target-budget, queue-full)' },
     episode: { type: 'integer', description: "the monitor's episode the decision was taken in" },
     due: ms("due slot of the result that led to the decision"),
+    tookMs: { type: 'integer', description: 'fixed: ms from the run to the healthy result; ran, failed, dry-run: how long the module took' },
     message: { type: 'string' },
   },
 } as const;
