@@ -138,6 +138,40 @@ test('reaction reset closes an open breaker by hand: recorded with who did it, a
   await waitFor(async () => (await audit('--reaction', fix, '--decision', 'ran')).length === 2, 15_000, 'the fix ran again');
 });
 
+test('a ladder of three rungs: each rung runs only after the one before it escalated, each --breaker times, and the page comes once naming the rungs', async () => {
+  const loop = ['--max-runs', '20', '--per', '1h', '--verify-every', '1s', '--verify-for', '2s', '--breaker', '2'];
+  const restart = await run('reaction', 'add', '--name', 'restart-svc', '--rtype', 'execute-shell-command', ...loop, '--data', JSON.stringify({ command: 'true' }));
+  const reboot = await run('reaction', 'add', '--name', 'reboot-host', '--rtype', 'execute-shell-command', ...loop, '--escalates-from', restart,
+    '--data', JSON.stringify({ command: 'true' }));
+  const page = await run('reaction', 'add', '--name', 'page-human', '--rtype', 'webhook', '--call-on', 'escalated', '--escalates-from', reboot,
+    '--data', JSON.stringify({ url: `${base}/ladder` }));
+  const shown = JSON.parse(await run('reaction', 'show', reboot, '--json')) as { ladder: string[] };
+  assert.equal(shown.ladder, [restart, reboot, page], 'one chain');
+  assert.match(await run('reaction', 'show', page), 'ladder    restart-svc -> reboot-host -> [page-human]');
+
+  const partial = await cli(['monitor', 'add', '--name', 'x', '--ctype', 'tcp-check', '--interval', '5s', '--data', '{"host":"127.0.0.1","port":1}', '--reactions', reboot], { ...env, LOG_LEVEL: 'silent' });
+  assert.is(partial.code, 2, partial.stderr);
+  assert.match(partial.stderr, `is the next rung after ${restart}, which this monitor does not use`);
+  const cycle = await cli(['reaction', 'edit', restart, '--escalates-from', page], { ...env, LOG_LEVEL: 'silent' });
+  assert.is(cycle.code, 2, cycle.stderr);
+  assert.match(cycle.stderr, `cycle: ${restart} -> ${reboot} -> ${page} -> ${restart}`);
+
+  await run('monitor', 'add', '--name', 'svc', '--ctype', 'http-get-statuscode', '--interval', '2s',
+    '--data', JSON.stringify({ url: `${base}/svc`, codes: ['200'] }), '--reactions', `${restart},${reboot},${page}`);
+  await waitFor(() => hooks.some((h) => h.path === '/ladder'), 60_000, 'the page at the end of the ladder');
+  await sleep(4000);
+  const steps = (await audit('--monitor', (await audit('--reaction', page))[0]!.monitorId)).reverse().filter((d) => d.outcome !== 'held');
+  const seq = steps.map((d) => `${d.reactionId === restart ? 'restart' : d.reactionId === reboot ? 'reboot' : 'page'}:${d.outcome}`);
+  assert.equal(seq, [
+    'restart:ran', 'restart:not-fixed', 'restart:ran', 'restart:not-fixed', 'restart:escalated',
+    'reboot:ran', 'reboot:not-fixed', 'reboot:ran', 'reboot:not-fixed', 'reboot:escalated', 'page:ran',
+  ]);
+  const pages = hooks.filter((h) => h.path === '/ladder');
+  assert.is(pages.length, 1, 'paged once');
+  assert.match((pages[0]!.body.escalation as { reason: string }).reason, 'reboot-host did not fix svc');
+  assert.match((pages[0]!.body.escalation as { reason: string }).reason, 'rungs tried: restart-svc, reboot-host');
+});
+
 test('bad closed-loop settings are refused with exit 2, naming the field', async () => {
   const cases: [string[], RegExp][] = [
     [['--verify-every', '500ms'], /verify-every/],

@@ -4,6 +4,7 @@ import { errors } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { shownRecord } from '../core/shown-data.js';
 import { budgetText } from '../core/budget.js';
+import { ladderOf } from '../core/ladder.js';
 import { resetBreakers } from '../manage/breakers.js';
 import { CALL_ON_VALUES, REACTION_KIND_VALUES } from '../core/types.js';
 import { readStates, readZoneViews } from '../manage/state.js';
@@ -147,6 +148,7 @@ export function reactionCommands(program: Command, run: Run): void {
     .option('--per <duration>', 'budget window, e.g. 10m or 1h (1s to 30d)')
     .option('--target <name>', 'what it acts on (a host, a DNS record): every reaction naming it shares its budget ("cloudroutes target set")')
     .option('--dry-run', 'decide for real but act on nothing: the audit records what it would have done (dry-run)')
+    .option('--escalates-from <reaction>', 'make it the next rung of a ladder: it runs when that reaction escalates for the monitor (breaker open or budget spent)')
     .option('--verify-every <duration>', "a fix's verification: check the monitor this often after it runs (default 5s, at least 1s)")
     .option('--verify-for <duration>', "a fix's verification window; fixed or not-fixed at its end (default 2m; 0 turns it off)")
     .option('--breaker <n>', 'consecutive not-fixed runs for one monitor before the fix stops and escalates (default 2)', intOption('--breaker', 1))
@@ -160,7 +162,7 @@ export function reactionCommands(program: Command, run: Run): void {
         const r = await (await ctx.config()).addReaction({
           name: o.name, rtype: o.rtype, trigger: o.trigger, frequency: o.frequency, callOn: o.callOn, once: o.once === true,
           kind: o.kind, maxRuns: o.maxRuns, per: o.per, target: o.target, dryRun: o.dryRun === true,
-          verifyEvery: o.verifyEvery, verifyFor: o.verifyFor, breaker: o.breaker, breakerReset: o.breakerReset, data,
+          verifyEvery: o.verifyEvery, verifyFor: o.verifyFor, breaker: o.breaker, breakerReset: o.breakerReset, escalatesFrom: o.escalatesFrom, data,
         });
         if (o.json) printJson({ id: r.id });
         else console.log(r.id);
@@ -189,9 +191,12 @@ export function reactionCommands(program: Command, run: Run): void {
         const stored = await (await ctx.store()).getReaction(id);
         if (!stored) throw errors.noSuchReaction(id);
         const r = await shownRecord(ctx, stored, false);
-        if (o.json) return printJson(r);
+        const all = await (await ctx.store()).listReactions();
+        const ladder = ladderOf(all, all.find((x) => x.id === stored.id) ?? stored);
+        if (o.json) return printJson({ ...r, ladder: ladder.map((x) => x.id) });
         console.log(`${r.id}  ${r.name}\n  rtype     ${r.rtype} (${stored.kind ?? 'notify'})\n  call-on   ${r.callOn} (trigger ${r.trigger}, frequency ${formatDuration(r.frequency)}${r.once ? ', once per episode' : ''})`);
         console.log(`  budget    ${budgetText(stored) || 'none'}${stored.target ? `\n  target    ${stored.target}` : ''}${stored.dryRun ? '\n  dry run   yes: it decides for real and acts on nothing' : ''}`);
+        if (ladder.length > 1) console.log(`  ladder    ${ladder.map((x) => (x.id === stored.id ? `[${x.name}]` : x.name)).join(' -> ')}  (each runs when the one before it escalates)`);
         if (stored.verifyFor !== undefined) {
           console.log(`  verify    ${stored.verifyFor > 0 ? `every ${formatDuration(stored.verifyEvery ?? 0)} for ${formatDuration(stored.verifyFor)} after a run` : 'off'}; breaker after ${stored.breaker} not-fixed runs, reset after ${formatDuration(stored.breakerReset ?? 0)} healthy`);
         }
@@ -216,6 +221,8 @@ export function reactionCommands(program: Command, run: Run): void {
     .option('--no-target', 'act on no named target')
     .option('--dry-run', 'decide for real but act on nothing')
     .option('--no-dry-run', 'act for real')
+    .option('--escalates-from <reaction>', 'make it the next rung after that reaction')
+    .option('--no-escalates-from', 'no longer a rung: it runs on its own rules')
     .option('--verify-every <duration>', "a fix's verification: check the monitor this often after it runs")
     .option('--verify-for <duration>', "a fix's verification window (0 turns it off)")
     .option('--breaker <n>', 'consecutive not-fixed runs before the fix stops and escalates', intOption('--breaker', 1))
@@ -230,7 +237,8 @@ export function reactionCommands(program: Command, run: Run): void {
           name: o.name ?? r.name, rtype: o.rtype ?? r.rtype, trigger: o.trigger ?? r.trigger, frequency: o.frequency ?? r.frequency,
           callOn: o.callOn ?? r.callOn, once: o.once ?? r.once, kind: o.kind ?? r.kind, maxRuns: o.maxRuns ?? r.maxRuns, per: o.per ?? r.per,
           target: o.target === false ? undefined : o.target ?? r.target, dryRun: o.dryRun ?? r.dryRun,
-          verifyEvery: o.verifyEvery ?? r.verifyEvery, verifyFor: o.verifyFor ?? r.verifyFor, breaker: o.breaker ?? r.breaker, breakerReset: o.breakerReset ?? r.breakerReset, data: o.data === undefined ? r.data : parseJsonOption(o.data, '--data'),
+          verifyEvery: o.verifyEvery ?? r.verifyEvery, verifyFor: o.verifyFor ?? r.verifyFor, breaker: o.breaker ?? r.breaker, breakerReset: o.breakerReset ?? r.breakerReset,
+          escalatesFrom: o.escalatesFrom === false ? undefined : o.escalatesFrom ?? r.escalatesFrom, data: o.data === undefined ? r.data : parseJsonOption(o.data, '--data'),
         });
         if (o.json) printJson(await shownRecord(ctx, updated, false));
         else console.log(`updated ${id}`);

@@ -97,6 +97,9 @@ export function reactionRecordError(r: Loose): CloudRoutesError | undefined {
     const field = loop[0].replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
     return at(errors.badSetting(loop[0], String(r[field]), loop[1]), field);
   }
+  if (r.escalatesFrom !== undefined && (typeof r.escalatesFrom !== 'string' || !r.escalatesFrom || r.escalatesFrom.length > MAX_ID_LENGTH)) {
+    return at(errors.badSetting('escalates-from', String(r.escalatesFrom).slice(0, 200), 'a reaction id'), 'escalatesFrom');
+  }
   if (r.dryRun !== undefined && typeof r.dryRun !== 'boolean') return at(errors.badSetting('dry-run', String(r.dryRun), 'true or false'), 'dryRun');
   return undefined;
 }

@@ -73,6 +73,11 @@ export interface Reaction {
   verifyFor?: number;
   breaker?: number;
   breakerReset?: number;
+  /**
+   * A rung of a ladder: it runs when this reaction escalates for the monitor (its breaker opened or its budget was
+   * spent), then as a fix of its own for the rest of the episode, and its own escalation runs the rung after it.
+   */
+  escalatesFrom?: string;
   data: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;

@@ -161,7 +161,7 @@ async function checked<T, F>(p: Planned<T, F>, problems: Problem[], check: () =>
 }
 
 const monitorShape = (m: MonitorFields) => [m.name, m.ctype, m.interval, m.reactions, m.zones ?? [], m.quorum ?? 1];
-const reactionShape = (r: ReactionFields) => [r.name, r.rtype, r.trigger, r.frequency, r.callOn, r.once, r.kind ?? 'notify', r.maxRuns, r.per, r.target, r.dryRun === true, r.verifyEvery, r.verifyFor, r.breaker, r.breakerReset];
+const reactionShape = (r: ReactionFields) => [r.name, r.rtype, r.trigger, r.frequency, r.callOn, r.once, r.kind ?? 'notify', r.maxRuns, r.per, r.target, r.dryRun === true, r.verifyEvery, r.verifyFor, r.breaker, r.breakerReset, r.escalatesFrom];
 
 
 /**
@@ -175,10 +175,14 @@ export async function applyDocument(service: ConfigService, store: Store, doc: u
   const [storedReactions, storedMonitors] = await Promise.all([store.listReactions(), store.listMonitors()]);
   const reactions = assignIds<Reaction, ReactionFields>('reaction', items.reactions, storedReactions, problems);
   const monitors = assignIds<Monitor, MonitorFields>('monitor', items.monitors, storedMonitors, problems);
-  for (const r of reactions) await checked(r, problems, () => service.checkReaction(r.item as unknown as ReactionInput, r.existing, r.id));
+  // Ladders are checked against the document's reactions, and the stored ones it keeps.
+  const rungs = new Map<string, Pick<Reaction, 'id' | 'escalatesFrom'>>(opts.prune ? [] : storedReactions.map((r) => [r.id, r]));
+  for (const r of reactions) rungs.set(r.id, { id: r.id, escalatesFrom: (r.item as { escalatesFrom?: string }).escalatesFrom });
+  const rungOf = async (id: string) => rungs.get(id);
+  for (const r of reactions) await checked(r, problems, () => service.checkReaction(r.item as unknown as ReactionInput, r.existing, r.id, rungOf));
   const usable = new Set([...reactions.map((r) => r.id), ...(opts.prune ? [] : storedReactions.map((r) => r.id))]);
   for (const m of monitors) {
-    await checked(m, problems, () => service.checkMonitor(m.item as unknown as MonitorInput, { id: m.id, existing: m.existing, reactionExists: (id) => usable.has(id) }));
+    await checked(m, problems, () => service.checkMonitor(m.item as unknown as MonitorInput, { id: m.id, existing: m.existing, reactionExists: (id) => usable.has(id), rungOf }));
   }
   if (problems.length) {
     const shown = problems.slice(0, 20).map((p) => p.message);

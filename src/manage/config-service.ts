@@ -44,8 +44,13 @@ export interface ReactionInput {
   verifyFor?: string | number;
   breaker?: number;
   breakerReset?: string | number;
+  /** The reaction this one is the next rung after: it runs when that one escalates for the monitor. */
+  escalatesFrom?: string;
   data: unknown;
 }
+
+/** What a ladder check needs of another reaction. */
+export type RungOf = (id: string) => Promise<Pick<Reaction, 'id' | 'escalatesFrom'> | undefined>;
 
 /** A monitor's configuration as stored (secret fields encrypted), without its id and times. */
 export type MonitorFields = Omit<Monitor, 'id' | 'createdAt' | 'updatedAt'>;
@@ -65,6 +70,8 @@ export interface MonitorCheck {
   existing?: Monitor;
   /** Whether a reaction id may be used; default: it is in the store. */
   reactionExists?: (id: string) => boolean | Promise<boolean>;
+  /** How its reactions are read for the ladder check; default: from the store. */
+  rungOf?: RungOf;
 }
 
 /** Marks `err` as caused by input field `field` unless it names a field already. */
@@ -130,6 +137,14 @@ export class ConfigService {
     const reactions = await at('reactions', () => stringList(input.reactions, 'reactions'));
     const exists = opts.reactionExists ?? (async (id: string) => (await this.store.getReaction(id)) !== undefined);
     for (const id of reactions) if (!(await exists(id))) throw withField(errors.noSuchReaction(id), 'reactions');
+    // A rung runs when the reaction before it escalates for this monitor: the monitor must use that one too.
+    const rungOf: RungOf = opts.rungOf ?? ((id) => this.store.getReaction(id));
+    for (const id of reactions) {
+      const from = (await rungOf(id))?.escalatesFrom;
+      if (from && !reactions.includes(from)) {
+        throw withField(errors.badSetting('reactions', id, `${id} is the next rung after ${from}, which this monitor does not use: add ${from} to its reactions`), 'reactions');
+      }
+    }
     const zones = await at('zones', () => stringList(input.zones, 'zones'));
     const quorum = input.quorum ?? 1;
     const fields: MonitorFields = { name, ctype: input.ctype, interval, reactions, ...(zones.length ? { zones } : {}), ...(quorum !== 1 ? { quorum } : {}), data };
@@ -139,8 +154,11 @@ export class ConfigService {
     return fields;
   }
 
-  /** Validates a reaction; returns it as it would be stored as reaction `id`. `existing`: the reaction being replaced. */
-  async checkReaction(input: ReactionInput, existing: Reaction | undefined, id: string): Promise<ReactionFields> {
+  /**
+   * Validates a reaction; returns it as it would be stored as reaction `id`. `existing`: the reaction being replaced;
+   * `rungOf`: how other reactions are found for its ladder (default: in the store).
+   */
+  async checkReaction(input: ReactionInput, existing: Reaction | undefined, id: string, rungOf?: RungOf): Promise<ReactionFields> {
     const name = await at('name', () => requireName(input.name, 'reaction'));
     const previous = existing && { type: existing.rtype, data: existing.data };
     const data = await this.storedData(this.actions, input.rtype, 'rtype', input.data, { kind: 'reaction', id }, previous);
@@ -159,7 +177,7 @@ export class ConfigService {
     const fields: ReactionFields = {
       name, rtype: input.rtype, trigger: input.trigger ?? 1, frequency, callOn: (input.callOn ?? 'failed') as CallOn, once: input.once ?? false,
       kind, ...(await this.budget(input, kind)), ...(input.target !== undefined ? { target: input.target } : {}), ...(input.dryRun ? { dryRun: true } : {}),
-      ...(await this.loop(input, kind)), data,
+      ...(await this.loop(input, kind)), ...(input.escalatesFrom !== undefined ? { escalatesFrom: await this.ladder(id, input.escalatesFrom, rungOf) } : {}), data,
     };
     const refused = reactionRecordError({ id: existing?.id, ...fields });
     if (refused) throw refused;
@@ -177,6 +195,20 @@ export class ConfigService {
       }
     });
     return { maxRuns: input.maxRuns ?? DEFAULT_FIX_BUDGET.maxRuns, per };
+  }
+
+  /** `from` as reaction `id`'s escalatesFrom, once it names another reaction and closes no cycle (the error names the cycle). */
+  private async ladder(id: string, from: string, rungOf: RungOf = (r) => this.store.getReaction(r)): Promise<string> {
+    const bad = (why: string) => withField(errors.badSetting('escalates-from', from.slice(0, 100), why), 'escalatesFrom');
+    if (from === id) throw bad('a reaction cannot be the next rung after itself');
+    const path = [id, from];
+    for (let cur = await rungOf(from); ; cur = await rungOf(cur.escalatesFrom)) {
+      if (!cur) throw withField(errors.noSuchReaction(path[path.length - 1]!), 'escalatesFrom');
+      if (!cur.escalatesFrom) return from;
+      path.push(cur.escalatesFrom);
+      if (cur.escalatesFrom === id) throw bad(`it would close a cycle: ${path.reverse().join(' -> ')}`);
+      if (path.length > 100) throw bad('the ladder it joins has more than 100 rungs');
+    }
   }
 
   /** A fix's closed loop as stored: what was given, the rest from DEFAULT_FIX_LOOP; a notify has none. */

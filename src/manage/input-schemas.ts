@@ -52,6 +52,7 @@ export const reactionInputSchema = {
     verifyFor: duration("a fix's verification window (default 2m; 0 turns verification off)"),
     breaker: { type: 'integer', description: 'consecutive not-fixed runs for one monitor before the fix stops and escalates (default 2)' },
     breakerReset: duration('how long the monitor must be healthy before an open breaker closes (default 30m)'),
+    escalatesFrom: { type: 'string', maxLength: MAX_ID_LENGTH, description: 'the reaction this one is the next rung after: it runs when that one escalates for the monitor (breaker open or budget spent)' },
     data: data('reaction'),
   },
   required: ['name', 'rtype', 'data'],

@@ -11,6 +11,7 @@ import { commandRefusal, type CommandPolicy } from '../core/command-policy.js';
 import type { Counters } from '../core/counters.js';
 import { formatDuration } from '../core/duration.js';
 import type { Keys } from '../core/keys.js';
+import { rungsTo } from '../core/ladder.js';
 import type { PluginLoader } from '../core/plugins.js';
 import type { RedisClock } from '../core/redis-clock.js';
 import type { Decision, DecisionReason, Monitor, Reaction, ReactionEvent, ReactionModule, Status } from '../core/types.js';
@@ -61,6 +62,8 @@ interface Scene {
   reactions: Reaction[];
   verification?: Verification;
   breakers: Map<string, Breaker>;
+  /** Reactions already decided for this result (a rung reached by an escalation is not decided twice). */
+  decided: Set<string>;
 }
 
 interface Escalation {
@@ -91,13 +94,16 @@ export class Reactor {
     }
     const m = result.monitor;
     const scene: Scene = {
-      result, reactions, breakers, verification: parseJson<Verification>(got[ids.length]),
+      result, reactions, breakers, verification: parseJson<Verification>(got[ids.length]), decided: new Set(),
       event: { monitor: { id: m.id, name: m.name, ctype: m.ctype }, status: result.status, previousStatus: result.previousStatus, failcount: result.failcount, zone: result.zone, checkedAt: result.checkedAt, message: result.message },
     };
     await this.settleVerification(scene);
     await this.resetBreakers(scene);
     for (const reaction of reactions) {
-      if (reaction.callOn !== 'escalated') await this.react(scene, reaction);
+      // Called on escalations only, or a rung not reached in this episode: nothing to decide for a plain result.
+      if (reaction.callOn === 'escalated') continue;
+      if (reaction.escalatesFrom && breakers.get(reaction.id)?.rungEpisode !== result.episode) continue;
+      if (!scene.decided.has(reaction.id)) await this.react(scene, reaction);
     }
   }
 
@@ -125,7 +131,8 @@ export class Reactor {
       scene.breakers.delete(v.reactionId);
       return;
     }
-    const breaker: Breaker = { notFixed: (scene.breakers.get(v.reactionId)?.notFixed ?? 0) + 1, lastMessage: result.message.slice(0, 300) };
+    const before = scene.breakers.get(v.reactionId);
+    const breaker: Breaker = { ...before, notFixed: (before?.notFixed ?? 0) + 1, lastMessage: result.message.slice(0, 300) };
     const window = formatDuration((v.until - v.runAt) / 1000);
     log.warn({ decision: 'not-fixed', notFixed: breaker.notFixed }, 'fix verified: the monitor is still not healthy');
     await this.d.decisions.record(this.entry(scene, v.reactionId, 'not-fixed',
@@ -135,8 +142,10 @@ export class Reactor {
     await this.d.redis.set(breakerKey, JSON.stringify(breaker), 'EX', BREAKER_TTL_S);
     scene.breakers.set(v.reactionId, breaker);
     if (opens) {
+      const tried = rungsTo(scene.reactions, reaction);
+      const rungs = tried.length > 1 ? ` (rungs tried: ${tried.map((r) => r.name).join(', ')})` : '';
       await this.escalate(scene, reaction, {
-        reason: `${reaction.name} did not fix ${result.monitor.name} (${result.monitor.id}) after ${breaker.notFixed} runs; last message: ${breaker.lastMessage}`,
+        reason: `${reaction.name} did not fix ${result.monitor.name} (${result.monitor.id}) after ${breaker.notFixed} runs${rungs}; last message: ${breaker.lastMessage}`,
         reaction: { id: reaction.id, name: reaction.name }, runs: breaker.notFixed,
       });
     }
@@ -158,12 +167,24 @@ export class Reactor {
     }
   }
 
-  /** Records that `from` escalated, and runs each reaction of the monitor called on escalations, with why. */
+  /**
+   * Records that `from` escalated, and runs, with why: the next rungs after it (which then act as fixes for the rest
+   * of the episode), and the reactions of the monitor called on any escalation.
+   */
   private async escalate(scene: Scene, from: Reaction, escalation: Escalation): Promise<void> {
-    this.d.logger.warn({ monitorId: scene.result.monitor.id, reactionId: from.id, decision: 'escalated' }, escalation.reason);
+    const { result } = scene;
+    this.d.logger.warn({ monitorId: result.monitor.id, reactionId: from.id, decision: 'escalated' }, escalation.reason);
     await this.d.decisions.record(this.entry(scene, from.id, 'escalated', `escalated: ${escalation.reason}`));
     for (const reaction of scene.reactions) {
-      if (reaction.callOn === 'escalated' && reaction.id !== from.id) await this.react(scene, reaction, escalation);
+      if (reaction.id === from.id) continue;
+      if (reaction.escalatesFrom === from.id) {
+        const reached: Breaker = { notFixed: 0, ...scene.breakers.get(reaction.id), rungEpisode: result.episode };
+        await this.d.redis.set(this.d.k.breaker(result.monitor.id, reaction.id), JSON.stringify(reached), 'EX', BREAKER_TTL_S);
+        scene.breakers.set(reaction.id, reached);
+        await this.react(scene, reaction, escalation);
+      } else if (reaction.callOn === 'escalated' && !reaction.escalatesFrom) {
+        await this.react(scene, reaction, escalation);
+      }
     }
   }
 
@@ -172,6 +193,7 @@ export class Reactor {
     const { redis, k, counters, decisions } = this.d;
     const { result } = scene;
     const monitorId = result.monitor.id;
+    scene.decided.add(reaction.id);
     const log = this.d.logger.child({ monitorId, reactionId: reaction.id, rtype: reaction.rtype });
     const event: ReactionEvent = { ...scene.event, reaction: { id: reaction.id, name: reaction.name, rtype: reaction.rtype, data: reaction.data }, ...(escalation ? { escalation } : {}) };
     const entry = (decision: Decision, message: string, reason?: DecisionReason) => this.entry(scene, reaction.id, decision, message, reason);
@@ -207,6 +229,7 @@ export class Reactor {
     if (!claim.run) return refuse(claim.reason, 'zone', claim.target);
     // A fix is verified from the moment it is claimed, so no later result runs it again while it runs or is verified.
     const verified = verifies(reaction) ? await startVerification(redis, k, monitorId, reaction, claim.now, result.episode) : undefined;
+    if (verified) scene.verification = verified;
     const unverify = async () => {
       if (verified) await endVerification(redis, k, monitorId, verified, result.monitor.interval);
     };

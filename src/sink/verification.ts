@@ -27,6 +27,8 @@ export interface Breaker {
   /** When it opened (ms); absent while closed. */
   openedAt?: number;
   lastMessage?: string;
+  /** For a rung of a ladder: the episode in which the rung before it escalated (it acts as a fix in that episode). */
+  rungEpisode?: number;
 }
 
 /** Whether `reaction` is verified after it runs. */

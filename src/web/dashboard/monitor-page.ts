@@ -108,5 +108,6 @@ export function runsWhen(r: Reaction): string {
   const on = r.callOn === 'both' ? 'on failed and healthy' : `on ${r.callOn}`;
   const budget = budgetText(r);
   return [`${r.kind ?? 'notify'} ${on}`, r.callOn !== 'healthy' && r.trigger > 1 && `from ${r.trigger} failures`, r.frequency > 0 && `at most every ${formatDuration(r.frequency)}`,
-    r.once && 'once per episode', budget && `at most ${budget}`, r.target && `on ${r.target}`].filter(Boolean).join(', ');
+    r.once && 'once per episode', budget && `at most ${budget}`, r.target && `on ${r.target}`, r.escalatesFrom && `when ${r.escalatesFrom} escalates`,
+    r.dryRun && 'dry run'].filter(Boolean).join(', ');
 }

@@ -8,6 +8,7 @@ import { badge, monitorHref, when } from './format.js';
 import { html, type Html } from './html.js';
 import { notesHtml } from './overview.js';
 import { runsWhen } from './monitor-page.js';
+import { ladderOf } from '../../core/ladder.js';
 
 /** Events read to find reaction runs among status changes. */
 const EVENTS_READ = 1000;
@@ -37,7 +38,9 @@ export async function reactionsPage(deps: WebDeps, now: number, readOnly: boolea
   const row = (r: Reaction, i: number) => {
     const mine = runs.filter((e) => e.reactionId === r.id);
     const users = monitors.filter((m) => m.reactions.includes(r.id));
-    return html`<tr id="${r.id}"><td>${r.name}</td><td>${r.rtype}</td><td>${runsWhen(r)}</td>
+    const ladder = ladderOf(reactions, r);
+    const chain = ladder.length > 1 && html`<br><span class="muted">ladder: ${ladder.map((x, j) => html`${j > 0 && ' → '}${x.id === r.id ? html`<strong>${x.name}</strong>` : html`<a href="#${x.id}">${x.name}</a>`}`)}</span>`;
+    return html`<tr id="${r.id}"><td>${r.name}</td><td>${r.rtype}</td><td>${runsWhen(r)}${chain}</td>
 <td>${users.length ? users.map((m, j) => html`${j > 0 && ', '}${monitorLink(m.id)}`) : html`<span class="muted">none</span>`}</td>
 <td><code class="data">${JSON.stringify(shownData(r.data, secrets[i]!, readOnly))}</code></td>
 <td class="outcomes">${mine.length ? mine.slice(0, OUTCOMES_PER_REACTION).map((e) => html`${badge(e.outcome ?? 'failed')} `) : html`<span class="muted">no recent runs</span>`}</td>

@@ -106,6 +106,7 @@ export const reactionSchema = {
     verifyFor: { type: 'number', description: 'seconds; 0: no verification' },
     breaker: { type: 'integer' },
     breakerReset: { type: 'number', description: 'seconds' },
+    escalatesFrom: { type: 'string', description: 'the reaction this one is the next rung after' },
     data: maskedData,
     createdAt: ms('epoch ms'),
     updatedAt: ms('epoch ms'),
