@@ -6,7 +6,7 @@ import { recordResults, type ResultToRecord } from '../src/core/record-results.j
 import type { Reaction, Status } from '../src/core/types.js';
 import { matchesRule, shouldRun } from '../src/sink/rules.js';
 import { useRedis } from './helpers/redis-server.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
 
 const fx = useRedis(test, true);
 const k = keys('rules');
@@ -121,7 +121,9 @@ test('one batch: results of several monitors and slots, a copy of one of them an
   assert.is(rows[0]!.reactionsJson, '', 'a monitor without reactions sends back no config');
   assert.match(rows[1]!.reactionsJson, /"r1"/, "a monitor with reactions sends back its config for the sink's decisions");
   assert.is((await fx.redis.hgetall(k.state('m1'))).failcount, '2');
-  assert.is(await fx.redis.xlen(k.history), 3);
+  const history = await fx.redis.xrange(k.history, '-', '+');
+  assert.is(history.length, 1, "the batch's results in one history entry");
+  assert.equal(entryResults(history[0]![1]).map((h) => `${h.monitorId} ${h.due}`), ['m1 100', 'm2 100', 'm1 110'], 'each recorded result once, in order');
 });
 
 test('quorum 2: one zone failing alone leaves the status healthy; a fresh failure seen by another zone makes it failed', async () => {
@@ -148,7 +150,7 @@ test('quorum 2: one zone failing alone leaves the status healthy; a fresh failur
 
 test('history records each zone result with its own consecutive fail count', async () => {
   for (const s of ['failed', 'failed', 'unknown', 'healthy'] as Status[]) await record(s);
-  const counts = (await fx.redis.xrange(k.history, '-', '+')).map(([, f]) => entryFields(f).failcount);
+  const counts = (await fx.redis.xrange(k.history, '-', '+')).flatMap(([, f]) => entryResults(f)).map((h) => h.failcount);
   assert.equal(counts, ['1', '2', '2', '0']);
 });
 

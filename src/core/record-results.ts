@@ -32,7 +32,7 @@ export interface Recorded {
 export interface RecordOptions {
   /** The store of record is down: the results are marked cache-only. */
   cacheOnly?: boolean;
-  /** CLOUDROUTES_BACKLOG_MAX (0: no limit). */
+  /** CLOUDROUTES_BACKLOG_MAX: most results waiting in the history stream (0: no limit). */
   backlogMax?: number;
 }
 
@@ -57,7 +57,7 @@ function parseRow(row: string): Recorded {
 export async function recordResults(redis: Redis, zone: string, results: readonly ResultToRecord[], o: RecordOptions = {}): Promise<Recorded[]> {
   if (results.length === 0) return [];
   const k = keys(zone);
-  const keyList: string[] = [k.history, k.events, k.counters, k.results, k.writtenOff, k.writtenOffWhy];
+  const keyList: string[] = [k.history, k.events, k.counters, k.results, k.writtenOff, k.writtenOffWhy, k.historyAdded];
   const args: (string | number)[] = [zone, o.cacheOnly ? '1' : '', o.backlogMax ?? 0, RESULTS_GROUP];
   for (const r of results) {
     keyList.push(k.state(r.monitorId), k.monitor(r.monitorId), k.views(r.monitorId));

@@ -13,7 +13,7 @@ const LUA_DIR = fileURLToPath(new URL('../../../src/core/lua', import.meta.url))
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     schedulePop(schedule: string, intervals: string, now: number | '', limit: number, configPrefix?: string, aheadMs?: number): Result<(string | number | null)[], Context>;
-    /** recordResults-n.lua: the caller passes the number of keys first (5 + 3 per result); see src/core/record-results.ts. */
+    /** recordResults-n.lua: the caller passes the number of keys first (7 + 3 per result); see src/core/record-results.ts. */
     recordResults(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Result<string[], Context>;
     /** ackAndTrim-1.lua: acknowledges `ids` for `group` and removes the entries every group is done with. */
     ackAndTrim(stream: string, group: string, ...ids: string[]): Result<number, Context>;

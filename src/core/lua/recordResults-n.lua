@@ -1,10 +1,15 @@
 --[[
   Records a batch of check results (one script call for all, so Redis pays the call once, and trims and
-  acknowledges once). For each result: updates the monitor's state, appends the result to the history stream (one
-  field, `result`: monitorId, zone, status, latencyMs, checkedAt, due, failcount, cacheOnly and message separated by
-  tabs, the message last; see src/core/history-entry.ts) and, when the monitor's status changed, appends a status
-  event; the results' entries in the results stream are acknowledged (and the entries every group is done with
-  removed) in the same script, so a result is either recorded and acknowledged or neither.
+  acknowledges once). For each result: updates the monitor's state, adds the result to the history stream and, when
+  the monitor's status changed, appends a status event; the results' entries in the results stream are acknowledged
+  (and the entries every group is done with removed) in the same script, so a result is either recorded and
+  acknowledged or neither.
+
+  The batch's results go to history up to 16 to an entry (Redis's work on a stream is mostly per entry: adding,
+  reading, acknowledging, trimming): fields `n`, the results added to the stream so far with this entry's (from
+  KEYS[7]), then one `r` per result: monitorId, zone, status, latencyMs, checkedAt, due, failcount, cacheOnly and
+  message separated by tabs, the message last (see src/core/history-entry.ts). The `n` of the stream's first and
+  last entries give the results it holds, whatever took entries away.
 
   KEYS[1] history  STREAM of results
   KEYS[2] events   STREAM of events
@@ -12,10 +17,11 @@
   KEYS[4] results  STREAM the results came from (acknowledged here)
   KEYS[5] writtenOff ZSET "monitorId|due" of slots counted lost (writeOffSlot)
   KEYS[6] writtenOffWhy HASH "monitorId|due" -> the counter each was counted under
-  then for each result i (from 0): KEYS[7 + 3i] state HASH, KEYS[8 + 3i] monitor STRING config JSON,
-    KEYS[9 + 3i] views HASH other zone -> "status|checkedAt ms|failcount" (filled by the bridge)
+  KEYS[7] historyAdded STRING results ever added to the history stream (the `n` of its entries)
+  then for each result i (from 0): KEYS[8 + 3i] state HASH, KEYS[9 + 3i] monitor STRING config JSON,
+    KEYS[10 + 3i] views HASH other zone -> "status|checkedAt ms|failcount" (filled by the bridge)
   ARGV[1] zone   ARGV[2] '1' when the store of record is down: the results are marked cache-only
-  ARGV[3] most history entries kept waiting for the bridge (CLOUDROUTES_BACKLOG_MAX; 0: no limit)
+  ARGV[3] most results kept waiting for the bridge in the history stream (CLOUDROUTES_BACKLOG_MAX; 0: no limit)
   ARGV[4] consumer group of the results stream
   then for each result i: ARGV[5 + 7i ..] monitor id, status of this zone's check (healthy|failed|unknown), message,
     latency ms ('' when none), checkedAt ms, due ms, entry id in the results stream ('' when it came another way)
@@ -23,8 +29,9 @@
   Recording is idempotent by (monitor, due slot): a result whose due is among the last 8 dues recorded for the
   monitor (a worker sent it again because Redis did not confirm it) is acknowledged and not recorded twice.
 
-  Past ARGV[3] the oldest history entries are trimmed, whole stream nodes at a time (XTRIM MAXLEN ~), and counted in
-  bridge.history_trimmed: they are the bridge's backlog, lost to the store of record. Events are never trimmed.
+  Past ARGV[3] the oldest history entries are trimmed, whole stream nodes at a time (XTRIM MAXLEN ~), and their
+  results counted in bridge.history_trimmed: they are the bridge's backlog, lost to the store of record. Events are
+  never trimmed.
 
   The monitor's status is this zone's result, except with a quorum above 1 (a monitor setting): then it is failed
   only when at least `quorum` zones, this one included, saw it failed within one interval (plus 5 s for the views
@@ -45,9 +52,12 @@
 ]]
 -- include trimAcked.lua
 -- include hasDue.lua
+-- include historyWaiting.lua
 
 local zone, cacheOnly, cap, group = ARGV[1], ARGV[2], tonumber(ARGV[3]) or 0, ARGV[4]
-local history, events, counters, results, writtenOff, writtenOffWhy = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local history, events, counters, results, writtenOff, writtenOffWhy, historyAdded = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+-- The batch's history lines, added at the end, HISTORY_PER_ENTRY (historyWaiting.lua) to an entry.
+local lines = {}
 
 -- Numbers stay text where they can: Redis and Lua turn text into a number with strtod and a number into text with
 -- printf's %.17g, and those conversions cost more than the rest of recording a result.
@@ -142,8 +152,8 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
     status = failedZones >= quorum and 'failed' or 'healthy'
   end
 
-  redis.call('XADD', history, '*', 'result', id .. '\t' .. zone .. '\t' .. own .. '\t' .. latency .. '\t' .. checkedAtS .. '\t' .. dueS .. '\t'
-    .. zoneFailcount .. '\t' .. cacheOnly .. '\t' .. message)
+  lines[#lines + 1] = id .. '\t' .. zone .. '\t' .. own .. '\t' .. latency .. '\t' .. checkedAtS .. '\t' .. dueS .. '\t'
+    .. zoneFailcount .. '\t' .. cacheOnly .. '\t' .. message
   if anyWrittenOff then takeBackWriteOff(id .. '|' .. dueS) end
   if stale then
     redis.call('HSET', stateKey, 'recentDues', kept)
@@ -180,20 +190,36 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
   return row('0', prev, newFailcount, episode, changed and '1' or '0', '0', status, episodeStart, withReactions(monitor))
 end
 
-local out, acks, written = {}, {}, false
-for i = 0, (#KEYS - 6) / 3 - 1 do
+local out, acks = {}, {}
+for i = 0, (#KEYS - 7) / 3 - 1 do
   local a = 5 + 7 * i
   if ARGV[a + 6] ~= '' then acks[#acks + 1] = ARGV[a + 6] end
-  local recorded = record(KEYS[7 + 3 * i], KEYS[8 + 3 * i], KEYS[9 + 3 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
-  written = written or string.byte(recorded, 1) == 48 -- '0': recorded
-  out[i + 1] = recorded
+  out[i + 1] = record(KEYS[8 + 3 * i], KEYS[9 + 3 * i], KEYS[10 + 3 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
 end
 if #acks > 0 then
   redis.call('XACK', results, group, unpack(acks))
   trimAcked(results)
 end
-if written and cap > 0 then
-  local trimmed = redis.call('XTRIM', history, 'MAXLEN', '~', cap)
-  if trimmed > 0 then redis.call('HINCRBY', counters, 'bridge.history_trimmed', trimmed) end
+if #lines > 0 then
+  local added = redis.call('INCRBY', historyAdded, #lines) - #lines
+  for from = 1, #lines, HISTORY_PER_ENTRY do
+    local to = math.min(from + HISTORY_PER_ENTRY - 1, #lines)
+    local fields = { 'n', string.format('%d', added + to) }
+    for j = from, to do
+      fields[#fields + 1] = 'r'
+      fields[#fields + 1] = lines[j]
+    end
+    redis.call('XADD', history, '*', unpack(fields))
+  end
+  -- Below cap / HISTORY_PER_ENTRY entries the stream is under the cap without a look at what they hold.
+  local len = cap > 0 and redis.call('XLEN', history) or 0
+  if len * HISTORY_PER_ENTRY > cap then
+    local total = added + #lines
+    local waiting = historyWaiting(history, len, total)
+    if waiting > cap then
+      local gone = redis.call('XTRIM', history, 'MAXLEN', '~', len - math.ceil((waiting - cap) * len / waiting))
+      if gone > 0 then redis.call('HINCRBY', counters, 'bridge.history_trimmed', waiting - historyWaiting(history, len - gone, total)) end
+    end
+  end
 end
 return out
