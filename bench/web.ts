@@ -89,7 +89,7 @@ async function putTold(redis: Redis, ctype: string, n: number, key: Buffer): Pro
       const id = `m-${ctype[0]}${String(i).padStart(8, '0')}`;
       const data = mod.prepareData!({}, { id });
       const monitor: Monitor = { id, name: `${ctype} ${i}`, ctype, interval: 3600, data: encryptFields(key, data, mod.meta.fields, { kind: 'monitor', id }), reactions: [], createdAt: now, updatedAt: now };
-      p.applyMonitor(k.monitor(id), k.intervals, k.monitors, k.schedule, id, JSON.stringify(monitor), 3_600_000, now, 3_600_000);
+      p.applyMonitor(k.monitor(id), k.intervals, k.monitors, k.schedule, k.state(id), id, JSON.stringify(monitor), 3_600_000, now, 3_600_000);
       out.push({ id, token: data.token as string });
     }
     await p.exec();

@@ -126,6 +126,28 @@ test('one batch: results of several monitors and slots, a copy of one of them an
   assert.equal(entryResults(history[0]![1]).map((h) => `${h.monitorId} ${h.due}`), ['m1 100', 'm2 100', 'm1 110'], 'each recorded result once, in order');
 });
 
+test('what recording needs of the config (reactions, a quorum) comes from the state applyMonitor keeps beside it; a state without it reads the config once', async () => {
+  const apply = (m: Record<string, unknown>) =>
+    fx.redis.applyMonitor(k.monitor('m1'), k.intervals, k.monitors, k.schedule, k.state('m1'), 'm1', JSON.stringify({ id: 'm1', name: 'site', ctype: 'tcp-check', interval: 10, data: {}, ...m }), 10_000, '', 0);
+  await apply({ reactions: [] });
+  assert.is(await fx.redis.hget(k.state('m1'), 'configFlags'), '');
+  assert.is((await record('failed')).reactionsJson, '', 'no reactions: no config sent back');
+  await apply({ reactions: ['r1'], quorum: 2 });
+  assert.is(await fx.redis.hget(k.state('m1'), 'configFlags'), 'rq2:10');
+  const alone = await record('failed');
+  assert.match(alone.reactionsJson, /"r1"/, 'an edit that adds a reaction is seen by the next result');
+  assert.is(alone.status, 'healthy', 'and its quorum: this zone alone does not make it failed');
+  // A state restored from the store (seedState) has no flags: the config is read, and its flags kept.
+  await fx.redis.hdel(k.state('m1'), 'configFlags');
+  const seeded = await record('failed');
+  assert.match(seeded.reactionsJson, /"r1"/);
+  assert.is(seeded.status, 'healthy');
+  assert.is(await fx.redis.hget(k.state('m1'), 'configFlags'), 'rq2:10');
+  // Removed (removeMonitor deletes config and state together): a late result finds neither.
+  await fx.redis.del(k.monitor('m1'), k.state('m1'));
+  assert.is((await record('failed')).outcome, 'monitor-gone');
+});
+
 test('quorum 2: one zone failing alone leaves the status healthy; a fresh failure seen by another zone makes it failed', async () => {
   await fx.redis.set(k.monitor('m1'), JSON.stringify({ id: 'm1', name: 'site', ctype: 'tcp-check', interval: 10, quorum: 2, data: {}, reactions: [] }));
   assert.is((await record('healthy')).status, 'healthy');

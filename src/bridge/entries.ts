@@ -1,4 +1,4 @@
-/** Turns history and event stream entries (see src/core/lua/recordResults-n.lua) into store records. */
+/** Turns history and event stream entries (see src/core/lua/recordResults-7.lua) into store records. */
 import { errors } from '../core/errors.js';
 import { STATUSES } from '../core/messages.js';
 import { OUTCOME_VALUES, type EventRecord, type HistoryRecord, type ReactionOutcome, type Status } from '../core/types.js';

@@ -1,5 +1,5 @@
 /**
- * A history stream entry holds up to HISTORY_PER_ENTRY results (recordResults-n.lua writes them): a field `n`, the
+ * A history stream entry holds up to HISTORY_PER_ENTRY results (recordResults-7.lua writes them): a field `n`, the
  * results ever added to the stream up to and with this entry's, then one field `r` per result, its values separated
  * by tabs in RESULT_FIELDS order, the message last (the rest of the text, tabs and all). Redis's work on a stream is
  * mostly per entry, and one field per result instead of nine name-value pairs spares it most of the work of adding

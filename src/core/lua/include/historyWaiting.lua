@@ -1,6 +1,6 @@
 --[[
   historyWaiting(history, len, total): the results the history stream holds (its backlog), from the `n` of its first
-  entry (results added up to and with that entry) and `total`, the `n` of its last (see recordResults-n.lua). `len`
+  entry (results added up to and with that entry) and `total`, the `n` of its last (see recordResults-7.lua). `len`
   is the stream's length in entries. While an entry of the older one-result shapes (no `n`) leads the stream, each
   entry counts one. The same count as historyWaiting in src/core/history-entry.ts.
 ]]

@@ -18,13 +18,18 @@
   KEYS[5] writtenOff ZSET "monitorId|due" of slots counted lost (writeOffSlot)
   KEYS[6] writtenOffWhy HASH "monitorId|due" -> the counter each was counted under
   KEYS[7] historyAdded STRING results ever added to the history stream (the `n` of its entries)
-  then for each result i (from 0): KEYS[8 + 3i] state HASH, KEYS[9 + 3i] monitor STRING config JSON,
-    KEYS[10 + 3i] views HASH other zone -> "status|checkedAt ms|failcount" (filled by the bridge)
   ARGV[1] zone   ARGV[2] '1' when the store of record is down: the results are marked cache-only
   ARGV[3] most results kept waiting for the bridge in the history stream (CLOUDROUTES_BACKLOG_MAX; 0: no limit)
   ARGV[4] consumer group of the results stream
-  then for each result i: ARGV[5 + 7i ..] monitor id, status of this zone's check (healthy|failed|unknown), message,
+  ARGV[5], ARGV[6], ARGV[7] the prefixes that a monitor id completes into the keys of its state (HASH), its config
+    (STRING, JSON) and its views (HASH other zone -> "status|checkedAt ms|failcount", filled by the bridge): a key
+    per result in KEYS would cost Redis more to pass than reading most states does
+  then for each result i: ARGV[8 + 7i ..] monitor id, status of this zone's check (healthy|failed|unknown), message,
     latency ms ('' when none), checkedAt ms, due ms, entry id in the results stream ('' when it came another way)
+
+  What recording needs of the monitor's config (a quorum, reactions) is its state's configFlags, written by
+  applyMonitor; a state without it (seeded, or older) has it from the config, read once and then kept. No state
+  and no config: the monitor no longer exists.
 
   Recording is idempotent by (monitor, due slot): a result whose due is among the last 8 dues recorded for the
   monitor (a worker sent it again because Redis did not confirm it) is acknowledged and not recorded twice.
@@ -53,8 +58,10 @@
 -- include trimAcked.lua
 -- include hasDue.lua
 -- include historyWaiting.lua
+-- include configFlags.lua
 
 local zone, cacheOnly, cap, group = ARGV[1], ARGV[2], tonumber(ARGV[3]) or 0, ARGV[4]
+local statePrefix, monitorPrefix, viewsPrefix = ARGV[5], ARGV[6], ARGV[7]
 local history, events, counters, results, writtenOff, writtenOffWhy, historyAdded = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 -- The batch's history lines, added at the end, HISTORY_PER_ENTRY (historyWaiting.lua) to an entry.
 local lines = {}
@@ -62,18 +69,11 @@ local lines = {}
 -- Numbers stay text where they can: Redis and Lua turn text into a number with strtod and a number into text with
 -- printf's %.17g, and those conversions cost more than the rest of recording a result.
 
--- Config JSON is parsed only when it holds a quorum; a plain search is enough to know it does not.
-local function quorumOf(monitor)
-  if not string.find(monitor, 'quorum"', 1, true) then return 1, nil end
-  local ok, config = pcall(cjson.decode, monitor)
-  if not ok then return 1, nil end
-  return type(config.quorum) == 'number' and config.quorum or 1, tonumber(config.interval)
-end
-
-local function withReactions(monitor)
-  local _, at = string.find(monitor, 'reactions":[', 1, true)
-  if not at or string.byte(monitor, at + 1) == 93 then return '' end -- 93: ']', an empty list
-  return monitor
+-- The quorum and interval (s) of configFlags; 1 for a monitor without a quorum.
+local function quorumOf(flags)
+  if flags == '' or flags == 'r' then return 1, nil end
+  local quorum, interval = string.match(flags, 'q([%d.]+):([%d.]+)')
+  return tonumber(quorum) or 1, tonumber(interval)
 end
 
 -- `due` followed by the first 7 of `list`: the last 8 dues recorded, newest first.
@@ -122,11 +122,16 @@ local function takeBackWriteOff(slot)
   redis.call('HINCRBY', counters, counter, -1)
 end
 
-local function record(stateKey, monitorKey, viewsKey, id, own, message, latency, checkedAtS, dueS)
-  local monitor = redis.call('GET', monitorKey)
-  if not monitor then return '2' end
+local function record(id, own, message, latency, checkedAtS, dueS)
+  local stateKey = statePrefix .. id
   local s = redis.call('HMGET', stateKey, 'status', 'failcount', 'episode', 'definite', 'lastDue', 'episodeStart', 'zoneFailcount', 'recentDues',
-    'zoneStatus', 'message', 'cacheOnly')
+    'zoneStatus', 'message', 'cacheOnly', 'configFlags')
+  local flags, monitor = s[12], nil
+  if not flags then
+    monitor = redis.call('GET', monitorPrefix .. id)
+    if not monitor then return '2' end
+    flags = configFlags(monitor)
+  end
   local prev, failcount, episode, definite, episodeStart = s[1] or '', s[2] or '0', s[3] or '0', s[4] or '', s[6] or '0'
   local recent = s[8] or ''
   if hasDue(recent, dueS) then
@@ -137,12 +142,12 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
   local zoneFailcount = nextCount(s[7], own)
 
   local status = own
-  local quorum, interval = quorumOf(monitor)
+  local quorum, interval = quorumOf(flags)
   if quorum > 1 and own ~= 'unknown' then
     local checkedAt = tonumber(checkedAtS)
     local fresh = (interval or 60) * 1000 + 5000
     local failedZones = own == 'failed' and 1 or 0
-    local views = redis.call('HGETALL', viewsKey)
+    local views = redis.call('HGETALL', viewsPrefix .. id)
     for i = 1, #views, 2 do
       if views[i] ~= zone then
         local vstatus, vat = string.match(views[i + 1], '^(%a+)|(%d+)')
@@ -163,6 +168,7 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
   -- Only the fields that change are written (most results change only the times, the slots and the latency): a
   -- field set costs Redis a search of the state hash each.
   local fields = { 'lastCheck', checkedAtS, 'lastDue', dueS, 'recentDues', kept, 'latencyMs', latency }
+  if not s[12] then put(fields, 'configFlags', flags) end
   local newFailcount = nextCount(s[2], status)
   if status ~= prev then put(fields, 'status', status) end
   if newFailcount ~= s[2] then put(fields, 'failcount', newFailcount) end
@@ -187,14 +193,16 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
       'at', checkedAtS, 'status', status, 'previousStatus', prev, 'failcount', newFailcount, 'message', message)
   end
   redis.call('HSET', stateKey, unpack(fields))
-  return row('0', prev, newFailcount, episode, changed and '1' or '0', '0', status, episodeStart, withReactions(monitor))
+  local reactionsJson = ''
+  if string.byte(flags, 1) == 114 then reactionsJson = monitor or redis.call('GET', monitorPrefix .. id) or '' end -- 114: 'r'
+  return row('0', prev, newFailcount, episode, changed and '1' or '0', '0', status, episodeStart, reactionsJson)
 end
 
 local out, acks = {}, {}
-for i = 0, (#KEYS - 7) / 3 - 1 do
-  local a = 5 + 7 * i
+for i = 0, (#ARGV - 7) / 7 - 1 do
+  local a = 8 + 7 * i
   if ARGV[a + 6] ~= '' then acks[#acks + 1] = ARGV[a + 6] end
-  out[i + 1] = record(KEYS[8 + 3 * i], KEYS[9 + 3 * i], KEYS[10 + 3 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+  out[i + 1] = record(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
 end
 if #acks > 0 then
   redis.call('XACK', results, group, unpack(acks))
