@@ -73,8 +73,8 @@ interface HistoryEntry {
 }
 
 /**
- * Measures the history entries recorded in [from, to), wherever they are: still in the zone's history stream, or
- * already drained by the bridge into the store of record. An entry seen in both (drained, not yet deleted) counts once.
+ * Measures the results recorded in [from, to), wherever they are: still in the zone's history stream, or
+ * already drained by the bridge into the store of record. A result seen in both (drained, not yet deleted) counts once.
  */
 export class HistoryReader {
   readonly stats: HistoryStats = {
