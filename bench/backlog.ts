@@ -1,7 +1,8 @@
 /**
- * The backlog benchmark: how much Redis memory history entries waiting for the store of record take, and what
- * trimming them at CLOUDROUTES_BACKLOG_MAX costs each recordResult. Starts its own redis-server; writes entries
- * through the sink's own script with representative values (an http check's message, a latency, a uuid monitor id).
+ * The backlog benchmark: how much Redis memory results waiting in the history stream for the store of record take,
+ * and what trimming them at CLOUDROUTES_BACKLOG_MAX costs each recordResults call. Starts its own redis-server; writes
+ * results through the sink's own script, 16 to a call as a busy sink's batches are (so 16 to a history entry), with
+ * representative values (an http check's message, a latency, a uuid monitor id).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,23 +20,29 @@ const ZONE = 'bench';
 const k = keys(ZONE);
 
 const program = new Command('npm run bench:backlog --')
-  .description('Measures the Redis memory of N history entries (INFO memory, extrapolated to 5,000,000) and the time of one recordResult with and without trimming')
-  .option('--entries <n>', 'history entries written for the memory measurement', positiveInt('--entries'), 500_000)
-  .option('--monitors <n>', 'monitors the entries are spread over', positiveInt('--monitors'), 10_000)
-  .option('--calls <n>', 'recordResult calls timed per variant', positiveInt('--calls'), 100_000);
+  .description('Measures the Redis memory of N results waiting in history (INFO memory, extrapolated to 5,000,000) and the time of one recordResults call of 16 with and without trimming')
+  .option('--entries <n>', 'results written for the memory measurement', positiveInt('--entries'), 500_000)
+  .option('--monitors <n>', 'monitors the results are spread over', positiveInt('--monitors'), 10_000)
+  .option('--calls <n>', 'recordResults calls of 16 results timed per variant', positiveInt('--calls'), 20_000);
+
+/** Results per recordResults call: a full history entry. */
+const PER_CALL = 16;
 
 const usedMemory = async (redis: Redis) => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
 
-/** Calls recordResult `calls` times for `ids`, `depth` at once; returns Redis's own µs per call (INFO commandstats). */
-async function record(redis: Redis, ids: string[], calls: number, backlogMax: number, depth = 256): Promise<number> {
+/** Calls recordResults `calls` times with `perCall` results of `ids`, `depth` at once; returns Redis's own µs per call (INFO commandstats). */
+async function record(redis: Redis, ids: string[], calls: number, backlogMax: number, perCall = PER_CALL, depth = 64): Promise<number> {
   await redis.config('RESETSTAT');
   let i = 0;
   const one = async (): Promise<void> => {
     while (i < calls) {
-      const id = ids[i % ids.length]!;
-      // Each call a slot of its own (a later due), as a real result is: the same due twice is a duplicate.
-      const due = Date.now() * 1000 + i++;
-      await recordResults(redis, ZONE, [{ monitorId: id, status: 'healthy', message: 'HTTP 200 OK in 43 ms', latencyMs: 43.2, checkedAt: Date.now(), due }], { cacheOnly: true, backlogMax });
+      const batch = Array.from({ length: perCall }, (_, j) => {
+        // Each result a slot of its own (a later due), as a real result is: the same due twice is a duplicate.
+        const n = i * perCall + j;
+        return { monitorId: ids[n % ids.length]!, status: 'healthy', message: 'HTTP 200 OK in 43 ms', latencyMs: 43.2, checkedAt: Date.now(), due: Date.now() * 1000 + n };
+      });
+      i++;
+      await recordResults(redis, ZONE, batch, { cacheOnly: true, backlogMax });
     }
   };
   await Promise.all(Array.from({ length: depth }, one));
@@ -52,13 +59,14 @@ async function main(): Promise<void> {
     for (const id of ids) p.set(k.monitor(id), JSON.stringify({ id, name: id, ctype: 'http-get-statuscode', interval: 60 }));
     await p.exec();
     // Every monitor's state hash first, so that only the entries count.
-    await record(r.client, ids, ids.length, 0);
+    await record(r.client, ids, Math.ceil(ids.length / PER_CALL), 0);
     await r.client.del(k.history);
     const before = await usedMemory(r.client);
-    await record(r.client, ids, o.entries, 0);
-    const bytes = ((await usedMemory(r.client)) - before) / o.entries;
-    console.log(`memory: ${bytes.toFixed(1)} bytes per history entry (${o.entries} entries over ${o.monitors} monitors); ` +
-      `5,000,000 entries: ${((bytes * 5_000_000) / 2 ** 30).toFixed(2)} GiB`);
+    const calls = Math.ceil(o.entries / PER_CALL);
+    await record(r.client, ids, calls, 0);
+    const bytes = ((await usedMemory(r.client)) - before) / (calls * PER_CALL);
+    console.log(`memory: ${bytes.toFixed(1)} bytes per result waiting in history (${calls * PER_CALL} results, ${PER_CALL} an entry, over ${o.monitors} monitors); ` +
+      `5,000,000 results: ${((bytes * 5_000_000) / 2 ** 30).toFixed(2)} GiB`);
 
     await r.client.del(k.history);
     const none = await record(r.client, ids, o.calls, 0);
@@ -67,7 +75,7 @@ async function main(): Promise<void> {
     await r.client.del(k.history);
     const at = await record(r.client, ids, o.calls, 10_000);
     const trimmed = await r.client.hget(k.counters, 'bridge.history_trimmed');
-    console.log(`recordResult: ${none.toFixed(2)} µs in Redis without a cap, ${under.toFixed(2)} µs under the cap, ${at.toFixed(2)} µs at the cap (trimming; ${trimmed} trimmed)`);
+    console.log(`recordResults of ${PER_CALL}: ${none.toFixed(2)} µs in Redis without a cap, ${under.toFixed(2)} µs under the cap, ${at.toFixed(2)} µs at the cap (trimming; ${trimmed} results trimmed)`);
   } finally {
     r.client.disconnect();
     await stopChild(r.child);

@@ -11,7 +11,10 @@ import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readBacklog } from '../src/core/backlog.js';
+import { HISTORY_PER_ENTRY } from '../src/core/history-entry.js';
 import { keys } from '../src/core/keys.js';
+import { recordResults } from '../src/core/record-results.js';
 import { registerZoneMetrics, ZoneReader } from '../src/core/metrics-zone.js';
 import { openStore } from '../src/store/open.js';
 import { HealthProbe, type HealthReport } from '../src/web/routes/health.js';
@@ -103,15 +106,15 @@ test('store down: history is trimmed at the cap and counted, events are all kept
     await waitFor(() => all('healthy'), 20_000, 'every monitor healthy again');
     assert.is(await redis.xlen(k.events), 2 * MONITORS);
     await waitFor(async () => (await trimmed()) >= CAP, 20_000, 'history trimmed past the cap');
-    const waiting = await redis.xlen(k.history);
-    assert.ok(waiting <= CAP + NODE, `history holds ${waiting} entries, at most the cap ${CAP} plus one node`);
+    const { waiting } = (await readBacklog(redis, 'default', CAP)).history;
+    assert.ok(waiting <= CAP + NODE * HISTORY_PER_ENTRY, `history holds ${waiting} results, at most the cap ${CAP} plus one node`);
     assert.is(await redis.xlen(k.events), (await added(k.events)) - eventsBefore, 'no event was trimmed');
 
     const stats = await cli(['stats'], { ...env, LOG_LEVEL: 'silent' });
     assert.is(stats.code, 0, stats.stderr);
     assert.match(stats.stdout, /^warning: store of record down for \d+s, \d+ results and \d+ events waiting/m);
-    assert.match(stats.stdout, /^warning: the history backlog is almost full: \d+ entries wait for the store of record, \d+% of CLOUDROUTES_BACKLOG_MAX \(100\); past it the oldest results are trimmed/m);
-    assert.match(stats.stdout, /^\d+ history entries were trimmed unstored past CLOUDROUTES_BACKLOG_MAX$/m);
+    assert.match(stats.stdout, /^warning: the history backlog is almost full: \d+ results wait for the store of record, \d+% of CLOUDROUTES_BACKLOG_MAX \(100\); past it the oldest results are trimmed/m);
+    assert.match(stats.stdout, /^\d+ results were trimmed from history unstored past CLOUDROUTES_BACKLOG_MAX$/m);
     assert.match(stats.stdout, /bridge\.history_trimmed\s+\d+/);
     const m = parsePrometheus(await (await fetch(`${webUrl}/metrics`)).text());
     assert.ok(m.value('cloudroutes_zone_history_trimmed_total')! >= CAP);
@@ -140,14 +143,14 @@ test('store down: history is trimmed at the cap and counted, events are all kept
     events += (await store.events({ monitorId: id, limit: 100_000 })).length;
   }
   await store.close();
-  const results = await added(k.history);
+  const results = Number(await redis.get(k.historyAdded));
   assert.is(events, await added(k.events), 'every event stored, once');
   assert.ok(history < results, 'trimmed results never reached the store');
   // The bridge may hold a batch it read before the trim, and store it: trimmed counts what left Redis unstored.
   assert.ok(history + (await trimmed()) >= results, `stored ${history} + trimmed ${await trimmed()} account for every one of ${results} results`);
 });
 
-test('the backlog warns at 50% and at 90% of the cap in stats, /metrics and /health', async () => {
+test('the backlog warns at 50% and at 90% of the cap in stats, /metrics and /health (entries of one result each, as older versions wrote)', async () => {
   // A zone without a bridge: what the sink writes stays.
   const zone = 'fill';
   const z = keys(zone);
@@ -173,20 +176,49 @@ test('the backlog warns at 50% and at 90% of the cap in stats, /metrics and /hea
 
   await fillTo(50);
   seen = await look();
-  assert.match(seen.stats, /^warning: the history backlog is filling: 50 entries wait for the store of record, 50% of CLOUDROUTES_BACKLOG_MAX \(100\)/m);
+  assert.match(seen.stats, /^warning: the history backlog is filling: 50 results wait for the store of record, 50% of CLOUDROUTES_BACKLOG_MAX \(100\)/m);
   assert.is(seen.fill, 0.5);
   assert.is(seen.warnings.length, 1);
   assert.match(seen.warnings[0]!, /history backlog is filling/);
 
   await fillTo(90);
   seen = await look();
-  assert.match(seen.stats, /^warning: the history backlog is almost full: 90 entries wait for the store of record, 90% of CLOUDROUTES_BACKLOG_MAX \(100\)/m);
+  assert.match(seen.stats, /^warning: the history backlog is almost full: 90 results wait for the store of record, 90% of CLOUDROUTES_BACKLOG_MAX \(100\)/m);
   assert.is(seen.fill, 0.9);
   assert.match(seen.warnings[0]!, /history backlog is almost full/);
   const json = JSON.parse((await cli(['stats', '--zone', zone, '--json'], { ...env, LOG_LEVEL: 'silent' })).stdout) as { backlog: { history: { waiting: number; fill: number } }; warnings: string[] };
   assert.equal(json.backlog.history.waiting, 90);
   assert.is(json.warnings.length, 1);
   await (await fillStore).close();
+});
+
+test('the backlog and the cap count results, up to 16 to a history entry: the trim removes whole nodes and counts their results', async () => {
+  const zone = 'packed';
+  const z = keys(zone);
+  const ids = Array.from({ length: 60 }, (_, i) => `p${i}`);
+  for (const id of ids) await redis.set(z.monitor(id), JSON.stringify({ id, name: id, ctype: 'zone-flag', interval: 60, reactions: [] }));
+  const batch = (due: number) => ids.map((monitorId) => ({ monitorId, status: 'healthy', message: 'ok', latencyMs: 1, checkedAt: due + 1, due }));
+  await redis.config('SET', 'stream-node-max-entries', '2');
+  try {
+    await recordResults(redis, zone, batch(1_000), { backlogMax: CAP });
+    assert.is(await redis.xlen(z.history), 4, 'sixty results in four entries');
+    let b = await readBacklog(redis, zone, CAP);
+    assert.is(b.history.waiting, 60);
+    assert.is(b.history.fill, 0.6);
+    const stats = (await cli(['stats', '--zone', zone], { ...env, LOG_LEVEL: 'silent' })).stdout;
+    assert.match(stats, /^warning: the history backlog is filling: 60 results wait for the store of record, 60% of CLOUDROUTES_BACKLOG_MAX \(100\)/m);
+    assert.match(stats, /^backlog waiting for the store of record: 60 results of at most 100/m);
+
+    // 120 past the cap of 100: the oldest node (two entries, 32 results) goes, and its results are counted.
+    await recordResults(redis, zone, batch(61_000), { backlogMax: CAP });
+    b = await readBacklog(redis, zone, CAP);
+    assert.is(b.history.waiting, 88);
+    assert.is(await redis.xlen(z.history), 6);
+    assert.is(await redis.hget(z.counters, 'bridge.history_trimmed'), '32');
+    assert.is(await redis.get(z.historyAdded), '120');
+  } finally {
+    await redis.config('SET', 'stream-node-max-entries', String(NODE));
+  }
 });
 
 test.run();

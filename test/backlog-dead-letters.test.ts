@@ -86,7 +86,7 @@ test('a record the store refuses goes to the dead letters with its error and tim
 
   const stats = await run('stats');
   assert.is(stats.code, 0, stats.stderr);
-  assert.match(stats.stdout, /dead letters \(records the store of record refused\): 1 history entries, 0 events \("cloudroutes backlog list" shows them/);
+  assert.match(stats.stdout, /dead letters \(records the store of record refused\): 1 results, 0 events \("cloudroutes backlog list" shows them/);
   const list = await run('backlog', 'list', '--json');
   assert.is(list.code, 0, list.stderr);
   const letters = JSON.parse(list.stdout) as { stream: string; entryId: string; monitorId: string; error: string }[];
@@ -115,7 +115,7 @@ test('backlog retry while the cause remains: refused again, kept with the new er
   const entryId = before[0]![1][before[0]![1].indexOf('entryId') + 1];
   assert.is(record?.id, `${zone}:${entryId}`, 'the record keeps the id of the entry it came from');
   assert.is(await redis.xlen(k.deadLetters('history')), 0);
-  assert.match((await run('stats')).stdout, /dead letters \(records the store of record refused\): 0 history entries, 0 events$/m);
+  assert.match((await run('stats')).stdout, /dead letters \(records the store of record refused\): 0 results, 0 events$/m);
 });
 
 test('a store that is down is waited for: nothing is set aside; the refused record is, once the store is back', async () => {
@@ -151,6 +151,42 @@ test('backlog drop asks for --yes, then deletes the dead letters', async () => {
   assert.match(yes.stdout, /^1 dead letter\(s\) deleted$/m);
   assert.is(await redis.xlen(k.deadLetters('history')), 0);
   assert.is(await stored('poison'), 1, 'the one stored earlier stays');
+});
+
+/** One history entry holding several results, as recordResults writes them (`n`, then a line `r` per result). */
+const addPacked = async (...lines: string[]) => {
+  const fields = ['n', String(lines.length)];
+  for (const line of lines) fields.push('r', line);
+  return (await redis.xadd(k.history, '*', ...fields))!;
+};
+const line = (monitorId: string) => {
+  clock += 1000;
+  return [monitorId, zone, 'healthy', '3', String(clock), String(clock - 2), '0', '', `ok ${clock}`].join('\t');
+};
+
+test('one bad result of a packed history entry is set aside alone, under <entry id>:<index>; its neighbours are stored once', async () => {
+  sql.exec('DROP TRIGGER IF EXISTS refuse_poison');
+  sql.exec(REFUSE);
+  const before = { m4: await stored('m4'), m5: await stored('m5') };
+  const id = await addPacked(line('m4'), line('poison'), line('m5'), 'm5\tdead\thealthy', line('m4'));
+  await waitFor(async () => (await redis.xlen(k.history)) === 0, 5000, 'the entry drained');
+  assert.is(await stored('m4'), before.m4 + 2);
+  assert.is(await stored('m5'), before.m5 + 1);
+  const ids = (await store.history({ monitorId: 'm4', limit: 1000 })).map((r) => r.id);
+  assert.ok(ids.includes(`${zone}:${id}:0`) && ids.includes(`${zone}:${id}:4`), `each result has the id <zone>:<entry id>:<index>: ${ids.join(' ')}`);
+  const letters = (JSON.parse((await run('backlog', 'list', '--json')).stdout) as { entryId: string; monitorId: string; error: string }[])
+    .sort((a, b) => a.entryId.localeCompare(b.entryId));
+  assert.equal(letters.map((l) => [l.entryId, l.monitorId]), [[`${id}:1`, 'poison'], [`${id}:3`, 'm5']]);
+  assert.match(letters[0]!.error, /monitor poison is refused/);
+  assert.match(letters[1]!.error, /^malformed entry: /);
+  assert.match((await run('stats')).stdout, /dead letters \(records the store of record refused\): 2 results, 0 events/);
+
+  sql.exec('DROP TRIGGER refuse_poison');
+  assert.match((await run('backlog', 'retry')).stdout, /^1 stored, 1 refused again$/m);
+  const poison = (await store.history({ monitorId: 'poison', limit: 1000 })).map((r) => r.id);
+  assert.ok(poison.includes(`${zone}:${id}:1`), 'retried under its own id');
+  await run('backlog', 'drop', '--yes');
+  sql.exec(REFUSE);
 });
 
 test('dead letters are capped at CLOUDROUTES_BACKLOG_MAX: the oldest go, counted and logged', async () => {

@@ -11,9 +11,9 @@ import { Proc } from './helpers/procs.js';
 import { parsePrometheus } from './helpers/prometheus.js';
 import { freePort, freePortRange } from './helpers/redis-server.js';
 import { loseAProcess } from './helpers/losing-zone.js';
-import { describeLedger } from './helpers/slot-ledger.js';
+import { describeLedger, historyResults } from './helpers/slot-ledger.js';
 import { useZoneFixture } from './helpers/zone-fixture.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
 
 const zone = 'twobrokers';
 const fx = useZoneFixture(test, 'brokers');
@@ -58,13 +58,13 @@ test('kill -9 of one of two brokers: checks go on through the other within an in
   const port = fx.targetPort;
   const N = 50;
   for (let i = 0; i < N; i++) await putMonitor(redis, zone, { id: `m-${i}`, ctype: 'tcp-check', interval: 1, data: { host: '127.0.0.1', port } }, i * 20);
-  await waitFor(async () => (await redis.xlen(keys(zone).history)) >= N * 3, 15_000, 'results through both brokers');
+  await waitFor(async () => (await historyResults(redis, zone)) >= N * 3, 15_000, 'results through both brokers');
   const [fromA, fromB] = [await dispatched(brokerA), await dispatched(brokerB)];
   assert.ok(fromA > N / 2 && fromB > N / 2, `jobs spread over both brokers: ${fromA} and ${fromB}`);
   const killedAt = Date.now();
   await brokerA.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 6000));
-  const history = (await redis.xrange(keys(zone).history, '-', '+')).map(([, f]) => entryFields(f));
+  const history = (await redis.xrange(keys(zone).history, '-', '+')).flatMap(([, f]) => entryResults(f));
   const after = new Map<string, Set<number>>();
   for (const h of history) {
     const due = Number(h.due);

@@ -16,7 +16,8 @@ import { putMonitor, putReaction, silent, waitFor } from './helpers/cluster.js';
 import { Proc } from './helpers/procs.js';
 import { freePortRange } from './helpers/redis-server.js';
 import { useZoneFixture } from './helpers/zone-fixture.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
+import { historyResults } from './helpers/slot-ledger.js';
 
 /** libfaketime from Debian's faketime package (its folder is named by the architecture). */
 function libfaketime(): string {
@@ -59,12 +60,12 @@ test('workers and sinks 5 s fast and 5 s slow: every slot recorded, none stale, 
     await putMonitor(redis, zone, { id: `m-${i}`, ctype: 'tcp-check', interval: 1, reactions: i % 2 ? ['r-log'] : [], data: { host: '127.0.0.1', port: i % 2 ? 1 : port } });
   }
   control = await startControl({ redis, zone, brokers: [`tcp://127.0.0.1:${ports.jobsIn}`], logger: silent });
-  await waitFor(async () => (await redis.xlen(keys(zone).history)) >= N * 2, 15_000, 'results from the skewed workers');
+  await waitFor(async () => (await historyResults(redis, zone)) >= N * 2, 15_000, 'results from the skewed workers');
   const from = Date.now();
   await new Promise((r) => setTimeout(r, 8000));
   const to = Date.now() - 1500;
 
-  const history = (await redis.xrange(keys(zone).history, '-', '+')).map(([, f]) => entryFields(f));
+  const history = (await redis.xrange(keys(zone).history, '-', '+')).flatMap(([, f]) => entryResults(f));
   const slots = new Map<string, Set<number>>();
   for (const h of history) {
     const due = Number(h.due);

@@ -89,7 +89,7 @@ test('with no broker to take jobs, a full job queue is counted for every job and
     const p = redis.pipeline();
     for (let i = from; i < from + 2000; i++) {
       const m = { id: `m-${i}`, name: `m-${i}`, ctype: 'free-form', interval: 60, data: {}, reactions: [], createdAt: 0, updatedAt: 0 };
-      p.applyMonitor(fk.monitor(m.id), fk.intervals, fk.monitors, fk.schedule, m.id, JSON.stringify(m), 60_000, Date.now(), 0);
+      p.applyMonitor(fk.monitor(m.id), fk.intervals, fk.monitors, fk.schedule, fk.state(m.id), m.id, JSON.stringify(m), 60_000, Date.now(), 0);
     }
     await p.exec();
   }

@@ -15,7 +15,7 @@ import { toldEndpoint } from '../src/manage/told-urls.js';
 import { Cluster, putMonitor, putReaction, waitFor } from './helpers/cluster.js';
 import { RedisServer } from './helpers/redis-server.js';
 import { startWebFixture } from './helpers/web.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
 
 const zone = 'curve';
 const k = keys(zone);
@@ -159,7 +159,7 @@ test('a forged failed result (with a foreign key, without CURVE, or with the all
   const state1 = await redis.hgetall(k.state('m-up'));
   assert.is(state1.status, 'healthy');
   assert.is(state1.failcount, '0');
-  const history = (await redis.xrange(k.history, '-', '+')).map(([, f]) => entryFields(f));
+  const history = (await redis.xrange(k.history, '-', '+')).flatMap(([, f]) => entryResults(f));
   assert.not.ok(history.some((h) => h.monitorId === 'm-up' && (h.status === 'failed' || h.message === 'forged')), 'a forged result reached the history');
   assert.not.ok(hooks.some((h) => (h.monitor as { id: string }).id === 'm-up'), 'a forged result ran a reaction');
   assert.ok(refused() >= before + 2);

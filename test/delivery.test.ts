@@ -8,12 +8,12 @@ import type { Redis } from 'ioredis';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fieldsToObject } from '../src/core/redis.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
 import { keys } from '../src/core/keys.js';
 import { Cluster, putMonitor, putReaction, waitFor } from './helpers/cluster.js';
 import type { RedisServer } from './helpers/redis-server.js';
 import { loseAProcess } from './helpers/losing-zone.js';
-import { describeLedger } from './helpers/slot-ledger.js';
+import { describeLedger, historyResults } from './helpers/slot-ledger.js';
 import { useZoneFixture } from './helpers/zone-fixture.js';
 
 const fx = useZoneFixture(test, 'delivery');
@@ -30,8 +30,7 @@ test.before(() => {
 async function slots(zone: string, from: number, to: number): Promise<{ recorded: Map<string, Set<number>>; duplicates: number }> {
   const recorded = new Map<string, Set<number>>();
   let duplicates = 0;
-  for (const [, f] of await redis.xrange(keys(zone).history, '-', '+')) {
-    const h = entryFields(f);
+  for (const h of (await redis.xrange(keys(zone).history, '-', '+')).flatMap(([, f]) => entryResults(f))) {
     const due = Number(h.due);
     if (due < from || due >= to) continue;
     const set = recorded.get(h.monitorId!) ?? new Set<number>();
@@ -62,7 +61,7 @@ test('a Redis that goes away and comes back: the worker holds its results and ev
   await putMonitor(redis, zone, { id: 'm-1', ctype: 'tcp-check', interval: 1, data: { host: '127.0.0.1', port: targetPort } });
   await cluster.start();
   try {
-    await waitFor(async () => (await redis.xlen(keys(zone).history)) >= 2, 10_000, 'results recorded');
+    await waitFor(async () => (await historyResults(redis, zone)) >= 2, 10_000, 'results recorded');
     // While Redis is down no new job is popped, but the checks already running finish and their results wait.
     await server.kill();
     await new Promise((r) => setTimeout(r, 1500));
@@ -98,7 +97,7 @@ test('64 hung reactions of one type hold up neither the decisions nor a reaction
   for (let i = 0; i < 64; i++) await putMonitor(redis, zone, { id: `h-${i}`, ctype: 'tcp-check', interval: 60, reactions: ['r-hang'], data: { host: '127.0.0.1', port: 1 } });
   await cluster.start();
   try {
-    await waitFor(async () => (await redis.xlen(keys(zone).history)) >= 64, 10_000, 'the 64 failures recorded');
+    await waitFor(async () => (await historyResults(redis, zone)) >= 64, 10_000, 'the 64 failures recorded');
     const at = Date.now();
     await putMonitor(redis, zone, { id: 'q-1', ctype: 'tcp-check', interval: 60, reactions: ['r-quick'], data: { host: '127.0.0.1', port: 1 } });
     const ran = await waitFor(async () => {

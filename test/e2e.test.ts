@@ -12,7 +12,7 @@ import type { Store } from '../src/store/store.js';
 import { waitFor } from './helpers/cluster.js';
 import { cli, Proc } from './helpers/procs.js';
 import { freePortRange, RedisServer } from './helpers/redis-server.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cr-e2e-'));
 const redisServer = new RedisServer();
@@ -105,7 +105,7 @@ test('a monitor goes healthy, its failure reaches the webhook, and a healthy rea
 
 /** Results checked at or after `t`, in the Redis stream or already in the store. */
 const checksSince = async (t: number) => {
-  const inRedis = (await redis.xrange(k.history, '-', '+')).filter(([, f]) => Number(entryFields(f).checkedAt) >= t).length;
+  const inRedis = (await redis.xrange(k.history, '-', '+')).flatMap(([, f]) => entryResults(f)).filter((h) => Number(h.checkedAt) >= t).length;
   return inRedis + (await store.history({ monitorId, from: t })).length;
 };
 

@@ -13,7 +13,7 @@ import { keys } from '../src/core/keys.js';
 import { fieldsToObject } from '../src/core/redis.js';
 import { Cluster, putMonitor, putReaction, waitFor } from './helpers/cluster.js';
 import { RedisServer } from './helpers/redis-server.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
 
 const FIXTURE_ACTIONS = fileURLToPath(new URL('../../test/fixtures/actions', import.meta.url));
 const zone = 'pipe';
@@ -74,7 +74,7 @@ test('a healthy monitor is checked once per interval and recorded', async () => 
   assert.ok(Number(s.latencyMs) >= 0);
   const before = await redis.xlen(k.history);
   await new Promise((r) => setTimeout(r, 2100));
-  const n = (await redis.xrange(k.history, '-', '+')).filter(([, f]) => entryFields(f).monitorId === 'm-ok').length;
+  const n = (await redis.xrange(k.history, '-', '+')).flatMap(([, f]) => entryResults(f)).filter((h) => h.monitorId === 'm-ok').length;
   assert.ok(n >= 2 && n <= 4, `expected about one check a second, got ${n} (history was ${before})`);
 });
 
@@ -124,7 +124,7 @@ test('a ctype that is not a plain module name is refused by the control, never s
   const before = cluster.control!.counters.get('bad_configs');
   await putMonitor(redis, zone, { id: 'm-evil', ctype: '../../etc', interval: 1, data: {} });
   await waitFor(() => cluster.control!.counters.get('bad_configs') >= before + 2, 4000, 'the config refused at two due slots');
-  assert.equal(await state('m-evil'), {}, 'no job was run, so no state');
+  assert.equal(await state('m-evil'), { configFlags: '' }, 'no job was run, so no state beyond what applying the config wrote');
   assert.is(cluster.worker!.counters.get('bad_messages.bad_value'), 0, 'nothing reached the worker');
 });
 

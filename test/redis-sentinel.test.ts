@@ -20,7 +20,7 @@ import { SqliteStore } from '../src/store/sqlite.js';
 import { Cluster, silent, waitFor } from './helpers/cluster.js';
 import { cli } from './helpers/procs.js';
 import { MASTER_NAME, SentinelGroup } from './helpers/redis-sentinel.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
 
 const settingsSuite = suite('sentinel settings');
 
@@ -121,7 +121,7 @@ live('kill -9 of the master: the zone follows the promoted replica, keeps every 
     // Checks resume when a result checked after the kill is in the history of the promoted replica.
     await waitFor(async () => {
       const [last] = (await redis.xrevrange(k.history, '+', '-', 'COUNT', 1).catch(() => [])) as [string, string[]][];
-      const at = last ? Number(entryFields(last[1]).checkedAt) : 0;
+      const at = last ? Number(entryResults(last[1]).at(-1)?.checkedAt) : 0;
       return at > killedAt;
     }, 30_000, 'a result recorded after the failover');
     const resumeS = (Date.now() - killedAt) / 1000;

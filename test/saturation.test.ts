@@ -9,7 +9,7 @@ import { Cluster, freePorts, putMonitor, silent, waitFor } from './helpers/clust
 import { httpPeer, type Peer } from './helpers/peers.js';
 import { cli } from './helpers/procs.js';
 import { RedisServer } from './helpers/redis-server.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
 
 const server = new RedisServer();
 let redis: Redis;
@@ -152,7 +152,7 @@ test('a broker down for 3 s: the jobs held meanwhile are dropped as they leave t
     await cluster.startSink();
     await new Promise((r) => setTimeout(r, 2500));
     const history = await redis.xrange(keys(zone).history, '-', '+');
-    const entries = history.map(([, f]) => entryFields(f));
+    const entries = history.flatMap(([, f]) => entryResults(f));
     assert.ok(entries.length >= 5, `${entries.length} results`);
     // Nothing checked later than its interval after it was due: the backlog of the outage was not run.
     const late = entries.map((e) => Number(e.checkedAt) - Number(e.due)).filter((ms) => ms > 1500);

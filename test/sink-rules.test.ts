@@ -7,7 +7,7 @@ import type { Reaction, Status } from '../src/core/types.js';
 import { matchesRule, shouldRun } from '../src/sink/rules.js';
 import { claimInZone } from '../src/sink/decisions.js';
 import { useRedis } from './helpers/redis-server.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
 
 const fx = useRedis(test, true);
 const k = keys('rules');
@@ -122,7 +122,31 @@ test('one batch: results of several monitors and slots, a copy of one of them an
   assert.is(rows[0]!.reactionsJson, '', 'a monitor without reactions sends back no config');
   assert.match(rows[1]!.reactionsJson, /"r1"/, "a monitor with reactions sends back its config for the sink's decisions");
   assert.is((await fx.redis.hgetall(k.state('m1'))).failcount, '2');
-  assert.is(await fx.redis.xlen(k.history), 3);
+  const history = await fx.redis.xrange(k.history, '-', '+');
+  assert.is(history.length, 1, "the batch's results in one history entry");
+  assert.equal(entryResults(history[0]![1]).map((h) => `${h.monitorId} ${h.due}`), ['m1 100', 'm2 100', 'm1 110'], 'each recorded result once, in order');
+});
+
+test('what recording needs of the config (reactions, a quorum) comes from the state applyMonitor keeps beside it; a state without it reads the config once', async () => {
+  const apply = (m: Record<string, unknown>) =>
+    fx.redis.applyMonitor(k.monitor('m1'), k.intervals, k.monitors, k.schedule, k.state('m1'), 'm1', JSON.stringify({ id: 'm1', name: 'site', ctype: 'tcp-check', interval: 10, data: {}, ...m }), 10_000, '', 0);
+  await apply({ reactions: [] });
+  assert.is(await fx.redis.hget(k.state('m1'), 'configFlags'), '');
+  assert.is((await record('failed')).reactionsJson, '', 'no reactions: no config sent back');
+  await apply({ reactions: ['r1'], quorum: 2 });
+  assert.is(await fx.redis.hget(k.state('m1'), 'configFlags'), 'rq2:10');
+  const alone = await record('failed');
+  assert.match(alone.reactionsJson, /"r1"/, 'an edit that adds a reaction is seen by the next result');
+  assert.is(alone.status, 'healthy', 'and its quorum: this zone alone does not make it failed');
+  // A state restored from the store (seedState) has no flags: the config is read, and its flags kept.
+  await fx.redis.hdel(k.state('m1'), 'configFlags');
+  const seeded = await record('failed');
+  assert.match(seeded.reactionsJson, /"r1"/);
+  assert.is(seeded.status, 'healthy');
+  assert.is(await fx.redis.hget(k.state('m1'), 'configFlags'), 'rq2:10');
+  // Removed (removeMonitor deletes config and state together): a late result finds neither.
+  await fx.redis.del(k.monitor('m1'), k.state('m1'));
+  assert.is((await record('failed')).outcome, 'monitor-gone');
 });
 
 test('quorum 2: one zone failing alone leaves the status healthy; a fresh failure seen by another zone makes it failed', async () => {
@@ -149,7 +173,7 @@ test('quorum 2: one zone failing alone leaves the status healthy; a fresh failur
 
 test('history records each zone result with its own consecutive fail count', async () => {
   for (const s of ['failed', 'failed', 'unknown', 'healthy'] as Status[]) await record(s);
-  const counts = (await fx.redis.xrange(k.history, '-', '+')).map(([, f]) => entryFields(f).failcount);
+  const counts = (await fx.redis.xrange(k.history, '-', '+')).flatMap(([, f]) => entryResults(f)).map((h) => h.failcount);
   assert.equal(counts, ['1', '2', '2', '0']);
 });
 

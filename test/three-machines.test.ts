@@ -13,14 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { keys } from '../src/core/keys.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
 import type { ProcessRow } from '../src/core/processes.js';
 import { putMonitor, putReaction, waitFor } from './helpers/cluster.js';
 import { Machines, machinesUnavailable } from './helpers/netns.js';
 import { cli, Proc } from './helpers/procs.js';
 import { scrapePrometheus } from './helpers/prometheus.js';
 import { freePort, RedisServer } from './helpers/redis-server.js';
-import { describeLedger, scheduleOf, slotLedger } from './helpers/slot-ledger.js';
+import { describeLedger, scheduleOf, slotLedger, historyResults } from './helpers/slot-ledger.js';
 
 const zone = 'three';
 const MONITORS = 200;
@@ -123,7 +123,7 @@ if (unavailable) {
     procs.push(web);
     await web.waitFor('web listening');
 
-    await waitFor(async () => (await redis.xlen(keys(zone).history)) >= (MONITORS + 1) * 3, 30_000, 'results of three rounds');
+    await waitFor(async () => (await historyResults(redis, zone)) >= (MONITORS + 1) * 3, 30_000, 'results of three rounds');
     await waitFor(() => hooks >= 1, 10_000, "the failing monitor's webhook");
 
     const cutAt = Date.now();
@@ -178,8 +178,7 @@ if (unavailable) {
  */
 async function slotsAroundCut(redis: Redis, first: Map<string, { due: number; interval: number }>, cutAt: number, restoredAt: number) {
   const recorded = new Map<string, Map<number, string>>();
-  for (const [, f] of await redis.xrange(keys(zone).history, '-', '+')) {
-    const h = entryFields(f);
+  for (const h of (await redis.xrange(keys(zone).history, '-', '+')).flatMap(([, f]) => entryResults(f))) {
     recorded.set(h.monitorId!, (recorded.get(h.monitorId!) ?? new Map<number, string>()).set(Number(h.due), h.status!));
   }
   let longestMissing = 0;

@@ -12,7 +12,7 @@ import { toldEndpoint } from '../src/manage/told-urls.js';
 import { Cluster, putMonitor, putReaction, waitFor } from './helpers/cluster.js';
 import { RedisServer } from './helpers/redis-server.js';
 import { startWebFixture, type WebFixture } from './helpers/web.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
 
 const zone = 'told';
 const KEY_HEX = '12'.repeat(32);
@@ -68,7 +68,7 @@ async function addTold(ctype: string, interval: number, data: Record<string, unk
 
 const state = (id: string) => redis.hgetall(k.state(id));
 const hooksFor = (id: string) => hooks.filter((h) => (h.body.monitor as { id: string }).id === id);
-const history = async (id: string) => (await redis.xrange(k.history, '-', '+')).map(([, f]) => entryFields(f)).filter((e) => e.monitorId === id);
+const history = async (id: string) => (await redis.xrange(k.history, '-', '+')).flatMap(([, f]) => entryResults(f)).filter((e) => e.monitorId === id);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('a monitor added for a told ctype gets a token "<id>.<secret>", stored encrypted', async () => {

@@ -13,7 +13,7 @@ import { loseAProcess } from './helpers/losing-zone.js';
 import { freePortRange } from './helpers/redis-server.js';
 import { describeLedger } from './helpers/slot-ledger.js';
 import { useZoneFixture } from './helpers/zone-fixture.js';
-import { entryFields } from '../src/core/history-entry.js';
+import { entryResults } from '../src/core/history-entry.js';
 
 const fx = useZoneFixture(test, 'worker-kill');
 
@@ -49,7 +49,7 @@ async function loseAWorker(zone: string, signal: NodeJS.Signals) {
     doomed!.child.kill(signal);
     await new Promise((r) => setTimeout(r, 12_000));
     const endAt = Date.now() - 5000;
-    const history = (await redis.xrange(keys(zone).history, '-', '+')).map(([, f]) => entryFields(f));
+    const history = (await redis.xrange(keys(zone).history, '-', '+')).flatMap(([, f]) => entryResults(f));
     const dues = new Map<string, number[]>();
     let twice = 0;
     for (const h of history) {

@@ -4,7 +4,7 @@ import { Histogram } from '../../src/core/histogram.js';
 import { keys, lagKey, startLagKey } from '../../src/core/keys.js';
 import { readLagHash } from '../../src/core/lag-recorder.js';
 import type { Store } from '../../src/store/store.js';
-import { entryFields } from '../../src/core/history-entry.js';
+import { entryRecords } from '../../src/core/history-entry.js';
 
 /** The zone's counters hash as numbers (summed over processes). */
 export async function readCounters(redis: Redis, zone: string): Promise<Record<string, number>> {
@@ -73,8 +73,8 @@ interface HistoryEntry {
 }
 
 /**
- * Measures the history entries recorded in [from, to), wherever they are: still in the zone's history stream, or
- * already drained by the bridge into the store of record. An entry seen in both (drained, not yet deleted) counts once.
+ * Measures the results recorded in [from, to), wherever they are: still in the zone's history stream, or
+ * already drained by the bridge into the store of record. A result seen in both (drained, not yet deleted) counts once.
  */
 export class HistoryReader {
   readonly stats: HistoryStats = {
@@ -84,7 +84,7 @@ export class HistoryReader {
 
   constructor(private readonly from: number, private readonly to: number) {}
 
-  /** `entryId` is the history stream entry id (`<record ms>-<seq>`). */
+  /** `entryId` is the record's id in the history stream (`<record ms>-<seq>`, and `:<index>` for a result of a packed entry). */
   add(entryId: string, e: HistoryEntry): void {
     if (this.seen.has(entryId)) return;
     this.seen.add(entryId);
@@ -107,16 +107,17 @@ export class HistoryReader {
     let start = '-';
     for (;;) {
       const page = await redis.xrange(stream, start, '+', 'COUNT', 20_000);
-      for (const [id, fields] of page) {
-        const f = entryFields(fields);
-        this.add(id, { monitorId: f.monitorId ?? '', due: Number(f.due), status: f.status ?? '?', message: f.message ?? '', checkedAt: Number(f.checkedAt) });
+      for (const [entryId, fields] of page) {
+        for (const { id, fields: f } of entryRecords(entryId, fields)) {
+          this.add(id, { monitorId: f.monitorId ?? '', due: Number(f.due), status: f.status ?? '?', message: f.message ?? '', checkedAt: Number(f.checkedAt) });
+        }
       }
       if (page.length < 20_000) break;
       start = `(${page[page.length - 1]![0]}`;
     }
   }
 
-  /** Reads the records the bridge wrote to the store (their id is `<zone>:<stream entry id>`). */
+  /** Reads the records the bridge wrote to the store (their id is `<zone>:<stream record id>`). */
   async fromStore(store: Store, zone: string, monitorIds: string[]): Promise<void> {
     const prefix = `${zone}:`;
     for (let i = 0; i < monitorIds.length; i += 64) {

@@ -44,7 +44,7 @@ export async function loadMonitors(redis: Redis, o: LoadOptions): Promise<Float6
     const now = Date.now();
     for (let i = from; i < Math.min(from + o.batch, o.monitors); i++) {
       const monitor = benchMonitor(i, o, now);
-      p.applyMonitor(k.monitor(monitor.id), k.intervals, k.monitors, k.schedule, monitor.id, JSON.stringify(monitor), intervalMs, now, Math.floor(Math.random() * intervalMs));
+      p.applyMonitor(k.monitor(monitor.id), k.intervals, k.monitors, k.schedule, k.state(monitor.id), monitor.id, JSON.stringify(monitor), intervalMs, now, Math.floor(Math.random() * intervalMs));
     }
     const replies = (await p.exec()) ?? [];
     replies.forEach(([err, due], j) => {

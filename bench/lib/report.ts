@@ -124,7 +124,7 @@ export function formatReport(r: Report): string {
   if (r.store) {
     const kept = r.store.historyWaiting < r.expectedPerSec * 5;
     line('store', `${r.store.spec}: the bridge wrote ${f0(r.store.historyWrittenInWindow)} history records in the window (${f1(r.store.historyWrittenInWindow / r.windowSec)}/s); ` +
-      `waiting at its end: ${f0(r.store.historyWaiting)} history entries, ${f0(r.store.eventsWaiting)} events (${kept ? 'it keeps up' : 'it falls behind'})`);
+      `waiting at its end: ${f0(r.store.historyWaiting)} results, ${f0(r.store.eventsWaiting)} events (${kept ? 'it keeps up' : 'it falls behind'})`);
   }
   if (r.redisCommands) {
     line('Redis per check', r.redisCommands.map((c) => `${c.command} ${c.usPerCheck.toFixed(1)} us (${c.callsPerCheck.toFixed(2)} calls)`).join(', '));

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Settings } from '../core/config.js';
 import { Counters } from '../core/counters.js';
+import { readBacklog } from '../core/backlog.js';
 import { keys } from '../core/keys.js';
 import { bridgeMetrics } from '../core/metrics-process.js';
 import { openStore } from '../store/open.js';
@@ -83,8 +84,8 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       drains: { history, events },
       configSync: sync,
       waiting: async () => {
-        const [h, e] = await Promise.all([configConn.xlen(k.history), configConn.xlen(k.events)]);
-        return { history: h, events: e };
+        const b = await readBacklog(configConn, settings.zone, 0);
+        return { history: b.history.waiting, events: b.events.waiting };
       },
     });
   }

@@ -201,7 +201,7 @@ export class ConfigSync {
   private queueApplyMonitor(p: ChainableCommander, m: Monitor): void {
     const intervalMs = Math.round(m.interval * 1000);
     const offset = Math.floor(Math.random() * intervalMs);
-    p.applyMonitor(this.k.monitor(m.id), this.k.intervals, this.k.monitors, this.k.schedule, m.id, JSON.stringify(m), intervalMs, '', offset);
+    p.applyMonitor(this.k.monitor(m.id), this.k.intervals, this.k.monitors, this.k.schedule, this.k.state(m.id), m.id, JSON.stringify(m), intervalMs, '', offset);
   }
 
   private queueRemoveMonitor(p: ChainableCommander, id: string): void {

@@ -1,4 +1,4 @@
-/** Turns history and event stream entries (see src/core/lua/recordResults-n.lua) into store records. */
+/** Turns history and event stream entries (see src/core/lua/recordResults-7.lua) into store records. */
 import { errors } from '../core/errors.js';
 import { STATUSES } from '../core/messages.js';
 import { DECISION_REASONS, DECISION_VALUES, type Decision, type DecisionReason, type EventRecord, type HistoryRecord, type Status } from '../core/types.js';
@@ -26,7 +26,7 @@ function status(f: Record<string, string>, name: string): Status {
   return v as Status;
 }
 
-/** A history entry as a record with id `<zone>:<entry id>`; throws BadEntry. */
+/** A result of a history entry as a record with id `<zone>:<id>` (`id` from entryRecords: `<entry id>:<index>`, or an older entry's id); throws BadEntry. */
 export function toHistory(zone: string, entryId: string, f: Record<string, string>): HistoryRecord {
   const latency = f.latencyMs;
   const latencyMs = latency === undefined || latency === '' ? null : Number(latency);

@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Counters } from '../core/counters.js';
-import { entryFields } from '../core/history-entry.js';
+import { entryRecords } from '../core/history-entry.js';
 import { fieldsToObject } from '../core/redis.js';
 import { deadLetterFields, isRefusal } from './dead-letters.js';
 import { BadEntry } from './entries.js';
@@ -38,10 +38,15 @@ export const DRAIN_LINGER_MS = 250;
 /** A stream entry as Redis returns it; fields are null for an entry deleted while pending. */
 type Entry = [id: string, fields: string[] | null];
 
-/** An entry read and parsed, with the record it becomes. */
-interface Parsed<R> {
+/** A record of an entry read: `id` names the record (see entryRecords), `entryId` the stream entry that holds it. */
+interface Item {
   id: string;
+  entryId: string;
   fields: Record<string, string>;
+}
+
+/** A record read and parsed, with what the store gets. */
+interface Parsed<R> extends Item {
   record: R;
 }
 
@@ -162,23 +167,24 @@ export class StreamDrain<R> {
 
   /**
    * Writes a batch to the store (retrying while the store is down, until it works or the bridge stops), then acks and
-   * deletes it. Records the store refuses are set aside as dead letters; the rest are written.
+   * trims it. A record that cannot be read or that the store refuses is set aside alone as a dead letter once the rest
+   * of its entry is written; the rest are written.
    */
   private async handle(entries: Entry[], signal: AbortSignal): Promise<void> {
     const parsed: Parsed<R>[] = [];
-    const malformed: { item: Omit<Parsed<R>, 'record'>; error: string }[] = [];
-    for (const [id, fields] of entries) {
+    const bad: { item: Item; error: string; why: 'malformed' | 'refused' }[] = [];
+    for (const [entryId, fields] of entries) {
       if (!fields) continue;
-      const f = entryFields(fields);
-      try {
-        parsed.push({ id, fields: f, record: this.writer.parse(id, f) });
-      } catch (err) {
-        if (!(err instanceof BadEntry)) throw err;
-        malformed.push({ item: { id, fields: f }, error: `malformed entry: ${err.message}` });
+      for (const { id, fields: f } of entryRecords(entryId, fields)) {
+        try {
+          parsed.push({ id, entryId, fields: f, record: this.writer.parse(id, f) });
+        } catch (err) {
+          if (!(err instanceof BadEntry)) throw err;
+          // Set aside, not dropped: what the record said stays readable ("cloudroutes backlog list") until someone drops it.
+          bad.push({ item: { id, entryId, fields: f }, error: `malformed entry: ${err.message}`, why: 'malformed' });
+        }
       }
     }
-    // Set aside, not dropped: what the entry said stays readable ("cloudroutes backlog list") until someone drops it.
-    for (const { item, error } of malformed) await this.setAside(item, error, 'malformed');
     const backoff = new Backoff();
     let refused: { item: Parsed<R>; error: string }[] = [];
     while (parsed.length) {
@@ -197,7 +203,8 @@ export class StreamDrain<R> {
         if (signal.aborted) return;
       }
     }
-    for (const { item, error } of refused) await this.setAside(item, error, 'refused');
+    for (const { item, error } of refused) bad.push({ item, error, why: 'refused' });
+    await this.setAside(bad);
     const ids = entries.map(([id]) => id);
     await this.call(this.redis.ackAndTrim(this.stream, GROUP, ...ids));
     if (parsed.length > refused.length) {
@@ -229,26 +236,35 @@ export class StreamDrain<R> {
     return refused;
   }
 
-  /** Moves one entry to the dead letters (trimming them to their most) and acks it, in one transaction so that it is never in both or lost. */
-  private async setAside(item: Omit<Parsed<R>, 'record'>, error: string, why: 'malformed' | 'refused'): Promise<void> {
+  /**
+   * Moves records to the dead letters (trimming them to their most) and acks their entries, one transaction per entry
+   * so that a record is never both there and in the stream, nor lost; the entry's other records are already written.
+   */
+  private async setAside(bad: { item: Item; error: string; why: 'malformed' | 'refused' }[]): Promise<void> {
     const max = this.opts.deadLettersMax ?? 0;
-    const tx = this.redis.multi()
-      .xadd(this.deadLetters, '*', ...deadLetterFields(item.id, item.fields, error))
-      .xack(this.stream, GROUP, item.id).xdel(this.stream, item.id);
-    if (max > 0) tx.xtrim(this.deadLetters, 'MAXLEN', max);
-    const replies = await this.call(tx.exec());
-    const failed = replies?.find(([err]) => err);
-    if (failed) throw failed[0];
-    this.counters.inc(why === 'malformed' ? 'bad_entries' : `${this.label}_dead_letters`);
-    this.logger.error({ stream: this.stream, entryId: item.id, monitorId: item.fields.monitorId, deadLetters: this.deadLetters, err: error },
-      why === 'malformed'
-        ? 'malformed stream entry set aside ("cloudroutes backlog list" shows it, "cloudroutes backlog drop" deletes it)'
-        : 'the store of record refused a record; it is set aside and the rest goes on ("cloudroutes backlog list" shows it, "cloudroutes backlog retry" writes it again once the cause is fixed)');
-    const trimmed = max > 0 ? Number(replies![3]![1]) : 0;
-    if (trimmed > 0) {
-      this.counters.inc(`${this.label}_dead_letters_trimmed`, trimmed);
-      this.logger.error({ stream: this.stream, deadLetters: this.deadLetters, trimmed, max },
-        `more dead letters than CLOUDROUTES_BACKLOG_MAX: the oldest are dropped, counted bridge.${this.label}_dead_letters_trimmed (what does the store refuse? "cloudroutes backlog list" shows why)`);
+    const byEntry = new Map<string, typeof bad>();
+    for (const b of bad) byEntry.set(b.item.entryId, [...(byEntry.get(b.item.entryId) ?? []), b]);
+    for (const [entryId, letters] of byEntry) {
+      const tx = this.redis.multi();
+      for (const { item, error } of letters) tx.xadd(this.deadLetters, '*', ...deadLetterFields(item.id, item.fields, error));
+      tx.xack(this.stream, GROUP, entryId).xdel(this.stream, entryId);
+      if (max > 0) tx.xtrim(this.deadLetters, 'MAXLEN', max);
+      const replies = await this.call(tx.exec());
+      const failed = replies?.find(([err]) => err);
+      if (failed) throw failed[0];
+      for (const { item, error, why } of letters) {
+        this.counters.inc(why === 'malformed' ? 'bad_entries' : `${this.label}_dead_letters`);
+        this.logger.error({ stream: this.stream, entryId: item.id, monitorId: item.fields.monitorId, deadLetters: this.deadLetters, err: error },
+          why === 'malformed'
+            ? 'malformed stream entry set aside ("cloudroutes backlog list" shows it, "cloudroutes backlog drop" deletes it)'
+            : 'the store of record refused a record; it is set aside and the rest goes on ("cloudroutes backlog list" shows it, "cloudroutes backlog retry" writes it again once the cause is fixed)');
+      }
+      const trimmed = max > 0 ? Number(replies![replies!.length - 1]![1]) : 0;
+      if (trimmed > 0) {
+        this.counters.inc(`${this.label}_dead_letters_trimmed`, trimmed);
+        this.logger.error({ stream: this.stream, deadLetters: this.deadLetters, trimmed, max },
+          `more dead letters than CLOUDROUTES_BACKLOG_MAX: the oldest are dropped, counted bridge.${this.label}_dead_letters_trimmed (what does the store refuse? "cloudroutes backlog list" shows why)`);
+      }
     }
   }
 

@@ -14,7 +14,7 @@ export interface HistoryItem {
   failcount: number;
 }
 
-/** Parses a history stream entry (see recordResults-n.lua). */
+/** Parses a history stream entry (see recordResults-7.lua). */
 export function toHistoryItem(zone: string, entryId: string, f: Record<string, string>): HistoryItem {
   return { record: toHistory(zone, entryId, f), failcount: Number(f.failcount) || 0 };
 }

@@ -98,15 +98,15 @@ export function statusCommands(program: Command, run: Run): void {
           console.log(`gone: ${gone.map((p) => `${p.kind} ${p.host} pid ${p.pid} (no heartbeat for ${formatDuration(Math.round(p.ageMs / 1000))})`).join(', ')}; "cloudroutes cluster" lists the zone's processes`);
         }
         const cap = backlog.cap > 0 ? `of at most ${backlog.cap.toLocaleString('en-US')} (CLOUDROUTES_BACKLOG_MAX)` : '(no CLOUDROUTES_BACKLOG_MAX)';
-        console.log(`backlog waiting for the store of record: ${backlog.history.waiting} history entries ${cap}, ${backlog.events.waiting} events`);
+        console.log(`backlog waiting for the store of record: ${backlog.history.waiting} results ${cap}, ${backlog.events.waiting} events`);
         const down = storeDownMessage(backlog);
         if (down) console.log(`warning: ${down}`);
         for (const w of out.warnings) console.log(`warning: ${w}`);
         const dead = backlog.history.deadLetters + backlog.events.deadLetters;
         const deadHint = dead > 0 ? ' ("cloudroutes backlog list" shows them, "cloudroutes backlog retry" writes them again)' : '';
-        console.log(`dead letters (records the store of record refused): ${backlog.history.deadLetters} history entries, ${backlog.events.deadLetters} events${deadHint}`);
+        console.log(`dead letters (records the store of record refused): ${backlog.history.deadLetters} results, ${backlog.events.deadLetters} events${deadHint}`);
         const trimmed = out.counters['bridge.history_trimmed'] ?? 0;
-        if (trimmed > 0) console.log(`${trimmed} history entries were trimmed unstored past CLOUDROUTES_BACKLOG_MAX`);
+        if (trimmed > 0) console.log(`${trimmed} results were trimmed from history unstored past CLOUDROUTES_BACKLOG_MAX`);
         const expired = out.counters['broker.jobs_expired'] ?? 0;
         const full = out.counters['broker.jobs_dropped_queue_full'] ?? 0;
         if (expired + full > 0) {

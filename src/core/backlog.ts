@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { formatDuration } from './duration.js';
+import { historyWaiting } from './history-entry.js';
 import { keys } from './keys.js';
 
 /** What the bridge publishes in Redis (keys.storeHealth) about writing to the store of record. */
@@ -26,11 +27,11 @@ export function parseStoreHealth(json: string | null | undefined): StoreHealthSt
 }
 
 export interface StreamBacklog {
-  /** Entries waiting to be stored. */
+  /** Records waiting to be stored: results (history entries hold up to 16) or events. */
   waiting: number;
   /** waiting / cap (0 without a cap). */
   fill: number;
-  /** Entries the store refused, set aside. */
+  /** Records the store refused or could not read, set aside. */
   deadLetters: number;
 }
 
@@ -49,12 +50,14 @@ export const FILL_WARNINGS = [0.5, 0.9] as const;
 export async function readBacklog(redis: Redis, zone: string, cap: number): Promise<Backlog> {
   const k = keys(zone);
   const replies = (await redis.pipeline().xlen(k.history).xlen(k.events).xlen(k.deadLetters('history')).xlen(k.deadLetters('events'))
-    .get(k.storeHealth).exec()) ?? [];
+    .get(k.storeHealth).xrange(k.history, '-', '+', 'COUNT', 1).xrevrange(k.history, '+', '-', 'COUNT', 1).exec()) ?? [];
   for (const [err] of replies) if (err) throw err;
-  const [history, events, deadHistory, deadEvents] = replies.slice(0, 4).map(([, n]) => Number(n));
+  const [entries, events, deadHistory, deadEvents] = replies.slice(0, 4).map(([, n]) => Number(n));
+  const [[first], [last]] = replies.slice(5, 7).map(([, r]) => r as [string, string[]][]);
+  const history = historyWaiting(entries!, first?.[1], last?.[1]);
   const stream = (waiting: number, deadLetters: number): StreamBacklog => ({ waiting, fill: cap > 0 ? waiting / cap : 0, deadLetters });
   const store = parseStoreHealth(replies[4]![1] as string | null);
-  return { cap, history: stream(history!, deadHistory!), events: stream(events!, deadEvents!), ...(store ? { store } : {}) };
+  return { cap, history: stream(history, deadHistory!), events: stream(events!, deadEvents!), ...(store ? { store } : {}) };
 }
 
 const n = (v: number) => v.toLocaleString('en-US');
@@ -66,7 +69,7 @@ export function backlogWarnings(b: Backlog): string[] {
     const s = b[name];
     if (b.cap <= 0 || s.fill < FILL_WARNINGS[0]) continue;
     const level = s.fill >= FILL_WARNINGS[1] ? 'almost full' : 'filling';
-    const what = `the ${name} backlog is ${level}: ${n(s.waiting)} entries wait for the store of record, ${Math.floor(s.fill * 100)}% of CLOUDROUTES_BACKLOG_MAX (${n(b.cap)})`;
+    const what = `the ${name} backlog is ${level}: ${n(s.waiting)} ${name === 'history' ? 'results' : 'events'} wait for the store of record, ${Math.floor(s.fill * 100)}% of CLOUDROUTES_BACKLOG_MAX (${n(b.cap)})`;
     const next = name === 'history'
       ? 'past it the oldest results are trimmed and never reach the store'
       : 'events are never trimmed, so Redis memory grows with them';

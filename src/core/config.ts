@@ -23,7 +23,7 @@ export interface Settings {
   checksPath: string[];
   actionsPath: string[];
   dataDir: string;
-  /** Most history entries a stream keeps waiting for the store of record (CLOUDROUTES_BACKLOG_MAX); 0: no limit. */
+  /** Most results the history stream keeps waiting for the store of record (CLOUDROUTES_BACKLOG_MAX); 0: no limit. */
   backlogMax: number;
 }
 
@@ -64,7 +64,7 @@ function int(name: string, value: string | undefined, fallback: number): number 
 function backlogMax(value: string | undefined): number {
   if (value === undefined || value === '') return DEFAULT_BACKLOG_MAX;
   const n = Number(value.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < 0) throw errors.badSetting('CLOUDROUTES_BACKLOG_MAX', value, 'expected a whole number of history entries per stream (0: no limit)');
+  if (!Number.isSafeInteger(n) || n < 0) throw errors.badSetting('CLOUDROUTES_BACKLOG_MAX', value, 'expected a whole number of results kept waiting in the history stream (0: no limit)');
   return n;
 }
 

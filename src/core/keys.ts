@@ -30,15 +30,18 @@ export interface Keys {
   reactionNoted(monitorId: string, reactionId: string, what: string): string;
   /** STREAM of results on their way from workers and the web to the sinks (consumer group RESULTS_GROUP). */
   results: string;
-  /** STREAM of every check result. */
+  /** STREAM of every check result, up to 16 to an entry (see src/core/history-entry.ts). */
   history: string;
+  /** STRING: results ever added to `history`, the `n` of its newest entry (recordResults). */
+  historyAdded: string;
   /** STREAM of status changes and reaction runs. */
   events: string;
   /** STRING: JSON {up, since, error?}: whether the bridge can write to the store of record. */
   storeHealth: string;
   /**
-   * STREAM of the entries of `stream` (history or events) the store of record refused: the entry's own fields
-   * and `entryId` (its id in `stream`, which its record's id is made of), `error`, `failedAt` (ms).
+   * STREAM of the records of `stream` (history or events) the store of record refused: the record's own fields
+   * and `entryId` (its id in `stream`, and for a result of a history entry its index there: `<id>:<i>`; its record's
+   * id is made of it), `error`, `failedAt` (ms).
    */
   deadLetters(stream: 'history' | 'events'): string;
   /** ZSET: "monitorId|due" -> when the slot was counted lost, with a broker or a worker (ms); kept 10 minutes (writeOffSlot). */
@@ -75,6 +78,7 @@ export function keys(zone: string): Keys {
     targets: `${p}targets`,
     results: `${p}results`,
     history: `${p}history`,
+    historyAdded: `${p}history-added`,
     events: `${p}events`,
     counters: `${p}counters`,
     writtenOff: `${p}written-off`,

@@ -58,7 +58,7 @@ export interface BridgeState {
   /** The stream drains by stream (history, events). */
   drains: Record<string, { storeFailing: boolean; lastDrainedAt: number }>;
   configSync: { failing: boolean };
-  /** Entries in each stream waiting to be stored, by stream; rejects when Redis does not answer. */
+  /** Records in each stream waiting to be stored (results, events), by stream; rejects when Redis does not answer. */
   waiting(): Promise<Record<string, number>>;
 }
 
@@ -82,7 +82,7 @@ export function bridgeMetrics(registry: Registry, counters: Counters, state: Bri
     if (!probe || Date.now() - probe.at > 500) probe = { at: Date.now(), waiting: within(state.waiting(), 1000, 'Redis').catch(() => undefined) };
     return probe.waiting;
   };
-  scrapeMetric(registry, 'cloudroutes_bridge_entries_waiting', "Entries in this zone's Redis streams waiting to be stored, by stream (left out when Redis does not answer)", 'gauge',
+  scrapeMetric(registry, 'cloudroutes_bridge_entries_waiting', "Records in this zone's Redis streams waiting to be stored, by stream: results in history, events (left out when Redis does not answer)", 'gauge',
     async () => Object.entries((await waiting()) ?? {}).map(([stream, value]) => ({ labels: { stream }, value })));
   scrapeMetric(registry, 'cloudroutes_redis_up', '0: Redis did not answer this scrape within 1 s', 'gauge', async () => [{ value: (await waiting()) ? 1 : 0 }]);
 }

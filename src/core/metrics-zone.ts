@@ -175,11 +175,11 @@ export function registerZoneMetrics(registry: Registry, reader: ZoneReader, opts
     const s = await snap();
     return s ? (['history', 'events'] as const).map((stream) => ({ labels: { stream }, value: value(s.backlog, stream) })) : [];
   };
-  scrapeMetric(registry, 'cloudroutes_zone_backlog_entries', "Entries in the zone's Redis streams waiting for the store of record, by stream", 'gauge',
+  scrapeMetric(registry, 'cloudroutes_zone_backlog_entries', "Records in the zone's Redis streams waiting for the store of record, by stream: results in history (up to 16 an entry), events", 'gauge',
     perStream((b, stream) => b[stream].waiting));
-  scrapeMetric(registry, 'cloudroutes_zone_backlog_fill_ratio', 'Entries waiting over CLOUDROUTES_BACKLOG_MAX, by stream (0 without a cap): past 1 the oldest history is trimmed (events never are); warn at 0.5 and 0.9', 'gauge',
+  scrapeMetric(registry, 'cloudroutes_zone_backlog_fill_ratio', 'Records waiting over CLOUDROUTES_BACKLOG_MAX, by stream (0 without a cap): past 1 the oldest history is trimmed (events never are); warn at 0.5 and 0.9', 'gauge',
     perStream((b, stream) => b[stream].fill));
-  scrapeMetric(registry, 'cloudroutes_zone_backlog_max', 'CLOUDROUTES_BACKLOG_MAX: history entries kept waiting for the store of record at most (0: no limit)', 'gauge', async () => {
+  scrapeMetric(registry, 'cloudroutes_zone_backlog_max', 'CLOUDROUTES_BACKLOG_MAX: results kept waiting for the store of record in history at most (0: no limit)', 'gauge', async () => {
     const s = await snap();
     return s ? [{ value: s.backlog.cap }] : [];
   });

@@ -48,7 +48,7 @@ const FAMILIES: Family[] = [
   { suffix: 'reactions_total', help: 'Reaction runs, by outcome (ran, failed, skipped)', match: prefixed('reactions', 'outcome', false) },
   { suffix: 'bad_messages_dropped_total', help: 'Malformed messages logged and dropped, by process and reason', match: prefixed('bad_messages', 'reason', true) },
   { suffix: 'results_recorded_total', help: 'Check results recorded in Redis by sinks', match: (_p, name) => (name === 'results_recorded' ? {} : undefined) },
-  { suffix: 'history_trimmed_total', help: 'History entries trimmed from Redis before the store of record took them, past CLOUDROUTES_BACKLOG_MAX', match: (_p, name) => (name === 'history_trimmed' ? {} : undefined) },
+  { suffix: 'history_trimmed_total', help: 'Results trimmed from the history stream before the store of record took them, past CLOUDROUTES_BACKLOG_MAX', match: (_p, name) => (name === 'history_trimmed' ? {} : undefined) },
 ];
 const OTHER: Family = { suffix: 'counter_total', help: 'Every other counter of "cloudroutes stats", by process and counter name', match: (proc, name) => ({ process: proc, counter: name }) };
 

@@ -1,4 +1,4 @@
-/** Records a batch of check results with one call of recordResults-n.lua (see there for what it writes and returns). */
+/** Records a batch of check results with one call of recordResults-7.lua (see there for what it writes and returns). */
 import type { Redis } from 'ioredis';
 import { errors } from './errors.js';
 import { keys, RESULTS_GROUP } from './keys.js';
@@ -32,7 +32,7 @@ export interface Recorded {
 export interface RecordOptions {
   /** The store of record is down: the results are marked cache-only. */
   cacheOnly?: boolean;
-  /** CLOUDROUTES_BACKLOG_MAX (0: no limit). */
+  /** CLOUDROUTES_BACKLOG_MAX: most results waiting in the history stream (0: no limit). */
   backlogMax?: number;
 }
 
@@ -41,7 +41,7 @@ const GONE: Recorded = {
   outcome: 'monitor-gone', reactionsJson: '', previousStatus: '', failcount: 0, episode: 0, changed: false, stale: false, status: '', episodeStart: 0,
 };
 
-/** One row of the script's reply: eight tab-separated fields, then the reactions JSON as the rest (see recordResults-n.lua). */
+/** One row of the script's reply: eight tab-separated fields, then the reactions JSON as the rest (see recordResults-7.lua). */
 function parseRow(row: string): Recorded {
   if (row === '2') return GONE;
   const f = tabFields(row, 8);
@@ -57,11 +57,12 @@ function parseRow(row: string): Recorded {
 export async function recordResults(redis: Redis, zone: string, results: readonly ResultToRecord[], o: RecordOptions = {}): Promise<Recorded[]> {
   if (results.length === 0) return [];
   const k = keys(zone);
-  const keyList: string[] = [k.history, k.events, k.counters, k.results, k.writtenOff, k.writtenOffWhy];
-  const args: (string | number)[] = [zone, o.cacheOnly ? '1' : '', o.backlogMax ?? 0, RESULTS_GROUP];
+  const args: (string | number)[] = [
+    k.history, k.events, k.counters, k.results, k.writtenOff, k.writtenOffWhy, k.historyAdded,
+    zone, o.cacheOnly ? '1' : '', o.backlogMax ?? 0, RESULTS_GROUP, k.state(''), k.monitor(''), k.views(''),
+  ];
   for (const r of results) {
-    keyList.push(k.state(r.monitorId), k.monitor(r.monitorId), k.views(r.monitorId));
     args.push(r.monitorId, r.status, r.message, r.latencyMs === null ? '' : String(r.latencyMs), r.checkedAt, r.due, r.entryId ?? '');
   }
-  return (await redis.recordResults(keyList.length, ...keyList, ...args)).map(parseRow);
+  return (await redis.recordResults(...args)).map(parseRow);
 }

@@ -13,8 +13,8 @@ const LUA_DIR = fileURLToPath(new URL('../../../src/core/lua', import.meta.url))
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     schedulePop(schedule: string, intervals: string, now: number | '', limit: number, configPrefix?: string, aheadMs?: number): Result<(string | number | null)[], Context>;
-    /** recordResults-n.lua: the caller passes the number of keys first (5 + 3 per result); see src/core/record-results.ts. */
-    recordResults(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Result<string[], Context>;
+    /** recordResults-7.lua: seven keys, then the arguments; see src/core/record-results.ts. */
+    recordResults(...keysThenArgs: (string | number)[]): Result<string[], Context>;
     /** ackAndTrim-1.lua: acknowledges `ids` for `group` and removes the entries every group is done with. */
     ackAndTrim(stream: string, group: string, ...ids: string[]): Result<number, Context>;
     writeOffSlot(state: string, counters: string, writtenOff: string, writtenOffWhy: string, monitorId: string, due: number | string, counter: string): Result<number, Context>;
@@ -27,7 +27,7 @@ declare module 'ioredis' {
     startVerification(verification: string, intervals: string, schedule: string, monitorId: string, json: string, ttlMs: number, everyMs: number, now: number | ''): Result<number, Context>;
     endVerification(verification: string, intervals: string, monitorId: string, token: string, intervalMs: number): Result<number, Context>;
     applyMonitor(
-      monitor: string, intervals: string, monitors: string, schedule: string,
+      monitor: string, intervals: string, monitors: string, schedule: string, state: string,
       monitorId: string, json: string, intervalMs: number, now: number | '', offsetMs: number,
     ): Result<number, Context>;
     heartbeat(processes: string, seen: string, id: string, json: string, pruneAfterMs: number, first: string, goneAfterBeats: number): Result<number, Context>;

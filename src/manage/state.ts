@@ -1,5 +1,6 @@
 /** Reads monitors' live state from the zone's Redis. */
 import type { Redis } from 'ioredis';
+import { readBacklog } from '../core/backlog.js';
 import { keys } from '../core/keys.js';
 import type { Monitor, MonitorState, Status } from '../core/types.js';
 
@@ -84,7 +85,8 @@ export async function storeOutageNote(redis: Redis, zone: string): Promise<strin
   const json = await redis.get(k.storeHealth);
   const health = json ? (JSON.parse(json) as { up: boolean; since: number; error?: string }) : undefined;
   if (!health || health.up) return undefined;
-  const waiting = (await redis.xlen(k.history)) + (await redis.xlen(k.events));
+  const { history, events } = await readBacklog(redis, zone, 0);
+  const waiting = history.waiting + events.waiting;
   return `the store of record has been unreachable since ${new Date(health.since).toISOString()} (${health.error ?? 'unknown error'}); ` +
     `${waiting} results and events are kept in Redis (cache only) and reach the store when it is back`;
 }

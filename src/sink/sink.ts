@@ -51,7 +51,7 @@ export interface SinkOptions {
   onLoopEnded?: LoopEnded;
   /** Run reactions that run commands (--allow-commands); without it each such run is recorded failed, not run. */
   allowCommands?: boolean;
-  /** Most history entries kept waiting for the store of record, the oldest trimmed past it (default 5,000,000; 0: no limit). */
+  /** Most results kept waiting for the store of record in the history stream, the oldest trimmed past it (default 5,000,000; 0: no limit). */
   backlogMax?: number;
 }
 

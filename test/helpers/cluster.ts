@@ -109,7 +109,7 @@ export class Cluster {
 export async function putMonitor(redis: Redis, zone: string, m: Partial<Monitor> & Pick<Monitor, 'id' | 'ctype' | 'data'>, dueInMs = 0): Promise<Monitor> {
   const monitor: Monitor = { name: m.id, interval: 1, reactions: [], createdAt: Date.now(), updatedAt: Date.now(), ...m };
   const k = keys(zone);
-  await redis.applyMonitor(k.monitor(monitor.id), k.intervals, k.monitors, k.schedule, monitor.id, JSON.stringify(monitor), monitor.interval * 1000, Date.now(), dueInMs);
+  await redis.applyMonitor(k.monitor(monitor.id), k.intervals, k.monitors, k.schedule, k.state(monitor.id), monitor.id, JSON.stringify(monitor), monitor.interval * 1000, Date.now(), dueInMs);
   return monitor;
 }
 

@@ -6,7 +6,7 @@ import { keys } from '../../src/core/keys.js';
 import { putMonitor, waitFor } from './cluster.js';
 import { Proc } from './procs.js';
 import { freePortRange } from './redis-server.js';
-import { type Ledger, scheduleOf, slotLedger } from './slot-ledger.js';
+import { type Ledger, scheduleOf, slotLedger, historyResults } from './slot-ledger.js';
 import type { ZoneFixture } from './zone-fixture.js';
 
 export interface LosingZone {
@@ -48,7 +48,7 @@ export async function loseAProcess(fx: ZoneFixture, zone: string, lose: (z: Losi
   const first = await scheduleOf(redis, zone);
   const control = start('control', all);
   await control.waitFor('control started');
-  await waitFor(async () => (await redis.xlen(keys(zone).history)) >= n * 3, 20_000, 'results of three rounds');
+  await waitFor(async () => (await historyResults(redis, zone)) >= n * 3, 20_000, 'results of three rounds');
   await lose(z);
   await new Promise((r) => setTimeout(r, o.afterMs ?? 7000));
   await control.kill('SIGTERM');

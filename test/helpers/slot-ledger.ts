@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { keys } from '../../src/core/keys.js';
-import { entryFields } from '../../src/core/history-entry.js';
+import { entryResults } from '../../src/core/history-entry.js';
 import { SLOT_REASONS, type SlotReason } from '../../src/core/slot-reasons.js';
 
 export { SLOT_REASONS };
@@ -38,8 +38,7 @@ export async function slotLedger(redis: Redis, zone: string, first: Map<string, 
   const next = await scheduleOf(redis, zone);
   const recorded = new Map<string, Set<number>>();
   let duplicates = 0;
-  for (const [, f] of await redis.xrange(k.history, '-', '+')) {
-    const h = entryFields(f);
+  for (const h of (await redis.xrange(k.history, '-', '+')).flatMap(([, f]) => entryResults(f))) {
     const start = first.get(h.monitorId!);
     if (!start || Number(h.due) < start.due) continue;
     const set = recorded.get(h.monitorId!) ?? new Set<number>();
@@ -60,4 +59,9 @@ export async function slotLedger(redis: Redis, zone: string, first: Map<string, 
 export function describeLedger(l: Ledger): string {
   const reasons = Object.entries(l.reasons).filter(([, n]) => n !== 0).map(([r, n]) => `${r} ${n}`).join(', ') || 'none';
   return `${l.slots} slots: ${l.recorded} recorded, counted ${reasons}; ${l.unaccounted} unaccounted, ${l.duplicates} recorded twice`;
+}
+
+/** The results in the zone's history stream (an entry holds up to 16), counted by reading them. */
+export async function historyResults(redis: Redis, zone: string): Promise<number> {
+  return (await redis.xrange(keys(zone).history, '-', '+')).reduce((n, [, f]) => n + entryResults(f).length, 0);
 }

@@ -3,7 +3,7 @@
 import type { Redis } from 'ioredis';
 import { BadEntry, toEvent, toHistory } from '../../bridge/entries.js';
 import { keys } from '../../core/keys.js';
-import { entryFields } from '../../core/history-entry.js';
+import { entryRecords } from '../../core/history-entry.js';
 import type { EventRecord, HistoryRecord } from '../../core/types.js';
 import type { Store } from '../../store/store.js';
 import type { WebDeps } from '../deps.js';
@@ -27,12 +27,14 @@ export async function tryStore(deps: WebDeps): Promise<{ store?: Store; problem?
 async function pending<T>(redis: Redis, stream: string, zone: string, parse: (zone: string, id: string, f: Record<string, string>) => T): Promise<T[]> {
   const entries = await redis.xrevrange(stream, '+', '-', 'COUNT', PENDING_LIMIT);
   const out: T[] = [];
-  for (const [id, fields] of entries) {
-    try {
-      out.push(parse(zone, id, entryFields(fields)));
-    } catch (err) {
-      // The bridge reports malformed entries; a page just leaves them out.
-      if (!(err instanceof BadEntry)) throw err;
+  for (const [entryId, fields] of entries) {
+    for (const { id, fields: f } of entryRecords(entryId, fields)) {
+      try {
+        out.push(parse(zone, id, f));
+      } catch (err) {
+        // The bridge reports malformed entries; a page just leaves them out.
+        if (!(err instanceof BadEntry)) throw err;
+      }
     }
   }
   return out;

@@ -1,10 +1,15 @@
 --[[
   Records a batch of check results (one script call for all, so Redis pays the call once, and trims and
-  acknowledges once). For each result: updates the monitor's state, appends the result to the history stream (one
-  field, `result`: monitorId, zone, status, latencyMs, checkedAt, due, failcount, cacheOnly and message separated by
-  tabs, the message last; see src/core/history-entry.ts) and, when the monitor's status changed, appends a status
-  event; the results' entries in the results stream are acknowledged (and the entries every group is done with
-  removed) in the same script, so a result is either recorded and acknowledged or neither.
+  acknowledges once). For each result: updates the monitor's state, adds the result to the history stream and, when
+  the monitor's status changed, appends a status event; the results' entries in the results stream are acknowledged
+  (and the entries every group is done with removed) in the same script, so a result is either recorded and
+  acknowledged or neither.
+
+  The batch's results go to history up to 16 to an entry (Redis's work on a stream is mostly per entry: adding,
+  reading, acknowledging, trimming): fields `n`, the results added to the stream so far with this entry's (from
+  KEYS[7]), then one `r` per result: monitorId, zone, status, latencyMs, checkedAt, due, failcount, cacheOnly and
+  message separated by tabs, the message last (see src/core/history-entry.ts). The `n` of the stream's first and
+  last entries give the results it holds, whatever took entries away.
 
   KEYS[1] history  STREAM of results
   KEYS[2] events   STREAM of events
@@ -12,19 +17,26 @@
   KEYS[4] results  STREAM the results came from (acknowledged here)
   KEYS[5] writtenOff ZSET "monitorId|due" of slots counted lost (writeOffSlot)
   KEYS[6] writtenOffWhy HASH "monitorId|due" -> the counter each was counted under
-  then for each result i (from 0): KEYS[7 + 3i] state HASH, KEYS[8 + 3i] monitor STRING config JSON,
-    KEYS[9 + 3i] views HASH other zone -> "status|checkedAt ms|failcount" (filled by the bridge)
+  KEYS[7] historyAdded STRING results ever added to the history stream (the `n` of its entries)
   ARGV[1] zone   ARGV[2] '1' when the store of record is down: the results are marked cache-only
-  ARGV[3] most history entries kept waiting for the bridge (CLOUDROUTES_BACKLOG_MAX; 0: no limit)
+  ARGV[3] most results kept waiting for the bridge in the history stream (CLOUDROUTES_BACKLOG_MAX; 0: no limit)
   ARGV[4] consumer group of the results stream
-  then for each result i: ARGV[5 + 7i ..] monitor id, status of this zone's check (healthy|failed|unknown), message,
+  ARGV[5], ARGV[6], ARGV[7] the prefixes that a monitor id completes into the keys of its state (HASH), its config
+    (STRING, JSON) and its views (HASH other zone -> "status|checkedAt ms|failcount", filled by the bridge): a key
+    per result in KEYS would cost Redis more to pass than reading most states does
+  then for each result i: ARGV[8 + 7i ..] monitor id, status of this zone's check (healthy|failed|unknown), message,
     latency ms ('' when none), checkedAt ms, due ms, entry id in the results stream ('' when it came another way)
+
+  What recording needs of the monitor's config (a quorum, reactions) is its state's configFlags, written by
+  applyMonitor; a state without it (seeded, or older) has it from the config, read once and then kept. No state
+  and no config: the monitor no longer exists.
 
   Recording is idempotent by (monitor, due slot): a result whose due is among the last 8 dues recorded for the
   monitor (a worker sent it again because Redis did not confirm it) is acknowledged and not recorded twice.
 
-  Past ARGV[3] the oldest history entries are trimmed, whole stream nodes at a time (XTRIM MAXLEN ~), and counted in
-  bridge.history_trimmed: they are the bridge's backlog, lost to the store of record. Events are never trimmed.
+  Past ARGV[3] the oldest history entries are trimmed, whole stream nodes at a time (XTRIM MAXLEN ~), and their
+  results counted in bridge.history_trimmed: they are the bridge's backlog, lost to the store of record. Events are
+  never trimmed.
 
   The monitor's status is this zone's result, except with a quorum above 1 (a monitor setting): then it is failed
   only when at least `quorum` zones, this one included, saw it failed within one interval (plus 5 s for the views
@@ -45,25 +57,23 @@
 ]]
 -- include trimAcked.lua
 -- include hasDue.lua
+-- include historyWaiting.lua
+-- include configFlags.lua
 
 local zone, cacheOnly, cap, group = ARGV[1], ARGV[2], tonumber(ARGV[3]) or 0, ARGV[4]
-local history, events, counters, results, writtenOff, writtenOffWhy = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local statePrefix, monitorPrefix, viewsPrefix = ARGV[5], ARGV[6], ARGV[7]
+local history, events, counters, results, writtenOff, writtenOffWhy, historyAdded = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+-- The batch's history lines, added at the end, HISTORY_PER_ENTRY (historyWaiting.lua) to an entry.
+local lines = {}
 
 -- Numbers stay text where they can: Redis and Lua turn text into a number with strtod and a number into text with
 -- printf's %.17g, and those conversions cost more than the rest of recording a result.
 
--- Config JSON is parsed only when it holds a quorum; a plain search is enough to know it does not.
-local function quorumOf(monitor)
-  if not string.find(monitor, 'quorum"', 1, true) then return 1, nil end
-  local ok, config = pcall(cjson.decode, monitor)
-  if not ok then return 1, nil end
-  return type(config.quorum) == 'number' and config.quorum or 1, tonumber(config.interval)
-end
-
-local function withReactions(monitor)
-  local _, at = string.find(monitor, 'reactions":[', 1, true)
-  if not at or string.byte(monitor, at + 1) == 93 then return '' end -- 93: ']', an empty list
-  return monitor
+-- The quorum and interval (s) of configFlags; 1 for a monitor without a quorum.
+local function quorumOf(flags)
+  if flags == '' or flags == 'r' then return 1, nil end
+  local quorum, interval = string.match(flags, 'q([%d.]+):([%d.]+)')
+  return tonumber(quorum) or 1, tonumber(interval)
 end
 
 -- `due` followed by the first 7 of `list`: the last 8 dues recorded, newest first.
@@ -112,11 +122,16 @@ local function takeBackWriteOff(slot)
   redis.call('HINCRBY', counters, counter, -1)
 end
 
-local function record(stateKey, monitorKey, viewsKey, id, own, message, latency, checkedAtS, dueS)
-  local monitor = redis.call('GET', monitorKey)
-  if not monitor then return '2' end
+local function record(id, own, message, latency, checkedAtS, dueS)
+  local stateKey = statePrefix .. id
   local s = redis.call('HMGET', stateKey, 'status', 'failcount', 'episode', 'definite', 'lastDue', 'episodeStart', 'zoneFailcount', 'recentDues',
-    'zoneStatus', 'message', 'cacheOnly')
+    'zoneStatus', 'message', 'cacheOnly', 'configFlags')
+  local flags, monitor = s[12], nil
+  if not flags then
+    monitor = redis.call('GET', monitorPrefix .. id)
+    if not monitor then return '2' end
+    flags = configFlags(monitor)
+  end
   local prev, failcount, episode, definite, episodeStart = s[1] or '', s[2] or '0', s[3] or '0', s[4] or '', s[6] or '0'
   local recent = s[8] or ''
   if hasDue(recent, dueS) then
@@ -127,12 +142,12 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
   local zoneFailcount = nextCount(s[7], own)
 
   local status = own
-  local quorum, interval = quorumOf(monitor)
+  local quorum, interval = quorumOf(flags)
   if quorum > 1 and own ~= 'unknown' then
     local checkedAt = tonumber(checkedAtS)
     local fresh = (interval or 60) * 1000 + 5000
     local failedZones = own == 'failed' and 1 or 0
-    local views = redis.call('HGETALL', viewsKey)
+    local views = redis.call('HGETALL', viewsPrefix .. id)
     for i = 1, #views, 2 do
       if views[i] ~= zone then
         local vstatus, vat = string.match(views[i + 1], '^(%a+)|(%d+)')
@@ -142,8 +157,8 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
     status = failedZones >= quorum and 'failed' or 'healthy'
   end
 
-  redis.call('XADD', history, '*', 'result', id .. '\t' .. zone .. '\t' .. own .. '\t' .. latency .. '\t' .. checkedAtS .. '\t' .. dueS .. '\t'
-    .. zoneFailcount .. '\t' .. cacheOnly .. '\t' .. message)
+  lines[#lines + 1] = id .. '\t' .. zone .. '\t' .. own .. '\t' .. latency .. '\t' .. checkedAtS .. '\t' .. dueS .. '\t'
+    .. zoneFailcount .. '\t' .. cacheOnly .. '\t' .. message
   if anyWrittenOff then takeBackWriteOff(id .. '|' .. dueS) end
   if stale then
     redis.call('HSET', stateKey, 'recentDues', kept)
@@ -153,6 +168,7 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
   -- Only the fields that change are written (most results change only the times, the slots and the latency): a
   -- field set costs Redis a search of the state hash each.
   local fields = { 'lastCheck', checkedAtS, 'lastDue', dueS, 'recentDues', kept, 'latencyMs', latency }
+  if not s[12] then put(fields, 'configFlags', flags) end
   local newFailcount = nextCount(s[2], status)
   if status ~= prev then put(fields, 'status', status) end
   if newFailcount ~= s[2] then put(fields, 'failcount', newFailcount) end
@@ -177,23 +193,41 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
       'at', checkedAtS, 'status', status, 'previousStatus', prev, 'failcount', newFailcount, 'message', message)
   end
   redis.call('HSET', stateKey, unpack(fields))
-  return row('0', prev, newFailcount, episode, changed and '1' or '0', '0', status, episodeStart, withReactions(monitor))
+  local reactionsJson = ''
+  if string.byte(flags, 1) == 114 then reactionsJson = monitor or redis.call('GET', monitorPrefix .. id) or '' end -- 114: 'r'
+  return row('0', prev, newFailcount, episode, changed and '1' or '0', '0', status, episodeStart, reactionsJson)
 end
 
-local out, acks, written = {}, {}, false
-for i = 0, (#KEYS - 6) / 3 - 1 do
-  local a = 5 + 7 * i
+local out, acks = {}, {}
+for i = 0, (#ARGV - 7) / 7 - 1 do
+  local a = 8 + 7 * i
   if ARGV[a + 6] ~= '' then acks[#acks + 1] = ARGV[a + 6] end
-  local recorded = record(KEYS[7 + 3 * i], KEYS[8 + 3 * i], KEYS[9 + 3 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
-  written = written or string.byte(recorded, 1) == 48 -- '0': recorded
-  out[i + 1] = recorded
+  out[i + 1] = record(ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
 end
 if #acks > 0 then
   redis.call('XACK', results, group, unpack(acks))
   trimAcked(results)
 end
-if written and cap > 0 then
-  local trimmed = redis.call('XTRIM', history, 'MAXLEN', '~', cap)
-  if trimmed > 0 then redis.call('HINCRBY', counters, 'bridge.history_trimmed', trimmed) end
+if #lines > 0 then
+  local added = redis.call('INCRBY', historyAdded, #lines) - #lines
+  for from = 1, #lines, HISTORY_PER_ENTRY do
+    local to = math.min(from + HISTORY_PER_ENTRY - 1, #lines)
+    local fields = { 'n', string.format('%d', added + to) }
+    for j = from, to do
+      fields[#fields + 1] = 'r'
+      fields[#fields + 1] = lines[j]
+    end
+    redis.call('XADD', history, '*', unpack(fields))
+  end
+  -- Below cap / HISTORY_PER_ENTRY entries the stream is under the cap without a look at what they hold.
+  local len = cap > 0 and redis.call('XLEN', history) or 0
+  if len * HISTORY_PER_ENTRY > cap then
+    local total = added + #lines
+    local waiting = historyWaiting(history, len, total)
+    if waiting > cap then
+      local gone = redis.call('XTRIM', history, 'MAXLEN', '~', len - math.ceil((waiting - cap) * len / waiting))
+      if gone > 0 then redis.call('HINCRBY', counters, 'bridge.history_trimmed', waiting - historyWaiting(history, len - gone, total)) end
+    end
+  end
 end
 return out
