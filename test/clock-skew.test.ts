@@ -74,7 +74,7 @@ test('workers and sinks 5 s fast and 5 s slow: every slot recorded, none stale, 
   const expected = Math.floor((to - from) / 1000) - 1;
   const counters = await redis.hgetall(keys(zone).counters);
   const lag = await readLagHash(redis, startLagKey(zone));
-  const runs = (await redis.xrange(keys(zone).events, '-', '+')).map(([, f]) => fieldsToObject(f)).filter((e) => e.kind === 'reaction');
+  const runs = (await redis.xrange(keys(zone).events, '-', '+')).map(([, f]) => fieldsToObject(f)).filter((e) => e.kind === 'reaction' && e.outcome === 'ran');
   const perMonitor = new Map<string, number[]>();
   for (const r of runs) perMonitor.set(r.monitorId!, [...(perMonitor.get(r.monitorId!) ?? []), Number(r.at)]);
   const gaps = [...perMonitor.values()].flatMap((ats) => ats.sort((a, b) => a - b).slice(1).map((at, i) => at - ats[i]!));

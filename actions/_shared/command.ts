@@ -10,7 +10,7 @@ import { withMessage } from './outcome.js';
 export const EVENT_VARIABLES =
   'CR_MONITOR_ID, CR_MONITOR_NAME, CR_MONITOR_CTYPE, CR_STATUS, CR_PREVIOUS_STATUS, CR_FAILCOUNT, CR_ZONE, CR_CHECKED_AT, ' +
   'CR_MESSAGE, CR_REACTION_ID, CR_REACTION_NAME, and for a reaction run by an escalation CR_ESCALATION_REASON, ' +
-  'CR_ESCALATION_REACTION_NAME, CR_ESCALATION_RUNS';
+  'CR_ESCALATION_REACTION_NAME, CR_ESCALATION_RUNS; CR_INCIDENT_STARTED_AT and CR_INCIDENT_URL (the monitor\'s dashboard page)';
 
 /** command, argv and timeoutMs of a command reaction (okCodes comes from plugin-support/host). */
 export const commandFields = (shell: string): Record<string, FieldSchema> => ({

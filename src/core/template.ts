@@ -19,6 +19,8 @@ const FIELDS: Record<string, (e: ReactionEvent) => unknown> = {
   'escalation.reason': (e) => e.escalation?.reason ?? '',
   'escalation.reaction.name': (e) => e.escalation?.reaction.name ?? '',
   'escalation.runs': (e) => e.escalation?.runs ?? '',
+  'incident.startedAt': (e) => (e.incident ? new Date(e.incident.startedAt).toISOString() : ''),
+  'incident.url': (e) => e.incident?.url ?? '',
 };
 
 /** Names a template may use between double braces. */

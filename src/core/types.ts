@@ -155,6 +155,8 @@ export interface ReactionEvent {
   message: string;
   /** For a reaction run because another escalated (call-on escalated): why, which reaction, after how many runs. */
   escalation?: { reason: string; reaction: { id: string; name: string }; runs: number };
+  /** The incident (episode) the result belongs to: when it started (epoch ms) and the monitor's dashboard page. */
+  incident?: { startedAt: number; url: string };
 }
 
 export interface ReactionContext {

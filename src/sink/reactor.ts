@@ -12,6 +12,8 @@ import type { Counters } from '../core/counters.js';
 import { formatDuration } from '../core/duration.js';
 import type { Keys } from '../core/keys.js';
 import { rungsTo } from '../core/ladder.js';
+import { monitorHref } from '../core/links.js';
+import { webBaseUrl } from '../manage/told-urls.js';
 import type { PluginLoader } from '../core/plugins.js';
 import type { RedisClock } from '../core/redis-clock.js';
 import type { Decision, DecisionReason, Monitor, Reaction, ReactionEvent, ReactionModule, Status } from '../core/types.js';
@@ -95,7 +97,10 @@ export class Reactor {
     const m = result.monitor;
     const scene: Scene = {
       result, reactions, breakers, verification: parseJson<Verification>(got[ids.length]), decided: new Set(),
-      event: { monitor: { id: m.id, name: m.name, ctype: m.ctype }, status: result.status, previousStatus: result.previousStatus, failcount: result.failcount, zone: result.zone, checkedAt: result.checkedAt, message: result.message },
+      event: {
+        monitor: { id: m.id, name: m.name, ctype: m.ctype }, status: result.status, previousStatus: result.previousStatus, failcount: result.failcount,
+        zone: result.zone, checkedAt: result.checkedAt, message: result.message, incident: { startedAt: result.episodeStart, url: `${webBaseUrl()}${monitorHref(m.id)}` },
+      },
     };
     await this.settleVerification(scene);
     await this.resetBreakers(scene);

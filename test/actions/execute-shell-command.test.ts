@@ -63,6 +63,9 @@ test('exit 0 is ran; the event reaches the command as CR_* variables', async () 
     CR_ESCALATION_REASON: '',
     CR_ESCALATION_RUNS: '',
     CR_FAILCOUNT: '3',
+    // Empty in an event without an incident (the sink always gives one).
+    CR_INCIDENT_STARTED_AT: '',
+    CR_INCIDENT_URL: '',
     CR_MESSAGE: 'connection refused',
     CR_MONITOR_CTYPE: 'tcp-check',
     CR_MONITOR_ID: 'mon-7',

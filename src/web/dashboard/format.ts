@@ -33,7 +33,4 @@ export function latency(ms: number | null | undefined): Html {
 }
 
 
-/** Links to a monitor's page. */
-export function monitorHref(id: string): string {
-  return `/monitors/${encodeURIComponent(id)}`;
-}
+export { monitorHref } from '../../core/links.js';
