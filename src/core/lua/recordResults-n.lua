@@ -3,7 +3,7 @@
   acknowledges once). For each result: updates the monitor's state, appends the result to the history stream (one
   field, `result`: monitorId, zone, status, latencyMs, checkedAt, due, failcount, cacheOnly and message separated by
   tabs, the message last; see src/core/history-entry.ts) and, when the monitor's status changed, appends a status
-  event; the results' entries in the results stream are acknowledged (and the entries every group is done with
+  event (with the episode it opens or continues); the results' entries in the results stream are acknowledged (and the entries every group is done with
   removed) in the same script, so a result is either recorded and acknowledged or neither.
 
   KEYS[1] history  STREAM of results
@@ -174,7 +174,7 @@ local function record(stateKey, monitorKey, viewsKey, id, own, message, latency,
     put(fields, 'lastChange', checkedAtS)
     put(fields, 'previousStatus', prev)
     redis.call('XADD', events, '*', 'kind', 'status', 'monitorId', id, 'zone', zone,
-      'at', checkedAtS, 'status', status, 'previousStatus', prev, 'failcount', newFailcount, 'message', message)
+      'at', checkedAtS, 'status', status, 'previousStatus', prev, 'failcount', newFailcount, 'episode', episode, 'message', message)
   end
   redis.call('HSET', stateKey, unpack(fields))
   return row('0', prev, newFailcount, episode, changed and '1' or '0', '0', status, episodeStart, withReactions(monitor))
