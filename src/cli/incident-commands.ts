@@ -1,6 +1,7 @@
 /** `cloudroutes incident ...`, and the figures "reaction show" and "monitor show" print (src/manage/incidents.ts). */
 import type { Command } from 'commander';
 import { formatDuration } from '../core/duration.js';
+import { DECISION_VALUES } from '../core/types.js';
 import { parseSince } from '../manage/audit.js';
 import { findIncident, incidentList, statsWindow, EVENTS_PER_QUERY, type Incident, type MonitorStats, type ReactionStats } from '../manage/incidents.js';
 import type { CliContext } from './context.js';
@@ -20,7 +21,7 @@ const truncatedNote = (truncated: boolean) =>
 
 /** The lines "reaction show" adds: decisions by outcome, fix success rate, time from fix to healthy. */
 export function printReactionStats(s: ReactionStats): void {
-  const counts = Object.entries(s.decisions).map(([d, n]) => `${d} ${n}`).join(', ') || 'none';
+  const counts = DECISION_VALUES.filter((d) => s.decisions[d]).map((d) => `${d} ${s.decisions[d]}`).join(', ') || 'none';
   const rate = s.successRate === null ? '- (no run verified)' : `${Math.round(s.successRate * 100)}% (${s.fixed} fixed, ${s.notFixed} not fixed)`;
   console.log(`\nFigures ${windowText(s)} (${s.monitors} monitor${s.monitors === 1 ? '' : 's'} naming it):`);
   console.log(`  decisions ${counts}\n  fixes     ${rate}`);
