@@ -286,7 +286,7 @@ test('history and events from the streams land in the store once and leave the s
     assert.equal({ ...hist[0], id: '' }, { id: '', monitorId: 'm1', zone: c.zone, status: 'failed', message: 'timeout\tafter 5 s', latencyMs: null, checkedAt: 2000, due: 1990 });
     const ev = await c.store.events({ monitorId: 'm1' });
     assert.equal(ev[1], { id: `${c.zone}:${e1}`, kind: 'reaction', monitorId: 'm1', zone: c.zone, at: 1001, status: 'failed', previousStatus: 'healthy', failcount: 3, reactionId: 'r1', outcome: 'ran', message: 'rebooted' });
-    assert.equal({ ...ev[0], id: '' }, { id: '', kind: 'status', monitorId: 'm1', zone: c.zone, at: 2000, status: 'failed', previousStatus: null, failcount: 1, message: 'timeout\tafter 5 s' });
+    assert.equal({ ...ev[0], id: '' }, { id: '', kind: 'status', monitorId: 'm1', zone: c.zone, at: 2000, status: 'failed', previousStatus: null, failcount: 1, episode: 1, message: 'timeout\tafter 5 s' });
     await waitFor('streams emptied', async () => (await redis.xlen(c.k.history)) + (await redis.xlen(c.k.events)) === 0);
     assert.is(((await redis.xpending(c.k.history, 'bridge')) as unknown[])[0], 0);
   } finally {

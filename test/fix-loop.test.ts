@@ -120,6 +120,24 @@ test('a fix that fixes: fixed within its verification window, healthy again with
   assert.ok(fixed!.at - ran!.at < 10_000, `fixed ${fixed!.at - ran!.at} ms after the run`);
   const status = JSON.parse(await run('status', '--json')) as { id: string; status: string }[];
   assert.is(status.find((s) => s.id === monitor)?.status, 'healthy');
+
+  // The figures, once the bridge has carried the recovery to the store.
+  type Shown = { stats: { incidents: { id: string; recoveredAt: number | null; recoverMs: number | null; detectMs: number | null }[]; mttrMs: Record<string, number | null> } };
+  await waitFor(async () => (JSON.parse(await run('monitor', 'show', monitor, '--json')) as Shown).stats.incidents[0]?.recoveredAt != null, 10_000, 'the recovery in the store');
+  const { stats: r } = JSON.parse(await run('reaction', 'show', fix, '--json')) as { stats: { successRate: number; fixed: number; timeToHealthyMs: { median: number; p90: number } } };
+  assert.is(r.successRate, 1);
+  assert.is(r.fixed, 1);
+  assert.ok(r.timeToHealthyMs.median > 0 && r.timeToHealthyMs.median < 10_000, JSON.stringify(r));
+  const { stats: m } = JSON.parse(await run('monitor', 'show', monitor, '--json')) as Shown;
+  assert.is(m.incidents.length, 1, JSON.stringify(m.incidents));
+  const [incident] = m.incidents;
+  console.log(`incident ${incident!.id}: detected in ${incident!.detectMs} ms, recovered in ${incident!.recoverMs} ms`);
+  assert.ok(incident!.recoverMs! > 0 && incident!.recoverMs! < 15_000, JSON.stringify(incident));
+  assert.ok(incident!.detectMs !== null && incident!.detectMs < incident!.recoverMs!, JSON.stringify(incident));
+  assert.is(m.mttrMs['7d'], incident!.recoverMs);
+  const shown = await run('incident', 'show', incident!.id);
+  assert.match(shown, /failed[\s\S]*ran[\s\S]*recovered[\s\S]*fixed/);
+  assert.match(await run('reaction', 'show', fix), /fixes\s+100% \(1 fixed, 0 not fixed\)/);
 });
 
 test('reaction reset closes an open breaker by hand: recorded with who did it, and the fix runs again', async () => {

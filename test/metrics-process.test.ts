@@ -266,4 +266,16 @@ test("the sink's latency series are bounded: monitors past the cap share monitor
   assert.is(text.value('cloudroutes_monitor_latency_seconds_count', { monitor_id: 'c' }), undefined);
 });
 
+test('the sink\'s fix-to-healthy histogram: seconds by reaction, reactions past the cap share reaction_id="other"', async () => {
+  const reg = new Registry();
+  const m = sinkMetrics(reg, new Counters(undefined, 'unused', 'sink'), 2);
+  for (const [id, ms] of [['r-a', 4000], ['r-b', 1000], ['r-c', 700], ['r-a', 2000]] as const) m.fixed(id, ms);
+  const text = parsePrometheus(await reg.metrics());
+  assert.is(text.value('cloudroutes_fix_to_healthy_seconds_count', { reaction_id: 'r-a' }), 2);
+  assert.is(text.value('cloudroutes_fix_to_healthy_seconds_sum', { reaction_id: 'r-a' }), 6);
+  assert.is(text.value('cloudroutes_fix_to_healthy_seconds_bucket', { reaction_id: 'r-a', le: '2.5' }), 1);
+  assert.is(text.value('cloudroutes_fix_to_healthy_seconds_count', { reaction_id: 'other' }), 1);
+  assert.is(text.value('cloudroutes_fix_to_healthy_seconds_count', { reaction_id: 'r-c' }), undefined);
+});
+
 test.run();

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { keys } from '../src/core/keys.js';
 import type { EventRecord, HistoryRecord, Monitor } from '../src/core/types.js';
+import { monitor, reaction } from './helpers/store-suite.js';
 import { json, useWebApi } from './helpers/web-api.js';
 
 const w = useWebApi(test);
@@ -79,6 +80,31 @@ function registeredRoutes(tree: string): string[] {
   }
   return out;
 }
+
+test('stats and incidents: a reaction\'s success rate and time to healthy, a monitor\'s incidents with their timelines and MTTR; unknown ids 404, a bad window 400', async () => {
+  const now = Date.now();
+  await w.store.putReaction(reaction('r-stats', { kind: 'fix' }));
+  await w.store.putMonitor(monitor('m-stats', { reactions: ['r-stats'] }));
+  const ev = (id: string, at: number, extra: Partial<EventRecord>): EventRecord => ({
+    id, kind: 'status', monitorId: 'm-stats', zone: 'default', at, status: 'failed', previousStatus: 'healthy', failcount: 1, message: '', ...extra,
+  });
+  await w.store.addEvents([
+    ev('s1', now - 60_000, { episode: 2 }), ev('s2', now - 58_000, { kind: 'reaction', reactionId: 'r-stats', outcome: 'ran', episode: 2, tookMs: 1000 }),
+    ev('s3', now - 50_000, { status: 'healthy', previousStatus: 'failed', episode: 3 }),
+    ev('s4', now - 49_990, { kind: 'reaction', status: 'healthy', reactionId: 'r-stats', outcome: 'fixed', episode: 3, tookMs: 8000 }),
+  ]);
+  const r = await get<Record<string, any>>('/api/v1/reactions/r-stats/stats');
+  assert.equal([r.decisions, r.successRate, r.timeToHealthyMs, r.monitors, r.truncated], [{ ran: 1, fixed: 1 }, 1, { median: 8000, p90: 8000 }, 1, false]);
+  const m = await get<Record<string, any>>('/api/v1/monitors/m-stats/stats');
+  assert.equal(m.incidents.map((i: Record<string, unknown>) => [i.id, i.detectMs, i.recoverMs, i.decisions]), [['m-stats:default:2', 1000, 10_000, 2]]);
+  assert.equal([m.ongoing, m.mttrMs, m.mttdMs], [0, { '7d': 10_000, '30d': 10_000 }, { '7d': 1000, '30d': 1000 }]);
+  const page = await get<{ incidents: { timeline: { kind: string; outcome?: string }[] }[] }>('/api/v1/monitors/m-stats/incidents?since=1h');
+  assert.equal(page.incidents[0]!.timeline.map((s) => s.outcome ?? s.kind), ['failed', 'ran', 'recovered', 'fixed']);
+  assert.equal((await get<{ incidents: unknown[] }>('/api/v1/monitors/m-stats/incidents?since=30s')).incidents, []);
+  for (const [path, code] of [['/api/v1/monitors/m-none/stats', 404], ['/api/v1/reactions/r-none/stats', 404], ['/api/v1/monitors/m-none/incidents', 404], ['/api/v1/monitors/m-stats/incidents?since=soon', 400]] as const) {
+    assert.is((await w.call(path, { key: w.readKey })).status, code, path);
+  }
+});
 
 test('openapi.json: every /api/v1 route with its method, parameters, body and answers, and nothing else', async () => {
   const res = await w.call('/api/v1/openapi.json', { key: null });

@@ -58,6 +58,8 @@ export function toEvent(zone: string, entryId: string, f: Record<string, string>
     failcount: num(f, 'failcount'),
     message: f.message ?? '',
   };
+  // Entries written before the audit (reactions) or before incidents were counted (status) have no episode.
+  if (f.episode) record.episode = num(f, 'episode');
   if (kind === 'reaction') {
     record.reactionId = need(f, 'reactionId');
     const outcome = need(f, 'outcome');
@@ -68,7 +70,6 @@ export function toEvent(zone: string, entryId: string, f: Record<string, string>
       if (!Object.hasOwn(DECISION_REASONS, f.reason)) throw errors.badEntry('reason', `is not one of ${Object.keys(DECISION_REASONS).join(', ')}: ${JSON.stringify(f.reason)}`);
       record.reason = f.reason as DecisionReason;
     }
-    if (f.episode) record.episode = num(f, 'episode');
     if (f.due) record.due = num(f, 'due');
     if (f.tookMs) record.tookMs = num(f, 'tookMs');
   }

@@ -6,6 +6,9 @@ import { shownRecord } from '../core/shown-data.js';
 import { budgetText } from '../core/budget.js';
 import { ladderOf } from '../core/ladder.js';
 import { resetBreakers } from '../manage/breakers.js';
+import { parseSince } from '../manage/audit.js';
+import { EVENTS_PER_QUERY, monitorStats, reactionStats, statsWindow } from '../manage/incidents.js';
+import { printMonitorStats, printReactionStats } from './incident-commands.js';
 import { CALL_ON_VALUES, REACTION_KIND_VALUES } from '../core/types.js';
 import { readStates, readZoneViews } from '../manage/state.js';
 import { toldEndpoint, type ToldEndpoint } from '../manage/told-urls.js';
@@ -65,8 +68,8 @@ export function monitorCommands(program: Command, run: Run): void {
 
   monitor
     .command('show <id>')
-    .description('show a monitor: its config, its live state and recent events')
-    .option('--json', 'print one JSON object')
+    .description('show a monitor: its config, its live state, its incidents of the last 30 days (MTTR over 7 and 30 days) and recent events')
+    .option('--json', 'print one JSON object ("stats": the incidents and mean times, see "cloudroutes incident --help")')
     .option('--events <n>', 'how many recent events', intOption('--events', 1), 10)
     .action((id: string, o) =>
       run(async (ctx) => {
@@ -78,13 +81,15 @@ export function monitorCommands(program: Command, run: Run): void {
         const state = (await readStates(redis, ctx.settings.zone, [id])).get(id)!;
         const zoneViews = await readZoneViews(redis, ctx.settings.zone, id);
         const events = await store.events({ monitorId: id, limit: o.events });
-        if (o.json) return printJson({ ...m, state, zoneViews, events });
+        const stats = await monitorStats(store, id);
+        if (o.json) return printJson({ ...m, state, zoneViews, stats, events });
         console.log(`${m.id}  ${m.name}\n  check     ${m.ctype} every ${formatDuration(m.interval)}\n  data      ${JSON.stringify(m.data)}`);
         console.log(`  reactions ${m.reactions.join(', ') || '-'}`);
         console.log(`  zones     ${m.zones?.join(', ') || 'every zone'}${(m.quorum ?? 1) > 1 ? ` (failed when ${m.quorum} zones see it failed)` : ''}`);
         console.log(`  status    ${state.status} (failcount ${state.failcount}, last check ${isoTime(state.lastCheck) ?? 'never'}, latency ${state.latencyMs ?? '-'} ms)`);
         if (state.message) console.log(`  message   ${state.message}`);
         for (const [z, v] of Object.entries(zoneViews)) console.log(`  zone ${z.padEnd(8)} ${v.status} (failcount ${v.failcount}, last check ${isoTime(v.lastCheck) ?? 'never'})`);
+        printMonitorStats(stats);
         console.log('\nRecent events:');
         printTable(['AT', 'KIND', 'STATUS', 'FAILCOUNT', 'REACTION', 'OUTCOME', 'MESSAGE'],
           events.map((e) => [isoTime(e.at), e.kind, e.kind === 'status' ? `${e.previousStatus ?? '-'} -> ${e.status}` : e.status, e.failcount, e.reactionId, e.outcome, e.message]));
@@ -184,16 +189,22 @@ export function reactionCommands(program: Command, run: Run): void {
 
   reaction
     .command('show <id>')
-    .description('show a reaction')
-    .option('--json', 'print one JSON object')
+    .description('show a reaction, with its figures over the window: decisions by outcome, fix success rate, time from fix to healthy')
+    .option('--since <when>', 'the window of the figures: a duration back from now (7d), an ISO time or epoch ms (default 30d)')
+    .option('--json', 'print one JSON object ("stats": the figures)')
+    .addHelpText('after', `
+The figures are read from the store's decisions of each monitor naming the reaction now (at most ${EVENTS_PER_QUERY} per monitor).
+Success rate: fixed / (fixed + not-fixed). Time to healthy: from the fix's run to the healthy result (median, p90).`)
     .action((id: string, o) =>
       run(async (ctx) => {
-        const stored = await (await ctx.store()).getReaction(id);
+        const store = await ctx.store();
+        const stored = await store.getReaction(id);
         if (!stored) throw errors.noSuchReaction(id);
         const r = await shownRecord(ctx, stored, false);
-        const all = await (await ctx.store()).listReactions();
+        const all = await store.listReactions();
         const ladder = ladderOf(all, all.find((x) => x.id === stored.id) ?? stored);
-        if (o.json) return printJson({ ...r, ladder: ladder.map((x) => x.id) });
+        const stats = await reactionStats(store, id, statsWindow(o.since === undefined ? undefined : parseSince(o.since)));
+        if (o.json) return printJson({ ...r, ladder: ladder.map((x) => x.id), stats });
         console.log(`${r.id}  ${r.name}\n  rtype     ${r.rtype} (${stored.kind ?? 'notify'})\n  call-on   ${r.callOn} (trigger ${r.trigger}, frequency ${formatDuration(r.frequency)}${r.once ? ', once per episode' : ''})`);
         console.log(`  budget    ${budgetText(stored) || 'none'}${stored.target ? `\n  target    ${stored.target}` : ''}${stored.dryRun ? '\n  dry run   yes: it decides for real and acts on nothing' : ''}`);
         if (ladder.length > 1) console.log(`  ladder    ${ladder.map((x) => (x.id === stored.id ? `[${x.name}]` : x.name)).join(' -> ')}  (each runs when the one before it escalates)`);
@@ -201,6 +212,7 @@ export function reactionCommands(program: Command, run: Run): void {
           console.log(`  verify    ${stored.verifyFor > 0 ? `every ${formatDuration(stored.verifyEvery ?? 0)} for ${formatDuration(stored.verifyFor)} after a run` : 'off'}; breaker after ${stored.breaker} not-fixed runs, reset after ${formatDuration(stored.breakerReset ?? 0)} healthy`);
         }
         console.log(`  data      ${JSON.stringify(r.data)}`);
+        printReactionStats(stats);
       }),
     );
 

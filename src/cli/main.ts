@@ -18,6 +18,7 @@ import { runDev } from './dev.js';
 import { keysCommands } from './keys-commands.js';
 import { clusterCommand } from './cluster-command.js';
 import { auditCommand } from './audit-command.js';
+import { incidentCommands } from './incident-commands.js';
 import { VERSION } from '../core/version.js';
 
 const GLOBAL_ENV: Record<string, string> = { redis: 'REDIS_URL', store: 'CLOUDROUTES_STORE', zone: 'CLOUDROUTES_ZONE', broker: 'CLOUDROUTES_BROKER' };
@@ -71,6 +72,7 @@ targetCommands(program, run);
 configIoCommands(program, run);
 statusCommands(program, run);
 auditCommand(program, run);
+incidentCommands(program, run);
 clusterCommand(program, run);
 backlogCommands(program, run);
 reactCommand(program, run);

@@ -236,6 +236,8 @@ export const errors = {
     new CloudRoutesError('CR_NO_SUCH_MONITOR', `monitor "${id}" does not exist; "cloudroutes monitor list" shows the monitors`),
   noSuchReaction: (id: string) =>
     new CloudRoutesError('CR_NO_SUCH_REACTION', `reaction "${id}" does not exist; create it first with "cloudroutes reaction add" or check "cloudroutes reaction list"`),
+  noSuchIncident: (monitorId: string, ref: string, zone: string | undefined) =>
+    new CloudRoutesError('CR_NOT_FOUND', `monitor "${monitorId}" has no incident ${ref}${zone ? ` in zone ${zone}` : ''} in the window searched; "cloudroutes incident list --monitor ${monitorId}" shows its incidents (--since widens the window)`),
   noSuchTarget: (name: string) =>
     new CloudRoutesError('CR_NO_SUCH_TARGET', `target "${name}" has no budget set; "cloudroutes target list" shows the targets and their budgets, "cloudroutes target set ${name} --max-runs N --per DURATION" gives it one`),
   reactionInUse: (id: string, monitors: string[]) =>

@@ -117,6 +117,9 @@ export function workerMetrics(
   };
 }
 
+/** A fix is verified every few seconds for up to minutes (the verification window, 2 minutes by default). */
+const FIX_BUCKETS = [0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
+
 /** Most monitors with their own series (env CLOUDROUTES_METRICS_MAX_MONITORS; a sink's latency histograms by default 1000). */
 export function monitorSeriesCap(env: NodeJS.ProcessEnv = process.env, fallback = 1000): number {
   const v = env.CLOUDROUTES_METRICS_MAX_MONITORS;
@@ -126,22 +129,37 @@ export function monitorSeriesCap(env: NodeJS.ProcessEnv = process.env, fallback 
   return n;
 }
 
+/** Up to `max` distinct values keep their own label value; the rest share "other" (a histogram series is a dozen time series). */
+function cappedLabel(max: number): (value: string) => string {
+  const own = new Set<string>();
+  return (value) => {
+    if (!own.has(value) && own.size < max) own.add(value);
+    return own.has(value) ? value : 'other';
+  };
+}
+
 /**
- * The sink's metrics; call latency() for each result recorded with a latency. Each histogram series
- * per monitor is a dozen time series, so only the first `maxMonitors` monitors seen get their own;
- * the rest share `monitor_id="other"`.
+ * The sink's metrics; call latency() for each result recorded with a latency, fixed() for each fix verified fixed.
+ * Only the first `maxMonitors` monitors (and reactions) seen get their own histogram series; the rest share
+ * `monitor_id="other"` (`reaction_id="other"`).
  */
-export function sinkMetrics(registry: Registry, counters: Counters, maxMonitors = monitorSeriesCap()): { latency(monitorId: string, ms: number): void } {
+export function sinkMetrics(registry: Registry, counters: Counters, maxMonitors = monitorSeriesCap()): {
+  latency(monitorId: string, ms: number): void;
+  fixed(reactionId: string, ms: number): void;
+} {
   exposeCounters(registry, counters);
   const latency = new Histogram({
     name: 'cloudroutes_monitor_latency_seconds', help: `Check latency of each monitor whose results this sink recorded (the first ${maxMonitors} monitors seen; the rest as monitor_id="other")`,
     labelNames: ['monitor_id'], buckets: SECONDS_BUCKETS, registers: [registry],
   });
-  const own = new Set<string>();
+  const fixed = new Histogram({
+    name: 'cloudroutes_fix_to_healthy_seconds', help: `Time from a fix's run to the healthy result that verified it fixed, by reaction, as this sink recorded it (the first ${maxMonitors} reactions seen; the rest as reaction_id="other")`,
+    labelNames: ['reaction_id'], buckets: FIX_BUCKETS, registers: [registry],
+  });
+  const monitorLabel = cappedLabel(maxMonitors);
+  const reactionLabel = cappedLabel(maxMonitors);
   return {
-    latency(monitorId, ms) {
-      if (!own.has(monitorId) && own.size < maxMonitors) own.add(monitorId);
-      latency.observe({ monitor_id: own.has(monitorId) ? monitorId : 'other' }, ms / 1000);
-    },
+    latency: (monitorId, ms) => latency.observe({ monitor_id: monitorLabel(monitorId) }, ms / 1000),
+    fixed: (reactionId, ms) => fixed.observe({ reaction_id: reactionLabel(reactionId) }, ms / 1000),
   };
 }

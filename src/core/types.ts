@@ -276,7 +276,7 @@ export interface EventRecord {
   outcome?: Decision;
   /** Why it was skipped or held. */
   reason?: DecisionReason;
-  /** The monitor's episode the decision was taken in, and the due slot of the result that led to it. */
+  /** The monitor's episode in its zone: the one a decision was taken in, or a status change opens or continues; and (decisions) the due slot of the result that led to it. */
   episode?: number;
   due?: number;
   /** For `fixed`: ms from the fix's run to the healthy result; for `ran`, `failed` and `dry-run`: how long the module took. */

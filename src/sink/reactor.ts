@@ -40,6 +40,8 @@ export interface ReactorDeps {
   claims?: ReactionClaims;
   timeoutMs: number;
   secretKey?: Buffer;
+  /** Told of each fix verified fixed, with the ms from its run to the healthy result (the sink's histogram). */
+  onFixed?: (reactionId: string, tookMs: number) => void;
 }
 
 /** One recorded result, as the reactions of its monitor see it. */
@@ -131,6 +133,7 @@ export class Reactor {
     if (outcome === 'fixed') {
       const tookMs = Math.max(0, result.due + (result.latencyMs ?? 0) - v.runAt);
       log.info({ decision: 'fixed', tookMs }, 'fix verified: the monitor is healthy again');
+      this.d.onFixed?.(v.reactionId, tookMs);
       await this.d.decisions.record({ ...this.entry(scene, v.reactionId, 'fixed', `fixed: healthy ${(tookMs / 1000).toFixed(1)} s after ${name} ran`), tookMs });
       await this.d.redis.del(breakerKey);
       scene.breakers.delete(v.reactionId);

@@ -107,6 +107,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
 
   const reactor = new Reactor({
     redis, k, logger, counters, clock, decisions, loader, runner, commands, claims, timeoutMs, secretKey: opts.secretKey,
+    ...(prom ? { onFixed: prom.fixed } : {}),
   });
 
   const handle = async (res: ResultMessage, recording: Promise<Recorded>) => {

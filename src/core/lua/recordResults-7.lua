@@ -1,7 +1,7 @@
 --[[
   Records a batch of check results (one script call for all, so Redis pays the call once, and trims and
   acknowledges once). For each result: updates the monitor's state, adds the result to the history stream and, when
-  the monitor's status changed, appends a status event; the results' entries in the results stream are acknowledged
+  the monitor's status changed, appends a status event (with the episode it opens or continues); the results' entries in the results stream are acknowledged
   (and the entries every group is done with removed) in the same script, so a result is either recorded and
   acknowledged or neither.
 
@@ -190,7 +190,7 @@ local function record(id, own, message, latency, checkedAtS, dueS)
     put(fields, 'lastChange', checkedAtS)
     put(fields, 'previousStatus', prev)
     redis.call('XADD', events, '*', 'kind', 'status', 'monitorId', id, 'zone', zone,
-      'at', checkedAtS, 'status', status, 'previousStatus', prev, 'failcount', newFailcount, 'message', message)
+      'at', checkedAtS, 'status', status, 'previousStatus', prev, 'failcount', newFailcount, 'episode', episode, 'message', message)
   end
   redis.call('HSET', stateKey, unpack(fields))
   local reactionsJson = ''

@@ -193,7 +193,7 @@ export const eventSchema = {
     reactionId: { type: 'string' },
     outcome: { type: 'string', enum: DECISION_VALUES, description: "a reaction event's decision" },
     reason: { type: 'string', description: 'why it was skipped or held (frequency, once, other-zone, budget, target-budget, queue-full)' },
-    episode: { type: 'integer', description: "the monitor's episode the decision was taken in" },
+    episode: { type: 'integer', description: "the monitor's episode in its zone: the one the decision was taken in, or the status change opens or continues" },
     due: ms("due slot of the result that led to the decision"),
     tookMs: { type: 'integer', description: 'fixed: ms from the run to the healthy result; ran, failed, dry-run: how long the module took' },
     message: { type: 'string' },

@@ -4,6 +4,7 @@ import type { WebDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
 import { apiValidatorCompiler } from '../validation.js';
 import { configRoutes } from './config.js';
+import { incidentRoutes } from './incidents.js';
 import { monitorRoutes } from './monitors.js';
 import { reactionRoutes } from './reactions.js';
 import { recordRoutes } from './records.js';
@@ -16,6 +17,7 @@ export async function apiRoutes(app: FastifyInstance, deps: WebDeps): Promise<vo
   await reactionRoutes(app, deps);
   await targetRoutes(app, deps);
   await recordRoutes(app, deps);
+  await incidentRoutes(app, deps);
   // Its own context: only this group reads YAML bodies.
   await app.register(async (instance) => configRoutes(instance, deps));
 
