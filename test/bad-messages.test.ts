@@ -5,7 +5,7 @@ import { keys } from '../src/core/keys.js';
 import { startBroker, type Broker } from '../src/broker/broker.js';
 import { startWorker } from '../src/worker/worker.js';
 import { startSink } from '../src/sink/sink.js';
-import { freePorts, putMonitor, resultTap, silent, waitFor } from './helpers/cluster.js';
+import { freePorts, putMonitor, putReaction, resultTap, silent, waitFor } from './helpers/cluster.js';
 import { freePort, useRedis } from './helpers/redis-server.js';
 
 const zone = 'bad';
@@ -110,6 +110,39 @@ test('the sink drops, counts and acknowledges bad results and still records the 
   assert.is(await fx.redis.hget(k.state('m3'), 'status'), 'healthy', 'the first line recorded');
   assert.is(counted(sink.counters), before + 1, 'the bad line counted');
   await waitFor(async () => (await fx.redis.xlen(k.results)) === 0, 3000, 'the entry acknowledged and removed');
+  await sink.stop();
+});
+
+test('the sink drops and counts bad reaction tests and late ones, refuses a monitor that does not use the reaction, and runs a good one once', async () => {
+  const sink = await startSink({ redis: fx.redis, zone, logger: silent });
+  const k = keys(zone);
+  await waitFor(async () => (await fx.redis.exists(k.tests)) === 1, 3000, "the sinks' tests group made");
+  await putReaction(fx.redis, zone, { id: 'r-log', rtype: 'log', data: {} });
+  await putMonitor(fx.redis, zone, { id: 'm-uses', ctype: 'tcp-check', data: {}, reactions: ['r-log'] }, 60_000);
+  await putMonitor(fx.redis, zone, { id: 'm-not', ctype: 'tcp-check', data: {} }, 60_000);
+  const ask = (m: string) => fx.redis.xadd(k.tests, '*', 'r', m);
+  const request = (test: string, monitorId: string, sent = Date.now()) =>
+    JSON.stringify({ v: 1, type: 'reaction-test', test, reactionId: 'r-log', monitorId, status: 'failed', by: 'tests', sent });
+  for (const m of BAD) await ask(m);
+  await ask(request('../../../etc/passwd', 'm-uses'));
+  await fx.redis.xadd(k.tests, '*', 'other', 'x');
+  await waitFor(() => counted(sink.counters) === BAD.length + 2, 3000, 'bad reaction tests counted');
+
+  await ask(request('late-0000-test', 'm-uses', Date.now() - 10_000));
+  await waitFor(() => sink.counters.get('tests_expired') === 1, 3000, 'a test read after its caller stopped waiting is dropped');
+  await ask(request('refused-0000-test', 'm-not'));
+  const refused = await waitFor(() => fx.redis.get(k.testAnswer('refused-0000-test')), 3000, 'the refusal answered');
+  assert.equal([JSON.parse(refused).outcome, JSON.parse(refused).message], ['failed', 'not run: monitor m-not does not use reaction r-log']);
+
+  await ask(request('good-0000-test', 'm-uses'));
+  const good = JSON.parse(await waitFor(() => fx.redis.get(k.testAnswer('good-0000-test')), 3000, 'the good test answered')) as Record<string, unknown>;
+  assert.is(good.outcome, 'ran');
+  assert.is(await fx.redis.get(k.testAnswer('late-0000-test')), null, 'the late one never ran');
+  const decisions = (await fx.redis.xrange(k.events, '-', '+')).map(([, f]) => Object.fromEntries(f.flatMap((v, i) => (i % 2 ? [] : [[v, f[i + 1]]]))) as Record<string, string>);
+  const tests = decisions.filter((d) => d.kind === 'reaction');
+  assert.equal(tests.map((d) => [d.outcome, d.monitorId, d.reactionId]), [['test', 'm-uses', 'r-log']], 'one test decision in the audit');
+  assert.match(tests[0]!.message!, /^test asked by tests for a failed event: ran/);
+  assert.is(await fx.redis.xlen(k.tests), 0, 'every request acknowledged and removed');
   await sink.stop();
 });
 

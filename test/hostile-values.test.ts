@@ -18,7 +18,7 @@ const job = { v: 1, type: 'job', monitorId: 'm-1', name: 'n', ctype: 'tcp-check'
 const result = { v: 1, type: 'result', monitorId: 'm-1', zone, status: 'failed', message: 'down', latencyMs: 5, due: now, checkedAt: now };
 
 /** The reason and field a decode refusal names, or 'accepted'. */
-function verdict(msg: unknown, type: 'job' | 'result' | 'credit'): string {
+function verdict(msg: unknown, type: 'job' | 'result' | 'credit' | 'test-result' | 'reaction-test' | 'reaction-tested'): string {
   try {
     decode(typeof msg === 'string' ? msg : JSON.stringify(msg), [type]);
     return 'accepted';
@@ -54,6 +54,44 @@ test('decode checks the values of a result and of credit', () => {
   for (const [change, expected] of cases) assert.is(verdict({ ...result, ...change }, 'result'), expected, JSON.stringify(change).slice(0, 80));
   assert.is(verdict({ v: 1, type: 'credit', free: 2_000_000, received: 0 }, 'credit'), 'bad_value:free');
   assert.is(verdict({ v: 1, type: 'credit', free: 1.5, received: 0 }, 'credit'), 'bad_value:free');
+});
+
+test('decode checks the test fields of a job, reaction tests and the answers to tests', () => {
+  const testId = '0b6c1a52-3c1e-4a7e-9c55-0d2d6b0b8f11';
+  assert.is(verdict({ ...job, test: testId }, 'job'), 'accepted');
+  assert.is(verdict({ ...job, test: testId, record: true }, 'job'), 'accepted');
+  const jobCases: [Record<string, unknown>, string][] = [
+    [{ test: '' }, 'bad_value:test'], [{ test: 'short' }, 'bad_value:test'], [{ test: '../../x/../../y' }, 'bad_value:test'], [{ test: 'a'.repeat(65) }, 'bad_value:test'],
+    [{ test: 'key:with:colons' }, 'bad_value:test'], [{ test: 12345678 }, 'missing_field:test'], [{ test: testId, record: 'yes' }, 'missing_field:record'],
+    [{ record: true }, 'bad_value:record'],
+  ];
+  for (const [change, expected] of jobCases) assert.is(verdict({ ...job, ...change }, 'job'), expected, JSON.stringify(change));
+
+  const request = { v: 1, type: 'reaction-test', test: testId, reactionId: 'r-1', monitorId: 'm-1', status: 'failed', by: 'cli', sent: now };
+  assert.is(verdict(request, 'reaction-test'), 'accepted');
+  const requestCases: [Record<string, unknown>, string][] = [
+    [{ test: 'x' }, 'bad_value:test'], [{ reactionId: '' }, 'bad_value:reactionId'], [{ reactionId: 'r'.repeat(101) }, 'bad_value:reactionId'],
+    [{ monitorId: undefined }, 'missing_field:monitorId'], [{ status: 'unknown' }, 'bad_value:status'], [{ status: ['failed'] }, 'missing_field:status'],
+    [{ by: '' }, 'bad_value:by'], [{ by: 'b'.repeat(501) }, 'bad_value:by'], [{ sent: 4102444800000 }, 'clock:sent'], [{ sent: '1' }, 'missing_field:sent'],
+  ];
+  for (const [change, expected] of requestCases) assert.is(verdict({ ...request, ...change }, 'reaction-test'), expected, JSON.stringify(change));
+  assert.is(verdict({ ...request, type: 'job' }, 'reaction-test'), 'unexpected_type:', 'a job is no reaction test');
+
+  const tested = { v: 1, type: 'reaction-tested', test: testId, reactionId: 'r-1', monitorId: 'm-1', outcome: 'dry-run', message: 'would POST', tookMs: 3, sink: 'h:1' };
+  assert.is(verdict(tested, 'reaction-tested'), 'accepted');
+  const testedCases: [Record<string, unknown>, string][] = [
+    [{ outcome: 'test' }, 'bad_value:outcome'], [{ message: 'm'.repeat(4001) }, 'bad_value:message'], [{ tookMs: -1 }, 'bad_value:tookMs'],
+    [{ tookMs: 1.5 }, 'bad_value:tookMs'], [{ sink: '' }, 'bad_value:sink'], [{ test: undefined }, 'missing_field:test'],
+  ];
+  for (const [change, expected] of testedCases) assert.is(verdict({ ...tested, ...change }, 'reaction-tested'), expected, JSON.stringify(change));
+
+  const answer = { ...result, type: 'test-result', test: testId, worker: 'h:2', recorded: false };
+  assert.is(verdict(answer, 'test-result'), 'accepted');
+  const answerCases: [Record<string, unknown>, string][] = [
+    [{ status: 'broken' }, 'bad_value:status'], [{ checkedAt: 4102444800000 }, 'clock:checkedAt'], [{ worker: undefined }, 'missing_field:worker'],
+    [{ recorded: 'no' }, 'missing_field:recorded'], [{ test: 'not a test id' }, 'bad_value:test'], [{ latencyMs: -1 }, 'bad_value:latencyMs'],
+  ];
+  for (const [change, expected] of answerCases) assert.is(verdict({ ...answer, ...change }, 'test-result'), expected, JSON.stringify(change));
 });
 
 test('a result stamped in the year 2100 is refused and counted, so it cannot freeze a monitor failed', async () => {

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { CloudRoutesError } from '../core/errors.js';
 import { CliContext } from './context.js';
 import { monitorCommands, reactionCommands } from './config-commands.js';
+import { tryCommands } from './try-commands.js';
 import { targetCommands } from './target-commands.js';
 import { configIoCommands } from './config-io-commands.js';
 import { statusCommands } from './status-commands.js';
@@ -68,6 +69,7 @@ program
 processCommands(program);
 monitorCommands(program, run);
 reactionCommands(program, run);
+tryCommands(program, run);
 targetCommands(program, run);
 configIoCommands(program, run);
 statusCommands(program, run);

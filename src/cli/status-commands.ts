@@ -145,4 +145,4 @@ const summary = (h: Histogram) => ({ count: h.count, p50Ms: h.quantile(0.5), p99
 const lagLine = (l: ReturnType<typeof summary>) => `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms over ${l.count} jobs`;
 
 /** `cloudroutes check`'s exit status by result, so a script can act on it (2 stays bad usage). */
-const CHECK_EXIT: Record<Status, number> = { healthy: 0, failed: 1, unknown: 3 };
+export const CHECK_EXIT: Record<Status, number> = { healthy: 0, failed: 1, unknown: 3 };

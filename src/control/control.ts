@@ -6,9 +6,9 @@ import { Counters } from '../core/counters.js';
 import { keys, lagKey } from '../core/keys.js';
 import { LagRecorder } from '../core/lag-recorder.js';
 import { LogThrottle } from '../core/log-throttle.js';
-import { jobTimeoutMs } from '../core/limits.js';
 import { controlMetrics } from '../core/metrics-process.js';
-import { checkFields, checkJobData, type BadMessage, type JobMessage } from '../core/messages.js';
+import { DEFAULT_CHECK_TIMEOUT_MS } from '../core/limits.js';
+import { checkFields, checkJobData, jobOf, type BadMessage } from '../core/messages.js';
 import type { Monitor } from '../core/types.js';
 import { RedisClock } from '../core/redis-clock.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
@@ -61,7 +61,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   const k = keys(zone);
   const batch = opts.batch ?? 1000;
   const maxSleep = opts.maxSleepMs ?? 200;
-  const defaultTimeout = opts.defaultTimeoutMs ?? 10_000;
+  const defaultTimeout = opts.defaultTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
   const counters = new Counters(redis, k.counters, 'control');
   counters.start();
   const lag = new LagRecorder(redis, lagKey(zone));
@@ -99,10 +99,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   const badLog = new LogThrottle(60_000);
   /** Sends the monitor's job; a config that would make a job no receiver accepts is refused here, named in the log. */
   const dispatch = (monitor: Monitor, due: number, now: number): 'sent' | 'full' | 'bad' => {
-    const job: JobMessage = {
-      v: 1, type: 'job', monitorId: monitor.id, name: monitor.name, ctype: monitor.ctype, data: monitor.data,
-      timeoutMs: jobTimeoutMs(monitor, defaultTimeout), zone, due, sent: now, interval: monitor.interval, createdAt: monitor.createdAt,
-    };
+    const job = jobOf(monitor, zone, due, now, defaultTimeout);
     try {
       checkFields('job', job as unknown as Record<string, unknown>, now);
       checkJobData(job.data);

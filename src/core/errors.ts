@@ -291,6 +291,18 @@ export const errors = {
     new CloudRoutesError('CR_PROCESSES_MISSING',
       `zone "${zone}" has ${monitors} monitor(s) but no live ${missing.join(', ')}, so they are not all checked and recorded: ` +
       `start ${missing.map((k) => `"cloudroutes ${k}"`).join(', ')} (or restart their process manager's units); "cloudroutes cluster" lists the processes that stopped sending heartbeats`, false),
+  testElsewhere: (monitorId: string, zone: string, zones: readonly string[]) =>
+    new CloudRoutesError('CR_BAD_REQUEST', `monitor "${monitorId}" is not checked in zone "${zone}" (its zones: ${zones.join(', ')}): test it from one of them (CLOUDROUTES_ZONE)`, true, 'zone'),
+  testNotInZone: (kind: 'monitor' | 'reaction', id: string, zone: string) =>
+    new CloudRoutesError('CR_PROCESSES_MISSING', `${kind} "${id}" is in the store but not yet in zone "${zone}"'s Redis: is the zone's bridge running? ("cloudroutes rebuild-redis" writes it)`, false),
+  reactionNotUsed: (reactionId: string, monitorId: string, used: readonly string[], field: string) =>
+    new CloudRoutesError('CR_BAD_REQUEST', `monitor "${monitorId}" does not use reaction "${reactionId}" (its reactions: ${used.join(', ') || 'none'}): test it with a monitor that does, or add it with "cloudroutes monitor edit ${monitorId} --reactions ..."`, true, field),
+  testNoBroker: (zone: string, brokers: readonly string[], ms: number) =>
+    new CloudRoutesError('CR_NO_ANSWER', `no broker took the test job within ${ms} ms: is a broker running in zone "${zone}" at ${brokers.join(', ')} (CLOUDROUTES_BROKER), and does it accept this process's CURVE key?`, false),
+  testNoWorker: (zone: string, monitorId: string, ms: number) =>
+    new CloudRoutesError('CR_NO_ANSWER', `no worker answered the test of monitor "${monitorId}" within ${ms} ms (its timeout and 5 s): is a worker running in zone "${zone}"? ("cloudroutes cluster" lists the live processes)`, false),
+  testNoSink: (zone: string, reactionId: string, ms: number) =>
+    new CloudRoutesError('CR_NO_ANSWER', `no sink answered the test of reaction "${reactionId}" within ${ms} ms (the reaction timeout and 7 s): is a sink running in zone "${zone}"? ("cloudroutes cluster" lists the live processes)`, false),
   zapDomainTaken: (domain: string) =>
     new CloudRoutesError('CR_ZAP_DOMAIN_TAKEN', `ZAP domain ${domain} is already served in this process: run one broker per jobs port`, false),
 };

@@ -50,11 +50,18 @@ export interface Keys {
   writtenOffWhy: string;
   /** HASH: counters (bad messages, check outcomes, reaction outcomes) summed over processes. */
   counters: string;
+  /** STREAM of reaction tests asked of the zone's sinks (field `r`: a reaction-test message; group RESULTS_GROUP). */
+  tests: string;
+  /** STRING: the answer to test run `id` (a test-result or reaction-tested message), kept a minute. */
+  testAnswer(id: string): string;
   /** HASH: process id (host:pid:start) -> JSON of its heartbeat (kind, host, pid, version, started, intervalMs, concurrency). */
   processes: string;
   /** ZSET: process id -> its last heartbeat (ms, Redis time). */
   processesSeen: string;
 }
+
+/** How long the answer to a test run is kept for its caller (s). */
+export const TEST_ANSWER_TTL_S = 60;
 
 /** The consumer group of the results stream that the zone's sinks share: each result goes to one of them. */
 export const RESULTS_GROUP = 'sinks';
@@ -87,6 +94,8 @@ export function keys(zone: string): Keys {
     processes: `${p}processes`,
     processesSeen: `${p}processes-seen`,
     deadLetters: (stream) => `${p}dead:${stream}`,
+    tests: `${p}tests`,
+    testAnswer: (id) => `${p}test:${id}`,
   };
 }
 

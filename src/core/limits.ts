@@ -115,6 +115,9 @@ export function timeoutProblem(ms: unknown): string | undefined {
   return isTimeoutMs(ms) ? undefined : `it must be a whole number of milliseconds from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`;
 }
 
+/** A job's time limit when the monitor's data sets no timeoutMs. */
+export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
+
 /**
  * The time limit of a monitor's job: its data.timeoutMs, else `defaultMs`, never longer than its interval and always
  * within the limits, so the job passes the decoder whatever the control was given.

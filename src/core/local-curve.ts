@@ -1,7 +1,7 @@
 /** CURVE for a cluster on one machine (`cloudroutes dev`, the bench): a broker pair and one pair shared by the local clients, under <data dir>/keys, made once and reused. */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readAllowedClients, writeKeyPair, z85Decode } from './curve.js';
+import { loadCurveSettings, readAllowedClients, writeKeyPair, z85Decode, type CurveSettings } from './curve.js';
 
 export interface LocalCurve {
   dir: string;
@@ -30,4 +30,18 @@ export function prepareLocalCurve(dataDir: string): LocalCurve {
   const client = { CLOUDROUTES_CURVE_SECRET_KEY_FILE: join(dir, 'local.key'), CLOUDROUTES_BROKER_PUBLIC_KEY_FILE: join(dir, 'broker.pub'), CLOUDROUTES_CURVE_CLIENTS: undefined };
   const cleared = Object.fromEntries(CLEARED.map((n) => [n, undefined]));
   return { dir, envFor: (name) => ({ ...cleared, ...(name === 'broker' ? broker : client) }) };
+}
+
+/**
+ * The CURVE settings of a command run by hand next to `cloudroutes dev` (monitor test sends a job to its broker):
+ * its own settings when it has any, else the local clients' pair dev made under <data dir>/keys, else none.
+ */
+export function localClientCurveSettings(dataDir: string, env: NodeJS.ProcessEnv = process.env): CurveSettings {
+  const own = loadCurveSettings(env);
+  if (own.pair || own.brokerPublicKey) return own;
+  const dir = join(dataDir, 'keys');
+  const key = join(dir, 'local.key');
+  const broker = join(dir, 'broker.pub');
+  if (!existsSync(key) || !existsSync(broker)) return own;
+  return loadCurveSettings({ ...env, CLOUDROUTES_CURVE_SECRET_KEY_FILE: key, CLOUDROUTES_BROKER_PUBLIC_KEY_FILE: broker });
 }

@@ -1,7 +1,7 @@
 /** The JSON messages on the ZeroMQ sockets, each with protocol version `v`, and their strict decoders. */
 import { CloudRoutesError } from './errors.js';
-import { dataBytes, MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_INTERVAL_S, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS, MIN_INTERVAL_S, MIN_TIMEOUT_MS, PLAIN_NAME } from './limits.js';
-import { STATUS_VALUES, type CheckJob, type Status } from './types.js';
+import { dataBytes, jobTimeoutMs, MAX_DATA_BYTES, MAX_ID_LENGTH, MAX_INTERVAL_S, MAX_MESSAGE_LENGTH, MAX_NAME_LENGTH, MAX_TIMEOUT_MS, MIN_INTERVAL_S, MIN_TIMEOUT_MS, PLAIN_NAME } from './limits.js';
+import { STATUS_VALUES, type CheckJob, type Monitor, type Status } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -16,6 +16,13 @@ export interface JobMessage extends CheckJob {
   due: number;
   /** When the control sent it, epoch ms. */
   sent: number;
+  /**
+   * A test run (`cloudroutes monitor test`): its id. The worker answers under the zone's test key for it
+   * (src/core/try-runs.ts) and, unless `record`, adds nothing to the results stream.
+   */
+  test?: string;
+  /** A test run whose result is also recorded as a normal result of the zone (its reactions act on it). */
+  record?: boolean;
 }
 
 /** worker -> broker -> sink: the outcome of one job. */
@@ -47,7 +54,49 @@ export interface CreditMessage {
   done?: number[];
 }
 
-export type Message = JobMessage | ResultMessage | CreditMessage;
+/** worker -> the caller of a test run (through Redis, under the test's key): the check's result, and who ran it. */
+export interface TestResultMessage extends Omit<ResultMessage, 'type'> {
+  type: 'test-result';
+  test: string;
+  /** The worker that ran it (host:pid). */
+  worker: string;
+  /** Whether it went to the results stream too (--record). */
+  recorded: boolean;
+}
+
+/** The caller of a reaction test -> one of the zone's sinks (the tests stream): run this reaction for this monitor now. */
+export interface ReactionTestMessage {
+  v: 1;
+  type: 'reaction-test';
+  test: string;
+  reactionId: string;
+  monitorId: string;
+  /** The synthetic event's status. */
+  status: 'failed' | 'healthy';
+  /** Who asked (cli, API key name), for the audit. */
+  by: string;
+  /** When it was asked, epoch ms (Redis's clock): a sink that reads it too late to be waited for drops it. */
+  sent: number;
+}
+
+/** A sink -> the caller of a reaction test (under the test's key): what the module did and said. */
+export interface ReactionTestedMessage {
+  v: 1;
+  type: 'reaction-tested';
+  test: string;
+  reactionId: string;
+  monitorId: string;
+  outcome: 'ran' | 'failed' | 'skipped' | 'dry-run';
+  message: string;
+  tookMs: number;
+  /** The sink that ran it (host:pid). */
+  sink: string;
+}
+
+/** A sink that reads a reaction test more than this after its `sent` drops it: its caller no longer waits. */
+export const REACTION_TEST_START_MS = 5000;
+
+export type Message = JobMessage | ResultMessage | CreditMessage | TestResultMessage | ReactionTestMessage | ReactionTestedMessage;
 
 /** Why a message was refused: the counter name of `bad_messages.<reason>`. */
 export type BadMessageReason = 'malformed_json' | 'unknown_version' | 'missing_field' | 'unexpected_type' | 'bad_value' | 'too_large' | 'clock';
@@ -77,6 +126,8 @@ export const MESSAGE_LIMITS = {
 /** The statuses a result may carry. */
 export const STATUSES: ReadonlySet<string> = new Set(STATUS_VALUES);
 const L = MESSAGE_LIMITS;
+/** Longest message a reaction run keeps (src/sink/run-reaction.ts). */
+export const MAX_REACTION_MESSAGE = 4000;
 
 /** A check of one field: undefined when fine, else [reason, what it must be]. */
 type Check = (v: unknown, now: number) => [BadMessageReason, string] | undefined;
@@ -109,18 +160,37 @@ const metrics: Check = (v) => {
   return entries.every(([k, n]) => k.length <= L.idLength && typeof n === 'number' && Number.isFinite(n)) ? undefined : ['bad_value', 'an object of finite numbers'];
 };
 
+/** A test run's id: made by the caller (a UUID), part of a Redis key. */
+const testId: Check = (v) =>
+  typeof v !== 'string' ? ['missing_field', 'a string'] : /^[A-Za-z0-9-]{8,64}$/.test(v) ? undefined : ['bad_value', 'a test id (8..64 letters, digits and dashes)'];
+const bool: Check = (v) => (typeof v === 'boolean' ? undefined : ['missing_field', 'true or false']);
+const oneOf = (values: readonly string[]): Check => (v) =>
+  values.includes(v as string) ? undefined : [typeof v === 'string' ? 'bad_value' : 'missing_field', values.join(', ')];
+const status: Check = (v) => (STATUSES.has(v as string) ? undefined : [typeof v === 'string' ? 'bad_value' : 'missing_field', 'healthy, failed or unknown']);
+
+const RESULT_FIELDS: [string, Check][] = [
+  ['monitorId', text(L.idLength, 1)], ['zone', plainName(L.idLength)], ['status', status],
+  ['message', text(L.messageLength)], ['latencyMs', latency], ['metrics', optional(metrics)], ['due', stamp], ['checkedAt', stamp],
+];
+
 const FIELDS: Record<Message['type'], [string, Check][]> = {
   job: [
     ['monitorId', text(L.idLength, 1)], ['name', text(L.nameLength)], ['ctype', plainName(L.idLength)], ['data', data],
     ['timeoutMs', int(MIN_TIMEOUT_MS, L.timeoutMs)], ['zone', plainName(L.idLength)], ['due', stamp], ['sent', stamp],
     ['interval', int(MIN_INTERVAL_S, L.intervalS)], ['createdAt', optional(int(0, Number.MAX_SAFE_INTEGER))],
+    ['test', optional(testId)], ['record', optional(bool)],
   ],
-  result: [
-    ['monitorId', text(L.idLength, 1)], ['zone', plainName(L.idLength)],
-    ['status', (v) => (STATUSES.has(v as string) ? undefined : [typeof v === 'string' ? 'bad_value' : 'missing_field', 'healthy, failed or unknown'])],
-    ['message', text(L.messageLength)], ['latencyMs', latency], ['metrics', optional(metrics)], ['due', stamp], ['checkedAt', stamp],
-  ],
+  result: RESULT_FIELDS,
   credit: [['free', int(0, L.credit)], ['received', int(0, Number.MAX_SAFE_INTEGER)], ['done', optional(jobNumbers)]],
+  'test-result': [['test', testId], ...RESULT_FIELDS, ['worker', text(L.nameLength, 1)], ['recorded', bool]],
+  'reaction-test': [
+    ['test', testId], ['reactionId', text(L.idLength, 1)], ['monitorId', text(L.idLength, 1)], ['status', oneOf(['failed', 'healthy'])],
+    ['by', text(L.nameLength, 1)], ['sent', stamp],
+  ],
+  'reaction-tested': [
+    ['test', testId], ['reactionId', text(L.idLength, 1)], ['monitorId', text(L.idLength, 1)], ['outcome', oneOf(['ran', 'failed', 'skipped', 'dry-run'])],
+    ['message', text(MAX_REACTION_MESSAGE)], ['tookMs', int(0, L.clockSkewMs)], ['sink', text(L.nameLength, 1)],
+  ],
 };
 
 /**
@@ -139,6 +209,7 @@ export function decode<T extends Message['type']>(raw: Buffer | string, expect: 
   const type = msg.type as T;
   if (!expect.includes(type)) throw new BadMessage('unexpected_type', `type ${JSON.stringify(msg.type)?.slice(0, 40)} is not one of ${expect.join(', ')}`);
   checkFields(type, msg, now);
+  if (type === 'job' && msg.record !== undefined && msg.test === undefined) throw new BadMessage('bad_value', 'job field "record" is only for a test job (one with "test")', 'record');
   if (type === 'job') checkJobData(msg.data, typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length);
   return msg as unknown as Extract<Message, { type: T }>;
 }
@@ -159,6 +230,14 @@ export function checkJobData(data: unknown, boundBytes = Infinity): void {
   if (boundBytes > L.dataBytes && dataBytes(data) > L.dataBytes) {
     throw new BadMessage('too_large', `job field "data" must be at most ${L.dataBytes} bytes of JSON`, 'data');
   }
+}
+
+/** The job that checks `monitor` for slot `due` (sent at `sent`), as a control sends it; `defaultTimeoutMs` when its data sets none. */
+export function jobOf(monitor: Monitor, zone: string, due: number, sent: number, defaultTimeoutMs: number): JobMessage {
+  return {
+    v: 1, type: 'job', monitorId: monitor.id, name: monitor.name, ctype: monitor.ctype, data: monitor.data,
+    timeoutMs: jobTimeoutMs(monitor, defaultTimeoutMs), zone, due, sent, interval: monitor.interval, createdAt: monitor.createdAt,
+  };
 }
 
 export function encode(msg: Message): string {

@@ -131,9 +131,10 @@ export type ReactionReturn = ReactionOutcome | { outcome: ReactionOutcome; messa
 
 /**
  * Every decision the sink records for a reaction whose call-on and trigger matched a result (the audit): it ran,
- * failed, or was held (a bound stopped it) or skipped (its own rules said not now), with a reason.
+ * failed, or was held (a bound stopped it) or skipped (its own rules said not now), with a reason; and `test`, a run
+ * a person asked for (`cloudroutes reaction test`), its message saying what came of it.
  */
-export const DECISION_VALUES = ['ran', 'failed', 'skipped', 'held', 'dry-run', 'fixed', 'not-fixed', 'escalated', 'breaker-reset'] as const;
+export const DECISION_VALUES = ['ran', 'failed', 'skipped', 'held', 'dry-run', 'fixed', 'not-fixed', 'escalated', 'breaker-reset', 'test'] as const;
 export type Decision = (typeof DECISION_VALUES)[number];
 /** Why a reaction did not run: `skipped` for its own rules (frequency, once), `held` for a bound (budget, target-budget). */
 export const DECISION_REASONS = {

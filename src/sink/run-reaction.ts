@@ -2,11 +2,12 @@
 import type { Logger } from 'pino';
 import { decryptFields } from '../core/crypto.js';
 import { maskSecrets, secretValues } from '../core/schema.js';
+import { MAX_REACTION_MESSAGE } from '../core/messages.js';
 import { OUTCOME_VALUES, type ReactionEvent, type ReactionModule, type ReactionOutcome } from '../core/types.js';
 
 const OUTCOMES: ReadonlySet<string> = new Set(OUTCOME_VALUES);
 /** Longest message kept from a module (the audit shows it; a module may say much more in its log). */
-const MAX_MESSAGE = 4000;
+const MAX_MESSAGE = MAX_REACTION_MESSAGE;
 
 export interface ReactionRun {
   outcome: ReactionOutcome;

@@ -19,6 +19,7 @@ import { commandPolicy } from '../core/command-policy.js';
 import type { Monitor, Status } from '../core/types.js';
 import { DecisionLog } from './decisions.js';
 import { Reactor } from './reactor.js';
+import { startReactionTests } from './reaction-tests.js';
 import type { ReactionClaims } from './cross-zone.js';
 import { settleWithin } from '../core/time.js';
 import { failpoint } from '../core/failpoints.js';
@@ -110,6 +111,10 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     ...(prom ? { onFixed: prom.fixed } : {}),
   });
 
+  const stopTests = startReactionTests({
+    redis, zone, logger, counters, clock, decisions, loader, runner, commands, refusals, timeoutMs, secretKey: opts.secretKey, consumer, onLoopEnded: opts.onLoopEnded,
+  });
+
   const handle = async (res: ResultMessage, recording: Promise<Recorded>) => {
     const recorded = await recording;
     counters.inc(recorded.outcome === 'duplicate' ? 'results_duplicate' : 'results_recorded');
@@ -197,6 +202,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
       clock.stop();
       reader.close();
       await loop;
+      await stopTests();
       await inFlight.settled();
       await settleWithin(runner.settled(), timeoutMs);
       await counters.stop();

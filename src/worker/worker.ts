@@ -16,6 +16,7 @@ import { commandPolicy } from '../core/command-policy.js';
 import { ResultOutbox } from '../core/result-outbox.js';
 import { BrokerLink } from './broker-link.js';
 import { StartGrid } from './start-grid.js';
+import { answerTest } from './test-answers.js';
 import type { CurveClient } from '../core/socket-options.js';
 import { readSignal } from '../core/signals.js';
 import { runCheck, type SignalReader } from './run-check.js';
@@ -164,6 +165,9 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
       if (result.status === 'unknown') logger.warn({ monitorId: job.monitorId, ctype: job.ctype, reason: msg.message }, 'check could not run');
       // What the broker would refuse is caught here, where the monitor can be named.
       checkFields('result', msg as unknown as Record<string, unknown>);
+      // A test job answers its caller only; with --record its result also goes the way of every result.
+      if (job.test !== undefined) answerTest(redis, job as JobMessage & { test: string }, msg, logger);
+      if (job.test !== undefined && !job.record) return;
       if (!results.push(encode(msg))) {
         counters.inc('results_dropped_outbox_full');
         logger.error({ monitorId: job.monitorId, held: results.length }, 'results outbox full (Redis has not confirmed results for a while: is it reachable?); result dropped');

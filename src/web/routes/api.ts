@@ -9,6 +9,7 @@ import { monitorRoutes } from './monitors.js';
 import { reactionRoutes } from './reactions.js';
 import { recordRoutes } from './records.js';
 import { targetRoutes } from './targets.js';
+import { tryRoutes } from './try.js';
 
 /** Registers the API v1 route groups with strict body validation, and the OpenAPI document. */
 export async function apiRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
@@ -18,6 +19,7 @@ export async function apiRoutes(app: FastifyInstance, deps: WebDeps): Promise<vo
   await targetRoutes(app, deps);
   await recordRoutes(app, deps);
   await incidentRoutes(app, deps);
+  await tryRoutes(app, deps);
   // Its own context: only this group reads YAML bodies.
   await app.register(async (instance) => configRoutes(instance, deps));
 
