@@ -137,7 +137,8 @@ async function wouldCall(verb: Ec2Verb, operation: string, event: ReactionEvent,
  */
 function describeError(operation: string, err: unknown, signal: AbortSignal): { reason: string; message: string; fields: Record<string, unknown> } {
   if (err instanceof EC2ServiceException) {
-    const reason = `${err.name}: ${err.message}`;
+    // A throttled call whose retry the deadline cut short can end with the last answer or with the abort: say both.
+    const reason = `${err.name}: ${err.message}${signal.aborted ? '; the deadline passed before it answered a retry' : ''}`;
     const status = err.$metadata.httpStatusCode;
     return {
       reason,

@@ -296,7 +296,8 @@ test('the deadline ends a retry that waits out its back-off', async () => {
   const started = Date.now();
   const { outcome, message } = await run('aws-ec2-reboot', data(), 60);
   assert.is(outcome, 'failed');
-  assert.is(message, 'AWS RebootInstances: the deadline passed before it answered');
+  // Which of the two ends the call first depends on the machine's load: the abort, or the last answer with the abort.
+  assert.match(message, /^AWS RebootInstances(: the deadline passed before it answered| answered 503 RequestLimitExceeded: Request limit exceeded.; the deadline passed before it answered a retry)$/);
   // Throttling back-off starts at 500 ms, so a retry that ignored the signal would take longer.
   assert.ok(Date.now() - started < 400, `took ${Date.now() - started} ms`);
   assert.is(rec.received.length, 1);
