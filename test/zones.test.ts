@@ -5,43 +5,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
 import { keys } from '../src/core/keys.js';
 import { waitFor } from './helpers/cluster.js';
-import { cli, Proc } from './helpers/procs.js';
-import { freePortRange, RedisServer } from './helpers/redis-server.js';
+import { cli } from './helpers/procs.js';
+import { useZones } from './helpers/zones.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cr-zones-'));
 const zones = ['east', 'west'] as const;
-const redisServers = { east: new RedisServer(), west: new RedisServer() };
-const redis = {} as Record<(typeof zones)[number], Redis>;
-const envs = {} as Record<(typeof zones)[number], NodeJS.ProcessEnv>;
-const procs: Proc[] = [];
+const { redis, envs } = useZones(test, zones, () => ({
+  CLOUDROUTES_STORE: `sqlite:${join(dir, 'shared.db')}`, CLOUDROUTES_DATA_DIR: join(dir, 'data'),
+  CLOUDROUTES_CHECKS_PATH: join(FIXTURES, 'checks'), CLOUDROUTES_ACTIONS_PATH: join(FIXTURES, 'actions'),
+}));
 const runs = join(dir, 'runs.jsonl');
 
-test.before(async () => {
-  for (const zone of zones) {
-    await redisServers[zone].start();
-    redis[zone] = redisServers[zone].client();
-    envs[zone] = {
-      REDIS_URL: redisServers[zone].url, CLOUDROUTES_ZONE: zone, CLOUDROUTES_STORE: `sqlite:${join(dir, 'shared.db')}`,
-      CLOUDROUTES_DATA_DIR: join(dir, 'data'), CLOUDROUTES_BROKER_PORT_BASE: String(await freePortRange(4)),
-      CLOUDROUTES_CHECKS_PATH: join(FIXTURES, 'checks'), CLOUDROUTES_ACTIONS_PATH: join(FIXTURES, 'actions'),
-    };
-    for (const name of ['broker', 'bridge', 'control', 'worker', 'sink']) procs.push(new Proc([name], envs[zone]).start());
-  }
-  await Promise.all(procs.map((p) => p.waitFor(/"(broker listening|\w+ started)"/)));
-});
-
-test.after(async () => {
-  await Promise.all(procs.map((p) => p.kill()));
-  for (const zone of zones) {
-    redis[zone].disconnect();
-    await redisServers[zone].stop();
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 const add = async (...args: string[]) => {
   const r = await cli(args, { ...envs.east, LOG_LEVEL: 'silent' });
