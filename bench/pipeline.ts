@@ -10,19 +10,22 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { readBacklog } from '../src/core/backlog.js';
-import { lagKey, startLagKey } from '../src/core/keys.js';
+import { keys, lagKey, startLagKey } from '../src/core/keys.js';
+import type { Reaction } from '../src/core/types.js';
 import { openStore } from '../src/store/open.js';
 import { firstJsonLine, startChild, stopAll, stopChild, type Child } from './lib/children.js';
 import { positiveInt as positive, progressTo, runBench, type BenchRun } from './lib/lifecycle.js';
-import { startBridgeProcess, startCluster, waitForClients } from './lib/cluster.js';
+import { BENCH_LOG_LEVEL, startBridgeProcess, startCluster, waitForClients } from './lib/cluster.js';
 import { commandStats, topPerCheck } from './lib/redis-stats.js';
 import { SLOT_REASONS } from '../src/core/slot-reasons.js';
 import { HistoryReader, readCounters, readLag, readStartLag, slotsIn } from './lib/measure.js';
-import { loadMonitors, monitorId, storeMonitors } from './lib/monitors.js';
+import { loadMonitors, monitorId, storeMonitors, type LoadOptions } from './lib/monitors.js';
 import { freePortRange } from './lib/ports.js';
 import { machineCpu, sampleProc, type ProcSample } from './lib/procstat.js';
 import { startRedis, type BenchRedis } from './lib/redis.js';
 import { formatReport, type ProcRow, type Report } from './lib/report.js';
+import { benchReactions, decisionsBetween, FIX_ID, isFailing, putReactions, reactionLines, VerificationSampler, type ReactionsReport, type SinkPhase } from './lib/reactions.js';
+import type { Store } from '../src/store/store.js';
 
 const TARGET = fileURLToPath(new URL('./lib/target-server.js', import.meta.url));
 const RAW = fileURLToPath(new URL('./lib/raw-client.js', import.meta.url));
@@ -33,6 +36,17 @@ const nonNegative = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be an integer >= 0`);
   return n;
+};
+
+const share = (v: string) => {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('--fail-rate is a share from 0 to 1, such as 0.05');
+  return n;
+};
+
+const reactionLevel = (v: string) => {
+  if (v !== '0' && v !== '1' && v !== '2') throw new InvalidArgumentError('--reactions takes 0, 1 (a notify) or 2 (a notify and a fix)');
+  return Number(v);
 };
 
 const onOff = (v: string) => {
@@ -65,6 +79,14 @@ const program = new Command('npm run bench --')
   .option('--cpu-prof <dir>', 'run every CloudRoutes process with node --cpu-prof, writing <process>.cpuprofile into <dir>')
   .option('--redis-stats', "print the 10 Redis commands that took most of Redis's time in the window, per check (INFO commandstats; commands inside scripts count under their own name too)")
   .option('--keep-logs', "keep the processes' logs in a new temp dir and print where (deleted otherwise)")
+  .option('--fail-rate <share>', 'share of monitors (0 to 1) that check /fail, which the target answers 500', share, 0)
+  .option('--reactions <n>', "reactions every monitor names, both of rtype log: 0 none, 1 a notify, 2 a notify and a fix (a fix's defaults: budget 3 per 1h, " +
+    'verified every 5 s for 2 min, breaker 2). The sink runs at LOG_LEVEL warn, so each run on a failed result writes its log line. With 1 or 2 the monitors ' +
+    'first run without them for --baseline seconds after the warm-up (the sink CPU per result without reactions, measured in this run), then name them ' +
+    '(through the store and the bridge, or straight into Redis with --store none), then one interval and 5 s pass (excluded: every failing monitor gets its ' +
+    "first fix run and verification) before the window, which is measured with them. A fix's verification checks its failing monitors every 5 s: reported " +
+    'apart from the monitors\' own checks/s', reactionLevel, 0)
+  .option('--baseline <s>', 'with --reactions 1 or 2: seconds measured before the reactions are attached (sink CPU per result without them)', positive('--baseline'), 60)
   .option('--json', 'also print every figure as one JSON object on the last line of stdout')
   .addHelpText('after', `
 Examples:
@@ -73,6 +95,7 @@ Examples:
   npm run bench -- --monitors 20000 --interval 20 --duration 30 --curve on
   npm run bench -- --monitors 100000 --interval 60 --brokers 2 --redis-stats
   npm run bench -- --monitors 20000 --interval 20 --store rethinkdb://127.0.0.1:28015/bench
+  npm run bench -- --monitors 100000 --interval 60 --duration 120 --fail-rate 0.05 --reactions 2
 
 Progress goes to stderr; the report (and the JSON line) to stdout. Every child process and temp dir is
 removed at the end, also on Ctrl-C or error. Linux only (reads /proc for CPU and memory).`)
@@ -97,6 +120,9 @@ interface Options {
   cpuProf?: string;
   keepLogs?: boolean;
   json?: boolean;
+  failRate: number;
+  reactions: number;
+  baseline: number;
 }
 
 const progress = progressTo('bench');
@@ -105,7 +131,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 let redis: BenchRedis | undefined;
 
 /** Sleeps `seconds` while printing progress every 5 s from the counters hash; fails fast if a child died. */
-async function runFor(seconds: number, label: string, crashed: Promise<never>): Promise<void> {
+async function runFor(seconds: number, label: string, crashed: Promise<never>, onTick?: () => Promise<string>): Promise<void> {
   const end = Date.now() + seconds * 1000;
   let last = await readCounters(redis!.client, ZONE);
   let lastAt = Date.now();
@@ -120,7 +146,7 @@ async function runFor(seconds: number, label: string, crashed: Promise<never>): 
       `${label} ${Math.max(0, Math.round((end - Date.now()) / 1000))} s left: sent ${rate('control.jobs_sent').toFixed(0)} jobs/s, ` +
         `recorded ${rate('sink.results_recorded').toFixed(0)} results/s, missed slots so far ${now['control.missed_checks'] ?? 0}, ` +
         `jobs dropped by the broker ${(now['broker.jobs_expired'] ?? 0) + (now['broker.jobs_dropped_queue_full'] ?? 0)}, lag p99 ${lag.quantile(0.99)} ms max ${lag.max} ms, ` +
-        `start lag p99 ${startLag.quantile(0.99)} ms`,
+        `start lag p99 ${startLag.quantile(0.99)} ms${onTick ? `, ${await onTick()}` : ''}`,
     );
     last = now;
     lastAt = Date.now();
@@ -174,6 +200,99 @@ async function storeBacklog(client: BenchRedis['client']): Promise<{ historyWait
   return { historyWaiting: b.history.waiting, eventsWaiting: b.events.waiting };
 }
 
+const sinksOf = (children: Child[]) => children.filter((c) => c.role === 'cloudroutes' && c.name.startsWith('sink'));
+const cpuOf = (children: Child[]) => children.reduce((sum, c) => sum + (sampleProc(c.pid)?.cpuSec ?? 0), 0);
+const between = (c0: Record<string, number>, c1: Record<string, number>) => (name: string) => (c1[name] ?? 0) - (c0[name] ?? 0);
+
+/** The sinks' CPU per result recorded over a phase; the failed share from the workers' check counters. */
+function sinkPhase(seconds: number, cpuSec: number, c0: Record<string, number>, c1: Record<string, number>): SinkPhase {
+  const d = between(c0, c1);
+  const results = d('sink.results_recorded');
+  const checks = d('worker.checks.healthy') + d('worker.checks.failed') + d('worker.checks.unknown');
+  return { seconds, cpuSec, results, failedShare: checks ? d('worker.checks.failed') / checks : null, msPerResult: results ? (1000 * cpuSec) / results : 0 };
+}
+
+interface Attached {
+  without: SinkPhase;
+  attachSec: number;
+  attachedBy: 'bridge' | 'redis';
+}
+
+/**
+ * Measures the sinks for --baseline seconds while no monitor names a reaction, then makes every monitor name them
+ * (in the store, which the bridge carries to Redis keeping each slot; straight into Redis without a store) and lets
+ * one interval and 5 s pass, so that every failing monitor has had its first fix run before the window.
+ */
+async function baselineThenAttach(o: Options, storeSpec: string | undefined, load: LoadOptions, cluster: Child[], crashed: Promise<never>): Promise<Attached> {
+  const client = redis!.client;
+  const sinks = sinksOf(cluster);
+  const c0 = await readCounters(client, ZONE);
+  const cpu0 = cpuOf(sinks);
+  const t0 = Date.now();
+  await runFor(o.baseline, 'baseline (no reactions)', crashed);
+  const without = sinkPhase((Date.now() - t0) / 1000, cpuOf(sinks) - cpu0, c0, await readCounters(client, ZONE));
+  progress(`sink CPU without reactions: ${without.msPerResult.toFixed(3)} ms per result; attaching ${load.reactions.join(', ')} to every monitor...`);
+  const attachStart = Date.now();
+  if (storeSpec) {
+    const store: Store = await openStore(storeSpec);
+    try {
+      await storeMonitors(store, load, progress);
+    } finally {
+      await store.close();
+    }
+    // The bridge applies the store's changes in order: the last monitor naming them means every one does.
+    const last = keys(ZONE).monitor(monitorId(o.monitors - 1));
+    const deadline = Date.now() + 300_000;
+    while (!((await client.get(last)) ?? '').includes(`"${load.reactions[0]}"`)) {
+      if (Date.now() > deadline) throw new Error('the bridge did not carry the monitors naming the reactions to Redis within 300 s; see bridge.log');
+      await Promise.race([sleep(250), crashed]);
+    }
+  } else {
+    await loadMonitors(client, load);
+  }
+  const attachSec = (Date.now() - attachStart) / 1000;
+  progress(`attached in ${attachSec.toFixed(1)} s; ${o.interval + 5} s for every monitor's first result with them (excluded)`);
+  await runFor(o.interval + 5, 'reactions settling', crashed);
+  return { without, attachSec, attachedBy: storeSpec ? 'bridge' : 'redis' };
+}
+
+interface WindowSeen {
+  c0: Record<string, number>;
+  c1: Record<string, number>;
+  rows: ProcRow[];
+  windowSec: number;
+  sampler: VerificationSampler | undefined;
+  failingIds: string[];
+  perMonitor: Map<string, number>;
+  achievedPerSec: number;
+}
+
+/** The reactions' figures of the window: decisions, verification checks, and the sinks' CPU per result against the baseline. */
+function reactionsFigures(o: Options, reactions: Reaction[], a: Attached, w: WindowSeen): ReactionsReport {
+  const sinkCpu = w.rows.filter((r) => r.role === 'cloudroutes' && r.name.startsWith('sink')).reduce((sum, r) => sum + r.windowCpuSec, 0);
+  const sinkWith = sinkPhase(w.windowSec, sinkCpu, w.c0, w.c1);
+  const fix = reactions.find((r) => r.id === FIX_ID);
+  let verification: ReactionsReport['verification'] = null;
+  if (fix && w.sampler) {
+    const v = w.sampler.average;
+    const everyS = fix.verifyEvery!;
+    const failingResults = w.failingIds.reduce((sum, id) => sum + (w.perMonitor.get(id) ?? 0), 0);
+    const extraPerSec = v / everyS - v / o.interval;
+    verification = {
+      everyS, forS: fix.verifyFor!, averageVerifying: v, samples: w.sampler.count,
+      failingExpectedPerSec: v / everyS + (w.failingIds.length - v) / o.interval,
+      extraPerSec,
+      failingAchievedPerSec: failingResults / w.windowSec,
+      expectedTotalPerSec: o.monitors / o.interval + extraPerSec, achievedTotalPerSec: w.achievedPerSec,
+    };
+  }
+  return {
+    level: o.reactions, monitors: o.monitors, failRate: o.failRate, failingMonitors: w.failingIds.length, reactions, attachSec: a.attachSec, attachedBy: a.attachedBy,
+    sinkLogLevel: BENCH_LOG_LEVEL, verification, decisions: decisionsBetween(w.c0, w.c1),
+    sinkWithout: a.without, sinkWith, sinkCpuRatio: a.without.msPerResult > 0 ? sinkWith.msPerResult / a.without.msPerResult : null,
+  };
+}
+
 async function main(o: Options, run: BenchRun): Promise<void> {
   try {
     await measure(o, run);
@@ -220,18 +339,21 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
 
   progress(`loading ${o.monitors} monitors (interval ${o.interval} s, random offset inside it)...`);
   const loadStart = Date.now();
-  const load = { zone: ZONE, monitors: o.monitors, intervalSec: o.interval, port, addresses: o.addresses, batch: o.batch };
+  const load = { zone: ZONE, monitors: o.monitors, intervalSec: o.interval, port, addresses: o.addresses, batch: o.batch, failRate: o.failRate, reactions: [] as string[] };
+  const reactions = benchReactions(o.reactions);
   const storeSpec = o.store === 'none' ? undefined : o.store === 'sqlite' ? `sqlite:${join(tmp, 'store.db')}` : o.store;
   if (storeSpec) {
     const store = await openStore(storeSpec, { init: true });
     try {
       await storeMonitors(store, load, progress);
+      await putReactions(redis.client, ZONE, store, reactions);
     } finally {
       await store.close();
     }
   }
   // Straight into Redis as well, so the bench knows each monitor's first due; the bridge's resync keeps those slots.
   const dues = await loadMonitors(redis.client, load);
+  if (!storeSpec) await putReactions(redis.client, ZONE, undefined, reactions);
   const loadSec = (Date.now() - loadStart) / 1000;
   if (storeSpec) {
     const bridge = startBridgeProcess(clusterOptions, storeSpec);
@@ -241,6 +363,10 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
   }
   progress(`loaded in ${loadSec.toFixed(1)} s; warm-up ${warmup} s (excluded)`);
   await runFor(warmup, 'warm-up', crashed);
+  const attached = reactions.length ? await baselineThenAttach(o, storeSpec, { ...load, reactions: reactions.map((r) => r.id) }, cluster, crashed) : undefined;
+  const fix = reactions.find((r) => r.id === FIX_ID);
+  const failingIds = Array.from({ length: o.monitors }, (_, i) => i).filter((i) => isFailing(i, o.failRate)).map(monitorId);
+  const sampler = fix && failingIds.length ? new VerificationSampler(redis.client, ZONE, failingIds, fix.verifyEvery! * 1000) : undefined;
 
   // The window: lag histogram reset, counters, CPU and the target's count sampled at its start and end.
   const all = () => [...cluster, redis!.child, target];
@@ -253,7 +379,7 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
   const served0 = await targetServed(target);
   const r0 = o.redisStats ? await commandStats(redis.client) : undefined;
   progress(`measuring for ${o.duration} s`);
-  await runFor(o.duration, 'window', crashed);
+  await runFor(o.duration, 'window', crashed, sampler && (async () => `${await sampler.sample()} failing monitors under verification`));
   const windowEnd = Date.now();
   const c1 = await readCounters(redis.client, ZONE);
   const lag = await readLag(redis.client, ZONE);
@@ -284,7 +410,10 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
   const history = reader.stats;
   let expectedInWindow = 0;
   let unanswered = 0;
+  // A fix's verification moves its failing monitors' slots: they are accounted by their results (reactionsReport).
+  const ownSlots = (i: number) => !(sampler && isFailing(i, o.failRate));
   for (let i = 0; i < o.monitors; i++) {
+    if (!ownSlots(i)) continue;
     const d0 = dues[i]!;
     expectedInWindow += slotsIn(d0, intervalMs, windowStart, windowEnd);
     for (let k = Math.max(0, Math.ceil((windowStart - d0) / intervalMs)); d0 + k * intervalMs < windowEnd; k++) {
@@ -345,9 +474,11 @@ async function measure(o: Options, run: BenchRun): Promise<void> {
     for (const f of readdirSync(tmp).filter((n) => n.endsWith('.log'))) copyFileSync(join(tmp, f), join(keep, f));
     progress(`logs kept in ${keep}`);
   }
+  const reactionsReport = attached ? reactionsFigures(o, reactions, attached, { c0, c1, rows, windowSec, sampler, failingIds, perMonitor: history.perMonitor, achievedPerSec }) : null;
   await run.stop();
   process.stdout.write(formatReport(report) + '\n');
-  if (o.json) process.stdout.write(JSON.stringify(report) + '\n');
+  if (reactionsReport) process.stdout.write(reactionLines(reactionsReport).map(([label, text]) => `  ${label.padEnd(17)}${text}`).join('\n') + '\n');
+  if (o.json) process.stdout.write(JSON.stringify({ ...report, reactions: reactionsReport }) + '\n');
 }
 
 await runBench<Options>(program, progress, main);

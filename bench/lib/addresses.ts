@@ -8,7 +8,7 @@ export function loopback(j: number): string {
   return `127.${a}.${b}.${c}`;
 }
 
-/** The URL monitor `i` checks, given `count` addresses in the pool. */
-export function targetUrl(i: number, count: number, port: number): string {
-  return `http://${loopback(i % count)}:${port}/`;
+/** The URL monitor `i` checks, given `count` addresses in the pool; a failing one asks for /fail, which the target answers 500. */
+export function targetUrl(i: number, count: number, port: number, failing = false): string {
+  return `http://${loopback(i % count)}:${port}/${failing ? 'fail' : ''}`;
 }

@@ -7,6 +7,8 @@ import { prepareLocalCurve } from '../../src/core/local-curve.js';
 import { startChild, type Child } from './children.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** LOG_LEVEL of every CloudRoutes process the bench starts. */
+export const BENCH_LOG_LEVEL = 'warn';
 
 export interface ClusterOptions {
   redisUrl: string;
@@ -47,7 +49,7 @@ function startProcess(name: string, o: ClusterOptions, own: NodeJS.ProcessEnv): 
     CLOUDROUTES_ZONE: o.zone,
     CLOUDROUTES_BROKER: o.brokerPortBases.map((b) => `127.0.0.1:${b}`).join(','),
     CLOUDROUTES_DATA_DIR: o.logDir,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: BENCH_LOG_LEVEL,
   };
   if (o.concurrency !== undefined) env.CLOUDROUTES_WORKER_CONCURRENCY = String(o.concurrency);
   const kind = name.replace(/-\d+$/, '');

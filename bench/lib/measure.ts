@@ -62,6 +62,8 @@ export interface HistoryStats {
   dueToChecked: Samples;
   /** `<monitorId>:<due>` of every result recorded up to the moment of reading, window or not. */
   answered: Set<string>;
+  /** Results recorded in [from, to) by monitor id. */
+  perMonitor: Map<string, number>;
 }
 
 interface HistoryEntry {
@@ -78,7 +80,7 @@ interface HistoryEntry {
  */
 export class HistoryReader {
   readonly stats: HistoryStats = {
-    recorded: 0, statuses: {}, problems: new Map(), dueToSink: new Samples(), dueToChecked: new Samples(), answered: new Set(),
+    recorded: 0, statuses: {}, problems: new Map(), dueToSink: new Samples(), dueToChecked: new Samples(), answered: new Set(), perMonitor: new Map(),
   };
   private readonly seen = new Set<string>();
 
@@ -93,6 +95,7 @@ export class HistoryReader {
     const recordedAt = Number(entryId.slice(0, entryId.indexOf('-')));
     if (recordedAt < this.from || recordedAt >= this.to) return;
     stats.recorded++;
+    stats.perMonitor.set(e.monitorId, (stats.perMonitor.get(e.monitorId) ?? 0) + 1);
     stats.statuses[e.status] = (stats.statuses[e.status] ?? 0) + 1;
     if (e.status !== 'healthy' && (stats.problems.has(e.message) || stats.problems.size < 5)) {
       stats.problems.set(e.message, (stats.problems.get(e.message) ?? 0) + 1);

@@ -4,6 +4,7 @@ import { keys } from '../../src/core/keys.js';
 import type { Monitor } from '../../src/core/types.js';
 import type { Store } from '../../src/store/store.js';
 import { targetUrl } from './addresses.js';
+import { isFailing } from './reactions.js';
 
 export interface LoadOptions {
   zone: string;
@@ -12,16 +13,20 @@ export interface LoadOptions {
   port: number;
   addresses: number;
   batch: number;
+  /** Share of monitors (0..1) that check /fail, which the target answers 500. */
+  failRate: number;
+  /** Reaction ids every monitor names. */
+  reactions: string[];
 }
 
 /** Monitor id of the i-th bench monitor. */
 export const monitorId = (i: number): string => `bench-${String(i).padStart(7, '0')}`;
 
-/** The i-th bench monitor: a GET of one of the target's loopback addresses that expects 200. */
+/** The i-th bench monitor: a GET of one of the target's loopback addresses that expects 200 (a failing one gets 500). */
 function benchMonitor(i: number, o: LoadOptions, now: number): Monitor {
   return {
     id: monitorId(i), name: `bench ${i}`, ctype: 'http-get-statuscode', interval: o.intervalSec,
-    data: { url: targetUrl(i, o.addresses, o.port), codes: ['200'] }, reactions: [], createdAt: now, updatedAt: now,
+    data: { url: targetUrl(i, o.addresses, o.port, isFailing(i, o.failRate)), codes: ['200'] }, reactions: o.reactions, createdAt: now, updatedAt: now,
   };
 }
 
@@ -34,7 +39,10 @@ export async function storeMonitors(store: Store, o: LoadOptions, progress: (msg
   }
 }
 
-/** Writes every monitor, `batch` per pipeline; each starts at a random offset inside its interval. Returns each one's first due time. */
+/**
+ * Writes every monitor, `batch` per pipeline; each starts at a random offset inside its interval. Returns each one's first
+ * due time (0 for one that was there already with the same interval: it keeps its slot).
+ */
 export async function loadMonitors(redis: Redis, o: LoadOptions): Promise<Float64Array> {
   const k = keys(o.zone);
   const intervalMs = o.intervalSec * 1000;

@@ -1,6 +1,6 @@
 /**
- * Bench child: the HTTP target every monitor checks. Answers 200 at once on 0.0.0.0 (so every
- * 127.x.y.z reaches it), prints its port as one JSON line, answers "count" on stdin with the
+ * Bench child: the HTTP target every monitor checks. Answers at once on 0.0.0.0 (so every
+ * 127.x.y.z reaches it): 500 for the path /fail (the bench's failing monitors), 200 for any other, prints its port as one JSON line, answers "count" on stdin with the
  * requests served and connections accepted so far, and exits when its parent goes away (stdin closes).
  */
 import { createServer } from 'node:http';
@@ -9,10 +9,12 @@ import { createInterface } from 'node:readline';
 let served = 0;
 let connections = 0;
 const BODY = Buffer.from('ok');
-const server = createServer((_req, res) => {
+const FAIL_BODY = Buffer.from('failing on purpose');
+const server = createServer((req, res) => {
   served++;
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': BODY.length });
-  res.end(BODY);
+  const body = req.url === '/fail' ? FAIL_BODY : BODY;
+  res.writeHead(body === BODY ? 200 : 500, { 'content-type': 'text/plain', 'content-length': body.length });
+  res.end(body);
 });
 server.on('connection', () => connections++);
 server.listen({ port: 0, host: '0.0.0.0', backlog: 4096 }, () => {
