@@ -161,7 +161,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     let recorded = false;
     rows.then(() => (recorded = true), () => undefined);
     for (const [i, { res }] of accepted.entries()) {
-      inFlight.add(rows.then((r) => r[i]!), (r) => handle(res, r), (thrown) => {
+      inFlight.add(res.monitorId, rows.then((r) => r[i]!), (r) => handle(res, r), (thrown) => {
         const err = { message: thrown instanceof Error ? thrown.message : String(thrown) };
         counters.inc('results_failed');
         // Not recorded means not acknowledged either: the entry stays pending and is taken over again after claimIdleMs.
