@@ -25,7 +25,10 @@ export interface ControlOptions {
   logger: Logger;
   /** Most monitors popped per round trip. */
   batch?: number;
-  /** Longest sleep between polls, so a monitor added with an early slot is not waited past. */
+  /**
+   * Longest sleep between rounds (default 5 s). The control sleeps until the next slot it knows of; a slot given to a
+   * new or changed monitor is announced (applyMonitor-4.lua) and wakes it, so this only bounds what a lost announcement costs.
+   */
   maxSleepMs?: number;
   /** Default check timeout when the monitor's data has no timeoutMs. */
   defaultTimeoutMs?: number;
@@ -60,7 +63,7 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   const { redis, logger, zone } = opts;
   const k = keys(zone);
   const batch = opts.batch ?? 1000;
-  const maxSleep = opts.maxSleepMs ?? 200;
+  const maxSleep = opts.maxSleepMs ?? 5000;
   const defaultTimeout = opts.defaultTimeoutMs ?? 10_000;
   const counters = new Counters(redis, k.counters, 'control');
   counters.start();
@@ -85,15 +88,39 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   logger.info({ brokers: opts.brokers, zone }, 'control started');
 
   let stopped = false;
-  let wake: (() => void) | undefined;
-  const sleep = (ms: number) =>
-    new Promise<void>((r) => {
-      const t = setTimeout(r, ms);
-      wake = () => {
-        clearTimeout(t);
-        r();
+  // The sleep until the next round: when it ends (Redis clock), and how to end it sooner.
+  let sleeping: { until: number; timer: NodeJS.Timeout; end: () => void } | undefined;
+  const sleepUntil = (until: number) =>
+    new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(sleeping?.timer);
+        sleeping = undefined;
+        resolve();
       };
+      sleeping = { until, timer: setTimeout(end, Math.max(0, until - clock.now())), end };
     });
+  const wake = () => sleeping?.end();
+  /** No round starts before this (Redis clock): MIN_ROUND_MS after the last one that was not full. */
+  let nextRoundFloor = 0;
+  /** The earliest slot announced since the current round popped. */
+  let announcedDue = Infinity;
+  const announced = (due: number) => {
+    if (!(due < announcedDue)) return;
+    announcedDue = due;
+    const at = Math.max(nextRoundFloor, due - SEND_AHEAD_MS);
+    if (sleeping && at < sleeping.until) {
+      clearTimeout(sleeping.timer);
+      sleeping.until = at;
+      sleeping.timer = setTimeout(sleeping.end, Math.max(0, at - clock.now()));
+    }
+  };
+  // applyMonitor announces each slot it gives on the schedule's channel; after a reconnection anything may have
+  // been announced unheard, so the next round comes at once.
+  const announcements = redis.duplicate();
+  announcements.on('error', () => undefined); // the control's own connection reports Redis being down
+  announcements.on('message', (_channel: string, due: string) => announced(Number(due)));
+  announcements.on('ready', () => announced(0));
+  announcements.subscribe(k.schedule).catch(() => undefined);
 
   // Once a minute per monitor: a bad monitor comes back every interval.
   const badLog = new LogThrottle(60_000);
@@ -132,7 +159,9 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   // Lines that can come every round (a queue full for each job, missed slots) are logged once per period, with counts.
   const roundLog = new LogThrottle(5000);
   let missedSinceLog = 0;
+  /** One round; returns when the next should start (Redis clock). */
   const tick = async (): Promise<number> => {
+    announcedDue = Infinity;
     const popped = await redis.schedulePop(k.schedule, k.intervals, '', batch, k.monitor(''), SEND_AHEAD_MS);
     const nextDue = Number(popped[0]);
     const missed = Number(popped[1]);
@@ -180,24 +209,27 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
         }
       });
     }
-    if (ids.length >= batch) return 0;
-    return nextDue < 0 ? maxSleep : Math.max(MIN_ROUND_MS, Math.min(maxSleep, nextDue - SEND_AHEAD_MS - clock.now()));
+    const after = clock.now();
+    if (ids.length >= batch) return after;
+    nextRoundFloor = after + MIN_ROUND_MS;
+    const next = Math.min(nextDue < 0 ? Infinity : nextDue, announcedDue) - SEND_AHEAD_MS;
+    return Math.max(nextRoundFloor, Math.min(after + maxSleep, next));
   };
 
   const loop = supervise('control', 'schedule', (async () => {
     let failing = false;
     while (!stopped) {
-      let wait: number;
+      let next: number;
       try {
-        wait = await tick();
+        next = await tick();
         if (failing) logger.info('control resumed');
         failing = false;
       } catch (err) {
         if (!failing) logger.error({ err: (err as Error).message }, 'control round failed; retrying');
         failing = true;
-        wait = 500;
+        next = clock.now() + 500;
       }
-      if (wait > 0 && !stopped) await sleep(wait);
+      if (next > clock.now() && !stopped) await sleepUntil(next);
     }
   })(), () => !stopped, logger, opts.onLoopEnded);
 
@@ -205,8 +237,9 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
     counters,
     async stop() {
       stopped = true;
-      wake?.();
+      wake();
       await loop;
+      announcements.disconnect();
       clock.stop();
       held.stop();
       await lag.stop();
