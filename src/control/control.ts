@@ -50,13 +50,14 @@ export interface Control {
  * a round pops every slot of the next SEND_AHEAD_MS, so rounds, messages and wakeups are shared by several checks
  * at any load, without adding to their lag.
  */
-export const SEND_AHEAD_MS = 150;
+export const SEND_AHEAD_MS = 300;
 /**
  * Shortest pause between two rounds that were not full: a job goes out between SEND_AHEAD_MS and SEND_AHEAD_MS minus
- * this before its due. At 250 checks a second a round costs the control, Redis and the broker far more than its few
- * jobs do, so rounds are at most ten a second below full batches (measured: 25 ms cost 2.4 times as much per check).
+ * this before its due. At 250 checks a second a round costs the control, Redis, the broker and each worker a wakeup or
+ * more, far more than its few jobs do, so rounds are at most four a second below full batches (measured: 25 ms cost
+ * 2.4 times as much per check as 100 ms).
  */
-const MIN_ROUND_MS = 100;
+const MIN_ROUND_MS = 250;
 
 /** Starts the control loop. */
 export async function startControl(opts: ControlOptions): Promise<Control> {
