@@ -46,18 +46,25 @@ export interface Control {
 }
 
 /**
- * Slots due within this much of now are sent ahead, and their workers start them on time (src/worker/start-grid.ts):
- * a round pops every slot of the next SEND_AHEAD_MS, so rounds, messages and wakeups are shared by several checks
- * at any load, without adding to their lag.
+ * Pause between two rounds that were not full. At 250 checks a second a round costs the control, Redis, the broker and
+ * each worker a wakeup or more, far more than its few jobs do (measured: 25 ms cost 2.4 times as much per check as
+ * 100 ms), so the pause grows as the rate of jobs falls, to give a round about ROUND_JOBS jobs: 100 ms at 640 jobs a
+ * second and more, MAX_ROUND_MS at 256 and fewer. It stays short at high rates because every job sent ahead is held by
+ * a worker until its due and takes one of its slots meanwhile.
  */
-export const SEND_AHEAD_MS = 300;
+const MIN_ROUND_MS = 100;
+const MAX_ROUND_MS = 250;
+const ROUND_JOBS = 64;
+/** The rate of jobs is measured over windows of this length. */
+const RATE_WINDOW_MS = 1000;
 /**
- * Shortest pause between two rounds that were not full: a job goes out between SEND_AHEAD_MS and SEND_AHEAD_MS minus
- * this before its due. At 250 checks a second a round costs the control, Redis, the broker and each worker a wakeup or
- * more, far more than its few jobs do, so rounds are at most four a second below full batches (measured: 25 ms cost
- * 2.4 times as much per check as 100 ms).
+ * Slots due within the pause and this much more of now are sent ahead, and their workers start them on time
+ * (src/worker/start-grid.ts): a round pops every slot due before the next round can send it, so rounds, messages and
+ * wakeups are shared by several checks at any load, without adding to their lag.
  */
-const MIN_ROUND_MS = 250;
+const AHEAD_MARGIN_MS = 50;
+/** The most a job is sent ahead of its due (ms). */
+export const MAX_SEND_AHEAD_MS = MAX_ROUND_MS + AHEAD_MARGIN_MS;
 
 /** Starts the control loop. */
 export async function startControl(opts: ControlOptions): Promise<Control> {
@@ -101,14 +108,19 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       sleeping = { until, timer: setTimeout(end, Math.max(0, until - clock.now())), end };
     });
   const wake = () => sleeping?.end();
-  /** No round starts before this (Redis clock): MIN_ROUND_MS after the last one that was not full. */
+  /** The pause after a round that was not full, from the rate of jobs (see MIN_ROUND_MS); slots due within it plus AHEAD_MARGIN_MS are sent ahead. */
+  let pauseMs = MAX_ROUND_MS;
+  const aheadMs = () => pauseMs + AHEAD_MARGIN_MS;
+  let windowStart = 0;
+  let inWindow = 0;
+  /** No round starts before this (Redis clock): the pause after the last one that was not full. */
   let nextRoundFloor = 0;
   /** The earliest slot announced since the current round popped. */
   let announcedDue = Infinity;
   const announced = (due: number) => {
     if (!(due < announcedDue)) return;
     announcedDue = due;
-    const at = Math.max(nextRoundFloor, due - SEND_AHEAD_MS);
+    const at = Math.max(nextRoundFloor, due - aheadMs());
     if (sleeping && at < sleeping.until) {
       clearTimeout(sleeping.timer);
       sleeping.until = at;
@@ -163,7 +175,10 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   /** One round; returns when the next should start (Redis clock). */
   const tick = async (): Promise<number> => {
     announcedDue = Infinity;
-    const popped = await redis.schedulePop(k.schedule, k.intervals, '', batch, k.monitor(''), SEND_AHEAD_MS);
+    // The next round must come within this round's pause, whatever the rate says next: the slots after the ones
+    // popped now are due from the pause (plus the margin) on.
+    const pause = pauseMs;
+    const popped = await redis.schedulePop(k.schedule, k.intervals, '', batch, k.monitor(''), pause + AHEAD_MARGIN_MS);
     const nextDue = Number(popped[0]);
     const missed = Number(popped[1]);
     clock.observe(Number(popped[2]));
@@ -211,9 +226,16 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
       });
     }
     const after = clock.now();
+    inWindow += ids.length;
+    if (after - windowStart >= RATE_WINDOW_MS) {
+      const perMs = inWindow / (after - windowStart);
+      pauseMs = perMs > 0 ? Math.min(MAX_ROUND_MS, Math.max(MIN_ROUND_MS, Math.round(ROUND_JOBS / perMs))) : MAX_ROUND_MS;
+      windowStart = after;
+      inWindow = 0;
+    }
     if (ids.length >= batch) return after;
-    nextRoundFloor = after + MIN_ROUND_MS;
-    const next = Math.min(nextDue < 0 ? Infinity : nextDue, announcedDue) - SEND_AHEAD_MS;
+    nextRoundFloor = after + Math.min(pause, pauseMs);
+    const next = Math.min(nextDue < 0 ? Infinity : nextDue, announcedDue) - aheadMs();
     return Math.max(nextRoundFloor, Math.min(after + maxSleep, next));
   };
 
