@@ -28,7 +28,7 @@ export interface BridgeOptions {
   redis?: Redis;
   /** Entries pending this long with a dead consumer are taken over (ms), default 30 000. */
   claimIdleMs?: number;
-  /** How long a stream read blocks (ms), default 500. */
+  /** How long a stream read blocks (ms), default 5000 (a read under way when the bridge stops is given up). */
   blockMs?: number;
   /** Stream entries per batch, default 500. */
   batchSize?: number;
@@ -53,6 +53,9 @@ export interface Bridge {
   ready: Promise<void>;
   counters: Counters;
 }
+
+/** How long the bridge's loops may take to finish their current step when it stops (ms). */
+const STOP_GRACE_MS = 1500;
 
 /** Starts the bridge for settings.zone; returns at once, the first resync runs in the background (see `ready`). */
 export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
@@ -109,8 +112,8 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     stop() {
       stopping ??= (async () => {
         abort.abort();
-        // Loops end after their current step (a read blocks at most blockMs); one still waiting on a Redis that is down is cut off.
-        const grace = setTimeout(() => giveUp.abort(), (opts.blockMs ?? 500) + 1000);
+        // Loops end after their current step (a blocking read is given up at once); one still waiting on a Redis that is down is cut off.
+        const grace = setTimeout(() => giveUp.abort(), STOP_GRACE_MS);
         await loops;
         clearTimeout(grace);
         await Promise.race([counters.stop(), sleep(500)]);

@@ -22,12 +22,14 @@ const CHUNK = 1000;
 export class ToldSet {
   private ttls = new Map<string, number>();
   private grew = false;
+  private onGrow: (() => void) | undefined;
 
   /** Replaces the set with the told ones of `monitors` (after a full resync). */
   reset(monitors: Monitor[]): void {
     const before = this.ttls;
     this.ttls = new Map(monitors.filter(isTold).map((m) => [m.id, monitorSignalTtl(m)]));
     for (const id of this.ttls.keys()) if (!before.has(id)) this.grew = true;
+    if (this.grew) this.onGrow?.();
   }
 
   /** Adds, changes or (with no monitor) removes one monitor. */
@@ -35,7 +37,22 @@ export class ToldSet {
     if (monitor && isTold(monitor)) {
       if (!this.ttls.has(id)) this.grew = true;
       this.ttls.set(id, monitorSignalTtl(monitor));
+      this.onGrow?.();
     } else this.ttls.delete(id);
+  }
+
+  /** Resolves when the set holds a monitor (at once if it does), or when `signal` aborts. */
+  nonEmpty(signal: AbortSignal): Promise<void> {
+    if (this.ttls.size > 0 || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.onGrow = undefined;
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.onGrow = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Whether monitors were added since the last call: their stored signals, skipped by earlier pulls, are wanted now. */
@@ -85,6 +102,10 @@ export class SignalSync {
     const backoff = new Backoff(this.pollMs, 30_000);
     while (!signal.aborted) {
       try {
+        // With no told monitor in this zone there is nothing to push and nothing to pull into Redis: no round until
+        // one comes (its first round then reads every stored signal, see pull).
+        await this.told.nonEmpty(signal);
+        if (signal.aborted) break;
         await unlessAborted(this.syncOnce(), giveUp);
         this.failures.ok();
         backoff.reset();

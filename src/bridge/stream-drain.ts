@@ -34,6 +34,12 @@ export interface DrainOptions {
 }
 
 export const DRAIN_LINGER_MS = 250;
+/**
+ * How long a read waits for new entries by default (ms): a read that ends empty costs the bridge and Redis a wakeup,
+ * and an idle stream (the events stream at any steady load) would otherwise pay several a second. The bridge stops
+ * without waiting for it: a read under way when it stops is given up (entries it may still bring stay pending).
+ */
+export const DRAIN_BLOCK_MS = 5000;
 
 /** A stream entry as Redis returns it; fields are null for an entry deleted while pending. */
 type Entry = [id: string, fields: string[] | null];
@@ -98,7 +104,7 @@ export class StreamDrain<R> {
           lastClaim = Date.now();
           phase = 'new';
         } else {
-          const entries = await this.read('>', this.opts.blockMs ?? 500);
+          const entries = await unlessAborted(this.read('>', Math.min(this.opts.blockMs ?? DRAIN_BLOCK_MS, claimEveryMs)), signal);
           if (entries.length) await this.handle(entries, signal);
           if (entries.length > 0 && entries.length < (this.opts.batchSize ?? 500)) await sleep(this.opts.lingerMs ?? DRAIN_LINGER_MS, signal);
         }

@@ -18,6 +18,7 @@ import { supervise, type LoopEnded } from '../core/main-loop.js';
 import { failpoint } from '../core/failpoints.js';
 import { startBrokerAuth, type BrokerCurve } from './auth.js';
 import { MAX_HOLD_MS } from '../core/limits.js';
+import { everySecond } from '../core/ticker.js';
 
 export interface BrokerOptions {
   bind: string;
@@ -255,14 +256,14 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
 
   const loops = ([['jobs', readJobs], ['credit', readCredit]] as const).map(([name, loop]) =>
     supervise('broker', name, loop(), () => !stopped, logger, opts.onLoopEnded));
-  const sweeper = setInterval(() => {
+  const stopSweeping = everySecond(() => {
     const now = Date.now();
     const gone = credit.expire(now);
     if (gone.length) logger.warn({ workers: gone.length }, 'forgot silent workers');
     for (const key of gone) workerGone(key, now, 'silent');
     inFlight.sweep(now, 60_000);
     dropExpired(now);
-  }, 1000);
+  });
 
   if (opts.metrics) {
     brokerMetrics(opts.metrics, counters, {
@@ -278,7 +279,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     reloadClients: () => auth.reload(),
     async stop() {
       stopped = true;
-      clearInterval(sweeper);
+      stopSweeping();
       for (const s of sockets) s.close();
       await Promise.all(loops);
       if (droppedFlush) {

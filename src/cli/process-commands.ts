@@ -25,6 +25,7 @@ import { openStoreRetrying } from '../store/open.js';
 import { onLoopEnded } from '../core/main-loop.js';
 import { watchProcess } from '../core/process-faults.js';
 import { allowCommandsFromEnv } from '../core/command-policy.js';
+import { everySecond } from '../core/ticker.js';
 
 interface Running {
   stop(): Promise<void>;
@@ -66,7 +67,8 @@ async function serve(name: ProcessKind, start: (settings: Settings, logger: Logg
   });
   // Started by `cloudroutes dev`: when dev dies (even by SIGKILL) this process is re-parented, and an orphan must not run on.
   const devPid = Number(process.env.CLOUDROUTES_DEV_PID);
-  if (devPid) setInterval(() => process.ppid !== devPid && void stop('cloudroutes dev is gone', 0), 500).unref();
+  // Looked at in the process's shared tick (src/core/ticker.ts), so it costs no wakeup of its own.
+  if (devPid) everySecond(() => process.ppid !== devPid && void stop('cloudroutes dev is gone', 0));
   process.on('SIGINT', () => void stop('SIGINT', 0));
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
   starting = start(settings, logger);

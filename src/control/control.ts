@@ -25,7 +25,10 @@ export interface ControlOptions {
   logger: Logger;
   /** Most monitors popped per round trip. */
   batch?: number;
-  /** Longest sleep between polls, so a monitor added with an early slot is not waited past. */
+  /**
+   * Longest sleep between rounds (default 5 s). The control sleeps until the next slot it knows of; a slot given to a
+   * new or changed monitor is announced (applyMonitor-4.lua) and wakes it, so this only bounds what a lost announcement costs.
+   */
   maxSleepMs?: number;
   /** Default check timeout when the monitor's data has no timeoutMs. */
   defaultTimeoutMs?: number;
@@ -43,24 +46,32 @@ export interface Control {
 }
 
 /**
- * Slots due within this much of now are sent ahead, and their workers start them on time (src/worker/start-grid.ts):
- * a round pops every slot of the next SEND_AHEAD_MS, so rounds, messages and wakeups are shared by several checks
- * at any load, without adding to their lag.
- */
-export const SEND_AHEAD_MS = 150;
-/**
- * Shortest pause between two rounds that were not full: a job goes out between SEND_AHEAD_MS and SEND_AHEAD_MS minus
- * this before its due. At 250 checks a second a round costs the control, Redis and the broker far more than its few
- * jobs do, so rounds are at most ten a second below full batches (measured: 25 ms cost 2.4 times as much per check).
+ * Pause between two rounds that were not full. At 250 checks a second a round costs the control, Redis, the broker and
+ * each worker a wakeup or more, far more than its few jobs do (measured: 25 ms cost 2.4 times as much per check as
+ * 100 ms), so the pause grows as the rate of jobs falls, to give a round about ROUND_JOBS jobs: 100 ms at 640 jobs a
+ * second and more, MAX_ROUND_MS at 256 and fewer. It stays short at high rates because every job sent ahead is held by
+ * a worker until its due and takes one of its slots meanwhile.
  */
 const MIN_ROUND_MS = 100;
+const MAX_ROUND_MS = 250;
+const ROUND_JOBS = 64;
+/** The rate of jobs is measured over windows of this length. */
+const RATE_WINDOW_MS = 1000;
+/**
+ * Slots due within the pause and this much more of now are sent ahead, and their workers start them on time
+ * (src/worker/start-grid.ts): a round pops every slot due before the next round can send it, so rounds, messages and
+ * wakeups are shared by several checks at any load, without adding to their lag.
+ */
+const AHEAD_MARGIN_MS = 50;
+/** The most a job is sent ahead of its due (ms). */
+export const MAX_SEND_AHEAD_MS = MAX_ROUND_MS + AHEAD_MARGIN_MS;
 
 /** Starts the control loop. */
 export async function startControl(opts: ControlOptions): Promise<Control> {
   const { redis, logger, zone } = opts;
   const k = keys(zone);
   const batch = opts.batch ?? 1000;
-  const maxSleep = opts.maxSleepMs ?? 200;
+  const maxSleep = opts.maxSleepMs ?? 5000;
   const defaultTimeout = opts.defaultTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
   const counters = new Counters(redis, k.counters, 'control');
   counters.start();
@@ -85,15 +96,44 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   logger.info({ brokers: opts.brokers, zone }, 'control started');
 
   let stopped = false;
-  let wake: (() => void) | undefined;
-  const sleep = (ms: number) =>
-    new Promise<void>((r) => {
-      const t = setTimeout(r, ms);
-      wake = () => {
-        clearTimeout(t);
-        r();
+  // The sleep until the next round: when it ends (Redis clock), and how to end it sooner.
+  let sleeping: { until: number; timer: NodeJS.Timeout; end: () => void } | undefined;
+  const sleepUntil = (until: number) =>
+    new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(sleeping?.timer);
+        sleeping = undefined;
+        resolve();
       };
+      sleeping = { until, timer: setTimeout(end, Math.max(0, until - clock.now())), end };
     });
+  const wake = () => sleeping?.end();
+  /** The pause after a round that was not full, from the rate of jobs (see MIN_ROUND_MS); slots due within it plus AHEAD_MARGIN_MS are sent ahead. */
+  let pauseMs = MAX_ROUND_MS;
+  const aheadMs = () => pauseMs + AHEAD_MARGIN_MS;
+  let windowStart = 0;
+  let inWindow = 0;
+  /** No round starts before this (Redis clock): the pause after the last one that was not full. */
+  let nextRoundFloor = 0;
+  /** The earliest slot announced since the current round popped. */
+  let announcedDue = Infinity;
+  const announced = (due: number) => {
+    if (!(due < announcedDue)) return;
+    announcedDue = due;
+    const at = Math.max(nextRoundFloor, due - aheadMs());
+    if (sleeping && at < sleeping.until) {
+      clearTimeout(sleeping.timer);
+      sleeping.until = at;
+      sleeping.timer = setTimeout(sleeping.end, Math.max(0, at - clock.now()));
+    }
+  };
+  // applyMonitor announces each slot it gives on the schedule's channel; after a reconnection anything may have
+  // been announced unheard, so the next round comes at once.
+  const announcements = redis.duplicate();
+  announcements.on('error', () => undefined); // the control's own connection reports Redis being down
+  announcements.on('message', (_channel: string, due: string) => announced(Number(due)));
+  announcements.on('ready', () => announced(0));
+  announcements.subscribe(k.schedule).catch(() => undefined);
 
   // Once a minute per monitor: a bad monitor comes back every interval.
   const badLog = new LogThrottle(60_000);
@@ -129,8 +169,13 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
   // Lines that can come every round (a queue full for each job, missed slots) are logged once per period, with counts.
   const roundLog = new LogThrottle(5000);
   let missedSinceLog = 0;
+  /** One round; returns when the next should start (Redis clock). */
   const tick = async (): Promise<number> => {
-    const popped = await redis.schedulePop(k.schedule, k.intervals, '', batch, k.monitor(''), SEND_AHEAD_MS);
+    announcedDue = Infinity;
+    // The next round must come within this round's pause, whatever the rate says next: the slots after the ones
+    // popped now are due from the pause (plus the margin) on.
+    const pause = pauseMs;
+    const popped = await redis.schedulePop(k.schedule, k.intervals, '', batch, k.monitor(''), pause + AHEAD_MARGIN_MS);
     const nextDue = Number(popped[0]);
     const missed = Number(popped[1]);
     clock.observe(Number(popped[2]));
@@ -177,24 +222,34 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
         }
       });
     }
-    if (ids.length >= batch) return 0;
-    return nextDue < 0 ? maxSleep : Math.max(MIN_ROUND_MS, Math.min(maxSleep, nextDue - SEND_AHEAD_MS - clock.now()));
+    const after = clock.now();
+    inWindow += ids.length;
+    if (after - windowStart >= RATE_WINDOW_MS) {
+      const perMs = inWindow / (after - windowStart);
+      pauseMs = perMs > 0 ? Math.min(MAX_ROUND_MS, Math.max(MIN_ROUND_MS, Math.round(ROUND_JOBS / perMs))) : MAX_ROUND_MS;
+      windowStart = after;
+      inWindow = 0;
+    }
+    if (ids.length >= batch) return after;
+    nextRoundFloor = after + Math.min(pause, pauseMs);
+    const next = Math.min(nextDue < 0 ? Infinity : nextDue, announcedDue) - aheadMs();
+    return Math.max(nextRoundFloor, Math.min(after + maxSleep, next));
   };
 
   const loop = supervise('control', 'schedule', (async () => {
     let failing = false;
     while (!stopped) {
-      let wait: number;
+      let next: number;
       try {
-        wait = await tick();
+        next = await tick();
         if (failing) logger.info('control resumed');
         failing = false;
       } catch (err) {
         if (!failing) logger.error({ err: (err as Error).message }, 'control round failed; retrying');
         failing = true;
-        wait = 500;
+        next = clock.now() + 500;
       }
-      if (wait > 0 && !stopped) await sleep(wait);
+      if (next > clock.now() && !stopped) await sleepUntil(next);
     }
   })(), () => !stopped, logger, opts.onLoopEnded);
 
@@ -202,8 +257,9 @@ export async function startControl(opts: ControlOptions): Promise<Control> {
     counters,
     async stop() {
       stopped = true;
-      wake?.();
+      wake();
       await loop;
+      announcements.disconnect();
       clock.stop();
       held.stop();
       await lag.stop();

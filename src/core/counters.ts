@@ -1,17 +1,20 @@
 /** In-process counters flushed into the zone's Redis counters hash, so `cloudroutes stats` can show them. */
 import type { Redis } from 'ioredis';
+import { everySecond } from './ticker.js';
 
 export class Counters {
   private pending = new Map<string, number>();
   readonly totals = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
+  private cancel: (() => void) | undefined;
 
   constructor(private readonly redis: Redis | undefined, private readonly hashKey: string, readonly proc: string) {}
 
   inc(name: string, by = 1): void {
+    this.totals.set(name, (this.totals.get(name) ?? 0) + by);
+    // Nothing to add to Redis: a round that counted none of something costs no flush.
+    if (by === 0) return;
     const key = `${this.proc}.${name}`;
     this.pending.set(key, (this.pending.get(key) ?? 0) + by);
-    this.totals.set(name, (this.totals.get(name) ?? 0) + by);
   }
 
   /** Adds to this process's totals (its /metrics) what a script already added to the zone's counters in Redis. */
@@ -23,10 +26,9 @@ export class Counters {
     return this.totals.get(name) ?? 0;
   }
 
-  /** Starts flushing every `ms`. */
-  start(ms = 1000): void {
-    this.timer = setInterval(() => void this.flush(), ms);
-    this.timer.unref();
+  /** Starts flushing once a second, in the process's shared tick. */
+  start(): void {
+    this.cancel ??= everySecond(() => void this.flush());
   }
 
   async flush(): Promise<void> {
@@ -43,7 +45,8 @@ export class Counters {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.cancel?.();
+    this.cancel = undefined;
     await this.flush();
   }
 }

@@ -1,16 +1,16 @@
 /** A lag histogram that a process fills and adds, once a second, to a zone-wide Redis hash (see keys.lagKey / startLagKey). */
 import type { Redis } from 'ioredis';
 import { Histogram } from './histogram.js';
+import { everySecond } from './ticker.js';
 
 const RAISE_MAX = "local m = tonumber(redis.call('HGET', KEYS[1], 'max') or '0'); if tonumber(ARGV[1]) > m then redis.call('HSET', KEYS[1], 'max', ARGV[1]) end";
 
 export class LagRecorder {
   private readonly pending = new Histogram();
-  private readonly timer: NodeJS.Timeout;
+  private readonly cancel: () => void;
 
   constructor(private readonly redis: Redis | undefined, private readonly key: string) {
-    this.timer = setInterval(() => void this.flush(), 1000);
-    this.timer.unref();
+    this.cancel = everySecond(() => void this.flush());
   }
 
   add(ms: number): void {
@@ -29,7 +29,7 @@ export class LagRecorder {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.cancel();
     await this.flush();
   }
 }

@@ -18,7 +18,7 @@ export interface ResultReaderOptions {
   group: string;
   consumer: string;
   logger: Logger;
-  /** How long a read waits for new entries (ms). */
+  /** How long a read waits for new entries (ms); default CLAIM_EVERY_MS, so an idle sink still claims on time. */
   blockMs?: number;
   /** Entries pending this long with another consumer are taken over (ms). */
   claimIdleMs?: number;
@@ -72,7 +72,7 @@ export class ResultReader {
           return entries(claimed);
         }
       }
-      const r = (await this.conn.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', this.opts.blockMs ?? 1000, 'STREAMS', stream, '>')) as [string, RawEntry[]][] | null;
+      const r = (await this.conn.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', this.opts.blockMs ?? CLAIM_EVERY_MS, 'STREAMS', stream, '>')) as [string, RawEntry[]][] | null;
       return r ? entries(r[0]![1]) : [];
     } catch (err) {
       // Redis restarted empty or the stream was removed: the group is made again, and reading goes on.

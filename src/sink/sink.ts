@@ -29,6 +29,7 @@ import { ReactionRunner } from './reaction-runner.js';
 import { ResultReader, type StreamEntry } from './result-reader.js';
 import { ResultsInFlight } from './results-in-flight.js';
 import { RESULTS_PER_ENTRY } from '../core/result-outbox.js';
+import { everySecond } from '../core/ticker.js';
 
 export interface SinkOptions {
   redis: Redis;
@@ -99,7 +100,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     const json = await redis.get(k.storeHealth).catch(() => null);
     storeDown = json ? (JSON.parse(json) as { up: boolean }).up === false : false;
   };
-  const healthTimer = setInterval(() => void readStoreHealth(), 1000);
+  const stopHealthReads = everySecond(() => void readStoreHealth());
   void readStoreHealth();
 
   // Decisions are stamped on Redis's clock, the zone's one clock.
@@ -198,7 +199,7 @@ export async function startSink(opts: SinkOptions): Promise<Sink> {
     counters,
     async stop() {
       stopped = true;
-      clearInterval(healthTimer);
+      stopHealthReads();
       clock.stop();
       reader.close();
       await loop;

@@ -133,7 +133,7 @@ export class SqliteStore implements Store {
       const changes = await this.changesSince(cursor);
       if (changes.length) cursor = changes[changes.length - 1]!.seq;
       return changes.map(({ kind, id }) => ({ kind, id }));
-    }, this.opts.pollMs ?? 200);
+    }, this.opts.pollMs ?? 500);
   }
 
   async close(): Promise<void> {

@@ -25,9 +25,14 @@ export async function runCheck(
   const timeoutMs = job.timeoutMs;
   if (!isTimeoutMs(timeoutMs)) return { status: 'unknown', message: `timeoutMs ${String(timeoutMs)}: ${timeoutProblem(timeoutMs)}` };
   let timer: NodeJS.Timeout | undefined;
+  let abortTimer: NodeJS.Timeout | undefined;
   let signal: AbortSignal | undefined;
   try {
-    signal = AbortSignal.timeout(timeoutMs);
+    // Not AbortSignal.timeout: its timer cannot be cleared, so every check would wake the worker once more when its
+    // time limit passed, long after it ended.
+    const aborter = new AbortController();
+    signal = aborter.signal;
+    abortTimer = setTimeout(() => aborter.abort(new DOMException(`check timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
     const deadline = new Promise<CheckResult>((resolve) => {
       // A module that ignores its signal is still cut off, a little after the signal fires.
       timer = setTimeout(() => resolve({ status: 'unknown', message: `check timed out after ${timeoutMs} ms` }), timeoutMs + 50);
@@ -51,6 +56,7 @@ export async function runCheck(
     const message = signal?.aborted ? `check timed out after ${timeoutMs} ms` : `check "${job.ctype}" could not run: ${errorText(err)}`;
     return { status: 'unknown', message: clip(message) };
   } finally {
+    clearTimeout(abortTimer);
     clearTimeout(timer);
   }
 }

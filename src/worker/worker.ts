@@ -25,6 +25,7 @@ import { failpoint } from '../core/failpoints.js';
 import { Refusals } from '../core/refusals.js';
 import { RedisClock } from '../core/redis-clock.js';
 import { supervise, type LoopEnded } from '../core/main-loop.js';
+import { everySecond } from '../core/ticker.js';
 import type { CheckResult } from '../core/types.js';
 
 export interface WorkerOptions {
@@ -80,8 +81,15 @@ function numberedJobs(frames: Buffer[]): [number | undefined, Buffer][] | undefi
   return out;
 }
 
-/** How long a credit waits for more finished jobs while the worker has slots to spare (ms). */
-const CREDIT_LINGER_MS = 20;
+/**
+ * How long a credit waits for more finished jobs while the worker has slots to spare (ms). A credit costs the worker
+ * and the broker a wakeup each; at a few hundred checks a second a short wait sent one every few jobs, most of the
+ * worker's and the broker's wakeups. The broker only needs to hear before it runs short of this worker's credit, which
+ * CREDIT_NOW_SHARE and the near-full rule below ensure.
+ */
+const CREDIT_LINGER_MS = 250;
+/** Once this share of the slots has finished without the brokers being told, the credit goes out at once. */
+const CREDIT_NOW_SHARE = 1 / 8;
 
 /** Connects to the broker and starts taking jobs. */
 export async function startWorker(opts: WorkerOptions): Promise<Worker> {
@@ -102,7 +110,11 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   let running = 0;
   let stopped = false;
   let reading = true;
-  let creditScheduled = false;
+  let creditTimer: NodeJS.Timeout | undefined;
+  let creditNow = false;
+  /** Slots given back since the last credit. */
+  let untold = 0;
+  let lastCreditAt = 0;
   const waiting: Taken[] = [];
   const refusals = new Refusals(counters, logger);
   const prom = opts.metrics && workerMetrics(opts.metrics, counters, () => running);
@@ -114,23 +126,32 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   /** Slots taken: checks running, jobs waiting for a slot, jobs held for their tick. */
   const taken = () => running + waiting.length + grid.size;
   const sendCredit = () => {
-    creditScheduled = false;
+    clearTimeout(creditTimer);
+    creditTimer = undefined;
+    creditNow = false;
+    untold = 0;
     if (!reading) return;
+    lastCreditAt = Date.now();
     // Every broker hears of every free slot: with several brokers the worker may be sent more than it has slots for,
     // and the rest wait in `waiting` (and count against its free slots), so no broker's job waits on a dead one.
     const free = Math.max(0, concurrency - taken());
     for (const link of links) link.credit(free);
   };
   const creditSoon = () => {
-    if (creditScheduled || stopped) return;
-    creditScheduled = true;
+    if (stopped) return;
+    untold++;
     // While more than half the slots are free the brokers have credit to spare, so finished jobs are told in one
-    // message every few ms rather than one each (a message costs the worker and the broker a wakeup); near full, at once.
-    if (taken() < concurrency / 2) setTimeout(sendCredit, CREDIT_LINGER_MS);
-    else setImmediate(sendCredit);
+    // message every CREDIT_LINGER_MS rather than one each; near full, or with many slots untold, at once.
+    if (taken() >= concurrency / 2 || untold >= Math.max(1, concurrency * CREDIT_NOW_SHARE)) {
+      if (!creditNow) setImmediate(sendCredit);
+      creditNow = true;
+    } else creditTimer ??= setTimeout(sendCredit, CREDIT_LINGER_MS);
   };
-  // Also a heartbeat: a broker that restarted learns of this worker within a second.
-  const heartbeat = setInterval(sendCredit, 1000);
+  // Also a heartbeat, in the process's shared tick: the brokers hear from this worker at least every 2 s, so a broker
+  // that restarted learns of it within that, and none forgets it (a worker silent for 5 s is forgotten).
+  let stopHeartbeat: (() => void) | undefined = everySecond(() => {
+    if (Date.now() - lastCreditAt >= 1000) sendCredit();
+  });
 
   const admit = (taken: Taken) => {
     if (running < concurrency) void execute(taken);
@@ -213,7 +234,8 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   // A worker that no longer reads a broker's jobs must not go on telling any broker it has free slots.
   const stopCredit = () => {
     reading = false;
-    clearInterval(heartbeat);
+    stopHeartbeat?.();
+    stopHeartbeat = undefined;
   };
   const loops = links.map((link) => supervise('worker', 'receive', receive(link).finally(stopCredit), () => !stopped, logger, opts.onLoopEnded));
 
@@ -225,7 +247,8 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
     running: () => running,
     async stop() {
       stopped = true;
-      clearInterval(heartbeat);
+      stopCredit();
+      clearTimeout(creditTimer);
       for (const link of links) link.close();
       await Promise.all(loops);
       grid.takeAll().forEach(admit);

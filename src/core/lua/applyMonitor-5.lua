@@ -16,7 +16,8 @@
   ARGV[4] now (ms), or '' for Redis's clock (TIME)
   ARGV[5] offset (ms), chosen by the caller in [0, interval)
 
-  Returns 0 when the monitor kept its slot, else its new due time (ms).
+  Returns 0 when the monitor kept its slot, else its new due time (ms), which it also publishes on the channel named
+  like the schedule key (KEYS[4]): a control sleeps until the next slot it knows of, and this wakes it for an earlier one.
 ]]
 -- include configFlags.lua
 
@@ -34,4 +35,5 @@ end
 local now = ARGV[4] == '' and redisNow() or tonumber(ARGV[4])
 local due = now + tonumber(ARGV[5])
 redis.call('ZADD', KEYS[4], due, id)
+redis.call('PUBLISH', KEYS[4], string.format('%d', due))
 return due

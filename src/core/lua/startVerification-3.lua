@@ -23,5 +23,9 @@ end
 local every = tonumber(ARGV[4])
 redis.call('HSET', KEYS[2], id, ARGV[4])
 local next = now + every
-if next < tonumber(scheduled) then redis.call('ZADD', KEYS[3], 'XX', string.format('%d', next), id) end
+if next < tonumber(scheduled) then
+  redis.call('ZADD', KEYS[3], 'XX', string.format('%d', next), id)
+  -- A control sleeping until the slots it knows of hears of the earlier one (as applyMonitor tells it of a new one).
+  redis.call('PUBLISH', KEYS[3], string.format('%d', next))
+end
 return 1
