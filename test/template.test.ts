@@ -15,8 +15,16 @@ test('render fills every documented field as plain text', () => {
   assert.is(
     render(text, event),
     'monitor.name=api health|monitor.id=mon-7|monitor.ctype=http-get-statuscode|status=failed|previousStatus=healthy|failcount=3|zone=eu-1|' +
-      'checkedAt=2024-05-01T12:30:00.000Z|message=line 1\n"quoted" \\ <b>|reaction.name=page ops|reaction.id=rea-3',
+      'checkedAt=2024-05-01T12:30:00.000Z|message=line 1\n"quoted" \\ <b>|reaction.name=page ops|reaction.id=rea-3|' +
+      // Empty outside an escalation, and for an event without its incident.
+      'escalation.reason=|escalation.reaction.name=|escalation.runs=|incident.startedAt=|incident.url=',
   );
+  const escalated = {
+    ...event, escalation: { reason: 'restart did not fix api after 2 runs', reaction: { id: 'r-1', name: 'restart' }, runs: 2 },
+    incident: { startedAt: Date.UTC(2024, 4, 1, 12, 29), url: 'http://127.0.0.1:8080/monitors/mon-7' },
+  };
+  assert.is(render('{{escalation.reason}}|{{escalation.reaction.name}}|{{escalation.runs}}|{{incident.startedAt}}|{{incident.url}}', escalated),
+    'restart did not fix api after 2 runs|restart|2|2024-05-01T12:29:00.000Z|http://127.0.0.1:8080/monitors/mon-7');
   assert.is(render('{{ monitor.name }} / {{status}}{{', event), 'api health / failed{{');
   assert.is(render('{{previousStatus}}', { ...event, previousStatus: null }), '');
 });

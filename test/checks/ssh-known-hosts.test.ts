@@ -75,7 +75,12 @@ test("a changed key is refused by the check and the ssh-command reaction of any 
   assert.ok(r.message!.includes(said), r.message);
   assert.match(r.message!, `set data.ssh.hostKey to ${sshd.hostKey}, or forget the recorded key (cloudroutes --zone test known-hosts forget ${where})`);
   assert.ok(sshd.connections() > before, 'it did reach the new server');
-  assert.is(await runReaction(), 'failed');
+  const refused = await runReaction();
+  assert.is(typeof refused === 'object' && refused.outcome, 'failed');
+  // The run's message (cut to 300 characters for the audit) keeps what happened and what to do; the log has it whole.
+  const text = typeof refused === 'object' ? refused.message ?? '' : '';
+  assert.match(text, `the SSH host key of ${where} has changed: it is now`);
+  assert.match(text, `or forget the recorded key (cloudroutes --zone test known-hosts forget ${where})`);
   assert.ok(String(logs[logs.length - 1]!.msg).includes(said), String(logs[logs.length - 1]!.msg));
   assert.is(await redis.hget(knownHostsKey('test'), where), recorded, 'the recorded key is kept');
 
